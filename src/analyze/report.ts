@@ -1,0 +1,193 @@
+/**
+ * The single output model. Text, JSON, NDJSON, JUnit, the terminal UI and `teardown check` all read this;
+ * nothing downstream recomputes a verdict. `--json` prints a Report as is (see docs/json-format.md).
+ */
+
+export type Severity = 'info' | 'warn' | 'error';
+
+/** Finding kinds are a public interface: stable names users grep for. */
+export type FindingKind =
+  | 'stuck-half-close'     // rules §6.1: one FIN acknowledged, the peer sent neither FIN nor RST
+  | 'rst-teardown'         // rules §6.2: connection ended by an accepted RST
+  | 'time-wait-reuse'      // rules §6.4: SYN on a tuple whose previous incarnation closed < TIME_WAIT ago
+  | 'lost-final-ack'       // rules §6.5: passive closer retransmitted its FIN
+  | 'simultaneous-close'   // rules §4: neither FIN's ACK covers the other FIN
+  | 'refused'              // rules §6.2: SYN answered by RST
+  | 'fin-unacknowledged'   // rules §6.1: a FIN never acknowledged in the capture
+  | 'fin-retransmitted'    // rules §6.5: the active closer's FIN (or its ACK) was lost
+  | 'rst-ignored'          // rules §6.3: an RST the receiver would not accept (out of window / not exact)
+  | 'possibly-injected-rst'// rules §6.2 traps: RST whose TTL/TS/IP-ID do not match its claimed sender
+  | 'syn-on-live-tuple';   // rules §6.4 case 3: SYN with a new ISN on an established tuple
+
+export const FINDING_KINDS: readonly FindingKind[] = [
+  'stuck-half-close', 'rst-teardown', 'time-wait-reuse', 'lost-final-ack', 'simultaneous-close', 'refused',
+  'fin-unacknowledged', 'fin-retransmitted', 'rst-ignored', 'possibly-injected-rst', 'syn-on-live-tuple',
+];
+
+/** Inferred RFC 9293 endpoint states (plus observer states). Every state is an inference from segments. */
+export type EndpointState =
+  | 'UNKNOWN'       // nothing seen from/for it yet
+  | 'LISTEN'        // a SYN was sent to it, no answer yet
+  | 'SYN_SENT' | 'SYN_RECEIVED' | 'ESTABLISHED'
+  | 'FIN_WAIT_1' | 'FIN_WAIT_2' | 'CLOSING' | 'TIME_WAIT'
+  | 'CLOSE_WAIT' | 'LAST_ACK'
+  | 'CLOSED'        // closed normally, or sent an RST
+  | 'RESET'         // accepted an RST from the peer
+  | 'MIDSTREAM';    // capture began after the handshake: synchronized, details unknown
+
+export type Side = 'client' | 'server';
+export type Direction = 'c2s' | 's2c';
+
+export type Teardown = 'fin' | 'rst' | 'half-close' | 'refused' | 'open' | 'none';
+
+/** One packet as evidence: enough to find it in Wireshark and to draw a ladder. */
+export interface PacketRef {
+  frame: number;
+  /** Seconds since the Unix epoch (microsecond precision as a float). */
+  time: number;
+  /** Seconds since the connection's first packet. */
+  offset: number;
+  dir: Direction;
+  /** Wireshark order, comma separated: 'SYN', 'SYN,ACK', 'FIN,ACK', 'RST,ACK', 'PSH,ACK'… */
+  flags: string;
+  seq: number;
+  /** Absolute ack field; null when the ACK bit is not set. */
+  ack: number | null;
+  /** seq minus the sender's ISN (mod 2^32). */
+  relSeq: number;
+  /** ack minus the receiver's ISN (mod 2^32); null when the ACK bit is not set. */
+  relAck: number | null;
+  len: number;
+  win: number;
+  /** Inferred states after this packet reached its receiver. */
+  states: { client: EndpointState; server: EndpointState };
+  /** What this packet is in the story ('FIN', 'final ACK', 'FIN retransmission', 'RST accepted'…), if anything. */
+  note?: string;
+}
+
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  /** Connection id (see ConnectionReport.id). */
+  connection: string;
+  /** The verdict in one sentence. */
+  summary: string;
+  /** Why: the rule that fired, with the numbers that made it fire. */
+  why: string;
+  /** Where the rule comes from (RFC section, kernel function, rules-doc section). */
+  rule: string;
+  /** When it happened (epoch seconds): the packet that decided it. */
+  time: number;
+  evidence: PacketRef[];
+  details: Record<string, unknown>;
+}
+
+export interface ConnectionReport {
+  /** Stable for the same input: 'c' + ordinal of the connection's first packet among connections. */
+  id: string;
+  /** 'a.b.c.d:port' or '[v6]:port'. client = the SYN sender; guessed from ports without a SYN. */
+  client: string;
+  server: string;
+  clientGuessed: boolean;
+  ipVersion: 4 | 6;
+  /** 0-based index among the connections on this 4-tuple, in capture order. */
+  incarnation: number;
+  previous: string | null;
+  next: string | null;
+  firstFrame: number;
+  lastFrame: number;
+  start: number;
+  end: number;
+  packets: number;
+  /** Payload bytes client→server and server→client (sequence space, retransmissions not counted twice). */
+  bytes: { c2s: number; s2c: number };
+  handshake: 'complete' | 'syn-only' | 'syn-ack-only' | 'midstream';
+  teardown: Teardown;
+  closer: Side | 'both' | null;
+  /** Finer ending: 'graceful-4way', 'graceful-3way', 'graceful-simultaneous', 'half-closed', 'abort',
+   *  'after-fin', 'reply-to-data-after-close', 'instead-of-final-ack', 'after-close', 'refused', 'open'… */
+  ending: string;
+  /** Inferred states at the end of the capture (or when the connection was judged). */
+  states: { client: EndpointState; server: EndpointState };
+  findings: FindingKind[];
+  /** Moments for the timeline (epoch seconds, null when it did not happen). */
+  times: {
+    halfClosed: number | null;   // the first FIN was acknowledged and the peer had not closed
+    closed: number | null;       // both directions closed (last FIN acknowledged) or the accepted RST
+    timeWaitUntil: number | null;// closed + TIME_WAIT, when someone holds TIME_WAIT
+    reset: number | null;        // accepted RST
+  };
+  /** Where the capture was taken, guessed from handshake gaps and TTLs (rules §10.1). */
+  capturePoint: 'near-client' | 'near-server' | 'middle' | 'unknown';
+  /** Wireshark display filter isolating this connection's 4-tuple. */
+  filter: string;
+  /** The recorded packets: handshake, teardown, every SYN/FIN/RST, and the first and last packets; for the ladder. */
+  ladder: PacketRef[];
+  /** Packets of this connection not in `ladder`. */
+  elided: number;
+}
+
+export interface ServerAggregate {
+  server: string;
+  connections: number;
+  /** Connections this server left half-closed (it is in CLOSE_WAIT: the client's FIN acked, no FIN back). */
+  halfClosed: number;
+  stuck: number;
+  oldestHalfCloseSeconds: number | null;
+  resets: number;
+}
+
+export interface PairAggregate {
+  client: string;   // client address (no port)
+  server: string;   // server address:port
+  connections: number;
+  distinctClientPorts: number;
+  /** Connections per second over the pair's active span. */
+  ratePerSecond: number;
+  timeWaitReuses: number;
+  rejectedReuses: number;
+  fastestReuseSeconds: number | null;
+  /** rate ÷ (distinct ports ÷ TIME_WAIT): 1.0 means the pair recycles ports as fast as TIME_WAIT frees them. */
+  exhaustionRatio: number | null;
+}
+
+export interface CaptureSummary {
+  path: string;
+  format: 'pcap' | 'pcapng' | 'live' | null;
+  compressed: boolean;
+  linkTypes: number[];
+  packets: number;
+  tcpPackets: number;
+  /** Frames that were not decodable TCP, by reason (not-ip, not-tcp, fragment, truncated, malformed, unsupported-link). */
+  undecodable: Record<string, number>;
+  firstTime: number | null;
+  lastTime: number | null;
+  /** The input ended early or was damaged: everything before `error` was analyzed. */
+  truncated: boolean;
+  error: string | null;
+  warnings: string[];
+  drops: number | null;
+}
+
+export interface Settings {
+  halfCloseTimeout: number;
+  timeWait: number;
+  timeWaitProfile: string;
+  idleSplit: number;
+}
+
+export interface Report {
+  version: 1;
+  tool: { name: 'teardown'; version: string };
+  capture: CaptureSummary;
+  settings: Settings;
+  summary: {
+    connections: number;
+    teardown: Record<Teardown, number>;
+    findings: Partial<Record<FindingKind, number>>;
+    severity: Record<Severity, number>;
+  };
+  connections: ConnectionReport[];
+  findings: Finding[];
+  aggregates: { servers: ServerAggregate[]; pairs: PairAggregate[] };
+}
