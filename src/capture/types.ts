@@ -4,7 +4,7 @@
  * a sink copies whatever it keeps before returning.
  */
 
-/** One captured frame. The object is reused between frames; `data` is only valid during the sink call. */
+/** One captured frame. The object is reused between frames; copy what you keep. */
 export interface RawFrame {
   /** 1-based frame number in the capture, as Wireshark numbers frames. */
   index: number;
@@ -16,8 +16,14 @@ export interface RawFrame {
   linkType: number;
   /** pcapng interface id; 0 for classic pcap and live capture. */
   interfaceId: number;
-  /** Captured bytes (may be shorter than wireLength when a snaplen cut it). */
+  /**
+   * Backing buffer holding the captured bytes at [dataOffset, dataOffset + capLength). It is the reader's chunk or
+   * carry buffer (no per-frame subarray allocation): valid only during the sink call.
+   */
   data: Uint8Array;
+  dataOffset: number;
+  /** Captured length (may be shorter than wireLength when a snaplen cut it). */
+  capLength: number;
   /** Original length on the wire. */
   wireLength: number;
   /** Byte offset of this record's header in the (decompressed) capture stream. */
