@@ -1,0 +1,36 @@
+/**
+ * decodeFrame: one captured frame → one TcpPacket, in place. Never throws, never allocates, reads only
+ * frame.data[frame.dataOffset, frame.dataOffset + frame.capLength).
+ *
+ * Status order: the first problem found walking outward-in wins (link, then IP, then TCP). Within a header, values
+ * that contradict the declared lengths ('malformed') are reported before a capture cut ('truncated').
+ * Only when the status is 'ok' is every field of `out` meaningful; vlan and sllPacketType are set as soon as the link
+ * header is read, and the option fields are reset for every frame.
+ */
+import type { RawFrame } from '../capture/types.js';
+import type { DecodeStatus, TcpPacket } from './packet.js';
+import { decodeLink, newDecodeCursor } from './link.js';
+import { decodeIp } from './ip.js';
+import { decodeTcp, resetTcpOptions } from './tcp.js';
+
+const cur = newDecodeCursor();
+
+export function decodeFrame(frame: RawFrame, out: TcpPacket): DecodeStatus {
+  const data = frame.data;
+  const start = frame.dataOffset;
+  let end = start + frame.capLength;
+  if (end > data.length) end = data.length; // defensive: never index past the buffer
+  out.vlan = -1;
+  out.sllPacketType = -1;
+  resetTcpOptions(out);
+  cur.pos = start;
+  cur.end = end;
+  cur.net = 0;
+  cur.segLen = 0;
+  cur.firstFragment = false;
+  let st = decodeLink(data, frame.linkType, cur, out);
+  if (st !== 'ok') return st;
+  st = decodeIp(data, cur, out);
+  if (st !== 'ok') return st;
+  return decodeTcp(data, cur, out);
+}
