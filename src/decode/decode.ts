@@ -17,9 +17,10 @@ const cur = newDecodeCursor();
 
 export function decodeFrame(frame: RawFrame, out: TcpPacket): DecodeStatus {
   const data = frame.data;
-  const start = frame.dataOffset;
+  let start = frame.dataOffset;
   let end = start + frame.capLength;
   if (end > data.length) end = data.length; // defensive: never index past the buffer
+  if (!(start >= 0 && end > start)) end = start = 0; // negative/NaN offsets from a broken source: nothing to read
   out.vlan = -1;
   out.sllPacketType = -1;
   resetTcpOptions(out);
