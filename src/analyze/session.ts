@@ -1,0 +1,161 @@
+import type { RawFrame } from '../capture/types.js';
+import { decodeFrame } from '../decode/decode.js';
+import { formatEndpoint } from '../decode/format.js';
+import { newTcpPacket, type DecodeStatus } from '../decode/packet.js';
+import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
+import { judgeConnection, type Judgement } from '../findings/judge.js';
+import type { Connection } from '../tcp/connection.js';
+import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
+import type { CaptureSummary, ConnectionReport, Finding, FindingKind, Report, Settings, Severity, Teardown } from './report.js';
+
+export const VERSION = '0.1.0';
+
+export const DEFAULT_SETTINGS: Settings = { halfCloseTimeout: 60, timeWait: 60, timeWaitProfile: 'linux', idleSplit: 300 };
+
+export interface SessionHooks {
+  /** A finding was made (a connection was judged, or a half-close became stuck on the clock). */
+  onFinding?(f: Finding): void;
+  /** A connection was judged and left the flow table. */
+  onConnectionEnd?(c: ConnectionReport): void;
+}
+
+export interface SessionOptions {
+  /** Bound on connections held at once (live capture); the least recently active are judged early. */
+  maxConnections?: number;
+}
+
+export interface Counters {
+  packets: number;
+  tcpPackets: number;
+  undecodable: Record<string, number>;
+  firstTime: number | null;
+  lastTime: number | null;
+  connections: number;
+  findings: Partial<Record<FindingKind, number>>;
+  evicted: number;
+}
+
+const SWEEP_EVERY = 1 << 16;
+
+/**
+ * The one loop: frames in, judged connections and findings out. Synchronous, no I/O, no clock — time is the
+ * packet timestamp; live capture calls tick() with its own clock to age state when no packets arrive.
+ */
+export class AnalysisSession {
+  readonly settings: Settings;
+  readonly counters: Counters = {
+    packets: 0, tcpPackets: 0, undecodable: {}, firstTime: null, lastTime: null, connections: 0, findings: {}, evicted: 0,
+  };
+  private readonly pkt = newTcpPacket();
+  private readonly table: FlowTable;
+  private readonly judged: ConnectionReport[] = [];
+  private readonly findings: Finding[] = [];
+  private sinceSweep = 0;
+
+  constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
+    this.settings = { ...DEFAULT_SETTINGS, ...settings };
+    this.table = new FlowTable({
+      idleSplit: this.settings.idleSplit, closedLinger: Math.max(this.settings.timeWait, 120),
+      tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: opts.maxConnections ?? Infinity,
+    }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd));
+  }
+
+  ingest(frame: RawFrame): void {
+    const k = this.counters;
+    k.packets++;
+    const t = frame.tsSec + frame.tsNsec * 1e-9;
+    if (k.firstTime === null) k.firstTime = t;
+    if (k.lastTime === null || t > k.lastTime) k.lastTime = t;
+    const status: DecodeStatus = decodeFrame(frame, this.pkt);
+    if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
+    k.tcpPackets++;
+    this.table.ingest(this.pkt, frame.index, t);
+    if (++this.sinceSweep === SWEEP_EVERY) { this.sinceSweep = 0; this.table.sweep(t); }
+  }
+
+  /** Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck. */
+  tick(now: number): void {
+    this.table.sweep(now);
+    for (const { c, e } of this.table.current()) {
+      if (c.announcedStuck || c.ep[0].fin === null && c.ep[1].fin === null) continue;
+      const j = this.judgeOnly(c, e, now, true);
+      const stuck = j.findings.find((f) => f.kind === 'stuck-half-close' && f.details.stuck === true);
+      if (stuck) { c.announcedStuck = true; this.hooks.onFinding?.(stuck); }
+    }
+  }
+
+  /** The report as of now, including provisional verdicts on connections still open. */
+  snapshot(capture: CaptureSummary): Report {
+    const now = this.counters.lastTime ?? 0;
+    const conns = [...this.judged];
+    const findings = [...this.findings];
+    for (const { c, e } of this.table.current()) {
+      const j = this.judgeOnly(c, e, now, true);
+      conns.push(j.report);
+      findings.push(...j.findings);
+    }
+    return this.build(capture, conns, findings);
+  }
+
+  /** End of input: judge everything still open at the last packet's time and build the final report. */
+  finish(capture: CaptureSummary): Report {
+    this.table.flushAll(this.counters.lastTime ?? 0);
+    this.counters.evicted = this.table.evicted;
+    return this.build(capture, this.judged, this.findings);
+  }
+
+  private judgeOnly(c: Connection, e: TupleEntry, now: number, atEnd: boolean): Judgement {
+    const v = e.v;
+    const client = c.clientIsA ? formatEndpoint(v, e.a, e.aPort) : formatEndpoint(v, e.b, e.bPort);
+    const server = c.clientIsA ? formatEndpoint(v, e.b, e.bPort) : formatEndpoint(v, e.a, e.aPort);
+    return judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
+      wiresharkFilter(e, c), v);
+  }
+
+  private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {
+    const j = this.judgeOnly(c, e, now, atEnd);
+    c.judged = true;
+    this.judged.push(j.report);
+    this.counters.connections++;
+    for (const f of j.findings) {
+      // A stuck half-close already announced on the clock is not announced twice.
+      if (!(c.announcedStuck && f.kind === 'stuck-half-close')) this.hooks.onFinding?.(f);
+      this.findings.push(f);
+      this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 0) + 1;
+    }
+    this.hooks.onConnectionEnd?.(j.report);
+    return j.closing;
+  }
+
+  private build(capture: CaptureSummary, conns: ConnectionReport[], findings: Finding[]): Report {
+    const connections = [...conns].sort((a, b) => a.firstFrame - b.firstFrame);
+    const byId = new Map(connections.map((c) => [c.id, c]));
+    for (const c of connections) if (c.previous) { const p = byId.get(c.previous); if (p) p.next = c.id; }
+    const order = new Map(connections.map((c, i) => [c.id, i]));
+    const sorted = [...findings].sort((a, b) => a.time - b.time || (order.get(a.connection) ?? 0) - (order.get(b.connection) ?? 0));
+    const teardown: Record<Teardown, number> = { fin: 0, rst: 0, 'half-close': 0, refused: 0, open: 0, none: 0 };
+    for (const c of connections) teardown[c.teardown]++;
+    const kinds: Partial<Record<FindingKind, number>> = {};
+    const severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
+    for (const f of sorted) { kinds[f.kind] = (kinds[f.kind] ?? 0) + 1; severity[f.severity]++; }
+    return {
+      version: 1, tool: { name: 'teardown', version: VERSION }, capture, settings: this.settings,
+      summary: { connections: connections.length, teardown, findings: kinds, severity },
+      connections, findings: sorted,
+      aggregates: {
+        servers: serverAggregates(connections, sorted),
+        pairs: pairAggregates(connections, sorted, this.settings.timeWait),
+      },
+    };
+  }
+}
+
+/** A Wireshark display filter isolating one incarnation: its 4-tuple and its frame range. */
+function wiresharkFilter(e: TupleEntry, c: Connection): string {
+  const ip = e.v === 4 ? 'ip' : 'ipv6';
+  const a = formatEndpoint(e.v, e.a, e.aPort);
+  const b = formatEndpoint(e.v, e.b, e.bPort);
+  const host = (s: string) => s.slice(0, s.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return `${ip}.addr==${host(a)} && ${ip}.addr==${host(b)} && tcp.port==${e.aPort} && tcp.port==${e.bPort}`
+    + ` && frame.number>=${c.firstFrame} && frame.number<=${c.lastFrame}`;
+}

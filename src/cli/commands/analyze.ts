@@ -1,0 +1,46 @@
+import { Command, Option } from 'commander';
+import { analyzeFile } from '../../analyze/analyze.js';
+import type { Report, Severity } from '../../analyze/report.js';
+import { jsonReport } from '../../report/json.js';
+import { textReport } from '../../report/text.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors.js';
+import { atLeast, seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
+
+interface AnalyzeFlags extends CommonAnalysisFlags {
+  text?: boolean;
+  json?: boolean;
+  ladders?: 'all' | 'findings';
+  failOn?: Severity;
+}
+
+/** Exit code for a finished analysis: 2 when nothing could be read, 1 when --fail-on matched. */
+export function exitCodeFor(report: Report, failOn: Severity | undefined): number {
+  if (report.capture.error !== null && report.capture.packets === 0) return EXIT_USAGE;
+  if (failOn !== undefined && report.findings.some((f) => atLeast(f.severity, failOn))) return EXIT_FINDINGS;
+  return EXIT_OK;
+}
+
+export function addAnalysisOptions(cmd: Command): Command {
+  return cmd
+    .option('--half-close-timeout <seconds>', 'a half-close older than this, with an idle peer, is stuck (Linux tcp_fin_timeout)', seconds('--half-close-timeout'))
+    .option('--time-wait <seconds|profile>', 'TIME_WAIT length: seconds, or linux (60), bsd (60), macos (30), windows (240), rfc (240)', timeWait);
+}
+
+export function analyzeCommand(): Command {
+  const cmd = new Command('analyze')
+    .description('analyze a capture file (pcap, pcapng, gzip; - for standard input)')
+    .argument('<capture>', 'capture file, or - for standard input')
+    .option('--text', 'plain text report (default when stdout is not a terminal)')
+    .option('--json', 'one JSON object (docs/json-format.md)')
+    .addOption(new Option('--ladders <which>', 'with --json: include packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
+    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) exists', severity);
+  addAnalysisOptions(cmd);
+  cmd.action(async (capture: string, o: AnalyzeFlags) => {
+    const { report, result } = await analyzeFile(capture, { settings: settingsFrom(o) });
+    if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
+    if (o.json) process.stdout.write(jsonReport(report, { ladders: o.ladders ?? 'findings' }));
+    else process.stdout.write(textReport(report));
+    process.exitCode = exitCodeFor(report, o.failOn);
+  });
+  return cmd;
+}

@@ -1,0 +1,40 @@
+import type { Settings, Severity } from '../analyze/report.js';
+import { TIME_WAIT_PROFILES } from '../findings/time-wait-reuse.js';
+import { UsageError } from './errors.js';
+
+export function seconds(name: string) {
+  return (v: string): number => {
+    const n = Number(v.replace(/s$/, ''));
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} takes a number of seconds, not '${v}'`);
+    return n;
+  };
+}
+
+/** `--time-wait 60`, `--time-wait windows`: seconds or a profile name (rules §6.4 profiles). */
+export function timeWait(v: string): { seconds: number; profile: string } {
+  const key = v === 'bsd' ? 'freebsd' : v;
+  const p = TIME_WAIT_PROFILES[key];
+  if (p !== undefined) return { seconds: p, profile: key };
+  const n = seconds('--time-wait')(v);
+  return { seconds: n, profile: 'custom' };
+}
+
+export function severity(v: string): Severity {
+  if (v === 'info' || v === 'warn' || v === 'error') return v;
+  throw new UsageError(`--fail-on takes info, warn or error, not '${v}'`);
+}
+
+export interface CommonAnalysisFlags {
+  halfCloseTimeout?: number;
+  timeWait?: { seconds: number; profile: string };
+}
+
+export function settingsFrom(o: CommonAnalysisFlags): Partial<Settings> {
+  const s: Partial<Settings> = {};
+  if (o.halfCloseTimeout !== undefined) s.halfCloseTimeout = o.halfCloseTimeout;
+  if (o.timeWait !== undefined) { s.timeWait = o.timeWait.seconds; s.timeWaitProfile = o.timeWait.profile; }
+  return s;
+}
+
+const RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
+export const atLeast = (s: Severity, min: Severity): boolean => RANK[s] >= RANK[min];

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../analyze/session.js';
+import { analyzeCommand } from './commands/analyze.js';
+import { errorLine, EXIT_USAGE, UsageError } from './errors.js';
+
+/** The teardown command line. Each command lives in ./commands/; errors become one line and exit code 2. */
+export function program(): Command {
+  const p = new Command('teardown')
+    .description('Rebuild TCP connection state from packet captures and explain how connections were torn down')
+    .version(VERSION)
+    .showHelpAfterError('(run teardown --help for usage)')
+    .exitOverride();
+  p.addCommand(analyzeCommand());
+  for (const c of p.commands) c.exitOverride();
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every other commander error is a usage error (already printed by commander).
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof UsageError || (e instanceof Error && e.name === 'CaptureError')) {
+      process.stderr.write(errorLine(e) + '\n');
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`${errorLine(e)}\n(an internal error: please report it with the capture if you can)\n`);
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,73 @@
+import type { ConnectionReport, Finding, PairAggregate, ServerAggregate } from '../analyze/report.js';
+
+/** Linux default ip_local_port_range 32768–60999: the port pool when a capture shows no port reused. */
+const LINUX_EPHEMERAL_PORTS = 28232;
+
+function hostOf(endpoint: string): string {
+  const i = endpoint.lastIndexOf(':');
+  const h = endpoint.slice(0, i);
+  return h.startsWith('[') ? h.slice(1, -1) : h;
+}
+
+/** Per server endpoint: the CLOSE_WAIT pile-up (rules §6.1 aggregate) and resets. */
+export function serverAggregates(conns: ConnectionReport[], findings: Finding[]): ServerAggregate[] {
+  const byId = new Map(conns.map((c) => [c.id, c]));
+  const m = new Map<string, ServerAggregate>();
+  const get = (s: string): ServerAggregate => {
+    let a = m.get(s);
+    if (!a) { a = { server: s, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 }; m.set(s, a); }
+    return a;
+  };
+  for (const c of conns) { const a = get(c.server); a.connections++; if (c.teardown === 'rst') a.resets++; }
+  for (const f of findings) {
+    if (f.kind !== 'stuck-half-close' || f.details.stuckSide !== 'server' || f.details.openAtEnd !== true) continue;
+    const c = byId.get(f.connection);
+    if (!c) continue;
+    const a = get(c.server);
+    a.halfClosed++;
+    if (f.details.stuck === true) a.stuck++;
+    const age = f.details.ageSeconds as number;
+    if (a.oldestHalfCloseSeconds === null || age > a.oldestHalfCloseSeconds) a.oldestHalfCloseSeconds = age;
+  }
+  return [...m.values()].sort((x, y) => y.halfClosed - x.halfClosed || y.stuck - x.stuck || y.resets - x.resets || y.connections - x.connections);
+}
+
+/**
+ * Per client address → server endpoint: connection rate, distinct client ports and how close the rate comes to
+ * ports ÷ TIME_WAIT, the rate at which TIME_WAIT frees ports (rules §6.4 aggregate).
+ */
+export function pairAggregates(conns: ConnectionReport[], findings: Finding[], timeWait: number): PairAggregate[] {
+  type Acc = { client: string; server: string; n: number; ports: Set<string>; first: number; last: number; reuses: number; rejected: number; fastest: number | null };
+  const m = new Map<string, Acc>();
+  const pairOf = new Map<string, Acc>();
+  for (const c of conns) {
+    const key = `${hostOf(c.client)}>${c.server}`;
+    let a = m.get(key);
+    if (!a) { a = { client: hostOf(c.client), server: c.server, n: 0, ports: new Set(), first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null }; m.set(key, a); }
+    a.n++;
+    a.ports.add(c.client.slice(c.client.lastIndexOf(':') + 1));
+    a.first = Math.min(a.first, c.start);
+    a.last = Math.max(a.last, c.start);
+    pairOf.set(c.id, a);
+  }
+  for (const f of findings) {
+    if (f.kind !== 'time-wait-reuse') continue;
+    const a = pairOf.get(f.connection);
+    if (!a) continue;
+    a.reuses++;
+    if (f.details.outcome === 'rejected') a.rejected++;
+    const s = f.details.sinceCloseSeconds as number;
+    if (a.fastest === null || s < a.fastest) a.fastest = s;
+  }
+  return [...m.values()].map((a) => {
+    const span = a.last - a.first;
+    const rate = a.n > 1 && span > 0 ? (a.n - 1) / span : 0;
+    const reused = a.ports.size < a.n;
+    const pool = reused ? a.ports.size : LINUX_EPHEMERAL_PORTS;
+    return {
+      client: a.client, server: a.server, connections: a.n, distinctClientPorts: a.ports.size, ratePerSecond: rate,
+      timeWaitReuses: a.reuses, rejectedReuses: a.rejected, fastestReuseSeconds: a.fastest,
+      exhaustionRatio: rate > 0 ? (rate * timeWait) / pool : null,
+    };
+  }).sort((x, y) => (y.exhaustionRatio ?? 0) - (x.exhaustionRatio ?? 0) || y.timeWaitReuses - x.timeWaitReuses || y.connections - x.connections);
+}

@@ -1,0 +1,111 @@
+import type { Finding, Side, Teardown } from '../analyze/report.js';
+import type { Connection } from '../tcp/connection.js';
+import type { FinRecord } from '../tcp/endpoint.js';
+import { endpointName, finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
+import { rstClass } from './rst.js';
+
+export interface Ending {
+  teardown: Teardown;
+  closer: Side | 'both' | null;
+  ending: string;
+}
+
+/**
+ * Who closed first, decided from the ACK fields and not from capture order (rules §4): a FIN whose ACK covers the
+ * peer's FIN was sent by the passive closer; neither covering the other is a simultaneous close.
+ */
+export function ending(c: Connection): Ending {
+  const [cl, sv] = c.ep;
+  if (c.refused) return { teardown: 'refused', closer: null, ending: 'refused' };
+  if (c.acceptedRst !== null) {
+    const cls = rstClass(c);
+    let closer: Side | 'both' | null = sideName(c.rstBy);
+    if (cls === 'after-close') closer = finCloser(c).closer;
+    return { teardown: 'rst', closer, ending: cls };
+  }
+  if (cl.fin !== null && sv.fin !== null) return finCloser(c);
+  if (cl.fin !== null || sv.fin !== null) {
+    const d: 0 | 1 = cl.fin !== null ? 0 : 1;
+    const f = c.ep[d].fin as FinRecord;
+    return { teardown: 'half-close', closer: sideName(d), ending: f.ackFrame !== 0 ? 'half-closed' : 'fin-unacknowledged' };
+  }
+  if (c.established || cl.state === 'MIDSTREAM' || sv.state === 'MIDSTREAM') return { teardown: 'open', closer: null, ending: 'open' };
+  if (c.sawSyn && !c.sawSynAck) return { teardown: 'none', closer: null, ending: 'syn-unanswered' };
+  return { teardown: 'none', closer: null, ending: 'handshake-incomplete' };
+}
+
+function finCloser(c: Connection): Ending {
+  const a = c.ep[0].fin as FinRecord;
+  const b = c.ep[1].fin as FinRecord;
+  if (!a.acksPeerFin && !b.acksPeerFin) return { teardown: 'fin', closer: 'both', ending: 'graceful-simultaneous' };
+  if (a.acksPeerFin && b.acksPeerFin) {
+    // Impossible on the wire (each FIN would ack a FIN sent after it): fall back to capture order.
+    return { teardown: 'fin', closer: a.frame < b.frame ? 'client' : 'server', ending: 'inconsistent-fin' };
+  }
+  const active: 0 | 1 = a.acksPeerFin ? 1 : 0;
+  const A = c.ep[active].fin as FinRecord;
+  const B = c.ep[otherSide(active)].fin as FinRecord;
+  // 3-way when the passive side's first segment acknowledging the active FIN is its own FIN (rules §5.1 #2).
+  const way = A.ackFrame === B.frame ? 'graceful-3way' : 'graceful-4way';
+  return { teardown: 'fin', closer: sideName(active), ending: B.ackFrame === 0 && B.reAckFrame === 0 ? `${way}-final-ack-missing` : way };
+}
+
+/** `simultaneous-close`, `refused`, `fin-unacknowledged` and `fin-retransmitted`. */
+export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
+  const c = ctx.c;
+  const out: Finding[] = [];
+  const [cl, sv] = c.ep;
+
+  if (end.ending === 'graceful-simultaneous') {
+    const a = cl.fin as FinRecord;
+    const b = sv.fin as FinRecord;
+    const first = a.frame < b.frame ? a : b;
+    out.push(finding(ctx, 'simultaneous-close', 'info', Math.max(a.t, b.t),
+      `Both sides closed at once: client FIN (frame ${a.frame}) and server FIN (frame ${b.frame}) crossed; both hold TIME_WAIT.`,
+      `Neither FIN acknowledges the other: client FIN ack=${a.ack} does not cover server FIN seq ${b.finSeq}, server FIN ack=${b.ack} does not cover client FIN seq ${a.finSeq} (rules §4). Wireshark marks frame ${first.frame} as fin_active by capture order.`,
+      [a.frame, b.frame, a.ackFrame, b.ackFrame],
+      { clientFinFrame: a.frame, serverFinFrame: b.frame, timeWaitHolders: 'both', wiresharkFinActiveFrame: first.frame }));
+  }
+
+  if (c.refused) {
+    const cli = cl;
+    const r = c.acceptedRst;
+    out.push(finding(ctx, 'refused', 'warn', r?.t ?? c.lastT,
+      `Connection refused: the SYN to ${ctx.server} was answered by RST${cli.synRetx ? ` after ${cli.synRetx} retransmission(s)` : ''}.`,
+      `RST,ACK with ack=${r?.ack} = SYN seq ${cli.isn} + 1 while the client was in SYN_SENT (RFC 9293 §3.10.7.3); no SYN-ACK was seen.`,
+      [cli.synFrame, r?.frame ?? 0], { attempts: cli.synRetx + 1, rttSeconds: r ? r.t - cli.synT : null }));
+  }
+
+  for (const d of [0, 1] as const) {
+    const X = c.ep[d];
+    const f = X.fin;
+    if (f === null) continue;
+    // fin-unacknowledged: the FIN was never acknowledged and nothing reset the connection (rules §6.1).
+    if (f.ackFrame === 0 && f.reAckFrame === 0 && c.acceptedRst === null) {
+      const waited = ctx.now - f.t;
+      const rtoWait = Math.max(1, 3 * handshakeRtt(c) + 0.2); // rules §6.5 T_rto_wait
+      if (waited >= rtoWait || f.retx > 0) {
+        out.push(finding(ctx, 'fin-unacknowledged', 'warn', f.t,
+          `The ${sideName(d)}'s FIN (frame ${f.frame}) was never acknowledged${f.retx ? `, although it was sent ${f.retx + 1} times` : ''}: ${endpointName(ctx, otherSide(d))} did not answer within ${secs(waited)}.`,
+          `No segment from the ${sideName(otherSide(d))} carried ack ≥ ${(f.finSeq + 1) >>> 0} (FIN seq ${f.finSeq} + 1) before the capture ended (rules §6.1).`,
+          [f.frame, ...f.retxFrames], { side: sideName(d), retransmissions: f.retx, waitedSeconds: waited }));
+      }
+    }
+    // fin-retransmitted: the active closer's FIN went out again (rules §6.5, "same machinery").
+    if (f.retx > 0 && !f.acksPeerFin) {
+      const ackCaptured = f.ackFrame !== 0 && f.ackedBeforeRetx;
+      out.push(finding(ctx, 'fin-retransmitted', 'info', f.retxTimes[0] ?? f.t,
+        `The ${sideName(d)} retransmitted its FIN ${f.retx} time(s)${ackCaptured ? `; the ACK captured in frame ${f.ackFrame} was lost after the capture point` : ''}.`,
+        `Frames ${[f.frame, ...f.retxFrames].join(', ')} carry the same FIN sequence number ${f.finSeq} (rules §0.2); first retransmission after ${secs((f.retxTimes[0] ?? f.t) - f.t)}.`,
+        [f.frame, ...f.retxFrames, f.ackFrame, f.reAckFrame],
+        { side: sideName(d), retransmissions: f.retx, ackCaptured, rtoSeconds: (f.retxTimes[0] ?? f.t) - f.t }));
+    }
+  }
+  return out;
+}
+
+/** Round-trip estimate from the handshake (SYN → SYN-ACK as captured), 0 when unknown (rules §10.1). */
+export function handshakeRtt(c: Connection): number {
+  const [cl, sv] = c.ep;
+  return cl.isnKnown === 1 && sv.isnKnown === 1 && sv.synT >= cl.synT ? sv.synT - cl.synT : 0;
+}

@@ -1,0 +1,73 @@
+import type { Finding, FindingKind, PacketRef, Settings, Side } from '../analyze/report.js';
+import { flagsString } from '../decode/format.js';
+import type { Connection } from '../tcp/connection.js';
+import type { LogRec } from '../tcp/packet-log.js';
+import { rel32 } from '../tcp/seq.js';
+import { CATALOG } from './catalog.js';
+
+/** What every detector gets: the connection, its printable endpoints, the settings and the judging time. */
+export interface JudgeContext {
+  c: Connection;
+  id: string;
+  client: string;
+  server: string;
+  settings: Settings;
+  /** The time the connection is judged at: capture end (atEnd) or the moment it was replaced/swept. */
+  now: number;
+  /** Judged because the input ended (or the table evicted it): open states are "open at capture end". */
+  atEnd: boolean;
+}
+
+export const sideName = (d: 0 | 1): Side => (d === 0 ? 'client' : 'server');
+export const otherSide = (d: 0 | 1): 0 | 1 => (d === 0 ? 1 : 0);
+
+export function endpointName(ctx: JudgeContext, d: 0 | 1): string {
+  return d === 0 ? `client ${ctx.client}` : `server ${ctx.server}`;
+}
+
+/** A logged packet as evidence, with sequence numbers relative to each direction's ISN (rules §6 evidence). */
+export function toRef(c: Connection, r: LogRec): PacketRef {
+  const sender = c.ep[r.dir];
+  const receiver = c.ep[r.dir === 0 ? 1 : 0];
+  const hasAck = (r.flags & 0x10) !== 0;
+  const ref: PacketRef = {
+    frame: r.frame, time: r.t, offset: Math.max(0, r.t - c.firstT), dir: r.dir === 0 ? 'c2s' : 's2c',
+    flags: flagsString(r.flags), seq: r.seq, ack: hasAck ? r.ack : null, relSeq: rel32(r.seq, sender.isn),
+    relAck: hasAck ? rel32(r.ack, receiver.isn) : null, len: r.len, win: r.win,
+    states: { client: r.client, server: r.server },
+  };
+  if (r.note !== null) ref.note = r.note;
+  return ref;
+}
+
+/** Evidence packets for the given frames (those still in the connection's log), in frame order. */
+export function evidence(c: Connection, frames: number[]): PacketRef[] {
+  const seen = new Set<number>();
+  const out: PacketRef[] = [];
+  for (const f of [...frames].sort((a, b) => a - b)) {
+    if (f === 0 || seen.has(f)) continue;
+    seen.add(f);
+    const r = c.log.find(f);
+    if (r !== undefined) out.push(toRef(c, r));
+  }
+  return out;
+}
+
+export function finding(ctx: JudgeContext, kind: FindingKind, severity: Finding['severity'], time: number,
+  summary: string, why: string, frames: number[], details: Record<string, unknown>): Finding {
+  return {
+    kind, severity, connection: ctx.id, summary, why, rule: CATALOG[kind].rule, time,
+    evidence: evidence(ctx.c, frames), details,
+  };
+}
+
+/** Seconds with sensible precision for sentences. */
+export function secs(x: number): string {
+  const a = Math.abs(x);
+  if (a >= 100) return `${x.toFixed(0)} s`;
+  if (a >= 1) return `${x.toFixed(1)} s`;
+  if (a >= 0.001) return `${(x * 1000).toFixed(1)} ms`;
+  return `${(x * 1e6).toFixed(0)} µs`;
+}
+
+export const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;

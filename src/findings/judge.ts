@@ -1,0 +1,76 @@
+import type { ConnectionReport, Finding, PacketRef } from '../analyze/report.js';
+import type { Connection } from '../tcp/connection.js';
+import { closingFindings, ending } from './closing.js';
+import { evidence, toRef, type JudgeContext } from './context.js';
+import { halfCloseFindings } from './half-close.js';
+import { lostFinalAckFindings } from './lost-final-ack.js';
+import { rstFindings, type RstClass } from './rst.js';
+import { reuseFindings } from './time-wait-reuse.js';
+
+export interface Judgement {
+  report: ConnectionReport;
+  findings: Finding[];
+  /** Closing packets, kept by the flow table for judging a later SYN on the same tuple. */
+  closing: PacketRef[];
+}
+
+/** Run every detector over one connection and build its report entry. Pure: reads the connection only. */
+export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6): Judgement {
+  const c = ctx.c;
+  const end = ending(c);
+  const findings: Finding[] = [
+    ...reuseFindings(ctx),
+    ...closingFindings(ctx, end),
+    ...halfCloseFindings(ctx),
+    ...rstFindings(ctx, end.teardown === 'rst' ? end.ending as RstClass : null),
+    ...lostFinalAckFindings(ctx),
+  ];
+  const [cl, sv] = c.ep;
+  const log = c.log.packets();
+  const first = cl.fin && sv.fin ? (cl.fin.t <= sv.fin.t ? cl.fin : sv.fin) : cl.fin ?? sv.fin;
+  const other = first === cl.fin ? sv.fin : cl.fin;
+  const halfClosed = first !== null && first.ackFrame !== 0 && !first.acksPeerFin && (other === null || other.t > first.ackT) ? first.ackT : null;
+  const holdsTw = cl.state === 'TIME_WAIT' || sv.state === 'TIME_WAIT';
+  const closedT = c.closedT || null;
+  const report: ConnectionReport = {
+    id: ctx.id, client: ctx.client, server: ctx.server, clientGuessed: c.clientGuessed, ipVersion: v,
+    incarnation: c.incarnation, previous: c.previousId, next: null,
+    firstFrame: c.firstFrame, lastFrame: c.lastFrame, start: c.firstT, end: c.lastT, packets: c.packets,
+    bytes: { c2s: cl.dataBytes, s2c: sv.dataBytes },
+    handshake: c.sawSyn && c.sawSynAck ? 'complete' : c.sawSyn ? 'syn-only' : c.sawSynAck ? 'syn-ack-only' : 'midstream',
+    teardown: end.teardown, closer: end.closer, ending: end.ending,
+    states: { client: cl.state, server: sv.state },
+    findings: [...new Set(findings.map((f) => f.kind))],
+    times: {
+      halfClosed, closed: closedT,
+      timeWaitUntil: closedT !== null && holdsTw ? closedT + ctx.settings.timeWait : null,
+      reset: c.acceptedRst?.t ?? null,
+    },
+    capturePoint: capturePoint(c, log),
+    filter,
+    ladder: log.map((r) => toRef(c, r)),
+    elided: Math.max(0, c.packets - log.length),
+  };
+  const closingFrames: number[] = [];
+  for (const f of [cl.fin, sv.fin]) if (f) closingFrames.push(f.frame, f.ackFrame, ...f.retxFrames, f.reAckFrame);
+  if (c.acceptedRst) closingFrames.push(c.acceptedRst.frame);
+  return { report, findings, closing: evidence(c, closingFrames) };
+}
+
+/**
+ * Capture point from handshake gaps (rules §10.1): d1 = SYN → SYN-ACK, d2 = SYN-ACK → client's next packet.
+ * d1 ≫ d2: near the client; d2 ≫ d1: near the server. Sub-0.2 ms gaps (same host, loopback) cannot tell.
+ */
+function capturePoint(c: Connection, log: ReturnType<Connection['log']['packets']>): ConnectionReport['capturePoint'] {
+  const syn = log.find((r) => r.dir === 0 && (r.flags & 0x12) === 0x02);
+  const synAck = log.find((r) => r.dir === 1 && (r.flags & 0x12) === 0x12);
+  if (!syn || !synAck) return 'unknown';
+  const third = log.find((r) => r.dir === 0 && r.frame > synAck.frame);
+  if (!third) return 'unknown';
+  const d1 = synAck.t - syn.t;
+  const d2 = third.t - synAck.t;
+  if (Math.max(d1, d2) < 0.0002) return 'unknown';
+  if (d1 > 4 * d2) return 'near-client';
+  if (d2 > 4 * d1) return 'near-server';
+  return 'middle';
+}

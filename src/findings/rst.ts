@@ -1,0 +1,126 @@
+import type { Finding } from '../analyze/report.js';
+import { FIN } from '../decode/packet.js';
+import type { Connection } from '../tcp/connection.js';
+import { synchronized, type RstRecord } from '../tcp/endpoint.js';
+import { add32, ge } from '../tcp/seq.js';
+import { finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
+
+export type RstClass = 'abort' | 'after-fin' | 'reply-to-data-after-close' | 'instead-of-final-ack' | 'after-close' | 'handshake';
+
+/**
+ * Classify the accepted RST that ended a connection (rules §6.2, first matching rule wins).
+ * X = RST sender, Y = receiver. Linux sources: __tcp_close (unread data, SO_LINGER{1,0}), tcp_rcv_state_process
+ * step 7 (data after close()), tcp_timewait_state_process (FIN-WAIT-2 mini-socket / TIME_WAIT gone).
+ */
+export function rstClass(c: Connection): RstClass {
+  const r = c.acceptedRst as RstRecord;
+  if (r.senderBefore === 'SYN_SENT' || r.senderBefore === 'SYN_RECEIVED' || r.receiverBefore === 'SYN_RECEIVED') return 'handshake';
+  // X had sent FIN; Y then sent new data X had not acknowledged, and X answered with RST seq = that segment's ack.
+  if (r.senderHadFin && r.peerLastNewData && r.answersPeerAck) return 'reply-to-data-after-close';
+  // Y's (late or retransmitted) FIN answered by RST where an ACK was due: X's FIN-WAIT-2 or TIME_WAIT was gone.
+  if (r.senderHadFin && r.peerHadFin && (r.peerLastFlags & FIN) !== 0 && r.answersPeerAck) return 'instead-of-final-ack';
+  if (r.senderHadFin && r.peerHadFin) return 'after-close';
+  if (r.senderHadFin) return 'after-fin';
+  return 'abort';
+}
+
+/** `rst-teardown`, `rst-ignored` and `possibly-injected-rst` (rules §6.2, §6.3). */
+export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] {
+  const c = ctx.c;
+  const out: Finding[] = [];
+  const r = c.acceptedRst;
+  if (r !== null && cls !== null && !c.refused) {
+    const X = c.rstBy;
+    const Y = otherSide(X);
+    const sx = c.ep[X];
+    const sy = c.ep[Y];
+    const details: Record<string, unknown> = {
+      by: sideName(X), class: cls, accepted: r.verdict === 'accepted' ? true : 'unverifiable',
+      rstFrame: r.frame, rstSeq: r.seq, rstHasAck: r.hasAck, receiverStateBefore: r.receiverBefore,
+    };
+    let summary: string;
+    let why: string;
+    const frames = [r.frame, r.peerLastFrame];
+    switch (cls) {
+      case 'abort': {
+        // RST+ACK with seq == SND.NXT comes from a live socket (tcp_send_active_reset); a bare RST with
+        // seq == the peer's ack comes from a stack without state for it (tcp_v4_send_reset).
+        const live = r.hasAck && r.seq === r.senderSndMax;
+        const noSocket = !r.hasAck && r.answersPeerAck;
+        const unread = sy.dataBytes > 0 && sy.lastDataT >= sx.lastDataT && sx.hasAck && sy.dataBytes > 0
+          && ge(sx.ackMax, add32(sy.sndMax, sy.fin ? -1 : 0));
+        details.origin = live ? 'live-socket' : noSocket ? 'no-socket' : 'unknown';
+        details.unreadDataLikely = live && unread;
+        details.possibleCauses = live
+          ? (unread ? ['close() with unread data', 'SO_LINGER{1,0}', 'process killed'] : ['SO_LINGER{1,0}', 'process killed', 'close() with unread data'])
+          : noSocket ? ['local state gone (expired, rebooted, firewall/NAT/LB state loss)', 'data after close()'] : ['unknown'];
+        summary = `The ${sideName(X)} aborted the connection with RST (frame ${r.frame}) instead of FIN${live && unread ? `; the ${sideName(Y)}'s last ${sy.dataBytes > 0 ? 'data' : 'segment'} (frame ${r.peerLastFrame}) was acknowledged but apparently never read` : ''}.`;
+        why = live
+          ? `RST${r.hasAck ? ',ACK' : ''} seq=${r.seq} equals the ${sideName(X)}'s SND.NXT, the signature of an abort from a live socket (Linux tcp_send_active_reset: SO_LINGER{1,0}, close() with unread data, or a killed process); the receiver was ${r.receiverBefore} and the seq is at its RCV.NXT, so it was accepted (RFC 9293 §3.10.7.4).`
+          : noSocket
+            ? `Bare RST seq=${r.seq} equals the ack of the ${sideName(Y)}'s frame ${r.peerLastFrame}: RFC 9293 §3.10.7.1 reset from a stack with no state for the connection.`
+            : `RST seq=${r.seq} is at the receiver's RCV.NXT (accepted), sent by the ${sideName(X)} without a FIN before it.`;
+        break;
+      }
+      case 'after-fin':
+        summary = `The ${sideName(X)} sent FIN (frame ${sx.fin?.frame}) and then RST (frame ${r.frame}); the ${sideName(Y)} never closed its side.`;
+        why = `RST from the side that had already sent FIN, not explained by new data from the peer (rules §6.2 rst_after_fin: SO_LINGER{1,0} after shutdown(), TCP_LINGER2 < 0, macOS ^C); the receiver was ${r.receiverBefore}.`;
+        frames.push(sx.fin?.frame ?? 0);
+        break;
+      case 'reply-to-data-after-close':
+        summary = `The ${sideName(X)} had closed (FIN, frame ${sx.fin?.frame}) and answered new data from the ${sideName(Y)} (frame ${r.peerLastFrame}, ${r.peerLastLen} bytes) with RST: that data was lost.`;
+        why = `Frame ${r.peerLastFrame} carried data beyond what the ${sideName(X)} had acknowledged, and the RST's seq ${r.seq} equals that segment's ack (Linux tcp_rcv_state_process: data after close() → TCPAbortOnData, RST <SEQ=SEG.ACK>; RFC 9293 §3.6.1, RFC 2525 §2.17).`;
+        details.lostBytes = r.peerLastLen;
+        frames.push(sx.fin?.frame ?? 0);
+        break;
+      case 'instead-of-final-ack': {
+        const yf = sy.fin;
+        const xf = sx.fin;
+        const acked = yf !== null && sx.hasAck && ge(sx.ackMax, add32(yf.finSeq, 1)) && yf.retx > 0;
+        const late = xf !== null && xf.ackT > 0 && yf !== null ? yf.t - xf.ackT : null;
+        details.timeWaitGone = acked;
+        details.finWait2Expired = !acked;
+        details.lateCloseAfterSeconds = late;
+        summary = acked
+          ? `The ${sideName(Y)} retransmitted its FIN (frame ${r.peerLastFrame}) and got RST (frame ${r.frame}) instead of an ACK: the ${sideName(X)}'s TIME_WAIT was already gone.`
+          : `The ${sideName(Y)} closed late (FIN, frame ${yf?.frame}${late !== null ? `, ${secs(late)} after its peer's FIN was acknowledged` : ''}) and got RST (frame ${r.frame}) instead of the final ACK: the ${sideName(X)}'s FIN_WAIT_2 state had expired.`;
+        why = acked
+          ? `RST seq=${r.seq} equals the ack of the retransmitted FIN; the FIN had been acknowledged before, so the TIME_WAIT socket expired, was reused (tcp_tw_reuse) or overflowed tcp_max_tw_buckets (rules §5.1 #8b).`
+          : `The RST's seq ${r.seq} equals the ack of the peer's FIN: a stack without state answers a FIN for a connection whose orphaned FIN_WAIT_2 expired silently after tcp_fin_timeout (Linux tcp_fin_time, default 60 s; rules §6.1 late_close_rejected).`;
+        frames.push(xf?.frame ?? 0, xf?.ackFrame ?? 0, yf?.frame ?? 0);
+        break;
+      }
+      case 'after-close':
+        summary = `Both sides had sent FIN; then the ${sideName(X)} sent RST (frame ${r.frame}).`;
+        why = `RST after both FINs (rules §6.2 rst_after_graceful_close); the receiver was ${r.receiverBefore}.`;
+        frames.push(sx.fin?.frame ?? 0, sy.fin?.frame ?? 0);
+        break;
+      case 'handshake':
+        summary = `The ${sideName(X)} reset the connection during the handshake (frame ${r.frame}).`;
+        why = `RST while the ${sideName(X)} was ${r.senderBefore} and the ${sideName(Y)} ${r.receiverBefore} (rules §6.2: an unexpected SYN-ACK, or a client that gave up).`;
+        frames.push(sx.synFrame, sy.synFrame);
+        break;
+    }
+    out.push(finding(ctx, 'rst-teardown', cls === 'after-close' ? 'info' : 'warn', r.t, summary, why, frames, details));
+    // Middlebox RST: TTL differs from every other packet of the claimed sender (rules §6.2 traps).
+    if (sx.ttl >= 0 && sx.ttlMismatches === 0 && Math.abs(r.ttl - sx.ttl) > 1) {
+      out.push(finding(ctx, 'possibly-injected-rst', 'warn', r.t,
+        `The RST in frame ${r.frame} claims to come from the ${sideName(X)} but its TTL ${r.ttl} differs from the ${sx.ttl} of all its other packets: a middlebox may have sent it.`,
+        `IP TTL/hop limit ${r.ttl} vs ${sx.ttl} on ${sx.packets - 1} other segments (rules §6.2 traps).`,
+        [r.frame], { by: sideName(X), rstTtl: r.ttl, senderTtl: sx.ttl }));
+    }
+  }
+
+  // RSTs the receiver would not accept (rules §6.3): not a teardown.
+  for (const d of [0, 1] as const) {
+    for (const x of c.ep[d].rsts) {
+      if ((x.verdict !== 'ignored' && x.verdict !== 'challenge-expected') || !synchronized(x.receiverBefore)) continue;
+      const recv = c.ep[otherSide(d)];
+      out.push(finding(ctx, 'rst-ignored', 'warn', x.t,
+        `The ${sideName(d)}'s RST in frame ${x.frame} was ${x.verdict === 'challenge-expected' ? 'in window but not at RCV.NXT: the receiver should answer with a challenge ACK' : 'not acceptable to the receiver'} and did not end the connection.`,
+        `RST seq=${x.seq}; the ${sideName(otherSide(d))} had acknowledged up to ${recv.ackMax} (RCV.NXT ≥ that), window ${recv.win}; acceptable only at RCV.NXT (RFC 9293 §3.10.7.4, RFC 5961 §3.2).`,
+        [x.frame], { by: sideName(d), verdict: x.verdict, rstSeq: x.seq, receiverAckMax: recv.ackMax }));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+import type { ConnectionReport, Finding, Report } from '../analyze/report.js';
+import { FINDING_KINDS } from '../analyze/report.js';
+import { CATALOG } from '../findings/catalog.js';
+import { duration, isoTime, packetLine } from './format.js';
+
+const LINKS: Record<number, string> = { 0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2' };
+
+function detailText(d: Record<string, unknown>): string {
+  return Object.entries(d).filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(6).replace(/0+$/, '').replace(/\.$/, '') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(' ');
+}
+
+export function findingText(f: Finding, c: ConnectionReport | undefined): string {
+  const lines: string[] = [];
+  lines.push(`[${f.severity}] ${f.kind}  ${f.connection}  ${c ? `${c.client} → ${c.server} (incarnation ${c.incarnation})` : ''}  at ${isoTime(f.time)}`);
+  lines.push(`  ${f.summary}`);
+  lines.push(`  why: ${f.why}`);
+  lines.push(`  rule: ${f.rule}`);
+  if (f.evidence.length) {
+    lines.push('  evidence:    frame   time (+s)    dir  flags        seq (relative)              ack (relative)                len   client/server state after');
+    for (const p of f.evidence) lines.push(`    ${packetLine(p)}`);
+  }
+  lines.push(`  details: ${detailText(f.details)}`);
+  if (c) lines.push(`  wireshark: ${c.filter}`);
+  return lines.join('\n');
+}
+
+/** The plain-text report: summary, findings with evidence, aggregates, connection table. */
+export function textReport(r: Report, opts: { connections?: boolean } = {}): string {
+  const out: string[] = [];
+  const cap = r.capture;
+  const links = cap.linkTypes.map((l) => LINKS[l] ?? `linktype ${l}`).join(', ') || 'no packets';
+  out.push(`teardown ${r.tool.version} — ${cap.path} (${cap.format ?? 'unknown format'}${cap.compressed ? ', gzip' : ''}, ${links})`);
+  const span = cap.firstTime !== null && cap.lastTime !== null ? `, ${isoTime(cap.firstTime)} → ${isoTime(cap.lastTime)} (${duration(cap.lastTime - cap.firstTime)})` : '';
+  const und = Object.entries(cap.undecodable).map(([k, v]) => `${v} ${k}`).join(', ');
+  out.push(`  ${cap.packets} packets (${cap.tcpPackets} TCP${und ? `; not analyzed: ${und}` : ''}), ${r.summary.connections} connections${span}`);
+  if (cap.error) out.push(`  WARNING: input damaged, analysis covers what came before: ${cap.error}`);
+  for (const w of cap.warnings) out.push(`  note: ${w}`);
+  const td = Object.entries(r.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+  out.push(`  teardown: ${td || 'none'}`);
+  out.push(`  settings: half-close timeout ${r.settings.halfCloseTimeout} s, TIME_WAIT ${r.settings.timeWait} s (${r.settings.timeWaitProfile})`);
+  const s = r.summary.severity;
+  out.push(`  findings: ${s.error} error, ${s.warn} warn, ${s.info} info`);
+  for (const k of FINDING_KINDS) {
+    const n = r.summary.findings[k];
+    if (n) out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  ${CATALOG[k].title}`);
+  }
+  const byId = new Map(r.connections.map((c) => [c.id, c]));
+  if (r.findings.length) {
+    out.push('', 'Findings');
+    for (const f of r.findings) out.push('', findingText(f, byId.get(f.connection)));
+  }
+  const servers = r.aggregates.servers.filter((a) => a.halfClosed > 0);
+  if (servers.length) {
+    out.push('', 'Half-close (CLOSE_WAIT) pile-ups by server');
+    for (const a of servers.slice(0, 20)) {
+      out.push(`  ${a.server.padEnd(28)} ${a.halfClosed} half-closed (${a.stuck} stuck), oldest ${a.oldestHalfCloseSeconds === null ? '-' : duration(a.oldestHalfCloseSeconds)}, of ${a.connections} connections`);
+    }
+  }
+  const pairs = r.aggregates.pairs.filter((p) => p.timeWaitReuses > 0 || p.distinctClientPorts < p.connections);
+  if (pairs.length) {
+    out.push('', 'TIME_WAIT reuse by client → server');
+    for (const p of pairs.slice(0, 20)) {
+      out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${p.connections} connections from ${p.distinctClientPorts} ports, ${p.ratePerSecond.toFixed(1)}/s, ${p.timeWaitReuses} reuses (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? '-' : `${(p.exhaustionRatio * 100).toFixed(1)}%`}`);
+    }
+  }
+  if (opts.connections !== false && r.connections.length) {
+    out.push('', 'Connections');
+    const shown = r.connections.length > 200 ? r.connections.filter((c) => c.findings.length > 0).slice(0, 200) : r.connections;
+    if (shown.length < r.connections.length) out.push(`  (${shown.length} with findings shown of ${r.connections.length}; --json lists all)`);
+    for (const c of shown) {
+      out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,418 @@
+import type { EndpointState, PacketRef } from '../analyze/report.js';
+import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
+import { Endpoint, synchronized, type RstRecord } from './endpoint.js';
+import { PacketLog } from './packet-log.js';
+import { add32, between, ge, gt, le } from './seq.js';
+
+/** What a closed previous incarnation on the same 4-tuple leaves behind for judging a reuse (rules §6.4). */
+export interface Tombstone {
+  id: string;
+  /** Side indexes refer to the previous connection: 0 its client, 1 its server; `clientAddrIsA` maps them to the tuple. */
+  clientIsA: boolean;
+  closed: boolean;
+  /** Time of the last FIN's ACK (or last FIN), or of the accepted RST; the last packet when never closed. */
+  closeT: number;
+  endedByRst: boolean;
+  timeWait: [boolean, boolean];
+  sndMax: [number, number];
+  lastTsVal: [number, number];
+  usedTs: boolean;
+  closeFrames: number[];
+  /** The previous connection's closing packets as evidence (its own relative numbering). */
+  closeEvidence: PacketRef[];
+  lastT: number;
+}
+
+/** Facts about a SYN that reopened a tuple, gathered as the new incarnation's handshake unfolds. */
+export interface ReuseTrack {
+  previous: Tombstone;
+  /** Why a new incarnation started: the previous one was closed, idle, still in its handshake, or live. */
+  reason: 'closed' | 'idle' | 'syn-seq-jump' | 'live';
+  synFrame: number;
+  synT: number;
+  synSeq: number;
+  synHasTs: boolean;
+  synTsVal: number;
+  /** First reaction of the SYN receiver to the first SYN. */
+  answer: 'syn-ack' | 'ack' | 'rst' | null;
+  answerFrame: number;
+  answerAck: number;
+  /** Client RST answering the TIME_WAIT ACK (seq == that ACK's ack). */
+  clientRstFrame: number;
+  /** SYN retransmissions after the first. */
+  retries: number;
+  retryFrames: number[];
+  /** First SYN-ACK acknowledging the SYN, whenever it came. */
+  synAckFrame: number;
+  synAckT: number;
+  synAckSeq: number;
+}
+
+/**
+ * One incarnation of a 4-tuple: two endpoints (0 = client, the SYN sender; 1 = server) whose states are inferred
+ * from the segments seen (rules §2, §3). Synchronous, no I/O; time is the packet timestamp in seconds.
+ */
+export class Connection {
+  readonly ep: [Endpoint, Endpoint] = [new Endpoint(), new Endpoint()];
+  firstFrame = 0;
+  lastFrame = 0;
+  firstT = 0;
+  lastT = 0;
+  packets = 0;
+  duplicates = 0;
+  sawSyn = false;
+  sawSynAck = false;
+  established = false;
+  refused = false;
+  /** The first accepted RST and its sender (0/1); null while none. */
+  acceptedRst: RstRecord | null = null;
+  rstBy: 0 | 1 = 0;
+  ignoredRsts = 0;
+  /** Time both directions were closed (last FIN acknowledged) or the connection was reset; 0 while open. */
+  closedT = 0;
+  /** The server's ACK that answered a SYN during the handshake without acknowledging it (TIME_WAIT reject). */
+  rejectAckFrame = 0;
+  rejectAckAck = 0;
+  reuse: ReuseTrack | null = null;
+  /** Set when a SYN with a new ISN arrived while this connection was established (rules §6.4 case 3). */
+  supersededBySyn = 0;
+  readonly log: PacketLog;
+  /** Judged: findings were computed and it left the flow table. */
+  judged = false;
+  /** Live aging: a stuck half-close was already announced. */
+  announcedStuck = false;
+
+  constructor(
+    readonly ordinal: number,
+    readonly clientIsA: boolean,
+    readonly clientGuessed: boolean,
+    readonly incarnation: number,
+    readonly previousId: string | null,
+  ) {
+    this.log = new PacketLog();
+  }
+
+  get id(): string {
+    return `c${this.ordinal}`;
+  }
+
+  /** Closed for incarnation purposes (rules §6.4 case 1): both FINs seen, an accepted RST, or refused. */
+  isClosed(): boolean {
+    return this.acceptedRst !== null || this.refused || (this.ep[0].fin !== null && this.ep[1].fin !== null);
+  }
+
+  /** Only handshake packets so far: no data, never established (rules §6.4 case 3, syn_seq_jump). */
+  inHandshakeOnly(): boolean {
+    return !this.established && this.ep[0].dataBytes === 0 && this.ep[1].dataBytes === 0;
+  }
+
+  /** Feed one segment travelling from side d. */
+  onSegment(p: TcpPacket, d: 0 | 1, frame: number, t: number): void {
+    const S = this.ep[d];
+    const R = this.ep[d ^ 1] as Endpoint;
+    const flags = p.flags;
+    const seq = p.seq;
+    const ack = p.ack;
+    const len = p.payloadLen;
+    const syn = (flags & SYN) !== 0;
+    const fin = (flags & FIN) !== 0;
+    const rst = (flags & RST) !== 0;
+    const ackBit = (flags & ACK) !== 0;
+
+    // Capture duplicates (rules §10.2): same IP ID, seq, ack, flags, len and TSval within 1 ms.
+    if (S.dupLen === len && S.dupSeq === seq && S.dupAck === ack && S.dupFlags === flags && p.ipId >= 0
+      && S.dupIpId === p.ipId && S.dupTsVal === (p.hasTs ? p.tsVal : 0) && t - S.dupT <= 0.001 && S.dupT > 0) {
+      this.duplicates++;
+      return;
+    }
+    S.dupIpId = p.ipId; S.dupSeq = seq; S.dupAck = ack; S.dupFlags = flags; S.dupLen = len;
+    S.dupTsVal = p.hasTs ? p.tsVal : 0; S.dupT = t;
+
+    if (this.packets === 0) { this.firstFrame = frame; this.firstT = t; }
+    this.packets++;
+    this.lastFrame = frame;
+    if (t > this.lastT) this.lastT = t;
+    S.packets++;
+    S.lastT = t;
+    // A server ACK without SYN answering a SYN it does not acknowledge, before any SYN-ACK: the TIME_WAIT (or
+    // half-open) ACK of an older incarnation (rules §6.4 "rejected": ACK <seq=lastSeq(S→C), ack=lastSeq(C→S)>).
+    // It carries the old connection's numbers, so it must not seed this incarnation's sequence state.
+    if (d === 1 && !syn && !rst && ackBit && !this.sawSynAck && R.state === 'SYN_SENT' && R.isnKnown === 1
+      && ack !== add32(R.isn, 1)) {
+      if (this.rejectAckFrame === 0) { this.rejectAckFrame = frame; this.rejectAckAck = ack; }
+      if (this.reuse !== null && this.reuse.answer === null) {
+        this.reuse.answer = 'ack'; this.reuse.answerFrame = frame; this.reuse.answerAck = ack;
+      }
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        'ACK of the old connection (SYN not accepted)', true);
+      return;
+    }
+    if (!S.seen) {
+      S.seen = true;
+      S.firstT = t;
+      if (!syn) {
+        // Midstream: base the relative numbers on first seq - 1 (Wireshark base_seq, Zeek InitStartSeq).
+        if (S.isnKnown === 0) { S.isn = add32(seq, -1); S.isnKnown = 2; }
+        S.sndMax = seq;
+        S.contigEnd = seq;
+        if (S.state === 'UNKNOWN' || S.state === 'LISTEN') S.state = 'MIDSTREAM';
+      }
+    }
+    if (!rst) {
+      if (S.ttl < 0) S.ttl = p.ttl; else if (p.ttl !== S.ttl) S.ttlMismatches++;
+      if (p.hasTs) { S.usedTs = true; S.lastTsVal = p.tsVal; }
+    }
+
+    if (rst) {
+      this.onRst(p, d, S, R, frame, t);
+      return;
+    }
+
+    let note: string | null = null;
+    const cBefore = this.ep[0].state;
+    const seqSpace = len + (syn ? 1 : 0) + (fin ? 1 : 0);
+    const end = add32(seq, seqSpace);
+    // Keepalives and zero-window probes: seq = SND.NXT - 1, len 0 or 1 (rules §10.3); not activity.
+    const keepalive = !syn && !fin && len <= 1 && S.sndMax !== 0 && seq === add32(S.sndMax, -1);
+    if (keepalive) S.keepalives++;
+    const prevActivity = S.lastNonKeepaliveT;
+    if (!keepalive) S.lastNonKeepaliveT = t;
+
+    // --- SYN (RFC 9293 §3.10.7.2 / §3.10.7.3)
+    if (syn) {
+      if (S.isnKnown !== 1) {
+        S.isn = seq; S.isnKnown = 1; S.synFrame = frame; S.synT = t;
+        S.sndMax = add32(seq, 1); S.contigEnd = S.sndMax;
+        S.synHasTs = p.hasTs; S.synTsVal = p.tsVal;
+        S.wscale = p.wscale;
+        if (!ackBit) {
+          S.state = 'SYN_SENT';
+          this.sawSyn = true;
+          if (R.state === 'UNKNOWN') R.state = 'LISTEN';
+          note = 'SYN';
+        } else {
+          S.state = 'SYN_RECEIVED';
+          this.sawSynAck = true;
+          note = 'SYN,ACK';
+        }
+      } else if (seq === S.isn) {
+        if (!ackBit) { S.synRetx++; note = 'SYN retransmission'; this.trackSynRetry(frame); }
+        else note = 'SYN,ACK retransmission';
+      }
+      if (ackBit && R.isnKnown === 1 && ack === add32(R.isn, 1) && R.state === 'SYN_SENT') {
+        // The SYN sender becomes ESTABLISHED on receiving a SYN-ACK that acknowledges its SYN.
+        R.state = 'ESTABLISHED';
+        this.trackSynAck(frame, t, seq);
+      }
+      if (ackBit && this.reuse !== null && this.reuse.answer === null && d === 1) {
+        this.reuse.answer = 'syn-ack'; this.reuse.answerFrame = frame; this.reuse.answerAck = ack;
+      }
+    }
+
+    // --- ACK (RFC 9293 §3.10.7.4 fifth step). ACKs on RSTs are not trusted (Zeek), handled in onRst.
+    if (ackBit) {
+      if (!S.hasAck || gt(ack, S.ackMax)) S.ackMax = ack;
+      S.hasAck = true;
+      if (R.isnKnown === 0) { R.isn = add32(ack, -1); R.isnKnown = 2; } // Wireshark reverse base from the first ACK
+      if (R.state === 'SYN_RECEIVED' && !syn && R.isnKnown === 1 && ge(ack, add32(R.isn, 1))) {
+        R.state = 'ESTABLISHED';
+        this.established = true;
+      }
+      if (S.state === 'ESTABLISHED' && R.state === 'ESTABLISHED') this.established = true;
+      const rf = R.fin;
+      if (rf !== null && ge(ack, add32(rf.finSeq, 1))) {
+        if (rf.ackFrame === 0) {
+          rf.ackFrame = frame; rf.ackT = t; rf.ackedBeforeRetx = rf.retx === 0;
+          if (note === null) note = fin ? 'FIN (acknowledges the peer FIN)' : 'ACK of FIN';
+          this.finAcked(R);
+        } else if (rf.retx > 0 && rf.reAckFrame === 0 && gt(frame, rf.retxFrames[rf.retxFrames.length - 1] ?? 0)) {
+          rf.reAckFrame = frame; rf.reAckT = t;
+          if (note === null) note = 'ACK of FIN retransmission';
+          this.finAcked(R);
+        }
+      }
+    }
+
+    // --- Data
+    if (len > 0) {
+      const dataEnd = add32(seq, len + (syn ? 1 : 0));
+      if (gt(dataEnd, S.sndMax)) {
+        const from = gt(seq, S.sndMax) ? seq : S.sndMax;
+        S.dataBytes += (dataEnd - from) >>> 0;
+      } else {
+        S.retransmits++;
+      }
+      S.lastDataT = t;
+      if (R.fin !== null && S.hasAck && ge(S.ackMax, add32(R.fin.finSeq, 1))) {
+        S.dataAfterPeerFin += len;
+        if (note === null) note = 'data after the peer FIN';
+      }
+    }
+
+    // --- FIN (RFC 9293 §3.10.7.4 eighth step; §3.10.4 CLOSE; rules §4 for who closed first)
+    if (fin) {
+      const finSeq = add32(seq, len + (syn ? 1 : 0));
+      const sf = S.fin;
+      if (sf === null) {
+        const acksPeerFin = ackBit && R.fin !== null && ge(ack, add32(R.fin.finSeq, 1));
+        S.fin = {
+          finSeq, frame, t, hasAck: ackBit, ack, acksPeerFin,
+          retx: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
+          reAckFrame: 0, reAckT: 0, moved: false, idleBefore: prevActivity > 0 ? t - prevActivity : 0,
+        };
+        note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
+        // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
+        // if the peer's FIN is already on its way (crossing FINs), it will be CLOSING (RFC 9293 Figure 13).
+        if (acksPeerFin) S.state = 'LAST_ACK';
+        else if (R.fin !== null && R.fin.ackFrame === 0) S.state = 'CLOSING';
+        else S.state = 'FIN_WAIT_1';
+        // Receiver, on receipt of the FIN.
+        switch (R.state) {
+          case 'FIN_WAIT_1': R.state = acksPeerFin ? 'TIME_WAIT' : 'CLOSING'; break;
+          case 'FIN_WAIT_2': R.state = 'TIME_WAIT'; break;
+          case 'CLOSING': case 'TIME_WAIT': case 'LAST_ACK': case 'CLOSED': case 'RESET': break;
+          default: R.state = 'CLOSE_WAIT';
+        }
+      } else if (finSeq === sf.finSeq) {
+        sf.retx++;
+        if (sf.retxFrames.length < 8) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
+        note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
+        // The retransmission proves the sender never got the ACK: it is still in LAST-ACK / FIN-WAIT-1 / CLOSING.
+        if (S.state === 'CLOSED' || S.state === 'TIME_WAIT' || S.state === 'FIN_WAIT_2') {
+          S.state = sf.acksPeerFin ? 'LAST_ACK' : (R.fin !== null ? 'CLOSING' : 'FIN_WAIT_1');
+        }
+        if (this.closedT !== 0 && this.acceptedRst === null) this.closedT = 0;
+      } else {
+        sf.moved = true;
+        note = 'FIN with a different sequence number';
+      }
+    }
+
+    if (gt(end, S.sndMax) || S.sndMax === 0) S.sndMax = end;
+    if (le(seq, S.contigEnd) && gt(end, S.contigEnd)) S.contigEnd = end;
+    S.win = p.window;
+    S.lastFrame = frame; S.lastSeq = seq; S.lastAckBit = ackBit; S.lastAckField = ack; S.lastLen = len;
+    S.lastFlags = flags;
+    S.lastNewData = len > 0 && (!R.hasAck || gt(add32(seq, len), R.ackMax));
+
+    // An RST judged without knowing the receiver's window is overruled when the receiver keeps sending new data or
+    // new ACKs (rules §6.3 "confirmation by behaviour"). Arithmetically accepted RSTs are not overruled: segments
+    // already in flight when the RST was captured would look the same.
+    const ar = this.acceptedRst;
+    if (ar !== null && this.rstBy !== d && ar.verdict !== 'accepted' && (len > 0 || (ackBit && gt(ack, ar.seq)))) {
+      this.unacceptRst(ar);
+    }
+
+    const changed = cBefore !== this.ep[0].state;
+    this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+      note ?? (changed ? 'state change' : null), note !== null || syn || fin);
+  }
+
+  /** The peer acknowledged X's FIN: FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT, LAST-ACK → CLOSED (RFC 9293 §3.10.7.4). */
+  private finAcked(X: Endpoint): void {
+    const other = X === this.ep[0] ? this.ep[1] : this.ep[0];
+    switch (X.state) {
+      case 'FIN_WAIT_1': X.state = 'FIN_WAIT_2'; break;
+      case 'CLOSING': X.state = 'TIME_WAIT'; break;
+      case 'LAST_ACK': X.state = 'CLOSED'; break;
+      default: break;
+    }
+    if (other.fin !== null && other.fin.ackFrame !== 0 && X.fin !== null && X.fin.ackFrame !== 0 && this.closedT === 0) {
+      this.closedT = Math.max(other.fin.reAckT || other.fin.ackT, X.fin.reAckT || X.fin.ackT);
+    }
+  }
+
+  private trackSynRetry(frame: number): void {
+    const r = this.reuse;
+    if (r !== null) { r.retries++; if (r.retryFrames.length < 8) r.retryFrames.push(frame); }
+  }
+
+  private trackSynAck(frame: number, t: number, seq: number): void {
+    const r = this.reuse;
+    if (r !== null && r.synAckFrame === 0) { r.synAckFrame = frame; r.synAckT = t; r.synAckSeq = seq; }
+  }
+
+  /** RST from S to R: judge acceptability (rules §6.3, RFC 9293 §3.10.7, RFC 5961 §3.2). */
+  private onRst(p: TcpPacket, d: 0 | 1, S: Endpoint, R: Endpoint, frame: number, t: number): void {
+    const seq = p.seq;
+    const ackBit = (p.flags & ACK) !== 0;
+    const rec: RstRecord = {
+      frame, t, seq, ack: p.ack, hasAck: ackBit, len: p.payloadLen, ttl: p.ttl, verdict: 'ignored',
+      receiverBefore: R.state, senderBefore: S.state,
+      answersPeerAck: R.lastAckBit && R.lastFrame !== 0 && seq === R.lastAckField,
+      peerLastFrame: R.lastFrame, peerLastLen: R.lastLen, peerLastFlags: R.lastFlags, peerLastNewData: R.lastNewData,
+      senderHadFin: S.fin !== null, peerHadFin: R.fin !== null, senderSndMax: S.sndMax,
+    };
+    let note: string;
+    if (R.state === 'SYN_SENT') {
+      // SYN-SENT: acceptable iff ACK acknowledges the SYN (RFC 9293 §3.10.7.3).
+      if (ackBit && R.isnKnown === 1 && p.ack === add32(R.isn, 1)) {
+        rec.verdict = 'accepted';
+        if (!this.sawSynAck) this.refused = true;
+        if (this.reuse !== null && this.reuse.answer === null) {
+          this.reuse.answer = 'rst'; this.reuse.answerFrame = frame; this.reuse.answerAck = p.ack;
+        }
+        note = this.refused ? 'RST (connection refused)' : 'RST accepted';
+      } else {
+        rec.verdict = 'ignored';
+        note = 'RST not acknowledging the SYN (ignored)';
+      }
+    } else if (d === 0 && S.state === 'SYN_SENT' && this.rejectAckFrame !== 0 && seq === this.rejectAckAck) {
+      // The client answers the old connection's ACK with RST <SEQ=SEG.ACK> (RFC 9293 §3.10.7.3); it clears the
+      // server's TIME_WAIT (Linux tcp_rfc1337=0) and is not a teardown of this connection (rules §6.4).
+      rec.verdict = 'reuse-reject';
+      if (this.reuse !== null) this.reuse.clientRstFrame = frame;
+      note = 'RST to the old connection\'s ACK (clears the TIME_WAIT)';
+    } else if (synchronized(R.state) || R.state === 'SYN_RECEIVED') {
+      const lo = R.hasAck ? R.ackMax : S.contigEnd;
+      const hi = gt(S.sndMax, S.contigEnd) ? S.sndMax : S.contigEnd;
+      const exact = between(seq, lo, hi);
+      // Linux accepts rcv_nxt - 1 after a FIN in CLOSE-WAIT/LAST-ACK/CLOSING (tcp_reset_check); macOS sends that.
+      const linuxFin = S.fin !== null && S.fin.ackFrame !== 0 && seq === S.fin.finSeq
+        && (R.state === 'CLOSE_WAIT' || R.state === 'LAST_ACK' || R.state === 'CLOSING');
+      const scale = R.wscale >= 0 && S.wscale >= 0 ? R.wscale : 0;
+      const wnd = R.win * 2 ** scale;
+      if (!R.hasAck && R.state === 'MIDSTREAM') {
+        rec.verdict = 'unverifiable';
+        note = 'RST (receiver window unknown)';
+      } else if (exact || linuxFin) {
+        rec.verdict = 'accepted';
+        note = 'RST accepted';
+      } else if (wnd > 0 && between(seq, lo, add32(lo, wnd - 1))) {
+        rec.verdict = 'challenge-expected';
+        note = 'RST in window but not at RCV.NXT (challenge ACK expected)';
+      } else {
+        rec.verdict = 'ignored';
+        note = 'RST out of window (ignored)';
+      }
+    } else {
+      rec.verdict = 'ignored';
+      note = R.state === 'CLOSED' || R.state === 'RESET' ? 'RST after close' : 'RST';
+    }
+
+    if (S.rsts.length < 16) S.rsts.push(rec);
+    if ((rec.verdict === 'accepted' || rec.verdict === 'unverifiable') && this.acceptedRst === null) {
+      this.acceptedRst = rec;
+      this.rstBy = d;
+      S.state = 'CLOSED';
+      R.state = R.state === 'TIME_WAIT' || R.state === 'CLOSED' ? 'CLOSED' : 'RESET';
+      if (this.closedT === 0) this.closedT = t;
+    } else if (rec.verdict === 'ignored' || rec.verdict === 'challenge-expected') {
+      this.ignoredRsts++;
+    }
+    this.log.record(frame, t, d, p.flags, seq, p.ack, p.payloadLen, p.window, this.ep[0].state, this.ep[1].state,
+      note, true);
+  }
+
+  /** Behaviour overrides arithmetic: the receiver kept talking, so the RST did not reset it (rules §6.3). */
+  private unacceptRst(r: RstRecord): void {
+    r.verdict = 'ignored';
+    this.ignoredRsts++;
+    const sender = this.ep[this.rstBy];
+    const receiver = this.ep[this.rstBy ^ 1] as Endpoint;
+    receiver.state = r.receiverBefore;
+    sender.state = r.senderBefore;
+    this.acceptedRst = null;
+    this.closedT = 0;
+  }
+}

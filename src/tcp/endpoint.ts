@@ -1,0 +1,123 @@
+import type { EndpointState } from '../analyze/report.js';
+
+/** The first FIN an endpoint sent, and what became of it (rules §1 `fin`, §0.2). */
+export interface FinRecord {
+  /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (rules §0.2). */
+  finSeq: number;
+  frame: number;
+  t: number;
+  hasAck: boolean;
+  ack: number;
+  /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (rules §4). */
+  acksPeerFin: boolean;
+  /** Retransmissions (same finSeq). Frames/times of the first few kept for evidence. */
+  retx: number;
+  retxFrames: number[];
+  retxTimes: number[];
+  /** First peer segment with ack >= finSeq + 1 (the ACK of this FIN), 0 when none. */
+  ackFrame: number;
+  ackT: number;
+  /** The ACK was captured before the first retransmission: lost after the capture point (rules §6.5). */
+  ackedBeforeRetx: boolean;
+  /** First peer ACK covering the FIN after the last retransmission, 0 when none. */
+  reAckFrame: number;
+  reAckT: number;
+  /** A later FIN from this side carried a different finSeq (Zeek FIN_advanced_last_seq). */
+  moved: boolean;
+  /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
+  idleBefore: number;
+}
+
+export type RstVerdict =
+  | 'accepted'            // seq == an admissible RCV.NXT (or Linux rcv_nxt-1 after FIN): connection reset
+  | 'challenge-expected'  // in window but not exact: RFC 5961 §3.2 challenge ACK, not a reset
+  | 'ignored'             // out of window, or the receiver kept talking afterwards
+  | 'unverifiable'        // receiver's window unknown (never saw it ACK); accepted unless behaviour says otherwise
+  | 'reuse-reject';       // client RST answering a TIME_WAIT ACK during a reused tuple's handshake (rules §6.4)
+
+export interface RstRecord {
+  frame: number;
+  t: number;
+  seq: number;
+  ack: number;
+  hasAck: boolean;
+  len: number;
+  ttl: number;
+  verdict: RstVerdict;
+  /** Receiver state just before the RST. */
+  receiverBefore: EndpointState;
+  senderBefore: EndpointState;
+  /** The RST's seq equals the ack field of the receiver's last segment (RFC 9293 reset generation from SEG.ACK). */
+  answersPeerAck: boolean;
+  /** The receiver's last segment before the RST. */
+  peerLastFrame: number;
+  peerLastLen: number;
+  peerLastFlags: number;
+  /** That segment carried data beyond what the RST sender had acknowledged. */
+  peerLastNewData: boolean;
+  senderHadFin: boolean;
+  peerHadFin: boolean;
+  /** Sender's sndMax when it sent the RST: seq == sndMax marks a live-socket abort (tcp_send_active_reset). */
+  senderSndMax: number;
+}
+
+/** One side of a connection, as an observer can reconstruct it (rules §1). */
+export class Endpoint {
+  state: EndpointState = 'UNKNOWN';
+  /** 0 unknown, 1 from its SYN, 2 inferred (first seq - 1, or peer ack - 1) like Wireshark's base_seq. */
+  isnKnown: 0 | 1 | 2 = 0;
+  isn = 0;
+  synFrame = 0;
+  synT = 0;
+  synRetx = 0;
+  synHasTs = false;
+  synTsVal = 0;
+  seen = false;
+  /** Highest end (seq + len + SYN + FIN) sent (Wireshark nextseq). */
+  sndMax = 0;
+  /** Highest contiguous end (Wireshark maxseqtobeacked). */
+  contigEnd = 0;
+  hasAck = false;
+  ackMax = 0;
+  win = 0;
+  /** Window scale from its SYN, -1 unknown. */
+  wscale = -1;
+  packets = 0;
+  dataBytes = 0;
+  retransmits = 0;
+  keepalives = 0;
+  firstT = 0;
+  lastT = 0;
+  lastNonKeepaliveT = 0;
+  lastDataT = 0;
+  /** Bytes sent after it had acknowledged the peer's FIN (legitimate half-close traffic, rules §6.1). */
+  dataAfterPeerFin = 0;
+  usedTs = false;
+  lastTsVal = 0;
+  ttl = -1;
+  ttlMismatches = 0;
+  // The last non-RST segment it sent (for RST classification, rules §6.2).
+  lastFrame = 0;
+  lastSeq = 0;
+  lastAckBit = false;
+  lastAckField = 0;
+  lastLen = 0;
+  lastFlags = 0;
+  lastNewData = false;
+  // Duplicate detection (rules §10.2): the previous segment's signature.
+  dupIpId = -1;
+  dupSeq = 0;
+  dupAck = 0;
+  dupFlags = 0;
+  dupLen = -1;
+  dupTsVal = 0;
+  dupT = 0;
+  fin: FinRecord | null = null;
+  rsts: RstRecord[] = [];
+}
+
+/** States in which an endpoint is synchronized (RFC 9293 §3.3.2). */
+export function synchronized(s: EndpointState): boolean {
+  return s === 'ESTABLISHED' || s === 'MIDSTREAM' || s === 'FIN_WAIT_1' || s === 'FIN_WAIT_2' || s === 'CLOSE_WAIT'
+    || s === 'CLOSING' || s === 'LAST_ACK' || s === 'TIME_WAIT';
+}

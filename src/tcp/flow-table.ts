@@ -1,0 +1,219 @@
+import type { PacketRef } from '../analyze/report.js';
+import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
+import { Connection, type Tombstone } from './connection.js';
+
+/** A 4-tuple (unordered): side a is the source of the first packet seen on it. */
+export class TupleEntry {
+  readonly a = new Uint32Array(4);
+  readonly b = new Uint32Array(4);
+  aPort = 0;
+  bPort = 0;
+  v: 4 | 6 = 4;
+  vlan = -1;
+  current: Connection | null = null;
+  tomb: Tombstone | null = null;
+  incarnations = 0;
+  lastT = 0;
+  next: TupleEntry | null = null;
+  constructor(readonly hash: number) {}
+}
+
+export interface FlowTableOptions {
+  /** A SYN after this much silence starts a new incarnation whatever the state (rules §6.4 case 4; Zeek 300 s). */
+  idleSplit: number;
+  /** Closed connections quiet for this long are judged and leave the table (their tombstone stays). */
+  closedLinger: number;
+  /** Tombstones older than this are dropped (the longest TIME_WAIT profile of interest). */
+  tombstoneLife: number;
+  /** Bound on connections held at once; the least recently active are judged early when it is reached. */
+  maxConnections: number;
+}
+
+/** Judges a connection leaving the table; returns its closing packets as evidence for a later reuse finding. */
+export type JudgeFn = (c: Connection, entry: TupleEntry, now: number, atEnd: boolean) => PacketRef[];
+
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+function sideHash(w: Uint32Array, port: number, v: 4 | 6): number {
+  let h = mix((w[0] as number) ^ Math.imul(port, 0x9e3779b1));
+  if (v === 6) h = mix(h ^ (w[1] as number)) + mix((w[2] as number) ^ Math.imul(w[3] as number, 0x27d4eb2f));
+  return h;
+}
+
+function same(x: Uint32Array, y: Uint32Array): boolean {
+  return x[0] === y[0] && x[1] === y[1] && x[2] === y[2] && x[3] === y[3];
+}
+
+/** Which tuple side is the client of a new connection, from its first packet (rules §1 "client = SYN sender"). */
+function guessClient(p: TcpPacket): { srcIsClient: boolean; guessed: boolean } {
+  const syn = (p.flags & SYN) !== 0;
+  const ack = (p.flags & ACK) !== 0;
+  if (syn && !ack) return { srcIsClient: true, guessed: false };
+  if (syn && ack) return { srcIsClient: false, guessed: false };
+  // No SYN: the well-known / lower-numbered service port is the server (guess, marked as such).
+  const s = p.srcPort;
+  const d = p.dstPort;
+  if (s < 1024 && d >= 1024) return { srcIsClient: false, guessed: true };
+  if (d < 1024 && s >= 1024) return { srcIsClient: true, guessed: true };
+  if (s >= 32768 && d < 32768) return { srcIsClient: true, guessed: true };
+  if (d >= 32768 && s < 32768) return { srcIsClient: false, guessed: true };
+  return { srcIsClient: s >= d, guessed: true };
+}
+
+/** Connections keyed by 4-tuple, split into incarnations (rules §6.4 "incarnation boundary"). */
+export class FlowTable {
+  private readonly buckets = new Map<number, TupleEntry>();
+  private ordinal = 0;
+  active = 0;
+  entries = 0;
+  evicted = 0;
+
+  constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn) {}
+
+  /** Finds or creates the connection for a segment and feeds it; returns it. */
+  ingest(p: TcpPacket, frame: number, t: number): Connection {
+    const v = p.ipVersion;
+    const h = mix(sideHash(p.src, p.srcPort, v) + sideHash(p.dst, p.dstPort, v) + p.vlan);
+    let e = this.buckets.get(h) ?? null;
+    const first = e;
+    let srcIsA = true;
+    while (e !== null) {
+      if (e.v === v && e.vlan === p.vlan) {
+        if (e.aPort === p.srcPort && e.bPort === p.dstPort && same(e.a, p.src) && same(e.b, p.dst)) { srcIsA = true; break; }
+        if (e.bPort === p.srcPort && e.aPort === p.dstPort && same(e.b, p.src) && same(e.a, p.dst)) { srcIsA = false; break; }
+      }
+      e = e.next;
+    }
+    if (e === null) {
+      e = new TupleEntry(h);
+      e.v = v; e.vlan = p.vlan; e.a.set(p.src); e.b.set(p.dst); e.aPort = p.srcPort; e.bPort = p.dstPort;
+      e.next = first;
+      this.buckets.set(h, e);
+      this.entries++;
+    }
+    e.lastT = t;
+
+    let c = e.current;
+    if (c !== null) {
+      const reason = this.newIncarnation(c, p, srcIsA === c.clientIsA ? 0 : 1, t);
+      if (reason !== null) {
+        this.retire(e, c, t, false);
+        c = this.open(e, p, srcIsA, t, frame, reason);
+      }
+    } else {
+      c = this.open(e, p, srcIsA, t, frame, null);
+    }
+    c.onSegment(p, srcIsA === c.clientIsA ? 0 : 1, frame, t);
+    if (this.active > this.opts.maxConnections) this.evictOldest(t);
+    return c;
+  }
+
+  /**
+   * Rules §6.4: a SYN on a closed incarnation, a SYN with a new ISN on one still in its handshake (syn_seq_jump)
+   * or established (half-open recovery), or any SYN after idleSplit starts a new incarnation; a SYN with the same
+   * ISN on an unclosed one is a retransmission. A SYN-ACK with a new ISN on a closed one also starts one
+   * (missing-SYN case, Wireshark MR !15278).
+   */
+  private newIncarnation(c: Connection, p: TcpPacket, d: 0 | 1, t: number): NewReason | null {
+    const f = p.flags;
+    if ((f & SYN) === 0 || (f & RST) !== 0) return null;
+    const S = c.ep[d];
+    if ((f & ACK) === 0) {
+      if (t - c.lastT > this.opts.idleSplit) return 'idle';
+      if (c.isClosed()) return 'closed';
+      if (S.isnKnown === 1 && p.seq === S.isn && d === 0) return null;
+      if (c.inHandshakeOnly()) return 'syn-seq-jump';
+      c.supersededBySyn = 1;
+      return 'live';
+    }
+    if (c.isClosed() && !(S.isnKnown === 1 && p.seq === S.isn)) return 'closed';
+    return null;
+  }
+
+  private open(e: TupleEntry, p: TcpPacket, srcIsA: boolean, t: number, frame: number, reason: NewReason | null): Connection {
+    const g = guessClient(p);
+    const clientIsA = g.srcIsClient === srcIsA;
+    const prev = e.tomb;
+    const c = new Connection(++this.ordinal, clientIsA, g.guessed, e.incarnations++, reason !== null && prev ? prev.id : null);
+    if (reason !== null && prev !== null && (p.flags & (SYN | ACK)) === SYN) {
+      c.reuse = {
+        previous: prev, reason, synFrame: frame, synT: t, synSeq: p.seq, synHasTs: p.hasTs, synTsVal: p.tsVal,
+        answer: null, answerFrame: 0, answerAck: 0, clientRstFrame: 0, retries: 0, retryFrames: [],
+        synAckFrame: 0, synAckT: 0, synAckSeq: 0,
+      };
+    }
+    e.current = c;
+    this.active++;
+    return c;
+  }
+
+  /** Judge a connection and leave its tombstone on the tuple. */
+  private retire(e: TupleEntry, c: Connection, now: number, atEnd: boolean): void {
+    const closing = this.judge(c, e, now, atEnd);
+    e.tomb = tombstone(c, closing);
+    e.current = null;
+    this.active--;
+  }
+
+  /** Judge connections that are closed and quiet, drop stale tombstones (called on packet time or a live clock). */
+  sweep(now: number): void {
+    for (const [h, head] of this.buckets) {
+      let keep: TupleEntry | null = null;
+      let e: TupleEntry | null = head;
+      while (e !== null) {
+        const next: TupleEntry | null = e.next;
+        const c = e.current;
+        if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
+        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) {
+          this.entries--;
+        } else {
+          e.next = keep;
+          keep = e;
+        }
+        e = next;
+      }
+      if (keep === null) this.buckets.delete(h); else this.buckets.set(h, keep);
+    }
+  }
+
+  /** Connections still in the table (for live aging and snapshots). */
+  *current(): IterableIterator<{ c: Connection; e: TupleEntry }> {
+    for (const head of this.buckets.values()) {
+      for (let e: TupleEntry | null = head; e !== null; e = e.next) if (e.current !== null) yield { c: e.current, e };
+    }
+  }
+
+  /** End of input: judge everything still open. */
+  flushAll(tEnd: number): void {
+    for (const head of this.buckets.values()) {
+      for (let e: TupleEntry | null = head; e !== null; e = e.next) if (e.current !== null) this.retire(e, e.current, tEnd, true);
+    }
+  }
+
+  private evictOldest(now: number): void {
+    let oldest: { c: Connection; e: TupleEntry } | null = null;
+    for (const x of this.current()) if (oldest === null || x.c.lastT < oldest.c.lastT) oldest = x;
+    if (oldest !== null) { this.evicted++; this.retire(oldest.e, oldest.c, now, true); }
+  }
+}
+
+export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
+
+/** What a retired connection leaves for judging the next SYN on its tuple (rules §6.4). */
+export function tombstone(c: Connection, closeEvidence: PacketRef[]): Tombstone {
+  const [cl, sv] = c.ep;
+  const closeT = c.closedT || Math.max(cl.fin?.t ?? 0, sv.fin?.t ?? 0) || c.lastT;
+  const frames: number[] = [];
+  for (const f of [cl.fin, sv.fin]) if (f) { frames.push(f.frame); if (f.ackFrame) frames.push(f.ackFrame); }
+  if (c.acceptedRst) frames.push(c.acceptedRst.frame);
+  return {
+    id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
+    timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],
+    lastTsVal: [cl.lastTsVal, sv.lastTsVal], usedTs: cl.usedTs && sv.usedTs,
+    closeFrames: frames.sort((a, b) => a - b), closeEvidence, lastT: c.lastT,
+  };
+}
