@@ -6,6 +6,15 @@
  * that contradict the declared lengths ('malformed') are reported before a capture cut ('truncated').
  * Only when the status is 'ok' is every field of `out` meaningful; vlan and sllPacketType are set as soon as the link
  * header is read, and the option fields are reset for every frame.
+ *
+ * Choices worth knowing:
+ * - out.payloadOffset is an index into frame.data (the backing buffer, like frame.dataOffset), so the payload is
+ *   frame.data[payloadOffset, payloadOffset + capturedPayloadLen) — valid only during the sink call.
+ * - The IP protocol is checked before fragmentation: a UDP fragment is 'not-tcp', so 'fragment' counts TCP data we
+ *   could not decode. A first fragment (MF set) whose piece is too short for the TCP header is 'fragment' too; when
+ *   decoded, its payloadLen is this fragment's share only.
+ * - IPv6 Payload Length 0: the hop-by-hop jumbo length (RFC 2675) when present, else the captured bytes (Linux
+ *   BIG TCP super-packets). IPv4 Total Length 0 (TSO): the captured bytes.
  */
 import type { RawFrame } from '../capture/types.js';
 import type { DecodeStatus, TcpPacket } from './packet.js';
