@@ -14,6 +14,8 @@ export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 export const MIN_RECORD_BOUND = 256 * 1024;
 
 const FILE_HEADER = 24;
+/** µs and ns magics as read big-endian from the first 4 bytes. */
+const PCAP_MAGICS = [0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1];
 const RECORD_HEADER = 16;
 
 /** What open.ts needs from a file parser (classic pcap or pcapng). */
@@ -184,7 +186,9 @@ export class PcapParser implements CaptureParser {
   end(): void {
     if (this.error !== null) return;
     if (!this.headerDone) {
+      const c = this.carry;
       if (this.base === 0) this.fail('EMPTY', 'empty input', null);
+      else if (c.len >= 4 && !PCAP_MAGICS.includes(u32be(c.buf, 0))) this.readFileHeader(c.buf, 0); // BAD_MAGIC
       else this.fail('TRUNCATED', `input ends inside the pcap file header (${this.carry.len} of ${FILE_HEADER} bytes)`, 0);
       return;
     }
