@@ -1,6 +1,6 @@
 import type { Finding, Side, Teardown } from '../analyze/report.js';
 import type { Connection } from '../tcp/connection.js';
-import type { FinRecord } from '../tcp/endpoint.js';
+import { finCovers, type FinRecord } from '../tcp/endpoint.js';
 import { endpointName, finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 import { rstClass } from './rst.js';
 
@@ -37,12 +37,14 @@ export function ending(c: Connection): Ending {
 function finCloser(c: Connection): Ending {
   const a = c.ep[0].fin as FinRecord;
   const b = c.ep[1].fin as FinRecord;
-  if (!a.acksPeerFin && !b.acksPeerFin) return { teardown: 'fin', closer: 'both', ending: 'graceful-simultaneous' };
-  if (a.acksPeerFin && b.acksPeerFin) {
+  const aCovers = finCovers(a, b);
+  const bCovers = finCovers(b, a);
+  if (!aCovers && !bCovers) return { teardown: 'fin', closer: 'both', ending: 'graceful-simultaneous' };
+  if (aCovers && bCovers) {
     // Impossible on the wire (each FIN would ack a FIN sent after it): fall back to capture order.
     return { teardown: 'fin', closer: a.frame < b.frame ? 'client' : 'server', ending: 'inconsistent-fin' };
   }
-  const active: 0 | 1 = a.acksPeerFin ? 1 : 0;
+  const active: 0 | 1 = aCovers ? 1 : 0;
   const A = c.ep[active].fin as FinRecord;
   const B = c.ep[otherSide(active)].fin as FinRecord;
   // 3-way when the passive side's first segment acknowledging the active FIN is its own FIN (rules §5.1 #2).
@@ -92,7 +94,7 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
       }
     }
     // fin-retransmitted: the active closer's FIN went out again (rules §6.5, "same machinery").
-    if (f.retx > 0 && !f.acksPeerFin) {
+    if (f.retx > 0 && !finCovers(f, c.ep[otherSide(d)].fin)) {
       const ackCaptured = f.ackFrame !== 0 && f.ackedBeforeRetx;
       out.push(finding(ctx, 'fin-retransmitted', 'info', f.retxTimes[0] ?? f.t,
         `The ${sideName(d)} retransmitted its FIN ${f.retx} time(s)${ackCaptured ? `; the ACK captured in frame ${f.ackFrame} was lost after the capture point` : ''}.`,

@@ -1,4 +1,5 @@
 import type { Finding } from '../analyze/report.js';
+import { finCovers } from '../tcp/endpoint.js';
 import { finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 
 /**
@@ -12,10 +13,10 @@ export function halfCloseFindings(ctx: JudgeContext): Finding[] {
   const out: Finding[] = [];
   for (const X of [0, 1] as const) {
     const xf = c.ep[X].fin;
-    if (xf === null || xf.ackFrame === 0 || xf.acksPeerFin) continue;
     const Y = otherSide(X);
     const ye = c.ep[Y];
     const yf = ye.fin;
+    if (xf === null || xf.ackFrame === 0 || finCovers(xf, yf)) continue;
     if (yf !== null && yf.t <= xf.ackT) continue; // Y closed at once (3-way or simultaneous): no half-close period
     const rst = c.acceptedRst;
     const endT = Math.min(yf?.t ?? Infinity, rst?.t ?? Infinity);

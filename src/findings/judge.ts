@@ -1,5 +1,6 @@
 import type { ConnectionReport, Finding, PacketRef } from '../analyze/report.js';
 import type { Connection } from '../tcp/connection.js';
+import { finCovers } from '../tcp/endpoint.js';
 import { closingFindings, ending } from './closing.js';
 import { evidence, toRef, type JudgeContext } from './context.js';
 import { halfCloseFindings } from './half-close.js';
@@ -29,7 +30,7 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6): Ju
   const log = c.log.packets();
   const first = cl.fin && sv.fin ? (cl.fin.t <= sv.fin.t ? cl.fin : sv.fin) : cl.fin ?? sv.fin;
   const other = first === cl.fin ? sv.fin : cl.fin;
-  const halfClosed = first !== null && first.ackFrame !== 0 && !first.acksPeerFin && (other === null || other.t > first.ackT) ? first.ackT : null;
+  const halfClosed = first !== null && first.ackFrame !== 0 && !finCovers(first, other) && (other === null || other.t > first.ackT) ? first.ackT : null;
   const holdsTw = cl.state === 'TIME_WAIT' || sv.state === 'TIME_WAIT';
   const closedT = c.closedT || null;
   const report: ConnectionReport = {

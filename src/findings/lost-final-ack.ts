@@ -1,4 +1,5 @@
 import type { Finding } from '../analyze/report.js';
+import { finCovers } from '../tcp/endpoint.js';
 import { finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 
 /**
@@ -11,8 +12,8 @@ export function lostFinalAckFindings(ctx: JudgeContext): Finding[] {
   const out: Finding[] = [];
   for (const B of [0, 1] as const) {
     const bf = c.ep[B].fin;
-    if (bf === null || !bf.acksPeerFin || bf.retx === 0) continue;
     const A = otherSide(B);
+    if (bf === null || bf.retx === 0 || !finCovers(bf, c.ep[A].fin)) continue;
     const ackCaptured = bf.ackFrame !== 0 && bf.ackedBeforeRetx;
     const r = c.acceptedRst;
     const rstReply = r !== null && c.rstBy === A && r.t >= (bf.retxTimes[0] ?? bf.t);

@@ -121,3 +121,8 @@ export function synchronized(s: EndpointState): boolean {
   return s === 'ESTABLISHED' || s === 'MIDSTREAM' || s === 'FIN_WAIT_1' || s === 'FIN_WAIT_2' || s === 'CLOSE_WAIT'
     || s === 'CLOSING' || s === 'LAST_ACK' || s === 'TIME_WAIT';
 }
+
+/** X's FIN acknowledges Y's FIN: X had received Y's FIN when it sent its own, so X is the passive closer (rules §4). */
+export function finCovers(x: FinRecord, y: FinRecord | null): boolean {
+  return y !== null && x.hasAck && ((x.ack - ((y.finSeq + 1) >>> 0)) | 0) >= 0;
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Conversation, kinds } from '../helpers/conversation.js';
+
+describe('who closed first (rules §4)', () => {
+  test('normal 4-way close, client first: client active, both FINs acked, client holds TIME_WAIT', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 100 }).s('.').c('F.').s('.').s('F.', { dt: 0.05 }).c('.');
+    const r = cv.report();
+    const c = r.connections[0]!;
+    assert.equal(r.connections.length, 1);
+    assert.equal(c.teardown, 'fin');
+    assert.equal(c.closer, 'client');
+    assert.equal(c.ending, 'graceful-4way');
+    assert.deepEqual(c.states, { client: 'TIME_WAIT', server: 'CLOSED' });
+    assert.equal(c.handshake, 'complete');
+    assert.ok(c.times.timeWaitUntil !== null && c.times.closed !== null);
+    assert.equal(r.findings.filter((f) => f.severity !== 'info').length, 0);
+  });
+
+  test('3-way close (FIN carries the ACK of the peer FIN)', () => {
+    const cv = new Conversation().handshake();
+    cv.s('F.').c('F.').s('.');
+    const c = cv.report().connections[0]!;
+    assert.equal(c.closer, 'server');
+    assert.equal(c.ending, 'graceful-3way');
+    assert.deepEqual(c.states, { client: 'CLOSED', server: 'TIME_WAIT' });
+  });
+
+  test('the passive FIN captured before the active one (merged captures) still names the active closer', () => {
+    const cv = new Conversation().handshake();
+    // Server's FIN acknowledges the client's FIN (ack = client FIN + 1) but is captured first.
+    const clientFinSeq = cv.client.nxt;
+    cv.s('F.', { ack: clientFinSeq + 1 });
+    cv.c('F.', { ack: cv.server.nxt - 1 });
+    cv.c('.', { seq: clientFinSeq + 1 });
+    const c = cv.report().connections[0]!;
+    assert.equal(c.closer, 'client');
+  });
+
+  test('simultaneous close: neither FIN acks the other; both CLOSING then TIME_WAIT; capture order does not matter', () => {
+    for (const serverFirst of [false, true]) {
+      const cv = new Conversation().handshake();
+      const cFin = cv.client.nxt;
+      const sFin = cv.server.nxt;
+      if (serverFirst) { cv.s('F.'); cv.c('F.', { ack: sFin }); } else { cv.c('F.'); cv.s('F.', { ack: cFin }); }
+      cv.c('.', { seq: cFin + 1, ack: sFin + 1 }).s('.', { seq: sFin + 1, ack: cFin + 1 });
+      const r = cv.report();
+      const c = r.connections[0]!;
+      assert.equal(c.closer, 'both', `serverFirst=${serverFirst}`);
+      assert.equal(c.ending, 'graceful-simultaneous');
+      assert.deepEqual(c.states, { client: 'TIME_WAIT', server: 'TIME_WAIT' });
+      const f = kinds(r, 'simultaneous-close');
+      assert.equal(f.length, 1);
+      assert.equal(f[0]!.details.wiresharkFinActiveFrame, serverFirst ? 4 : 4);
+    }
+  });
+
+  test('refused: SYN answered by RST,ACK ack=ISN+1', () => {
+    const cv = new Conversation();
+    cv.c('S').s('R.', { seq: 0, ack: cv.client.nxt });
+    const r = cv.report();
+    assert.equal(r.connections[0]!.teardown, 'refused');
+    assert.equal(kinds(r, 'refused').length, 1);
+    assert.equal(kinds(r, 'rst-teardown').length, 0);
+  });
+
+  test('an RST that does not acknowledge the SYN does not refuse it', () => {
+    const cv = new Conversation();
+    cv.c('S').s('R.', { seq: 0, ack: cv.client.nxt + 77 });
+    assert.notEqual(cv.report().connections[0]!.teardown, 'refused');
+  });
+
+  test('a SYN nobody answers is teardown none, syn-unanswered', () => {
+    const cv = new Conversation();
+    cv.c('S').c('S', { seq: 1000, dt: 1 });
+    const c = cv.report().connections[0]!;
+    assert.equal(c.teardown, 'none');
+    assert.equal(c.ending, 'syn-unanswered');
+  });
+
+  test('midstream capture: closer still decided from FIN/ACK arithmetic, client guessed from ports', () => {
+    const cv = new Conversation({ cIsn: 77777, sIsn: 99999 });
+    cv.c('P.', { len: 10 }).s('.').s('F.').c('.').c('F.').s('.');
+    const c = cv.report().connections[0]!;
+    assert.equal(c.handshake, 'midstream');
+    assert.equal(c.clientGuessed, true);
+    assert.equal(c.client, '10.0.0.1:40000');
+    assert.equal(c.closer, 'server');
+  });
+
+  test('fin-unacknowledged when the peer never answers a FIN', () => {
+    const cv = new Conversation().handshake();
+    cv.c('F.').c('F.', { seq: cv.client.nxt - 1, dt: 0.3 }).c('F.', { seq: cv.client.nxt - 1, dt: 0.6 }).wait(2);
+    const other = cv.sibling({ cport: 40001 });
+    other.t = cv.t + 2;
+    other.handshake();
+    const r = cv.report();
+    const f = kinds(r, 'fin-unacknowledged');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.details.retransmissions, 2);
+    assert.equal(kinds(r, 'fin-retransmitted').length, 1);
+  });
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Conversation, kinds } from '../helpers/conversation.js';
+
+describe('rst-teardown classes (rules §6.2)', () => {
+  test('abort from a live socket: RST,ACK seq = SND.NXT, unread data likely', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 200 }).s('.'); // server received the request and never answered
+    cv.s('R.');
+    const r = cv.report();
+    const f = kinds(r, 'rst-teardown')[0]!;
+    assert.equal(f.details.class, 'abort');
+    assert.equal(f.details.by, 'server');
+    assert.equal(f.details.origin, 'live-socket');
+    assert.equal(f.details.unreadDataLikely, true);
+    const c = r.connections[0]!;
+    assert.equal(c.teardown, 'rst');
+    assert.equal(c.closer, 'server');
+    assert.deepEqual(c.states, { client: 'RESET', server: 'CLOSED' });
+  });
+
+  test('RST out of window is not a teardown: rst-ignored, connection goes on', () => {
+    const cv = new Conversation().handshake();
+    cv.c('R', { seq: cv.client.nxt + 1_000_000 });
+    cv.c('P.', { len: 10 }).s('.');
+    const r = cv.report();
+    assert.equal(kinds(r, 'rst-teardown').length, 0);
+    assert.equal(kinds(r, 'rst-ignored').length, 1);
+    assert.equal(r.connections[0]!.teardown, 'open');
+  });
+
+  test('RST in window but not at RCV.NXT expects a challenge ACK', () => {
+    const cv = new Conversation().handshake();
+    cv.c('R', { seq: cv.client.nxt + 100 });
+    const f = kinds(cv.report(), 'rst-ignored')[0]!;
+    assert.equal(f.details.verdict, 'challenge-expected');
+  });
+
+  test('data after close() answered by a bare RST (seq = that data\'s ack): reply-to-data-after-close', () => {
+    const cv = new Conversation().handshake();
+    cv.s('F.').c('.').c('P.', { len: 300 });
+    cv.s('R', { seq: cv.server.nxt });
+    const f = kinds(cv.report(), 'rst-teardown')[0]!;
+    assert.equal(f.details.class, 'reply-to-data-after-close');
+    assert.equal(f.details.lostBytes, 300);
+    assert.equal(f.details.by, 'server');
+  });
+
+  test('late FIN after FIN_WAIT_2 expired answered by RST: instead-of-final-ack', () => {
+    const cv = new Conversation().handshake();
+    cv.c('F.').s('.').s('F.', { dt: 4 });
+    cv.c('R', { seq: cv.client.nxt });
+    const r = cv.report();
+    const f = kinds(r, 'rst-teardown')[0]!;
+    assert.equal(f.details.class, 'instead-of-final-ack');
+    assert.equal(f.details.finWait2Expired, true);
+    assert.equal(r.connections[0]!.closer, 'client');
+  });
+
+  test('FIN then RST from the same side with no peer data: after-fin', () => {
+    const cv = new Conversation().handshake();
+    cv.c('F.').s('.').c('R.', { dt: 0.2 });
+    const f = kinds(cv.report(), 'rst-teardown')[0]!;
+    assert.equal(f.details.class, 'after-fin');
+  });
+
+  test('Linux accepts rcv_nxt-1 after a FIN (macOS-style RST with the FIN\'s sequence)', () => {
+    const cv = new Conversation().handshake();
+    const finSeq = cv.client.nxt;
+    cv.c('F.').s('.').c('R', { seq: finSeq });
+    assert.equal(kinds(cv.report(), 'rst-teardown')[0]!.details.class, 'after-fin');
+  });
+
+  test('RST with a TTL unlike its sender\'s: possibly-injected-rst', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('.').s('R.', { ttl: 250 });
+    assert.equal(kinds(cv.report(), 'possibly-injected-rst').length, 1);
+  });
+});

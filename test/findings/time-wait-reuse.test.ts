@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Conversation, kinds } from '../helpers/conversation.js';
+
+/** Server closes first (so the server holds TIME_WAIT), then the client reconnects from the same port. */
+function reuse(o: { newIsn: (lastSeq: number) => number; answer: 'syn-ack' | 'ack-rst-retry' | 'none'; after?: number; ts?: boolean; clientFirst?: boolean }) {
+  const cv = new Conversation().handshake({ ts: o.ts });
+  cv.c('P.', { len: 1000 }).s('.');
+  if (o.clientFirst) cv.c('F.').s('.').s('F.').c('.');
+  else cv.s('F.').c('.').c('F.').s('.');
+  const lastClientSeq = cv.client.nxt;
+  const lastServerSeq = cv.server.nxt;
+  const isn = o.newIsn(lastClientSeq) >>> 0;
+  cv.wait(o.after ?? 1);
+  cv.c('S', { seq: isn, ...(o.ts ? { ts: [90, 0] as [number, number] } : {}) });
+  if (o.answer === 'syn-ack') cv.s('S.', { seq: lastServerSeq + 65537, ack: isn + 1 }).c('.', { seq: isn + 1 });
+  if (o.answer === 'ack-rst-retry') {
+    cv.s('.', { seq: lastServerSeq, ack: lastClientSeq });
+    cv.c('R', { seq: lastClientSeq });
+    cv.c('S', { seq: isn, dt: 1 });
+    cv.s('S.', { seq: 123456, ack: isn + 1 }).c('.', { seq: isn + 1 });
+  }
+  return cv.report();
+}
+
+describe('time-wait-reuse (rules §6.4)', () => {
+  test('higher ISN accepted by the TIME_WAIT holder', () => {
+    const r = reuse({ newIsn: (s) => s + 50_000, answer: 'syn-ack' });
+    assert.equal(r.connections.length, 2);
+    const f = kinds(r, 'time-wait-reuse');
+    assert.equal(f.length, 1);
+    const d = f[0]!.details;
+    assert.equal(d.holder, 'server');
+    assert.equal(d.isn, 'higher');
+    assert.equal(d.timestamps, 'absent');
+    assert.equal(d.outcome, 'accepted');
+    assert.equal(d.previous, 'c1');
+    assert.equal(d.serverTimeWaitIsnFingerprint, true);
+    assert.deepEqual((d.expected as { linux: boolean }).linux, true);
+    assert.equal(f[0]!.severity, 'info');
+    assert.equal(r.connections[1]!.incarnation, 1);
+    assert.equal(r.connections[1]!.previous, 'c1');
+    assert.equal(r.connections[0]!.next, 'c2');
+    assert.ok(f[0]!.evidence.some((e) => e.note?.startsWith('c1:')), 'previous close packets are evidence');
+  });
+
+  test('lower ISN without timestamps rejected: old ACK, client RST, SYN retry — not a teardown of the new connection', () => {
+    const r = reuse({ newIsn: (s) => s - 10_000_000, answer: 'ack-rst-retry' });
+    const f = kinds(r, 'time-wait-reuse')[0]!;
+    assert.equal(f.details.isn, 'lower');
+    assert.equal(f.details.outcome, 'rejected');
+    assert.equal(f.details.eventuallyAccepted, true);
+    assert.ok(Math.abs((f.details.addedLatencySeconds as number) - 1.003) < 1e-4, String(f.details.addedLatencySeconds));
+    assert.equal((f.details.expected as { linux: boolean }).linux, false);
+    assert.equal(f.severity, 'warn');
+    assert.equal(r.connections.length, 2);
+    const n = r.connections[1]!;
+    assert.equal(n.teardown, 'open');
+    assert.equal(n.handshake, 'complete');
+    assert.equal(kinds(r, 'rst-teardown').length, 0);
+    assert.deepEqual(f.evidence.filter((e) => !e.note?.startsWith('c1:')).map((e) => e.flags), ['SYN', 'ACK', 'RST', 'SYN', 'SYN,ACK']);
+  });
+
+  test('lower ISN but newer timestamp: Linux would accept', () => {
+    const r = reuse({ newIsn: (s) => s - 10_000_000, answer: 'syn-ack', ts: true });
+    const d = kinds(r, 'time-wait-reuse')[0]!.details;
+    assert.equal(d.timestamps, 'older');
+  });
+
+  test('beyond the TIME_WAIT window it is ordinary port reuse, not a finding; --time-wait windows widens it', () => {
+    const r = reuse({ newIsn: (s) => s + 1, answer: 'syn-ack', after: 100 });
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+    assert.equal(r.connections.length, 2);
+    const cv = reuse({ newIsn: (s) => s + 1, answer: 'syn-ack', after: 100 });
+    assert.equal(cv.findings.filter((f) => f.kind === 'time-wait-reuse').length, 0);
+  });
+
+  test('client held TIME_WAIT (closed first) and reused it with the Linux tw_reuse ISN', () => {
+    const r = reuse({ newIsn: (s) => s + 65537, answer: 'syn-ack', clientFirst: true });
+    const d = kinds(r, 'time-wait-reuse')[0]!.details;
+    assert.equal(d.holder, 'client');
+    assert.equal(d.clientTwReuseFingerprint, true);
+  });
+
+  test('a SYN retransmission (same ISN) on an open handshake is not a new incarnation', () => {
+    const cv = new Conversation();
+    cv.c('S').c('S', { seq: 1000, dt: 1 }).s('S.').c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(r.connections[0]!.handshake, 'complete');
+  });
+
+  test('a SYN with a new ISN on an established tuple: syn-on-live-tuple', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('.').c('S', { seq: 777_777, dt: 5 });
+    const r = cv.report();
+    assert.equal(r.connections.length, 2);
+    assert.equal(kinds(r, 'syn-on-live-tuple').length, 1);
+  });
+});
