@@ -406,6 +406,7 @@ class GunzipReader implements ChunkReader {
   private readonly queue: Uint8Array[] = [];
   private ended = false;
   private inputDone = false;
+  private reading = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
 
@@ -435,13 +436,25 @@ class GunzipReader implements ChunkReader {
       if (this.failure !== null) throw this.failure;
       if (this.ended) return null;
       this.gz.resume();
-      if (!this.inputDone && !this.gz.writableNeedDrain) {
-        const raw = await this.inner.next();
-        if (raw === null) {
-          this.inputDone = true;
-          this.gz.end();
-        } else this.gz.write(raw);
-        continue;
+      // Read input in the background: inflated output must not wait for the next raw chunk (stdin may pause).
+      if (!this.inputDone && !this.reading && !this.gz.writableNeedDrain) {
+        this.reading = true;
+        this.inner.next().then(
+          (raw) => {
+            this.reading = false;
+            if (this.ended) return;
+            if (raw === null) {
+              this.inputDone = true;
+              this.gz.end();
+            } else this.gz.write(raw);
+            this.poke();
+          },
+          (e: Error) => {
+            this.reading = false;
+            this.failure ??= e;
+            this.poke();
+          },
+        );
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }

@@ -239,24 +239,25 @@ test('injected stdin: byte-by-byte gzip stream, frames before the end, bytesRead
     frames.push(f.index);
     firstSeen();
   });
-  const gz = gzipSync(PCAP);
-  // Feed byte by byte until the first frame comes out, without ending the stream.
-  let i = 0;
-  let seen = false;
-  void first.then(() => (seen = true));
-  while (!seen && i < gz.length) {
-    stdin.write(gz.subarray(i, i + 1));
-    i++;
+  // Two gzip members (one stream): the first holds the file header and record 1 only.
+  const firstRecordEnd = 24 + 16 + FRAMES[0]!.data.length;
+  const m1 = gzipSync(PCAP.subarray(0, firstRecordEnd));
+  const m2 = gzipSync(PCAP.subarray(firstRecordEnd));
+  for (let i = 0; i < m1.length; i++) {
+    stdin.write(m1.subarray(i, i + 1));
     await new Promise((r) => setImmediate(r));
   }
-  assert.ok(seen, 'a frame arrived before the end of input');
-  assert.ok(src.bytesRead > 0 && src.bytesRead <= i);
-  stdin.end(gz.subarray(i));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([first, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no frame before the end')), 10_000)))]);
+  clearTimeout(timer);
+  assert.deepEqual(frames, [1]);
+  assert.equal(src.bytesRead, m1.length);
+  stdin.end(m2);
   const result = await running;
   assert.equal(result.error, null);
   assert.equal(result.frames, 50);
   assert.equal(src.info.compressed, true);
-  assert.equal(src.bytesRead, gz.length);
+  assert.equal(src.bytesRead, m1.length + m2.length);
 });
 
 test('abort stops reading: pending stdin wait and mid-stream', async () => {
