@@ -19,6 +19,12 @@ export function duration(s: number): string {
 
 export const arrow = (dir: PacketRef['dir']): string => (dir === 'c2s' ? 'c→s' : 's→c');
 
+/** Column headings aligned with packetLine(). */
+export function packetHeader(): string {
+  return `${'frame'.padStart(7)}  ${'+seconds'.padStart(11)}  dir  ${'flags'.padEnd(11)}`
+    + ` ${'seq (relative)'.padEnd(27)} ${'ack (relative)'.padEnd(27)} ${'len'.padStart(9)}  client/server state after, note`;
+}
+
 /** One evidence line: frame, time offset, direction, flags, seq/ack absolute (relative), length, states, note. */
 export function packetLine(p: PacketRef): string {
   const ack = p.ack === null ? '-' : `${p.ack} (${p.relAck})`;

@@ -1,7 +1,7 @@
 import type { ConnectionReport, Finding, Report } from '../analyze/report.js';
 import { FINDING_KINDS } from '../analyze/report.js';
 import { CATALOG } from '../findings/catalog.js';
-import { duration, isoTime, packetLine } from './format.js';
+import { duration, isoTime, packetHeader, packetLine } from './format.js';
 
 const LINKS: Record<number, string> = { 0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2' };
 
@@ -18,7 +18,7 @@ export function findingText(f: Finding, c: ConnectionReport | undefined): string
   lines.push(`  why: ${f.why}`);
   lines.push(`  rule: ${f.rule}`);
   if (f.evidence.length) {
-    lines.push('  evidence:    frame   time (+s)    dir  flags        seq (relative)              ack (relative)                len   client/server state after');
+    lines.push('  evidence:', `    ${packetHeader()}`);
     for (const p of f.evidence) lines.push(`    ${packetLine(p)}`);
   }
   lines.push(`  details: ${detailText(f.details)}`);

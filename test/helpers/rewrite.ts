@@ -1,0 +1,113 @@
+/**
+ * Rewrites real captures for metamorphic tests: the same packets with shifted sequence numbers, VLAN tags, another
+ * file format, or interleaved with another capture must give the same verdicts.
+ */
+import { openCapture } from '../../src/capture/open.js';
+import { PcapWriter } from '../../src/capture/pcap-writer.js';
+import type { Report } from '../../src/analyze/report.js';
+import { PcapngBuilder } from './pcapng-writer.js';
+
+export interface Frame { tsSec: number; tsNsec: number; linkType: number; bytes: Uint8Array; wireLength: number }
+
+export async function readFrames(path: string): Promise<Frame[]> {
+  const src = await openCapture(path);
+  const out: Frame[] = [];
+  const res = await src.run((f) => {
+    out.push({ tsSec: f.tsSec, tsNsec: f.tsNsec, linkType: f.linkType, wireLength: f.wireLength,
+      bytes: f.data.slice(f.dataOffset, f.dataOffset + f.capLength) });
+  });
+  if (res.error) throw res.error;
+  return out;
+}
+
+/** Offset of the TCP header in an Ethernet (optionally VLAN-tagged) IPv4/IPv6 frame, or -1. */
+export function tcpOffset(b: Uint8Array): number {
+  let off = 12;
+  let type = (b[off]! << 8) | b[off + 1]!;
+  while (type === 0x8100 || type === 0x88a8) { off += 4; type = (b[off]! << 8) | b[off + 1]!; }
+  off += 2;
+  if (type === 0x0800 && b[off + 9] === 6) return off + (b[off]! & 0x0f) * 4;
+  if (type === 0x86dd && b[off + 6] === 6) return off + 40;
+  return -1;
+}
+
+const u32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+const put32 = (b: Uint8Array, o: number, v: number) => { b[o] = v >>> 24; b[o + 1] = (v >>> 16) & 255; b[o + 2] = (v >>> 8) & 255; b[o + 3] = v & 255; };
+
+/** Adds `delta` (mod 2^32) to the sequence numbers sent from `port`, and to the ACKs sent towards it. */
+export function shiftSeq(frames: Frame[], port: number, delta: number): Frame[] {
+  return frames.map((f) => {
+    const b = f.bytes.slice();
+    const t = tcpOffset(b);
+    if (t < 0 || t + 16 > b.length) return { ...f, bytes: b };
+    const sport = (b[t]! << 8) | b[t + 1]!;
+    const dport = (b[t + 2]! << 8) | b[t + 3]!;
+    const ackBit = (b[t + 13]! & 0x10) !== 0;
+    if (sport === port) put32(b, t + 4, (u32(b, t + 4) + delta) >>> 0);
+    if (dport === port && ackBit) put32(b, t + 8, (u32(b, t + 8) + delta) >>> 0);
+    return { ...f, bytes: b };
+  });
+}
+
+/** Wraps every Ethernet frame in 802.1ad + 802.1Q tags. */
+export function wrapVlan(frames: Frame[], outer: number, inner: number): Frame[] {
+  return frames.map((f) => {
+    const b = new Uint8Array(f.bytes.length + 8);
+    b.set(f.bytes.subarray(0, 12), 0);
+    b.set([0x88, 0xa8, outer >> 8, outer & 255, 0x81, 0x00, inner >> 8, inner & 255], 12);
+    b.set(f.bytes.subarray(12), 20);
+    return { ...f, bytes: b, wireLength: f.wireLength + 8 };
+  });
+}
+
+/** Remaps TCP ports (both directions) so another capture's tuples do not collide. */
+export function remapPorts(frames: Frame[], map: (p: number) => number): Frame[] {
+  return frames.map((f) => {
+    const b = f.bytes.slice();
+    const t = tcpOffset(b);
+    if (t >= 0) {
+      const s = map((b[t]! << 8) | b[t + 1]!);
+      const d = map((b[t + 2]! << 8) | b[t + 3]!);
+      b[t] = s >> 8; b[t + 1] = s & 255; b[t + 2] = d >> 8; b[t + 3] = d & 255;
+    }
+    return { ...f, bytes: b };
+  });
+}
+
+/** Shifts timestamps by whole nanoseconds. */
+export function shiftTime(frames: Frame[], ns: bigint): Frame[] {
+  return frames.map((f) => {
+    const t = BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec) + ns;
+    return { ...f, tsSec: Number(t / 1_000_000_000n), tsNsec: Number(t % 1_000_000_000n) };
+  });
+}
+
+export function mergeByTime(a: Frame[], b: Frame[]): Frame[] {
+  const key = (f: Frame) => BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec);
+  return [...a, ...b].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+}
+
+export function toPcap(frames: Frame[], nanosecond = false): Buffer {
+  return PcapWriter.toBuffer(frames.map((f) => ({ tsSec: f.tsSec, tsNsec: f.tsNsec, data: f.bytes, wireLength: f.wireLength })),
+    { linkType: frames[0]?.linkType ?? 1, nanosecond });
+}
+
+/** pcapng with nanosecond resolution on interface 0 (and an unused second interface of another link type). */
+export function toPcapng(frames: Frame[]): Buffer {
+  const b = new PcapngBuilder().shb().idb(frames[0]?.linkType ?? 1, { tsresol: 9 }).idb(113, { tsresol: 6 });
+  for (const f of frames) b.epb(0, BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec), f.bytes, { origLength: f.wireLength });
+  return b.build();
+}
+
+/** Verdicts keyed by tuple and incarnation (ids depend on interleaving). */
+export function verdicts(r: Report, portMap: (p: number) => number = (p) => p) {
+  const norm = (ep: string) => { const i = ep.lastIndexOf(':'); return `${ep.slice(0, i)}:${portMap(Number(ep.slice(i + 1)))}`; };
+  const byId = new Map(r.connections.map((c) => [c.id, c]));
+  const key = (id: string) => { const c = byId.get(id)!; return `${norm(c.client)}>${norm(c.server)}#${c.incarnation}`; };
+  const pick = (d: Record<string, unknown>) => Object.fromEntries(Object.entries(d).filter(([k]) =>
+    ['closedSide', 'stuckSide', 'stuck', 'openAtEnd', 'by', 'class', 'origin', 'holder', 'isn', 'timestamps', 'outcome', 'lostBy', 'variant', 'ackCaptured', 'retransmissions', 'legitimate'].includes(k)));
+  return {
+    connections: Object.fromEntries(r.connections.map((c) => [key(c.id), [c.teardown, c.closer, c.ending, c.states.client, c.states.server, c.handshake]])),
+    findings: r.findings.map((f) => `${key(f.connection)} ${f.kind} ${f.severity} ${JSON.stringify(pick(f.details))} frames=${f.evidence.length}`).sort(),
+  };
+}
