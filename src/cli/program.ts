@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../analyze/session.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { interfacesCommand } from './commands/interfaces.js';
+import { liveCommand } from './commands/live.js';
 import { errorLine, EXIT_USAGE, UsageError } from './errors.js';
 
 /** The teardown command line. Each command lives in ./commands/; errors become one line and exit code 2. */
@@ -11,6 +13,8 @@ export function program(): Command {
     .showHelpAfterError('(run teardown --help for usage)')
     .exitOverride();
   p.addCommand(analyzeCommand());
+  p.addCommand(liveCommand());
+  p.addCommand(interfacesCommand());
   for (const c of p.commands) c.exitOverride();
   return p;
 }

@@ -5,10 +5,12 @@ import { jsonReport } from '../../report/json.js';
 import { textReport } from '../../report/text.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors.js';
 import { atLeast, seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
+import { analyzeNdjson } from './live.js';
 
 interface AnalyzeFlags extends CommonAnalysisFlags {
   text?: boolean;
   json?: boolean;
+  ndjson?: boolean;
   ladders?: 'all' | 'findings';
   failOn?: Severity;
 }
@@ -32,10 +34,12 @@ export function analyzeCommand(): Command {
     .argument('<capture>', 'capture file, or - for standard input')
     .option('--text', 'plain text report (default when stdout is not a terminal)')
     .option('--json', 'one JSON object (docs/json-format.md)')
+    .option('--ndjson', 'stream NDJSON as the input is read: a line per finding as made, per connection as it ends, then a summary (tcpdump -U -w - | teardown analyze - --ndjson)')
     .addOption(new Option('--ladders <which>', 'with --json: include packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) exists', severity);
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
+    if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o); return; }
     const { report, result } = await analyzeFile(capture, { settings: settingsFrom(o) });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
     if (o.json) process.stdout.write(jsonReport(report, { ladders: o.ladders ?? 'findings' }));

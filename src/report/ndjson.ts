@@ -1,0 +1,88 @@
+import type { ConnectionReport, Finding, Report } from '../analyze/report.js';
+import type { SessionHooks } from '../analyze/session.js';
+
+/**
+ * NDJSON stream (`teardown live` without a terminal, `teardown analyze --ndjson`): one JSON object per line,
+ * written as things happen.
+ *
+ *   {"type":"finding", ...Finding, "final": true|false}   when a finding is made. final=false: announced on the
+ *       clock while the connection is still open (a half-close that became stuck); its connection line, with the
+ *       final verdict, comes when the connection ends.
+ *   {"type":"connection", ...ConnectionReport}            when a connection is judged and leaves the table.
+ *       `ladder` is kept only for connections with findings unless ladders='all' (as --json does).
+ *   {"type":"summary", tool, capture, settings, summary, aggregates, evicted, live?}   last line.
+ *
+ * The objects are the Report model's (src/analyze/report.ts); nothing here recomputes a verdict.
+ */
+
+export interface NdjsonOptions {
+  ladders?: 'all' | 'findings';
+}
+
+export function findingLine(f: Finding, final = true): string {
+  return JSON.stringify({ type: 'finding', ...f, final }) + '\n';
+}
+
+export function connectionLine(c: ConnectionReport, opts: NdjsonOptions = {}): string {
+  const keep = opts.ladders === 'all' || c.findings.length > 0;
+  return JSON.stringify({ type: 'connection', ...c, ladder: keep ? c.ladder : [] }) + '\n';
+}
+
+/** Extra facts for the summary line that the Report does not carry. */
+export interface SummaryExtras {
+  /** Connections judged early because --max-connections was reached. */
+  evicted?: number;
+  /** Live capture: interface, filter, why it stopped, timestamps are arrival times, -w file… */
+  live?: Record<string, unknown>;
+}
+
+export function summaryLine(r: Report, extras: SummaryExtras = {}): string {
+  const line: Record<string, unknown> = {
+    type: 'summary', tool: r.tool, capture: r.capture, settings: r.settings, summary: r.summary,
+    aggregates: r.aggregates, evicted: extras.evicted ?? 0,
+  };
+  if (extras.live !== undefined) line.live = extras.live;
+  return JSON.stringify(line) + '\n';
+}
+
+/**
+ * Streams a session's findings and ended connections as NDJSON lines through `write`. Pass `hooks` to the
+ * AnalysisSession; call `tick(session, now)` for clock ticks (its findings are marked final=false) and `end()`
+ * with the final report.
+ */
+export class NdjsonSink {
+  readonly hooks: SessionHooks;
+  findings = 0;
+  connections = 0;
+  private ticking = false;
+
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly opts: NdjsonOptions = {},
+  ) {
+    this.hooks = {
+      onFinding: (f) => {
+        this.findings++;
+        this.write(findingLine(f, !this.ticking));
+      },
+      onConnectionEnd: (c) => {
+        this.connections++;
+        this.write(connectionLine(c, this.opts));
+      },
+    };
+  }
+
+  /** session.tick(now) with findings it announces marked provisional (final=false). */
+  tick(session: { tick(now: number): void }, now: number): void {
+    this.ticking = true;
+    try {
+      session.tick(now);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  end(report: Report, extras: SummaryExtras = {}): void {
+    this.write(summaryLine(report, extras));
+  }
+}
