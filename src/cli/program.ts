@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../analyze/session.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { checkCommand } from './commands/check.js';
 import { interfacesCommand } from './commands/interfaces.js';
 import { liveCommand } from './commands/live.js';
 import { errorLine, EXIT_USAGE, UsageError } from './errors.js';
@@ -15,6 +16,7 @@ export function program(): Command {
   p.addCommand(analyzeCommand());
   p.addCommand(liveCommand());
   p.addCommand(interfacesCommand());
+  p.addCommand(checkCommand());
   for (const c of p.commands) c.exitOverride();
   return p;
 }

@@ -1,0 +1,116 @@
+/**
+ * Connection selectors: which connection(s) of a report an expectation entry (or `teardown extract --connection`)
+ * is about. Text forms: an id (`c3`), or a 4-tuple in either order with an optional incarnation
+ * (`127.0.0.1:41009 -> 127.0.0.1:5009`, `[::1]:5000,[::1]:40000 #1`; separators `->`, `→`, `<->`, `-`, `,`, space).
+ */
+import type { ConnectionReport } from '../analyze/report.js';
+import { formatAddress, parseEndpoint } from '../decode/format.js';
+import type { ConnectionSelector, SelectorEndpoint } from './format.js';
+
+/** Parses `a.b.c.d[:port]` / `[v6][:port]` / bare v6; null when it is not an endpoint. */
+export function parseSelectorEndpoint(text: string): SelectorEndpoint | null {
+  const e = parseEndpoint(text);
+  if (e === null) return null;
+  return { address: formatAddress(e.ipVersion, e.words), port: e.port, text: text.trim() };
+}
+
+const ID = /^c\d+$/;
+const SEPARATOR = /\s*(?:<->|->|→|↔|,|\s)\s*|(?<=\d|\])-(?=\d|\[)/;
+
+export interface ParsedTuple {
+  tuple: [SelectorEndpoint, SelectorEndpoint];
+  incarnation: number | null;
+}
+
+/**
+ * `a:p -> b:p [#n]`: two endpoints with ports in either order. Null when the text is not a tuple; an Error (with
+ * the reason) when it looks like one but is wrong.
+ */
+export function parseTuple(text: string): ParsedTuple | Error | null {
+  let s = text.trim();
+  let incarnation: number | null = null;
+  const inc = /\s*#(\d+)$/.exec(s);
+  if (inc !== null) {
+    incarnation = Number(inc[1]);
+    s = s.slice(0, inc.index);
+  }
+  const parts = s.split(SEPARATOR).filter((p) => p !== undefined && p !== '');
+  if (parts.length !== 2) return null;
+  const a = parseSelectorEndpoint(parts[0]!);
+  const b = parseSelectorEndpoint(parts[1]!);
+  if (a === null || b === null) return null;
+  if (a.port < 0 || b.port < 0) return new Error(`a tuple needs both ports ('${text.trim()}')`);
+  return { tuple: [a, b], incarnation };
+}
+
+/** A selector from its text form: an id or a tuple. Throws an Error naming what is wrong. */
+export function parseSelectorText(text: string): ConnectionSelector {
+  const s = text.trim();
+  if (ID.test(s)) return { id: s };
+  const t = parseTuple(s);
+  if (t instanceof Error) throw t;
+  if (t === null) {
+    throw new Error(`'${s}' is neither a connection id (c3) nor a 4-tuple (10.0.0.1:40000 -> 10.0.0.2:80, optional #incarnation)`);
+  }
+  return t.incarnation === null ? { tuple: t.tuple } : { tuple: t.tuple, incarnation: t.incarnation };
+}
+
+interface Ends { client: SelectorEndpoint; server: SelectorEndpoint }
+const endsCache = new WeakMap<ConnectionReport, Ends>();
+
+function ends(c: ConnectionReport): Ends {
+  let e = endsCache.get(c);
+  if (e === undefined) {
+    const fallback = (text: string): SelectorEndpoint => ({ address: text, port: -1, text });
+    e = {
+      client: parseSelectorEndpoint(c.client) ?? fallback(c.client),
+      server: parseSelectorEndpoint(c.server) ?? fallback(c.server),
+    };
+    endsCache.set(c, e);
+  }
+  return e;
+}
+
+function sameEndpoint(want: SelectorEndpoint, have: SelectorEndpoint): boolean {
+  return want.address === have.address && (want.port < 0 || want.port === have.port);
+}
+
+export function matchesConnection(sel: ConnectionSelector, c: ConnectionReport): boolean {
+  if (sel.id !== undefined && sel.id !== c.id) return false;
+  if (sel.incarnation !== undefined && sel.incarnation !== c.incarnation) return false;
+  const e = ends(c);
+  if (sel.clientPort !== undefined && sel.clientPort !== e.client.port) return false;
+  if (sel.serverPort !== undefined && sel.serverPort !== e.server.port) return false;
+  if (sel.client !== undefined && !sameEndpoint(sel.client, e.client)) return false;
+  if (sel.server !== undefined && !sameEndpoint(sel.server, e.server)) return false;
+  if (sel.tuple !== undefined) {
+    const [a, b] = sel.tuple;
+    const forward = sameEndpoint(a, e.client) && sameEndpoint(b, e.server);
+    const backward = sameEndpoint(a, e.server) && sameEndpoint(b, e.client);
+    if (!forward && !backward) return false;
+  }
+  return true;
+}
+
+export function selectConnections(sel: ConnectionSelector, conns: readonly ConnectionReport[]): ConnectionReport[] {
+  return conns.filter((c) => matchesConnection(sel, c));
+}
+
+/** A short human form: `c3`, `127.0.0.1:41009 ↔ 127.0.0.1:5009 #1`, `server 10.0.0.2:80`, `any connection`. */
+export function selectorText(sel: ConnectionSelector | null): string {
+  if (sel === null) return 'any connection';
+  const parts: string[] = [];
+  if (sel.id !== undefined) parts.push(sel.id);
+  if (sel.tuple !== undefined) parts.push(`${sel.tuple[0].text} ↔ ${sel.tuple[1].text}`);
+  if (sel.client !== undefined) parts.push(`client ${sel.client.text}`);
+  if (sel.server !== undefined) parts.push(`server ${sel.server.text}`);
+  if (sel.clientPort !== undefined) parts.push(`client port ${sel.clientPort}`);
+  if (sel.serverPort !== undefined) parts.push(`server port ${sel.serverPort}`);
+  if (sel.incarnation !== undefined) parts.push(`#${sel.incarnation}`);
+  return parts.length === 0 ? 'any connection' : parts.join(' ');
+}
+
+/** One line naming a connection: `c3 127.0.0.1:41009 → 127.0.0.1:5009 #1`. */
+export function connectionText(c: ConnectionReport): string {
+  return `${c.id} ${c.client} → ${c.server} #${c.incarnation}`;
+}
