@@ -1,0 +1,136 @@
+/**
+ * `teardown live` end to end, as root inside a private network namespace: real client/server scenarios on that
+ * namespace's loopback (test/live/scenarios.ts), the NDJSON stream, SIGINT, and the -w file re-analyzed offline.
+ */
+import assert from 'node:assert/strict';
+import { rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { analyzeFile } from '../../src/analyze/analyze.js';
+import { PcapParser } from '../../src/capture/pcap.js';
+import { readFileSync } from 'node:fs';
+import { createNetns, exitWithin, MAIN, ndjson, netnsUnavailable, nodeArgs, start } from './netns.js';
+
+const skip = netnsUnavailable();
+
+test('live on a namespace loopback: stuck half-close on the clock, linger-0 abort, TIME_WAIT reuse; -w re-analyzed offline agrees', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const ns = createNetns();
+  const pcap = join(tmpdir(), `td-live-${process.pid}.pcap`);
+  const live = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '-f', 'tcp', '-w', pcap, '--half-close-timeout', '1'])));
+  let scen: ReturnType<typeof start> | null = null;
+  try {
+    await live.waitFor('stderr', /capturing on lo/, 15_000);
+    scen = start(ns.exec(nodeArgs('test/live/scenarios.ts', ['stuck', 'abort', 'reuse', 'bulk'])), { stdin: 'pipe' });
+    // The half-close must be announced by the clock while its connection is still open (no packets for 2.3 s).
+    await live.waitFor('stdout', /"kind":"stuck-half-close"/, 15_000);
+    assert.doesNotMatch(scen.stdout, /"scenario":"abort"/, 'announced before the next scenario ran');
+    await scen.waitFor('stdout', /@@done/, 20_000);
+    await new Promise((r) => setTimeout(r, 300));
+    live.kill('SIGINT');
+    const code = await exitWithin(live, 15_000);
+    assert.equal(code, 0, live.stderr);
+  } finally {
+    live.kill('SIGKILL');
+    scen?.kill('SIGKILL');
+    ns.delete();
+  }
+  try {
+    const played = ndjson(scen.stdout.replace('@@done', ''));
+    const serverOf = (name: string): string => played.find((p) => p.scenario === name)?.server as string;
+    const lines = ndjson(live.stdout);
+    const types = lines.map((l) => l.type);
+    assert.equal(types.at(-1), 'summary', 'the summary line comes last');
+    assert.equal(types.filter((t) => t === 'summary').length, 1);
+    const conns = lines.filter((l) => l.type === 'connection');
+    const findings = lines.filter((l) => l.type === 'finding');
+    const connOf = (id: string) => conns.find((c) => c.id === id);
+    const on = (kind: string, server: string) => findings.filter((f) => f.kind === kind && connOf(f.connection)?.server === server);
+
+    // Stuck half-close: announced on the clock (provisional: the connection was still open), not repeated later.
+    const stuck = on('stuck-half-close', serverOf('stuck'));
+    assert.equal(stuck.length, 1, JSON.stringify(findings.map((f) => [f.kind, f.connection, f.final])));
+    assert.equal(stuck[0]!.final, false);
+    assert.equal(stuck[0]!.details.stuck, true);
+    assert.equal(stuck[0]!.details.stuckSide, 'server');
+    const stuckConn = conns.find((c) => c.server === serverOf('stuck'))!;
+    assert.deepEqual(stuckConn.states, { client: 'FIN_WAIT_2', server: 'CLOSE_WAIT' });
+    assert.ok(stuckConn.findings.includes('stuck-half-close'));
+
+    // Linger-0 abort: RST from a live socket, class abort.
+    const rst = on('rst-teardown', serverOf('abort'));
+    assert.equal(rst.length, 1);
+    assert.equal(rst[0]!.details.class, 'abort');
+    assert.equal(rst[0]!.details.by, 'client');
+    assert.equal(rst[0]!.final, true);
+
+    // TIME_WAIT reuse: the server closed first and holds TIME_WAIT; the SYN from the same port was accepted.
+    const reuse = on('time-wait-reuse', serverOf('reuse'));
+    assert.equal(reuse.length, 1);
+    assert.equal(reuse[0]!.details.holder, 'server');
+    assert.equal(reuse[0]!.details.outcome, 'accepted');
+    const reusePort = (played.find((p) => p.scenario === 'reuse')?.clientPorts as number[])[0];
+    assert.equal(conns.filter((c) => c.server === serverOf('reuse') && c.client === `127.0.0.1:${reusePort}`).length, 2);
+
+    // Bulk: segments longer than the snaplen were cut but every payload byte is counted (IP lengths).
+    const bulk = conns.find((c) => c.server === serverOf('bulk'))!;
+    assert.equal(bulk.bytes.c2s, 1024 * 1024);
+    assert.equal(bulk.teardown, 'fin');
+
+    const summary = lines.at(-1)!;
+    assert.equal(summary.capture.format, 'live');
+    assert.equal(summary.live.stoppedBy, 'SIGINT');
+    assert.equal(summary.live.timestamps, 'arrival');
+    assert.equal(summary.capture.drops, null);
+    assert.equal(summary.live.pcapFrames, summary.capture.packets);
+    assert.equal(summary.summary.connections, conns.length);
+
+    // The -w file: a valid pcap holding every captured packet, giving the same verdicts offline.
+    const parser = new PcapParser(pcap);
+    let frames = 0;
+    let cut = 0;
+    parser.push(readFileSync(pcap), (f) => { frames++; if (f.wireLength > f.capLength) cut++; });
+    parser.end();
+    assert.equal(parser.error, null);
+    assert.equal(frames, summary.capture.packets);
+    assert.ok(cut > 0, 'bulk segments longer than 65535 bytes keep their original length');
+    const { report, result } = await analyzeFile(pcap, { settings: { halfCloseTimeout: 1 } });
+    assert.equal(result.error, null);
+    assert.equal(report.capture.packets, summary.capture.packets);
+    assert.deepEqual(report.summary, summary.summary);
+    const verdict = (c: Record<string, any>) => [c.id, c.client, c.server, c.incarnation, c.teardown, c.ending, c.closer, c.states, [...c.findings].sort(), c.bytes];
+    assert.deepEqual(report.connections.map(verdict), [...conns].sort((a, b) => a.firstFrame - b.firstFrame).map(verdict));
+    const finalLive = new Map(findings.filter((f) => f.final).map((f) => [`${f.kind} ${f.connection}`, f.severity]));
+    for (const [k, sev] of finalLive) assert.equal(report.findings.find((f) => `${f.kind} ${f.connection}` === k)?.severity, sev, k);
+    assert.ok(statSync(pcap).size > 1024 * 1024 / 2);
+  } finally {
+    rmSync(pcap, { force: true });
+  }
+});
+
+test('live stops by itself after --count packets and after --duration', { skip: skip ?? false, timeout: 30_000 }, async () => {
+  const ns = createNetns();
+  try {
+    const counted = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '--count', '6'])));
+    await counted.waitFor('stderr', /capturing on lo/, 15_000);
+    const scen = start(ns.exec(nodeArgs('test/live/scenarios.ts', ['abort'])), { stdin: 'pipe' });
+    try {
+      assert.equal(await exitWithin(counted, 15_000), 0, counted.stderr);
+    } finally {
+      scen.kill('SIGKILL');
+    }
+    const sum = ndjson(counted.stdout).at(-1)!;
+    assert.equal(sum.type, 'summary');
+    assert.equal(sum.capture.packets, 6);
+    assert.equal(sum.live.stoppedBy, 'count');
+
+    const timed = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '--duration', '1'])));
+    assert.equal(await exitWithin(timed, 15_000), 0, timed.stderr);
+    const s2 = ndjson(timed.stdout);
+    assert.equal(s2.length, 1);
+    assert.equal(s2[0]!.live.stoppedBy, 'duration');
+    assert.ok(s2[0]!.live.seconds >= 1 && s2[0]!.live.seconds < 5, String(s2[0]!.live.seconds));
+  } finally {
+    ns.delete();
+  }
+});
