@@ -1,0 +1,169 @@
+/**
+ * The terminal UI's root: a tab line, the progress line while the capture is read, the current view's body and
+ * a footer with key hints (or the filter being typed). Data comes from the store, navigation from the view-state
+ * reducer, keys from the keymap table; the views only lay out lines.
+ */
+import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { resolveFilterKey, resolveKey } from './keymap.js';
+import type { KeyPress } from './keymap.js';
+import { readFraction } from './model.js';
+import type { UiSnapshot } from './store.js';
+import { bar, bytes, clock, count, fitLine, padLine, seg } from './text.js';
+import type { Line } from './text.js';
+import { initialViewState, reduce } from './view-state.js';
+import type { ViewAction, ViewName, ViewState } from './view-state.js';
+import { screenFor } from './views/index.js';
+
+export interface SnapshotSource {
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): UiSnapshot;
+}
+
+export interface Size {
+  columns: number;
+  rows: number;
+}
+
+export interface AppProps {
+  store: SnapshotSource;
+  /** A fixed size (tests); by default the terminal's, following resizes. */
+  size?: Size;
+  initialState?: ViewState;
+  /** Called once when the person quits (before ink unmounts). */
+  onQuit?: () => void;
+}
+
+/** The terminal size, updated on resize; `fixed` wins when given. */
+export function useTerminalSize(fixed?: Size): Size {
+  const { stdout } = useStdout();
+  const read = (): Size => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [size, setSize] = useState<Size>(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => { stdout.off('resize', onResize); };
+  }, [stdout, fixed]);
+  return fixed ?? size;
+}
+
+const TABS: readonly { view: ViewName; label: string }[] = [
+  { view: 'overview', label: 'Overview' }, { view: 'findings', label: 'Findings' },
+  { view: 'connection', label: 'Connection' }, { view: 'timeline', label: 'Timeline' },
+];
+
+function headerLine(snap: UiSnapshot, state: ViewState): Line {
+  const line: Line = [seg(' teardown ', { bold: true, color: 'cyan' })];
+  TABS.forEach((t, i) => {
+    const on = !state.help && state.view === t.view;
+    const extra = t.view === 'findings' ? ` ${count(snap.findings.length)}` : t.view === 'connection' && state.connection.id ? ` ${state.connection.id}` : '';
+    const disabled = t.view === 'connection' && state.connection.id === null;
+    line.push(seg('│', { dim: true }), seg(` ${i + 1} ${t.label}${extra} `, on ? { inverse: true, bold: true } : disabled ? { dim: true } : {}));
+  });
+  if (state.help) line.push(seg('│', { dim: true }), seg(' ? Help ', { inverse: true, bold: true }));
+  const p = snap.progress;
+  const status = snap.phase === 'reading' ? 'reading…' : `read in ${p.elapsed.toFixed(1)} s${snap.error ? ' (input damaged)' : ''}`;
+  line.push(seg(`  ${status}`, snap.error ? { color: 'red' } : { dim: true }));
+  return line;
+}
+
+export function progressLine(snap: UiSnapshot, width: number): Line {
+  const p = snap.progress;
+  const { fraction, left } = readFraction(p.bytesRead, p.totalBytes, p.elapsed);
+  const findings = snap.findings.length;
+  const tail = ` · ${count(p.packets)} packets · ${count(Math.round(p.packetsPerSecond))} pkt/s · ${clock(p.elapsed)} elapsed`
+    + `${left !== null ? ` · ~${clock(left)} left` : ''} · ${count(findings)} finding${findings === 1 ? '' : 's'}`;
+  if (fraction === null) {
+    return [seg(' reading ', { bold: true }), seg(`${snap.path === '-' ? 'stdin' : snap.path}: ${bytes(p.bytesRead)}`), seg(tail)];
+  }
+  const barW = Math.max(10, Math.min(30, width - 90));
+  return [
+    seg(' reading ', { bold: true }), seg(bar(fraction, barW), { color: 'cyan' }),
+    seg(` ${(fraction * 100).toFixed(1)}%`, { bold: true }),
+    seg(` ${bytes(p.bytesRead)} of ${bytes(p.totalBytes ?? 0)}`), seg(tail),
+  ];
+}
+
+function LineView({ line }: { line: Line }) {
+  if (line.length === 0) return <Text> </Text>;
+  return (
+    <Text wrap="truncate-end">
+      {line.map((s, i) => (
+        <Text key={i} color={s.color} bold={s.bold} dimColor={s.dim} inverse={s.inverse}>{s.t}</Text>
+      ))}
+    </Text>
+  );
+}
+
+export function App({ store, size, initialState, onQuit }: AppProps) {
+  const snap = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const { columns, rows } = useTerminalSize(size);
+  const { exit } = useApp();
+  // State lives in a ref too, so several keys arriving in one read each see the previous key's effect.
+  const [state, setState] = useState<ViewState>(initialState ?? initialViewState);
+  const stateRef = useRef(state);
+  const snapRef = useRef(snap);
+  snapRef.current = snap;
+  const quitting = useRef(false);
+
+  // The last terminal row stays empty: ink then redraws in place instead of clearing the screen.
+  const height = Math.max(3, rows - 1);
+  const width = Math.max(20, columns);
+  const reading = snap.phase === 'reading';
+  const bodyHeight = Math.max(1, height - 2 - (reading ? 1 : 0));
+
+  const screenOf = useCallback((s: ViewState) => screenFor({ snap: snapRef.current, state: s, width, height: bodyHeight }), [width, bodyHeight]);
+  const screen = useMemo(() => screenFor({ snap, state, width, height: bodyHeight }), [snap, state, width, bodyHeight]);
+
+  const dispatch = useCallback((a: ViewAction) => {
+    const next = reduce(stateRef.current, a);
+    if (next !== stateRef.current) { stateRef.current = next; setState(next); }
+  }, []);
+
+  // New data or a new size: keep selections and scroll inside the lists.
+  useEffect(() => { dispatch({ type: 'clamp', ctx: screen.nav }); }, [screen.nav.count, screen.nav.page, dispatch]);
+
+  const quit = useCallback(() => {
+    if (quitting.current) return;
+    quitting.current = true;
+    onQuit?.();
+    exit();
+  }, [exit, onQuit]);
+
+  useInput((input: string, key: KeyPress) => {
+    const s = stateRef.current;
+    if (s.findings.editing && s.view === 'findings' && !s.help) {
+      const k = resolveFilterKey(input, key);
+      if (k === null) return;
+      if ('text' in k) return dispatch({ type: 'filter-text', text: k.text });
+      if ('move' in k) return dispatch({ type: 'command', command: k.move, ctx: screenOf(s).nav });
+      switch (k.command) {
+        case 'quit': return quit();
+        case 'filterAccept': return dispatch({ type: 'filter-accept' });
+        case 'filterCancel': return dispatch({ type: 'filter-cancel' });
+        case 'filterErase': return dispatch({ type: 'filter-erase' });
+      }
+    }
+    const command = resolveKey(input, key);
+    if (command === null) return;
+    if (command === 'quit') return quit();
+    dispatch({ type: 'command', command, ctx: screenOf(s).nav });
+  });
+
+  const footer: Line = state.findings.editing && state.view === 'findings' && !state.help
+    ? [seg(' / ', { inverse: true, bold: true }), seg(` ${state.findings.filter}`, { color: 'yellow', bold: true }), seg('▏', { color: 'yellow' }), seg(`   ${screen.hints}`, { dim: true })]
+    : [seg(` ${screen.hints}`, { dim: true })];
+
+  const body = screen.lines.slice(0, bodyHeight);
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <LineView line={padLine(headerLine(snap, state), width)} />
+      {reading ? <LineView line={fitLine(progressLine(snap, width), width)} /> : null}
+      <Box flexDirection="column" height={bodyHeight}>
+        {body.map((l, i) => <LineView key={i} line={fitLine(l, width)} />)}
+      </Box>
+      <LineView line={fitLine(footer, width)} />
+    </Box>
+  );
+}

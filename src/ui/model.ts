@@ -1,0 +1,201 @@
+/**
+ * Presentation derivations from the Report (or the findings judged so far): which rows a list shows and in what
+ * order, the ladder with its evidence marks, timeline bins. No verdict is made here: every judgement comes from
+ * the engine; this only selects, orders and counts what the report already says.
+ */
+import { FINDING_KINDS } from '../analyze/report.js';
+import type { ConnectionReport, Finding, FindingKind, PacketRef, PairAggregate, Report, ServerAggregate, Severity } from '../analyze/report.js';
+import type { KindFilter, SortKey } from './view-state.js';
+
+const LINKS: Record<number, string> = { 0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2' };
+
+export function linkNames(linkTypes: readonly number[]): string {
+  return linkTypes.map((l) => LINKS[l] ?? `linktype ${l}`).join(', ');
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
+
+export interface KindRow {
+  kind: FindingKind;
+  count: number;
+  bySeverity: Record<Severity, number>;
+  /** The highest severity among this kind's findings (a detector may raise or lower the catalog's). */
+  worst: Severity;
+}
+
+/** Counts per finding kind that occurs, in the catalog's (stable) order. */
+export function kindRows(findings: readonly Finding[]): KindRow[] {
+  const m = new Map<FindingKind, KindRow>();
+  for (const f of findings) {
+    let r = m.get(f.kind);
+    if (!r) { r = { kind: f.kind, count: 0, bySeverity: { info: 0, warn: 0, error: 0 }, worst: f.severity }; m.set(f.kind, r); }
+    r.count++;
+    r.bySeverity[f.severity]++;
+    if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[r.worst]) r.worst = f.severity;
+  }
+  return FINDING_KINDS.flatMap((k) => { const r = m.get(k); return r ? [r] : []; });
+}
+
+export function severityCounts(findings: readonly Finding[]): Record<Severity, number> {
+  const s: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
+  for (const f of findings) s[f.severity]++;
+  return s;
+}
+
+/** Servers holding half-closed connections (CLOSE_WAIT), largest pile-up first (the engine's order). */
+export function closeWaitServers(report: Report): ServerAggregate[] {
+  return report.aggregates.servers.filter((a) => a.halfClosed > 0);
+}
+
+/** Client→server pairs that reused TIME_WAIT tuples or have a measurable port turnover, closest to exhaustion first. */
+export function timeWaitPairs(report: Report): PairAggregate[] {
+  return report.aggregates.pairs.filter((p) => p.timeWaitReuses > 0 || p.exhaustionRatio !== null);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Findings list
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface FindingRow {
+  finding: Finding;
+  connection: ConnectionReport | undefined;
+  /** For CLOSE_WAIT: how long the half-close lasted; otherwise the connection's age when the finding was made. */
+  age: number | null;
+}
+
+export interface ListQuery {
+  kind: KindFilter;
+  sort: SortKey;
+  filter: string;
+}
+
+/** The kinds offered as tabs above the list: 'all', then every kind present. */
+export function kindTabs(findings: readonly Finding[]): KindFilter[] {
+  return ['all', ...kindRows(findings).map((r) => r.kind)];
+}
+
+export function findingAge(f: Finding, c: ConnectionReport | undefined): number | null {
+  const a = f.details.ageSeconds;
+  if (typeof a === 'number' && Number.isFinite(a)) return a;
+  return c ? Math.max(0, f.time - c.start) : null;
+}
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/** Every whitespace-separated term must occur (case-insensitive) in the finding's addresses, ports, id or text. */
+export function matchesFilter(f: Finding, c: ConnectionReport | undefined, filter: string): boolean {
+  const terms = filter.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
+  if (terms.length === 0) return true;
+  const hay = [f.kind, f.severity, f.connection, c?.client ?? '', c?.server ?? '', f.summary, f.why].join('\n').toLowerCase();
+  return terms.every((t) => hay.includes(t));
+}
+
+export function findingRows(findings: readonly Finding[], connections: ReadonlyMap<string, ConnectionReport>, q: ListQuery): FindingRow[] {
+  const rows: FindingRow[] = [];
+  for (const f of findings) {
+    if (q.kind !== 'all' && f.kind !== q.kind) continue;
+    const c = connections.get(f.connection);
+    if (!matchesFilter(f, c, q.filter)) continue;
+    rows.push({ finding: f, connection: c, age: findingAge(f, c) });
+  }
+  const byTime = (a: FindingRow, b: FindingRow) => a.finding.time - b.finding.time;
+  const cmp: Record<SortKey, (a: FindingRow, b: FindingRow) => number> = {
+    time: byTime,
+    age: (a, b) => (b.age ?? -1) - (a.age ?? -1) || byTime(a, b),
+    severity: (a, b) => SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] || byTime(a, b),
+    server: (a, b) => collator.compare(a.connection?.server ?? '', b.connection?.server ?? '') || byTime(a, b),
+  };
+  return rows.sort(cmp[q.sort]);
+}
+
+export function findingsOf(findings: readonly Finding[], connection: string): Finding[] {
+  return findings.filter((f) => f.connection === connection);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ladder
+// ---------------------------------------------------------------------------------------------------------------
+
+export type LadderRow =
+  | { type: 'packet'; p: PacketRef; evidence: boolean }
+  | { type: 'elided'; count: number };
+
+/**
+ * The connection's recorded packets in frame order, evidence packets marked (those of `focus` findings when a
+ * kind is focused and has evidence, else of every finding), and one "… N packets …" row for what the engine left
+ * out. The report gives only the number left out, not where: the row goes at the widest frame gap.
+ */
+export function ladderRows(c: ConnectionReport, findings: readonly Finding[], focus: FindingKind | null): LadderRow[] {
+  const focused = focus === null ? [] : findings.filter((f) => f.kind === focus && f.evidence.length > 0);
+  const marking = focused.length > 0 ? focused : findings;
+  const evidence = new Set<number>();
+  for (const f of marking) for (const p of f.evidence) evidence.add(p.frame);
+  const byFrame = new Map<number, PacketRef>();
+  for (const p of c.ladder) byFrame.set(p.frame, p);
+  for (const f of findings) for (const p of f.evidence) if (!byFrame.has(p.frame)) byFrame.set(p.frame, p);
+  const packets = [...byFrame.values()].sort((a, b) => a.frame - b.frame);
+  const rows: LadderRow[] = packets.map((p) => ({ type: 'packet', p, evidence: evidence.has(p.frame) }));
+  if (c.elided > 0 && packets.length > 0) {
+    let at = packets.length;
+    let widest = 0;
+    for (let i = 1; i < packets.length; i++) {
+      const gap = packets[i]!.frame - packets[i - 1]!.frame;
+      if (gap > widest) { widest = gap; at = i; }
+    }
+    rows.splice(at, 0, { type: 'elided', count: c.elided });
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Timeline
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface Timeline {
+  start: number;
+  end: number;
+  binSeconds: number;
+  /** Connections half-closed at some moment of each bin. */
+  halfClosed: number[];
+  /** Connections held in TIME_WAIT at some moment of each bin. */
+  timeWait: number[];
+  /** Resets accepted within each bin. */
+  reset: number[];
+}
+
+/** Bin the connections' timeline moments (`connections[].times`) over [start, end] into `bins` columns. */
+export function timeline(connections: readonly ConnectionReport[], start: number, end: number, bins: number): Timeline {
+  const n = Math.max(1, Math.floor(bins));
+  const span = Math.max(0, end - start);
+  const binOf = (t: number) => (span === 0 ? 0 : Math.min(n - 1, Math.max(0, Math.floor(((t - start) / span) * n))));
+  const halfDiff = new Array<number>(n + 1).fill(0);
+  const twDiff = new Array<number>(n + 1).fill(0);
+  const reset = new Array<number>(n).fill(0);
+  const addSpan = (diff: number[], from: number, to: number) => {
+    if (to < start || from > end) return;
+    const a = binOf(from);
+    const b = binOf(Math.max(from, to));
+    diff[a]! += 1;
+    diff[b + 1]! -= 1;
+  };
+  for (const c of connections) {
+    const t = c.times;
+    if (t.halfClosed !== null) addSpan(halfDiff, t.halfClosed, t.closed ?? end);
+    if (t.closed !== null && t.timeWaitUntil !== null) addSpan(twDiff, t.closed, t.timeWaitUntil);
+    if (t.reset !== null && t.reset >= start && t.reset <= end) reset[binOf(t.reset)]! += 1;
+  }
+  const run = (diff: number[]) => { const out: number[] = []; let v = 0; for (let i = 0; i < n; i++) { v += diff[i]!; out.push(v); } return out; };
+  return { start, end, binSeconds: span / n, halfClosed: run(halfDiff), timeWait: run(twDiff), reset };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Progress
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Fraction read (null without a known size: stdin) and a linear estimate of the seconds left. */
+export function readFraction(bytesRead: number, totalBytes: number | null, elapsed: number): { fraction: number | null; left: number | null } {
+  if (totalBytes === null || totalBytes <= 0) return { fraction: null, left: null };
+  const fraction = Math.min(1, bytesRead / totalBytes);
+  const left = fraction > 0.01 && elapsed > 0.5 ? (elapsed / fraction) * (1 - fraction) : null;
+  return { fraction, left };
+}

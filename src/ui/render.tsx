@@ -1,0 +1,81 @@
+/**
+ * Opens the terminal UI for `teardown analyze` (the only ink.render in the program): the capture is analyzed
+ * while the UI runs, keys work throughout, and quitting (q, Ctrl-C, or a signal) restores the terminal.
+ * When the capture comes from stdin, keys are read from the controlling terminal (/dev/tty).
+ */
+import { openSync } from 'node:fs';
+import { ReadStream } from 'node:tty';
+import { render } from 'ink';
+import type { Report, Settings } from '../analyze/report.js';
+import { openCapture } from '../capture/open.js';
+import type { SourceResult } from '../capture/types.js';
+import { App } from './App.js';
+import { AnalysisStore, runAnalysis } from './store.js';
+
+const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
+const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+
+export interface InteractiveOptions {
+  settings?: Partial<Settings>;
+  stdout?: NodeJS.WriteStream;
+}
+
+/** A keyboard: stdin when it is a terminal and not the capture, else the controlling terminal; null if none. */
+function keyboard(capture: string): { stream: NodeJS.ReadStream; close(): void } | null {
+  if (capture !== '-' && process.stdin.isTTY === true) return { stream: process.stdin, close: () => undefined };
+  try {
+    const tty = new ReadStream(openSync('/dev/tty', 'r'));
+    return { stream: tty as unknown as NodeJS.ReadStream, close: () => tty.destroy() };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Analyze `capture` with the UI open. Resolves when the person quits, with the report (of what was read, if
+ * they quit early); null when there is no terminal to read keys from (the caller prints the plain report).
+ * Throws like `analyzeFile` when the capture cannot be opened, before the UI takes the screen.
+ */
+export async function analyzeInteractively(capture: string, opts: InteractiveOptions = {}): Promise<{ report: Report; result: SourceResult } | null> {
+  const stdout = opts.stdout ?? process.stdout;
+  const keys = keyboard(capture);
+  if (keys === null) return null;
+  let source;
+  try {
+    source = await openCapture(capture);
+  } catch (e) {
+    keys.close();
+    throw e;
+  }
+  const store = new AnalysisStore(capture);
+  const abort = new AbortController();
+
+  let onScreen = true;
+  const restore = () => { if (onScreen) { onScreen = false; stdout.write(LEAVE_ALT_SCREEN); } };
+  process.once('exit', restore);
+  stdout.write(ENTER_ALT_SCREEN);
+
+  const app = render(<App store={store} onQuit={() => abort.abort()} />, {
+    stdout, stdin: keys.stream, exitOnCtrlC: false, patchConsole: true,
+  });
+  const analysis = runAnalysis(store, source, { ...(opts.settings ? { settings: opts.settings } : {}), signal: abort.signal });
+  // An analysis failure (a bug) closes the UI so the error can be printed on the normal screen.
+  analysis.catch(() => app.unmount());
+  let complete = false;
+  try {
+    await app.waitUntilExit();
+    complete = store.getSnapshot().phase === 'done';
+  } finally {
+    abort.abort();
+    restore();
+    process.removeListener('exit', restore);
+    keys.close();
+    store.dispose();
+  }
+  const out = await analysis;
+  const r = out.report;
+  const s = r.summary.severity;
+  stdout.write(`teardown: ${r.capture.path}: ${r.capture.packets} packets, ${r.summary.connections} connections, `
+    + `${r.findings.length} findings (${s.error} error, ${s.warn} warn, ${s.info} info)${complete ? '' : ' — quit before the end of the input: partial'}\n`);
+  return out;
+}

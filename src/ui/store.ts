@@ -1,0 +1,192 @@
+/**
+ * The UI's data: a store with subscribe/getSnapshot (for React's useSyncExternalStore) fed by the analysis.
+ * While the capture is read it holds progress figures and the findings judged so far (from the session hooks);
+ * at the end it holds the final Report. Publishing is throttled (default 10 per second) and always deferred to
+ * a timer, so no render ever runs inside the packet loop; `finish` publishes at once.
+ */
+import { analyzeSource } from '../analyze/analyze.js';
+import type { AnalysisSession, Counters, SessionHooks } from '../analyze/session.js';
+import type { ConnectionReport, Finding, FindingKind, Report, Settings } from '../analyze/report.js';
+import type { CaptureInfo, PacketSource, SourceResult } from '../capture/types.js';
+
+export interface Progress {
+  bytesRead: number;
+  /** File size; null for stdin (no percentage). */
+  totalBytes: number | null;
+  packets: number;
+  tcpPackets: number;
+  /** Connections judged so far. */
+  connections: number;
+  findings: Partial<Record<FindingKind, number>>;
+  /** Wall-clock seconds since the analysis started (frozen when it ends). */
+  elapsed: number;
+  packetsPerSecond: number;
+  firstTime: number | null;
+  lastTime: number | null;
+  format: CaptureInfo['format'];
+  compressed: boolean;
+  linkTypes: number[];
+}
+
+export interface UiSnapshot {
+  path: string;
+  phase: 'reading' | 'done';
+  progress: Progress;
+  /** Findings so far (judgement order) while reading; the report's findings when done. */
+  findings: readonly Finding[];
+  /** Connections with findings while reading; every connection when done. */
+  connections: ReadonlyMap<string, ConnectionReport>;
+  report: Report | null;
+  /** The capture damage line (`CaptureError.oneLine()`), when reading stopped early. */
+  error: string | null;
+  /** Bumped on every publish. */
+  version: number;
+}
+
+export interface StoreOptions {
+  /** Milliseconds; default Date.now / performance-free clock for tests. */
+  now?: () => number;
+  /** Minimum milliseconds between publishes (default 100: ten redraws a second). */
+  interval?: number;
+}
+
+type Listener = () => void;
+
+export class AnalysisStore {
+  private snap: UiSnapshot;
+  private readonly listeners = new Set<Listener>();
+  private readonly now: () => number;
+  private readonly interval: number;
+  private readonly started: number;
+  private lastPublish = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly liveFindings: Finding[] = [];
+  private readonly liveConnections = new Map<string, ConnectionReport>();
+  private progressNow: Progress;
+
+  /** Session hooks that collect findings and their connections as they are judged. */
+  readonly hooks: SessionHooks = {
+    onFinding: (f) => { this.liveFindings.push(f); this.schedule(); },
+    onConnectionEnd: (c) => { if (c.findings.length > 0) this.liveConnections.set(c.id, c); },
+  };
+
+  constructor(path: string, opts: StoreOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.interval = opts.interval ?? 100;
+    this.started = this.now();
+    this.progressNow = {
+      bytesRead: 0, totalBytes: null, packets: 0, tcpPackets: 0, connections: 0, findings: {}, elapsed: 0,
+      packetsPerSecond: 0, firstTime: null, lastTime: null, format: null, compressed: false, linkTypes: [],
+    };
+    this.snap = {
+      path, phase: 'reading', progress: this.progressNow, findings: [], connections: this.liveConnections,
+      report: null, error: null, version: 0,
+    };
+  }
+
+  subscribe = (l: Listener): (() => void) => {
+    this.listeners.add(l);
+    return () => { this.listeners.delete(l); };
+  };
+
+  getSnapshot = (): UiSnapshot => this.snap;
+
+  /** Progress from the analysis loop (cheap: copies a few numbers, publishes later). */
+  progress(counters: Counters, source: Pick<PacketSource, 'bytesRead' | 'info'>): void {
+    if (this.snap.phase === 'done') return;
+    const elapsed = (this.now() - this.started) / 1000;
+    this.progressNow = {
+      bytesRead: source.bytesRead, totalBytes: source.info.totalBytes, packets: counters.packets,
+      tcpPackets: counters.tcpPackets, connections: counters.connections, findings: { ...counters.findings }, elapsed,
+      packetsPerSecond: elapsed > 0 ? counters.packets / elapsed : 0, firstTime: counters.firstTime,
+      lastTime: counters.lastTime, format: source.info.format, compressed: source.info.compressed,
+      linkTypes: [...source.info.linkTypes],
+    };
+    this.schedule();
+  }
+
+  /** The final report: published at once. */
+  finish(report: Report): void {
+    this.cancelTimer();
+    const p = this.progressNow;
+    const elapsed = (this.now() - this.started) / 1000;
+    const cap = report.capture;
+    this.snap = {
+      ...this.snap,
+      phase: 'done',
+      progress: {
+        ...p, bytesRead: Math.max(p.bytesRead, p.totalBytes ?? 0), packets: cap.packets, tcpPackets: cap.tcpPackets,
+        connections: report.summary.connections, findings: { ...report.summary.findings }, elapsed,
+        packetsPerSecond: elapsed > 0 ? cap.packets / elapsed : 0, firstTime: cap.firstTime, lastTime: cap.lastTime,
+        format: cap.format, compressed: cap.compressed, linkTypes: [...cap.linkTypes],
+      },
+      findings: report.findings,
+      connections: new Map(report.connections.map((c) => [c.id, c])),
+      report,
+      error: cap.error,
+      version: this.snap.version + 1,
+    };
+    this.lastPublish = this.now();
+    this.emit();
+  }
+
+  /** Publish the elapsed time while reading, even without new progress. */
+  heartbeat(): void {
+    this.schedule();
+  }
+
+  dispose(): void {
+    this.cancelTimer();
+    this.listeners.clear();
+  }
+
+  private schedule(): void {
+    if (this.timer !== null || this.snap.phase === 'done') return;
+    const wait = Math.max(0, this.lastPublish + this.interval - this.now());
+    this.timer = setTimeout(() => { this.timer = null; this.publish(); }, wait);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
+  }
+
+  private publish(): void {
+    if (this.snap.phase === 'done') return;
+    const elapsed = (this.now() - this.started) / 1000;
+    this.snap = {
+      ...this.snap,
+      progress: { ...this.progressNow, elapsed },
+      findings: this.liveFindings.slice(),
+      version: this.snap.version + 1,
+    };
+    this.lastPublish = this.now();
+    this.emit();
+  }
+
+  private emit(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}
+
+export interface RunOptions {
+  settings?: Partial<Settings>;
+  signal?: AbortSignal;
+}
+
+/** Read `source` through the engine, feeding the store; resolves with the engine's own result. */
+export async function runAnalysis(store: AnalysisStore, source: PacketSource, opts: RunOptions = {}): Promise<{ report: Report; result: SourceResult }> {
+  // The elapsed clock moves even when no chunk arrives (a slow pipe on stdin).
+  const clock = setInterval(() => store.heartbeat(), 1000);
+  try {
+    const out = await analyzeSource(source, {
+      ...(opts.settings ? { settings: opts.settings } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      hooks: store.hooks,
+      onProgress: (session: AnalysisSession, src: PacketSource) => store.progress(session.counters, src),
+    });
+    store.finish(out.report);
+    return out;
+  } finally {
+    clearInterval(clock);
+  }
+}

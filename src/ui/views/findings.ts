@@ -1,0 +1,95 @@
+/**
+ * Findings list: one tab per kind, sortable (time, age, severity, server), filtered by `/` over addresses, ports
+ * and text. The selected finding's verdict is shown under the list; Enter opens its connection.
+ */
+import { duration } from '../../report/format.js';
+import { findingRows, kindRows } from '../model.js';
+import { count, pad, padStart, seg, wrap } from '../text.js';
+import type { Line } from '../text.js';
+import { follow } from '../view-state.js';
+import type { KindFilter } from '../view-state.js';
+import { noNav, offset, selected, SEVERITY_COLOR, sevSeg } from './common.js';
+import type { Screen, ScreenInput } from './common.js';
+
+const PREVIEW = 4;
+
+export function findingsScreen({ snap, state, width, height }: ScreenInput): Screen {
+  const fs = state.findings;
+  const kinds = kindRows(snap.findings);
+  const tabs: KindFilter[] = ['all', ...kinds.map((k) => k.kind)];
+  const kind: KindFilter = tabs.includes(fs.kind) ? fs.kind : 'all';
+  const rows = findingRows(snap.findings, snap.connections, { kind, sort: fs.sort, filter: fs.filter });
+  const first = snap.report?.capture.firstTime ?? snap.progress.firstTime;
+
+  // Tab strip: the current kind inverse; it scrolls so that the current tab stays visible.
+  const tabSegs = tabs.map((k) => {
+    const n = k === 'all' ? snap.findings.length : kinds.find((r) => r.kind === k)?.count ?? 0;
+    const on = k === kind;
+    const worst = k === 'all' ? undefined : kinds.find((r) => r.kind === k)?.worst;
+    return seg(` ${k} ${count(n)} `, { inverse: on, bold: on, ...(worst ? { color: SEVERITY_COLOR[worst] } : {}) });
+  });
+  const cur = tabs.indexOf(kind);
+  let firstTab = 0;
+  const widthOf = (from: number, to: number) => tabSegs.slice(from, to + 1).reduce((a, s) => a + s.t.length + 1, 0);
+  while (firstTab < cur && widthOf(firstTab, cur) > width - 4) firstTab++;
+  const tabLine: Line = [...(firstTab > 0 ? [seg('‹ ', { dim: true })] : []), ...tabSegs.slice(firstTab).flatMap((s) => [s, seg(' ')])];
+
+  const status: Line = [
+    seg(`${count(rows.length)} of ${count(snap.findings.length)}${snap.phase === 'reading' ? ' so far' : ''}`, { bold: true }),
+    seg(`   sort: ${fs.sort}`, { color: 'cyan' }),
+    seg('   filter: '), seg(fs.filter || (fs.editing ? '' : '(none: / to filter)'), fs.filter ? { color: 'yellow', bold: true } : { dim: true }),
+    ...(fs.editing ? [seg('▏', { color: 'yellow' })] : []),
+  ];
+
+  // Columns: marker, severity, time offset, age, kind (on the 'all' tab), connection and endpoints.
+  const showKind = kind === 'all';
+  const kw = showKind ? Math.min(22, Math.max(...kinds.map((k) => k.kind.length), 4)) + 2 : 0;
+  const header: Line = [seg(`  ${pad('sev', 6)}${padStart('time (s)', 11)} ${padStart('age', 9)}  ${showKind ? pad('kind', kw) : ''}connection`, { dim: true, bold: true })];
+
+  const listHeight = Math.max(1, height - 3 - PREVIEW);
+  const view = follow(fs.selected, fs.scroll, rows.length, listHeight);
+  const lines: Line[] = [tabLine, status, header];
+  for (let i = view.scroll; i < Math.min(rows.length, view.scroll + listHeight); i++) {
+    const r = rows[i]!;
+    const f = r.finding;
+    const on = i === view.selected;
+    const c = r.connection;
+    lines.push(selected([
+      seg(on ? '▸ ' : '  ', { bold: true }),
+      sevSeg(f.severity, 6),
+      seg(padStart(offset(f.time, first), 11)),
+      seg(` ${padStart(r.age === null ? '-' : duration(r.age), 9)}  `),
+      ...(showKind ? [seg(pad(f.kind, kw), { color: SEVERITY_COLOR[f.severity] })] : []),
+      seg(`${pad(f.connection, 6)}`, { dim: !on }),
+      seg(c ? `${c.client} → ${c.server}` : '(connection still open)'),
+      seg(c && c.incarnation > 0 ? ` #${c.incarnation}` : '', { dim: true }),
+    ], on));
+  }
+  if (rows.length === 0) {
+    lines.push([seg(snap.findings.length === 0
+      ? (snap.phase === 'reading' ? '  no findings yet' : '  no findings in this capture')
+      : '  nothing matches the filter (Esc clears it)', { dim: true })]);
+  }
+  while (lines.length < height - PREVIEW) lines.push([]);
+
+  // Preview of the selected finding.
+  const sel = rows[view.selected];
+  lines.push([seg('─'.repeat(Math.max(0, width)), { dim: true })]);
+  if (sel) {
+    const text = wrap(sel.finding.summary, width - 2);
+    const room = PREVIEW - 2;
+    for (const t of text.slice(0, room)) lines.push([seg(` ${t}`)]);
+    for (let i = text.length; i < room; i++) lines.push([]);
+    lines.push([seg(' Enter: ', { dim: true }), seg('open the connection, its ladder and evidence', { dim: true })]);
+  }
+
+  return {
+    lines,
+    nav: {
+      ...noNav(rows.length, listHeight),
+      kinds: tabs,
+      target: sel ? { type: 'connection', id: sel.finding.connection, focus: sel.finding.kind } : null,
+    },
+    hints: fs.editing ? 'type to filter · Enter keep · Esc clear' : '↑↓ move · ←→ kind · s sort · / filter · Enter open · Esc back · ? help',
+  };
+}
