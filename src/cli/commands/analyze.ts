@@ -40,9 +40,12 @@ export function analyzeCommand(): Command {
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o); return; }
-    const { report, result } = await analyzeFile(capture, { settings: settingsFrom(o) });
+    // A terminal without --text/--json gets the interactive UI (null: no keyboard, print the plain report).
+    const ui = !o.text && !o.json && process.stdout.isTTY === true
+      ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o) }) : null;
+    const { report, result } = ui ?? await analyzeFile(capture, { settings: settingsFrom(o) });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
-    if (o.json) process.stdout.write(jsonReport(report, { ladders: o.ladders ?? 'findings' }));
+    if (ui) { /* shown in the UI */ } else if (o.json) process.stdout.write(jsonReport(report, { ladders: o.ladders ?? 'findings' }));
     else process.stdout.write(textReport(report));
     process.exitCode = exitCodeFor(report, o.failOn);
   });
