@@ -55,6 +55,8 @@ export class NdjsonSink {
   findings = 0;
   connections = 0;
   private ticking = false;
+  /** Findings heard during a tick, held until we know whether their connection ended in that tick. */
+  private readonly pending: Finding[] = [];
 
   constructor(
     private readonly write: (line: string) => void,
@@ -63,26 +65,44 @@ export class NdjsonSink {
     this.hooks = {
       onFinding: (f) => {
         this.findings++;
-        this.write(findingLine(f, !this.ticking));
+        if (this.ticking) this.pending.push(f);
+        else this.write(findingLine(f, true));
       },
       onConnectionEnd: (c) => {
         this.connections++;
+        // The session reports a retired connection's findings, then the connection: those are final.
+        this.flushPending(c.id, true);
         this.write(connectionLine(c, this.opts));
       },
     };
   }
 
-  /** session.tick(now) with findings it announces marked provisional (final=false). */
+  /**
+   * session.tick(now). Findings of connections the tick retires are final; the others it announces (half-closes
+   * that became stuck while their connection is still open) are marked final=false.
+   */
   tick(session: { tick(now: number): void }, now: number): void {
     this.ticking = true;
     try {
       session.tick(now);
     } finally {
       this.ticking = false;
+      this.flushPending(null, false);
     }
   }
 
   end(report: Report, extras: SummaryExtras = {}): void {
     this.write(summaryLine(report, extras));
+  }
+
+  private flushPending(connection: string | null, final: boolean): void {
+    if (this.pending.length === 0) return;
+    const keep: Finding[] = [];
+    for (const f of this.pending) {
+      if (connection === null || f.connection === connection) this.write(findingLine(f, final));
+      else keep.push(f);
+    }
+    this.pending.length = 0;
+    this.pending.push(...keep);
   }
 }

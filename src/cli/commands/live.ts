@@ -104,7 +104,6 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
 export class TextView implements LiveView {
   readonly hooks: SessionHooks;
   private statusShown = false;
-  private ticking = false;
 
   constructor(
     private readonly out: (s: string) => void,
@@ -113,19 +112,14 @@ export class TextView implements LiveView {
     this.hooks = {
       onFinding: (f: Finding) => {
         this.clearStatus();
-        this.out(`${this.ticking ? '(connection still open) ' : ''}${findingText(f, undefined)}\n\n`);
+        this.out(`${findingText(f, undefined)}\n\n`);
       },
       onConnectionEnd: (_c: ConnectionReport) => {},
     };
   }
 
   tick(session: AnalysisSession, now: number): void {
-    this.ticking = true;
-    try {
-      session.tick(now);
-    } finally {
-      this.ticking = false;
-    }
+    session.tick(now);
   }
 
   stats(s: LiveStats): void {
