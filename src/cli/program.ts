@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../analyze/session.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { checkCommand } from './commands/check.js';
+import { extractCommand } from './commands/extract.js';
 import { interfacesCommand } from './commands/interfaces.js';
 import { liveCommand } from './commands/live.js';
 import { errorLine, EXIT_USAGE, UsageError } from './errors.js';
@@ -17,6 +18,7 @@ export function program(): Command {
   p.addCommand(liveCommand());
   p.addCommand(interfacesCommand());
   p.addCommand(checkCommand());
+  p.addCommand(extractCommand());
   for (const c of p.commands) c.exitOverride();
   return p;
 }

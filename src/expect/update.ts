@@ -27,7 +27,8 @@ export function selectorJson(c: ConnectionReport): { [k: string]: Json } {
   return { client: c.client, server: c.server, incarnation: c.incarnation };
 }
 
-function detailsJson(f: Finding): { [k: string]: Json } {
+/** A finding's categorical details (what --update writes): strings, booleans, objects of them; no references. */
+export function detailsJson(f: Finding): { [k: string]: Json } {
   const out: { [k: string]: Json } = {};
   for (const [k, v] of Object.entries(f.details)) {
     if (REFERENCE_KEYS.has(k)) continue;

@@ -1,0 +1,85 @@
+import { Command } from 'commander';
+import { analyzeFile } from '../../analyze/analyze.js';
+import { ExtractError, extractCapture, linkName } from '../../extract/extract.js';
+import { SelectionError } from '../../extract/select.js';
+import { compareVerdicts } from '../../extract/verify.js';
+import { connectionText } from '../../expect/selector.js';
+import { isoTime } from '../../report/format.js';
+import { UsageError } from '../errors.js';
+import { settingsFrom, type CommonAnalysisFlags } from '../options.js';
+import { addAnalysisOptions } from './analyze.js';
+
+interface ExtractFlags extends CommonAnalysisFlags {
+  write: string;
+  connection: string[];
+  finding?: string;
+  allIncarnations?: boolean;
+  anonymize?: boolean;
+  keepPayload?: boolean;
+  linkType?: number;
+  endMarker: boolean;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function linkTypeArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--link-type takes a LINKTYPE number (1 Ethernet, 113 Linux SLL…), not '${v}'`);
+  return n;
+}
+
+export function extractCommand(): Command {
+  const cmd = new Command('extract')
+    .description('write the packets of chosen connections to a small pcap (how a big capture becomes a fixture)')
+    .argument('<capture>', 'capture file (pcap, pcapng, gzip; read twice, so not standard input)')
+    .requiredOption('-w, --write <file>', 'output pcap file')
+    .option('-c, --connection <id|tuple>', "a connection id (c3) or 4-tuple ('10.0.0.1:40000 -> 10.0.0.2:80', all its incarnations; '#1' for one); repeatable", collect, [])
+    .option('--finding <kind>', 'the connections with this finding (with --connection: only those of them)')
+    .option('--all-incarnations', 'also every other incarnation on the chosen connections\' 4-tuples')
+    .option('--anonymize', 'remap addresses (10.0.0.x, 2001:db8::x), ports (order kept) and MACs, zero TCP payloads, fix checksums')
+    .option('--keep-payload', 'with --anonymize: keep TCP payload bytes')
+    .option('--link-type <n>', 'keep only frames with this link type (pcapng inputs whose interfaces differ)', linkTypeArg)
+    .option('--no-end-marker', 'do not append the non-TCP frame that keeps the capture\'s end time (see docs/expectations.md)');
+  addAnalysisOptions(cmd);
+  cmd.addHelpText('after', `
+Connections whose findings are judged against an earlier incarnation (time-wait-reuse, syn-on-live-tuple) bring it
+along. The extract is analyzed again and its verdicts compared with the original's; differences are printed.
+Next: teardown check --update <out.pcap> writes its expectation (docs/expectations.md).`);
+  cmd.action(async (capture: string, o: ExtractFlags) => {
+    if (o.keepPayload && !o.anonymize) throw new UsageError('--keep-payload only applies with --anonymize (without it payloads are kept as they are)');
+    const settings = settingsFrom(o);
+    let r;
+    try {
+      r = await extractCapture(capture, {
+        output: o.write, connections: o.connection, finding: o.finding, allIncarnations: o.allIncarnations ?? false,
+        anonymize: o.anonymize ?? false, keepPayload: o.keepPayload ?? false, endMarker: o.endMarker, linkType: o.linkType, settings,
+      });
+    } catch (e) {
+      if (e instanceof ExtractError || e instanceof SelectionError) throw new UsageError(e.message);
+      throw e;
+    }
+    const out: string[] = [];
+    const conns = r.selection.connections;
+    out.push(`wrote ${r.output}: ${r.frames} frame${r.frames === 1 ? '' : 's'} of ${conns.length} connection${conns.length === 1 ? '' : 's'} (link type ${linkName(r.linkType)}, ${r.nanosecond ? 'ns' : 'µs'} timestamps)`);
+    const added = new Map(r.selection.added.map((a) => [a.connection, a.reason]));
+    for (const c of conns) {
+      const why = added.get(c);
+      out.push(`  ${connectionText(c)}  frames ${c.firstFrame}-${c.lastFrame}  ${c.teardown}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${why ? `  (added: ${why})` : ''}`);
+    }
+    if (r.markerTime !== null) out.push(`  + end-of-capture marker (one non-TCP frame) at ${isoTime(r.markerTime)}, the input's last timestamp`);
+    if (r.anonymizer !== null) {
+      const a = r.anonymizer;
+      out.push(`  anonymized: ${[...a.addressMap].map(([k, v]) => `${k} → ${v}`).join(', ')}; ports ${[...a.portMap].map(([k, v]) => `${k} → ${v}`).join(', ')}; ${o.keepPayload ? 'payload kept' : 'payload zeroed'}`);
+    }
+    process.stdout.write(out.join('\n') + '\n');
+    for (const w of r.warnings) process.stderr.write(`teardown: warning: ${w}\n`);
+    const { report } = await analyzeFile(r.output, { settings });
+    const diffs = compareVerdicts(r.source, conns, report, r.anonymizer);
+    if (diffs.length === 0) {
+      process.stdout.write(`verified: analyzing ${r.output} gives the same verdicts for ${conns.length === 1 ? 'this connection' : `these ${conns.length} connections`}\n`);
+    } else {
+      process.stderr.write(`teardown: warning: the extract does not give the same verdicts as the original:\n${diffs.map((d) => `  ${d}`).join('\n')}\n`);
+    }
+  });
+  return cmd;
+}
