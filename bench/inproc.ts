@@ -14,6 +14,8 @@ export interface InprocResult {
   connections: number;
   findings: number;
   analyzeMs: number;
+  /** User + system CPU time of analyzeFile(). */
+  cpuMs: number;
   /** process.resourceUsage().maxRSS after analyzeFile, in KiB. */
   maxRssKiB: number;
   heapUsedMiB: number;
@@ -27,11 +29,13 @@ async function main(): Promise<void> {
   const file = process.argv[2];
   if (file === undefined) throw new Error('usage: bench/inproc.ts FILE [--json]');
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const { report, result } = await analyzeFile(file);
   const analyzeMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
   const out: InprocResult = {
     packets: report.capture.packets, connections: report.summary.connections, findings: report.findings.length,
-    analyzeMs, maxRssKiB: process.resourceUsage().maxRSS, heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+    analyzeMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKiB: process.resourceUsage().maxRSS, heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
     jsonMs: null, jsonBytes: null, jsonError: null, captureError: result.error?.oneLine() ?? null,
   };
   if (process.argv.includes('--json')) {

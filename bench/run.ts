@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { InprocResult } from './inproc.js';
@@ -32,6 +32,10 @@ interface Run {
   wallS: number;
   /** For the in-process row: analyzeFile() time; otherwise equal to wallS. */
   measuredS: number;
+  /** User + system CPU seconds (of analyzeFile() for the in-process row); null without /usr/bin/time. */
+  cpuS: number | null;
+  /** 1-minute load average when the run started (others' jobs on the machine skew wall times). */
+  load1: number;
   peakRssKiB: number | null;
   exit: number | null;
   signal: string | null;
@@ -51,6 +55,7 @@ interface CmdResult {
   runs: Run[];
   medianS: number | null;
   bestS: number | null;
+  cpuMedianS: number | null;
   packetsPerSec: number | null;
   peakRssMiB: number | null;
 }
@@ -100,8 +105,9 @@ function pollHwm(pid: number, into: { kib: number }): NodeJS.Timeout {
 
 async function runOnce(c: Cmd, timeoutS: number, haveTime: boolean): Promise<Run> {
   const timeFile = join(tmpdir(), `teardown-bench-${process.pid}-${Date.now()}.time`);
-  const [exe, args] = haveTime ? [TIME, ['-f', '%e %M', '-o', timeFile, c.exe, ...c.args]] : [c.exe, c.args];
+  const [exe, args] = haveTime ? [TIME, ['-f', '%e %M %U %S', '-o', timeFile, c.exe, ...c.args]] : [c.exe, c.args];
   const devnull = openSync('/dev/null', 'w');
+  const load1 = loadavg()[0] ?? 0;
   const started = process.hrtime.bigint();
   // Own process group, so a timeout kills the tool and not only /usr/bin/time.
   const child = spawn(exe, args, { cwd: ROOT, detached: true, stdio: ['ignore', c.capture ? 'pipe' : devnull, 'pipe'] });
@@ -125,15 +131,16 @@ async function runOnce(c: Cmd, timeoutS: number, haveTime: boolean): Promise<Run
   if (poll !== null) clearInterval(poll);
   closeSync(devnull);
   let peak: number | null = hwm.kib > 0 ? hwm.kib : null;
+  let cpuS: number | null = null;
   if (haveTime && existsSync(timeFile)) {
-    // The last line is "%e %M" (a line before it may say "Command exited with non-zero status N").
+    // The last line is "%e %M %U %S" (a line before it may say "Command exited with non-zero status N").
     const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
-    const m = /^([\d.]+) (\d+)$/.exec(last.trim());
-    if (m !== null) peak = Number(m[2]);
+    const m = /^([\d.]+) (\d+) ([\d.]+) ([\d.]+)$/.exec(last.trim());
+    if (m !== null) { peak = Number(m[2]); cpuS = Number(m[3]) + Number(m[4]); }
     rmSync(timeFile, { force: true });
   }
   const run: Run = {
-    wallS, measuredS: wallS, peakRssKiB: peak, exit: code, signal, timedOut,
+    wallS, measuredS: wallS, cpuS, load1, peakRssKiB: peak, exit: code, signal, timedOut,
     stderrTail: err.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Running as user')).slice(-6).join('\n'),
   };
   if (c.capture && code === 0) {
@@ -141,6 +148,7 @@ async function runOnce(c: Cmd, timeoutS: number, haveTime: boolean): Promise<Run
     try {
       run.inproc = JSON.parse(line) as InprocResult;
       run.measuredS = run.inproc.analyzeMs / 1000;
+      run.cpuS = run.inproc.cpuMs / 1000;
     } catch { run.stderrTail += `\nunparsable output: ${line.slice(0, 200)}`; }
   }
   return run;
@@ -219,7 +227,7 @@ async function main(): Promise<void> {
   for (const c of cmds) {
     const res: CmdResult = {
       id: c.id, tool: c.tool, what: c.what, command: [c.exe === node ? 'node' : c.exe, ...c.args].join(' '),
-      skipped: null, failed: null, warmup: [], runs: [], medianS: null, bestS: null, packetsPerSec: null, peakRssMiB: null,
+      skipped: null, failed: null, warmup: [], runs: [], medianS: null, bestS: null, cpuMedianS: null, packetsPerSec: null, peakRssMiB: null,
     };
     results.push(res);
     if (only !== undefined && !only.includes(c.id) && !only.includes(c.tool)) { res.skipped = 'not selected (--only)'; continue; }
@@ -235,7 +243,7 @@ async function main(): Promise<void> {
       const r = await runOnce(c, timeoutS, haveTime);
       (isWarm ? res.warmup : res.runs).push(r);
       const rss = r.peakRssKiB === null ? '?' : `${(r.peakRssKiB / 1024).toFixed(0)} MiB`;
-      log(`bench:   ${r.wallS.toFixed(2)} s${r.inproc ? ` (analyzeFile ${r.measuredS.toFixed(2)} s)` : ''}, peak RSS ${rss}, exit ${r.exit ?? r.signal}`);
+      log(`bench:   ${r.wallS.toFixed(2)} s${r.cpuS === null ? '' : ` (cpu ${r.cpuS.toFixed(2)} s)`}${r.inproc ? ` (analyzeFile ${r.measuredS.toFixed(2)} s)` : ''}, peak RSS ${rss}, exit ${r.exit ?? r.signal}`);
       if (r.timedOut || r.exit !== 0) {
         res.failed = r.timedOut ? `killed after the ${timeoutS} s time bound` : `exit ${r.exit ?? r.signal}: ${r.stderrTail}`;
         log(`bench:   ${c.id} failed: ${res.failed}`);
@@ -251,29 +259,33 @@ async function main(): Promise<void> {
     const ts = res.runs.map((r) => r.measuredS);
     res.medianS = median(ts);
     res.bestS = Math.min(...ts);
+    const cs = res.runs.map((r) => r.cpuS).filter((x): x is number => x !== null);
+    res.cpuMedianS = cs.length > 0 ? median(cs) : null;
     res.packetsPerSec = packets === null ? null : packets / res.medianS;
     const rs = res.runs.map((r) => r.peakRssKiB).filter((x): x is number => x !== null);
     res.peakRssMiB = rs.length > 0 ? median(rs) / 1024 : null;
   }
 
   // ---- report
-  const rows: string[][] = [['command', 'median s', 'best s', 'packets/s', 'peak RSS MiB', 'what']];
+  const rows: string[][] = [['command', 'wall s (median)', 'best s', 'cpu s', 'packets/s', 'peak RSS MiB', 'what']];
   for (const r of results) {
     if (r.skipped !== null && r.skipped.startsWith('not selected')) continue;
     const status = r.skipped ?? (r.failed !== null ? `FAILED: ${r.failed.split('\n')[0]}` : r.what);
-    rows.push([r.id, fmtS(r.medianS), fmtS(r.bestS), fmtRate(r.packetsPerSec), fmtMiB(r.peakRssMiB), status]);
+    rows.push([r.id, fmtS(r.medianS), fmtS(r.bestS), fmtS(r.cpuMedianS), fmtRate(r.packetsPerSec), fmtMiB(r.peakRssMiB), status]);
   }
   const byId = new Map(results.map((r) => [r.id, r]));
   const base = byId.get('teardown-cli');
-  const ratios: Record<string, { wall: number | null; rss: number | null }> = {};
+  const ratios: Record<string, { wall: number; cpu: number | null; rss: number | null }> = {};
   const ratioLines: string[] = [];
   for (const id of ['tshark-conv', 'tshark-expert', 'tcptrace']) {
     const r = byId.get(id);
     if (r === undefined || base === undefined || r.medianS === null || base.medianS === null) continue;
     const wall = r.medianS / base.medianS;
     const rss = r.peakRssMiB !== null && base.peakRssMiB !== null ? r.peakRssMiB / base.peakRssMiB : null;
-    ratios[`${id}/teardown-cli`] = { wall, rss };
-    ratioLines.push(`  ${`${id} / teardown-cli`.padEnd(30)} wall ×${wall.toFixed(2)}${rss === null ? '' : `   peak RSS ×${rss.toFixed(2)}`}`);
+    const cpu = r.cpuMedianS !== null && base.cpuMedianS !== null ? r.cpuMedianS / base.cpuMedianS : null;
+    ratios[`${id}/teardown-cli`] = { wall, cpu, rss };
+    ratioLines.push(`  ${`${id} / teardown-cli`.padEnd(30)} wall ×${wall.toFixed(2)}${cpu === null ? '' : `   cpu ×${cpu.toFixed(2)}`}`
+      + `${rss === null ? '' : `   peak RSS ×${rss.toFixed(2)}`}`);
   }
   const inproc = byId.get('teardown-inproc')?.runs.at(-1)?.inproc;
   const cpu = cpus();
@@ -288,7 +300,13 @@ async function main(): Promise<void> {
   out.push(`machine: ${machine}; ${warmup} warm-up + ${runs} run(s) each, median shown; time bound ${timeoutS} s per run`);
   if (buildNote !== null) out.push(`note: ${buildNote}`);
   out.push('', pad(rows), '');
-  if (ratioLines.length > 0) out.push('ratios (median wall time, > 1 means teardown is faster / smaller):', ...ratioLines, '');
+  if (ratioLines.length > 0) out.push('ratios (competitor ÷ teardown-cli, medians; > 1 means teardown is faster / smaller):', ...ratioLines, '');
+  const loads = results.flatMap((r) => [...r.warmup, ...r.runs]).map((r) => r.load1);
+  const maxLoad = loads.length > 0 ? Math.max(...loads) : 0;
+  if (maxLoad > cpus().length) {
+    out.push(`warning: the machine was busy (1-min load up to ${maxLoad.toFixed(1)} on ${cpus().length} CPUs at run starts): `
+      + 'wall times are inflated; cpu s is the steadier comparison', '');
+  }
   if (inproc !== undefined) {
     out.push(`in-process: ${inproc.packets} packets, ${inproc.connections} connections, ${inproc.findings} findings; `
       + `heap after analysis ${inproc.heapUsedMiB} MiB${inproc.captureError ? `; capture error: ${inproc.captureError}` : ''}`);

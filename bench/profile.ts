@@ -1,0 +1,138 @@
+/**
+ * CPU profile of one teardown run on the bench capture, summarized by self time.
+ *
+ *   node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--inproc] [--no-json]
+ *
+ * Default: the built CLI, `node --cpu-prof bin/teardown.js analyze FILE --json > /dev/null`. `--inproc`: analyzeFile()
+ * only (bench/inproc.ts, from src via tsx; add --no-json to leave out the serialization). The .cpuprofile stays in
+ * bench/data/prof/ (open it in Chrome DevTools → Performance, or speedscope).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DATA_DIR, ROOT, ensureCapture, parseCount } from './make-capture.js';
+import type { MakeOptions } from './make-capture.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+interface SelfTime {
+  name: string;
+  where: string;
+  ms: number;
+  pct: number;
+}
+
+function where(url: string, line: number): string {
+  if (url === '') return '';
+  let p = url;
+  if (p.startsWith('file://')) { try { p = fileURLToPath(p); } catch { /* keep */ } }
+  if (p.startsWith(ROOT)) p = relative(ROOT, p);
+  return `${p}:${line + 1}`;
+}
+
+/** Self time per function (name + location) and per file, largest first. */
+function summarize(prof: CpuProfile): { total: number; functions: SelfTime[]; files: SelfTime[] } {
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, ProfileNode>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n);
+  const selfUs = new Map<number, number>();
+  // timeDeltas[i] is the time since the previous sample; it is charged to sample i, as DevTools does.
+  for (let i = 0; i < prof.samples.length; i++) {
+    const id = prof.samples[i]!;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, prof.timeDeltas[i] ?? 0));
+  }
+  let total = 0;
+  const fn = new Map<string, SelfTime>();
+  const files = new Map<string, SelfTime>();
+  for (const [id, us] of selfUs) {
+    const n = byId.get(id);
+    if (n === undefined) continue;
+    total += us;
+    let name = n.callFrame.functionName || '(anonymous)';
+    let w = where(n.callFrame.url, n.callFrame.lineNumber);
+    // A native frame without a location (a builtin): name it by its nearest caller that has one.
+    if (w === '' && !/^\((garbage collector|idle|program|root)\)$/.test(name)) {
+      let q = parent.get(n.id);
+      while (q !== undefined && q.callFrame.url === '') q = parent.get(q.id);
+      if (q !== undefined) {
+        name = `${name} ← ${q.callFrame.functionName || '(anonymous)'}`;
+        w = where(q.callFrame.url, q.callFrame.lineNumber);
+      }
+    }
+    const key = `${name}@${w}`;
+    const e = fn.get(key) ?? { name, where: w, ms: 0, pct: 0 };
+    e.ms += us / 1000;
+    fn.set(key, e);
+    const file = w === '' ? name : w.replace(/:\d+$/, '');
+    const f = files.get(file) ?? { name: file, where: '', ms: 0, pct: 0 };
+    f.ms += us / 1000;
+    files.set(file, f);
+  }
+  const done = (m: Map<string, SelfTime>): SelfTime[] =>
+    [...m.values()].map((e) => ({ ...e, pct: (100 * e.ms * 1000) / total })).sort((a, b) => b.ms - a.ms);
+  return { total: total / 1000, functions: done(fn), files: done(files) };
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      packets: { type: 'string' }, file: { type: 'string' }, top: { type: 'string' },
+      inproc: { type: 'boolean' }, 'no-json': { type: 'boolean' },
+    },
+  });
+  const top = Number(values.top ?? 10);
+  const log = (l: string): void => { process.stderr.write(`${l}\n`); };
+  let file = values.file;
+  if (file === undefined) {
+    const o: Partial<MakeOptions> = { log };
+    if (values.packets !== undefined) o.packets = parseCount(values.packets);
+    file = ensureCapture(o).path;
+  }
+  const dir = join(DATA_DIR, 'prof');
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) rmSync(join(dir, f));
+  const args = values.inproc
+    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'bench/inproc.ts', file, ...(values['no-json'] ? [] : ['--json'])]
+    : ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'bin/teardown.js', 'analyze', file, '--json'];
+  log(`profile: node ${args.join(' ')} > /dev/null`);
+  const devnull = openSync('/dev/null', 'w');
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', values.inproc ? 'inherit' : devnull, 'inherit'] });
+  closeSync(devnull);
+  if (r.status !== 0) throw new Error(`profiled run exited ${r.status ?? r.signal}`);
+  const wall = (Date.now() - t0) / 1000;
+  const profs = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  // One profile per thread (tsx's loader hooks run on their own thread): keep the busiest.
+  const busy = (x: ReturnType<typeof summarize>): number => x.total - (x.functions.find((f) => f.name === '(idle)')?.ms ?? 0);
+  let path: string | undefined;
+  let s: ReturnType<typeof summarize> | undefined;
+  for (const p of profs) {
+    const x = summarize(JSON.parse(readFileSync(p, 'utf8')) as CpuProfile);
+    if (s === undefined || busy(x) > busy(s)) { s = x; path = p; }
+  }
+  if (path === undefined || s === undefined) throw new Error('no .cpuprofile written');
+  const line = (e: SelfTime, i: number): string =>
+    `${String(i + 1).padStart(3)}. ${e.pct.toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}${e.where ? `  ${e.where}` : ''}`;
+  process.stdout.write([
+    `profile: ${relative(ROOT, path)} (${s.total.toFixed(0)} ms sampled, ${wall.toFixed(1)} s wall with the profiler on)`,
+    '', `top ${top} functions by self time:`, ...s.functions.slice(0, top).map(line),
+    '', `top ${top} files by self time:`, ...s.files.slice(0, top).map(line), '',
+  ].join('\n'));
+}
+
+main();
