@@ -48,7 +48,9 @@ function finCloser(c: Connection): Ending {
   const A = c.ep[active].fin as FinRecord;
   const B = c.ep[otherSide(active)].fin as FinRecord;
   // 3-way when the passive side's first segment acknowledging the active FIN is its own FIN (rules §5.1 #2).
-  const way = A.ackFrame === B.frame ? 'graceful-3way' : 'graceful-4way';
+  let way = A.ackFrame === B.frame ? 'graceful-3way' : 'graceful-4way';
+  // The passive side kept sending after acknowledging the FIN: a shutdown(SHUT_WR) half-close (rules §5.1 #4).
+  if (c.ep[otherSide(active)].dataAfterPeerFin > 0) way = 'half-close-then-data';
   return { teardown: 'fin', closer: sideName(active), ending: B.ackFrame === 0 && B.reAckFrame === 0 ? `${way}-final-ack-missing` : way };
 }
 

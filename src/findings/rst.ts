@@ -47,14 +47,16 @@ export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] 
         // seq == the peer's ack comes from a stack without state for it (tcp_v4_send_reset).
         const live = r.hasAck && r.seq === r.senderSndMax;
         const noSocket = !r.hasAck && r.answersPeerAck;
-        const unread = sy.dataBytes > 0 && sy.lastDataT >= sx.lastDataT && sx.hasAck && sy.dataBytes > 0
-          && ge(sx.ackMax, add32(sy.sndMax, sy.fin ? -1 : 0));
+        // The peer's last data arrived after the sender's last data and was acknowledged: close() with that data
+        // unread produces exactly this RST (Linux __tcp_close), but so do SO_LINGER{1,0} and a kill after reading
+        // it. The wire cannot tell them apart (same seq, ack and window), so it is only a possibility.
+        const unread = sy.dataBytes > 0 && sy.lastDataT >= sx.lastDataT && sx.hasAck && ge(sx.ackMax, sy.contigEnd);
         details.origin = live ? 'live-socket' : noSocket ? 'no-socket' : 'unknown';
-        details.unreadDataLikely = live && unread;
+        details.unreadDataPossible = live && unread;
         details.possibleCauses = live
           ? (unread ? ['close() with unread data', 'SO_LINGER{1,0}', 'process killed'] : ['SO_LINGER{1,0}', 'process killed', 'close() with unread data'])
           : noSocket ? ['local state gone (expired, rebooted, firewall/NAT/LB state loss)', 'data after close()'] : ['unknown'];
-        summary = `The ${sideName(X)} aborted the connection with RST (frame ${r.frame}) instead of FIN${live && unread ? `; the ${sideName(Y)}'s last ${sy.dataBytes > 0 ? 'data' : 'segment'} (frame ${r.peerLastFrame}) was acknowledged but apparently never read` : ''}.`;
+        summary = `The ${sideName(X)} aborted the connection with RST (frame ${r.frame}) instead of FIN${live && unread ? `; it had acknowledged the ${sideName(Y)}'s last data without answering it: SO_LINGER{1,0}, a killed process, or close() with that data unread` : ''}.`;
         why = live
           ? `RST${r.hasAck ? ',ACK' : ''} seq=${r.seq} equals the ${sideName(X)}'s SND.NXT, the signature of an abort from a live socket (Linux tcp_send_active_reset: SO_LINGER{1,0}, close() with unread data, or a killed process); the receiver was ${r.receiverBefore} and the seq is at its RCV.NXT, so it was accepted (RFC 9293 §3.10.7.4).`
           : noSocket

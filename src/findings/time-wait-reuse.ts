@@ -60,7 +60,7 @@ export function reuseFindings(ctx: JudgeContext): Finding[] {
   let summary: string;
   if (holder === 'server' || holder === 'both') {
     summary = outcome === 'rejected'
-      ? `SYN (frame ${r.synFrame}) hit the server's TIME_WAIT for ${P.id} ${secs(since)} after it closed and was rejected (${firstAnswer === 'ack' ? `old connection's ACK in frame ${r.answerFrame}${r.clientRstFrame ? `, client RST in frame ${r.clientRstFrame}` : ''}` : firstAnswer === 'rst' ? `RST in frame ${r.answerFrame}` : 'no answer'})${eventuallyAccepted ? `; a retry succeeded after ${secs(addedLatency ?? 0)}` : ''}.`
+      ? `SYN (frame ${r.synFrame}) hit the server's TIME_WAIT for ${P.id} ${secs(since)} after it closed and was rejected (${firstAnswer === 'ack' ? `old connection's ACK in frame ${r.answerFrame}${r.clientRstFrame ? `, client RST in frame ${r.clientRstFrame}` : ''}` : firstAnswer === 'rst' ? `RST in frame ${r.answerFrame}` : 'no answer'})${eventuallyAccepted ? `; a retry succeeded after ${secs(addedLatency ?? 0)}${r.clientRstFrame && (addedLatency ?? 1) < 0.1 ? ' (Linux re-arms the SYN timer at TCP_TIMEOUT_MIN after such an ACK)' : ''}` : ''}.`
       : outcome === 'accepted'
         ? `SYN (frame ${r.synFrame}) reused the server's TIME_WAIT tuple of ${P.id} ${secs(since)} after it closed and was accepted (ISN ${isn}, timestamps ${timestamps}).`
         : `SYN (frame ${r.synFrame}) reused the server's TIME_WAIT tuple of ${P.id} ${secs(since)} after it closed; no answer was captured.`;

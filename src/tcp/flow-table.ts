@@ -214,6 +214,6 @@ export function tombstone(c: Connection, closeEvidence: PacketRef[]): Tombstone 
     id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
     timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],
     lastTsVal: [cl.lastTsVal, sv.lastTsVal], usedTs: cl.usedTs && sv.usedTs,
-    closeFrames: frames.sort((a, b) => a - b), closeEvidence, lastT: c.lastT,
+    closeFrames: [...new Set(frames)].sort((a, b) => a - b), closeEvidence, lastT: c.lastT,
   };
 }

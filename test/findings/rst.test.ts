@@ -12,7 +12,7 @@ describe('rst-teardown classes (rules §6.2)', () => {
     assert.equal(f.details.class, 'abort');
     assert.equal(f.details.by, 'server');
     assert.equal(f.details.origin, 'live-socket');
-    assert.equal(f.details.unreadDataLikely, true);
+    assert.equal(f.details.unreadDataPossible, true);
     const c = r.connections[0]!;
     assert.equal(c.teardown, 'rst');
     assert.equal(c.closer, 'server');
