@@ -68,21 +68,24 @@ function headerLine(snap: UiSnapshot, state: ViewState): Line {
   return line;
 }
 
-export function progressLine(snap: UiSnapshot, width: number): Line {
+/** The progress while reading: one line when it fits the width, else two (bar and bytes; counts and times). */
+export function progressLines(snap: UiSnapshot, width: number): Line[] {
   const p = snap.progress;
   const { fraction, left } = readFraction(p.bytesRead, p.totalBytes, p.elapsed);
   const findings = snap.findings.length;
-  const tail = ` · ${count(p.packets)} packets · ${count(Math.round(p.packetsPerSecond))} pkt/s · ${clock(p.elapsed)} elapsed`
-    + `${left !== null ? ` · ~${clock(left)} left` : ''} · ${count(findings)} finding${findings === 1 ? '' : 's'}`;
-  if (fraction === null) {
-    return [seg(' reading ', { bold: true }), seg(`${snap.path === '-' ? 'stdin' : snap.path}: ${bytes(p.bytesRead)}`), seg(tail)];
+  const where = fraction === null ? `${snap.path === '-' ? 'stdin' : snap.path}: ${bytes(p.bytesRead)} read` : `${bytes(p.bytesRead)} of ${bytes(p.totalBytes ?? 0)}`;
+  const counts = [
+    `${count(p.packets)} packets`, `${count(Math.round(p.packetsPerSecond))} pkt/s`, `${clock(p.elapsed)} elapsed`,
+    ...(left !== null ? [`~${clock(left)} left`] : []), `${count(findings)} finding${findings === 1 ? '' : 's'}`,
+  ].join(' · ');
+  const head = fraction === null ? ' reading ' : ` reading ${(fraction * 100).toFixed(1).padStart(5)}% `;
+  const barOf = (w: number): Line => (fraction === null ? [] : [seg(bar(fraction, w), { color: 'cyan' }), seg(' ')]);
+  const one = `${where} · ${counts}`;
+  if (head.length + (fraction === null ? 0 : 21) + one.length <= width) {
+    return [[seg(head, { bold: true }), ...barOf(20), seg(one)]];
   }
-  const barW = Math.max(10, Math.min(30, width - 90));
-  return [
-    seg(' reading ', { bold: true }), seg(bar(fraction, barW), { color: 'cyan' }),
-    seg(` ${(fraction * 100).toFixed(1)}%`, { bold: true }),
-    seg(` ${bytes(p.bytesRead)} of ${bytes(p.totalBytes ?? 0)}`), seg(tail),
-  ];
+  const barW = Math.max(10, Math.min(40, width - head.length - where.length - 2));
+  return [[seg(head, { bold: true }), ...barOf(barW), seg(where)], [seg(' '.repeat(head.length)), seg(counts)]];
 }
 
 function LineView({ line }: { line: Line }) {
@@ -110,8 +113,8 @@ export function App({ store, size, initialState, onQuit }: AppProps) {
   // The last terminal row stays empty: ink then redraws in place instead of clearing the screen.
   const height = Math.max(3, rows - 1);
   const width = Math.max(20, columns);
-  const reading = snap.phase === 'reading';
-  const bodyHeight = Math.max(1, height - 2 - (reading ? 1 : 0));
+  const progress = snap.phase === 'reading' ? progressLines(snap, width) : [];
+  const bodyHeight = Math.max(1, height - 2 - progress.length);
 
   const screenOf = useCallback((s: ViewState) => screenFor({ snap: snapRef.current, state: s, width, height: bodyHeight }), [width, bodyHeight]);
   const screen = useMemo(() => screenFor({ snap, state, width, height: bodyHeight }), [snap, state, width, bodyHeight]);
@@ -159,7 +162,7 @@ export function App({ store, size, initialState, onQuit }: AppProps) {
   return (
     <Box flexDirection="column" width={width} height={height}>
       <LineView line={padLine(headerLine(snap, state), width)} />
-      {reading ? <LineView line={fitLine(progressLine(snap, width), width)} /> : null}
+      {progress.map((l, i) => <LineView key={`p${i}`} line={fitLine(l, width)} />)}
       <Box flexDirection="column" height={bodyHeight}>
         {body.map((l, i) => <LineView key={i} line={fitLine(l, width)} />)}
       </Box>

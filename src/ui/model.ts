@@ -118,7 +118,9 @@ export function findingsOf(findings: readonly Finding[], connection: string): Fi
 
 export type LadderRow =
   | { type: 'packet'; p: PacketRef; evidence: boolean }
-  | { type: 'elided'; count: number };
+  | { type: 'elided'; count: number }
+  /** Evidence outside this connection (the previous incarnation's close, for TIME_WAIT reuse) is set apart. */
+  | { type: 'divider'; text: string };
 
 /**
  * The connection's recorded packets in frame order, evidence packets marked (those of `focus` findings when a
@@ -130,10 +132,17 @@ export function ladderRows(c: ConnectionReport, findings: readonly Finding[], fo
   const marking = focused.length > 0 ? focused : findings;
   const evidence = new Set<number>();
   for (const f of marking) for (const p of f.evidence) evidence.add(p.frame);
-  const byFrame = new Map<number, PacketRef>();
-  for (const p of c.ladder) byFrame.set(p.frame, p);
-  for (const f of findings) for (const p of f.evidence) if (!byFrame.has(p.frame)) byFrame.set(p.frame, p);
-  const packets = [...byFrame.values()].sort((a, b) => a.frame - b.frame);
+  const own = new Map<number, PacketRef>();
+  for (const p of c.ladder) own.set(p.frame, p);
+  const foreign = new Map<number, PacketRef>();
+  for (const f of findings) {
+    for (const p of f.evidence) {
+      if (own.has(p.frame)) continue;
+      if (p.frame >= c.firstFrame && p.frame <= c.lastFrame) own.set(p.frame, p);
+      else foreign.set(p.frame, p);
+    }
+  }
+  const packets = [...own.values()].sort((a, b) => a.frame - b.frame);
   const rows: LadderRow[] = packets.map((p) => ({ type: 'packet', p, evidence: evidence.has(p.frame) }));
   if (c.elided > 0 && packets.length > 0) {
     let at = packets.length;
@@ -144,7 +153,17 @@ export function ladderRows(c: ConnectionReport, findings: readonly Finding[], fo
     }
     rows.splice(at, 0, { type: 'elided', count: c.elided });
   }
-  return rows;
+  if (foreign.size === 0) return rows;
+  const other = (list: PacketRef[]): LadderRow[] => list.sort((a, b) => a.frame - b.frame).map((p) => ({ type: 'packet', p, evidence: evidence.has(p.frame) }));
+  const before = other([...foreign.values()].filter((p) => p.frame < c.firstFrame));
+  const after = other([...foreign.values()].filter((p) => p.frame > c.lastFrame));
+  const prev = c.previous ? `${c.previous}, previous incarnation` : 'another connection';
+  const next = c.next ? `${c.next}, next incarnation` : 'another connection';
+  return [
+    ...(before.length ? [{ type: 'divider' as const, text: prev }, ...before, { type: 'divider' as const, text: `${c.id}, this connection` }] : []),
+    ...rows,
+    ...(after.length ? [{ type: 'divider' as const, text: next }, ...after] : []),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -198,4 +217,17 @@ export function readFraction(bytesRead: number, totalBytes: number | null, elaps
   const fraction = Math.min(1, bytesRead / totalBytes);
   const left = fraction > 0.01 && elapsed > 0.5 ? (elapsed / fraction) * (1 - fraction) : null;
   return { fraction, left };
+}
+
+/** Remember the last result (arguments compared by identity): screens are built per key press and per render. */
+export function memoLast<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  let lastArgs: A | null = null;
+  let last: R | undefined;
+  return (...args: A): R => {
+    const prev = lastArgs;
+    if (prev !== null && prev.length === args.length && args.every((x, i) => Object.is(x, prev[i]))) return last as R;
+    last = fn(...args);
+    lastArgs = args;
+    return last;
+  };
 }

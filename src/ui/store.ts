@@ -59,10 +59,14 @@ export class AnalysisStore {
   private readonly interval: number;
   private readonly started: number;
   private lastPublish = -Infinity;
+  private lastSignature = '';
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly liveFindings: Finding[] = [];
   private readonly liveConnections = new Map<string, ConnectionReport>();
-  private progressNow: Progress;
+  /** Live inputs read at publish time: the source, the session's counters (a live object), frames counted. */
+  private source: Pick<PacketSource, 'bytesRead' | 'info'> | null = null;
+  private counters: Counters | null = null;
+  private frames = 0;
 
   /** Session hooks that collect findings and their connections as they are judged. */
   readonly hooks: SessionHooks = {
@@ -74,12 +78,8 @@ export class AnalysisStore {
     this.now = opts.now ?? Date.now;
     this.interval = opts.interval ?? 100;
     this.started = this.now();
-    this.progressNow = {
-      bytesRead: 0, totalBytes: null, packets: 0, tcpPackets: 0, connections: 0, findings: {}, elapsed: 0,
-      packetsPerSecond: 0, firstTime: null, lastTime: null, format: null, compressed: false, linkTypes: [],
-    };
     this.snap = {
-      path, phase: 'reading', progress: this.progressNow, findings: [], connections: this.liveConnections,
+      path, phase: 'reading', progress: this.readProgress(), findings: [], connections: this.liveConnections,
       report: null, error: null, version: 0,
     };
   }
@@ -91,33 +91,44 @@ export class AnalysisStore {
 
   getSnapshot = (): UiSnapshot => this.snap;
 
-  /** Progress from the analysis loop (cheap: copies a few numbers, publishes later). */
-  progress(counters: Counters, source: Pick<PacketSource, 'bytesRead' | 'info'>): void {
-    if (this.snap.phase === 'done') return;
-    const elapsed = (this.now() - this.started) / 1000;
-    this.progressNow = {
-      bytesRead: source.bytesRead, totalBytes: source.info.totalBytes, packets: counters.packets,
-      tcpPackets: counters.tcpPackets, connections: counters.connections, findings: { ...counters.findings }, elapsed,
-      packetsPerSecond: elapsed > 0 ? counters.packets / elapsed : 0, firstTime: counters.firstTime,
-      lastTime: counters.lastTime, format: source.info.format, compressed: source.info.compressed,
-      linkTypes: [...source.info.linkTypes],
+  /**
+   * The source being read, wrapped so that every frame is counted (progress between the engine's onProgress
+   * calls, which come every 16 k frames: small or slow inputs still show their packets).
+   */
+  attach(source: PacketSource): PacketSource {
+    this.source = source;
+    return {
+      get info() { return source.info; },
+      get bytesRead() { return source.bytesRead; },
+      run: (sink, signal) => source.run((frame) => { this.frames++; sink(frame); }, signal),
     };
+  }
+
+  /** From the engine's onProgress: the session's counters (kept by reference, read when publishing). */
+  progress(counters: Counters, source?: Pick<PacketSource, 'bytesRead' | 'info'>): void {
+    if (this.snap.phase === 'done') return;
+    this.counters = counters;
+    if (source) this.source = source;
+    this.schedule();
+  }
+
+  /** Publish the elapsed time and counts while reading, even without new progress calls. */
+  heartbeat(): void {
     this.schedule();
   }
 
   /** The final report: published at once. */
   finish(report: Report): void {
     this.cancelTimer();
-    const p = this.progressNow;
-    const elapsed = (this.now() - this.started) / 1000;
+    const p = this.readProgress();
     const cap = report.capture;
     this.snap = {
       ...this.snap,
       phase: 'done',
       progress: {
         ...p, bytesRead: Math.max(p.bytesRead, p.totalBytes ?? 0), packets: cap.packets, tcpPackets: cap.tcpPackets,
-        connections: report.summary.connections, findings: { ...report.summary.findings }, elapsed,
-        packetsPerSecond: elapsed > 0 ? cap.packets / elapsed : 0, firstTime: cap.firstTime, lastTime: cap.lastTime,
+        connections: report.summary.connections, findings: { ...report.summary.findings },
+        packetsPerSecond: p.elapsed > 0 ? cap.packets / p.elapsed : 0, firstTime: cap.firstTime, lastTime: cap.lastTime,
         format: cap.format, compressed: cap.compressed, linkTypes: [...cap.linkTypes],
       },
       findings: report.findings,
@@ -130,14 +141,22 @@ export class AnalysisStore {
     this.emit();
   }
 
-  /** Publish the elapsed time while reading, even without new progress. */
-  heartbeat(): void {
-    this.schedule();
-  }
-
   dispose(): void {
     this.cancelTimer();
     this.listeners.clear();
+  }
+
+  private readProgress(): Progress {
+    const k = this.counters;
+    const src = this.source;
+    const elapsed = Math.max(0, (this.now() - this.started) / 1000);
+    const packets = Math.max(this.frames, k?.packets ?? 0);
+    return {
+      bytesRead: src?.bytesRead ?? 0, totalBytes: src?.info.totalBytes ?? null, packets,
+      tcpPackets: k?.tcpPackets ?? 0, connections: k?.connections ?? 0, findings: { ...(k?.findings ?? {}) }, elapsed,
+      packetsPerSecond: elapsed > 0 ? packets / elapsed : 0, firstTime: k?.firstTime ?? null, lastTime: k?.lastTime ?? null,
+      format: src?.info.format ?? null, compressed: src?.info.compressed ?? false, linkTypes: [...(src?.info.linkTypes ?? [])],
+    };
   }
 
   private schedule(): void {
@@ -152,11 +171,14 @@ export class AnalysisStore {
 
   private publish(): void {
     if (this.snap.phase === 'done') return;
-    const elapsed = (this.now() - this.started) / 1000;
+    const progress = this.readProgress();
+    const signature = `${progress.packets} ${progress.bytesRead} ${progress.connections} ${this.liveFindings.length} ${Math.floor(progress.elapsed)}`;
+    if (signature === this.lastSignature) return;
+    this.lastSignature = signature;
     this.snap = {
       ...this.snap,
-      progress: { ...this.progressNow, elapsed },
-      findings: this.liveFindings.slice(),
+      progress,
+      findings: this.liveFindings.length === this.snap.findings.length ? this.snap.findings : this.liveFindings.slice(),
       version: this.snap.version + 1,
     };
     this.lastPublish = this.now();
@@ -175,14 +197,14 @@ export interface RunOptions {
 
 /** Read `source` through the engine, feeding the store; resolves with the engine's own result. */
 export async function runAnalysis(store: AnalysisStore, source: PacketSource, opts: RunOptions = {}): Promise<{ report: Report; result: SourceResult }> {
-  // The elapsed clock moves even when no chunk arrives (a slow pipe on stdin).
-  const clock = setInterval(() => store.heartbeat(), 1000);
+  // Counts move even when the engine has not called onProgress yet (small inputs, a slow pipe on stdin).
+  const clock = setInterval(() => store.heartbeat(), 250);
   try {
-    const out = await analyzeSource(source, {
+    const out = await analyzeSource(store.attach(source), {
       ...(opts.settings ? { settings: opts.settings } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       hooks: store.hooks,
-      onProgress: (session: AnalysisSession, src: PacketSource) => store.progress(session.counters, src),
+      onProgress: (session: AnalysisSession) => store.progress(session.counters),
     });
     store.finish(out.report);
     return out;

@@ -57,6 +57,13 @@ export function ladderLines(rows: readonly LadderRow[], c: ConnectionReport, wid
     seg(` ${pad('server', STATE_W)}`, { dim: true, bold: true }), ...(noteW ? [seg(' note', { dim: true, bold: true })] : [])]);
   let prev: PacketRef | null = null;
   for (const r of rows) {
+    if (r.type === 'divider') {
+      const text = clip(` ${r.text} `, arrowW - 4);
+      const l = Math.floor((arrowW - text.length) / 2);
+      out.push([seg(`${lead}${' '.repeat(STATE_W + 1)}`), seg(`${'┄'.repeat(l)}${text}${'┄'.repeat(arrowW - l - text.length)}`, { color: 'magenta' })]);
+      prev = null;
+      continue;
+    }
     if (r.type === 'elided') {
       const text = clip(`… ${count(r.count)} packet${r.count === 1 ? '' : 's'} not recorded …`, arrowW - 2);
       const l = Math.floor((arrowW - 2 - text.length) / 2);

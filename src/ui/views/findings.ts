@@ -3,22 +3,26 @@
  * and text. The selected finding's verdict is shown under the list; Enter opens its connection.
  */
 import { duration } from '../../report/format.js';
-import { findingRows, kindRows } from '../model.js';
-import { count, pad, padStart, seg, wrap } from '../text.js';
+import { findingRows, kindRows, memoLast } from '../model.js';
+import { count, pad, padLine, padStart, seg, wrap } from '../text.js';
 import type { Line } from '../text.js';
 import { follow } from '../view-state.js';
-import type { KindFilter } from '../view-state.js';
+import type { KindFilter, SortKey } from '../view-state.js';
 import { noNav, offset, selected, SEVERITY_COLOR, sevSeg } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
 
 const PREVIEW = 4;
 
+const rowsFor = memoLast((findings: ScreenInput['snap']['findings'], connections: ScreenInput['snap']['connections'], kind: KindFilter, sort: SortKey, filter: string) =>
+  findingRows(findings, connections, { kind, sort, filter }));
+const kindsFor = memoLast(kindRows);
+
 export function findingsScreen({ snap, state, width, height }: ScreenInput): Screen {
   const fs = state.findings;
-  const kinds = kindRows(snap.findings);
+  const kinds = kindsFor(snap.findings);
   const tabs: KindFilter[] = ['all', ...kinds.map((k) => k.kind)];
   const kind: KindFilter = tabs.includes(fs.kind) ? fs.kind : 'all';
-  const rows = findingRows(snap.findings, snap.connections, { kind, sort: fs.sort, filter: fs.filter });
+  const rows = rowsFor(snap.findings, snap.connections, kind, fs.sort, fs.filter);
   const first = snap.report?.capture.firstTime ?? snap.progress.firstTime;
 
   // Tab strip: the current kind inverse; it scrolls so that the current tab stays visible.
@@ -44,9 +48,13 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
   // Columns: marker, severity, time offset, age, kind (on the 'all' tab), connection and endpoints.
   const showKind = kind === 'all';
   const kw = showKind ? Math.min(22, Math.max(...kinds.map((k) => k.kind.length), 4)) + 2 : 0;
-  const header: Line = [seg(`  ${pad('sev', 6)}${padStart('time (s)', 11)} ${padStart('age', 9)}  ${showKind ? pad('kind', kw) : ''}connection`, { dim: true, bold: true })];
+  // Narrow terminals drop the age column unless the list is sorted by it.
+  const showAge = width >= 90 || fs.sort === 'age';
+  const header: Line = [seg(`  ${pad('sev', 6)}${padStart('time (s)', 11)}${showAge ? ` ${padStart('age', 9)}` : ''}  ${showKind ? pad('kind', kw) : ''}connection`, { dim: true, bold: true })];
 
-  const listHeight = Math.max(1, height - 3 - PREVIEW);
+  // The list takes what it needs (at least half the body); the preview of the selected finding gets the rest.
+  const preview = Math.max(PREVIEW, Math.min(height - 3 - Math.max(1, rows.length), Math.floor((height - 3) / 2)));
+  const listHeight = Math.max(1, height - 3 - preview);
   const view = follow(fs.selected, fs.scroll, rows.length, listHeight);
   const lines: Line[] = [tabLine, status, header];
   for (let i = view.scroll; i < Math.min(rows.length, view.scroll + listHeight); i++) {
@@ -54,33 +62,35 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
     const f = r.finding;
     const on = i === view.selected;
     const c = r.connection;
-    lines.push(selected([
+    lines.push(selected(padLine([
       seg(on ? '▸ ' : '  ', { bold: true }),
       sevSeg(f.severity, 6),
       seg(padStart(offset(f.time, first), 11)),
-      seg(` ${padStart(r.age === null ? '-' : duration(r.age), 9)}  `),
+      seg(showAge ? ` ${padStart(r.age === null ? '-' : duration(r.age), 9)}  ` : '  '),
       ...(showKind ? [seg(pad(f.kind, kw), { color: SEVERITY_COLOR[f.severity] })] : []),
       seg(`${pad(f.connection, 6)}`, { dim: !on }),
       seg(c ? `${c.client} → ${c.server}` : '(connection still open)'),
       seg(c && c.incarnation > 0 ? ` #${c.incarnation}` : '', { dim: true }),
-    ], on));
+    ], width), on));
   }
   if (rows.length === 0) {
     lines.push([seg(snap.findings.length === 0
       ? (snap.phase === 'reading' ? '  no findings yet' : '  no findings in this capture')
       : '  nothing matches the filter (Esc clears it)', { dim: true })]);
   }
-  while (lines.length < height - PREVIEW) lines.push([]);
+  while (lines.length < height - preview) lines.push([]);
 
-  // Preview of the selected finding.
+  // Preview of the selected finding: the verdict, then why as far as it fits.
   const sel = rows[view.selected];
   lines.push([seg('─'.repeat(Math.max(0, width)), { dim: true })]);
   if (sel) {
-    const text = wrap(sel.finding.summary, width - 2);
-    const room = PREVIEW - 2;
-    for (const t of text.slice(0, room)) lines.push([seg(` ${t}`)]);
-    for (let i = text.length; i < room; i++) lines.push([]);
-    lines.push([seg(' Enter: ', { dim: true }), seg('open the connection, its ladder and evidence', { dim: true })]);
+    const room = preview - 2;
+    const text = wrap(sel.finding.summary, width - 2).map((t): Line => [seg(` ${t}`, { bold: true })]);
+    const why = wrap(`why: ${sel.finding.why}`, width - 2).map((t): Line => [seg(` ${t}`, { dim: true })]);
+    const body = [...text, ...why].slice(0, room);
+    lines.push(...body);
+    for (let i = body.length; i < room; i++) lines.push([]);
+    lines.push([seg(' Enter: open the connection, its ladder and evidence', { dim: true })]);
   }
 
   return {

@@ -4,13 +4,16 @@
  */
 import { CATALOG } from '../../findings/catalog.js';
 import { duration, isoTime } from '../../report/format.js';
-import { closeWaitServers, kindRows, linkNames, severityCounts, timeWaitPairs } from '../model.js';
+import { closeWaitServers, kindRows, linkNames, memoLast, severityCounts, timeWaitPairs } from '../model.js';
 import { bar, count, pad, padStart, seg } from '../text.js';
 import type { Line } from '../text.js';
 import { follow } from '../view-state.js';
 import type { Target } from '../view-state.js';
 import { blank, noNav, SEVERITY_COLOR, sevSeg, title } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
+
+const kindsFor = memoLast(kindRows);
+const severitiesFor = memoLast(severityCounts);
 
 const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
@@ -33,8 +36,8 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
   for (const w of report?.capture.warnings ?? []) facts.push([seg(`note: ${w}`, { dim: true })]);
 
   // Finding kinds: the selectable rows.
-  const kinds = kindRows(snap.findings);
-  const sev = severityCounts(snap.findings);
+  const kinds = kindsFor(snap.findings);
+  const sev = severitiesFor(snap.findings);
   const kindLines: Line[] = [];
   const sel = follow(state.overview.selected, 0, kinds.length, kinds.length).selected;
   const kw = Math.max(10, Math.min(22, width - 40));
@@ -101,7 +104,7 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
         seg(padStart(count(x.timeWaitReuses), 6), { bold: true, color: x.timeWaitReuses > 0 ? 'yellow' : 'gray' }),
         seg(` reuse${x.timeWaitReuses === 1 ? ' ' : 's'}`),
         seg(x.rejectedReuses ? ` (${count(x.rejectedReuses)} rejected)` : '', { color: 'red' }),
-        seg(` · ${count(x.distinctClientPorts)} ports · ${x.ratePerSecond.toFixed(1)}/s`, { dim: true }),
+        seg(` · ${plural(x.distinctClientPorts, 'port')} · ${x.ratePerSecond.toFixed(1)}/s`, { dim: true }),
         seg(` · exhaustion ${ratio === null ? '-' : ratio.toFixed(2)} `, { color }),
         seg(ratio === null ? '' : bar(ratio, 10), { color }),
       ]);

@@ -3,11 +3,13 @@
  * the width, so a pile-up or a reset storm shows at a glance. Bins come from `connections[].times`.
  */
 import { duration, isoTime } from '../../report/format.js';
-import { timeline } from '../model.js';
+import { memoLast, timeline } from '../model.js';
 import { columnChart, count, pad, padStart, seg } from '../text.js';
 import type { Color, Line } from '../text.js';
 import { blank, noNav } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
+
+const binned = memoLast(timeline);
 
 const HINTS = 'Tab views · Esc back · ? help · q quit';
 
@@ -22,14 +24,14 @@ export function timelineScreen({ snap, width, height }: ScreenInput): Screen {
     return { lines: [[seg('No packets: nothing to draw.', { dim: true })]], nav: noNav(0, height), hints: HINTS };
   }
   const chartW = Math.max(10, width - 2);
-  const tl = timeline(report.connections, start, end, chartW);
+  const tl = binned(report.connections, start, end, chartW);
   const series: { name: string; what: string; values: number[]; color: Color; peakWord: string }[] = [
     { name: 'half-closed', what: 'one side closed, the other has not (CLOSE_WAIT / FIN_WAIT_2)', values: tl.halfClosed, color: 'yellow', peakWord: 'at once' },
     { name: 'TIME_WAIT', what: 'closed connections whose closer holds TIME_WAIT', values: tl.timeWait, color: 'cyan', peakWord: 'at once' },
     { name: 'resets', what: 'accepted RSTs', values: tl.reset, color: 'red', peakWord: 'in one column' },
   ];
   const lines: Line[] = [];
-  lines.push([seg('Timeline', { bold: true }), seg(`  ${isoTime(start)} → ${isoTime(end).slice(11)} UTC (${duration(end - start)}) · one column = ${duration(tl.binSeconds)}`, { dim: true })]);
+  lines.push([seg('Timeline', { bold: true }), seg(`  ${isoTime(start).slice(0, 23)} → ${isoTime(end).slice(11, 23)} UTC (${duration(end - start)}) · column = ${duration(tl.binSeconds)}`, { dim: true })]);
   const chartH = Math.max(1, Math.min(8, Math.floor((height - 1 - 3 * 2 - 1) / 3)));
   for (const s of series) {
     const peak = Math.max(0, ...s.values);
