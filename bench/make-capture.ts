@@ -9,8 +9,10 @@
  * connections per second), each with its own client address and ephemeral port and one of a pool of servers, so
  * hundreds of thousands of connections interleave over time. Addresses and ports are rewritten in place and the
  * IPv4 header checksum is recomputed; the TCP checksum is left as recorded (nobody verifies it, and loopback
- * captures carry offloaded, partial checksums anyway). Clean closes (FIN both ways, no RST) are weighted up
- * (`--clean-weight`), as in real traffic. A share of the packets (`--bulk-share`) goes to a few long bulk
+ * captures carry offloaded, partial checksums anyway). Clean lifecycles (one SYN, one FIN each way, no RST) are weighted up
+ * (`--clean-weight`), as in real traffic, and templates longer than `--heavy` packets (the fixtures' own bulk
+ * transfers) are weighted down in proportion, so that no single template dominates the packet count. The tuples
+ * of one fixture share its weight (a fixture is one scenario). A share of the packets (`--bulk-share`) goes to a few long bulk
  * downloads, synthesized with a simple segment writer (correct seq/ack, TCP timestamps, snaplen-cut payload).
  * Without usable fixtures, the templates are synthesized with the same segment writer.
  *
@@ -23,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PcapWriter } from '../src/capture/pcap-writer.js';
 
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 4;
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(HERE, '..');
 export const DATA_DIR = join(HERE, 'data');
@@ -41,6 +43,8 @@ export interface MakeOptions {
   bulkConnections: number;
   /** Weight of a clean-close template relative to others. */
   cleanWeight: number;
+  /** Templates with more packets than this get their weight scaled by heavy / packets. */
+  heavy: number;
   clients: number;
   servers: number;
   fixturesDir: string;
@@ -70,6 +74,7 @@ export const DEFAULTS: MakeOptions = {
   bulkShare: 0.1,
   bulkConnections: 16,
   cleanWeight: 8,
+  heavy: 40,
   clients: 20_000,
   servers: 64,
   fixturesDir: join(ROOT, 'fixtures'),
@@ -245,19 +250,22 @@ function templatesOf(source: string, pkts: ParsedPacket[]): Template[] {
       ? `${syn.src}/${syn.sport}`
       : first.sport >= first.dport ? `${first.src}/${first.sport}` : `${first.dst}/${first.dport}`;
     const t0 = first.tNs;
-    let finC = false;
-    let finS = false;
+    let finC = 0;
+    let finS = 0;
+    let syns = 0;
     let rst = false;
     const packets: TplPacket[] = g.map((p) => {
       const fromClient = `${p.src}/${p.sport}` === client;
-      if (p.flags & F_FIN) { if (fromClient) finC = true; else finS = true; }
+      if (p.flags & F_FIN) { if (fromClient) finC++; else finS++; }
+      if ((p.flags & (F_SYN | F_ACK)) === F_SYN) syns++;
       if (p.flags & F_RST) rst = true;
       return { t: p.tNs - t0, data: p.data, wire: p.wire, ipOff: p.ipOff, l4Off: p.l4Off, fromClient };
     });
     const c0 = packets.find((p) => p.fromClient);
     const serverPort = c0 !== undefined ? ((c0.data[c0.l4Off + 2]! << 8) | c0.data[c0.l4Off + 3]!)
       : ((first.data[first.l4Off]! << 8) | first.data[first.l4Off + 1]!);
-    out.push({ source, v: first.v, serverPort, packets, clean: finC && finS && !rst });
+    // Clean: one SYN (one incarnation, no retry), one FIN each way (no retransmission), no RST.
+    out.push({ source, v: first.v, serverPort, packets, clean: syns === 1 && finC === 1 && finS === 1 && !rst });
   }
   return out;
 }
@@ -610,9 +618,14 @@ function generate(o: MakeOptions, out: string): CaptureMeta {
   const rng = new Rng(o.seed);
   const { templates, fixtures, synthesized } = loadTemplates(o.fixturesDir, o.log);
   // Weighted template choice (cumulative weights).
+  // A fixture is one scenario: its tuples share the scenario's weight.
+  const perSource = new Map<string, number>();
+  for (const t of templates) perSource.set(t.source, (perSource.get(t.source) ?? 0) + 1);
+  const weight = (t: Template): number =>
+    ((t.clean ? o.cleanWeight : 1) * Math.min(1, o.heavy / t.packets.length)) / (perSource.get(t.source) ?? 1);
   const cum: number[] = [];
   let wsum = 0;
-  for (const t of templates) cum.push((wsum += t.clean ? o.cleanWeight : 1));
+  for (const t of templates) cum.push((wsum += weight(t)));
   const pick = (): Template => {
     const x = rng.next() * wsum;
     let lo = 0;
@@ -621,7 +634,7 @@ function generate(o: MakeOptions, out: string): CaptureMeta {
     return templates[lo]!;
   };
   let meanPackets = 0;
-  for (let i = 0; i < templates.length; i++) meanPackets += templates[i]!.packets.length * ((templates[i]!.clean ? o.cleanWeight : 1) / wsum);
+  for (const t of templates) meanPackets += t.packets.length * (weight(t) / wsum);
 
   const bulkConns = o.bulkShare > 0 ? o.bulkConnections : 0;
   const bulkPerConn = bulkConns > 0 ? Math.max(16, Math.floor((o.packets * o.bulkShare) / bulkConns)) : 0;
@@ -709,11 +722,11 @@ function main(): void {
   const { values } = parseArgs({
     options: {
       packets: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, rate: { type: 'string' },
-      'bulk-share': { type: 'string' }, 'clean-weight': { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'bulk-share': { type: 'string' }, 'clean-weight': { type: 'string' }, heavy: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: node --import tsx bench/make-capture.ts [--packets 3.5M] [--seed 1] [--out FILE] [--rate 250] [--bulk-share 0.1] [--clean-weight 8] [--force]\n');
+    process.stdout.write('usage: node --import tsx bench/make-capture.ts [--packets 3.5M] [--seed 1] [--out FILE] [--rate 250] [--bulk-share 0.1] [--clean-weight 8] [--heavy 40] [--force]\n');
     return;
   }
   const o: Partial<MakeOptions> = {};
@@ -723,6 +736,7 @@ function main(): void {
   if (values.rate !== undefined) o.rate = Number(values.rate);
   if (values['bulk-share'] !== undefined) o.bulkShare = Number(values['bulk-share']);
   if (values['clean-weight'] !== undefined) o.cleanWeight = Number(values['clean-weight']);
+  if (values.heavy !== undefined) o.heavy = Number(values.heavy);
   if (values.force) o.force = true;
   const r = ensureCapture(o);
   process.stdout.write(`${r.path}${r.reused ? ' (reused)' : ''}\n`);
