@@ -85,7 +85,7 @@ export function progressLines(snap: UiSnapshot, width: number): Line[] {
     return [[seg(head, { bold: true }), ...barOf(20), seg(one)]];
   }
   const barW = Math.max(10, Math.min(40, width - head.length - where.length - 2));
-  return [[seg(head, { bold: true }), ...barOf(barW), seg(where)], [seg(' '.repeat(head.length)), seg(counts)]];
+  return [[seg(head, { bold: true }), ...barOf(barW), seg(where)], [seg(' '.repeat(Math.min(head.length, Math.max(1, width - counts.length)))), seg(counts)]];
 }
 
 function LineView({ line }: { line: Line }) {

@@ -1,0 +1,83 @@
+/**
+ * End to end: the real CLI in a real terminal (tmux), driven by keys, asserting on what a person would see.
+ * Runs on its own tmux server (-L) that is killed at the end, bounded in time.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fixture, reportOf } from './helpers.js';
+
+const tmuxVersion = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
+const HAVE_TMUX = tmuxVersion.status === 0;
+const CW = fixture('close-wait-stuck.pcap');
+const skip = !HAVE_TMUX ? 'tmux is not installed (CI installs it): the end-to-end terminal test needs it' : CW.skip;
+
+const SERVER = `teardown-ui-test-${process.pid}`;
+const SESSION = 'ui';
+
+function tmux(...args: string[]): string {
+  const r = spawnSync('tmux', ['-L', SERVER, ...args], { encoding: 'utf8', timeout: 5000 });
+  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+const pane = () => tmux('capture-pane', '-p', '-t', SESSION);
+const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
+
+async function waitFor(what: string, ok: (screen: string) => boolean, ms = 15_000): Promise<string> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const s = pane();
+    if (ok(s)) return s;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; the pane shows:\n${s}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+after(() => { if (HAVE_TMUX) spawnSync('tmux', ['-L', SERVER, 'kill-server'], { timeout: 5000 }); });
+
+test('teardown analyze in a terminal: overview counts, a finding opened, its ladder, resize, q restores the terminal', { skip, timeout: 60_000 }, async () => {
+  const report = await reportOf(CW.path);
+  const finding = report.findings[0]!;
+  const conn = report.connections.find((c) => c.id === finding.connection)!;
+  // CI=0: ink renders nothing until exit when it believes it runs in CI (is-in-ci).
+  const cmd = `env CI=0 CONTINUOUS_INTEGRATION=0 '${process.execPath}' --import tsx src/cli/main.ts analyze ${CW.path}; echo "EXITED=$?"; sleep 60`;
+  tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', '-c', process.cwd(), cmd);
+
+  // Overview: the capture and the count per finding kind.
+  let s = await waitFor('the overview', (x) => x.includes('CLOSE_WAIT pile-ups') && x.includes('read in'));
+  assert.match(s, /^ teardown │ 1 Overview │ 2 Findings 1 │/m);
+  assert.ok(s.includes(`${report.capture.packets} packets`), s);
+  for (const [kind, n] of Object.entries(report.summary.findings)) assert.match(s, new RegExp(`${kind} +${n} `));
+
+  // Enter: the list of that kind, the finding selected.
+  keys('Enter');
+  s = await waitFor('the findings list', (x) => x.includes('sort: time'));
+  assert.ok(s.includes(`${conn.client} → ${conn.server}`), s);
+
+  // Enter: the connection, its verdict and ladder.
+  keys('Enter');
+  s = await waitFor('the ladder', (x) => x.includes('Ladder'));
+  assert.ok(s.includes(`3 Connection ${conn.id}`), s);
+  assert.ok(s.includes(finding.kind), s);
+  const arrows = s.split('\n').filter((l) => /│[─◀].*[─▶]│/.test(l));
+  assert.equal(arrows.length, conn.ladder.length, s);
+  const ev = new Set(finding.evidence.map((p) => p.frame));
+  for (const [i, p] of conn.ladder.entries()) {
+    assert.ok(arrows[i]!.includes(p.flags) && arrows[i]!.includes(p.states.server), arrows[i]);
+    assert.equal(arrows[i]!.startsWith('▶'), ev.has(p.frame), arrows[i]);
+  }
+
+  // Resize down to 80×24: the frame is redrawn to fit.
+  tmux('resize-window', '-t', SESSION, '-x', '80', '-y', '24');
+  s = await waitFor('the 80×24 redraw', (x) => /scroll \(1–\d+ of \d+\)/.test(x));
+  const lines = s.split('\n');
+  assert.match(lines[0]!, /^ teardown │/);
+  assert.match(lines[22]!, /p\/n incarnation/, 'the footer sits on the 23rd row');
+
+  // q: the UI ends, the normal screen comes back with a one-line summary, exit status 0.
+  keys('q');
+  s = await waitFor('the exit', (x) => x.includes('EXITED='));
+  assert.match(s, /EXITED=0/);
+  assert.ok(!s.includes('1 Overview │'), 'the alternate screen is gone');
+  assert.ok(s.includes(`teardown: ${CW.path}: ${report.capture.packets} packets`), s);
+});
