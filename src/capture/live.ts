@@ -15,7 +15,7 @@ import type { CaptureInfo, FrameSink, PacketSource, RawFrame, SourceResult } fro
 /** Snapshot length cap sets on every handle (pcap_set_snaplen(65535)); frames never exceed it. */
 export const LIVE_SNAPLEN = 65535;
 /** Default libpcap ring buffer size. */
-export const DEFAULT_LIVE_BUFFER = 32 * 1024 * 1024;
+export const DEFAULT_LIVE_BUFFER = 128 * 1024 * 1024;
 
 export type LiveFailure = 'no-cap' | 'permission' | 'no-device' | 'bad-filter' | 'open-failed';
 
