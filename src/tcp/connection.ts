@@ -395,7 +395,8 @@ export class Connection {
       this.acceptedRst = rec;
       this.rstBy = d;
       S.state = 'CLOSED';
-      R.state = R.state === 'TIME_WAIT' || R.state === 'CLOSED' ? 'CLOSED' : 'RESET';
+      // A SYN_SENT receiver was never synchronized: it is refused (CLOSED, ECONNREFUSED), not reset.
+      R.state = R.state === 'TIME_WAIT' || R.state === 'CLOSED' || R.state === 'SYN_SENT' ? 'CLOSED' : 'RESET';
       if (this.closedT === 0) this.closedT = t;
     } else if (rec.verdict === 'ignored' || rec.verdict === 'challenge-expected') {
       this.ignoredRsts++;
