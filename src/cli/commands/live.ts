@@ -104,6 +104,8 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
 export class TextView implements LiveView {
   readonly hooks: SessionHooks;
   private statusShown = false;
+  /** Findings printed so far (clock announcements included, unlike the session's counters). */
+  private heard = 0;
 
   constructor(
     private readonly out: (s: string) => void,
@@ -111,6 +113,7 @@ export class TextView implements LiveView {
   ) {
     this.hooks = {
       onFinding: (f: Finding) => {
+        this.heard++;
         this.clearStatus();
         this.out(`${findingText(f, undefined)}\n\n`);
       },
@@ -124,7 +127,7 @@ export class TextView implements LiveView {
 
   stats(s: LiveStats): void {
     if (this.status === null) return;
-    const nFindings = s.findings;
+    const nFindings = Math.max(s.findings, this.heard);
     this.status(`\r\x1b[K${s.interface}${s.filter ? ` [${s.filter}]` : ''}: ${s.packets} packets (${s.tcpPackets} TCP), ${Math.round(s.rate)} pkt/s, drops ${s.drops ?? 'n/a'}, ${s.connectionsEnded} connections ended, ${nFindings} findings, ${s.elapsedSeconds.toFixed(0)} s`);
     this.statusShown = true;
   }
