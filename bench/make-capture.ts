@@ -62,7 +62,10 @@ export interface CaptureMeta {
   bulkConnections: number;
   spanSeconds: number;
   templates: { source: string; packets: number; clean: boolean }[];
+  /** Fixtures the templates came from. */
   fixtures: string[];
+  /** Every fixtures/*.pcap present when it was made (used or skipped): changes here mean the mix is stale. */
+  fixturesSeen?: string[];
   synthesizedTemplates: boolean;
 }
 
@@ -604,8 +607,8 @@ export function ensureCapture(partial: Partial<MakeOptions> = {}): { path: strin
   const meta = readMeta(out);
   if (!o.force && meta !== null && existsSync(out) && meta.generator === GENERATOR_VERSION && meta.packets === o.packets
       && meta.seed === o.seed && statSync(out).size === meta.bytes) {
-    const now = fixtureFiles(o.fixturesDir).map((f) => basename(f));
-    if (!meta.synthesizedTemplates && now.join() !== meta.fixtures.join() || meta.synthesizedTemplates && now.length > 0) {
+    const now = fixtureFiles(o.fixturesDir).map((f) => basename(f)).join();
+    if (meta.fixturesSeen !== undefined && now !== meta.fixturesSeen.join()) {
       o.log(`make-capture: note: fixtures changed since ${basename(out)} was made; --force to regenerate`);
     }
     return { path: out, meta, reused: true };
@@ -699,7 +702,7 @@ function generate(o: MakeOptions, out: string): CaptureMeta {
     connections: tiled + bulkConns, tiledConnections: tiled, bulkConnections: bulkConns,
     spanSeconds: Math.round(lastT / 1e6) / 1e3,
     templates: templates.map((t) => ({ source: t.source, packets: t.packets.length, clean: t.clean })),
-    fixtures, synthesizedTemplates: synthesized,
+    fixtures, fixturesSeen: fixtureFiles(o.fixturesDir).map((f) => basename(f)), synthesizedTemplates: synthesized,
   };
   writeFileSync(`${out}.json`, `${JSON.stringify(meta, null, 2)}\n`);
   o.log(`make-capture: wrote ${out}: ${written} packets, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${meta.connections} connections `

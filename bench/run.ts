@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(`usage: npm run bench -- [--packets 3.5M] [--seed 1] [--file FILE] [--runs 3] [--warmup 1] [--timeout 600]
-                        [--only teardown-cli,teardown-inproc,tshark-conv,tshark-expert,tcptrace] [--no-build]\n`);
+                        [--only teardown-cli,teardown-cli-text,teardown-inproc,tshark-conv,tshark-expert,tcptrace] [--no-build]\n`);
     return;
   }
   const runs = Math.max(1, Number(values.runs ?? 3));
@@ -218,6 +218,7 @@ async function main(): Promise<void> {
   const node = process.execPath;
   const cmds: Cmd[] = [
     { id: 'teardown-cli', tool: 'teardown', what: 'teardown analyze --json (built CLI, whole process)', exe: node, args: ['bin/teardown.js', 'analyze', file, '--json'] },
+    { id: 'teardown-cli-text', tool: 'teardown', what: 'teardown analyze --text (built CLI, whole process)', exe: node, args: ['bin/teardown.js', 'analyze', file, '--text'] },
     { id: 'teardown-inproc', tool: 'teardown', what: 'analyzeFile() in process (no start-up, no output)', exe: node, args: ['--import', 'tsx', 'bench/inproc.ts', file], capture: true },
     { id: 'tshark-conv', tool: 'tshark', what: 'tshark -q -z conv,tcp (one pass, conversation table)', exe: 'tshark', args: ['-r', file, '-q', '-z', 'conv,tcp'] },
     { id: 'tshark-expert', tool: 'tshark', what: 'tshark -q -z expert (one pass, TCP analysis, full tree)', exe: 'tshark', args: ['-r', file, '-q', '-z', 'expert'] },
@@ -245,7 +246,8 @@ async function main(): Promise<void> {
       const rss = r.peakRssKiB === null ? '?' : `${(r.peakRssKiB / 1024).toFixed(0)} MiB`;
       log(`bench:   ${r.wallS.toFixed(2)} s${r.cpuS === null ? '' : ` (cpu ${r.cpuS.toFixed(2)} s)`}${r.inproc ? ` (analyzeFile ${r.measuredS.toFixed(2)} s)` : ''}, peak RSS ${rss}, exit ${r.exit ?? r.signal}`);
       if (r.timedOut || r.exit !== 0) {
-        res.failed = r.timedOut ? `killed after the ${timeoutS} s time bound` : `exit ${r.exit ?? r.signal}: ${r.stderrTail}`;
+        const at = `after ${r.wallS.toFixed(1)} s${r.peakRssKiB === null ? '' : `, peak RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB`}`;
+        res.failed = r.timedOut ? `killed after the ${timeoutS} s time bound` : `exit ${r.exit ?? r.signal} ${at}: ${r.stderrTail}`;
         log(`bench:   ${c.id} failed: ${res.failed}`);
         break;
       }
@@ -274,7 +276,8 @@ async function main(): Promise<void> {
     rows.push([r.id, fmtS(r.medianS), fmtS(r.bestS), fmtS(r.cpuMedianS), fmtRate(r.packetsPerSec), fmtMiB(r.peakRssMiB), status]);
   }
   const byId = new Map(results.map((r) => [r.id, r]));
-  const base = byId.get('teardown-cli');
+  // Ratios against the JSON run of the CLI; against the text run when the JSON one did not finish.
+  const base = ['teardown-cli', 'teardown-cli-text'].map((id) => byId.get(id)).find((r) => r?.medianS != null);
   const ratios: Record<string, { wall: number; cpu: number | null; rss: number | null }> = {};
   const ratioLines: string[] = [];
   for (const id of ['tshark-conv', 'tshark-expert', 'tcptrace']) {
@@ -283,8 +286,8 @@ async function main(): Promise<void> {
     const wall = r.medianS / base.medianS;
     const rss = r.peakRssMiB !== null && base.peakRssMiB !== null ? r.peakRssMiB / base.peakRssMiB : null;
     const cpu = r.cpuMedianS !== null && base.cpuMedianS !== null ? r.cpuMedianS / base.cpuMedianS : null;
-    ratios[`${id}/teardown-cli`] = { wall, cpu, rss };
-    ratioLines.push(`  ${`${id} / teardown-cli`.padEnd(30)} wall ×${wall.toFixed(2)}${cpu === null ? '' : `   cpu ×${cpu.toFixed(2)}`}`
+    ratios[`${id}/${base.id}`] = { wall, cpu, rss };
+    ratioLines.push(`  ${`${id} / ${base.id}`.padEnd(32)} wall ×${wall.toFixed(2)}${cpu === null ? '' : `   cpu ×${cpu.toFixed(2)}`}`
       + `${rss === null ? '' : `   peak RSS ×${rss.toFixed(2)}`}`);
   }
   const inproc = byId.get('teardown-inproc')?.runs.at(-1)?.inproc;
@@ -300,7 +303,9 @@ async function main(): Promise<void> {
   out.push(`machine: ${machine}; ${warmup} warm-up + ${runs} run(s) each, median shown; time bound ${timeoutS} s per run`);
   if (buildNote !== null) out.push(`note: ${buildNote}`);
   out.push('', pad(rows), '');
-  if (ratioLines.length > 0) out.push('ratios (competitor ÷ teardown-cli, medians; > 1 means teardown is faster / smaller):', ...ratioLines, '');
+  if (ratioLines.length > 0 && base !== undefined) {
+    out.push(`ratios (competitor ÷ ${base.id}, medians; > 1 means teardown is faster / smaller):`, ...ratioLines, '');
+  }
   const loads = results.flatMap((r) => [...r.warmup, ...r.runs]).map((r) => r.load1);
   const maxLoad = loads.length > 0 ? Math.max(...loads) : 0;
   if (maxLoad > cpus().length) {
