@@ -108,7 +108,7 @@ test('live on a namespace loopback: stuck half-close on the clock, linger-0 abor
   }
 });
 
-test('live stops by itself after --count packets and after --duration', { skip: skip ?? false, timeout: 30_000 }, async () => {
+test('live stops by itself after --count packets and after --duration; SIGTERM; --max-connections evictions are counted', { skip: skip ?? false, timeout: 30_000 }, async () => {
   const ns = createNetns();
   try {
     const counted = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '--count', '6'])));
@@ -130,6 +130,24 @@ test('live stops by itself after --count packets and after --duration', { skip: 
     assert.equal(s2.length, 1);
     assert.equal(s2[0]!.live.stoppedBy, 'duration');
     assert.ok(s2[0]!.live.seconds >= 1 && s2[0]!.live.seconds < 5, String(s2[0]!.live.seconds));
+
+    // --max-connections: the table is bounded, evictions are counted in the summary line.
+    const bounded = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '--max-connections', '1'])));
+    await bounded.waitFor('stderr', /capturing on lo/, 15_000);
+    const played = start(ns.exec(nodeArgs('test/live/scenarios.ts', ['abort', 'reuse'])), { stdin: 'pipe' });
+    try {
+      await played.waitFor('stdout', /@@done/, 15_000);
+      await new Promise((r) => setTimeout(r, 200));
+      bounded.kill('SIGTERM');
+      assert.equal(await exitWithin(bounded, 15_000), 0, bounded.stderr);
+    } finally {
+      played.kill('SIGKILL');
+      bounded.kill('SIGKILL');
+    }
+    const s3 = ndjson(bounded.stdout).at(-1)!;
+    assert.equal(s3.live.stoppedBy, 'SIGTERM');
+    assert.ok(s3.evicted >= 1, JSON.stringify(s3.evicted));
+    assert.equal(s3.summary.connections, 3);
   } finally {
     ns.delete();
   }
