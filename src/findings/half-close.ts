@@ -34,8 +34,11 @@ export function halfCloseFindings(ctx: JudgeContext): Finding[] {
     const stuckSide = sideName(Y);
     const who = Y === 0 ? `client ${ctx.client}` : `server ${ctx.server}`;
     let summary: string;
+    // An orphaned closer (close(), not shutdown()) drops its FIN_WAIT_2 silently after tcp_fin_timeout (Linux
+    // tcp_fin_time, default 60 s): the stuck side's eventual FIN will then be answered by RST (rules §6.1).
+    const closerLikelyGone = age >= 60;
     if (stuck && openAtEnd) {
-      summary = `The ${who} has been in CLOSE_WAIT for ${secs(age)}: the ${closer}'s FIN (frame ${xf.frame}) was acknowledged (frame ${xf.ackFrame}) and the ${stuckSide} has sent no FIN since — its application never called close().`;
+      summary = `The ${who} has been in CLOSE_WAIT for ${secs(age)}: the ${closer}'s FIN (frame ${xf.frame}) was acknowledged (frame ${xf.ackFrame}) and the ${stuckSide} has sent no FIN since — its application never called close().${closerLikelyGone ? ` If the ${closer} used close() rather than shutdown(), its FIN_WAIT_2 state has already expired (tcp_fin_timeout) and a late FIN will get an RST.` : ''}`;
     } else if (stuck) {
       summary = `The ${who} sat in CLOSE_WAIT for ${secs(age)} before it ${yf !== null ? `closed (FIN, frame ${yf.frame})` : 'was reset'}.`;
     } else if (legitimate) {
@@ -45,7 +48,7 @@ export function halfCloseFindings(ctx: JudgeContext): Finding[] {
     }
     const why = `FIN seq ${xf.finSeq} acknowledged by ack=${(xf.finSeq + 1) >>> 0} at frame ${xf.ackFrame}; no FIN${rst ? '' : ' or RST'} from the ${stuckSide} ${openAtEnd ? 'up to the end of the capture' : `for ${secs(age)}`}; ${stuckSide} idle ${secs(peerIdle)}, ${dataAfterFin} bytes sent after the FIN; stuck means age and idle ≥ ${secs(T)} (--half-close-timeout, Linux tcp_fin_timeout; rules §6.1).`;
     out.push(finding(ctx, 'stuck-half-close', severity, xf.ackT, summary, why, [xf.frame, xf.ackFrame, yf?.frame ?? 0, ye.lastFrame],
-      { closedSide: closer, stuckSide, ageSeconds: age, idleSeconds: peerIdle, openAtEnd, stuck, legitimate, bytesAfterFin: dataAfterFin,
+      { closedSide: closer, stuckSide, closerFinWait2LikelyExpired: closerLikelyGone && openAtEnd, ageSeconds: age, idleSeconds: peerIdle, openAtEnd, stuck, legitimate, bytesAfterFin: dataAfterFin,
         finFrame: xf.frame, ackFrame: xf.ackFrame, lateFinFrame: yf?.frame ?? null }));
   }
   return out;
