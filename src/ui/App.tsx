@@ -72,7 +72,7 @@ function headerLine(snap: UiSnapshot, state: ViewState): Line {
 export function progressLines(snap: UiSnapshot, width: number): Line[] {
   const p = snap.progress;
   const { fraction, left } = readFraction(p.bytesRead, p.totalBytes, p.elapsed);
-  const findings = snap.findings.length;
+  const findings = p.findingsSoFar;
   const where = fraction === null ? `${snap.path === '-' ? 'stdin' : snap.path}: ${bytes(p.bytesRead)} read` : `${bytes(p.bytesRead)} of ${bytes(p.totalBytes ?? 0)}`;
   const counts = [
     `${count(p.packets)} packets`, `${count(Math.round(p.packetsPerSecond))} pkt/s`, `${clock(p.elapsed)} elapsed`,

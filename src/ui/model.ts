@@ -80,32 +80,61 @@ export function findingAge(f: Finding, c: ConnectionReport | undefined): number 
   return c ? Math.max(0, f.time - c.start) : null;
 }
 
-const collator = new Intl.Collator('en', { numeric: true });
+/** Lower-cased searchable text per finding, built once (typing a filter re-scans every finding per key). */
+const haystacks = new WeakMap<Finding, string>();
+
+function haystack(f: Finding, c: ConnectionReport | undefined): string {
+  let h = haystacks.get(f);
+  if (h === undefined) {
+    h = [f.kind, f.severity, f.connection, c?.client ?? '', c?.server ?? '', f.summary, f.why].join('\n').toLowerCase();
+    if (c !== undefined) haystacks.set(f, h);
+  }
+  return h;
+}
 
 /** Every whitespace-separated term must occur (case-insensitive) in the finding's addresses, ports, id or text. */
 export function matchesFilter(f: Finding, c: ConnectionReport | undefined, filter: string): boolean {
   const terms = filter.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
   if (terms.length === 0) return true;
-  const hay = [f.kind, f.severity, f.connection, c?.client ?? '', c?.server ?? '', f.summary, f.why].join('\n').toLowerCase();
+  const hay = haystack(f, c);
   return terms.every((t) => hay.includes(t));
 }
 
+/** A server endpoint as a string that sorts numerically by plain comparison (digit runs zero-padded). */
+const serverKeys = new Map<string, string>();
+function serverKey(server: string): string {
+  let k = serverKeys.get(server);
+  if (k === undefined) {
+    k = server.replace(/\d+/g, (d) => d.padStart(10, '0'));
+    if (serverKeys.size > 100_000) serverKeys.clear();
+    serverKeys.set(server, k);
+  }
+  return k;
+}
+
 export function findingRows(findings: readonly Finding[], connections: ReadonlyMap<string, ConnectionReport>, q: ListQuery): FindingRow[] {
+  const terms = q.filter.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
   const rows: FindingRow[] = [];
   for (const f of findings) {
     if (q.kind !== 'all' && f.kind !== q.kind) continue;
     const c = connections.get(f.connection);
-    if (!matchesFilter(f, c, q.filter)) continue;
+    if (terms.length > 0) {
+      const hay = haystack(f, c);
+      if (!terms.every((t) => hay.includes(t))) continue;
+    }
     rows.push({ finding: f, connection: c, age: findingAge(f, c) });
   }
   const byTime = (a: FindingRow, b: FindingRow) => a.finding.time - b.finding.time;
-  const cmp: Record<SortKey, (a: FindingRow, b: FindingRow) => number> = {
-    time: byTime,
-    age: (a, b) => (b.age ?? -1) - (a.age ?? -1) || byTime(a, b),
-    severity: (a, b) => SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] || byTime(a, b),
-    server: (a, b) => collator.compare(a.connection?.server ?? '', b.connection?.server ?? '') || byTime(a, b),
-  };
-  return rows.sort(cmp[q.sort]);
+  switch (q.sort) {
+    case 'time': return rows.sort(byTime);
+    case 'age': return rows.sort((a, b) => (b.age ?? -1) - (a.age ?? -1) || byTime(a, b));
+    case 'severity': return rows.sort((a, b) => SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] || byTime(a, b));
+    case 'server': {
+      const keyed = rows.map((r) => ({ r, k: serverKey(r.connection?.server ?? '') }));
+      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : byTime(a.r, b.r)));
+      return keyed.map((x) => x.r);
+    }
+  }
 }
 
 export function findingsOf(findings: readonly Finding[], connection: string): Finding[] {

@@ -18,6 +18,8 @@ export interface Progress {
   /** Connections judged so far. */
   connections: number;
   findings: Partial<Record<FindingKind, number>>;
+  /** Findings made so far (the list in the snapshot may lag by up to a second while reading). */
+  findingsSoFar: number;
   /** Wall-clock seconds since the analysis started (frozen when it ends). */
   elapsed: number;
   packetsPerSecond: number;
@@ -60,6 +62,7 @@ export class AnalysisStore {
   private readonly started: number;
   private lastPublish = -Infinity;
   private lastSignature = '';
+  private lastFindingsCopy = -Infinity;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly liveFindings: Finding[] = [];
   private readonly liveConnections = new Map<string, ConnectionReport>();
@@ -127,7 +130,7 @@ export class AnalysisStore {
       phase: 'done',
       progress: {
         ...p, bytesRead: Math.max(p.bytesRead, p.totalBytes ?? 0), packets: cap.packets, tcpPackets: cap.tcpPackets,
-        connections: report.summary.connections, findings: { ...report.summary.findings },
+        connections: report.summary.connections, findings: { ...report.summary.findings }, findingsSoFar: report.findings.length,
         packetsPerSecond: p.elapsed > 0 ? cap.packets / p.elapsed : 0, firstTime: cap.firstTime, lastTime: cap.lastTime,
         format: cap.format, compressed: cap.compressed, linkTypes: [...cap.linkTypes],
       },
@@ -153,7 +156,8 @@ export class AnalysisStore {
     const packets = Math.max(this.frames, k?.packets ?? 0);
     return {
       bytesRead: src?.bytesRead ?? 0, totalBytes: src?.info.totalBytes ?? null, packets,
-      tcpPackets: k?.tcpPackets ?? 0, connections: k?.connections ?? 0, findings: { ...(k?.findings ?? {}) }, elapsed,
+      tcpPackets: k?.tcpPackets ?? 0, connections: k?.connections ?? 0, findings: { ...(k?.findings ?? {}) },
+      findingsSoFar: this.liveFindings.length, elapsed,
       packetsPerSecond: elapsed > 0 ? packets / elapsed : 0, firstTime: k?.firstTime ?? null, lastTime: k?.lastTime ?? null,
       format: src?.info.format ?? null, compressed: src?.info.compressed ?? false, linkTypes: [...(src?.info.linkTypes ?? [])],
     };
@@ -172,13 +176,16 @@ export class AnalysisStore {
   private publish(): void {
     if (this.snap.phase === 'done') return;
     const progress = this.readProgress();
-    const signature = `${progress.packets} ${progress.bytesRead} ${progress.connections} ${this.liveFindings.length} ${Math.floor(progress.elapsed)}`;
-    if (signature === this.lastSignature) return;
+    // The list is copied (and so re-sorted by the views) at most once a second; counters move at every publish.
+    const copy = this.liveFindings.length !== this.snap.findings.length && this.now() - this.lastFindingsCopy >= 1000;
+    const signature = `${progress.packets} ${progress.bytesRead} ${progress.connections} ${progress.findingsSoFar} ${Math.floor(progress.elapsed)}`;
+    if (!copy && signature === this.lastSignature) return;
     this.lastSignature = signature;
+    if (copy) this.lastFindingsCopy = this.now();
     this.snap = {
       ...this.snap,
       progress,
-      findings: this.liveFindings.length === this.snap.findings.length ? this.snap.findings : this.liveFindings.slice(),
+      findings: copy ? this.liveFindings.slice() : this.snap.findings,
       version: this.snap.version + 1,
     };
     this.lastPublish = this.now();

@@ -1,5 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeFile } from '../../src/analyze/analyze.js';
 import { openCapture } from '../../src/capture/open.js';
 import type { PacketSource } from '../../src/capture/types.js';
 import type { Counters } from '../../src/analyze/session.js';
@@ -223,4 +227,21 @@ test('keys work while the engine reads; findings appear when it is done', { skip
   const f = await u.waitFor('1 of 1');
   assert.ok(!f.includes(' reading '), 'the progress line goes when reading ends');
   assert.ok(f.includes(report.findings[0]!.connection), f);
+});
+
+test('damaged input: the overview says so and covers what came before', { skip: CW.skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'teardown-ui-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const bytes = readFileSync(CW.path);
+  const cut = join(dir, 'cut.pcap');
+  writeFileSync(cut, bytes.subarray(0, bytes.length - 7));
+  const { report } = await analyzeFile(cut);
+  assert.ok(report.capture.error, 'the engine reports the cut');
+  const store = new AnalysisStore(cut);
+  store.finish(report);
+  const u = await ui(store, { columns: 200, rows: 30 });
+  const f = u.frame();
+  assert.ok(f.includes(`input damaged: ${report.capture.error}`), f);
+  assert.ok(f.includes('(input damaged)'), 'the header says it on every view');
+  assert.ok(f.includes(`${report.capture.packets} packets`), f);
 });

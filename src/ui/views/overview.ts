@@ -23,7 +23,7 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
   const reading = snap.phase === 'reading';
   const facts: Line[] = [];
   const fmt = [p.format ?? (reading ? '…' : 'unknown format'), ...(p.compressed ? ['gzip'] : []), linkNames(p.linkTypes)].filter(Boolean).join(' · ');
-  facts.push([seg(snap.path, { bold: true }), seg(`  ${fmt}`)]);
+  facts.push([seg(snap.path === '-' ? 'standard input' : snap.path, { bold: true }), seg(`  ${fmt}`)]);
   const span = p.firstTime !== null && p.lastTime !== null
     ? ` · ${isoTime(p.firstTime).slice(0, 23)} → ${isoTime(p.lastTime).slice(11, 23)} UTC (${duration(p.lastTime - p.firstTime)})` : '';
   const undecodable = report ? Object.values(report.capture.undecodable).reduce((a, b) => a + b, 0) : 0;
