@@ -14,6 +14,7 @@ import { AnalysisStore, runAnalysis } from './store.js';
 
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 
 export interface InteractiveOptions {
   settings?: Partial<Settings>;
@@ -58,6 +59,14 @@ export async function analyzeInteractively(capture: string, opts: InteractiveOpt
   const app = render(<App store={store} onQuit={() => abort.abort()} />, {
     stdout, stdin: keys.stream, exitOnCtrlC: false, patchConsole: true,
   });
+  // A signal from outside (kill, a closed terminal): ink unmounts on it (raw mode off, cursor back); then leave the
+  // alternate screen and die of the same signal. Registered after ink's handler, so that one runs first.
+  const onSignal = (sig: NodeJS.Signals) => {
+    restore();
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    process.kill(process.pid, sig);
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
   const analysis = runAnalysis(store, source, { ...(opts.settings ? { settings: opts.settings } : {}), signal: abort.signal });
   // An analysis failure (a bug) closes the UI so the error can be printed on the normal screen.
   analysis.catch(() => app.unmount());
@@ -69,6 +78,7 @@ export async function analyzeInteractively(capture: string, opts: InteractiveOpt
     abort.abort();
     restore();
     process.removeListener('exit', restore);
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
     keys.close();
     store.dispose();
   }
