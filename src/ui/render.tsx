@@ -85,7 +85,8 @@ export async function analyzeInteractively(capture: string, opts: InteractiveOpt
   const out = await analysis;
   const r = out.report;
   const s = r.summary.severity;
-  stdout.write(`teardown: ${r.capture.path}: ${r.capture.packets} packets, ${r.summary.connections} connections, `
-    + `${r.findings.length} findings (${s.error} error, ${s.warn} warn, ${s.info} info)${complete ? '' : ' — quit before the end of the input: partial'}\n`);
+  const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
+  stdout.write(`teardown: ${r.capture.path}: ${n(r.capture.packets, 'packet')}, ${n(r.summary.connections, 'connection')}, `
+    + `${n(r.findings.length, 'finding')} (${s.error} error, ${s.warn} warn, ${s.info} info)${complete ? '' : ' — quit before the end of the input: partial'}\n`);
   return out;
 }

@@ -9,7 +9,7 @@ import { bar, count, pad, padStart, seg } from '../text.js';
 import type { Line } from '../text.js';
 import { follow } from '../view-state.js';
 import type { Target } from '../view-state.js';
-import { blank, noNav, SEVERITY_COLOR, sevSeg, title } from './common.js';
+import { blank, noNav, SEVERITY_COLOR, title } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
 
 const kindsFor = memoLast(kindRows);
