@@ -8,8 +8,9 @@
  * - MAC addresses (Ethernet, Linux cooked): 02:00:00:00:00:01… (locally administered), consistently.
  * - TCP payload bytes are zeroed (lengths, sequence numbers and everything else the verdicts read stay) unless
  *   keepPayload.
- * - IPv4 header checksums are recomputed; TCP checksums are recomputed when the whole segment is in the capture,
- *   else updated incrementally (RFC 1624) so a checksum that was right stays right.
+ * - IPv4 header checksums are recomputed. TCP checksums are recomputed when the whole segment is known: captured in
+ *   full, or with its payload zeroed (the bytes a snaplen cut off count as zeros too). A cut segment whose payload
+ *   is kept (and a first IP fragment) gets an incremental update (RFC 1624): a checksum that was right stays right.
  * Not rewritten: addresses inside IPv6 routing headers and inside payloads kept with keepPayload.
  */
 import type { ConnectionReport } from '../analyze/report.js';
@@ -184,7 +185,8 @@ export class Anonymizer {
     if (decodeIp(b, cur, pkt) !== 'ok') return false;
     const tcp = cur.pos;
     const segLen = cur.segLen;
-    const complete = !cur.firstFragment && cur.end - tcp >= segLen;
+    const captured = cur.end - tcp;
+    const firstFragment = cur.firstFragment;
     if (decodeTcp(b, cur, pkt) !== 'ok') return false;
     const v = pkt.ipVersion;
     const payload = pkt.payloadOffset;
@@ -207,11 +209,13 @@ export class Anonymizer {
       write16(b, ip + 10, 0);
       write16(b, ip + 10, finish(sum16(b, ip, ip + hlen)));
     }
-    if (complete) {
+    // The whole segment is known when it was captured, or when its payload is zeroed (bytes a snaplen cut off are
+    // zeros too, and zeros add nothing to the sum). A first IPv4 fragment's segment continues in other fragments.
+    if (!firstFragment && (captured >= segLen || !this.opts.keepPayload)) {
       write16(b, tcp + 16, 0);
       // Pseudo-header (RFC 9293 §3.1 / RFC 8200 §8.1): addresses, protocol 6, TCP length.
       const pseudo = sum16(b, srcAt, addrEnd) + 6 + (segLen & 0xffff) + Math.floor(segLen / 0x10000);
-      write16(b, tcp + 16, finish(sum16(b, tcp, tcp + segLen, pseudo)));
+      write16(b, tcp + 16, finish(sum16(b, tcp, tcp + Math.min(segLen, captured), pseudo)));
     } else {
       const newSum = fold(sum16(b, srcAt, addrEnd) + sum16(b, tcp, tcp + 4) + sum16(b, payload, payloadEnd));
       write16(b, tcp + 16, incremental(read16(b, tcp + 16), oldSum, newSum));

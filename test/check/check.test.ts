@@ -34,13 +34,13 @@ describe('check: captures that pass', () => {
     }));
     assert.equal(res.status, 'pass', JSON.stringify(res.problems));
     assert.deepEqual(res.items.map((i) => i.ref), ['connections[0]', 'connections[1]', 'connections[2]', 'findings[0]', 'unexpected']);
-    assert.ok(res.items.every((i) => i.ok));
+    assert.ok(res.items.every((i) => i.ok), "res.items.every((i) => i.ok)");
   });
 
   it('count: ">= 1" takes every match, 0 asserts absence', async () => {
     const r = await cached('port-reuse-narrow-range.pcap');
     const n = r.findings.filter((f) => f.kind === 'time-wait-reuse').length;
-    assert.ok(n > 1);
+    assert.ok(n > 1, "n > 1");
     assert.equal(checkReport(r, exp({ findings: [{ kind: 'time-wait-reuse', count: '>= 1' }, { kind: 'rst-teardown', count: 0 }] })).status, 'pass');
     assert.equal(checkReport(r, exp({ findings: [{ kind: 'time-wait-reuse', connection: { serverPort: 5018 }, count: n }] })).status, 'pass');
   });

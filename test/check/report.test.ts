@@ -51,7 +51,7 @@ describe('the readable diff', () => {
     const text = formatCheckResult(checkReport(r, exp({})));
     const f = r.findings[0]!;
     assert.match(text, /✗ unexpected: 1 finding\(s\) not in the expectation \("unexpected": "fail"\)\n {6}\+ \[warn\] rst-teardown on c1 /);
-    assert.ok(text.includes(f.summary));
+    assert.ok(text.includes(f.summary), "text.includes(f.summary)");
     for (const p of f.evidence) assert.match(text, new RegExp(`^ +${p.frame}  \\+`, 'm'));
   });
 });
@@ -68,7 +68,7 @@ describe('JUnit XML', () => {
     assert.equal(root.name, 'testsuites');
     const suites = root.children;
     assert.equal(suites.length, 4);
-    assert.ok(suites.every((s) => s.name === 'testsuite'));
+    assert.ok(suites.every((s) => s.name === 'testsuite'), "suites.every((s) => s.name === 'testsuite')");
     const cases = all(root, 'testcase');
     assert.equal(Number(root.attrs.tests), cases.length);
     assert.equal(Number(root.attrs.failures), all(root, 'failure').length);

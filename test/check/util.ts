@@ -63,10 +63,18 @@ export async function writePcap(path: string, frames: readonly Frame[], opts: { 
     { linkType, nanosecond: opts.nanosecond ?? true }));
 }
 
-/** Several real captures merged into one by timestamp: a "big capture" with many connections. */
-export async function merged(path: string, ...names: string[]): Promise<void> {
+/**
+ * Several real captures in one file, a "big capture" with many connections: each capture's frames shifted in time
+ * so that capture i starts `spacing` seconds after capture i-1 (whatever their recording times were).
+ */
+export async function merged(path: string, names: readonly string[], spacing = 10): Promise<void> {
   const all: Frame[] = [];
-  for (const n of names) all.push(...await readFrames(fixture(n)));
+  const base = 1_800_000_000;
+  for (const [i, n] of names.entries()) {
+    const frames = await readFrames(fixture(n));
+    const shift = base + i * spacing - (frames[0]?.tsSec ?? 0);
+    all.push(...frames.map((f) => ({ ...f, tsSec: f.tsSec + shift })));
+  }
   all.sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
   await writePcap(path, all, { nanosecond: false });
 }
@@ -115,10 +123,15 @@ export function tcpLayout(b: Buffer, linkType: number): { ip: number; v: 4 | 6; 
   return { ip, v, tcp: ip + 40, end: ip + 40 + b.readUInt16BE(ip + 4) };
 }
 
-/** True when the frame's IPv4 header checksum (IPv4) and TCP checksum verify. */
-export function checksumsValid(b: Buffer, linkType: number): boolean {
+/**
+ * True when the frame's IPv4 header checksum (IPv4) and TCP checksum verify. Bytes a snaplen cut off count as zeros
+ * (what an anonymized, payload-zeroed segment holds); `cut: 'skip'` verifies only the IP header of cut frames.
+ */
+export function checksumsValid(b: Buffer, linkType: number, cut: 'zeros' | 'skip' = 'zeros'): boolean {
   const { ip, v, tcp, end } = tcpLayout(b, linkType);
-  const seg = b.subarray(tcp, end);
+  const seg = Buffer.alloc(end - tcp);
+  b.copy(seg, 0, tcp, Math.min(end, b.length));
+  if (end > b.length && cut === 'skip') return v === 6 || inetChecksum(b.subarray(ip, tcp)) === 0;
   let pseudo: Buffer;
   if (v === 4) {
     if (inetChecksum(b.subarray(ip, tcp)) !== 0) return false;

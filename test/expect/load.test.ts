@@ -71,7 +71,7 @@ describe('expectation files: parsing', () => {
     assert.match(errorOf({ version: 1, unexpected: 'warn' }), /unexpected: "warn" is not one of fail, ignore/);
     assert.match(errorOf({ version: 1, settings: { timeWait: 'solaris' } }), /settings\.timeWait: must be seconds or a profile/);
     assert.match(errorOf([]), /one JSON object/);
-    assert.ok(errorOf({ version: 1, truncated: 'yes' }).startsWith('x.expect.json: truncated:'));
+    assert.ok(errorOf({ version: 1, truncated: 'yes' }).startsWith('x.expect.json: truncated:'), "errorOf({ version: 1, truncated: 'yes' }).startsWith('x.expe");
   });
 
   it('reports text that is not JSON', () => {
@@ -86,9 +86,9 @@ describe('expectation files: names and loading', () => {
     assert.equal(expectationPathFor('x.pcap.gz'), 'x.expect.json');
     assert.equal(expectationPathFor('x.v2.cap'), 'x.v2.expect.json');
     assert.equal(expectationPathFor('dump'), 'dump.expect.json');
-    assert.ok(isCaptureName('x.pcapng.gz'));
-    assert.ok(!isCaptureName('x.expect.json'));
-    assert.ok(!isCaptureName('notes.txt'));
+    assert.ok(isCaptureName('x.pcapng.gz'), "isCaptureName('x.pcapng.gz')");
+    assert.ok(!isCaptureName('x.expect.json'), "!isCaptureName('x.expect.json')");
+    assert.ok(!isCaptureName('notes.txt'), "!isCaptureName('notes.txt')");
   });
 
   it('loads a file, returns null when there is none, and names the file in errors', async () => {

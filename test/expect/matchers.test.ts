@@ -12,8 +12,8 @@ describe('detail matchers', () => {
     assert.equal(parseComparison('== 1e3')?.value, 1000);
     for (const t of ['30', '>=', '> x', '=> 3', 'lower']) assert.equal(parseComparison(t), null, t);
     const ge = parseComparison('>= 30')!;
-    assert.ok(compare(ge, 30) && compare(ge, 31) && !compare(ge, 29.9));
-    assert.ok(compare(parseComparison('!= 0')!, 1) && !compare(parseComparison('!= 0')!, 0));
+    assert.ok(compare(ge, 30) && compare(ge, 31) && !compare(ge, 29.9), "compare(ge, 30) && compare(ge, 31) && !compare(ge, 29.9)");
+    assert.ok(compare(parseComparison('!= 0')!, 1) && !compare(parseComparison('!= 0')!, 0), "compare(parseComparison('!= 0')!, 1) && !compare(parseCompar");
   });
 
   it('matches literals, comparisons, objects (listed keys only) and arrays', () => {
@@ -42,7 +42,7 @@ describe('connection selectors', () => {
     const v6 = parseSelectorText('[0:0:0:0:0:0:0:1]:41021 -> [::1]:5021 #1');
     assert.equal(v6.tuple?.[0].address, '::1');
     assert.equal(v6.incarnation, 1);
-    assert.ok(parseTuple('10.0.0.1 -> 10.0.0.2:80') instanceof Error);
+    assert.ok(parseTuple('10.0.0.1 -> 10.0.0.2:80') instanceof Error, "parseTuple('10.0.0.1 -> 10.0.0.2:80') instanceof Error");
     assert.equal(parseTuple('c1'), null);
     assert.throws(() => parseSelectorText('first one'), /neither a connection id/);
     assert.equal(selectorText(v6), '[0:0:0:0:0:0:0:1]:41021 ↔ [::1]:5021 #1');
@@ -60,10 +60,10 @@ describe('connection selectors', () => {
     assert.deepEqual(ids('127.0.0.1:40006 -> 127.0.0.1:5018 #1'), [onTuple[1]!.id]);
     assert.deepEqual(ids(onTuple[0]!.id), [onTuple[0]!.id]);
     const c = onTuple[0]!;
-    assert.ok(matchesConnection({ serverPort: 5018, clientPort: 40006, incarnation: 0 }, c));
+    assert.ok(matchesConnection({ serverPort: 5018, clientPort: 40006, incarnation: 0 }, c), "matchesConnection({ serverPort: 5018, clientPort: 40006, inc");
     assert.ok(!matchesConnection({ serverPort: 40006 }, c), 'ports are role-specific');
     assert.ok(matchesConnection({ server: { address: '127.0.0.1', port: -1, text: '127.0.0.1' } }, c), 'an address without a port');
-    assert.ok(!matchesConnection({ client: { address: '127.0.0.1', port: 5018, text: '' } }, c));
+    assert.ok(!matchesConnection({ client: { address: '127.0.0.1', port: 5018, text: '' } }, c), "!matchesConnection({ client: { address: '127.0.0.1', port: 5");
     assert.equal(selectConnections({}, r.connections).length, r.connections.length);
   });
 
@@ -71,6 +71,6 @@ describe('connection selectors', () => {
     const r = await report(fixture('ipv6-fin-client-first.pcap'));
     const c = r.connections[0]!;
     const [, port] = /\]:(\d+)$/.exec(c.server)!;
-    assert.ok(matchesConnection(parseSelectorText(`[0000:0:0::0:0001]:${port} -> ${c.client}`), c));
+    assert.ok(matchesConnection(parseSelectorText(`[0000:0:0::0:0001]:${port} -> ${c.client}`), c), "matchesConnection(parseSelectorText(`[0000:0:0::0:0001]:${po");
   });
 });

@@ -50,7 +50,7 @@ describe('expectations written from verdicts', () => {
     assert.deepEqual(json.settings, { halfCloseTimeout: 5 }, "the file's settings, not the flags");
     assert.equal(json.unexpected, 'ignore');
     assert.equal(json.unexpectedSeverity, 'warn');
-    assert.ok(Array.isArray(json.findings) && json.findings.every((x) => (x as { kind: string }).kind !== 'refused'));
+    assert.ok(Array.isArray(json.findings) && json.findings.every((x) => (x as { kind: string }).kind !== 'refused'), "Array.isArray(json.findings) && json.findings.every((x) => (");
     const fresh = expectationFromReport(r, null, { timeWait: 30 });
     assert.deepEqual(fresh.settings, { timeWait: 30 }, 'a new file records the flags it was made with');
     assert.equal(fresh.unexpected, 'fail');
@@ -60,7 +60,7 @@ describe('expectations written from verdicts', () => {
   it('format short objects on one line and long ones over several', () => {
     const text = formatExpectationJson({ version: 1, findings: [{ kind: 'refused', connection: { client: '10.0.0.1:40000', server: '10.0.0.2:80', incarnation: 0 } }] });
     assert.match(text, /^ {6}"connection": \{ "client": "10\.0\.0\.1:40000", "server": "10\.0\.0\.2:80", "incarnation": 0 \}$/m);
-    assert.ok(text.startsWith('{\n  "version": 1,\n'));
-    assert.ok(text.endsWith('}\n'));
+    assert.ok(text.startsWith('{\n  "version": 1,\n'), "text.startsWith('{\\n  \"version\": 1,\\n')");
+    assert.ok(text.endsWith('}\n'), "text.endsWith('}\\n')");
   });
 });

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { ConnectionReport } from '../../src/analyze/report.js';
+import { decodeFrame } from '../../src/decode/decode.js';
+import { formatAddress } from '../../src/decode/format.js';
+import { newTcpPacket } from '../../src/decode/packet.js';
+import { Anonymizer } from '../../src/extract/anonymize.js';
+import { extractCapture } from '../../src/extract/extract.js';
+import { compareVerdicts } from '../../src/extract/verify.js';
+import { buildFrame } from '../helpers/packets.js';
+import { checksumsValid, fixture, readFrames, report, tcpLayout, tmp, type Frame } from '../check/util.js';
+
+function decoded(f: Frame) {
+  const pkt = newTcpPacket();
+  const st = decodeFrame({ ...f, data: f.bytes, dataOffset: 0, capLength: f.bytes.length, fileOffset: 0 }, pkt);
+  return { st, pkt };
+}
+
+async function anonymized(name: string, keepPayload = false) {
+  const dir = await tmp('teardown-anon-');
+  const out = join(dir, 'anon.pcap');
+  const r = await extractCapture(fixture(name), { connections: ['c1'], allIncarnations: true, output: out, anonymize: true, keepPayload });
+  return { r, out, frames: await readFrames(out), original: await readFrames(fixture(name)), again: await report(out) };
+}
+
+describe('extract --anonymize on real captures', () => {
+  it('remaps addresses and ports, zeroes payloads, fixes checksums, and keeps every verdict (IPv4, TIME_WAIT reuse with data)', async () => {
+    const { r, frames, original, again } = await anonymized('tw-reuse-lower-isn.pcap');
+    assert.deepEqual(compareVerdicts(r.source, r.selection.connections, again, r.anonymizer), []);
+    assert.notDeepEqual(again.connections.map((c) => c.client), r.source.connections.map((c) => c.client), 'addresses differ');
+    assert.ok(again.connections.every((c) => c.client.startsWith('10.0.0.') && c.server.startsWith('10.0.0.')), "again.connections.every((c) => c.client.startsWith('10.0.0.'");
+    // Same findings, same details that are not addresses.
+    assert.deepEqual(again.findings.map((f) => [f.kind, f.severity, f.details.isn, f.details.outcome]),
+      r.source.findings.map((f) => [f.kind, f.severity, f.details.isn, f.details.outcome]));
+    let payload = 0;
+    const tcp = frames.filter((f) => decoded(f).st === 'ok');
+    assert.equal(tcp.length, original.length);
+    for (const [i, f] of tcp.entries()) {
+      const { pkt } = decoded(f);
+      const o = decoded(original[i]!).pkt;
+      assert.equal(formatAddress(4, pkt.src), '10.0.0.1');
+      assert.ok(!f.bytes.includes(Buffer.from([127, 0, 0, 1])), `frame ${f.index} still holds 127.0.0.1`);
+      assert.equal(pkt.seq, o.seq);
+      assert.equal(pkt.ack, o.ack);
+      assert.equal(pkt.flags, o.flags);
+      assert.equal(pkt.payloadLen, o.payloadLen);
+      assert.notEqual(pkt.srcPort, o.srcPort);
+      assert.ok(f.bytes.subarray(pkt.payloadOffset, pkt.payloadOffset + pkt.capturedPayloadLen).every((x) => x === 0), 'payload zeroed');
+      payload += pkt.capturedPayloadLen;
+      assert.ok(checksumsValid(f.bytes, f.linkType), `frame ${f.index}: checksums`);
+      assert.equal([f.tsSec, f.tsNsec].join(), [original[i]!.tsSec, original[i]!.tsNsec].join());
+    }
+    assert.ok(payload > 0, 'the capture carries data');
+  });
+
+  it('keeps payload bytes with keepPayload', async () => {
+    const { frames, original } = await anonymized('half-close-then-data.pcap', true);
+    let seen = 0;
+    for (const [i, f] of frames.entries()) {
+      const { pkt } = decoded(f);
+      const o = original[i]!;
+      const op = decoded(o).pkt;
+      const a = f.bytes.subarray(pkt.payloadOffset, pkt.payloadOffset + pkt.capturedPayloadLen);
+      assert.deepEqual(a, o.bytes.subarray(op.payloadOffset, op.payloadOffset + op.capturedPayloadLen));
+      seen += a.length;
+      assert.ok(checksumsValid(f.bytes, f.linkType, 'skip'), `frame ${f.index}: checksums`);
+    }
+    assert.ok(seen > 0, 'the capture carries data');
+  });
+
+  it('IPv6: addresses become 2001:db8::n, checksums verify, verdicts unchanged', async () => {
+    const { r, frames, again } = await anonymized('ipv6-tw-reuse-higher-isn.pcap');
+    assert.deepEqual(compareVerdicts(r.source, r.selection.connections, again, r.anonymizer), []);
+    assert.ok(again.connections.every((c) => c.client.startsWith('[2001:db8::')), "again.connections.every((c) => c.client.startsWith('[2001:db");
+    assert.ok(again.findings.some((f) => f.kind === 'time-wait-reuse'), "again.findings.some((f) => f.kind === 'time-wait-reuse')");
+    for (const f of frames.filter((x) => decoded(x).st === 'ok')) assert.ok(checksumsValid(f.bytes, f.linkType), `frame ${f.index}`);
+  });
+
+  it('Linux cooked (SLL2) captures: checksums verify, verdicts unchanged', async () => {
+    const { r, frames, again } = await anonymized('fin-client-first-any.pcap');
+    assert.equal(frames[0]!.linkType, 276);
+    assert.deepEqual(compareVerdicts(r.source, r.selection.connections, again, r.anonymizer), []);
+    for (const f of frames) assert.ok(checksumsValid(f.bytes, f.linkType), `frame ${f.index}`);
+  });
+});
+
+const conn = (client: string, server: string) => ({ client, server }) as ConnectionReport;
+
+describe('Anonymizer', () => {
+  it('maps ports one to one, keeping their order inside 1-1023, 1024-32767 and 32768-65535', () => {
+    const a = new Anonymizer([conn('10.1.1.1:50000', '10.2.2.2:443'), conn('10.1.1.1:40000', '10.2.2.2:80'), conn('10.1.1.3:2000', '10.2.2.2:8080')]);
+    const m = a.portMap;
+    const cls = (p: number) => (p < 1024 ? 0 : p < 32768 ? 1 : 2);
+    const ports = [80, 443, 2000, 8080, 40000, 50000];
+    for (const p of ports) assert.equal(cls(m.get(p)!), cls(p), `port ${p} keeps its range`);
+    const mapped = ports.map((p) => m.get(p)!);
+    assert.deepEqual([...mapped].sort((x, y) => x - y), mapped, 'order kept');
+    assert.equal(new Set(mapped).size, ports.length, 'one to one');
+    assert.ok(ports.every((p) => m.get(p) !== p), "ports.every((p) => m.get(p) !== p)");
+    assert.deepEqual([...a.addressMap], [['10.1.1.1', '10.0.0.1'], ['10.2.2.2', '10.0.0.2'], ['10.1.1.3', '10.0.0.3']]);
+    assert.equal(a.mapEndpoint('10.2.2.2:443'), `10.0.0.2:${m.get(443)}`);
+  });
+
+  it('rewrites MAC addresses consistently and locally administered', () => {
+    const a = new Anonymizer([conn('10.0.0.5:40000', '10.0.0.6:80')]);
+    const f1 = buildFrame({ src: '10.0.0.5', dst: '10.0.0.6', sport: 40000, dport: 80, seq: 1, ack: 1, flags: '.', len: 0 });
+    const f2 = buildFrame({ src: '10.0.0.6', dst: '10.0.0.5', sport: 80, dport: 40000, seq: 1, ack: 1, flags: '.', len: 0 });
+    const srcMac1 = Buffer.from(f1.subarray(6, 12));
+    assert.ok(a.rewrite(f1, 1) && a.rewrite(f2, 1), 'rewritten');
+    assert.notDeepEqual(Buffer.from(f1.subarray(6, 12)), srcMac1);
+    assert.equal(f1[0]! & 0x02, 0x02);
+    // The frame builder gives every frame the same two MACs: the same MAC maps to the same MAC, two to two.
+    assert.deepEqual(Buffer.from(f1.subarray(6, 12)), Buffer.from(f2.subarray(6, 12)), 'the same MAC maps to the same MAC');
+    assert.notDeepEqual(Buffer.from(f1.subarray(0, 6)), Buffer.from(f1.subarray(6, 12)), 'different MACs stay different');
+    assert.ok(checksumsValid(Buffer.from(f1), 1), 'checksums');
+    assert.equal(a.rewrite(Uint8Array.from([1, 2, 3]), 1), false, 'not TCP: left alone');
+  });
+
+  it('updates the TCP checksum incrementally when the segment was cut by a snaplen (RFC 1624)', () => {
+    const payload = Uint8Array.from({ length: 301 }, (_, i) => (i * 7 + 3) & 0xff);
+    for (const [src, dst] of [['192.0.2.1', '198.51.100.7'], ['2001:db8:1::1', 'fe80::99']] as const) {
+      const whole = buildFrame({ src, dst, sport: 51000, dport: 443, seq: 1000, ack: 2000, flags: 'P.', payload });
+      assert.ok(checksumsValid(Buffer.from(whole), 1), 'the built frame is right');
+      const cut = Uint8Array.from(whole.subarray(0, whole.length - 200)); // snaplen: the last 200 payload bytes missing
+      const conns = [conn(src.includes(':') ? `[${src}]:51000` : `${src}:51000`, dst.includes(':') ? `[${dst}]:443` : `${dst}:443`)];
+      // keepPayload: the cut bytes are unknown, so only an incremental update can be right.
+      assert.ok(new Anonymizer(conns, { keepPayload: true }).rewrite(whole, 1), 'rewritten');
+      assert.ok(new Anonymizer(conns, { keepPayload: true }).rewrite(cut, 1), 'rewritten');
+      const { tcp } = tcpLayout(Buffer.from(whole), 1);
+      assert.equal(Buffer.from(cut).readUInt16BE(tcp + 16), Buffer.from(whole).readUInt16BE(tcp + 16), `${src}: same checksum as the full recompute`);
+      assert.ok(checksumsValid(Buffer.from(whole), 1), 'checksums');
+      // Zeroed payload: the cut segment's checksum is recomputed as if the missing bytes were the zeros they became.
+      const zeroCut = Uint8Array.from(buildFrame({ src, dst, sport: 51000, dport: 443, seq: 1000, ack: 2000, flags: 'P.', payload }).subarray(0, 80));
+      assert.ok(new Anonymizer(conns).rewrite(zeroCut, 1), 'rewritten');
+      assert.ok(checksumsValid(Buffer.from(zeroCut), 1, 'zeros'), `${src}: zeroed and cut`);
+    }
+  });
+});
