@@ -134,7 +134,7 @@ export function App({ store, size, initialState, onQuit }: AppProps) {
     exit();
   }, [exit, onQuit]);
 
-  useInput((input: string, key: KeyPress) => {
+  const onKey = (input: string, key: KeyPress): void => {
     const s = stateRef.current;
     if (s.findings.editing && s.view === 'findings' && !s.help) {
       const k = resolveFilterKey(input, key);
@@ -152,6 +152,17 @@ export function App({ store, size, initialState, onQuit }: AppProps) {
     if (command === null) return;
     if (command === 'quit') return quit();
     dispatch({ type: 'command', command, ctx: screenOf(s).nav });
+  };
+
+  useInput((input: string, key: KeyPress) => {
+    // Keys typed faster than they are read (a held j, tmux send-keys) arrive as one string: one key per character,
+    // except while typing a filter, where a paste is text.
+    const typing = stateRef.current.findings.editing && stateRef.current.view === 'findings';
+    if (!typing && input.length > 1 && !key.ctrl && !key.meta && !/[\x00-\x1f\x7f]/.test(input)) {
+      for (const ch of input) onKey(ch, { shift: ch !== ch.toLowerCase() });
+      return;
+    }
+    onKey(input, key);
   });
 
   const footer: Line = state.findings.editing && state.view === 'findings' && !state.help

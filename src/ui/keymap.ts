@@ -61,7 +61,7 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'timeline', keys: [{ input: '4' }], label: '4', help: 'timeline', where: 'everywhere' },
   { command: 'prevKind', keys: [{ key: 'leftArrow' }, { input: 'h' }], label: '← h', help: 'previous finding kind', where: 'findings' },
   { command: 'nextKind', keys: [{ key: 'rightArrow' }, { input: 'l' }], label: '→ l', help: 'next finding kind', where: 'findings' },
-  { command: 'sort', keys: [{ input: 's' }], label: 's', help: 'sort by time, age, severity, server', where: 'findings' },
+  { command: 'sort', keys: [{ input: 's' }], label: 's', help: 'sort by time, age (how long half-closed; else the connection\'s lifetime), severity, server', where: 'findings' },
   { command: 'filter', keys: [{ input: '/' }], label: '/', help: 'filter by address, port or text (Enter keeps it, Esc clears it)', where: 'findings' },
   { command: 'previousIncarnation', keys: [{ input: 'p' }], label: 'p', help: 'previous incarnation on the same 4-tuple', where: 'connection' },
   { command: 'nextIncarnation', keys: [{ input: 'n' }], label: 'n', help: 'next incarnation on the same 4-tuple', where: 'connection' },

@@ -59,7 +59,7 @@ export function timeWaitPairs(report: Report): PairAggregate[] {
 export interface FindingRow {
   finding: Finding;
   connection: ConnectionReport | undefined;
-  /** For CLOSE_WAIT: how long the half-close lasted; otherwise the connection's age when the finding was made. */
+  /** How long the half-close has lasted (CLOSE_WAIT, `details.ageSeconds`); otherwise the connection's lifetime. */
   age: number | null;
 }
 
@@ -77,7 +77,7 @@ export function kindTabs(findings: readonly Finding[]): KindFilter[] {
 export function findingAge(f: Finding, c: ConnectionReport | undefined): number | null {
   const a = f.details.ageSeconds;
   if (typeof a === 'number' && Number.isFinite(a)) return a;
-  return c ? Math.max(0, f.time - c.start) : null;
+  return c ? Math.max(0, c.end - c.start) : null;
 }
 
 /** Lower-cased searchable text per finding, built once (typing a filter re-scans every finding per key). */

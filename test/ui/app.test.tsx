@@ -245,3 +245,18 @@ test('damaged input: the overview says so and covers what came before', { skip: 
   assert.ok(f.includes('(input damaged)'), 'the header says it on every view');
   assert.ok(f.includes(`${report.capture.packets} packets`), f);
 });
+
+const PR = fixture('port-reuse-narrow-range.pcap');
+
+test('keys arriving together in one read count one by one (a held j, tmux send-keys)', { skip: PR.skip }, async () => {
+  const report = await reportOf(PR.path);
+  assert.ok(report.findings.length >= 5);
+  const u = await ui(await finishedStore(PR.path));
+  await u.press('2', 'jjj');
+  const selected = u.lines().find((l) => l.startsWith('▸ '));
+  assert.ok(selected?.includes(` ${report.findings[3]!.connection} `), `the fourth finding is selected: ${selected}`);
+  await u.press('ss');
+  assert.ok(u.frame().includes('sort: severity'), u.frame());
+  await u.press('G');
+  assert.ok(u.lines().find((l) => l.startsWith('▸ ')) !== undefined);
+});

@@ -27,7 +27,8 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
   const span = p.firstTime !== null && p.lastTime !== null
     ? ` · ${isoTime(p.firstTime).slice(0, 23)} → ${isoTime(p.lastTime).slice(11, 23)} UTC (${duration(p.lastTime - p.firstTime)})` : '';
   const undecodable = report ? Object.values(report.capture.undecodable).reduce((a, b) => a + b, 0) : 0;
-  facts.push([seg(`${plural(p.packets, 'packet')} (${count(p.tcpPackets)} TCP${undecodable ? `, ${count(undecodable)} not analyzed` : ''}) · ${plural(p.connections, 'connection')}${reading ? ' judged so far' : ''}${span}`)]);
+  facts.push([seg(`${plural(p.packets, 'packet')} (${count(p.tcpPackets)} TCP${undecodable ? `, ${count(undecodable)} not analyzed` : ''}) · ${plural(p.connections, 'connection')}${reading ? ' judged so far' : ''}`)]);
+  if (span) facts.push([seg(span.slice(3), { dim: true })]);
   if (report) {
     const td = Object.entries(report.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${count(n)}`).join(' · ');
     facts.push([seg(`teardowns: ${td || 'none'}`, { dim: true }), seg(`   half-close timeout ${report.settings.halfCloseTimeout} s · TIME_WAIT ${report.settings.timeWait} s (${report.settings.timeWaitProfile})`, { dim: true })]);
