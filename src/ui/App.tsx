@@ -88,6 +88,17 @@ export function progressLines(snap: UiSnapshot, width: number): Line[] {
   return [[seg(head, { bold: true }), ...barOf(barW), seg(where)], [seg(' '.repeat(Math.min(head.length, Math.max(1, width - counts.length)))), seg(counts)]];
 }
 
+/** One character of a multi-character read as ink would have reported it alone. */
+export function charKey(ch: string): [string, KeyPress] {
+  if (ch === '\r' || ch === '\n') return ['', { return: true }];
+  if (ch === '\t') return ['', { tab: true }];
+  if (ch === '\x7f') return ['', { delete: true }];
+  if (ch === '\b') return ['', { backspace: true }];
+  const code = ch.charCodeAt(0);
+  if (code < 0x20) return [String.fromCharCode(code + 96), { ctrl: true }];
+  return [ch, { shift: ch !== ch.toLowerCase() }];
+}
+
 function LineView({ line }: { line: Line }) {
   if (line.length === 0) return <Text> </Text>;
   return (
@@ -155,11 +166,11 @@ export function App({ store, size, initialState, onQuit }: AppProps) {
   };
 
   useInput((input: string, key: KeyPress) => {
-    // Keys typed faster than they are read (a held j, tmux send-keys) arrive as one string: one key per character,
-    // except while typing a filter, where a paste is text.
-    const typing = stateRef.current.findings.editing && stateRef.current.view === 'findings';
-    if (!typing && input.length > 1 && !key.ctrl && !key.meta && !/[\x00-\x1f\x7f]/.test(input)) {
-      for (const ch of input) onKey(ch, { shift: ch !== ch.toLowerCase() });
+    // Keys typed faster than they are read (a held j, tmux send-keys, a paste) arrive as one string: one key per
+    // character, so that '/' then text then Enter does what it would do typed slowly.
+    const named = Object.entries(key).some(([k, v]) => v === true && k !== 'shift');
+    if (input.length > 1 && !named) {
+      for (const ch of input) onKey(...charKey(ch));
       return;
     }
     onKey(input, key);

@@ -257,6 +257,9 @@ test('keys arriving together in one read count one by one (a held j, tmux send-k
   assert.ok(selected?.includes(` ${report.findings[3]!.connection} `), `the fourth finding is selected: ${selected}`);
   await u.press('ss');
   assert.ok(u.frame().includes('sort: severity'), u.frame());
-  await u.press('G');
-  assert.ok(u.lines().find((l) => l.startsWith('▸ ')) !== undefined);
+  const port = report.connections.find((c) => c.id === report.findings[0]!.connection)!.client.split(':')[1]!;
+  await u.press(`s/${port}\r`);
+  assert.ok(u.frame().includes(`filter: ${port}`) && u.frame().includes('sort: server'), u.frame());
+  const shown = u.lines().filter((l) => / c\d+ +\S+ → /.test(l));
+  assert.ok(shown.length > 0 && shown.every((l) => l.includes(`:${port} →`)), u.frame());
 });
