@@ -15,7 +15,7 @@ import { TIME_WAIT_PROFILES } from '../findings/time-wait-reuse.js';
 import { compare, matchDetails, type DetailMismatch } from '../expect/detail.js';
 import type { Comparison, ConnectionExpectation, Expectation, ExpectationSettings, FindingExpectation } from '../expect/format.js';
 import { ExpectationError, expectationPathFor, loadExpectation } from '../expect/load.js';
-import { matchesConnection, selectConnections } from '../expect/selector.js';
+import { ConnectionIndex } from '../expect/selector.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'no-expectation' | 'error';
 
@@ -139,7 +139,7 @@ const atLeastOne = (cmp: Comparison): boolean => !compare(cmp, 0);
 
 /** Checks a finished Report against an Expectation. Pure: reads both, changes neither. */
 export function checkReport(report: Report, exp: Expectation, capture: string = report.capture.path): CheckResult {
-  const byId = new Map(report.connections.map((c) => [c.id, c]));
+  const index = new ConnectionIndex(report.connections);
   const items: CheckItem[] = [];
   const notes: string[] = [];
 
@@ -153,7 +153,7 @@ export function checkReport(report: Report, exp: Expectation, capture: string = 
   }
 
   exp.connections.forEach((e, i) => {
-    const found = selectConnections(e.connection, report.connections);
+    const found = index.select(e.connection);
     const problems: Problem[] = [];
     const countOk = e.count === null ? found.length > 0 : compare(e.count, found.length);
     if (!countOk) problems.push({ type: 'no-connection', entry: e, found });
@@ -165,18 +165,17 @@ export function checkReport(report: Report, exp: Expectation, capture: string = 
   });
 
   const pool = new Set<Finding>(report.findings);
+  const byConnection = new Map<string, Finding[]>();
+  for (const f of report.findings) {
+    const list = byConnection.get(f.connection);
+    if (list === undefined) byConnection.set(f.connection, [f]);
+    else list.push(f);
+  }
   const order = exp.findings.map((e, i) => ({ e, i })).sort((a, b) => specificity(b.e) - specificity(a.e) || a.i - b.i);
   const findingItems: CheckItem[] = new Array<CheckItem>(exp.findings.length);
   for (const { e, i } of order) {
-    const candidates: Finding[] = [];
-    for (const f of pool) {
-      if (f.kind !== e.kind) continue;
-      if (e.connection !== null) {
-        const c = byId.get(f.connection);
-        if (c === undefined || !matchesConnection(e.connection, c)) continue;
-      }
-      candidates.push(f);
-    }
+    const scope = e.connection === null ? report.findings : index.select(e.connection).flatMap((c) => byConnection.get(c.id) ?? []);
+    const candidates = scope.filter((f) => f.kind === e.kind && pool.has(f));
     const full: Finding[] = [];
     const partial: { f: Finding; mismatches: DetailMismatch[] }[] = [];
     for (const f of candidates) {
@@ -196,7 +195,7 @@ export function checkReport(report: Report, exp: Expectation, capture: string = 
           problems.push({ type: 'details', entry: e, finding: p.f, mismatches: p.mismatches });
         }
       } else if (full.length === 0 && atLeastOne(e.count)) {
-        const conns = e.connection === null ? [] : selectConnections(e.connection, report.connections);
+        const conns = e.connection === null ? [] : index.select(e.connection);
         problems.push({ type: 'missing', entry: e, connections: conns });
       }
     }

@@ -114,3 +114,47 @@ export function selectorText(sel: ConnectionSelector | null): string {
 export function connectionText(c: ConnectionReport): string {
   return `${c.id} ${c.client} → ${c.server} #${c.incarnation}`;
 }
+
+const endKey = (e: SelectorEndpoint): string => `${e.address}|${e.port}`;
+
+/**
+ * Selector lookups over many connections: ids and full client/server (or tuple) endpoints go through maps, other
+ * selectors scan. Same results as selectConnections(), in capture order.
+ */
+export class ConnectionIndex {
+  private readonly byId = new Map<string, ConnectionReport>();
+  private readonly byPair = new Map<string, ConnectionReport[]>();
+
+  constructor(readonly connections: readonly ConnectionReport[]) {
+    for (const c of connections) {
+      this.byId.set(c.id, c);
+      const e = ends(c);
+      const k = `${endKey(e.client)}>${endKey(e.server)}`;
+      const list = this.byPair.get(k);
+      if (list === undefined) this.byPair.set(k, [c]);
+      else list.push(c);
+    }
+  }
+
+  get(id: string): ConnectionReport | undefined {
+    return this.byId.get(id);
+  }
+
+  select(sel: ConnectionSelector): ConnectionReport[] {
+    let pool: readonly ConnectionReport[];
+    if (sel.id !== undefined) {
+      const c = this.byId.get(sel.id);
+      pool = c === undefined ? [] : [c];
+    } else if (sel.client !== undefined && sel.server !== undefined && sel.client.port >= 0 && sel.server.port >= 0) {
+      pool = this.byPair.get(`${endKey(sel.client)}>${endKey(sel.server)}`) ?? [];
+    } else if (sel.tuple !== undefined) {
+      const [a, b] = sel.tuple;
+      const fwd = this.byPair.get(`${endKey(a)}>${endKey(b)}`) ?? [];
+      const rev = endKey(a) === endKey(b) ? [] : this.byPair.get(`${endKey(b)}>${endKey(a)}`) ?? [];
+      pool = rev.length === 0 ? fwd : [...fwd, ...rev].sort((x, y) => x.firstFrame - y.firstFrame);
+    } else {
+      pool = this.connections;
+    }
+    return pool.filter((c) => matchesConnection(sel, c));
+  }
+}

@@ -38,10 +38,9 @@ export function detailsJson(f: Finding): { [k: string]: Json } {
   return out;
 }
 
-/** Same severity and categorical details: entries that can share one `count`. */
-function sameVerdict(a: Finding, b: Finding): boolean {
-  return a.kind === b.kind && a.connection === b.connection && a.severity === b.severity
-    && JSON.stringify(detailsJson(a)) === JSON.stringify(detailsJson(b));
+/** Same kind, connection, severity and categorical details: findings that can share one entry's `count`. */
+function verdictKey(f: Finding): string {
+  return `${f.kind}\u0000${f.connection}\u0000${f.severity}\u0000${JSON.stringify(detailsJson(f))}`;
 }
 
 /**
@@ -69,11 +68,18 @@ export function expectationFromReport(report: Report, base: Record<string, unkno
     return e;
   });
 
+  // Findings with the same verdict on the same connection share one entry with a count.
   const entries: { f: Finding; n: number }[] = [];
+  const byVerdict = new Map<string, { f: Finding; n: number }>();
   for (const f of report.findings) {
-    const same = entries.find((x) => sameVerdict(x.f, f));
+    const key = verdictKey(f);
+    const same = byVerdict.get(key);
     if (same) same.n++;
-    else entries.push({ f, n: 1 });
+    else {
+      const e = { f, n: 1 };
+      byVerdict.set(key, e);
+      entries.push(e);
+    }
   }
   out.findings = entries.map(({ f, n }) => {
     const c = byId.get(f.connection);

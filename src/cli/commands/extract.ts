@@ -20,6 +20,15 @@ interface ExtractFlags extends CommonAnalysisFlags {
   endMarker: boolean;
 }
 
+/** Connections and mapping entries listed before '… N more'. */
+const LISTED = 20;
+
+function mapping<K, V>(m: ReadonlyMap<K, V>): string {
+  const all = [...m];
+  const shown = all.slice(0, LISTED).map(([k, v]) => `${String(k)} → ${String(v)}`).join(', ');
+  return all.length > LISTED ? `${shown}, … ${all.length - LISTED} more` : shown;
+}
+
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function linkTypeArg(v: string): number {
@@ -62,14 +71,15 @@ Next: teardown check --update <out.pcap> writes its expectation (docs/expectatio
     const conns = r.selection.connections;
     out.push(`wrote ${r.output}: ${r.frames} frame${r.frames === 1 ? '' : 's'} of ${conns.length} connection${conns.length === 1 ? '' : 's'} (link type ${linkName(r.linkType)}, ${r.nanosecond ? 'ns' : 'µs'} timestamps)`);
     const added = new Map(r.selection.added.map((a) => [a.connection, a.reason]));
-    for (const c of conns) {
+    for (const c of conns.slice(0, LISTED)) {
       const why = added.get(c);
       out.push(`  ${connectionText(c)}  frames ${c.firstFrame}-${c.lastFrame}  ${c.teardown}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${why ? `  (added: ${why})` : ''}`);
     }
+    if (conns.length > LISTED) out.push(`  … ${conns.length - LISTED} more connections${r.selection.added.length ? ` (${r.selection.added.length} in all added for --all-incarnations or as previous incarnations)` : ''}`);
     if (r.markerTime !== null) out.push(`  + end-of-capture marker (one non-TCP frame) at ${isoTime(r.markerTime)}, the input's last timestamp`);
     if (r.anonymizer !== null) {
       const a = r.anonymizer;
-      out.push(`  anonymized: ${[...a.addressMap].map(([k, v]) => `${k} → ${v}`).join(', ')}; ports ${[...a.portMap].map(([k, v]) => `${k} → ${v}`).join(', ')}; ${o.keepPayload ? 'payload kept' : 'payload zeroed'}`);
+      out.push(`  anonymized: ${mapping(a.addressMap)}; ports ${mapping(a.portMap)}; ${o.keepPayload ? 'payload kept' : 'payload zeroed'}`);
     }
     process.stdout.write(out.join('\n') + '\n');
     for (const w of r.warnings) process.stderr.write(`teardown: warning: ${w}\n`);
