@@ -8,6 +8,7 @@
  * synchronously; the frame handed to the sink points into that buffer, so — as with every PacketSource — a sink
  * copies whatever it keeps before returning (the next packet overwrites it).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { LINKTYPE } from '../decode/packet.js';
 import type { CaptureInfo, FrameSink, PacketSource, RawFrame, SourceResult } from './types.js';
@@ -181,7 +182,7 @@ export function openLive(opts: LiveOptions): LiveSource {
   } catch {
     names = null;
   }
-  if (names !== null && !names.includes(device)) {
+  if (names !== null && !names.includes(device) && !existsSync(`/sys/class/net/${device.replace(/\//g, '')}`)) {
     throw new LiveCaptureError('no-device', `${device}: no such interface (teardown interfaces lists them${names.length ? `: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}` : ''})`);
   }
   const cap = new mod.Cap();
@@ -226,6 +227,7 @@ class CapSource implements LiveSource {
   private started = false;
   private closed = false;
   private finish: (() => void) | null = null;
+  private failure: unknown = null;
   private readonly frame: RawFrame;
 
   constructor(
@@ -251,11 +253,12 @@ class CapSource implements LiveSource {
   run(sink: FrameSink, signal?: AbortSignal): Promise<SourceResult> {
     if (this.started) throw new Error('PacketSource.run() can only be called once');
     this.started = true;
-    return new Promise<SourceResult>((resolve) => {
+    return new Promise<SourceResult>((resolve, reject) => {
       const onAbort = (): void => this.stop('signal');
       this.finish = () => {
         signal?.removeEventListener('abort', onAbort);
-        resolve({ frames: this.frames, error: null, warnings: this.truncated ? [`${this.truncated} frames longer than the ${this.buffer.length}-byte capture buffer were cut`] : [] });
+        if (this.failure !== null) reject(this.failure);
+        else resolve({ frames: this.frames, error: null, warnings: this.truncated ? [`${this.truncated} frames longer than the ${this.buffer.length}-byte capture buffer were cut`] : [] });
       };
       if (this.closed) {
         this.finish();
@@ -280,7 +283,14 @@ class CapSource implements LiveSource {
         f.fileOffset = PCAP_FILE_HEADER + this.read;
         this.read += PCAP_RECORD_HEADER + nbytes;
         if (truncated) this.truncated++;
-        sink(f); // the sink copies what it keeps: cap overwrites `buf` with the next packet
+        try {
+          sink(f); // the sink copies what it keeps: cap overwrites `buf` with the next packet
+        } catch (e) {
+          // A throw must not unwind into cap's native dispatch loop: stop, and reject run() with it.
+          this.failure = e;
+          this.stop('closed');
+          return;
+        }
         if (this.frames >= this.count) this.stop('count');
       });
     });
