@@ -4,7 +4,8 @@
  * namespace. Prints one JSON line per scenario ({"scenario", "server", "clientPorts"}), then "@@done", then keeps
  * its sockets open (the stuck half-close must stay stuck) until it is killed or stdin closes.
  *
- *   stuck  server :7101 reads the client's data and FIN but never closes (CLOSE_WAIT forever); waits 2.3 s
+ *   stuck  server :7101 reads the client's data and FIN but never closes (CLOSE_WAIT forever)
+ *   pause  no traffic until a line arrives on stdin (the test sends it once teardown announced the stuck half-close)
  *   abort  client :7102 aborts with SO_LINGER{1,0} (socket.resetAndDestroy(): RST, no FIN)
  *   reuse  server :7103 closes first (it holds TIME_WAIT); the client reconnects from the same local port
  *   bulk   client sends 1 MiB to :7104 in large writes (segments bigger than the 65535-byte snaplen), both close
@@ -49,7 +50,15 @@ async function stuck(): Promise<void> {
   c.end('request');
   await ended;
   report('stuck', 7101, [c.localPort ?? 0]);
-  await sleep(2300); // > --half-close-timeout 1 + a 1 s tick, with no packets: the clock must announce it
+}
+
+async function pause(): Promise<void> {
+  process.stdout.write('@@paused\n');
+  process.stdin.setEncoding('utf8');
+  await new Promise<void>((resolve) => {
+    const onData = (d: string): void => { if (d.includes('\n')) { process.stdin.removeListener('data', onData); process.stdin.pause(); resolve(); } };
+    process.stdin.on('data', onData);
+  });
 }
 
 async function abort(): Promise<void> {
@@ -110,7 +119,7 @@ async function bulk(): Promise<void> {
   if (total !== 4 * chunk.length) throw new Error(`bulk: server read ${total} bytes`);
 }
 
-const ALL: Record<string, () => Promise<void>> = { stuck, abort, reuse, bulk };
+const ALL: Record<string, () => Promise<void>> = { stuck, pause, abort, reuse, bulk };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(ALL);
 for (const n of names) {
   const f = ALL[n];
