@@ -22,7 +22,14 @@ export interface SessionHooks {
 export interface SessionOptions {
   /** Bound on connections held at once (live capture); the least recently active are judged early. */
   maxConnections?: number;
+  /**
+   * Which connections keep their packet ladder in the report: 'all', only those with 'findings', or 'auto'
+   * (all for the first LADDER_ALL_LIMIT connections, then only those with findings: big captures stay small).
+   */
+  ladders?: 'all' | 'findings' | 'auto';
 }
+
+export const LADDER_ALL_LIMIT = 10_000;
 
 export interface Counters {
   packets: number;
@@ -51,9 +58,11 @@ export class AnalysisSession {
   private readonly judged: ConnectionReport[] = [];
   private readonly findings: Finding[] = [];
   private sinceSweep = 0;
+  private readonly ladders: 'all' | 'findings' | 'auto';
 
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
+    this.ladders = opts.ladders ?? 'auto';
     this.table = new FlowTable({
       idleSplit: this.settings.idleSplit, closedLinger: Math.max(this.settings.timeWait, 120),
       tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: opts.maxConnections ?? Infinity,
@@ -108,8 +117,9 @@ export class AnalysisSession {
     const v = e.v;
     const client = c.clientIsA ? formatEndpoint(v, e.a, e.aPort) : formatEndpoint(v, e.b, e.bPort);
     const server = c.clientIsA ? formatEndpoint(v, e.b, e.bPort) : formatEndpoint(v, e.a, e.aPort);
+    const ladder = this.ladders === 'auto' ? (this.judged.length < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
     return judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
-      wiresharkFilter(e, c), v);
+      wiresharkFilter(e, c), v, ladder);
   }
 
   private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {
@@ -130,7 +140,13 @@ export class AnalysisSession {
   private build(capture: CaptureSummary, conns: ConnectionReport[], findings: Finding[]): Report {
     const connections = [...conns].sort((a, b) => a.firstFrame - b.firstFrame);
     const byId = new Map(connections.map((c) => [c.id, c]));
-    for (const c of connections) if (c.previous) { const p = byId.get(c.previous); if (p) p.next = c.id; }
+    for (const c of connections) {
+      const p = c.previous ? byId.get(c.previous) : undefined;
+      if (!p) continue;
+      p.next = c.id;
+      // A reused tuple ends the previous incarnation's TIME_WAIT (accepted by the holder, or assassinated by RST).
+      if (p.times.timeWaitUntil !== null && p.times.timeWaitUntil > c.start) p.times.timeWaitUntil = c.start;
+    }
     const order = new Map(connections.map((c, i) => [c.id, i]));
     const sorted = [...findings].sort((a, b) => a.time - b.time || (order.get(a.connection) ?? 0) - (order.get(b.connection) ?? 0));
     const teardown: Record<Teardown, number> = { fin: 0, rst: 0, 'half-close': 0, refused: 0, open: 0, none: 0 };

@@ -3,12 +3,6 @@ import type { ConnectionReport, Finding, PairAggregate, ServerAggregate } from '
 /** Linux default ip_local_port_range 32768–60999: the port pool when a capture shows no port reused. */
 const LINUX_EPHEMERAL_PORTS = 28232;
 
-function hostOf(endpoint: string): string {
-  const i = endpoint.lastIndexOf(':');
-  const h = endpoint.slice(0, i);
-  return h.startsWith('[') ? h.slice(1, -1) : h;
-}
-
 /** Per server endpoint: the CLOSE_WAIT pile-up (rules §6.1 aggregate) and resets. */
 export function serverAggregates(conns: ConnectionReport[], findings: Finding[]): ServerAggregate[] {
   const byId = new Map(conns.map((c) => [c.id, c]));
@@ -37,18 +31,20 @@ export function serverAggregates(conns: ConnectionReport[], findings: Finding[])
  * ports ÷ TIME_WAIT, the rate at which TIME_WAIT frees ports (rules §6.4 aggregate).
  */
 export function pairAggregates(conns: ConnectionReport[], findings: Finding[], timeWait: number): PairAggregate[] {
-  type Acc = { client: string; server: string; n: number; ports: Set<string>; first: number; last: number; reuses: number; rejected: number; fastest: number | null };
+  type Acc = { client: string; server: string; n: number; ports: Set<number>; first: number; last: number; reuses: number; rejected: number; fastest: number | null };
   const m = new Map<string, Acc>();
   const pairOf = new Map<string, Acc>();
   for (const c of conns) {
-    const key = `${hostOf(c.client)}>${c.server}`;
+    const colon = c.client.lastIndexOf(':');
+    const host = c.client.charCodeAt(0) === 91 /* [ */ ? c.client.slice(1, colon - 1) : c.client.slice(0, colon);
+    const key = host + '>' + c.server;
     let a = m.get(key);
-    if (!a) { a = { client: hostOf(c.client), server: c.server, n: 0, ports: new Set(), first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null }; m.set(key, a); }
+    if (a === undefined) { a = { client: host, server: c.server, n: 0, ports: new Set(), first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null }; m.set(key, a); }
     a.n++;
-    a.ports.add(c.client.slice(c.client.lastIndexOf(':') + 1));
-    a.first = Math.min(a.first, c.start);
-    a.last = Math.max(a.last, c.start);
-    pairOf.set(c.id, a);
+    a.ports.add(+c.client.slice(colon + 1));
+    if (c.start < a.first) a.first = c.start;
+    if (c.start > a.last) a.last = c.start;
+    if (c.findings.length > 0) pairOf.set(c.id, a);
   }
   for (const f of findings) {
     if (f.kind !== 'time-wait-reuse') continue;

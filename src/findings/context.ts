@@ -27,13 +27,18 @@ export function endpointName(ctx: JudgeContext, d: 0 | 1): string {
 
 /** A logged packet as evidence, with sequence numbers relative to each direction's ISN (rules §6 evidence). */
 export function toRef(c: Connection, r: LogRec): PacketRef {
-  const sender = c.ep[r.dir];
-  const receiver = c.ep[r.dir === 0 ? 1 : 0];
+  return refOf(r, c.ep[0].isn, c.ep[1].isn, c.firstT);
+}
+
+/** A logged packet as evidence given the two ISNs and the connection's start (also for retired connections). */
+export function refOf(r: LogRec, clientIsn: number, serverIsn: number, firstT: number): PacketRef {
   const hasAck = (r.flags & 0x10) !== 0;
+  const senderIsn = r.dir === 0 ? clientIsn : serverIsn;
+  const receiverIsn = r.dir === 0 ? serverIsn : clientIsn;
   const ref: PacketRef = {
-    frame: r.frame, time: r.t, offset: Math.max(0, r.t - c.firstT), dir: r.dir === 0 ? 'c2s' : 's2c',
-    flags: flagsString(r.flags), seq: r.seq, ack: hasAck ? r.ack : null, relSeq: rel32(r.seq, sender.isn),
-    relAck: hasAck ? rel32(r.ack, receiver.isn) : null, len: r.len, win: r.win,
+    frame: r.frame, time: r.t, offset: Math.max(0, r.t - firstT), dir: r.dir === 0 ? 'c2s' : 's2c',
+    flags: flagsString(r.flags), seq: r.seq, ack: hasAck ? r.ack : null, relSeq: rel32(r.seq, senderIsn),
+    relAck: hasAck ? rel32(r.ack, receiverIsn) : null, len: r.len, win: r.win,
     states: { client: r.client, server: r.server },
   };
   if (r.note !== null) ref.note = r.note;

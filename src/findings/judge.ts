@@ -1,8 +1,9 @@
-import type { ConnectionReport, Finding, PacketRef } from '../analyze/report.js';
+import type { ConnectionReport, Finding } from '../analyze/report.js';
 import type { Connection } from '../tcp/connection.js';
 import { finCovers } from '../tcp/endpoint.js';
 import { closingFindings, ending } from './closing.js';
-import { evidence, toRef, type JudgeContext } from './context.js';
+import { toRef, type JudgeContext } from './context.js';
+import type { LogRec } from '../tcp/packet-log.js';
 import { halfCloseFindings } from './half-close.js';
 import { lostFinalAckFindings } from './lost-final-ack.js';
 import { rstFindings, type RstClass } from './rst.js';
@@ -12,11 +13,14 @@ export interface Judgement {
   report: ConnectionReport;
   findings: Finding[];
   /** Closing packets, kept by the flow table for judging a later SYN on the same tuple. */
-  closing: PacketRef[];
+  closing: LogRec[];
 }
 
-/** Run every detector over one connection and build its report entry. Pure: reads the connection only. */
-export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6): Judgement {
+/**
+ * Run every detector over one connection and build its report entry. Pure: reads the connection only.
+ * The ladder (an object per kept packet) is built when `ladder` is 'all', or 'findings' and there are findings.
+ */
+export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, ladder: 'all' | 'findings' = 'all'): Judgement {
   const c = ctx.c;
   const end = ending(c);
   const findings: Finding[] = [
@@ -27,7 +31,7 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6): Ju
     ...lostFinalAckFindings(ctx),
   ];
   const [cl, sv] = c.ep;
-  const log = c.log.packets();
+  const log = ladder === 'all' || findings.length > 0 ? c.log.packets() : [];
   const first = cl.fin && sv.fin ? (cl.fin.t <= sv.fin.t ? cl.fin : sv.fin) : cl.fin ?? sv.fin;
   const other = first === cl.fin ? sv.fin : cl.fin;
   const halfClosed = first !== null && first.ackFrame !== 0 && !finCovers(first, other) && (other === null || other.t > first.ackT) ? first.ackT : null;
@@ -47,29 +51,31 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6): Ju
       timeWaitUntil: closedT !== null && holdsTw ? closedT + ctx.settings.timeWait : null,
       reset: c.acceptedRst?.t ?? null,
     },
-    capturePoint: capturePoint(c, log),
+    capturePoint: capturePoint(c),
     filter,
     ladder: log.map((r) => toRef(c, r)),
-    elided: Math.max(0, c.packets - log.length),
+    elided: c.packets - log.length,
   };
   const closingFrames: number[] = [];
   for (const f of [cl.fin, sv.fin]) if (f) closingFrames.push(f.frame, f.ackFrame, ...f.retxFrames, f.reAckFrame);
   if (c.acceptedRst) closingFrames.push(c.acceptedRst.frame);
-  return { report, findings, closing: evidence(c, closingFrames) };
+  const closing: LogRec[] = [];
+  for (const f of [...new Set(closingFrames)].sort((a, b) => a - b)) {
+    const r = f !== 0 ? c.log.find(f) : undefined;
+    if (r !== undefined) closing.push(r);
+  }
+  return { report, findings, closing };
 }
 
 /**
  * Capture point from handshake gaps (rules §10.1): d1 = SYN → SYN-ACK, d2 = SYN-ACK → client's next packet.
  * d1 ≫ d2: near the client; d2 ≫ d1: near the server. Sub-0.2 ms gaps (same host, loopback) cannot tell.
  */
-function capturePoint(c: Connection, log: ReturnType<Connection['log']['packets']>): ConnectionReport['capturePoint'] {
-  const syn = log.find((r) => r.dir === 0 && (r.flags & 0x12) === 0x02);
-  const synAck = log.find((r) => r.dir === 1 && (r.flags & 0x12) === 0x12);
-  if (!syn || !synAck) return 'unknown';
-  const third = log.find((r) => r.dir === 0 && r.frame > synAck.frame);
-  if (!third) return 'unknown';
-  const d1 = synAck.t - syn.t;
-  const d2 = third.t - synAck.t;
+function capturePoint(c: Connection): ConnectionReport['capturePoint'] {
+  const [cl, sv] = c.ep;
+  if (cl.isnKnown !== 1 || sv.isnKnown !== 1 || c.thirdT === 0) return 'unknown';
+  const d1 = sv.synT - cl.synT;
+  const d2 = c.thirdT - sv.synT;
   if (Math.max(d1, d2) < 0.0002) return 'unknown';
   if (d1 > 4 * d2) return 'near-client';
   if (d2 > 4 * d1) return 'near-server';

@@ -1,6 +1,6 @@
 import type { Finding } from '../analyze/report.js';
 import { add32, d32, gt } from '../tcp/seq.js';
-import { finding, secs, type JudgeContext } from './context.js';
+import { finding, refOf, secs, type JudgeContext } from './context.js';
 
 /** TIME_WAIT lengths per OS profile, seconds (rules §6.4 table). */
 export const TIME_WAIT_PROFILES: Record<string, number> = { linux: 60, freebsd: 60, macos: 30, windows: 240, rfc: 240 };
@@ -79,6 +79,7 @@ export function reuseFindings(ctx: JudgeContext): Finding[] {
       previousCloseFrames: P.closeFrames,
     });
   // The previous incarnation's closing packets come first: they show who was left in TIME_WAIT.
-  f.evidence = [...P.closeEvidence.map((e) => ({ ...e, note: `${P.id}: ${e.note ?? e.flags}` })), ...f.evidence];
+  const prev = P.closeRecs.map((r) => refOf(r, P.isn[0], P.isn[1], P.firstT));
+  f.evidence = [...prev.map((e) => ({ ...e, note: `${P.id}: ${e.note ?? e.flags}` })), ...f.evidence];
   return [f];
 }

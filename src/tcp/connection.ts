@@ -1,7 +1,7 @@
-import type { EndpointState, PacketRef } from '../analyze/report.js';
+import type { EndpointState } from '../analyze/report.js';
 import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, synchronized, type RstRecord } from './endpoint.js';
-import { PacketLog } from './packet-log.js';
+import { PacketLog, type LogRec } from './packet-log.js';
 import { add32, between, ge, gt, le } from './seq.js';
 
 /** What a closed previous incarnation on the same 4-tuple leaves behind for judging a reuse (rules §6.4). */
@@ -18,8 +18,10 @@ export interface Tombstone {
   lastTsVal: [number, number];
   usedTs: boolean;
   closeFrames: number[];
-  /** The previous connection's closing packets as evidence (its own relative numbering). */
-  closeEvidence: PacketRef[];
+  /** The previous connection's closing packets, its ISNs and start, to show them as evidence if needed. */
+  closeRecs: LogRec[];
+  isn: [number, number];
+  firstT: number;
   lastT: number;
 }
 
@@ -62,6 +64,8 @@ export class Connection {
   duplicates = 0;
   sawSyn = false;
   sawSynAck = false;
+  /** Time of the client's first segment after the SYN-ACK (handshake gap d2, rules §10.1); 0 until seen. */
+  thirdT = 0;
   established = false;
   refused = false;
   /** The first accepted RST and its sender (0/1); null while none. */
@@ -170,6 +174,7 @@ export class Connection {
 
     let note: string | null = null;
     const cBefore = this.ep[0].state;
+    if (d === 0 && this.thirdT === 0 && this.sawSynAck && !syn) this.thirdT = t;
     const seqSpace = len + (syn ? 1 : 0) + (fin ? 1 : 0);
     const end = add32(seq, seqSpace);
     // Keepalives and zero-window probes: seq = SND.NXT - 1, len 0 or 1 (rules §10.3); not activity.

@@ -1,11 +1,12 @@
-import type { PacketRef } from '../analyze/report.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection, type Tombstone } from './connection.js';
+import type { LogRec } from './packet-log.js';
 
 /** A 4-tuple (unordered): side a is the source of the first packet seen on it. */
 export class TupleEntry {
-  readonly a = new Uint32Array(4);
-  readonly b = new Uint32Array(4);
+  // Address words as plain fields (no typed-array allocation per tuple); a = source of the first packet.
+  a0 = 0; a1 = 0; a2 = 0; a3 = 0;
+  b0 = 0; b1 = 0; b2 = 0; b3 = 0;
   aPort = 0;
   bPort = 0;
   v: 4 | 6 = 4;
@@ -16,6 +17,13 @@ export class TupleEntry {
   lastT = 0;
   next: TupleEntry | null = null;
   constructor(readonly hash: number) {}
+
+  /** Address words for output (allocates: not for the per-packet path). */
+  get a(): number[] { return [this.a0, this.a1, this.a2, this.a3]; }
+  get b(): number[] { return [this.b0, this.b1, this.b2, this.b3]; }
+
+  isA(w: Uint32Array): boolean { return w[0] === this.a0 && w[1] === this.a1 && w[2] === this.a2 && w[3] === this.a3; }
+  isB(w: Uint32Array): boolean { return w[0] === this.b0 && w[1] === this.b1 && w[2] === this.b2 && w[3] === this.b3; }
 }
 
 export interface FlowTableOptions {
@@ -29,8 +37,8 @@ export interface FlowTableOptions {
   maxConnections: number;
 }
 
-/** Judges a connection leaving the table; returns its closing packets as evidence for a later reuse finding. */
-export type JudgeFn = (c: Connection, entry: TupleEntry, now: number, atEnd: boolean) => PacketRef[];
+/** Judges a connection leaving the table; returns its closing packets for a later reuse finding's evidence. */
+export type JudgeFn = (c: Connection, entry: TupleEntry, now: number, atEnd: boolean) => LogRec[];
 
 function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -42,10 +50,6 @@ function sideHash(w: Uint32Array, port: number, v: 4 | 6): number {
   let h = mix((w[0] as number) ^ Math.imul(port, 0x9e3779b1));
   if (v === 6) h = mix(h ^ (w[1] as number)) + mix((w[2] as number) ^ Math.imul(w[3] as number, 0x27d4eb2f));
   return h;
-}
-
-function same(x: Uint32Array, y: Uint32Array): boolean {
-  return x[0] === y[0] && x[1] === y[1] && x[2] === y[2] && x[3] === y[3];
 }
 
 /** Which tuple side is the client of a new connection, from its first packet (rules §1 "client = SYN sender"). */
@@ -83,14 +87,18 @@ export class FlowTable {
     let srcIsA = true;
     while (e !== null) {
       if (e.v === v && e.vlan === p.vlan) {
-        if (e.aPort === p.srcPort && e.bPort === p.dstPort && same(e.a, p.src) && same(e.b, p.dst)) { srcIsA = true; break; }
-        if (e.bPort === p.srcPort && e.aPort === p.dstPort && same(e.b, p.src) && same(e.a, p.dst)) { srcIsA = false; break; }
+        if (e.aPort === p.srcPort && e.bPort === p.dstPort && e.isA(p.src) && e.isB(p.dst)) { srcIsA = true; break; }
+        if (e.bPort === p.srcPort && e.aPort === p.dstPort && e.isB(p.src) && e.isA(p.dst)) { srcIsA = false; break; }
       }
       e = e.next;
     }
     if (e === null) {
       e = new TupleEntry(h);
-      e.v = v; e.vlan = p.vlan; e.a.set(p.src); e.b.set(p.dst); e.aPort = p.srcPort; e.bPort = p.dstPort;
+      const sa = p.src;
+      const da = p.dst;
+      e.v = v; e.vlan = p.vlan; e.aPort = p.srcPort; e.bPort = p.dstPort;
+      e.a0 = sa[0] as number; e.a1 = sa[1] as number; e.a2 = sa[2] as number; e.a3 = sa[3] as number;
+      e.b0 = da[0] as number; e.b1 = da[1] as number; e.b2 = da[2] as number; e.b3 = da[3] as number;
       e.next = first;
       this.buckets.set(h, e);
       this.entries++;
@@ -204,7 +212,7 @@ export class FlowTable {
 export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
 
 /** What a retired connection leaves for judging the next SYN on its tuple (rules §6.4). */
-export function tombstone(c: Connection, closeEvidence: PacketRef[]): Tombstone {
+export function tombstone(c: Connection, closeRecs: LogRec[]): Tombstone {
   const [cl, sv] = c.ep;
   const closeT = c.closedT || Math.max(cl.fin?.t ?? 0, sv.fin?.t ?? 0) || c.lastT;
   const frames: number[] = [];
@@ -214,6 +222,6 @@ export function tombstone(c: Connection, closeEvidence: PacketRef[]): Tombstone 
     id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
     timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],
     lastTsVal: [cl.lastTsVal, sv.lastTsVal], usedTs: cl.usedTs && sv.usedTs,
-    closeFrames: [...new Set(frames)].sort((a, b) => a - b), closeEvidence, lastT: c.lastT,
+    closeFrames: [...new Set(frames)].sort((a, b) => a - b), closeRecs, isn: [cl.isn, sv.isn], firstT: c.firstT, lastT: c.lastT,
   };
 }

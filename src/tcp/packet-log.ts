@@ -1,6 +1,6 @@
 import type { EndpointState } from '../analyze/report.js';
 
-/** One logged packet of a connection, for evidence and the ladder. */
+/** One logged packet of a connection, materialized only when a ladder or evidence is built. */
 export interface LogRec {
   frame: number;
   t: number;
@@ -18,56 +18,103 @@ export interface LogRec {
 const HEAD = 12;
 const TAIL = 12;
 const MARKS = 256;
+/** Fields per row: frame, t, seq, ack, len, win, packed (dir | flags << 1 | client << 9 | server << 14), note. */
+const W = 8;
 
-function fill(r: LogRec, frame: number, t: number, dir: 0 | 1, flags: number, seq: number, ack: number, len: number,
-  win: number, client: EndpointState, server: EndpointState, note: string | null): LogRec {
-  r.frame = frame; r.t = t; r.dir = dir; r.flags = flags; r.seq = seq; r.ack = ack; r.len = len; r.win = win;
-  r.client = client; r.server = server; r.note = note;
-  return r;
+const STATES: EndpointState[] = [
+  'UNKNOWN', 'LISTEN', 'SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSING', 'TIME_WAIT',
+  'CLOSE_WAIT', 'LAST_ACK', 'CLOSED', 'RESET', 'MIDSTREAM',
+];
+const STATE_INDEX = new Map(STATES.map((s, i) => [s, i]));
+
+function newRows(n: number): number[] {
+  const a = new Array<number>(n * W);
+  for (let i = 0; i < a.length; i++) a[i] = 0.5; // double elements from the start (no Smi → double transition)
+  return a;
 }
 
-function blank(): LogRec {
-  return { frame: 0, t: 0, dir: 0, flags: 0, seq: 0, ack: 0, len: 0, win: 0, client: 'UNKNOWN', server: 'UNKNOWN', note: null };
+/** Notes are a handful of constant strings: stored as indexes (0 = none). */
+const NOTES: (string | null)[] = [null];
+const NOTE_INDEX = new Map<string, number>();
+function noteIndex(n: string | null): number {
+  if (n === null) return 0;
+  let i = NOTE_INDEX.get(n);
+  if (i === undefined) { i = NOTES.length; NOTES.push(n); NOTE_INDEX.set(n, i); }
+  return i;
 }
 
 /**
- * Keeps the packets that tell a connection's story with bounded memory: the first HEAD packets, every marked
- * packet (SYN/FIN/RST and packets with a note, up to MARKS), and a ring of the last TAIL packets (objects reused).
+ * Keeps the packets that tell a connection's story with bounded memory and no object per packet: the first HEAD
+ * packets, every marked packet (SYN/FIN/RST and packets with a note, up to MARKS), and a ring of the last TAIL.
+ * Rows live in plain number arrays (on-heap double elements, no per-row object, no off-heap backing store);
+ * a short connection allocates one small array.
  */
 export class PacketLog {
-  private readonly head: LogRec[] = [];
-  private readonly marks: LogRec[] = [];
-  private readonly tail: LogRec[] = [];
+  private head: number[] | null = null;
+  private headN = 0;
+  private marks: number[] | null = null;
+  private marksN = 0;
+  private tail: number[] | null = null;
+  private tailN = 0;
   private tailNext = 0;
   count = 0;
 
   record(frame: number, t: number, dir: 0 | 1, flags: number, seq: number, ack: number, len: number, win: number,
     client: EndpointState, server: EndpointState, note: string | null, mark: boolean): void {
     this.count++;
-    if (this.head.length < HEAD) {
-      this.head.push(fill(blank(), frame, t, dir, flags, seq, ack, len, win, client, server, note));
-      return;
+    let a: number[];
+    let o: number;
+    if (this.headN < HEAD) {
+      a = this.head ??= newRows(HEAD);
+      o = this.headN++ * W;
+    } else if (mark && this.marksN < MARKS) {
+      if (this.marks === null || this.marks.length < (this.marksN + 1) * W) {
+        const grown = newRows(Math.min(MARKS, Math.max(8, this.marksN * 2)));
+        if (this.marks !== null) for (let i = 0; i < this.marks.length; i++) grown[i] = this.marks[i] as number;
+        this.marks = grown;
+      }
+      a = this.marks;
+      o = this.marksN++ * W;
+    } else {
+      a = this.tail ??= newRows(TAIL);
+      o = this.tailNext * W;
+      this.tailNext = (this.tailNext + 1) % TAIL;
+      if (this.tailN < TAIL) this.tailN++;
     }
-    if (mark && this.marks.length < MARKS) {
-      this.marks.push(fill(blank(), frame, t, dir, flags, seq, ack, len, win, client, server, note));
-      return;
-    }
-    let r = this.tail[this.tailNext];
-    if (r === undefined) { r = blank(); this.tail.push(r); }
-    fill(r, frame, t, dir, flags, seq, ack, len, win, client, server, note);
-    this.tailNext = (this.tailNext + 1) % TAIL;
+    a[o] = frame; a[o + 1] = t; a[o + 2] = seq; a[o + 3] = ack; a[o + 4] = len; a[o + 5] = win;
+    a[o + 6] = dir | (flags << 1) | ((STATE_INDEX.get(client) ?? 0) << 9) | ((STATE_INDEX.get(server) ?? 0) << 14);
+    a[o + 7] = noteIndex(note);
+  }
+
+  private static rec(a: number[], i: number): LogRec {
+    const o = i * W;
+    const p = a[o + 6] as number;
+    return {
+      frame: a[o] as number, t: a[o + 1] as number, seq: a[o + 2] as number, ack: a[o + 3] as number,
+      len: a[o + 4] as number, win: a[o + 5] as number, dir: (p & 1) as 0 | 1, flags: (p >> 1) & 0xff,
+      client: STATES[(p >> 9) & 31] ?? 'UNKNOWN', server: STATES[(p >> 14) & 31] ?? 'UNKNOWN', note: NOTES[a[o + 7] as number] ?? null,
+    };
   }
 
   /** The kept packets in frame order, without repeats. */
   packets(): LogRec[] {
-    const all = [...this.head, ...this.marks, ...this.tail].sort((a, b) => a.frame - b.frame);
+    const all: LogRec[] = [];
+    for (let i = 0; i < this.headN; i++) all.push(PacketLog.rec(this.head as number[], i));
+    for (let i = 0; i < this.marksN; i++) all.push(PacketLog.rec(this.marks as number[], i));
+    for (let i = 0; i < this.tailN; i++) all.push(PacketLog.rec(this.tail as number[], i));
+    all.sort((x, y) => x.frame - y.frame);
     const out: LogRec[] = [];
     for (const r of all) if (out.length === 0 || out[out.length - 1]!.frame !== r.frame) out.push(r);
     return out;
   }
 
+  /** The packet with this frame number, if kept. */
   find(frame: number): LogRec | undefined {
-    return this.head.find((r) => r.frame === frame) ?? this.marks.find((r) => r.frame === frame)
-      ?? this.tail.find((r) => r.frame === frame);
+    const scan = (a: number[] | null, n: number): LogRec | undefined => {
+      if (a === null) return undefined;
+      for (let i = 0; i < n; i++) if (a[i * W] === frame) return PacketLog.rec(a, i);
+      return undefined;
+    };
+    return scan(this.head, this.headN) ?? scan(this.marks, this.marksN) ?? scan(this.tail, this.tailN);
   }
 }

@@ -41,7 +41,9 @@ export function analyzeCommand(): Command {
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o); return; }
     // A terminal without --text/--json gets the interactive UI (null: no keyboard, print the plain report).
-    const ui = !o.text && !o.json && process.stdout.isTTY === true
+    // ink draws nothing until exit when CI is set (its is-in-ci check): a CI job gets the text report instead.
+    const inCi = process.env.CI !== undefined && process.env.CI !== '0' && process.env.CI !== 'false';
+    const ui = !o.text && !o.json && process.stdout.isTTY === true && !inCi
       ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o) }) : null;
     const { report, result } = ui ?? await analyzeFile(capture, { settings: settingsFrom(o) });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
