@@ -93,7 +93,7 @@ export function problemLines(p: Problem, report: Report | null, ind: string): st
       break;
     }
     case 'connection': {
-      out.push(`${ind}${connectionText(p.connection)} differs:`);
+      out.push(`${ind}${connectionText(p.connection)} (frames ${p.connection.firstFrame}-${p.connection.lastFrame}) differs:`);
       for (const m of p.mismatches) {
         out.push(`${ind}  - ${m.field}: ${m.expected}`);
         out.push(`${ind}  + ${m.field}: ${m.actual}`);

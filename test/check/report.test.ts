@@ -33,7 +33,7 @@ describe('the readable diff', () => {
     assert.match(formatCheckResult(pass!), /^PASS .*fin-client-first\.pcap \(expectation: \d+ checks\)\n$/);
     const text = formatCheckResult(fail!);
     assert.match(text, /^FAIL .*tw-reuse-lower-isn\.pcap \(test\.expect\.json: 3 of 4 checks failed\)$/m);
-    assert.match(text, /✗ connections\[0\] server port 5017 #0: teardown rst\n {6}c1 127\.0\.0\.1:41017 → 127\.0\.0\.1:5017 #0 differs:\n {8}- teardown: rst\n {8}\+ teardown: fin/);
+    assert.match(text, /✗ connections\[0\] server port 5017 #0: teardown rst\n {6}c1 127\.0\.0\.1:41017 → 127\.0\.0\.1:5017 #0 \(frames 1-\d+\) differs:\n {8}- teardown: rst\n {8}\+ teardown: fin/);
     assert.match(text, /✗ findings\[0\] time-wait-reuse on server port 5017 #1\n {6}\[(info|warn|error)\] time-wait-reuse on c2 .* differs:\n {8}- isn: "higher"\n {8}\+ isn: "lower"/);
     // Evidence: the SYN that reused the tuple, by frame number, as in the text report.
     const syn = fail!.report!.findings[0]!.evidence.find((p) => p.flags === 'SYN')!;
