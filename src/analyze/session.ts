@@ -30,6 +30,7 @@ export interface SessionOptions {
 }
 
 export const LADDER_ALL_LIMIT = 10_000;
+export const CLOSED_LINGER = 5;
 
 export interface Counters {
   packets: number;
@@ -56,7 +57,9 @@ export class AnalysisSession {
   private readonly pkt = newTcpPacket();
   private readonly table: FlowTable;
   private readonly judged: ConnectionReport[] = [];
-  private readonly findings: Finding[] = [];
+  /** Where each judged connection's report sits in `judged` (a reopened connection replaces its report). */
+  private readonly slot = new Map<string, number>();
+  private findings: Finding[] = [];
   private sinceSweep = 0;
   private readonly ladders: 'all' | 'findings' | 'auto';
 
@@ -64,7 +67,9 @@ export class AnalysisSession {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     this.ladders = opts.ladders ?? 'auto';
     this.table = new FlowTable({
-      idleSplit: this.settings.idleSplit, closedLinger: Math.max(this.settings.timeWait, 120),
+      // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
+      // a late segment reopens and re-judges them (FlowTable.ingest).
+      idleSplit: this.settings.idleSplit, closedLinger: CLOSED_LINGER,
       tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: opts.maxConnections ?? Infinity,
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd));
   }
@@ -86,7 +91,8 @@ export class AnalysisSession {
   tick(now: number): void {
     this.table.sweep(now);
     for (const { c, e } of this.table.current()) {
-      if (c.announcedStuck || c.ep[0].fin === null && c.ep[1].fin === null) continue;
+      // Only half-closes can become stuck on the clock; closed connections are left to the sweep.
+      if (c.announcedStuck || c.isClosed() || (c.ep[0].fin === null && c.ep[1].fin === null)) continue;
       const j = this.judgeOnly(c, e, now, true);
       const stuck = j.findings.find((f) => f.kind === 'stuck-half-close' && f.details.stuck === true);
       if (stuck) { c.announcedStuck = true; this.hooks.onFinding?.(stuck); }
@@ -124,12 +130,25 @@ export class AnalysisSession {
 
   private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {
     const j = this.judgeOnly(c, e, now, atEnd);
+    let before: Set<string> | null = null;
+    const at = this.slot.get(c.id);
+    if (at !== undefined) {
+      // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
+      this.judged[at] = j.report;
+      const old = this.findings.filter((f) => f.connection === c.id);
+      before = new Set(old.map((f) => f.kind));
+      for (const f of old) this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 1) - 1;
+      this.findings = this.findings.filter((f) => f.connection !== c.id);
+    } else {
+      this.slot.set(c.id, this.judged.length);
+      this.judged.push(j.report);
+      this.counters.connections++;
+    }
     c.judged = true;
-    this.judged.push(j.report);
-    this.counters.connections++;
     for (const f of j.findings) {
-      // A stuck half-close already announced on the clock is not announced twice.
-      if (!(c.announcedStuck && f.kind === 'stuck-half-close')) this.hooks.onFinding?.(f);
+      // A stuck half-close already announced on the clock, or a finding announced before a reopen, is not repeated.
+      const told = (c.announcedStuck && f.kind === 'stuck-half-close') || (before !== null && before.has(f.kind));
+      if (!told) this.hooks.onFinding?.(f);
       this.findings.push(f);
       this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 0) + 1;
     }

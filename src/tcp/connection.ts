@@ -83,6 +83,8 @@ export class Connection {
   readonly log: PacketLog;
   /** Judged: findings were computed and it left the flow table. */
   judged = false;
+  /** Times late segments reopened it after it was judged. */
+  reopened = 0;
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
 

@@ -12,6 +12,8 @@ export class TupleEntry {
   v: 4 | 6 = 4;
   vlan = -1;
   current: Connection | null = null;
+  /** The last judged connection, kept while its tombstone lives: late packets (a FIN retransmission) reopen it. */
+  retired: Connection | null = null;
   tomb: Tombstone | null = null;
   incarnations = 0;
   lastT = 0;
@@ -106,6 +108,16 @@ export class FlowTable {
     e.lastT = t;
 
     let c = e.current;
+    // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
+    // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
+    const r = e.retired;
+    if (c === null && r !== null && this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) === null) {
+      c = r;
+      e.current = r;
+      e.retired = null;
+      r.reopened++;
+      this.active++;
+    }
     if (c !== null) {
       const reason = this.newIncarnation(c, p, srcIsA === c.clientIsA ? 0 : 1, t);
       if (reason !== null) {
@@ -155,6 +167,7 @@ export class FlowTable {
       };
     }
     e.current = c;
+    e.retired = null;
     this.active++;
     return c;
   }
@@ -164,6 +177,7 @@ export class FlowTable {
     const closing = this.judge(c, e, now, atEnd);
     e.tomb = tombstone(c, closing);
     e.current = null;
+    e.retired = c;
     this.active--;
   }
 
@@ -176,6 +190,7 @@ export class FlowTable {
         const next: TupleEntry | null = e.next;
         const c = e.current;
         if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
+        if (e.current === null && e.retired !== null && now - e.retired.lastT >= this.opts.tombstoneLife) e.retired = null;
         if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) {
           this.entries--;
         } else {

@@ -45,3 +45,24 @@ describe('lost-final-ack (rules §6.5)', () => {
     assert.equal(kinds(cv.report(), 'lost-final-ack').length, 0);
   });
 });
+
+describe('late segments after a connection was judged', () => {
+  test('a FIN retransmitted after the linger reopens and re-judges the connection (no bogus midstream connection)', () => {
+    const cv = new Conversation().handshake();
+    cv.c('F.').s('.').s('F.', { dt: 0.1 });
+    const finSeq = cv.server.nxt - 1;
+    cv.c('.');
+    // Other traffic moves packet time past the 5 s linger; enough packets to trigger a sweep are not needed:
+    // the flow table judges closed connections when it sweeps, and at the latest at the end.
+    const other = cv.sibling({ cport: 41000, t0: cv.t });
+    other.handshake();
+    for (let i = 0; i < 70_000; i++) other.c('P.', { len: 1, dt: 0.0001 });
+    cv.s('F.', { seq: finSeq, at: other.t + 0.01 }).c('.');
+    const r = cv.report();
+    const mine = r.connections.filter((c) => c.client === '10.0.0.1:40000');
+    assert.equal(mine.length, 1, JSON.stringify(mine.map((c) => [c.id, c.handshake, c.teardown])));
+    const f = kinds(r, 'lost-final-ack');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.details.variant, 'ack-captured-then-lost');
+  });
+});
