@@ -121,11 +121,13 @@ export class AnalysisSession {
 
   private judgeOnly(c: Connection, e: TupleEntry, now: number, atEnd: boolean): Judgement {
     const v = e.v;
-    const client = c.clientIsA ? formatEndpoint(v, e.a, e.aPort) : formatEndpoint(v, e.b, e.bPort);
-    const server = c.clientIsA ? formatEndpoint(v, e.b, e.bPort) : formatEndpoint(v, e.a, e.aPort);
+    const a = e.textA ??= formatEndpoint(v, e.a, e.aPort);
+    const b = e.textB ??= formatEndpoint(v, e.b, e.bPort);
+    const client = c.clientIsA ? a : b;
+    const server = c.clientIsA ? b : a;
     const ladder = this.ladders === 'auto' ? (this.judged.length < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
     return judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
-      wiresharkFilter(e, c), v, ladder);
+      wiresharkFilter(e, c, a, b), v, ladder);
   }
 
   private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {
@@ -186,11 +188,9 @@ export class AnalysisSession {
 }
 
 /** A Wireshark display filter isolating one incarnation: its 4-tuple and its frame range. */
-function wiresharkFilter(e: TupleEntry, c: Connection): string {
+function wiresharkFilter(e: TupleEntry, c: Connection, a: string, b: string): string {
   const ip = e.v === 4 ? 'ip' : 'ipv6';
-  const a = formatEndpoint(e.v, e.a, e.aPort);
-  const b = formatEndpoint(e.v, e.b, e.bPort);
-  const host = (s: string) => s.slice(0, s.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const host = (s: string) => (e.v === 6 ? s.slice(1, s.lastIndexOf(']')) : s.slice(0, s.lastIndexOf(':')));
   return `${ip}.addr==${host(a)} && ${ip}.addr==${host(b)} && tcp.port==${e.aPort} && tcp.port==${e.bPort}`
     + ` && frame.number>=${c.firstFrame} && frame.number<=${c.lastFrame}`;
 }

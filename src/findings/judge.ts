@@ -56,14 +56,19 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
     ladder: log.map((r) => toRef(c, r)),
     elided: c.packets - log.length,
   };
-  const closingFrames: number[] = [];
-  for (const f of [cl.fin, sv.fin]) if (f) closingFrames.push(f.frame, f.ackFrame, ...f.retxFrames, f.reAckFrame);
-  if (c.acceptedRst) closingFrames.push(c.acceptedRst.frame);
+  // The closing packets a later reuse finding shows: FINs, their ACKs, the RST (frame order, no repeats).
   const closing: LogRec[] = [];
-  for (const f of [...new Set(closingFrames)].sort((a, b) => a - b)) {
-    const r = f !== 0 ? c.log.find(f) : undefined;
-    if (r !== undefined) closing.push(r);
-  }
+  const take = (frame: number) => {
+    if (frame === 0 || closing.some((r) => r.frame === frame)) return;
+    const r = c.log.find(frame);
+    if (r === undefined) return;
+    let i = closing.length; // insert in frame order (a handful of packets: no sort)
+    while (i > 0 && (closing[i - 1] as LogRec).frame > frame) i--;
+    closing.splice(i, 0, r);
+  };
+  if (cl.fin) { take(cl.fin.frame); take(cl.fin.ackFrame); take(cl.fin.reAckFrame); }
+  if (sv.fin) { take(sv.fin.frame); take(sv.fin.ackFrame); take(sv.fin.reAckFrame); }
+  if (c.acceptedRst) take(c.acceptedRst.frame);
   return { report, findings, closing };
 }
 

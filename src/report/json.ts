@@ -1,11 +1,35 @@
 import type { Report } from '../analyze/report.js';
 
+export interface JsonOptions {
+  /** Packet ladders for all connections, or only for those with findings (default). */
+  ladders?: 'all' | 'findings';
+}
+
 /**
- * `--json`: the Report as one object (docs/json-format.md). Ladders are included only for connections with
- * findings unless `ladders: 'all'`, which keeps the output proportional to what is worth reading.
+ * `--json`: the Report as one object (docs/json-format.md), written in pieces so a capture with hundreds of
+ * thousands of connections never becomes one giant string: top-level fields indented, then one connection and
+ * one finding per line (grep-friendly, still one valid JSON document).
  */
-export function jsonReport(r: Report, opts: { ladders?: 'all' | 'findings' } = {}): string {
+export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string> {
   const all = opts.ladders === 'all';
-  const connections = r.connections.map((c) => (all || c.findings.length > 0 ? c : { ...c, ladder: [] }));
-  return JSON.stringify({ ...r, connections }, null, 2) + '\n';
+  const field = (k: string, v: unknown, last = false) =>
+    `  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')}${last ? '\n' : ',\n'}`;
+  function* list<T>(k: string, items: T[], map: (x: T) => unknown): Generator<string> {
+    let buf = `  ${JSON.stringify(k)}: [`;
+    for (let i = 0; i < items.length; i++) {
+      buf += `${i === 0 ? '\n' : ',\n'}    ${JSON.stringify(map(items[i] as T))}`;
+      if (buf.length > 1 << 16) { yield buf; buf = ''; }
+    }
+    yield `${buf}${items.length ? '\n  ' : ''}],\n`;
+  }
+  yield '{\n' + field('version', r.version) + field('tool', r.tool) + field('capture', r.capture)
+    + field('settings', r.settings) + field('summary', r.summary);
+  yield* list('connections', r.connections, (c) => (all || c.findings.length > 0 ? c : { ...c, ladder: [] }));
+  yield* list('findings', r.findings, (f) => f);
+  yield field('aggregates', r.aggregates, true) + '}\n';
+}
+
+/** The same document as one string (tests, small reports). */
+export function jsonReport(r: Report, opts: JsonOptions = {}): string {
+  return [...jsonChunks(r, opts)].join('');
 }

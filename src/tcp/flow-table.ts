@@ -17,6 +17,9 @@ export class TupleEntry {
   tomb: Tombstone | null = null;
   incarnations = 0;
   lastT = 0;
+  /** Printable endpoints, formatted once per tuple when its first connection is judged. */
+  textA: string | null = null;
+  textB: string | null = null;
   next: TupleEntry | null = null;
   constructor(readonly hash: number) {}
 
@@ -190,7 +193,7 @@ export class FlowTable {
         const next: TupleEntry | null = e.next;
         const c = e.current;
         if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
-        if (e.current === null && e.retired !== null && now - e.retired.lastT >= this.opts.tombstoneLife) e.retired = null;
+        if (e.current === null && e.retired !== null && now - e.retired.lastT >= REOPEN_WINDOW) e.retired = null;
         if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) {
           this.entries--;
         } else {
@@ -224,6 +227,12 @@ export class FlowTable {
   }
 }
 
+/**
+ * How long a judged connection can be reopened by late segments: an orphaned LAST_ACK retransmits its FIN with
+ * exponential backoff for tcp_orphan_retries (8: 0.2 s … 51 s, ~100 s in all; rules §6.5).
+ */
+export const REOPEN_WINDOW = 120;
+
 export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
 
 /** What a retired connection leaves for judging the next SYN on its tuple (rules §6.4). */
@@ -231,12 +240,19 @@ export function tombstone(c: Connection, closeRecs: LogRec[]): Tombstone {
   const [cl, sv] = c.ep;
   const closeT = c.closedT || Math.max(cl.fin?.t ?? 0, sv.fin?.t ?? 0) || c.lastT;
   const frames: number[] = [];
-  for (const f of [cl.fin, sv.fin]) if (f) { frames.push(f.frame); if (f.ackFrame) frames.push(f.ackFrame); }
-  if (c.acceptedRst) frames.push(c.acceptedRst.frame);
+  const add = (f: number) => {
+    if (f === 0 || frames.includes(f)) return;
+    let i = frames.length; // in frame order (a handful of frames: no sort)
+    while (i > 0 && (frames[i - 1] as number) > f) i--;
+    frames.splice(i, 0, f);
+  };
+  if (cl.fin) { add(cl.fin.frame); add(cl.fin.ackFrame); }
+  if (sv.fin) { add(sv.fin.frame); add(sv.fin.ackFrame); }
+  if (c.acceptedRst) add(c.acceptedRst.frame);
   return {
     id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
     timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],
     lastTsVal: [cl.lastTsVal, sv.lastTsVal], usedTs: cl.usedTs && sv.usedTs,
-    closeFrames: [...new Set(frames)].sort((a, b) => a - b), closeRecs, isn: [cl.isn, sv.isn], firstT: c.firstT, lastT: c.lastT,
+    closeFrames: frames, closeRecs, isn: [cl.isn, sv.isn], firstT: c.firstT, lastT: c.lastT,
   };
 }

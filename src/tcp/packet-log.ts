@@ -33,6 +33,12 @@ function newRows(n: number): number[] {
   return a;
 }
 
+function grow(a: number[], rows: number): number[] {
+  const b = newRows(rows);
+  for (let i = 0; i < a.length; i++) b[i] = a[i] as number;
+  return b;
+}
+
 /** Notes are a handful of constant strings: stored as indexes (0 = none). */
 const NOTES: (string | null)[] = [null];
 const NOTE_INDEX = new Map<string, number>();
@@ -65,13 +71,14 @@ export class PacketLog {
     let a: number[];
     let o: number;
     if (this.headN < HEAD) {
-      a = this.head ??= newRows(HEAD);
+      // Most connections are short: start with 4 rows and grow to HEAD.
+      if (this.head === null) this.head = newRows(4);
+      else if (this.head.length < (this.headN + 1) * W) this.head = grow(this.head, HEAD);
+      a = this.head;
       o = this.headN++ * W;
     } else if (mark && this.marksN < MARKS) {
       if (this.marks === null || this.marks.length < (this.marksN + 1) * W) {
-        const grown = newRows(Math.min(MARKS, Math.max(8, this.marksN * 2)));
-        if (this.marks !== null) for (let i = 0; i < this.marks.length; i++) grown[i] = this.marks[i] as number;
-        this.marks = grown;
+        this.marks = this.marks === null ? newRows(8) : grow(this.marks, Math.min(MARKS, this.marksN * 2));
       }
       a = this.marks;
       o = this.marksN++ * W;

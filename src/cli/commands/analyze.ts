@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { analyzeFile } from '../../analyze/analyze.js';
 import type { Report, Severity } from '../../analyze/report.js';
-import { jsonReport } from '../../report/json.js';
+import { jsonChunks } from '../../report/json.js';
 import { textReport } from '../../report/text.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors.js';
 import { atLeast, seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
@@ -47,9 +47,14 @@ export function analyzeCommand(): Command {
       ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o) }) : null;
     const { report, result } = ui ?? await analyzeFile(capture, { settings: settingsFrom(o) });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
-    if (ui) { /* shown in the UI */ } else if (o.json) process.stdout.write(jsonReport(report, { ladders: o.ladders ?? 'findings' }));
+    if (ui) { /* shown in the UI */ } else if (o.json) await writeJsonTo(process.stdout, report, o.ladders ?? 'findings');
     else process.stdout.write(textReport(report));
     process.exitCode = exitCodeFor(report, o.failOn);
   });
   return cmd;
+}
+
+/** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
+async function writeJsonTo(out: NodeJS.WritableStream, report: Report, ladders: 'all' | 'findings'): Promise<void> {
+  for (const c of jsonChunks(report, { ladders })) if (!out.write(c)) await new Promise<void>((res) => out.once('drain', () => res()));
 }
