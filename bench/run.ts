@@ -225,6 +225,7 @@ async function main(): Promise<void> {
     { id: 'tcptrace', tool: 'tcptrace', what: 'tcptrace -n -l (per-connection long stats)', exe: 'tcptrace', args: ['-n', '-l', file] },
   ];
   const results: CmdResult[] = [];
+  const active: [Cmd, CmdResult][] = [];
   for (const c of cmds) {
     const res: CmdResult = {
       id: c.id, tool: c.tool, what: c.what, command: [c.exe === node ? 'node' : c.exe, ...c.args].join(' '),
@@ -237,19 +238,23 @@ async function main(): Promise<void> {
       log(`bench: skipping ${c.id}: ${res.skipped}`);
       continue;
     }
-    if (c.tool === 'teardown' && buildNote === 'build failed' && c.id === 'teardown-cli') { res.skipped = 'no dist: build failed'; continue; }
-    for (let i = 0; i < warmup + runs; i++) {
-      const isWarm = i < warmup;
+    if (c.tool === 'teardown' && c.id !== 'teardown-inproc' && buildNote === 'build failed') { res.skipped = 'no dist: build failed'; continue; }
+    active.push([c, res]);
+  }
+  // Rounds: every command once per round, so a change in machine load hits all of them alike.
+  for (let i = 0; i < warmup + runs; i++) {
+    const isWarm = i < warmup;
+    for (const [c, res] of active) {
+      if (res.failed !== null) continue;
       log(`bench: ${c.id} ${isWarm ? `warm-up ${i + 1}/${warmup}` : `run ${i - warmup + 1}/${runs}`}…`);
       const r = await runOnce(c, timeoutS, haveTime);
       (isWarm ? res.warmup : res.runs).push(r);
       const rss = r.peakRssKiB === null ? '?' : `${(r.peakRssKiB / 1024).toFixed(0)} MiB`;
-      log(`bench:   ${r.wallS.toFixed(2)} s${r.cpuS === null ? '' : ` (cpu ${r.cpuS.toFixed(2)} s)`}${r.inproc ? ` (analyzeFile ${r.measuredS.toFixed(2)} s)` : ''}, peak RSS ${rss}, exit ${r.exit ?? r.signal}`);
+      log(`bench:   ${r.wallS.toFixed(2)} s${r.cpuS === null ? '' : ` (cpu ${r.cpuS.toFixed(2)} s)`}${r.inproc ? ` (analyzeFile ${r.measuredS.toFixed(2)} s)` : ''}, peak RSS ${rss}, exit ${r.exit ?? r.signal}, load ${r.load1.toFixed(1)}`);
       if (r.timedOut || r.exit !== 0) {
         const at = `after ${r.wallS.toFixed(1)} s${r.peakRssKiB === null ? '' : `, peak RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB`}`;
         res.failed = r.timedOut ? `killed after the ${timeoutS} s time bound` : `exit ${r.exit ?? r.signal} ${at}: ${r.stderrTail}`;
-        log(`bench:   ${c.id} failed: ${res.failed}`);
-        break;
+        log(`bench:   ${c.id} failed (not run again): ${res.failed}`);
       }
     }
   }
@@ -287,7 +292,7 @@ async function main(): Promise<void> {
     const rss = r.peakRssMiB !== null && base.peakRssMiB !== null ? r.peakRssMiB / base.peakRssMiB : null;
     const cpu = r.cpuMedianS !== null && base.cpuMedianS !== null ? r.cpuMedianS / base.cpuMedianS : null;
     ratios[`${id}/${base.id}`] = { wall, cpu, rss };
-    ratioLines.push(`  ${`${id} / ${base.id}`.padEnd(32)} wall ×${wall.toFixed(2)}${cpu === null ? '' : `   cpu ×${cpu.toFixed(2)}`}`
+    ratioLines.push(`  ${`${id} / ${base.id}`.padEnd(34)} wall ×${wall.toFixed(2)}${cpu === null ? '' : `   cpu ×${cpu.toFixed(2)}`}`
       + `${rss === null ? '' : `   peak RSS ×${rss.toFixed(2)}`}`);
   }
   const inproc = byId.get('teardown-inproc')?.runs.at(-1)?.inproc;
