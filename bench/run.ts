@@ -212,6 +212,10 @@ async function main(): Promise<void> {
   }
   const buildNote = ensureBuild(values['no-build'] === true, log);
   if (buildNote !== null) log(`bench: warning: ${buildNote}`);
+  // What was built and measured (others commit to src/ while benches run).
+  const git = (args: string[]): string => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git(['rev-parse', '--short', 'HEAD']);
+  const srcDirty = git(['status', '--porcelain', '--', 'src']) !== '';
   const haveTime = existsSync(TIME);
   if (!haveTime) log(`bench: ${TIME} not found: peak RSS is VmHWM polled from /proc every 50 ms (approximate)`);
 
@@ -306,6 +310,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push('', `teardown bench — ${relative(ROOT, file) || file}${meta ? `: ${meta.packets} packets, ${meta.connections} connections, ${(meta.bytes / 2 ** 20).toFixed(0)} MiB` : ''}`);
   out.push(`machine: ${machine}; ${warmup} warm-up + ${runs} run(s) each, median shown; time bound ${timeoutS} s per run`);
+  out.push(`teardown: ${commit}${srcDirty ? ' + uncommitted changes in src/' : ''}; ${versions.tshark ?? 'no tshark'}; ${versions.tcptrace ?? 'no tcptrace'}`);
   if (buildNote !== null) out.push(`note: ${buildNote}`);
   out.push('', pad(rows), '');
   if (ratioLines.length > 0 && base !== undefined) {
@@ -326,7 +331,7 @@ async function main(): Promise<void> {
 
   mkdirSync(DATA_DIR, { recursive: true });
   writeFileSync(join(DATA_DIR, 'results.json'), `${JSON.stringify({
-    date: new Date().toISOString(), machine, versions, file, capture: meta, runs, warmup, timeoutS, buildNote,
+    date: new Date().toISOString(), machine, versions, git: { commit, srcDirty }, file, capture: meta, runs, warmup, timeoutS, buildNote,
     peakRssSource: haveTime ? '/usr/bin/time %M' : '/proc VmHWM polled', results, ratios,
   }, null, 2)}\n`);
 }
