@@ -14,19 +14,23 @@ export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string
   const all = opts.ladders === 'all';
   const field = (k: string, v: unknown, last = false) =>
     `  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')}${last ? '\n' : ',\n'}`;
-  function* list<T>(k: string, items: T[], map: (x: T) => unknown): Generator<string> {
-    let buf = `  ${JSON.stringify(k)}: [`;
+  function* list<T>(k: string, items: T[], map: (x: T) => unknown, comma = true, indent = '  '): Generator<string> {
+    let buf = `${indent}${JSON.stringify(k)}: [`;
     for (let i = 0; i < items.length; i++) {
-      buf += `${i === 0 ? '\n' : ',\n'}    ${JSON.stringify(map(items[i] as T))}`;
+      buf += `${i === 0 ? '\n' : ',\n'}${indent}  ${JSON.stringify(map(items[i] as T))}`;
       if (buf.length > 1 << 16) { yield buf; buf = ''; }
     }
-    yield `${buf}${items.length ? '\n  ' : ''}],\n`;
+    yield `${buf}${items.length ? `\n${indent}` : ''}]${comma ? ',' : ''}\n`;
   }
   yield '{\n' + field('version', r.version) + field('tool', r.tool) + field('capture', r.capture)
     + field('settings', r.settings) + field('summary', r.summary);
-  yield* list('connections', r.connections, (c) => (all || c.findings.length > 0 ? c : { ...c, ladder: [] }));
-  yield* list('findings', r.findings, (f) => f);
-  yield field('aggregates', r.aggregates, true) + '}\n';
+  yield* list('connections', r.connections, (c) => (all || c.findings.length > 0 || c.ladder.length === 0 ? c : { ...c, ladder: [] }));
+  yield* list('findings', r.findings, (f) => f, true);
+  // Aggregates can hold a row per client host: one row per line, like connections.
+  yield '  "aggregates": {\n';
+  yield* list('servers', r.aggregates.servers, (a) => a, true, '    ');
+  yield* list('pairs', r.aggregates.pairs, (a) => a, false, '    ');
+  yield '  }\n}\n';
 }
 
 /** The same document as one string (tests, small reports). */

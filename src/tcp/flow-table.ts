@@ -186,23 +186,23 @@ export class FlowTable {
 
   /** Judge connections that are closed and quiet, drop stale tombstones (called on packet time or a live clock). */
   sweep(now: number): void {
-    for (const [h, head] of this.buckets) {
-      let keep: TupleEntry | null = null;
-      let e: TupleEntry | null = head;
-      while (e !== null) {
-        const next: TupleEntry | null = e.next;
+    for (const head of this.buckets.values()) {
+      let dead = 0;
+      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
         const c = e.current;
         if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
         if (e.current === null && e.retired !== null && now - e.retired.lastT >= REOPEN_WINDOW) e.retired = null;
-        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) {
-          this.entries--;
-        } else {
-          e.next = keep;
-          keep = e;
-        }
+        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) dead++;
+      }
+      if (dead === 0) continue; // most buckets: nothing to unlink, nothing written back
+      let keep: TupleEntry | null = null;
+      for (let e: TupleEntry | null = head; e !== null;) {
+        const next: TupleEntry | null = e.next;
+        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) this.entries--;
+        else { e.next = keep; keep = e; }
         e = next;
       }
-      if (keep === null) this.buckets.delete(h); else this.buckets.set(h, keep);
+      if (keep === null) this.buckets.delete(head.hash); else this.buckets.set(head.hash, keep);
     }
   }
 
