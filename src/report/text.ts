@@ -27,7 +27,13 @@ export function findingText(f: Finding, c: ConnectionReport | undefined): string
 }
 
 /** The plain-text report: summary, findings with evidence, aggregates, connection table. */
-export function textReport(r: Report, opts: { connections?: boolean } = {}): string {
+export interface TextOptions {
+  connections?: boolean;
+  /** Findings printed in full per kind (the rest are counted); 0 = all. Default 50. */
+  maxPerKind?: number;
+}
+
+export function textReport(r: Report, opts: TextOptions = {}): string {
   const out: string[] = [];
   const cap = r.capture;
   const links = cap.linkTypes.map((l) => LINKS[l] ?? `linktype ${l}`).join(', ') || 'no packets';
@@ -49,7 +55,16 @@ export function textReport(r: Report, opts: { connections?: boolean } = {}): str
   const byId = new Map(r.connections.map((c) => [c.id, c]));
   if (r.findings.length) {
     out.push('', 'Findings');
-    for (const f of r.findings) out.push('', findingText(f, byId.get(f.connection)));
+    // Worst first within the cap, so a capped kind still shows its errors; time order otherwise.
+    const max = opts.maxPerKind ?? 50;
+    const shown = new Map<string, number>();
+    const rank = { error: 0, warn: 1, info: 2 } as const;
+    const ordered = max === 0 ? r.findings : [...r.findings].sort((a, b) => rank[a.severity] - rank[b.severity] || a.time - b.time);
+    const kept = ordered.filter((f) => { const n = shown.get(f.kind) ?? 0; shown.set(f.kind, n + 1); return max === 0 || n < max; });
+    const keptSet = new Set(kept);
+    for (const f of r.findings) if (keptSet.has(f)) out.push('', findingText(f, byId.get(f.connection)));
+    const hidden = [...shown].filter(([, n]) => max !== 0 && n > max).map(([k, n]) => `${n - max} more ${k}`);
+    if (hidden.length) out.push('', `(${hidden.join(', ')} not shown: --max-per-kind 0 prints all; --json or the interactive view list every one)`);
   }
   const servers = r.aggregates.servers.filter((a) => a.halfClosed > 0);
   if (servers.length) {

@@ -89,9 +89,18 @@ describe('teardown analyze (CLI)', () => {
     assert.equal(fromGz.capture.compressed, true);
   });
 
+  test('--text caps findings per kind (worst first) and says how many it left out', () => {
+    const r = run(['analyze', 'fixtures/port-reuse-narrow-range.pcap', '--text', '--max-per-kind', '3']);
+    assert.equal((r.out.match(/^\[info\] time-wait-reuse/gm) ?? []).length, 3);
+    assert.match(r.out, /19 more time-wait-reuse not shown/);
+    const all = run(['analyze', 'fixtures/port-reuse-narrow-range.pcap', '--text', '--max-per-kind', '0']);
+    assert.equal((all.out.match(/^\[info\] time-wait-reuse/gm) ?? []).length, 22);
+  });
+
   test('usage errors exit 2', () => {
     assert.equal(run(['analyze']).code, 2);
     assert.equal(run(['analyze', 'fixtures/refused.pcap', '--fail-on', 'loud']).code, 2);
     assert.equal(run(['frobnicate']).code, 2);
+    assert.equal(run(['analyze', 'fixtures/refused.pcap', '--max-per-kind', '-1']).code, 2);
   });
 });

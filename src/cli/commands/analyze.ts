@@ -3,7 +3,7 @@ import { analyzeFile } from '../../analyze/analyze.js';
 import type { Report, Severity } from '../../analyze/report.js';
 import { jsonChunks } from '../../report/json.js';
 import { textReport } from '../../report/text.js';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
 import { atLeast, seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
 import { analyzeNdjson } from './live.js';
 
@@ -13,6 +13,7 @@ interface AnalyzeFlags extends CommonAnalysisFlags {
   ndjson?: boolean;
   ladders?: 'all' | 'findings';
   failOn?: Severity;
+  maxPerKind?: number;
 }
 
 /** Exit code for a finished analysis: 2 when nothing could be read, 1 when --fail-on matched. */
@@ -36,6 +37,11 @@ export function analyzeCommand(): Command {
     .option('--json', 'one JSON object (docs/json-format.md)')
     .option('--ndjson', 'stream NDJSON as the input is read: a line per finding as made, per connection as it ends, then a summary (tcpdump -U -w - | teardown analyze - --ndjson)')
     .addOption(new Option('--ladders <which>', 'with --json: include packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
+    .option('--max-per-kind <n>', 'with --text: findings printed in full per kind, worst first (0 = all)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-per-kind takes a whole number, not '${v}'`);
+      return n;
+    })
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) exists', severity);
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
@@ -48,7 +54,7 @@ export function analyzeCommand(): Command {
     const { report, result } = ui ?? await analyzeFile(capture, { settings: settingsFrom(o) });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
     if (ui) { /* shown in the UI */ } else if (o.json) await writeJsonTo(process.stdout, report, o.ladders ?? 'findings');
-    else process.stdout.write(textReport(report));
+    else process.stdout.write(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
     process.exitCode = exitCodeFor(report, o.failOn);
   });
   return cmd;
