@@ -2,6 +2,8 @@ import type { ConnectionReport, Finding, PairAggregate, ServerAggregate } from '
 
 /** Linux default ip_local_port_range 32768–60999: the port pool when a capture shows no port reused. */
 const LINUX_EPHEMERAL_PORTS = 28232;
+/** Fewer connections than this give no meaningful rate: no exhaustion ratio. */
+export const MIN_CONNECTIONS_FOR_RATE = 10;
 
 /** Per server endpoint: the CLOSE_WAIT pile-up (rules §6.1 aggregate) and resets. */
 export function serverAggregates(conns: ConnectionReport[], findings: Finding[]): ServerAggregate[] {
@@ -57,7 +59,7 @@ export function pairAggregates(conns: ConnectionReport[], findings: Finding[], t
   }
   return [...m.values()].map((a) => {
     const span = a.last - a.first;
-    const rate = a.n > 1 && span > 0 ? (a.n - 1) / span : 0;
+    const rate = a.n >= MIN_CONNECTIONS_FOR_RATE && span > 0 ? (a.n - 1) / span : 0;
     const reused = a.ports.size < a.n;
     const pool = reused ? a.ports.size : LINUX_EPHEMERAL_PORTS;
     return {

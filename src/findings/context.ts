@@ -27,6 +27,13 @@ export function endpointName(ctx: JudgeContext, d: 0 | 1): string {
 
 /** A logged packet as evidence, with sequence numbers relative to each direction's ISN (rules §6 evidence). */
 export function toRef(c: Connection, r: LogRec): PacketRef {
+  const u = c.reuse;
+  if (u !== null && (r.frame === u.clientRstFrame || (u.answer === 'ack' && r.frame === u.answerFrame))) {
+    // The TIME_WAIT ACK and the RST answering it carry the previous incarnation's numbers: relative to its ISNs.
+    const P = u.previous;
+    const same = c.clientIsA === P.clientIsA;
+    return refOf(r, same ? P.isn[0] : P.isn[1], same ? P.isn[1] : P.isn[0], c.firstT);
+  }
   return refOf(r, c.ep[0].isn, c.ep[1].isn, c.firstT);
 }
 

@@ -58,7 +58,13 @@ describe('time-wait-reuse (rules §6.4)', () => {
     assert.equal(n.teardown, 'open');
     assert.equal(n.handshake, 'complete');
     assert.equal(kinds(r, 'rst-teardown').length, 0);
-    assert.deepEqual(f.evidence.filter((e) => !e.note?.startsWith('c1:')).map((e) => e.flags), ['SYN', 'ACK', 'RST', 'SYN', 'SYN,ACK']);
+    const mine = f.evidence.filter((e) => !e.note?.startsWith('c1:'));
+    assert.deepEqual(mine.map((e) => e.flags), ['SYN', 'ACK', 'RST', 'SYN', 'SYN,ACK']);
+    // The TIME_WAIT ACK and the client's RST carry c1's numbers: shown relative to c1's ISNs (1000 and 5000).
+    const oldAck = mine[1]!;
+    assert.equal(oldAck.relAck, (oldAck.ack! - 1000) >>> 0);
+    assert.equal(oldAck.relSeq, (oldAck.seq - 5000) >>> 0);
+    assert.ok(oldAck.relSeq < 10_000 && oldAck.relAck! < 10_000);
   });
 
   test('lower ISN but newer timestamp: Linux would accept', () => {
