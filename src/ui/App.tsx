@@ -63,7 +63,9 @@ function headerLine(snap: UiSnapshot, state: ViewState): Line {
   });
   if (state.help) line.push(seg('│', { dim: true }), seg(' ? Help ', { inverse: true, bold: true }));
   const p = snap.progress;
-  const status = snap.phase === 'reading' ? 'reading…' : `read in ${p.elapsed.toFixed(1)} s${snap.error ? ' (input damaged)' : ''}`;
+  const status = snap.live
+    ? (snap.phase === 'reading' ? '● capturing' : `capture stopped${snap.live.stoppedBy ? ` (${snap.live.stoppedBy})` : ''}`)
+    : snap.phase === 'reading' ? 'reading…' : `read in ${p.elapsed.toFixed(1)} s${snap.error ? ' (input damaged)' : ''}`;
   line.push(seg(`  ${status}`, snap.error ? { color: 'red' } : { dim: true }));
   return line;
 }
@@ -86,6 +88,28 @@ export function progressLines(snap: UiSnapshot, width: number): Line[] {
   }
   const barW = Math.max(10, Math.min(40, width - head.length - where.length - 2));
   return [[seg(head, { bold: true }), ...barOf(barW), seg(where)], [seg(' '.repeat(Math.min(head.length, Math.max(1, width - counts.length)))), seg(counts)]];
+}
+
+/** Live capture: interface and filter, then packets, rate, drops, connections ended, findings and time. */
+export function liveLines(snap: UiSnapshot, width: number): Line[] {
+  const h = snap.live;
+  if (!h) return [];
+  const p = snap.progress;
+  const packets = Math.max(h.packets, p.packets);
+  const findings = Math.max(h.findings, p.findingsSoFar, snap.findings.length);
+  const where: Line = [
+    seg(snap.phase === 'reading' ? ' live ' : ' stopped ', { bold: true, inverse: true, color: snap.phase === 'reading' ? 'green' : 'yellow' }),
+    seg(` ${h.interface}`, { bold: true }),
+    seg(`  filter: `, { dim: true }), seg(h.filter || '(none)', h.filter ? { color: 'yellow' } : { dim: true }),
+  ];
+  const counts = [
+    `${count(packets)} packets`, `${count(Math.round(h.rate))} pkt/s`, `drops ${h.drops === null ? 'n/a' : count(h.drops)}`,
+    `${count(Math.max(h.connectionsEnded, p.connections))} ended`, `${count(findings)} finding${findings === 1 ? '' : 's'}`,
+    `${clock(h.elapsedSeconds)}`,
+  ].join(' · ');
+  const whereWidth = where.reduce((a, x) => a + x.t.length, 0);
+  if (whereWidth + 3 + counts.length <= width) return [[...where, seg(' · ', { dim: true }), seg(counts)]];
+  return [where, [seg(` ${counts}`)]];
 }
 
 /** One character of a multi-character read as ink would have reported it alone. */
@@ -124,7 +148,7 @@ export function App({ store, size, initialState, onQuit }: AppProps) {
   // The last terminal row stays empty: ink then redraws in place instead of clearing the screen.
   const height = Math.max(3, rows - 1);
   const width = Math.max(20, columns);
-  const progress = snap.phase === 'reading' ? progressLines(snap, width) : [];
+  const progress = snap.live ? liveLines(snap, width) : snap.phase === 'reading' ? progressLines(snap, width) : [];
   const bodyHeight = Math.max(1, height - 2 - progress.length);
 
   const screenOf = useCallback((s: ViewState) => screenFor({ snap: snapRef.current, state: s, width, height: bodyHeight }), [width, bodyHeight]);

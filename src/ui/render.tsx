@@ -22,7 +22,7 @@ export interface InteractiveOptions {
 }
 
 /** A keyboard: stdin when it is a terminal and not the capture, else the controlling terminal; null if none. */
-function keyboard(capture: string): { stream: NodeJS.ReadStream; close(): void } | null {
+export function keyboard(capture: string): { stream: NodeJS.ReadStream; close(): void } | null {
   if (capture !== '-' && process.stdin.isTTY === true) return { stream: process.stdin, close: () => undefined };
   try {
     const tty = new ReadStream(openSync('/dev/tty', 'r'));

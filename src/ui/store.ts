@@ -43,6 +43,25 @@ export interface UiSnapshot {
   error: string | null;
   /** Bumped on every publish. */
   version: number;
+  /** Live capture (`teardown live`): the interface, filter, rate and drops for the header; absent for a file. */
+  live?: LiveHeader;
+}
+
+/** What the live header shows: from `teardown live`'s once-a-second stats. */
+export interface LiveHeader {
+  interface: string;
+  filter: string;
+  packets: number;
+  tcpPackets: number;
+  /** Packets per second over the last interval. */
+  rate: number;
+  /** libpcap drop counter; null when unknown (cap does not expose it). */
+  drops: number | null;
+  connectionsEnded: number;
+  findings: number;
+  elapsedSeconds: number;
+  /** Why the capture stopped, once it has. */
+  stoppedBy: string | null;
 }
 
 export interface StoreOptions {
@@ -70,6 +89,8 @@ export class AnalysisStore {
   private source: Pick<PacketSource, 'bytesRead' | 'info'> | null = null;
   private counters: Counters | null = null;
   private frames = 0;
+  private liveHeader: LiveHeader | undefined;
+  private liveVersion = 0;
 
   /** Session hooks that collect findings and their connections as they are judged. */
   readonly hooks: SessionHooks = {
@@ -115,6 +136,16 @@ export class AnalysisStore {
     this.schedule();
   }
 
+  /** Live capture: the header's figures (published with the next redraw; at once after finish). */
+  live(header: LiveHeader): void {
+    this.liveHeader = header;
+    this.liveVersion++;
+    if (this.snap.phase === 'done') {
+      this.snap = { ...this.snap, live: header, version: this.snap.version + 1 };
+      this.emit();
+    } else this.schedule();
+  }
+
   /** Publish the elapsed time and counts while reading, even without new progress calls. */
   heartbeat(): void {
     this.schedule();
@@ -139,6 +170,7 @@ export class AnalysisStore {
       report,
       error: cap.error,
       version: this.snap.version + 1,
+      ...(this.liveHeader ? { live: this.liveHeader } : {}),
     };
     this.lastPublish = this.now();
     this.emit();
@@ -178,7 +210,7 @@ export class AnalysisStore {
     const progress = this.readProgress();
     // The list is copied (and so re-sorted by the views) at most once a second; counters move at every publish.
     const copy = this.liveFindings.length !== this.snap.findings.length && this.now() - this.lastFindingsCopy >= 1000;
-    const signature = `${progress.packets} ${progress.bytesRead} ${progress.connections} ${progress.findingsSoFar} ${Math.floor(progress.elapsed)}`;
+    const signature = `${progress.packets} ${progress.bytesRead} ${progress.connections} ${progress.findingsSoFar} ${Math.floor(progress.elapsed)} ${this.liveVersion}`;
     if (!copy && signature === this.lastSignature) return;
     this.lastSignature = signature;
     if (copy) this.lastFindingsCopy = this.now();
@@ -187,6 +219,7 @@ export class AnalysisStore {
       progress,
       findings: copy ? this.liveFindings.slice() : this.snap.findings,
       version: this.snap.version + 1,
+      ...(this.liveHeader ? { live: this.liveHeader } : {}),
     };
     this.lastPublish = this.now();
     this.emit();

@@ -24,8 +24,8 @@ export interface LiveView {
   tick(session: AnalysisSession, now: number): void;
   /** About once a second while running. */
   stats?(s: LiveStats): void;
-  /** The final report, once. */
-  end(report: Report, extras: SummaryExtras): void;
+  /** The final report, once (awaited: the UI may wait for the person to quit). */
+  end(report: Report, extras: SummaryExtras): void | Promise<void>;
 }
 
 export interface LiveStats {
@@ -186,8 +186,9 @@ State ages on the clock: a half-close becomes stuck after --half-close-timeout e
 Ctrl-C, SIGTERM, --duration or --count end the capture cleanly: the final report is printed and the -w file is a
 complete pcap (teardown analyze on it gives the same verdicts).
 
-Output: on a terminal, findings as text and a status line, then the text report; otherwise (or with --ndjson)
-NDJSON on stdout: one line per finding as it is made, one per connection when it ends, then a summary line.
+Output: on a terminal, the interactive UI updating live (a header with interface, filter, packets/s and drops;
+q or Ctrl-C stops the capture), then the text report; with --text, findings as text and a status line, then the
+text report; without a terminal (or with --ndjson) NDJSON on stdout: one line per finding as it is made, one per connection when it ends, then a summary line.
 
 Needs libpcap (apt-get install libpcap-dev, then npm rebuild cap) and capture privileges (root, or
 setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))).
@@ -246,10 +247,13 @@ async function runLive(o: LiveFlags): Promise<number> {
 
   const tty = process.stdout.isTTY === true;
   const useText = o.text === true || (tty && o.ndjson !== true);
-  // TODO(ui): on a terminal, use the UI's live view here once src/ui exposes one (a LiveView).
-  const view: LiveView = useText
+  // A terminal without --text/--ndjson (and not CI: see analyze.ts) gets the interactive UI (src/ui/live-view.tsx).
+  const inCi = process.env.CI !== undefined && process.env.CI !== '0' && process.env.CI !== 'false';
+  const ui = tty && o.text !== true && o.ndjson !== true && !inCi
+    ? (await import('../../ui/live-view.js')).openLiveUi({ interface: o.interface, filter, stop: (why) => io.stop(why) }) : null;
+  const view: LiveView = ui ?? (useText
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
-    : new NdjsonSink(out, { ladders: o.ladders ?? 'findings' });
+    : new NdjsonSink(out, { ladders: o.ladders ?? 'findings' }));
 
   const started = clock.now();
   const durationTimer = o.duration === undefined ? null : setTimeout(() => io.stop('duration'), o.duration * 1000);
@@ -296,7 +300,7 @@ async function runLive(o: LiveFlags): Promise<number> {
       drops: source.info.drops, dropsNote: source.info.drops === null ? 'cap does not expose libpcap drop counters' : null,
     },
   };
-  view.end(report, extras);
+  await view.end(report, extras);
   process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
 }

@@ -22,7 +22,9 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
   const report = snap.report;
   const reading = snap.phase === 'reading';
   const facts: Line[] = [];
-  const fmt = [p.format ?? (reading ? '…' : 'unknown format'), ...(p.compressed ? ['gzip'] : []), linkNames(p.linkTypes)].filter(Boolean).join(' · ');
+  const fmt = snap.live
+    ? `live capture${snap.live.filter ? ` · filter '${snap.live.filter}'` : ''} · arrival timestamps`
+    : [p.format ?? (reading ? '…' : 'unknown format'), ...(p.compressed ? ['gzip'] : []), linkNames(p.linkTypes)].filter(Boolean).join(' · ');
   facts.push([seg(snap.path === '-' ? 'standard input' : snap.path, { bold: true }), seg(`  ${fmt}`)]);
   const span = p.firstTime !== null && p.lastTime !== null
     ? ` · ${isoTime(p.firstTime).slice(0, 23)} → ${isoTime(p.lastTime).slice(11, 23)} UTC (${duration(p.lastTime - p.firstTime)})` : '';
@@ -112,7 +114,7 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
     }
     if (pairs.length > nPairs) rest.push([seg(`  … ${count(pairs.length - nPairs)} more`, { dim: true })]);
   } else {
-    rest.push(blank, [seg('CLOSE_WAIT pile-ups and TIME_WAIT reuse per server and pair appear when reading ends.', { dim: true })]);
+    rest.push(blank, [seg(`CLOSE_WAIT pile-ups and TIME_WAIT reuse per server and pair appear when ${snap.live ? 'the capture stops' : 'reading ends'}.`, { dim: true })]);
   }
 
   const target: Target = { type: 'kind', kind: kinds[sel]?.kind ?? 'all' };

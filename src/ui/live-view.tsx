@@ -1,0 +1,158 @@
+/**
+ * The terminal UI for `teardown live`: a LiveView (src/cli/commands/live.ts) backed by an AnalysisStore. The
+ * session's hooks feed the store (findings as they are made, clock announcements included; connections as they
+ * end), ticks hand it the session's counters, stats() the live header (interface, filter, packets/s, drops). The
+ * store publishes at most ten times a second on a timer: nothing is drawn inside the packet loop.
+ *
+ * q or Ctrl-C stops the capture (the `stop` given by live.ts: the same clean stop as SIGINT); end() then closes
+ * the UI and prints the final report on the normal screen. When the capture stops on its own (--duration,
+ * --count), the UI stays open on the final report until q.
+ */
+import type { ReactElement } from 'react';
+import { render } from 'ink';
+import type { Report } from '../analyze/report.js';
+import type { AnalysisSession } from '../analyze/session.js';
+import type { LiveStats, LiveView } from '../cli/commands/live.js';
+import type { SummaryExtras } from '../report/ndjson.js';
+import { textReport } from '../report/text.js';
+import { App } from './App.js';
+import type { Size } from './App.js';
+import { keyboard } from './render.js';
+import { AnalysisStore } from './store.js';
+import type { LiveHeader, StoreOptions } from './store.js';
+
+/** Stop reasons after which the UI closes at once (a person or a signal asked); otherwise it waits for q. */
+const CLOSE_AT_ONCE = new Set(['q', 'SIGINT', 'SIGTERM', 'SIGHUP', 'stdout closed']);
+
+export interface LiveUiOptions {
+  interface: string;
+  filter: string;
+  /** Stops the capture cleanly (live.ts's stop: the source ends, -w is closed, end() follows). */
+  stop(why: string): void;
+}
+
+export interface LiveScreen {
+  /** Takes the UI off the screen and gives the terminal back. */
+  close(): Promise<void> | void;
+  /** Writes on the normal screen once the UI is closed. */
+  print(s: string): void;
+}
+
+/**
+ * The LiveView: store, hooks and the end-of-capture sequence, independent of where the App is rendered
+ * (ink on the terminal, ink-testing-library in tests). Render `element()`; attach the screen with `show()`.
+ */
+export class StoreLiveView implements LiveView {
+  readonly store: AnalysisStore;
+  readonly hooks: AnalysisStore['hooks'];
+  private header: LiveHeader;
+  private screen: LiveScreen | null = null;
+  private quitRequested = false;
+  private quitWaiter: (() => void) | null = null;
+  private readonly quitted: Promise<void>;
+
+  constructor(private readonly opts: LiveUiOptions, storeOptions: StoreOptions = {}) {
+    this.store = new AnalysisStore(opts.interface, storeOptions);
+    this.hooks = this.store.hooks;
+    this.quitted = new Promise<void>((res) => { this.quitWaiter = res; });
+    this.header = {
+      interface: opts.interface, filter: opts.filter, packets: 0, tcpPackets: 0, rate: 0, drops: null,
+      connectionsEnded: 0, findings: 0, elapsedSeconds: 0, stoppedBy: null,
+    };
+    this.store.live(this.header);
+  }
+
+  /** The App over this view's store; q/Ctrl-C in it stop the capture. */
+  element(size?: Size): ReactElement {
+    return <App store={this.store} onQuit={this.quit} {...(size ? { size } : {})} />;
+  }
+
+  show(screen: LiveScreen): void {
+    this.screen = screen;
+  }
+
+  /** q/Ctrl-C: stop the capture (end() follows from live.ts). */
+  readonly quit = (): void => {
+    if (this.quitRequested) return;
+    this.quitRequested = true;
+    this.quitWaiter?.();
+    this.opts.stop('q');
+  };
+
+  tick(session: AnalysisSession, now: number): void {
+    // The counters object is live: the store reads it when it publishes (on its timer, not here).
+    this.store.progress(session.counters);
+    session.tick(now);
+  }
+
+  stats(s: LiveStats): void {
+    this.header = { ...s, stoppedBy: null };
+    this.store.live(this.header);
+  }
+
+  async end(report: Report, extras: SummaryExtras): Promise<void> {
+    const live = extras.live ?? {};
+    const stoppedBy = this.quitRequested ? 'q' : typeof live.stoppedBy === 'string' ? live.stoppedBy : 'end of input';
+    const seconds = typeof live.seconds === 'number' ? live.seconds : this.header.elapsedSeconds;
+    let findings = 0;
+    for (const n of Object.values(report.summary.findings)) findings += n ?? 0;
+    this.header = {
+      ...this.header, packets: report.capture.packets, tcpPackets: report.capture.tcpPackets, rate: 0,
+      connectionsEnded: report.summary.connections, findings, elapsedSeconds: seconds, stoppedBy,
+    };
+    this.store.live(this.header);
+    this.store.finish(report);
+    if (!CLOSE_AT_ONCE.has(stoppedBy)) await this.quitted;
+    const screen = this.screen;
+    this.store.dispose();
+    if (screen === null) return;
+    await screen.close();
+    screen.print(textReport(report, { maxPerKind: 50 }));
+    if (extras.evicted) screen.print(`  ${extras.evicted} connections judged early: --max-connections reached\n`);
+  }
+}
+
+const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
+const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+
+/**
+ * The live UI on this terminal, or null when there is no keyboard to read (the caller falls back to text). The
+ * screen is taken on the next turn of the event loop, after live.ts has printed its "capturing on" line.
+ */
+export function openLiveUi(opts: LiveUiOptions & { stdout?: NodeJS.WriteStream }): StoreLiveView | null {
+  const stdout = opts.stdout ?? process.stdout;
+  const keys = keyboard('');
+  if (keys === null) return null;
+  const view = new StoreLiveView(opts);
+  let onScreen = false;
+  let closed = false;
+  let app: ReturnType<typeof render> | null = null;
+  const restore = () => { if (onScreen) { onScreen = false; stdout.write(LEAVE_ALT_SCREEN); } };
+  // A closed terminal: stop like Ctrl-C (live.ts handles SIGINT and SIGTERM itself).
+  const onHup = () => opts.stop('SIGHUP');
+  const start = setImmediate(() => {
+    if (closed) return;
+    onScreen = true;
+    process.once('exit', restore);
+    process.on('SIGHUP', onHup);
+    stdout.write(ENTER_ALT_SCREEN);
+    app = render(view.element(), { stdout, stdin: keys.stream, exitOnCtrlC: false, patchConsole: true });
+  });
+  view.show({
+    async close() {
+      closed = true;
+      clearImmediate(start);
+      if (app !== null) {
+        const a = app;
+        a.unmount();
+        await a.waitUntilExit().catch(() => undefined);
+      }
+      restore();
+      process.removeListener('exit', restore);
+      process.removeListener('SIGHUP', onHup);
+      keys.close();
+    },
+    print: (s) => { stdout.write(s); },
+  });
+  return view;
+}
