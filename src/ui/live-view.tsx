@@ -127,6 +127,7 @@ export function openLiveUi(opts: LiveUiOptions & { stdout?: NodeJS.WriteStream }
   let onScreen = false;
   let closed = false;
   let app: ReturnType<typeof render> | null = null;
+  let exited: Promise<unknown> = Promise.resolve();
   const restore = () => { if (onScreen) { onScreen = false; stdout.write(LEAVE_ALT_SCREEN); } };
   // A closed terminal: stop like Ctrl-C (live.ts handles SIGINT and SIGTERM itself).
   const onHup = () => opts.stop('SIGHUP');
@@ -137,16 +138,15 @@ export function openLiveUi(opts: LiveUiOptions & { stdout?: NodeJS.WriteStream }
     process.on('SIGHUP', onHup);
     stdout.write(ENTER_ALT_SCREEN);
     app = render(view.element(), { stdout, stdin: keys.stream, exitOnCtrlC: false, patchConsole: true });
+    // Asked for now: ink only settles a waitUntilExit() made before it unmounts (q unmounts it from inside).
+    exited = app.waitUntilExit().catch(() => undefined);
   });
   view.show({
     async close() {
       closed = true;
       clearImmediate(start);
-      if (app !== null) {
-        const a = app;
-        a.unmount();
-        await a.waitUntilExit().catch(() => undefined);
-      }
+      if (app !== null) (app as ReturnType<typeof render>).unmount();
+      await exited;
       restore();
       process.removeListener('exit', restore);
       process.removeListener('SIGHUP', onHup);
