@@ -103,6 +103,10 @@ test('live on a namespace loopback: stuck half-close on the clock, linger-0 abor
     assert.deepEqual(report.summary, summary.summary);
     const verdict = (c: Record<string, any>) => [c.id, c.client, c.server, c.incarnation, c.teardown, c.ending, c.closer, c.states, [...c.findings].sort(), c.bytes];
     assert.deepEqual(report.connections.map(verdict), [...conns].sort((a, b) => a.firstFrame - b.firstFrame).map(verdict));
+    // The marker frame at the stop time ages the still-open half-close to the stop, offline too: it stays stuck.
+    const offlineStuck = report.findings.find((f) => f.kind === 'stuck-half-close');
+    assert.equal(offlineStuck?.details.stuck, true);
+    assert.equal(offlineStuck?.severity, 'error');
     const finalLive = new Map(findings.filter((f) => f.final).map((f) => [`${f.kind} ${f.connection}`, f.severity]));
     for (const [k, sev] of finalLive) assert.equal(report.findings.find((f) => `${f.kind} ${f.connection}` === k)?.severity, sev, k);
     assert.ok(statSync(pcap).size > 1024 * 1024 / 2);
@@ -124,7 +128,10 @@ test('live stops by itself after --count packets and after --duration; SIGTERM; 
     }
     const sum = ndjson(counted.stdout).at(-1)!;
     assert.equal(sum.type, 'summary');
-    assert.equal(sum.capture.packets, 6);
+    // 6 captured packets plus the end-of-capture marker frame (non-TCP, at the stop time; also written with -w).
+    assert.equal(sum.capture.packets, 7);
+    assert.equal(sum.capture.tcpPackets, 6);
+    assert.equal(sum.capture.undecodable['not-tcp'], 1);
     assert.equal(sum.live.stoppedBy, 'count');
 
     const timed = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '--duration', '1'])));

@@ -5,6 +5,8 @@ import { AnalysisSession, type SessionHooks } from '../../analyze/session.js';
 import { ArrivalClock, DEFAULT_LIVE_BUFFER, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { openCapture } from '../../capture/open.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
+import type { RawFrame } from '../../capture/types.js';
+import { endMarkerFrame } from '../../extract/marker.js';
 import type { PacketSource, SourceResult } from '../../capture/types.js';
 import { NdjsonSink, type SummaryExtras } from '../../report/ndjson.js';
 import { findingText, textReport } from '../../report/text.js';
@@ -61,6 +63,12 @@ export interface StreamOptions {
   /** Stop when packet time reaches this (epoch seconds): --duration, checked per packet as well as on the timer. */
   deadline?: { at: number; stop(): void };
   tickMs?: number;
+  /**
+   * A frame that marks the end of the capture (live: the stop time), fed to onFrame and the session after the last
+   * packet. Verdicts "at capture end" (a half-close's age) are then measured to the stop, in the report and in the
+   * `-w` file read back offline alike (the same marker `extract` writes, src/extract/marker.ts).
+   */
+  endFrame?(index: number): RawFrame | null;
 }
 
 /**
@@ -96,6 +104,8 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
         if (deadline !== undefined && t >= deadline.at) deadline.stop();
       }
     }, opts.signal);
+    const end = opts.endFrame?.(session.counters.packets + 1) ?? null;
+    if (end !== null) { onFrame?.(end); session.ingest(end); }
     return { report: session.finish(captureSummary(source, session, result)), result, session };
   } finally {
     clearInterval(timer);
@@ -184,7 +194,8 @@ for kernel timestamps.
 
 State ages on the clock: a half-close becomes stuck after --half-close-timeout even when no packets arrive.
 Ctrl-C, SIGTERM, --duration or --count end the capture cleanly: the final report is printed and the -w file is a
-complete pcap (teardown analyze on it gives the same verdicts).
+complete pcap (teardown analyze on it gives the same verdicts). Both end with one non-TCP marker frame at the stop
+time, so a half-close still open is aged to the moment the capture stopped, live and offline alike.
 
 Output: on a terminal, the interactive UI updating live (a header with interface, filter, packets/s and drops;
 q or Ctrl-C stops the capture), then the text report; with --text, findings as text and a status line, then the
@@ -268,6 +279,13 @@ async function runLive(o: LiveFlags): Promise<number> {
       settings: settingsFrom(o), maxConnections: o.maxConnections, view, signal: io.signal,
       onFrame: writer === null ? undefined : (f) => writer!.writeRawFrame(f),
       idleClock: () => clock.now(),
+      endFrame: (index) => {
+        const bytes = endMarkerFrame(source.linkType);
+        if (bytes === null) return null;
+        clock.stamp();
+        return { index, tsSec: clock.sec, tsNsec: clock.nsec, linkType: source.linkType, interfaceId: 0, data: bytes,
+          dataOffset: 0, capLength: bytes.length, wireLength: bytes.length, fileOffset: 0 };
+      },
       deadline: o.duration === undefined ? undefined : { at: started + o.duration, stop: () => io.stop('duration') },
       onInterval: (s) => {
         writer?.flush();
