@@ -8,6 +8,7 @@ import { analyzeSource } from '../analyze/analyze.js';
 import type { AnalysisSession, Counters, SessionHooks } from '../analyze/session.js';
 import type { ConnectionReport, Finding, FindingKind, Report, Settings } from '../analyze/report.js';
 import type { CaptureInfo, PacketSource, SourceResult } from '../capture/types.js';
+import type { LiveStats } from '../cli/commands/live.js';
 
 export interface Progress {
   bytesRead: number;
@@ -47,20 +48,8 @@ export interface UiSnapshot {
   live?: LiveHeader;
 }
 
-/** What the live header shows: from `teardown live`'s once-a-second stats. */
-export interface LiveHeader {
-  interface: string;
-  filter: string;
-  packets: number;
-  tcpPackets: number;
-  /** Packets per second over the last interval. */
-  rate: number;
-  /** libpcap drop counter; null when unknown (cap does not expose it). */
-  drops: number | null;
-  connectionsEnded: number;
-  findings: number;
-  elapsedSeconds: number;
-  /** Why the capture stopped, once it has. */
+/** What the live header shows: `teardown live`'s once-a-second stats, and why the capture stopped once it has. */
+export interface LiveHeader extends LiveStats {
   stoppedBy: string | null;
 }
 
