@@ -101,6 +101,12 @@ export interface ConnectionReport {
   packets: number;
   /** Payload bytes client→server and server→client (sequence space, retransmissions not counted twice). */
   bytes: { c2s: number; s2c: number };
+  /** Data segments sent again (not advancing the sender's highest sequence), per direction. */
+  retransmissions: { c2s: number; s2c: number };
+  /** Keepalives and zero-window probes (seq = SND.NXT − 1, not activity), per direction. */
+  keepalives: { c2s: number; s2c: number };
+  /** Capture duplicates dropped before analysis (same IP ID, seq, ack, flags, length, TSval within 1 ms). */
+  duplicates: number;
   handshake: 'complete' | 'syn-only' | 'syn-ack-only' | 'midstream';
   teardown: Teardown;
   closer: Side | 'both' | null;

@@ -146,7 +146,6 @@ export class AnalysisSession {
       this.judged.push(j.report);
       this.counters.connections++;
     }
-    c.judged = true;
     for (const f of j.findings) {
       // A stuck half-close already announced on the clock, or a finding announced before a reopen, is not repeated.
       const told = (c.announcedStuck && f.kind === 'stuck-half-close') || (before !== null && before.has(f.kind));

@@ -61,6 +61,7 @@ export class Connection {
   firstT = 0;
   lastT = 0;
   packets = 0;
+  /** Capture duplicates dropped (rules §10.2). */
   duplicates = 0;
   sawSyn = false;
   sawSynAck = false;
@@ -71,7 +72,6 @@ export class Connection {
   /** The first accepted RST and its sender (0/1); null while none. */
   acceptedRst: RstRecord | null = null;
   rstBy: 0 | 1 = 0;
-  ignoredRsts = 0;
   /** Time both directions were closed (last FIN acknowledged) or the connection was reset; 0 while open. */
   closedT = 0;
   /** The server's ACK that answered a SYN during the handshake without acknowledging it (TIME_WAIT reject). */
@@ -81,10 +81,6 @@ export class Connection {
   /** Set when a SYN with a new ISN arrived while this connection was established (rules §6.4 case 3). */
   supersededBySyn = 0;
   readonly log: PacketLog;
-  /** Judged: findings were computed and it left the flow table. */
-  judged = false;
-  /** Times late segments reopened it after it was judged. */
-  reopened = 0;
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
 
@@ -265,7 +261,7 @@ export class Connection {
         S.fin = {
           finSeq, frame, t, hasAck: ackBit, ack, acksPeerFin,
           retx: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
-          reAckFrame: 0, reAckT: 0, moved: false, idleBefore: prevActivity > 0 ? t - prevActivity : 0,
+          reAckFrame: 0, reAckT: 0, idleBefore: prevActivity > 0 ? t - prevActivity : 0,
         };
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
         // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
@@ -290,8 +286,7 @@ export class Connection {
         }
         if (this.closedT !== 0 && this.acceptedRst === null) this.closedT = 0;
       } else {
-        sf.moved = true;
-        note = 'FIN with a different sequence number';
+        note = 'FIN with a different sequence number'; // Zeek FIN_advanced_last_seq
       }
     }
 
@@ -405,8 +400,6 @@ export class Connection {
       // A SYN_SENT receiver was never synchronized: it is refused (CLOSED, ECONNREFUSED), not reset.
       R.state = R.state === 'TIME_WAIT' || R.state === 'CLOSED' || R.state === 'SYN_SENT' ? 'CLOSED' : 'RESET';
       if (this.closedT === 0) this.closedT = t;
-    } else if (rec.verdict === 'ignored' || rec.verdict === 'challenge-expected') {
-      this.ignoredRsts++;
     }
     this.log.record(frame, t, d, p.flags, seq, p.ack, p.payloadLen, p.window, this.ep[0].state, this.ep[1].state,
       note, true);
@@ -415,7 +408,6 @@ export class Connection {
   /** Behaviour overrides arithmetic: the receiver kept talking, so the RST did not reset it (rules §6.3). */
   private unacceptRst(r: RstRecord): void {
     r.verdict = 'ignored';
-    this.ignoredRsts++;
     const sender = this.ep[this.rstBy];
     const receiver = this.ep[this.rstBy ^ 1] as Endpoint;
     receiver.state = r.receiverBefore;

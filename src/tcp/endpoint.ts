@@ -22,8 +22,6 @@ export interface FinRecord {
   /** First peer ACK covering the FIN after the last retransmission, 0 when none. */
   reAckFrame: number;
   reAckT: number;
-  /** A later FIN from this side carried a different finSeq (Zeek FIN_advanced_last_seq). */
-  moved: boolean;
   /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
   idleBefore: number;
 }

@@ -118,7 +118,6 @@ export class FlowTable {
       c = r;
       e.current = r;
       e.retired = null;
-      r.reopened++;
       this.active++;
     }
     if (c !== null) {

@@ -102,3 +102,20 @@ describe('who closed first (rules §4)', () => {
     assert.equal(kinds(r, 'fin-retransmitted').length, 1);
   });
 });
+
+describe('per-connection counters', () => {
+  test('retransmissions, keepalives and dropped capture duplicates are counted per direction', () => {
+    const cv = new Conversation().handshake();
+    const seq = cv.client.nxt;
+    cv.c('P.', { len: 100, ipId: 7 });
+    cv.c('P.', { len: 100, seq, ipId: 7, dt: 0.0002 }); // the same packet seen twice (same IP ID): a capture duplicate
+    cv.c('P.', { len: 100, seq, ipId: 8, dt: 0.3 }); // sent again with a new IP ID: a retransmission
+    cv.s('.');
+    cv.s('.', { seq: cv.server.nxt - 1, noAdvance: true, dt: 10 }).c('.'); // server keepalive, client answers
+    const c = cv.report().connections[0]!;
+    assert.equal(c.duplicates, 1);
+    assert.deepEqual(c.retransmissions, { c2s: 1, s2c: 0 });
+    assert.deepEqual(c.keepalives, { c2s: 0, s2c: 1 });
+    assert.equal(c.bytes.c2s, 100);
+  });
+});
