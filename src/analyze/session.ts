@@ -57,9 +57,11 @@ export class AnalysisSession {
   private readonly pkt = newTcpPacket();
   private readonly table: FlowTable;
   private readonly judged: ConnectionReport[] = [];
-  /** Where each judged connection's report sits in `judged` (a reopened connection replaces its report). */
-  private readonly slot = new Map<string, number>();
-  private findings: Finding[] = [];
+  /**
+   * Findings per judged connection, in the order connections were judged: a connection reopened by late segments
+   * replaces its report and its findings in place (no scan of every finding).
+   */
+  private readonly byConnection = new Map<string, { at: number; findings: Finding[] }>();
   private sinceSweep = 0;
   private readonly ladders: 'all' | 'findings' | 'auto';
 
@@ -103,7 +105,7 @@ export class AnalysisSession {
   snapshot(capture: CaptureSummary): Report {
     const now = this.counters.lastTime ?? 0;
     const conns = [...this.judged];
-    const findings = [...this.findings];
+    const findings = this.allFindings();
     for (const { c, e } of this.table.current()) {
       const j = this.judgeOnly(c, e, now, true);
       conns.push(j.report);
@@ -116,7 +118,7 @@ export class AnalysisSession {
   finish(capture: CaptureSummary): Report {
     this.table.flushAll(this.counters.lastTime ?? 0);
     this.counters.evicted = this.table.evicted;
-    return this.build(capture, this.judged, this.findings);
+    return this.build(capture, this.judged, this.allFindings());
   }
 
   private judgeOnly(c: Connection, e: TupleEntry, now: number, atEnd: boolean): Judgement {
@@ -133,16 +135,15 @@ export class AnalysisSession {
   private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {
     const j = this.judgeOnly(c, e, now, atEnd);
     let before: Set<string> | null = null;
-    const at = this.slot.get(c.id);
-    if (at !== undefined) {
+    const prev = this.byConnection.get(c.id);
+    if (prev !== undefined) {
       // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
-      this.judged[at] = j.report;
-      const old = this.findings.filter((f) => f.connection === c.id);
-      before = new Set(old.map((f) => f.kind));
-      for (const f of old) this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 1) - 1;
-      this.findings = this.findings.filter((f) => f.connection !== c.id);
+      this.judged[prev.at] = j.report;
+      before = new Set(prev.findings.map((f) => f.kind));
+      for (const f of prev.findings) this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 1) - 1;
+      prev.findings = j.findings;
     } else {
-      this.slot.set(c.id, this.judged.length);
+      this.byConnection.set(c.id, { at: this.judged.length, findings: j.findings });
       this.judged.push(j.report);
       this.counters.connections++;
     }
@@ -150,11 +151,16 @@ export class AnalysisSession {
       // A stuck half-close already announced on the clock, or a finding announced before a reopen, is not repeated.
       const told = (c.announcedStuck && f.kind === 'stuck-half-close') || (before !== null && before.has(f.kind));
       if (!told) this.hooks.onFinding?.(f);
-      this.findings.push(f);
       this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 0) + 1;
     }
     this.hooks.onConnectionEnd?.(j.report);
     return j.closing;
+  }
+
+  private allFindings(): Finding[] {
+    const out: Finding[] = [];
+    for (const e of this.byConnection.values()) for (const f of e.findings) out.push(f);
+    return out;
   }
 
   private build(capture: CaptureSummary, conns: ConnectionReport[], findings: Finding[]): Report {

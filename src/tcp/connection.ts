@@ -84,6 +84,9 @@ export class Connection {
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
 
+  /** Stable for the same input: 'c' + the order of the connection's first packet among connections. */
+  readonly id: string;
+
   constructor(
     readonly ordinal: number,
     readonly clientIsA: boolean,
@@ -92,10 +95,7 @@ export class Connection {
     readonly previousId: string | null,
   ) {
     this.log = new PacketLog();
-  }
-
-  get id(): string {
-    return `c${this.ordinal}`;
+    this.id = `c${ordinal}`;
   }
 
   /** Closed for incarnation purposes (rules §6.4 case 1): both FINs seen, an accepted RST, or refused. */
