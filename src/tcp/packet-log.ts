@@ -25,7 +25,7 @@ const STATES: EndpointState[] = [
   'UNKNOWN', 'LISTEN', 'SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSING', 'TIME_WAIT',
   'CLOSE_WAIT', 'LAST_ACK', 'CLOSED', 'RESET', 'MIDSTREAM',
 ];
-const STATE_INDEX = new Map(STATES.map((s, i) => [s, i]));
+const STATE_INDEX = Object.fromEntries(STATES.map((s, i) => [s, i])) as Record<EndpointState, number>;
 
 function newRows(n: number): number[] {
   const a = new Array<number>(n * W);
@@ -89,7 +89,7 @@ export class PacketLog {
       if (this.tailN < TAIL) this.tailN++;
     }
     a[o] = frame; a[o + 1] = t; a[o + 2] = seq; a[o + 3] = ack; a[o + 4] = len; a[o + 5] = win;
-    a[o + 6] = dir | (flags << 1) | ((STATE_INDEX.get(client) ?? 0) << 9) | ((STATE_INDEX.get(server) ?? 0) << 14);
+    a[o + 6] = dir | (flags << 1) | (STATE_INDEX[client] << 9) | (STATE_INDEX[server] << 14);
     a[o + 7] = noteIndex(note);
   }
 
