@@ -1,6 +1,6 @@
 import { openCapture } from '../capture/open.js';
 import type { PacketSource, SourceResult } from '../capture/types.js';
-import type { CaptureSummary, Report, Settings } from './report.js';
+import type { CaptureSummary, Report, Settings } from '../model/report.js';
 import { AnalysisSession, type SessionHooks, type SessionOptions } from './session.js';
 
 export interface AnalyzeOptions extends SessionOptions {

@@ -6,7 +6,7 @@ import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
-import type { CaptureSummary, ConnectionReport, Finding, FindingKind, Report, Settings, Severity, Teardown } from './report.js';
+import type { CaptureSummary, ConnectionReport, Finding, FindingKind, Report, Settings, Severity, Teardown } from '../model/report.js';
 
 export const VERSION = '0.1.0';
 

@@ -9,7 +9,7 @@
  * expectation says `"unexpected": "fail"` and their severity reaches `unexpectedSeverity`.
  */
 import { analyzeFile } from '../analyze/analyze.js';
-import type { ConnectionReport, Finding, Report, Settings, Severity } from '../analyze/report.js';
+import type { ConnectionReport, Finding, Report, Settings, Severity } from '../model/report.js';
 import { CaptureError } from '../capture/types.js';
 import { TIME_WAIT_PROFILES } from '../findings/time-wait-reuse.js';
 import { compare, matchDetails, type DetailMismatch } from '../expect/detail.js';

@@ -2,7 +2,7 @@
  * The readable diff `teardown check` prints: one status line per capture, then for every failed assertion what
  * was expected (`-`) and what the capture shows (`+`), with the evidence frames to open in Wireshark.
  */
-import type { ConnectionReport, Finding, PacketRef, Report } from '../analyze/report.js';
+import type { ConnectionReport, Finding, PacketRef, Report } from '../model/report.js';
 import { packetLine } from '../report/format.js';
 import { connectionText } from '../expect/selector.js';
 import type { CheckItem, CheckResult, Problem } from './check.js';

@@ -3,7 +3,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { analyzeFile } from '../analyze/analyze.js';
-import type { Report, Settings } from '../analyze/report.js';
+import type { Report, Settings } from '../model/report.js';
 import { CaptureError } from '../capture/types.js';
 import { ExpectationError, expectationPathFor, parseExpectation } from '../expect/load.js';
 import type { Expectation } from '../expect/format.js';

@@ -1,4 +1,4 @@
-import type { Settings, Severity } from '../analyze/report.js';
+import type { Settings, Severity } from '../model/report.js';
 import { TIME_WAIT_PROFILES } from '../findings/time-wait-reuse.js';
 import { UsageError } from './errors.js';
 

@@ -3,7 +3,7 @@
  * with `x.expect.json` next to it. This module holds the parsed, validated form; load.ts reads and validates the
  * JSON, selector.ts matches connections, detail.ts matches finding details, update.ts writes files from a Report.
  */
-import type { EndpointState, FindingKind, Severity, Side, Teardown } from '../analyze/report.js';
+import type { EndpointState, FindingKind, Severity, Side, Teardown } from '../model/report.js';
 
 /** The only version this build reads and writes. A file with a higher version was written by a newer teardown. */
 export const EXPECTATION_VERSION = 1;

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { EndpointState, FindingKind, Severity, Side, Teardown } from '../analyze/report.js';
-import { FINDING_KINDS } from '../analyze/report.js';
+import type { EndpointState, FindingKind, Severity, Side, Teardown } from '../model/report.js';
+import { FINDING_KINDS } from '../model/report.js';
 import { TIME_WAIT_PROFILES } from '../findings/time-wait-reuse.js';
 import { exactly, parseComparison, parseMatcher } from './detail.js';
 import { EXPECTATION_SUFFIX, EXPECTATION_VERSION } from './format.js';

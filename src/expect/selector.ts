@@ -3,7 +3,7 @@
  * is about. Text forms: an id (`c3`), or a 4-tuple in either order with an optional incarnation
  * (`127.0.0.1:41009 -> 127.0.0.1:5009`, `[::1]:5000,[::1]:40000 #1`; separators `->`, `→`, `<->`, `-`, `,`, space).
  */
-import type { ConnectionReport } from '../analyze/report.js';
+import type { ConnectionReport } from '../model/report.js';
 import { formatAddress, parseEndpoint } from '../decode/format.js';
 import type { ConnectionSelector, SelectorEndpoint } from './format.js';
 

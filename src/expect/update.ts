@@ -6,7 +6,7 @@
  * (`"ageSeconds": ">= 30"`) where a number is the point. Refreshing an existing file keeps its description,
  * settings, unexpected mode and `$` keys, and replaces the connection and finding entries.
  */
-import type { ConnectionReport, Finding, Report } from '../analyze/report.js';
+import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import { EXPECTATION_VERSION } from './format.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

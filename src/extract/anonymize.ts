@@ -13,7 +13,7 @@
  *   is kept (and a first IP fragment) gets an incremental update (RFC 1624): a checksum that was right stays right.
  * Not rewritten: addresses inside IPv6 routing headers and inside payloads kept with keepPayload.
  */
-import type { ConnectionReport } from '../analyze/report.js';
+import type { ConnectionReport } from '../model/report.js';
 import { parseEndpoint } from '../decode/format.js';
 import { decodeIp } from '../decode/ip.js';
 import { decodeLink, newDecodeCursor } from '../decode/link.js';

@@ -10,7 +10,7 @@
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { analyzeSource } from '../analyze/analyze.js';
-import type { ConnectionReport, Report, Settings } from '../analyze/report.js';
+import type { ConnectionReport, Report, Settings } from '../model/report.js';
 import { openCapture } from '../capture/open.js';
 import { PcapWriter } from '../capture/pcap-writer.js';
 import type { PacketSource, RawFrame } from '../capture/types.js';

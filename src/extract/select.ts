@@ -9,8 +9,8 @@
  * A connection whose verdict depends on an earlier incarnation (time-wait-reuse, syn-on-live-tuple: the previous
  * connection's close decides it) brings that incarnation along, so the extract yields the same verdicts.
  */
-import type { ConnectionReport, FindingKind, Report } from '../analyze/report.js';
-import { FINDING_KINDS } from '../analyze/report.js';
+import type { ConnectionReport, FindingKind, Report } from '../model/report.js';
+import { FINDING_KINDS } from '../model/report.js';
 import type { ConnectionSelector } from '../expect/format.js';
 import { connectionText, parseSelectorText, selectConnections, selectorText } from '../expect/selector.js';
 

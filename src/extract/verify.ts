@@ -5,7 +5,7 @@
  * incarnation numbers are allowed to differ (the extract renumbers them); endpoints are compared through the
  * anonymizer's mapping when there is one.
  */
-import type { ConnectionReport, Finding, Report } from '../analyze/report.js';
+import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import { detailsJson } from '../expect/update.js';
 import type { Anonymizer } from './anonymize.js';
 

@@ -1,4 +1,4 @@
-import type { ConnectionReport, Finding, PairAggregate, ServerAggregate } from '../analyze/report.js';
+import type { ConnectionReport, Finding, PairAggregate, ServerAggregate } from '../model/report.js';
 
 /** Linux default ip_local_port_range 32768–60999: the port pool when a capture shows no port reused. */
 const LINUX_EPHEMERAL_PORTS = 28232;

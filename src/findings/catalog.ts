@@ -1,4 +1,4 @@
-import type { FindingKind, Severity } from '../analyze/report.js';
+import type { FindingKind, Severity } from '../model/report.js';
 
 export interface CatalogEntry {
   title: string;

@@ -1,4 +1,4 @@
-import type { Finding, Side, Teardown } from '../analyze/report.js';
+import type { Finding, Side, Teardown } from '../model/report.js';
 import type { Connection } from '../tcp/connection.js';
 import { finCovers, type FinRecord } from '../tcp/endpoint.js';
 import { endpointName, finding, otherSide, secs, sideName, type JudgeContext } from './context.js';

@@ -1,4 +1,4 @@
-import type { Finding, FindingKind, PacketRef, Settings, Side } from '../analyze/report.js';
+import type { Finding, FindingKind, PacketRef, Settings, Side } from '../model/report.js';
 import { flagsString } from '../decode/format.js';
 import type { Connection } from '../tcp/connection.js';
 import type { LogRec } from '../tcp/packet-log.js';

@@ -1,4 +1,4 @@
-import type { ConnectionReport, Finding } from '../analyze/report.js';
+import type { ConnectionReport, Finding } from '../model/report.js';
 import type { Connection } from '../tcp/connection.js';
 import { finCovers } from '../tcp/endpoint.js';
 import { closingFindings, ending } from './closing.js';

@@ -1,4 +1,4 @@
-import type { Finding } from '../analyze/report.js';
+import type { Finding } from '../model/report.js';
 import { finCovers } from '../tcp/endpoint.js';
 import { finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 

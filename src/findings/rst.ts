@@ -1,4 +1,4 @@
-import type { Finding } from '../analyze/report.js';
+import type { Finding } from '../model/report.js';
 import { FIN } from '../decode/packet.js';
 import type { Connection } from '../tcp/connection.js';
 import { synchronized, type RstRecord } from '../tcp/endpoint.js';

@@ -1,4 +1,4 @@
-import type { Finding } from '../analyze/report.js';
+import type { Finding } from '../model/report.js';
 import { add32, d32, gt } from '../tcp/seq.js';
 import { finding, refOf, secs, type JudgeContext } from './context.js';
 

@@ -1,4 +1,4 @@
-import type { PacketRef } from '../analyze/report.js';
+import type { PacketRef } from '../model/report.js';
 
 /** Absolute time as `YYYY-MM-DD HH:MM:SS.uuuuuu` UTC. */
 export function isoTime(t: number): string {

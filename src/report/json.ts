@@ -1,4 +1,4 @@
-import type { Report } from '../analyze/report.js';
+import type { Report } from '../model/report.js';
 
 export interface JsonOptions {
   /** Packet ladders for all connections, or only for those with findings (default). */

@@ -1,4 +1,4 @@
-import type { ConnectionReport, Finding, Report } from '../analyze/report.js';
+import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import type { SessionHooks } from '../analyze/session.js';
 
 /**
@@ -12,7 +12,7 @@ import type { SessionHooks } from '../analyze/session.js';
  *       `ladder` is kept only for connections with findings unless ladders='all' (as --json does).
  *   {"type":"summary", tool, capture, settings, summary, aggregates, evicted, live?}   last line.
  *
- * The objects are the Report model's (src/analyze/report.ts); nothing here recomputes a verdict.
+ * The objects are the Report model's (src/model/report.ts); nothing here recomputes a verdict.
  */
 
 export interface NdjsonOptions {

@@ -1,5 +1,5 @@
-import type { ConnectionReport, Finding, Report } from '../analyze/report.js';
-import { FINDING_KINDS } from '../analyze/report.js';
+import type { ConnectionReport, Finding, Report } from '../model/report.js';
+import { FINDING_KINDS } from '../model/report.js';
 import { CATALOG } from '../findings/catalog.js';
 import { duration, isoTime, packetHeader, packetLine } from './format.js';
 

@@ -1,4 +1,4 @@
-import type { EndpointState } from '../analyze/report.js';
+import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog, type LogRec } from './packet-log.js';

@@ -1,4 +1,4 @@
-import type { EndpointState } from '../analyze/report.js';
+import type { EndpointState } from '../model/report.js';
 
 /** The first FIN an endpoint sent, and what became of it (rules §1 `fin`, §0.2). */
 export interface FinRecord {

@@ -1,4 +1,4 @@
-import type { EndpointState } from '../analyze/report.js';
+import type { EndpointState } from '../model/report.js';
 
 /** One logged packet of a connection, materialized only when a ladder or evidence is built. */
 export interface LogRec {

@@ -10,7 +10,7 @@
  */
 import type { ReactElement } from 'react';
 import { render } from 'ink';
-import type { Report } from '../analyze/report.js';
+import type { Report } from '../model/report.js';
 import type { AnalysisSession } from '../analyze/session.js';
 import type { LiveStats, LiveView } from '../cli/commands/live.js';
 import type { SummaryExtras } from '../report/ndjson.js';

@@ -3,8 +3,8 @@
  * order, the ladder with its evidence marks, timeline bins. No verdict is made here: every judgement comes from
  * the engine; this only selects, orders and counts what the report already says.
  */
-import { FINDING_KINDS } from '../analyze/report.js';
-import type { ConnectionReport, Finding, FindingKind, PacketRef, PairAggregate, Report, ServerAggregate, Severity } from '../analyze/report.js';
+import { FINDING_KINDS } from '../model/report.js';
+import type { ConnectionReport, Finding, FindingKind, PacketRef, PairAggregate, Report, ServerAggregate, Severity } from '../model/report.js';
 import type { KindFilter, SortKey } from './view-state.js';
 
 const LINKS: Record<number, string> = { 0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2' };

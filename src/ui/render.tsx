@@ -6,7 +6,7 @@
 import { openSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import { render } from 'ink';
-import type { Report, Settings } from '../analyze/report.js';
+import type { Report, Settings } from '../model/report.js';
 import { openCapture } from '../capture/open.js';
 import type { SourceResult } from '../capture/types.js';
 import { App } from './App.js';

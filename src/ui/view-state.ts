@@ -3,7 +3,7 @@
  * filter text and scroll positions. The App turns key presses into actions; each action carries the few facts
  * about the data it needs (list length, page height, what Enter would open), so the reducer stays pure.
  */
-import type { FindingKind } from '../analyze/report.js';
+import type { FindingKind } from '../model/report.js';
 import type { Command } from './keymap.js';
 
 export type ViewName = 'overview' | 'findings' | 'connection' | 'timeline';

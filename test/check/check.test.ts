@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/analyze/report.js';
+import type { Report } from '../../src/model/report.js';
 import { checkCapture, checkReport, type CheckResult, type Problem } from '../../src/check/check.js';
 import { parseExpectation } from '../../src/expect/load.js';
 import { expectationFromReport } from '../../src/expect/update.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeFile } from '../../src/analyze/analyze.js';
-import type { Report, Settings } from '../../src/analyze/report.js';
+import type { Report, Settings } from '../../src/model/report.js';
 import { openCapture } from '../../src/capture/open.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 

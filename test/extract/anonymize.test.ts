@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ConnectionReport } from '../../src/analyze/report.js';
+import type { ConnectionReport } from '../../src/model/report.js';
 import { decodeFrame } from '../../src/decode/decode.js';
 import { formatAddress } from '../../src/decode/format.js';
 import { newTcpPacket } from '../../src/decode/packet.js';

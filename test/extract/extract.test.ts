@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import type { Report } from '../../src/analyze/report.js';
+import type { Report } from '../../src/model/report.js';
 import { decodeFrame } from '../../src/decode/decode.js';
 import { formatEndpoint } from '../../src/decode/format.js';
 import { newTcpPacket } from '../../src/decode/packet.js';

@@ -7,7 +7,7 @@
  *   const r = cv.report();
  */
 import { AnalysisSession } from '../../src/analyze/session.js';
-import type { Report, Settings } from '../../src/analyze/report.js';
+import type { Report, Settings } from '../../src/model/report.js';
 import type { RawFrame } from '../../src/capture/types.js';
 import { buildFrame, frameOf, type LinkSpec, type SegmentSpec } from './packets.js';
 

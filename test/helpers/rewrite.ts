@@ -4,7 +4,7 @@
  */
 import { openCapture } from '../../src/capture/open.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
-import type { Report } from '../../src/analyze/report.js';
+import type { Report } from '../../src/model/report.js';
 import { PcapngBuilder } from './pcapng-writer.js';
 
 export interface Frame { tsSec: number; tsNsec: number; linkType: number; bytes: Uint8Array; wireLength: number }

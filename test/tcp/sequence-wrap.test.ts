@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Report } from '../../src/analyze/report.js';
+import type { Report } from '../../src/model/report.js';
 import { add32, between, d32, ge, gt, le, lt } from '../../src/tcp/seq.js';
 import { Conversation } from '../helpers/conversation.js';
 

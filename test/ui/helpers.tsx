@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
 import { analyzeFile } from '../../src/analyze/analyze.js';
-import type { Report } from '../../src/analyze/report.js';
+import type { Report } from '../../src/model/report.js';
 import { App } from '../../src/ui/App.js';
 import type { Size } from '../../src/ui/App.js';
 import { AnalysisStore } from '../../src/ui/store.js';

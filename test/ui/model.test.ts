@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConnectionReport, Finding, Report } from '../../src/analyze/report.js';
+import type { ConnectionReport, Finding, Report } from '../../src/model/report.js';
 import { findingRows, kindRows, kindTabs, ladderRows, matchesFilter, memoLast, readFraction, timeline } from '../../src/ui/model.js';
 import { fixture, reportOf } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { analyzeFile } from '../../analyze/analyze.js';
-import type { Report, Severity } from '../../analyze/report.js';
+import type { Report, Severity } from '../../model/report.js';
 import { jsonChunks } from '../../report/json.js';
 import { textReport } from '../../report/text.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';

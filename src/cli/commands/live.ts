@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { captureSummary } from '../../analyze/analyze.js';
-import type { ConnectionReport, Finding, Report, Settings, Severity } from '../../analyze/report.js';
+import type { ConnectionReport, Finding, Report, Settings, Severity } from '../../model/report.js';
 import { AnalysisSession, type SessionHooks } from '../../analyze/session.js';
 import { ArrivalClock, DEFAULT_LIVE_BUFFER, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { openCapture } from '../../capture/open.js';

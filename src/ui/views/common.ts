@@ -1,5 +1,5 @@
 /** What every view builds: its lines at the body's exact size, and the facts navigation needs. */
-import type { Severity } from '../../analyze/report.js';
+import type { Severity } from '../../model/report.js';
 import type { UiSnapshot } from '../store.js';
 import { seg } from '../text.js';
 import type { Color, Line, Seg } from '../text.js';

@@ -4,7 +4,7 @@
  * highlighted, "… N packets …" where packets were left out), links to the previous/next incarnation on the same
  * 4-tuple, and the Wireshark display filter. The whole view scrolls.
  */
-import type { ConnectionReport, Finding, PacketRef } from '../../analyze/report.js';
+import type { ConnectionReport, Finding, PacketRef } from '../../model/report.js';
 import { CATALOG } from '../../findings/catalog.js';
 import { duration } from '../../report/format.js';
 import { findingsOf, ladderRows } from '../model.js';

@@ -1,5 +1,5 @@
 /** The `?` help: rendered from the keymap table (so it is always right), then the finding kinds' meanings. */
-import { FINDING_KINDS } from '../../analyze/report.js';
+import { FINDING_KINDS } from '../../model/report.js';
 import { CATALOG } from '../../findings/catalog.js';
 import { FILTER_KEYMAP, KEYMAP, WHERE_TITLES } from '../keymap.js';
 import type { Binding, Where } from '../keymap.js';
