@@ -6,11 +6,9 @@ import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
+import { DEFAULT_SETTINGS } from '../model/settings.js';
+import { VERSION } from '../model/version.js';
 import type { CaptureSummary, ConnectionReport, Finding, FindingKind, Report, Settings, Severity, Teardown } from '../model/report.js';
-
-export const VERSION = '0.1.0';
-
-export const DEFAULT_SETTINGS: Settings = { halfCloseTimeout: 60, timeWait: 60, timeWaitProfile: 'linux', idleSplit: 300 };
 
 export interface SessionHooks {
   /** A finding was made (a connection was judged, or a half-close became stuck on the clock). */

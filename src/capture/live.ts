@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { LINKTYPE } from '../decode/packet.js';
+import { LINKTYPE } from '../model/link-types.js';
 import type { CaptureInfo, FrameSink, PacketSource, RawFrame, SourceResult } from './types.js';
 
 /** Snapshot length cap sets on every handle (pcap_set_snaplen(65535)); frames never exceed it. */

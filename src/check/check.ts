@@ -11,7 +11,7 @@
 import { analyzeFile } from '../analyze/analyze.js';
 import type { ConnectionReport, Finding, Report, Settings, Severity } from '../model/report.js';
 import { CaptureError } from '../capture/types.js';
-import { TIME_WAIT_PROFILES } from '../findings/time-wait-reuse.js';
+import { TIME_WAIT_PROFILES } from '../model/settings.js';
 import { compare, matchDetails, type DetailMismatch } from '../expect/detail.js';
 import type { Comparison, ConnectionExpectation, Expectation, ExpectationSettings, FindingExpectation } from '../expect/format.js';
 import { ExpectationError, expectationPathFor, loadExpectation } from '../expect/load.js';

@@ -1,5 +1,5 @@
 import type { Settings, Severity } from '../model/report.js';
-import { TIME_WAIT_PROFILES } from '../findings/time-wait-reuse.js';
+import { TIME_WAIT_PROFILES } from '../model/settings.js';
 import { UsageError } from './errors.js';
 
 export function seconds(name: string) {

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { VERSION } from '../analyze/session.js';
+import { VERSION } from '../model/version.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { checkCommand } from './commands/check.js';
 import { extractCommand } from './commands/extract.js';

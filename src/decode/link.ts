@@ -3,7 +3,7 @@
  * Link types per https://www.tcpdump.org/linktypes.html. Hot path: no allocation, manual big-endian reads.
  */
 import type { DecodeStatus, TcpPacket } from './packet.js';
-import { LINKTYPE } from './packet.js';
+import { LINKTYPE } from '../model/link-types.js';
 
 /**
  * Scratch state handed from one decode stage to the next (one object, reused for every packet).

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { EndpointState, FindingKind, Severity, Side, Teardown } from '../model/report.js';
 import { FINDING_KINDS } from '../model/report.js';
-import { TIME_WAIT_PROFILES } from '../findings/time-wait-reuse.js';
+import { TIME_WAIT_PROFILES } from '../model/settings.js';
 import { exactly, parseComparison, parseMatcher } from './detail.js';
 import { EXPECTATION_SUFFIX, EXPECTATION_VERSION } from './format.js';
 import type { Comparison, ConnectionExpectation, ConnectionSelector, DetailMatcher, Expectation, ExpectationSettings, FindingExpectation } from './format.js';

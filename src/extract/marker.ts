@@ -6,7 +6,7 @@
  * and testing", addresses 0.0.0.0; IPv6 next header 59 "no next header" for LINKTYPE_IPV6): the engine counts it as
  * `not-tcp` and takes its time as the end of the capture, and no connection is created.
  */
-import { LINKTYPE } from '../decode/packet.js';
+import { LINKTYPE } from '../model/link-types.js';
 import { finish, sum16, write16 } from './checksum.js';
 
 function ipv4(): Uint8Array {

@@ -1,9 +1,7 @@
 import type { Finding } from '../model/report.js';
+import { TIME_WAIT_PROFILES } from '../model/settings.js';
 import { add32, d32, gt } from '../tcp/seq.js';
 import { finding, refOf, secs, type JudgeContext } from './context.js';
-
-/** TIME_WAIT lengths per OS profile, seconds (rules §6.4 table). */
-export const TIME_WAIT_PROFILES: Record<string, number> = { linux: 60, freebsd: 60, macos: 30, windows: 240, rfc: 240 };
 
 /**
  * `time-wait-reuse` (rules §6.4): a SYN on a tuple whose previous incarnation closed less than TIME_WAIT ago.
