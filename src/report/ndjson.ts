@@ -1,5 +1,6 @@
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import type { SessionHooks } from '../analyze/session.js';
+import type { SummaryExtras } from '../analyze/sink.js';
 
 /**
  * NDJSON stream (`teardown live` without a terminal, `teardown analyze --ndjson`): one JSON object per line,
@@ -26,14 +27,6 @@ export function findingLine(f: Finding, final = true): string {
 export function connectionLine(c: ConnectionReport, opts: NdjsonOptions = {}): string {
   const keep = opts.ladders === 'all' || c.findings.length > 0;
   return JSON.stringify({ type: 'connection', ...c, ladder: keep ? c.ladder : [] }) + '\n';
-}
-
-/** Extra facts for the summary line that the Report does not carry. */
-export interface SummaryExtras {
-  /** Connections judged early because --max-connections was reached. */
-  evicted?: number;
-  /** Live capture: interface, filter, why it stopped, timestamps are arrival times, -w file… */
-  live?: Record<string, unknown>;
 }
 
 export function summaryLine(r: Report, extras: SummaryExtras = {}): string {

@@ -1,5 +1,5 @@
 /**
- * The terminal UI for `teardown live`: a LiveView (src/cli/commands/live.ts) backed by an AnalysisStore. The
+ * The terminal UI for `teardown live`: an AnalysisSink (src/analyze/sink.ts) backed by an AnalysisStore. The
  * session's hooks feed the store (findings as they are made, clock announcements included; connections as they
  * end), ticks hand it the session's counters, stats() the live header (interface, filter, packets/s, drops). The
  * store publishes at most ten times a second on a timer: nothing is drawn inside the packet loop.
@@ -12,8 +12,7 @@ import type { ReactElement } from 'react';
 import { render } from 'ink';
 import type { Report } from '../model/report.js';
 import type { AnalysisSession } from '../analyze/session.js';
-import type { LiveStats, LiveView } from '../cli/commands/live.js';
-import type { SummaryExtras } from '../report/ndjson.js';
+import type { AnalysisSink, LiveStats, SummaryExtras } from '../analyze/sink.js';
 import { textReport } from '../report/text.js';
 import { App } from './App.js';
 import type { Size } from './App.js';
@@ -39,10 +38,10 @@ export interface LiveScreen {
 }
 
 /**
- * The LiveView: store, hooks and the end-of-capture sequence, independent of where the App is rendered
+ * The AnalysisSink: store, hooks and the end-of-capture sequence, independent of where the App is rendered
  * (ink on the terminal, ink-testing-library in tests). Render `element()`; attach the screen with `show()`.
  */
-export class StoreLiveView implements LiveView {
+export class StoreLiveView implements AnalysisSink {
   readonly store: AnalysisStore;
   readonly hooks: AnalysisStore['hooks'];
   private header: LiveHeader;

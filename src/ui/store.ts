@@ -8,7 +8,7 @@ import { analyzeSource } from '../analyze/analyze.js';
 import type { AnalysisSession, Counters, SessionHooks } from '../analyze/session.js';
 import type { ConnectionReport, Finding, FindingKind, Report, Settings } from '../model/report.js';
 import type { CaptureInfo, PacketSource, SourceResult } from '../capture/types.js';
-import type { LiveStats } from '../cli/commands/live.js';
+import type { LiveStats } from '../analyze/sink.js';
 
 export interface Progress {
   bytesRead: number;

@@ -9,7 +9,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
 import { captureSummary } from '../../src/analyze/analyze.js';
 import { AnalysisSession } from '../../src/analyze/session.js';
-import type { LiveStats } from '../../src/cli/commands/live.js';
+import type { LiveStats } from '../../src/analyze/sink.js';
 import { openCapture } from '../../src/capture/open.js';
 import type { PacketSource, SourceResult } from '../../src/capture/types.js';
 import { StoreLiveView } from '../../src/ui/live-view.js';

@@ -1,11 +1,14 @@
 import { Command, Option } from 'commander';
 import { analyzeFile } from '../../analyze/analyze.js';
+import { streamAnalysis } from '../../analyze/stream.js';
+import { openCapture } from '../../capture/open.js';
 import type { Report, Severity } from '../../model/report.js';
 import { jsonChunks } from '../../report/json.js';
+import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
 import { atLeast, seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
-import { analyzeNdjson } from './live.js';
+import { stopControls } from '../stop.js';
 
 interface AnalyzeFlags extends CommonAnalysisFlags {
   text?: boolean;
@@ -63,4 +66,37 @@ export function analyzeCommand(): Command {
 /** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
 async function writeJsonTo(out: NodeJS.WritableStream, report: Report, ladders: 'all' | 'findings'): Promise<void> {
   for (const c of jsonChunks(report, { ladders })) if (!out.write(c)) await new Promise<void>((res) => out.once('drain', () => res()));
+}
+
+/**
+ * `teardown analyze <file|-> --ndjson`: the same streaming loop over a file or standard input, on packet time
+ * (kernel timestamps kept). On standard input (a live pipe such as tcpdump -U -w -) state also ages while the pipe
+ * is quiet: now = last packet time + the wall time since it arrived. Ctrl-C/SIGTERM end it with the summary line.
+ */
+export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { ladders?: 'all' | 'findings'; failOn?: Severity }): Promise<number> {
+  const source = await openCapture(path);
+  const io = stopControls();
+  const sink = new NdjsonSink(io.out, { ladders: o.ladders ?? 'findings' });
+  let lastArrival = Date.now();
+  const stdin = path === '-';
+  try {
+    const { report, result, session } = await streamAnalysis(source, {
+      settings: settingsFrom(o), view: sink, signal: io.signal,
+      // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
+      packetTickSeconds: stdin ? 1 : 10,
+      onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,
+      idleClock: stdin
+        ? (s) => {
+            const last = s.counters.lastTime;
+            const idle = (Date.now() - lastArrival) / 1000;
+            return last === null || idle < 1 ? null : last + idle;
+          }
+        : undefined,
+    });
+    if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
+    sink.end(report, { evicted: session.counters.evicted });
+    return exitCodeFor(report, o.failOn);
+  } finally {
+    io.release();
+  }
 }

@@ -1,160 +1,17 @@
 import { Command, Option } from 'commander';
-import { captureSummary } from '../../analyze/analyze.js';
-import type { ConnectionReport, Finding, Report, Settings, Severity } from '../../model/report.js';
-import { AnalysisSession, type SessionHooks } from '../../analyze/session.js';
+import type { AnalysisSession } from '../../analyze/session.js';
+import type { AnalysisSink, SummaryExtras } from '../../analyze/sink.js';
+import { streamAnalysis } from '../../analyze/stream.js';
 import { ArrivalClock, DEFAULT_LIVE_BUFFER, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
-import { openCapture } from '../../capture/open.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
-import type { RawFrame } from '../../capture/types.js';
 import { endMarkerFrame } from '../../extract/marker.js';
-import type { PacketSource, SourceResult } from '../../capture/types.js';
-import { NdjsonSink, type SummaryExtras } from '../../report/ndjson.js';
-import { findingText, textReport } from '../../report/text.js';
+import type { Report, Severity } from '../../model/report.js';
+import { TextView } from '../../report/live-text.js';
+import { NdjsonSink } from '../../report/ndjson.js';
 import { UsageError } from '../errors.js';
 import { settingsFrom, severity, type CommonAnalysisFlags } from '../options.js';
+import { stopControls } from '../stop.js';
 import { addAnalysisOptions, exitCodeFor } from './analyze.js';
-
-/**
- * Where a streaming analysis reports to. NdjsonSink (src/report/ndjson.ts) is one; TextView below is the terminal
- * fallback. The terminal UI (src/ui) plugs in here: a LiveView that renders the header from stats() and the
- * findings/connections as they come, and the final report from end().
- */
-export interface LiveView {
-  /** Passed to the AnalysisSession. */
-  readonly hooks: SessionHooks;
-  /** Clock tick: must call session.tick(now) (the view may mark what it announces as provisional). */
-  tick(session: AnalysisSession, now: number): void;
-  /** About once a second while running. */
-  stats?(s: LiveStats): void;
-  /** The final report, once (awaited: the UI may wait for the person to quit). */
-  end(report: Report, extras: SummaryExtras): void | Promise<void>;
-}
-
-export interface LiveStats {
-  interface: string;
-  filter: string;
-  packets: number;
-  tcpPackets: number;
-  /** Packets per second over the last interval. */
-  rate: number;
-  /** libpcap drop counter; null: cap does not expose pcap_stats. */
-  drops: number | null;
-  connectionsEnded: number;
-  findings: number;
-  elapsedSeconds: number;
-}
-
-export interface StreamOptions {
-  settings?: Partial<Settings>;
-  maxConnections?: number;
-  view: LiveView;
-  signal?: AbortSignal;
-  /** Every frame, before the session sees it (e.g. the -w writer). Must copy what it keeps. */
-  onFrame?(frame: Parameters<Parameters<PacketSource['run']>[0]>[0]): void;
-  /**
-   * Clock for ticks while no packets arrive: returns "now" in epoch seconds, or null to skip this tick.
-   * Without it the session ages on packet time only.
-   */
-  idleClock?: (session: AnalysisSession) => number | null;
-  /** Called after every interval tick (about 1 s). */
-  onInterval?(session: AnalysisSession): void;
-  /** Packet-time seconds between ticks made from the frames themselves (default 1). */
-  packetTickSeconds?: number;
-  /** Stop when packet time reaches this (epoch seconds): --duration, checked per packet as well as on the timer. */
-  deadline?: { at: number; stop(): void };
-  tickMs?: number;
-  /**
-   * A frame that marks the end of the capture (live: the stop time), fed to onFrame and the session after the last
-   * packet. Verdicts "at capture end" (a half-close's age) are then measured to the stop, in the report and in the
-   * `-w` file read back offline alike (the same marker `extract` writes, src/extract/marker.ts).
-   */
-  endFrame?(index: number): RawFrame | null;
-}
-
-/**
- * The streaming loop shared by `live` and `analyze --ndjson`: frames into one session; ticks every second of packet
- * time (checked per frame, so a busy capture still ages state) and on a wall clock while idle; the view hears
- * findings as they are made and connections as they end.
- */
-export async function streamAnalysis(source: PacketSource, opts: StreamOptions): Promise<{ report: Report; result: SourceResult; session: AnalysisSession }> {
-  const view = opts.view;
-  const session = new AnalysisSession(opts.settings, view.hooks, { maxConnections: opts.maxConnections });
-  const onFrame = opts.onFrame;
-  const deadline = opts.deadline;
-  let nextTick = -Infinity;
-  const tickMs = opts.tickMs ?? 1000;
-  const step = opts.packetTickSeconds ?? tickMs / 1000;
-  const timer = setInterval(() => {
-    const now = opts.idleClock?.(session) ?? null;
-    if (now !== null) {
-      view.tick(session, now);
-      nextTick = now + step;
-      if (deadline !== undefined && now >= deadline.at) deadline.stop();
-    }
-    opts.onInterval?.(session);
-  }, tickMs);
-  try {
-    const result = await source.run((frame) => {
-      onFrame?.(frame);
-      session.ingest(frame);
-      const t = frame.tsSec + frame.tsNsec * 1e-9;
-      if (t >= nextTick) {
-        if (nextTick !== -Infinity) view.tick(session, t);
-        nextTick = t + step;
-        if (deadline !== undefined && t >= deadline.at) deadline.stop();
-      }
-    }, opts.signal);
-    const end = opts.endFrame?.(session.counters.packets + 1) ?? null;
-    if (end !== null) { onFrame?.(end); session.ingest(end); }
-    return { report: session.finish(captureSummary(source, session, result)), result, session };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** Terminal fallback until the UI's live view is wired: findings as text as they come, a status line, the report. */
-export class TextView implements LiveView {
-  readonly hooks: SessionHooks;
-  private statusShown = false;
-  /** Findings printed so far (clock announcements included, unlike the session's counters). */
-  private heard = 0;
-
-  constructor(
-    private readonly out: (s: string) => void,
-    private readonly status: ((s: string) => void) | null,
-  ) {
-    this.hooks = {
-      onFinding: (f: Finding) => {
-        this.heard++;
-        this.clearStatus();
-        this.out(`${findingText(f, undefined)}\n\n`);
-      },
-      onConnectionEnd: (_c: ConnectionReport) => {},
-    };
-  }
-
-  tick(session: AnalysisSession, now: number): void {
-    session.tick(now);
-  }
-
-  stats(s: LiveStats): void {
-    if (this.status === null) return;
-    const nFindings = Math.max(s.findings, this.heard);
-    this.status(`\r\x1b[K${s.interface}${s.filter ? ` [${s.filter}]` : ''}: ${s.packets} packets (${s.tcpPackets} TCP), ${Math.round(s.rate)} pkt/s, drops ${s.drops ?? 'n/a'}, ${s.connectionsEnded} connections ended, ${nFindings} findings, ${s.elapsedSeconds.toFixed(0)} s`);
-    this.statusShown = true;
-  }
-
-  end(report: Report, extras: SummaryExtras): void {
-    this.clearStatus();
-    this.out(textReport(report));
-    if (extras.evicted) this.out(`  ${extras.evicted} connections judged early: --max-connections reached\n`);
-  }
-
-  private clearStatus(): void {
-    if (this.statusShown && this.status !== null) this.status('\r\x1b[K');
-    this.statusShown = false;
-  }
-}
 
 interface LiveFlags extends CommonAnalysisFlags {
   interface: string;
@@ -262,7 +119,7 @@ async function runLive(o: LiveFlags): Promise<number> {
   const inCi = process.env.CI !== undefined && process.env.CI !== '0' && process.env.CI !== 'false';
   const ui = tty && o.text !== true && o.ndjson !== true && !inCi
     ? (await import('../../ui/live-view.js')).openLiveUi({ interface: o.interface, filter, stop: (why) => io.stop(why) }) : null;
-  const view: LiveView = ui ?? (useText
+  const view: AnalysisSink = ui ?? (useText
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
     : new NdjsonSink(out, { ladders: o.ladders ?? 'findings' }));
 
@@ -321,81 +178,4 @@ async function runLive(o: LiveFlags): Promise<number> {
   await view.end(report, extras);
   process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
-}
-
-/**
- * `teardown analyze <file|-> --ndjson`: the same streaming loop over a file or standard input, on packet time
- * (kernel timestamps kept). On standard input (a live pipe such as tcpdump -U -w -) state also ages while the pipe
- * is quiet: now = last packet time + the wall time since it arrived. Ctrl-C/SIGTERM end it with the summary line.
- */
-export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { ladders?: 'all' | 'findings'; failOn?: Severity }): Promise<number> {
-  const source = await openCapture(path);
-  const io = stopControls();
-  const sink = new NdjsonSink(io.out, { ladders: o.ladders ?? 'findings' });
-  let lastArrival = Date.now();
-  const stdin = path === '-';
-  try {
-    const { report, result, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), view: sink, signal: io.signal,
-      // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
-      packetTickSeconds: stdin ? 1 : 10,
-      onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,
-      idleClock: stdin
-        ? (s) => {
-            const last = s.counters.lastTime;
-            const idle = (Date.now() - lastArrival) / 1000;
-            return last === null || idle < 1 ? null : last + idle;
-          }
-        : undefined,
-    });
-    if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
-    sink.end(report, { evicted: session.counters.evicted });
-    return exitCodeFor(report, o.failOn);
-  } finally {
-    io.release();
-  }
-}
-
-/** SIGINT/SIGTERM (a second one exits at once) and a closed stdout stop a streaming run through one AbortSignal. */
-function stopControls(onForce?: () => void) {
-  const ac = new AbortController();
-  let reason = 'end of input';
-  let broken = false;
-  const stop = (why: string): void => {
-    if (ac.signal.aborted) return;
-    reason = why;
-    ac.abort();
-  };
-  const onStdoutError = (e: NodeJS.ErrnoException): void => {
-    broken = true;
-    if (e.code !== 'EPIPE') process.stderr.write(`teardown: stdout: ${e.message}\n`);
-    stop('stdout closed');
-  };
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      onForce?.();
-      process.stderr.write(`\nteardown: ${sig} again, exiting without the final report\n`);
-      process.exit(130);
-    }
-    stop(sig);
-  };
-  process.stdout.on('error', onStdoutError);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: ac.signal,
-    stop,
-    get reason(): string {
-      return reason;
-    },
-    out: (s: string): void => {
-      if (!broken) process.stdout.write(s);
-    },
-    release: (): void => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      process.stdout.removeListener('error', onStdoutError);
-    },
-  };
 }

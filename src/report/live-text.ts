@@ -1,0 +1,48 @@
+import type { AnalysisSession, SessionHooks } from '../analyze/session.js';
+import type { AnalysisSink, LiveStats, SummaryExtras } from '../analyze/sink.js';
+import type { ConnectionReport, Finding, Report } from '../model/report.js';
+import { findingText, textReport } from './text.js';
+
+/** Terminal fallback until the UI's live view is wired: findings as text as they come, a status line, the report. */
+export class TextView implements AnalysisSink {
+  readonly hooks: SessionHooks;
+  private statusShown = false;
+  /** Findings printed so far (clock announcements included, unlike the session's counters). */
+  private heard = 0;
+
+  constructor(
+    private readonly out: (s: string) => void,
+    private readonly status: ((s: string) => void) | null,
+  ) {
+    this.hooks = {
+      onFinding: (f: Finding) => {
+        this.heard++;
+        this.clearStatus();
+        this.out(`${findingText(f, undefined)}\n\n`);
+      },
+      onConnectionEnd: (_c: ConnectionReport) => {},
+    };
+  }
+
+  tick(session: AnalysisSession, now: number): void {
+    session.tick(now);
+  }
+
+  stats(s: LiveStats): void {
+    if (this.status === null) return;
+    const nFindings = Math.max(s.findings, this.heard);
+    this.status(`\r\x1b[K${s.interface}${s.filter ? ` [${s.filter}]` : ''}: ${s.packets} packets (${s.tcpPackets} TCP), ${Math.round(s.rate)} pkt/s, drops ${s.drops ?? 'n/a'}, ${s.connectionsEnded} connections ended, ${nFindings} findings, ${s.elapsedSeconds.toFixed(0)} s`);
+    this.statusShown = true;
+  }
+
+  end(report: Report, extras: SummaryExtras): void {
+    this.clearStatus();
+    this.out(textReport(report));
+    if (extras.evicted) this.out(`  ${extras.evicted} connections judged early: --max-connections reached\n`);
+  }
+
+  private clearStatus(): void {
+    if (this.statusShown && this.status !== null) this.status('\r\x1b[K');
+    this.statusShown = false;
+  }
+}
