@@ -4,7 +4,7 @@ import { checkCapture, checkReport, type CheckResult } from '../../src/check/che
 import { formatCheckResult, formatCheckSummary } from '../../src/check/diff.js';
 import { parseExpectation } from '../../src/expect/load.js';
 import { expectationFromReport } from '../../src/expect/update.js';
-import { junitReport, xmlEscape } from '../../src/report/junit.js';
+import { junitReport, xmlEscape } from '../../src/check/junit.js';
 import { copies, fixture, report } from './util.js';
 import { parseXml, type XmlElement } from './xml.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { formatCheckResult, formatCheckSummary } from '../../check/diff.js';
 import { checkPaths, exitCodeForResults, inCi, updatePaths } from '../../check/run.js';
-import { junitReport } from '../../report/junit.js';
+import { junitReport } from '../../check/junit.js';
 import { EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
 import { settingsFrom, type CommonAnalysisFlags } from '../options.js';
 import { addAnalysisOptions } from './analyze.js';

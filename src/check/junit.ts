@@ -5,8 +5,8 @@
  * error (unreadable capture, invalid expectation) an <error>. The shape is the one Jenkins, GitLab and GitHub
  * reporters read (testsuites > testsuite > testcase > failure|error).
  */
-import type { CheckResult } from '../check/check.js';
-import { problemLines, problemSummary } from '../check/diff.js';
+import type { CheckResult } from './check.js';
+import { problemLines, problemSummary } from './diff.js';
 
 /** XML 1.0 text/attribute escaping; characters XML cannot hold at all are replaced by U+FFFD. */
 export function xmlEscape(s: string): string {
