@@ -1,20 +1,24 @@
+import type { PacketSource } from '../capture/types.js';
 import type { Report } from '../model/report.js';
 import type { AnalysisSession, SessionHooks } from './session.js';
 
 /**
- * Where a streaming analysis reports to. NdjsonSink (src/report/ndjson.ts) is one; TextView (src/report/live-text.ts) is
- * the terminal fallback. The terminal UI (src/ui) plugs in here: an AnalysisSink that renders the header from stats() and the
- * findings/connections as they come, and the final report from end().
+ * Where the analysis loop (src/analyze/stream.ts) reports to. NdjsonSink (src/report/ndjson.ts) streams lines;
+ * TextView (src/report/live-text.ts) is the terminal fallback of `live`; the UI store (src/ui/store.ts) and its live
+ * view (src/ui/live-view.tsx) render the header from stats()/progress() and the findings/connections as they come;
+ * `analyze --text/--json` print the final report in end(). Every member is optional.
  */
 export interface AnalysisSink {
   /** Passed to the AnalysisSession. */
-  readonly hooks: SessionHooks;
-  /** Clock tick: must call session.tick(now) (the view may mark what it announces as provisional). */
-  tick(session: AnalysisSession, now: number): void;
+  readonly hooks?: SessionHooks;
+  /** Clock tick: must call session.tick(now) (the sink may mark what it announces as provisional). Default: session.tick(now). */
+  tick?(session: AnalysisSession, now: number): void;
+  /** Every 16 k frames and once at the end of input (the counters are a live object: read, do not keep a copy). */
+  progress?(session: AnalysisSession, source: PacketSource): void;
   /** About once a second while running. */
   stats?(s: LiveStats): void;
   /** The final report, once (awaited: the UI may wait for the person to quit). */
-  end(report: Report, extras: SummaryExtras): void | Promise<void>;
+  end?(report: Report, extras: SummaryExtras): void | Promise<void>;
 }
 
 export interface LiveStats {

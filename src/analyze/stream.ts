@@ -1,16 +1,14 @@
 import type { PacketSource, RawFrame, SourceResult } from '../capture/types.js';
-import type { Report, Settings } from '../model/report.js';
-import { captureSummary } from './analyze.js';
-import { AnalysisSession } from './session.js';
+import type { CaptureSummary, Report, Settings } from '../model/report.js';
+import { AnalysisSession, type SessionOptions } from './session.js';
 import type { AnalysisSink } from './sink.js';
 
-export interface StreamOptions {
+export interface StreamOptions extends SessionOptions {
   settings?: Partial<Settings>;
-  maxConnections?: number;
-  view: AnalysisSink;
+  sink: AnalysisSink;
   signal?: AbortSignal;
-  /** Every frame, before the session sees it (e.g. the -w writer). Must copy what it keeps. */
-  onFrame?(frame: Parameters<Parameters<PacketSource['run']>[0]>[0]): void;
+  /** Every frame, before the session sees it (e.g. the -w writer, a frame counter). Must copy what it keeps. */
+  onFrame?(frame: RawFrame): void;
   /**
    * Clock for ticks while no packets arrive: returns "now" in epoch seconds, or null to skip this tick.
    * Without it the session ages on packet time only.
@@ -18,8 +16,8 @@ export interface StreamOptions {
   idleClock?: (session: AnalysisSession) => number | null;
   /** Called after every interval tick (about 1 s). */
   onInterval?(session: AnalysisSession): void;
-  /** Packet-time seconds between ticks made from the frames themselves (default 1). */
-  packetTickSeconds?: number;
+  /** Packet-time seconds between ticks made from the frames themselves (default 1); null: none (offline report). */
+  packetTickSeconds?: number | null;
   /** Stop when packet time reaches this (epoch seconds): --duration, checked per packet as well as on the timer. */
   deadline?: { at: number; stop(): void };
   tickMs?: number;
@@ -31,43 +29,65 @@ export interface StreamOptions {
   endFrame?(index: number): RawFrame | null;
 }
 
+/** The capture part of the report: what the source says about itself and what the session counted. */
+export function captureSummary(source: PacketSource, session: AnalysisSession, result: SourceResult | null): CaptureSummary {
+  const k = session.counters;
+  const info = source.info;
+  return {
+    path: info.path, format: info.format, compressed: info.compressed, linkTypes: [...info.linkTypes],
+    packets: k.packets, tcpPackets: k.tcpPackets, undecodable: { ...k.undecodable },
+    firstTime: k.firstTime, lastTime: k.lastTime,
+    truncated: result?.error != null, error: result?.error ? result.error.oneLine() : null,
+    warnings: result ? [...result.warnings] : [], drops: info.drops,
+  };
+}
+
+/** Frames between two sink.progress() calls. */
+const PROGRESS_EVERY = 0x4000;
+
 /**
- * The streaming loop shared by `live` and `analyze --ndjson`: frames into one session; ticks every second of packet
- * time (checked per frame, so a busy capture still ages state) and on a wall clock while idle; the view hears
- * findings as they are made and connections as they end.
+ * The one analysis loop (analyze text/json/ndjson, live, the UI, check, extract): frames into one session; ticks
+ * every second of packet time (checked per frame, so a busy capture still ages state) and on a wall clock while idle;
+ * the sink hears findings as they are made, connections as they end, and progress every 16 k frames. Damage stops
+ * reading; what was read is still judged. The caller hands the report to sink.end() (with its own extras).
  */
 export async function streamAnalysis(source: PacketSource, opts: StreamOptions): Promise<{ report: Report; result: SourceResult; session: AnalysisSession }> {
-  const view = opts.view;
-  const session = new AnalysisSession(opts.settings, view.hooks, { maxConnections: opts.maxConnections });
+  const sink = opts.sink;
+  const session = new AnalysisSession(opts.settings, sink.hooks ?? {}, opts);
+  const tick = (now: number): void => { if (sink.tick) sink.tick(session, now); else session.tick(now); };
   const onFrame = opts.onFrame;
+  const onProgress = sink.progress?.bind(sink);
   const deadline = opts.deadline;
-  let nextTick = -Infinity;
+  let nextTick = opts.packetTickSeconds === null ? Infinity : -Infinity;
   const tickMs = opts.tickMs ?? 1000;
   const step = opts.packetTickSeconds ?? tickMs / 1000;
-  const timer = setInterval(() => {
+  const timer = opts.idleClock === undefined && opts.onInterval === undefined ? null : setInterval(() => {
     const now = opts.idleClock?.(session) ?? null;
     if (now !== null) {
-      view.tick(session, now);
+      tick(now);
       nextTick = now + step;
       if (deadline !== undefined && now >= deadline.at) deadline.stop();
     }
     opts.onInterval?.(session);
   }, tickMs);
+  let n = 0;
   try {
     const result = await source.run((frame) => {
       onFrame?.(frame);
       session.ingest(frame);
+      if (onProgress !== undefined && (++n & (PROGRESS_EVERY - 1)) === 0) onProgress(session, source);
       const t = frame.tsSec + frame.tsNsec * 1e-9;
       if (t >= nextTick) {
-        if (nextTick !== -Infinity) view.tick(session, t);
+        if (nextTick !== -Infinity) tick(t);
         nextTick = t + step;
         if (deadline !== undefined && t >= deadline.at) deadline.stop();
       }
     }, opts.signal);
     const end = opts.endFrame?.(session.counters.packets + 1) ?? null;
     if (end !== null) { onFrame?.(end); session.ingest(end); }
+    onProgress?.(session, source);
     return { report: session.finish(captureSummary(source, session, result)), result, session };
   } finally {
-    clearInterval(timer);
+    if (timer !== null) clearInterval(timer);
   }
 }

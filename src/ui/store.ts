@@ -4,11 +4,11 @@
  * at the end it holds the final Report. Publishing is throttled (default 10 per second) and always deferred to
  * a timer, so no render ever runs inside the packet loop; `finish` publishes at once.
  */
-import { analyzeSource } from '../analyze/analyze.js';
-import type { AnalysisSession, Counters, SessionHooks } from '../analyze/session.js';
+import type { Counters, SessionHooks } from '../analyze/session.js';
+import type { AnalysisSink, LiveStats } from '../analyze/sink.js';
+import { streamAnalysis } from '../analyze/stream.js';
 import type { ConnectionReport, Finding, FindingKind, Report, Settings } from '../model/report.js';
 import type { CaptureInfo, PacketSource, SourceResult } from '../capture/types.js';
-import type { LiveStats } from '../analyze/sink.js';
 
 export interface Progress {
   bytesRead: number;
@@ -104,18 +104,22 @@ export class AnalysisStore {
 
   getSnapshot = (): UiSnapshot => this.snap;
 
-  /**
-   * The source being read, wrapped so that every frame is counted (progress between the engine's onProgress
-   * calls, which come every 16 k frames: small or slow inputs still show their packets).
-   */
-  attach(source: PacketSource): PacketSource {
+  /** The source being read (its bytesRead and info are read when publishing). */
+  attach(source: Pick<PacketSource, 'bytesRead' | 'info'>): void {
     this.source = source;
-    return {
-      get info() { return source.info; },
-      get bytesRead() { return source.bytesRead; },
-      run: (sink, signal) => source.run((frame) => { this.frames++; sink(frame); }, signal),
-    };
   }
+
+  /**
+   * Every frame is counted (progress between the loop's progress calls, which come every 16 k frames: small or slow
+   * inputs still show their packets).
+   */
+  readonly countFrame = (): void => { this.frames++; };
+
+  /** The store as the analysis loop's sink: findings and connections from the hooks, counters on progress. */
+  readonly sink: AnalysisSink = {
+    hooks: this.hooks,
+    progress: (session) => this.progress(session.counters),
+  };
 
   /** From the engine's onProgress: the session's counters (kept by reference, read when publishing). */
   progress(counters: Counters, source?: Pick<PacketSource, 'bytesRead' | 'info'>): void {
@@ -224,19 +228,19 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Read `source` through the engine, feeding the store; resolves with the engine's own result. */
+/** Read `source` through the analysis loop, feeding the store; resolves with the engine's own result. */
 export async function runAnalysis(store: AnalysisStore, source: PacketSource, opts: RunOptions = {}): Promise<{ report: Report; result: SourceResult }> {
-  // Counts move even when the engine has not called onProgress yet (small inputs, a slow pipe on stdin).
+  // Counts move even when the loop has not called progress yet (small inputs, a slow pipe on stdin).
   const clock = setInterval(() => store.heartbeat(), 250);
   try {
-    const out = await analyzeSource(store.attach(source), {
+    store.attach(source);
+    const { report, result } = await streamAnalysis(source, {
+      sink: store.sink, onFrame: store.countFrame, packetTickSeconds: null,
       ...(opts.settings ? { settings: opts.settings } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
-      hooks: store.hooks,
-      onProgress: (session: AnalysisSession) => store.progress(session.counters),
     });
-    store.finish(out.report);
-    return out;
+    store.finish(report);
+    return { report, result };
   } finally {
     clearInterval(clock);
   }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { analyzeFile } from '../../analyze/analyze.js';
+import type { AnalysisSink } from '../../analyze/sink.js';
 import { streamAnalysis } from '../../analyze/stream.js';
 import { openCapture } from '../../capture/open.js';
 import type { Report, Severity } from '../../model/report.js';
@@ -54,10 +54,16 @@ export function analyzeCommand(): Command {
     const inCi = process.env.CI !== undefined && process.env.CI !== '0' && process.env.CI !== 'false';
     const ui = !o.text && !o.json && process.stdout.isTTY === true && !inCi
       ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o) }) : null;
-    const { report, result } = ui ?? await analyzeFile(capture, { settings: settingsFrom(o) });
+    // Otherwise the loop without clock ticks, and a sink that prints the final report.
+    const sink: AnalysisSink = {
+      end: async (report) => {
+        if (o.json) await writeJsonTo(process.stdout, report, o.ladders ?? 'findings');
+        else process.stdout.write(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
+      },
+    };
+    const { report, result } = ui ?? await streamAnalysis(await openCapture(capture), { settings: settingsFrom(o), sink, packetTickSeconds: null });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
-    if (ui) { /* shown in the UI */ } else if (o.json) await writeJsonTo(process.stdout, report, o.ladders ?? 'findings');
-    else process.stdout.write(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
+    if (!ui) await sink.end?.(report, {});
     process.exitCode = exitCodeFor(report, o.failOn);
   });
   return cmd;
@@ -81,7 +87,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
   const stdin = path === '-';
   try {
     const { report, result, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), view: sink, signal: io.signal,
+      settings: settingsFrom(o), sink, signal: io.signal,
       // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
       packetTickSeconds: stdin ? 1 : 10,
       onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,

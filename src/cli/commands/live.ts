@@ -133,7 +133,7 @@ async function runLive(o: LiveFlags): Promise<number> {
   let session: AnalysisSession;
   try {
     ({ report, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), maxConnections: o.maxConnections, view, signal: io.signal,
+      settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal,
       onFrame: writer === null ? undefined : (f) => writer!.writeRawFrame(f),
       idleClock: () => clock.now(),
       endFrame: (index) => {
@@ -175,7 +175,7 @@ async function runLive(o: LiveFlags): Promise<number> {
       drops: source.info.drops, dropsNote: source.info.drops === null ? 'cap does not expose libpcap drop counters' : null,
     },
   };
-  await view.end(report, extras);
+  await view.end?.(report, extras);
   process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
 }
