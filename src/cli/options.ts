@@ -10,7 +10,7 @@ export function seconds(name: string) {
   };
 }
 
-/** `--time-wait 60`, `--time-wait windows`: seconds or a profile name (rules §6.4 profiles). */
+/** `--time-wait 60`, `--time-wait windows`: seconds or a profile name (docs/rules.md §6.4 profiles). */
 export function timeWait(v: string): { seconds: number; profile: string } {
   const key = v === 'bsd' ? 'freebsd' : v;
   const p = TIME_WAIT_PROFILES[key];

@@ -4,7 +4,7 @@
  * - IP addresses: one new address per original, in order of first appearance among the chosen connections
  *   (client, then server): IPv4 → 10.0.0.1, 10.0.0.2…; IPv6 → 2001:db8::1, 2001:db8::2… (RFC 3849).
  * - Ports: one new port per original, order-preserving inside the three ranges the engine's client guess reads
- *   (1-1023, 1024-32767, 32768-65535; rules §1), so a connection seen without its SYN gets the same client.
+ *   (1-1023, 1024-32767, 32768-65535; docs/rules.md §1), so a connection seen without its SYN gets the same client.
  * - MAC addresses (Ethernet, Linux cooked): 02:00:00:00:00:01… (locally administered), consistently.
  * - TCP payload bytes are zeroed (lengths, sequence numbers and everything else the verdicts read stay) unless
  *   keepPayload.

@@ -1,6 +1,6 @@
 /**
  * The end-of-capture marker. Verdicts judged "at capture end" (a half-close still open, its age and the peer's idle
- * time, rules §6.1) are measured against the time of the capture's last frame. An extract that stopped at the chosen
+ * time, docs/rules.md §6.1) are measured against the time of the capture's last frame. An extract that stopped at the chosen
  * connection's last packet would make a 30-minute CLOSE_WAIT look 0 s old. So extract appends, at the original
  * capture's last timestamp, one frame that is IP but not TCP (IPv4 protocol 253, RFC 3692 "use for experimentation
  * and testing", addresses 0.0.0.0; IPv6 next header 59 "no next header" for LINKTYPE_IPV6): the engine counts it as

@@ -5,7 +5,7 @@ const LINUX_EPHEMERAL_PORTS = 28232;
 /** Fewer connections than this give no meaningful rate: no exhaustion ratio. */
 export const MIN_CONNECTIONS_FOR_RATE = 10;
 
-/** Per server endpoint: the CLOSE_WAIT pile-up (rules §6.1 aggregate) and resets. */
+/** Per server endpoint: the CLOSE_WAIT pile-up (docs/rules.md §6.1 aggregate) and resets. */
 export function serverAggregates(conns: ConnectionReport[], findings: Finding[]): ServerAggregate[] {
   const byId = new Map(conns.map((c) => [c.id, c]));
   const m = new Map<string, ServerAggregate>();
@@ -30,7 +30,7 @@ export function serverAggregates(conns: ConnectionReport[], findings: Finding[])
 
 /**
  * Per client address → server endpoint: connection rate, distinct client ports and how close the rate comes to
- * ports ÷ TIME_WAIT, the rate at which TIME_WAIT frees ports (rules §6.4 aggregate).
+ * ports ÷ TIME_WAIT, the rate at which TIME_WAIT frees ports (docs/rules.md §6.4 aggregate).
  */
 export function pairAggregates(conns: ConnectionReport[], findings: Finding[], timeWait: number): PairAggregate[] {
   type Acc = { client: string; server: string; n: number; ports: Set<number>; first: number; last: number; reuses: number; rejected: number; fastest: number | null };

@@ -11,7 +11,7 @@ export interface Ending {
 }
 
 /**
- * Who closed first, decided from the ACK fields and not from capture order (rules §4): a FIN whose ACK covers the
+ * Who closed first, decided from the ACK fields and not from capture order (docs/rules.md §4): a FIN whose ACK covers the
  * peer's FIN was sent by the passive closer; neither covering the other is a simultaneous close.
  */
 export function ending(c: Connection): Ending {
@@ -47,9 +47,9 @@ function finCloser(c: Connection): Ending {
   const active: 0 | 1 = aCovers ? 1 : 0;
   const A = c.ep[active].fin as FinRecord;
   const B = c.ep[otherSide(active)].fin as FinRecord;
-  // 3-way when the passive side's first segment acknowledging the active FIN is its own FIN (rules §5.1 #2).
+  // 3-way when the passive side's first segment acknowledging the active FIN is its own FIN (docs/rules.md §5.1 #2).
   let way = A.ackFrame === B.frame ? 'graceful-3way' : 'graceful-4way';
-  // The passive side kept sending after acknowledging the FIN: a shutdown(SHUT_WR) half-close (rules §5.1 #4).
+  // The passive side kept sending after acknowledging the FIN: a shutdown(SHUT_WR) half-close (docs/rules.md §5.1 #4).
   if (c.ep[otherSide(active)].dataAfterPeerFin > 0) way = 'half-close-then-data';
   return { teardown: 'fin', closer: sideName(active), ending: B.ackFrame === 0 && B.reAckFrame === 0 ? `${way}-final-ack-missing` : way };
 }
@@ -84,10 +84,10 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
     const X = c.ep[d];
     const f = X.fin;
     if (f === null) continue;
-    // fin-unacknowledged: the FIN was never acknowledged and nothing reset the connection (rules §6.1).
+    // fin-unacknowledged: the FIN was never acknowledged and nothing reset the connection (docs/rules.md §6.1).
     if (f.ackFrame === 0 && f.reAckFrame === 0 && c.acceptedRst === null) {
       const waited = ctx.now - f.t;
-      const rtoWait = Math.max(1, 3 * handshakeRtt(c) + 0.2); // rules §6.5 T_rto_wait
+      const rtoWait = Math.max(1, 3 * handshakeRtt(c) + 0.2); // docs/rules.md §6.5 T_rto_wait
       if (waited >= rtoWait || f.retx > 0) {
         out.push(finding(ctx, 'fin-unacknowledged', 'warn', f.t,
           `The ${sideName(d)}'s FIN (frame ${f.frame}) was never acknowledged${f.retx ? `, although it was sent ${f.retx + 1} times` : ''}: ${endpointName(ctx, otherSide(d))} did not answer within ${secs(waited)}.`,
@@ -95,7 +95,7 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
           [f.frame, ...f.retxFrames], { side: sideName(d), retransmissions: f.retx, waitedSeconds: waited }));
       }
     }
-    // fin-retransmitted: the active closer's FIN went out again (rules §6.5, "same machinery").
+    // fin-retransmitted: the active closer's FIN went out again (docs/rules.md §6.5, "same machinery").
     if (f.retx > 0 && !finCovers(f, c.ep[otherSide(d)].fin)) {
       const ackCaptured = f.ackFrame !== 0 && f.ackedBeforeRetx;
       out.push(finding(ctx, 'fin-retransmitted', 'info', f.retxTimes[0] ?? f.t,
@@ -108,7 +108,7 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
   return out;
 }
 
-/** Round-trip estimate from the handshake (SYN → SYN-ACK as captured), 0 when unknown (rules §10.1). */
+/** Round-trip estimate from the handshake (SYN → SYN-ACK as captured), 0 when unknown (docs/rules.md §10.1). */
 export function handshakeRtt(c: Connection): number {
   const [cl, sv] = c.ep;
   return cl.isnKnown === 1 && sv.isnKnown === 1 && sv.synT >= cl.synT ? sv.synT - cl.synT : 0;

@@ -25,7 +25,7 @@ export function endpointName(ctx: JudgeContext, d: 0 | 1): string {
   return d === 0 ? `client ${ctx.client}` : `server ${ctx.server}`;
 }
 
-/** A logged packet as evidence, with sequence numbers relative to each direction's ISN (rules §6 evidence). */
+/** A logged packet as evidence, with sequence numbers relative to each direction's ISN (docs/rules.md §6 evidence). */
 export function toRef(c: Connection, r: LogRec): PacketRef {
   const u = c.reuse;
   if (u !== null && (r.frame === u.clientRstFrame || (u.answer === 'ack' && r.frame === u.answerFrame))) {

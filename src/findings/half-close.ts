@@ -3,9 +3,9 @@ import { finCovers } from '../tcp/endpoint.js';
 import { finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 
 /**
- * `stuck-half-close` (rules §6.1): X's FIN was acknowledged, Y sent neither FIN nor RST — still so when the
+ * `stuck-half-close` (docs/rules.md §6.1): X's FIN was acknowledged, Y sent neither FIN nor RST — still so when the
  * connection is judged, or for longer than the half-close timeout before Y finally closed. Y is in CLOSE_WAIT,
- * X in FIN_WAIT_2. Data still flowing from Y is a legitimate half-close (shutdown(SHUT_WR), rules §5.1 #4).
+ * X in FIN_WAIT_2. Data still flowing from Y is a legitimate half-close (shutdown(SHUT_WR), docs/rules.md §5.1 #4).
  */
 export function halfCloseFindings(ctx: JudgeContext): Finding[] {
   const c = ctx.c;
@@ -24,7 +24,7 @@ export function halfCloseFindings(ctx: JudgeContext): Finding[] {
     const until = endT === Infinity ? ctx.now : endT;
     const age = Math.max(0, until - xf.ackT);
     if (!openAtEnd && age < T) continue; // closed within the timeout: an ordinary close
-    // Keepalives are not activity (rules §6.1 traps); before a late FIN, measure the idle gap that preceded it.
+    // Keepalives are not activity (docs/rules.md §6.1 traps); before a late FIN, measure the idle gap that preceded it.
     const peerIdle = openAtEnd ? Math.max(0, ctx.now - ye.lastNonKeepaliveT) : (yf?.idleBefore ?? Math.max(0, until - ye.lastNonKeepaliveT));
     const dataAfterFin = ye.dataAfterPeerFin;
     const stuck = age >= T && peerIdle >= T;
@@ -35,7 +35,7 @@ export function halfCloseFindings(ctx: JudgeContext): Finding[] {
     const who = Y === 0 ? `client ${ctx.client}` : `server ${ctx.server}`;
     let summary: string;
     // An orphaned closer (close(), not shutdown()) drops its FIN_WAIT_2 silently after tcp_fin_timeout (Linux
-    // tcp_fin_time, default 60 s): the stuck side's eventual FIN will then be answered by RST (rules §6.1).
+    // tcp_fin_time, default 60 s): the stuck side's eventual FIN will then be answered by RST (docs/rules.md §6.1).
     const closerLikelyGone = age >= 60;
     if (stuck && openAtEnd) {
       summary = `The ${who} has been in CLOSE_WAIT for ${secs(age)}: the ${closer}'s FIN (frame ${xf.frame}) was acknowledged (frame ${xf.ackFrame}) and the ${stuckSide} has sent no FIN since — its application never called close().${closerLikelyGone ? ` If the ${closer} used close() rather than shutdown(), its FIN_WAIT_2 state has already expired (tcp_fin_timeout) and a late FIN will get an RST.` : ''}`;

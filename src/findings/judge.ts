@@ -76,7 +76,7 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
 }
 
 /**
- * Capture point from handshake gaps (rules §10.1): d1 = SYN → SYN-ACK, d2 = SYN-ACK → client's next packet.
+ * Capture point from handshake gaps (docs/rules.md §10.1): d1 = SYN → SYN-ACK, d2 = SYN-ACK → client's next packet.
  * d1 ≫ d2: near the client; d2 ≫ d1: near the server. Sub-0.2 ms gaps (same host, loopback) cannot tell.
  */
 function capturePoint(c: Connection): ConnectionReport['capturePoint'] {

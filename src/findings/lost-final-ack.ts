@@ -3,7 +3,7 @@ import { finCovers } from '../tcp/endpoint.js';
 import { finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 
 /**
- * `lost-final-ack` (rules §6.5): the passive closer B retransmitted its FIN (same finSeq) because the active
+ * `lost-final-ack` (docs/rules.md §6.5): the passive closer B retransmitted its FIN (same finSeq) because the active
  * closer A's final ACK did not reach it. If A's ACK was captured before the retransmission it was lost after the
  * capture point (downstream); otherwise it was lost before it (or B's FIN was lost after the capture point).
  */

@@ -8,7 +8,7 @@ import { finding, otherSide, secs, sideName, type JudgeContext } from './context
 export type RstClass = 'abort' | 'after-fin' | 'reply-to-data-after-close' | 'instead-of-final-ack' | 'after-close' | 'handshake';
 
 /**
- * Classify the accepted RST that ended a connection (rules §6.2, first matching rule wins).
+ * Classify the accepted RST that ended a connection (docs/rules.md §6.2, first matching rule wins).
  * X = RST sender, Y = receiver. Linux sources: __tcp_close (unread data, SO_LINGER{1,0}), tcp_rcv_state_process
  * step 7 (data after close()), tcp_timewait_state_process (FIN-WAIT-2 mini-socket / TIME_WAIT gone).
  */
@@ -24,7 +24,7 @@ export function rstClass(c: Connection): RstClass {
   return 'abort';
 }
 
-/** `rst-teardown`, `rst-ignored` and `possibly-injected-rst` (rules §6.2, §6.3). */
+/** `rst-teardown`, `rst-ignored` and `possibly-injected-rst` (docs/rules.md §6.2, §6.3). */
 export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] {
   const c = ctx.c;
   const out: Finding[] = [];
@@ -104,7 +104,7 @@ export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] 
         break;
     }
     out.push(finding(ctx, 'rst-teardown', cls === 'after-close' ? 'info' : 'warn', r.t, summary, why, frames, details));
-    // Middlebox RST: TTL differs from every other packet of the claimed sender (rules §6.2 traps).
+    // Middlebox RST: TTL differs from every other packet of the claimed sender (docs/rules.md §6.2 traps).
     if (sx.ttl >= 0 && sx.ttlMismatches === 0 && Math.abs(r.ttl - sx.ttl) > 1) {
       out.push(finding(ctx, 'possibly-injected-rst', 'warn', r.t,
         `The RST in frame ${r.frame} claims to come from the ${sideName(X)} but its TTL ${r.ttl} differs from the ${sx.ttl} of all its other packets: a middlebox may have sent it.`,
@@ -113,7 +113,7 @@ export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] 
     }
   }
 
-  // RSTs the receiver would not accept (rules §6.3): not a teardown.
+  // RSTs the receiver would not accept (docs/rules.md §6.3): not a teardown.
   for (const d of [0, 1] as const) {
     for (const x of c.ep[d].rsts) {
       if ((x.verdict !== 'ignored' && x.verdict !== 'challenge-expected') || !synchronized(x.receiverBefore)) continue;

@@ -4,10 +4,10 @@ import { add32, d32, gt } from '../tcp/seq.js';
 import { finding, refOf, secs, type JudgeContext } from './context.js';
 
 /**
- * `time-wait-reuse` (rules §6.4): a SYN on a tuple whose previous incarnation closed less than TIME_WAIT ago.
+ * `time-wait-reuse` (docs/rules.md §6.4): a SYN on a tuple whose previous incarnation closed less than TIME_WAIT ago.
  * Linux accepts it at a TIME_WAIT holder iff not PAWS-rejected and (ISN after the old rcv_nxt, or TSval newer)
  * (tcp_timewait_state_process → TCP_TW_SYN); FreeBSD iff the ISN is higher (tcp_twcheck); RFC 6191 per §2.
- * Also `syn-on-live-tuple` (rules §6.4 case 3).
+ * Also `syn-on-live-tuple` (docs/rules.md §6.4 case 3).
  */
 export function reuseFindings(ctx: JudgeContext): Finding[] {
   const c = ctx.c;

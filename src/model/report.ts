@@ -7,17 +7,17 @@ export type Severity = 'info' | 'warn' | 'error';
 
 /** Finding kinds are a public interface: stable names users grep for. */
 export type FindingKind =
-  | 'stuck-half-close'     // rules §6.1: one FIN acknowledged, the peer sent neither FIN nor RST
-  | 'rst-teardown'         // rules §6.2: connection ended by an accepted RST
-  | 'time-wait-reuse'      // rules §6.4: SYN on a tuple whose previous incarnation closed < TIME_WAIT ago
-  | 'lost-final-ack'       // rules §6.5: passive closer retransmitted its FIN
-  | 'simultaneous-close'   // rules §4: neither FIN's ACK covers the other FIN
-  | 'refused'              // rules §6.2: SYN answered by RST
-  | 'fin-unacknowledged'   // rules §6.1: a FIN never acknowledged in the capture
-  | 'fin-retransmitted'    // rules §6.5: the active closer's FIN (or its ACK) was lost
-  | 'rst-ignored'          // rules §6.3: an RST the receiver would not accept (out of window / not exact)
-  | 'possibly-injected-rst'// rules §6.2 traps: RST whose TTL/TS/IP-ID do not match its claimed sender
-  | 'syn-on-live-tuple';   // rules §6.4 case 3: SYN with a new ISN on an established tuple
+  | 'stuck-half-close'     // docs/rules.md §6.1: one FIN acknowledged, the peer sent neither FIN nor RST
+  | 'rst-teardown'         // docs/rules.md §6.2: connection ended by an accepted RST
+  | 'time-wait-reuse'      // docs/rules.md §6.4: SYN on a tuple whose previous incarnation closed < TIME_WAIT ago
+  | 'lost-final-ack'       // docs/rules.md §6.5: passive closer retransmitted its FIN
+  | 'simultaneous-close'   // docs/rules.md §4: neither FIN's ACK covers the other FIN
+  | 'refused'              // docs/rules.md §6.2: SYN answered by RST
+  | 'fin-unacknowledged'   // docs/rules.md §6.1: a FIN never acknowledged in the capture
+  | 'fin-retransmitted'    // docs/rules.md §6.5: the active closer's FIN (or its ACK) was lost
+  | 'rst-ignored'          // docs/rules.md §6.3: an RST the receiver would not accept (out of window / not exact)
+  | 'possibly-injected-rst'// docs/rules.md §6.2 traps: RST whose TTL/TS/IP-ID do not match its claimed sender
+  | 'syn-on-live-tuple';   // docs/rules.md §6.4 case 3: SYN with a new ISN on an established tuple
 
 export const FINDING_KINDS: readonly FindingKind[] = [
   'stuck-half-close', 'rst-teardown', 'time-wait-reuse', 'lost-final-ack', 'simultaneous-close', 'refused',
@@ -123,7 +123,7 @@ export interface ConnectionReport {
     timeWaitUntil: number | null;// closed + TIME_WAIT, when someone holds TIME_WAIT
     reset: number | null;        // accepted RST
   };
-  /** Where the capture was taken, guessed from handshake gaps and TTLs (rules §10.1). */
+  /** Where the capture was taken, guessed from handshake gaps and TTLs (docs/rules.md §10.1). */
   capturePoint: 'near-client' | 'near-server' | 'middle' | 'unknown';
   /** Wireshark display filter isolating this connection's 4-tuple. */
   filter: string;

@@ -4,7 +4,7 @@ import { Endpoint, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog, type LogRec } from './packet-log.js';
 import { add32, between, ge, gt, le } from './seq.js';
 
-/** What a closed previous incarnation on the same 4-tuple leaves behind for judging a reuse (rules §6.4). */
+/** What a closed previous incarnation on the same 4-tuple leaves behind for judging a reuse (docs/rules.md §6.4). */
 export interface Tombstone {
   id: string;
   /** Side indexes refer to the previous connection: 0 its client, 1 its server; `clientAddrIsA` maps them to the tuple. */
@@ -52,7 +52,7 @@ export interface ReuseTrack {
 
 /**
  * One incarnation of a 4-tuple: two endpoints (0 = client, the SYN sender; 1 = server) whose states are inferred
- * from the segments seen (rules §2, §3). Synchronous, no I/O; time is the packet timestamp in seconds.
+ * from the segments seen (docs/rules.md §2, §3). Synchronous, no I/O; time is the packet timestamp in seconds.
  */
 export class Connection {
   readonly ep: [Endpoint, Endpoint] = [new Endpoint(), new Endpoint()];
@@ -61,11 +61,11 @@ export class Connection {
   firstT = 0;
   lastT = 0;
   packets = 0;
-  /** Capture duplicates dropped (rules §10.2). */
+  /** Capture duplicates dropped (docs/rules.md §10.2). */
   duplicates = 0;
   sawSyn = false;
   sawSynAck = false;
-  /** Time of the client's first segment after the SYN-ACK (handshake gap d2, rules §10.1); 0 until seen. */
+  /** Time of the client's first segment after the SYN-ACK (handshake gap d2, docs/rules.md §10.1); 0 until seen. */
   thirdT = 0;
   established = false;
   refused = false;
@@ -78,7 +78,7 @@ export class Connection {
   rejectAckFrame = 0;
   rejectAckAck = 0;
   reuse: ReuseTrack | null = null;
-  /** Set when a SYN with a new ISN arrived while this connection was established (rules §6.4 case 3). */
+  /** Set when a SYN with a new ISN arrived while this connection was established (docs/rules.md §6.4 case 3). */
   supersededBySyn = 0;
   readonly log: PacketLog;
   /** Live aging: a stuck half-close was already announced. */
@@ -98,12 +98,12 @@ export class Connection {
     this.id = `c${ordinal}`;
   }
 
-  /** Closed for incarnation purposes (rules §6.4 case 1): both FINs seen, an accepted RST, or refused. */
+  /** Closed for incarnation purposes (docs/rules.md §6.4 case 1): both FINs seen, an accepted RST, or refused. */
   isClosed(): boolean {
     return this.acceptedRst !== null || this.refused || (this.ep[0].fin !== null && this.ep[1].fin !== null);
   }
 
-  /** Only handshake packets so far: no data, never established (rules §6.4 case 3, syn_seq_jump). */
+  /** Only handshake packets so far: no data, never established (docs/rules.md §6.4 case 3, syn_seq_jump). */
   inHandshakeOnly(): boolean {
     return !this.established && this.ep[0].dataBytes === 0 && this.ep[1].dataBytes === 0;
   }
@@ -121,7 +121,7 @@ export class Connection {
     const rst = (flags & RST) !== 0;
     const ackBit = (flags & ACK) !== 0;
 
-    // Capture duplicates (rules §10.2): same IP ID, seq, ack, flags, len and TSval within 1 ms.
+    // Capture duplicates (docs/rules.md §10.2): same IP ID, seq, ack, flags, len and TSval within 1 ms.
     if (S.dupLen === len && S.dupSeq === seq && S.dupAck === ack && S.dupFlags === flags && p.ipId >= 0
       && S.dupIpId === p.ipId && S.dupTsVal === (p.hasTs ? p.tsVal : 0) && t - S.dupT <= 0.001 && S.dupT > 0) {
       this.duplicates++;
@@ -137,7 +137,7 @@ export class Connection {
     S.packets++;
     S.lastT = t;
     // A server ACK without SYN answering a SYN it does not acknowledge, before any SYN-ACK: the TIME_WAIT (or
-    // half-open) ACK of an older incarnation (rules §6.4 "rejected": ACK <seq=lastSeq(S→C), ack=lastSeq(C→S)>).
+    // half-open) ACK of an older incarnation (docs/rules.md §6.4 "rejected": ACK <seq=lastSeq(S→C), ack=lastSeq(C→S)>).
     // It carries the old connection's numbers, so it must not seed this incarnation's sequence state.
     if (d === 1 && !syn && !rst && ackBit && !this.sawSynAck && R.state === 'SYN_SENT' && R.isnKnown === 1
       && ack !== add32(R.isn, 1)) {
@@ -175,7 +175,7 @@ export class Connection {
     if (d === 0 && this.thirdT === 0 && this.sawSynAck && !syn) this.thirdT = t;
     const seqSpace = len + (syn ? 1 : 0) + (fin ? 1 : 0);
     const end = add32(seq, seqSpace);
-    // Keepalives and zero-window probes: seq = SND.NXT - 1, len 0 or 1 (rules §10.3); not activity.
+    // Keepalives and zero-window probes: seq = SND.NXT - 1, len 0 or 1 (docs/rules.md §10.3); not activity.
     const keepalive = !syn && !fin && len <= 1 && S.sndMax !== 0 && seq === add32(S.sndMax, -1);
     if (keepalive) S.keepalives++;
     const prevActivity = S.lastNonKeepaliveT;
@@ -252,7 +252,7 @@ export class Connection {
       }
     }
 
-    // --- FIN (RFC 9293 §3.10.7.4 eighth step; §3.10.4 CLOSE; rules §4 for who closed first)
+    // --- FIN (RFC 9293 §3.10.7.4 eighth step; §3.10.4 CLOSE; docs/rules.md §4 for who closed first)
     if (fin) {
       const finSeq = add32(seq, len + (syn ? 1 : 0));
       const sf = S.fin;
@@ -298,7 +298,7 @@ export class Connection {
     S.lastNewData = len > 0 && (!R.hasAck || gt(add32(seq, len), R.ackMax));
 
     // An RST judged without knowing the receiver's window is overruled when the receiver keeps sending new data or
-    // new ACKs (rules §6.3 "confirmation by behaviour"). Arithmetically accepted RSTs are not overruled: segments
+    // new ACKs (docs/rules.md §6.3 "confirmation by behaviour"). Arithmetically accepted RSTs are not overruled: segments
     // already in flight when the RST was captured would look the same.
     const ar = this.acceptedRst;
     if (ar !== null && this.rstBy !== d && ar.verdict !== 'accepted' && (len > 0 || (ackBit && gt(ack, ar.seq)))) {
@@ -334,7 +334,7 @@ export class Connection {
     if (r !== null && r.synAckFrame === 0) { r.synAckFrame = frame; r.synAckT = t; r.synAckSeq = seq; }
   }
 
-  /** RST from S to R: judge acceptability (rules §6.3, RFC 9293 §3.10.7, RFC 5961 §3.2). */
+  /** RST from S to R: judge acceptability (docs/rules.md §6.3, RFC 9293 §3.10.7, RFC 5961 §3.2). */
   private onRst(p: TcpPacket, d: 0 | 1, S: Endpoint, R: Endpoint, frame: number, t: number): void {
     const seq = p.seq;
     const ackBit = (p.flags & ACK) !== 0;
@@ -361,7 +361,7 @@ export class Connection {
       }
     } else if (d === 0 && S.state === 'SYN_SENT' && this.rejectAckFrame !== 0 && seq === this.rejectAckAck) {
       // The client answers the old connection's ACK with RST <SEQ=SEG.ACK> (RFC 9293 §3.10.7.3); it clears the
-      // server's TIME_WAIT (Linux tcp_rfc1337=0) and is not a teardown of this connection (rules §6.4).
+      // server's TIME_WAIT (Linux tcp_rfc1337=0) and is not a teardown of this connection (docs/rules.md §6.4).
       rec.verdict = 'reuse-reject';
       if (this.reuse !== null) this.reuse.clientRstFrame = frame;
       note = 'RST to the old connection\'s ACK (clears the TIME_WAIT)';
@@ -405,7 +405,7 @@ export class Connection {
       note, true);
   }
 
-  /** Behaviour overrides arithmetic: the receiver kept talking, so the RST did not reset it (rules §6.3). */
+  /** Behaviour overrides arithmetic: the receiver kept talking, so the RST did not reset it (docs/rules.md §6.3). */
   private unacceptRst(r: RstRecord): void {
     r.verdict = 'ignored';
     const sender = this.ep[this.rstBy];

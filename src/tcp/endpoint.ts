@@ -1,14 +1,14 @@
 import type { EndpointState } from '../model/report.js';
 
-/** The first FIN an endpoint sent, and what became of it (rules §1 `fin`, §0.2). */
+/** The first FIN an endpoint sent, and what became of it (docs/rules.md §1 `fin`, §0.2). */
 export interface FinRecord {
-  /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (rules §0.2). */
+  /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (docs/rules.md §0.2). */
   finSeq: number;
   frame: number;
   t: number;
   hasAck: boolean;
   ack: number;
-  /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (rules §4). */
+  /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (docs/rules.md §4). */
   acksPeerFin: boolean;
   /** Retransmissions (same finSeq). Frames/times of the first few kept for evidence. */
   retx: number;
@@ -17,7 +17,7 @@ export interface FinRecord {
   /** First peer segment with ack >= finSeq + 1 (the ACK of this FIN), 0 when none. */
   ackFrame: number;
   ackT: number;
-  /** The ACK was captured before the first retransmission: lost after the capture point (rules §6.5). */
+  /** The ACK was captured before the first retransmission: lost after the capture point (docs/rules.md §6.5). */
   ackedBeforeRetx: boolean;
   /** First peer ACK covering the FIN after the last retransmission, 0 when none. */
   reAckFrame: number;
@@ -31,7 +31,7 @@ export type RstVerdict =
   | 'challenge-expected'  // in window but not exact: RFC 5961 §3.2 challenge ACK, not a reset
   | 'ignored'             // out of window, or the receiver kept talking afterwards
   | 'unverifiable'        // receiver's window unknown (never saw it ACK); accepted unless behaviour says otherwise
-  | 'reuse-reject';       // client RST answering a TIME_WAIT ACK during a reused tuple's handshake (rules §6.4)
+  | 'reuse-reject';       // client RST answering a TIME_WAIT ACK during a reused tuple's handshake (docs/rules.md §6.4)
 
 export interface RstRecord {
   frame: number;
@@ -59,7 +59,7 @@ export interface RstRecord {
   senderSndMax: number;
 }
 
-/** One side of a connection, as an observer can reconstruct it (rules §1). */
+/** One side of a connection, as an observer can reconstruct it (docs/rules.md §1). */
 export class Endpoint {
   state: EndpointState = 'UNKNOWN';
   /** 0 unknown, 1 from its SYN, 2 inferred (first seq - 1, or peer ack - 1) like Wireshark's base_seq. */
@@ -88,13 +88,13 @@ export class Endpoint {
   lastT = 0;
   lastNonKeepaliveT = 0;
   lastDataT = 0;
-  /** Bytes sent after it had acknowledged the peer's FIN (legitimate half-close traffic, rules §6.1). */
+  /** Bytes sent after it had acknowledged the peer's FIN (legitimate half-close traffic, docs/rules.md §6.1). */
   dataAfterPeerFin = 0;
   usedTs = false;
   lastTsVal = 0;
   ttl = -1;
   ttlMismatches = 0;
-  // The last non-RST segment it sent (for RST classification, rules §6.2).
+  // The last non-RST segment it sent (for RST classification, docs/rules.md §6.2).
   lastFrame = 0;
   lastSeq = 0;
   lastAckBit = false;
@@ -102,7 +102,7 @@ export class Endpoint {
   lastLen = 0;
   lastFlags = 0;
   lastNewData = false;
-  // Duplicate detection (rules §10.2): the previous segment's signature.
+  // Duplicate detection (docs/rules.md §10.2): the previous segment's signature.
   dupIpId = -1;
   dupSeq = 0;
   dupAck = 0;
@@ -120,7 +120,7 @@ export function synchronized(s: EndpointState): boolean {
     || s === 'CLOSING' || s === 'LAST_ACK' || s === 'TIME_WAIT';
 }
 
-/** X's FIN acknowledges Y's FIN: X had received Y's FIN when it sent its own, so X is the passive closer (rules §4). */
+/** X's FIN acknowledges Y's FIN: X had received Y's FIN when it sent its own, so X is the passive closer (docs/rules.md §4). */
 export function finCovers(x: FinRecord, y: FinRecord | null): boolean {
   return y !== null && x.hasAck && ((x.ack - ((y.finSeq + 1) >>> 0)) | 0) >= 0;
 }

@@ -32,7 +32,7 @@ export class TupleEntry {
 }
 
 export interface FlowTableOptions {
-  /** A SYN after this much silence starts a new incarnation whatever the state (rules §6.4 case 4; Zeek 300 s). */
+  /** A SYN after this much silence starts a new incarnation whatever the state (docs/rules.md §6.4 case 4; Zeek 300 s). */
   idleSplit: number;
   /** Closed connections quiet for this long are judged and leave the table (their tombstone stays). */
   closedLinger: number;
@@ -57,7 +57,7 @@ function sideHash(w: Uint32Array, port: number, v: 4 | 6): number {
   return h;
 }
 
-/** Which tuple side is the client of a new connection, from its first packet (rules §1 "client = SYN sender"). */
+/** Which tuple side is the client of a new connection, from its first packet (docs/rules.md §1 "client = SYN sender"). */
 function guessClient(p: TcpPacket): { srcIsClient: boolean; guessed: boolean } {
   const syn = (p.flags & SYN) !== 0;
   const ack = (p.flags & ACK) !== 0;
@@ -73,7 +73,7 @@ function guessClient(p: TcpPacket): { srcIsClient: boolean; guessed: boolean } {
   return { srcIsClient: s >= d, guessed: true };
 }
 
-/** Connections keyed by 4-tuple, split into incarnations (rules §6.4 "incarnation boundary"). */
+/** Connections keyed by 4-tuple, split into incarnations (docs/rules.md §6.4 "incarnation boundary"). */
 export class FlowTable {
   private readonly buckets = new Map<number, TupleEntry>();
   private ordinal = 0;
@@ -228,13 +228,13 @@ export class FlowTable {
 
 /**
  * How long a judged connection can be reopened by late segments: an orphaned LAST_ACK retransmits its FIN with
- * exponential backoff for tcp_orphan_retries (8: 0.2 s … 51 s, ~100 s in all; rules §6.5).
+ * exponential backoff for tcp_orphan_retries (8: 0.2 s … 51 s, ~100 s in all; docs/rules.md §6.5).
  */
 export const REOPEN_WINDOW = 120;
 
 export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
 
-/** What a retired connection leaves for judging the next SYN on its tuple (rules §6.4). */
+/** What a retired connection leaves for judging the next SYN on its tuple (docs/rules.md §6.4). */
 export function tombstone(c: Connection, closeRecs: LogRec[]): Tombstone {
   const [cl, sv] = c.ep;
   const closeT = c.closedT || Math.max(cl.fin?.t ?? 0, sv.fin?.t ?? 0) || c.lastT;

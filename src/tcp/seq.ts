@@ -1,5 +1,5 @@
 /**
- * Wrap-safe 32-bit sequence arithmetic (rules §0.1): every comparison goes through the signed distance,
+ * Wrap-safe 32-bit sequence arithmetic (docs/rules.md §0.1): every comparison goes through the signed distance,
  * as Linux before()/after()/between(), Wireshark LT_SEQ/GT_SEQ and Zeek seq_delta() do. Valid while |a-b| < 2^31.
  * Never compare raw sequence numbers with < or >.
  */
