@@ -41,12 +41,6 @@ export function exitCodeForResults(results: readonly CheckResult[]): 0 | 1 | 2 {
   return 0;
 }
 
-/** True when the environment says this is a CI run (`CI` set to anything but '', '0' or 'false'). */
-export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.CI;
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
-}
-
 export type UpdateAction = 'created' | 'updated' | 'unchanged' | 'error';
 
 export interface UpdateResult {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { inCi } from '../../src/check/run.js';
+import { inCi } from '../../src/cli/ci.js';
 import { cli, copies, fixture } from './util.js';
 import { parseXml } from './xml.js';
 

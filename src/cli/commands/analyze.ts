@@ -6,6 +6,7 @@ import type { Report, Severity } from '../../model/report.js';
 import { jsonChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
+import { inCi } from '../ci.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
 import { atLeast, seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
 import { stopControls } from '../stop.js';
@@ -51,8 +52,7 @@ export function analyzeCommand(): Command {
     if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o); return; }
     // A terminal without --text/--json gets the interactive UI (null: no keyboard, print the plain report).
     // ink draws nothing until exit when CI is set (its is-in-ci check): a CI job gets the text report instead.
-    const inCi = process.env.CI !== undefined && process.env.CI !== '0' && process.env.CI !== 'false';
-    const ui = !o.text && !o.json && process.stdout.isTTY === true && !inCi
+    const ui = !o.text && !o.json && process.stdout.isTTY === true && !inCi()
       ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o) }) : null;
     // Otherwise the loop without clock ticks, and a sink that prints the final report.
     const sink: AnalysisSink = {

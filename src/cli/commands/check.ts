@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { formatCheckResult, formatCheckSummary } from '../../check/diff.js';
-import { checkPaths, exitCodeForResults, inCi, updatePaths } from '../../check/run.js';
+import { checkPaths, exitCodeForResults, updatePaths } from '../../check/run.js';
 import { junitReport } from '../../check/junit.js';
+import { inCi } from '../ci.js';
 import { EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
 import { settingsFrom, type CommonAnalysisFlags } from '../options.js';
 import { addAnalysisOptions } from './analyze.js';

@@ -8,6 +8,7 @@ import { endMarkerFrame } from '../../extract/marker.js';
 import type { Report, Severity } from '../../model/report.js';
 import { TextView } from '../../report/live-text.js';
 import { NdjsonSink } from '../../report/ndjson.js';
+import { inCi } from '../ci.js';
 import { UsageError } from '../errors.js';
 import { settingsFrom, severity, type CommonAnalysisFlags } from '../options.js';
 import { stopControls } from '../stop.js';
@@ -116,8 +117,7 @@ async function runLive(o: LiveFlags): Promise<number> {
   const tty = process.stdout.isTTY === true;
   const useText = o.text === true || (tty && o.ndjson !== true);
   // A terminal without --text/--ndjson (and not CI: see analyze.ts) gets the interactive UI (src/ui/live-view.tsx).
-  const inCi = process.env.CI !== undefined && process.env.CI !== '0' && process.env.CI !== 'false';
-  const ui = tty && o.text !== true && o.ndjson !== true && !inCi
+  const ui = tty && o.text !== true && o.ndjson !== true && !inCi()
     ? (await import('../../ui/live-view.js')).openLiveUi({ interface: o.interface, filter, stop: (why) => io.stop(why) }) : null;
   const view: AnalysisSink = ui ?? (useText
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
