@@ -12,6 +12,7 @@ import { analyzeFile } from '../analyze/analyze.js';
 import type { ConnectionReport, Finding, Report, Settings, Severity } from '../model/report.js';
 import { CaptureError } from '../capture/types.js';
 import { TIME_WAIT_PROFILES } from '../model/settings.js';
+import { atLeast } from '../model/severity.js';
 import { compare, matchDetails, type DetailMismatch } from '../expect/detail.js';
 import type { Comparison, ConnectionExpectation, Expectation, ExpectationSettings, FindingExpectation } from '../expect/format.js';
 import { ExpectationError, expectationPathFor, loadExpectation } from '../expect/load.js';
@@ -73,7 +74,6 @@ export interface CheckOptions {
   settings?: Partial<Settings>;
 }
 
-const RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
 
 /** Analysis settings for an expectation: the file's settings over the caller's defaults. */
 export function settingsFor(exp: ExpectationSettings, defaults: Partial<Settings> = {}): Partial<Settings> {
@@ -205,7 +205,7 @@ export function checkReport(report: Report, exp: Expectation, capture: string = 
 
   const left = [...pool];
   if (exp.unexpected === 'fail') {
-    const failing = left.filter((f) => RANK[f.severity] >= RANK[exp.unexpectedSeverity]);
+    const failing = left.filter((f) => atLeast(f.severity, exp.unexpectedSeverity));
     const below = left.length - failing.length;
     items.push({
       ref: 'unexpected',

@@ -36,5 +36,3 @@ export function settingsFrom(o: CommonAnalysisFlags): Partial<Settings> {
   return s;
 }
 
-const RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
-export const atLeast = (s: Severity, min: Severity): boolean => RANK[s] >= RANK[min];

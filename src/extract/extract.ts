@@ -17,6 +17,7 @@ import type { PacketSource, RawFrame } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
 import { parseEndpoint } from '../decode/format.js';
 import { newTcpPacket, type TcpPacket } from '../decode/packet.js';
+import { linkTypeName } from '../model/link-types.js';
 import { Anonymizer } from './anonymize.js';
 import { endMarkerFrame } from './marker.js';
 import { resolveSelection, type Selection, type SelectionRequest } from './select.js';
@@ -57,8 +58,7 @@ export class ExtractError extends Error {
   override readonly name = 'ExtractError';
 }
 
-const LINK_NAMES: Record<number, string> = { 0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2' };
-export const linkName = (lt: number): string => `${lt} (${LINK_NAMES[lt] ?? 'unknown'})`;
+export const linkName = (lt: number): string => `${lt} (${linkTypeName(lt) ?? 'unknown'})`;
 
 interface Wanted {
   v: 4 | 6;

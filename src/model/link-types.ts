@@ -11,3 +11,10 @@ export const LINKTYPE = {
   IPV6: 229,
   LINUX_SLL2: 276,
 } as const;
+
+const LINK_NAMES: Readonly<Record<number, string>> = {
+  0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2',
+};
+
+/** A link type's short name ('Ethernet', 'Linux SLL'…), or null when the decoder does not know it. */
+export const linkTypeName = (linkType: number): string | null => LINK_NAMES[linkType] ?? null;

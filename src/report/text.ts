@@ -1,9 +1,9 @@
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import { FINDING_KINDS } from '../model/report.js';
 import { CATALOG } from '../findings/catalog.js';
+import { linkTypeName } from '../model/link-types.js';
+import { SEVERITY_RANK } from '../model/severity.js';
 import { duration, isoTime, packetHeader, packetLine } from './format.js';
-
-const LINKS: Record<number, string> = { 0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2' };
 
 function detailText(d: Record<string, unknown>): string {
   return Object.entries(d).filter(([, v]) => v !== null && v !== undefined)
@@ -36,7 +36,7 @@ export interface TextOptions {
 export function textReport(r: Report, opts: TextOptions = {}): string {
   const out: string[] = [];
   const cap = r.capture;
-  const links = cap.linkTypes.map((l) => LINKS[l] ?? `linktype ${l}`).join(', ') || 'no packets';
+  const links = cap.linkTypes.map((l) => linkTypeName(l) ?? `linktype ${l}`).join(', ') || 'no packets';
   out.push(`teardown ${r.tool.version} — ${cap.path} (${cap.format ?? 'unknown format'}${cap.compressed ? ', gzip' : ''}, ${links})`);
   const span = cap.firstTime !== null && cap.lastTime !== null ? `, ${isoTime(cap.firstTime)} → ${isoTime(cap.lastTime)} (${duration(cap.lastTime - cap.firstTime)})` : '';
   const und = Object.entries(cap.undecodable).map(([k, v]) => `${v} ${k}`).join(', ');
@@ -58,8 +58,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
     // Worst first within the cap, so a capped kind still shows its errors; time order otherwise.
     const max = opts.maxPerKind ?? 50;
     const shown = new Map<string, number>();
-    const rank = { error: 0, warn: 1, info: 2 } as const;
-    const ordered = max === 0 ? r.findings : [...r.findings].sort((a, b) => rank[a.severity] - rank[b.severity] || a.time - b.time);
+    const ordered = max === 0 ? r.findings : [...r.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.time - b.time);
     const kept = ordered.filter((f) => { const n = shown.get(f.kind) ?? 0; shown.set(f.kind, n + 1); return max === 0 || n < max; });
     const keptSet = new Set(kept);
     for (const f of r.findings) if (keptSet.has(f)) out.push('', findingText(f, byId.get(f.connection)));

@@ -19,6 +19,7 @@ import type { Size } from './App.js';
 import { keyboard } from './render.js';
 import { AnalysisStore } from './store.js';
 import type { LiveHeader, StoreOptions } from './store.js';
+import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from './screen.js';
 
 /** Stop reasons after which the UI closes at once (a person or a signal asked); otherwise it waits for q. */
 const CLOSE_AT_ONCE = new Set(['q', 'SIGINT', 'SIGTERM', 'SIGHUP', 'stdout closed']);
@@ -111,8 +112,6 @@ export class StoreLiveView implements AnalysisSink {
   }
 }
 
-const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
-const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 
 /**
  * The live UI on this terminal, or null when there is no keyboard to read (the caller falls back to text). The

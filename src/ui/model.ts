@@ -4,16 +4,16 @@
  * the engine; this only selects, orders and counts what the report already says.
  */
 import { FINDING_KINDS } from '../model/report.js';
+import { linkTypeName } from '../model/link-types.js';
+import { SEVERITY_RANK } from '../model/severity.js';
 import type { ConnectionReport, Finding, FindingKind, PacketRef, PairAggregate, Report, ServerAggregate, Severity } from '../model/report.js';
 import type { KindFilter, SortKey } from './view-state.js';
 
-const LINKS: Record<number, string> = { 0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2' };
-
 export function linkNames(linkTypes: readonly number[]): string {
-  return linkTypes.map((l) => LINKS[l] ?? `linktype ${l}`).join(', ');
+  return linkTypes.map((l) => linkTypeName(l) ?? `linktype ${l}`).join(', ');
 }
 
-export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
+export { SEVERITY_RANK };
 
 export interface KindRow {
   kind: FindingKind;

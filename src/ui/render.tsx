@@ -11,9 +11,8 @@ import { openCapture } from '../capture/open.js';
 import type { SourceResult } from '../capture/types.js';
 import { App } from './App.js';
 import { AnalysisStore, runAnalysis } from './store.js';
+import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from './screen.js';
 
-const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
-const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 
 export interface InteractiveOptions {

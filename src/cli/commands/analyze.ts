@@ -3,12 +3,13 @@ import type { AnalysisSink } from '../../analyze/sink.js';
 import { streamAnalysis } from '../../analyze/stream.js';
 import { openCapture } from '../../capture/open.js';
 import type { Report, Severity } from '../../model/report.js';
+import { atLeast } from '../../model/severity.js';
 import { jsonChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { inCi } from '../ci.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
-import { atLeast, seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
+import { seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
 import { stopControls } from '../stop.js';
 
 interface AnalyzeFlags extends CommonAnalysisFlags {
