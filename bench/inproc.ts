@@ -4,10 +4,10 @@
  *   node --import tsx bench/inproc.ts FILE [--json]
  *
  * Times analyzeFile() alone (read → decode → flow state → findings → final report; no process start-up, no
- * output), then, with --json, jsonReport() on the result. Prints one JSON line on stdout.
+ * output), then, with --json, the JSON report (jsonChunks joined) of the result. Prints one JSON line on stdout.
  */
 import { analyzeFile } from '../src/analyze/analyze.js';
-import { jsonReport } from '../src/report/json.js';
+import { jsonChunks } from '../src/report/json.js';
 
 export interface InprocResult {
   packets: number;
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--json')) {
     const t1 = process.hrtime.bigint();
     try {
-      const s = jsonReport(report);
+      const s = [...jsonChunks(report)].join('');
       out.jsonMs = Number(process.hrtime.bigint() - t1) / 1e6;
       out.jsonBytes = Buffer.byteLength(s);
     } catch (e) {

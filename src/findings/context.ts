@@ -81,5 +81,3 @@ export function secs(x: number): string {
   if (a >= 0.001) return `${(x * 1000).toFixed(1)} ms`;
   return `${(x * 1e6).toFixed(0)} µs`;
 }
-
-export const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;

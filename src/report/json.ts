@@ -32,8 +32,3 @@ export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string
   yield* list('pairs', r.aggregates.pairs, (a) => a, false, '    ');
   yield '  }\n}\n';
 }
-
-/** The same document as one string (tests, small reports). */
-export function jsonReport(r: Report, opts: JsonOptions = {}): string {
-  return [...jsonChunks(r, opts)].join('');
-}

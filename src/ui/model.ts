@@ -92,12 +92,19 @@ function haystack(f: Finding, c: ConnectionReport | undefined): string {
   return h;
 }
 
+/** The filter last split into terms (the findings list asks once per finding with the same filter). */
+let lastFilter = '';
+let lastTerms: readonly string[] = [];
+
 /** Every whitespace-separated term must occur (case-insensitive) in the finding's addresses, ports, id or text. */
 export function matchesFilter(f: Finding, c: ConnectionReport | undefined, filter: string): boolean {
-  const terms = filter.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
-  if (terms.length === 0) return true;
+  if (filter !== lastFilter) {
+    lastFilter = filter;
+    lastTerms = filter.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
+  }
+  if (lastTerms.length === 0) return true;
   const hay = haystack(f, c);
-  return terms.every((t) => hay.includes(t));
+  return lastTerms.every((t) => hay.includes(t));
 }
 
 /** A server endpoint as a string that sorts numerically by plain comparison (digit runs zero-padded). */
@@ -113,15 +120,11 @@ function serverKey(server: string): string {
 }
 
 export function findingRows(findings: readonly Finding[], connections: ReadonlyMap<string, ConnectionReport>, q: ListQuery): FindingRow[] {
-  const terms = q.filter.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
   const rows: FindingRow[] = [];
   for (const f of findings) {
     if (q.kind !== 'all' && f.kind !== q.kind) continue;
     const c = connections.get(f.connection);
-    if (terms.length > 0) {
-      const hay = haystack(f, c);
-      if (!terms.every((t) => hay.includes(t))) continue;
-    }
+    if (!matchesFilter(f, c, q.filter)) continue;
     rows.push({ finding: f, connection: c, age: findingAge(f, c) });
   }
   const byTime = (a: FindingRow, b: FindingRow) => a.finding.time - b.finding.time;
