@@ -1,6 +1,6 @@
 import type { RawFrame } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
-import { formatEndpoint } from '../decode/format.js';
+import { formatAddress, formatEndpoint } from '../decode/format.js';
 import { newTcpPacket, type DecodeStatus } from '../decode/packet.js';
 import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
@@ -127,7 +127,7 @@ export class AnalysisSession {
     const server = c.clientIsA ? b : a;
     const ladder = this.ladders === 'auto' ? (this.judged.length < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
     return judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
-      wiresharkFilter(e, c, a, b), v, ladder);
+      wiresharkFilter(e, c), v, ladder);
   }
 
   private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {
@@ -190,10 +190,9 @@ export class AnalysisSession {
   }
 }
 
-/** A Wireshark display filter isolating one incarnation: its 4-tuple and its frame range. */
-function wiresharkFilter(e: TupleEntry, c: Connection, a: string, b: string): string {
+/** A Wireshark display filter isolating one incarnation: its 4-tuple (from the address words) and its frame range. */
+function wiresharkFilter(e: TupleEntry, c: Connection): string {
   const ip = e.v === 4 ? 'ip' : 'ipv6';
-  const host = (s: string) => (e.v === 6 ? s.slice(1, s.lastIndexOf(']')) : s.slice(0, s.lastIndexOf(':')));
-  return `${ip}.addr==${host(a)} && ${ip}.addr==${host(b)} && tcp.port==${e.aPort} && tcp.port==${e.bPort}`
+  return `${ip}.addr==${formatAddress(e.v, e.a)} && ${ip}.addr==${formatAddress(e.v, e.b)} && tcp.port==${e.aPort} && tcp.port==${e.bPort}`
     + ` && frame.number>=${c.firstFrame} && frame.number<=${c.lastFrame}`;
 }
