@@ -1,9 +1,10 @@
 /**
- * True when this is a CI run: `CI` set to a non-empty value other than '0' or 'false' (any case). The one test for CI:
+ * True when this is a CI run, by the same rule ink uses (its `is-in-ci` dependency): `CI` or `CONTINUOUS_INTEGRATION`
+ * is set — even to an empty string — to anything but '0' or 'false'. One rule for everything that asks:
  * `check --update` refuses to write expectations in CI, and `analyze`/`live` print text instead of opening the
- * interactive UI (ink draws nothing until exit when it believes it runs in CI).
+ * interactive UI, which ink would not draw until exit when it believes it runs in CI.
  */
 export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.CI;
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+  const set = (v: string | undefined): boolean => v !== undefined && v !== '0' && v !== 'false';
+  return set(env.CI) || set(env.CONTINUOUS_INTEGRATION);
 }
