@@ -48,7 +48,7 @@ describe('teardown check (command line)', { concurrency: true }, () => {
   });
 
   it('refuses --update in CI unless --force, and writes nothing', async () => {
-    assert.ok(inCi({ CI: 'true' }) && inCi({ CI: '1' }) && !inCi({ CI: 'false' }) && !inCi({ CI: '' }) && !inCi({}), "inCi({ CI: 'true' }) && inCi({ CI: '1' }) && !inCi({ CI: 'fa");
+    assert.ok(inCi({ CI: 'true' }) && inCi({ CI: '1' }) && inCi({ CI: '' }) && !inCi({ CI: 'false' }) && !inCi({}), 'the CI rule check --update relies on');
     const { dir } = await copies('fin-3way.pcap');
     const refused = await cli(['check', '--update', dir], { CI: 'true' });
     assert.equal(refused.code, 2);
