@@ -23,7 +23,7 @@ function tmux(...args: string[]): string {
 const pane = () => tmux('capture-pane', '-p', '-t', SESSION);
 const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
 
-async function waitFor(what: string, ok: (screen: string) => boolean, ms = 15_000): Promise<string> {
+async function waitFor(what: string, ok: (screen: string) => boolean, ms = 60_000): Promise<string> {
   const until = Date.now() + ms;
   for (;;) {
     const s = pane();
@@ -35,7 +35,7 @@ async function waitFor(what: string, ok: (screen: string) => boolean, ms = 15_00
 
 after(() => { if (HAVE_TMUX) spawnSync('tmux', ['-L', SERVER, 'kill-server'], { timeout: 5000 }); });
 
-test('teardown analyze in a terminal: overview counts, a finding opened, its ladder, resize, q restores the terminal', { skip, timeout: 60_000 }, async () => {
+test('teardown analyze in a terminal: overview counts, a finding opened, its ladder, resize, q restores the terminal', { skip, timeout: 300_000 }, async () => {
   const report = await reportOf(CW.path);
   const finding = report.findings[0]!;
   const conn = report.connections.find((c) => c.id === finding.connection)!;
