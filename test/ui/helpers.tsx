@@ -36,6 +36,7 @@ export async function finishedStore(path: string): Promise<AnalysisStore> {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const turn = () => new Promise<void>((r) => setImmediate(r));
 
 export interface Ui {
   /** The last frame as plain text. */
@@ -54,11 +55,18 @@ export async function renderUi(store: AnalysisStore, size: Size = { columns: 80,
   let quits = 0;
   const el = (s: Size) => <App store={store} size={s} onQuit={() => { quits++; }} {...(initialState ? { initialState } : {})} />;
   const app = render(el(size));
-  /** Renders can be scheduled after the key's handler returns: wait until no new frame comes for a while. */
+  /**
+   * Renders are scheduled after the key's handler returns (React's scheduler queues them with setImmediate): wait
+   * until a pause and several event-loop turns pass with no new frame. The turns matter on a loaded machine: when the
+   * process resumes late, the sleep's timer fires before the queued render, and a pause alone would end too early.
+   */
   const settle = async () => {
-    const until = Date.now() + 1000;
+    const until = Date.now() + 5000;
     let n = app.frames.length;
-    do { await sleep(10); } while ((app.frames.length !== n && (n = app.frames.length, true)) && Date.now() < until);
+    do {
+      await sleep(10);
+      for (let i = 0; i < 5; i++) await turn();
+    } while ((app.frames.length !== n && (n = app.frames.length, true)) && Date.now() < until);
   };
   await settle();
   const frame = () => stripVTControlCharacters(app.lastFrame() ?? '');
@@ -68,7 +76,7 @@ export async function renderUi(store: AnalysisStore, size: Size = { columns: 80,
     async press(...keys) {
       for (const k of keys) { app.stdin.write(k); await settle(); }
     },
-    async waitFor(text, ms = 2000) {
+    async waitFor(text, ms = 30_000) {
       const ok = typeof text === 'string' ? (f: string) => f.includes(text) : text;
       const until = Date.now() + ms;
       while (!ok(frame())) {
