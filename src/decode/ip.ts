@@ -1,11 +1,16 @@
 /**
- * Network layer: IPv4 (RFC 791) and IPv6 (RFC 8200) down to the TCP header. Hot path: no allocation.
- * Only the TCP segment carried directly by IP is decoded: ICMP errors quote TCP headers, and those are 'not-tcp'.
+ * Network layer: IPv4 (RFC 791) and IPv6 (RFC 8200) down to the upper-layer header (TCP, or a tunnel that
+ * src/decode/encap.ts follows). Hot path: no allocation. ICMP errors quote TCP headers: they are 'not-tcp'.
  */
 import type { DecodeStatus, TcpPacket } from './packet.js';
 import type { DecodeCursor } from './link.js';
 
 const PROTO_TCP = 6;
+
+/** IP protocols whose non-first fragments may hold TCP (TCP itself and the IP-level tunnels encap.ts follows). */
+function mayCarryTcp(proto: number): boolean {
+  return proto === PROTO_TCP || proto === 4 || proto === 41 || proto === 47 || proto === 137;
+}
 
 // IPv6 extension headers (RFC 8200 §4, IANA "IPv6 Extension Header Types").
 const NH_HOP_BY_HOP = 0;
@@ -24,9 +29,10 @@ function isGenericExt(nh: number): boolean {
 }
 
 /**
- * Decodes the IP header at cur.pos. On 'ok': cur.pos is the TCP header, cur.segLen the TCP segment length from the
- * IP length fields, cur.end is narrowed to the end of the IP datagram (so link padding is never payload), and the
- * address, TTL and IP id fields of `out` are set.
+ * Decodes the IP header at cur.pos. On 'ok': cur.proto is the upper-layer protocol, cur.pos its header, cur.segLen
+ * its length from the IP length fields, cur.end is narrowed to the end of the IP datagram (so link padding is never
+ * payload), and the address, TTL and IP id fields of `out` are set. A non-first fragment is 'fragment' when it may
+ * hold TCP (TCP or an IP-level tunnel), else 'not-tcp'.
  */
 export function decodeIp(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
   const p = cur.pos;
@@ -48,7 +54,6 @@ function decodeIpv4(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): Decode
   if (hlen < 20) return 'malformed';
   const totalLen = (data[p + 2]! << 8) | data[p + 3]!;
   const proto = data[p + 9]!;
-  if (proto !== PROTO_TCP) return 'not-tcp';
   let ipEnd: number;
   if (totalLen === 0) {
     // TSO/GSO super-packet captured on the sending host before segmentation: the length is left 0.
@@ -61,8 +66,10 @@ function decodeIpv4(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): Decode
   }
   const fragWord = (data[p + 6]! << 8) | data[p + 7]!;
   // Flags: reserved, DF, MF; offset in 8-octet units. Only the first fragment carries the TCP header.
-  if ((fragWord & 0x1fff) !== 0) return 'fragment';
-  cur.firstFragment = (fragWord & 0x2000) !== 0;
+  if ((fragWord & 0x1fff) !== 0) return mayCarryTcp(proto) ? 'fragment' : 'not-tcp';
+  // A first fragment of an outer (tunnel) header makes everything inside it a first fragment too.
+  if ((fragWord & 0x2000) !== 0) cur.firstFragment = true;
+  cur.proto = proto;
 
   out.ipVersion = 4;
   out.ttl = data[p + 8]!;
@@ -129,7 +136,6 @@ function decodeIpv6(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): Decode
 
   // Walk the extension header chain (RFC 8200 §4.1 order is recommended, not enforced here).
   for (;;) {
-    if (nh === PROTO_TCP) break;
     if (isGenericExt(nh)) {
       if (q + 8 > capEnd) return 'truncated';
       const len = (data[q + 1]! + 1) << 3;
@@ -153,7 +159,7 @@ function decodeIpv6(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): Decode
       nh = data[q]!;
       if ((offWord & 0xfff8) !== 0) {
         // Non-first fragment: the headers after the fragment header are not in this packet.
-        return nh === PROTO_TCP || isGenericExt(nh) || nh === NH_AH || nh === NH_FRAGMENT ? 'fragment' : 'not-tcp';
+        return mayCarryTcp(nh) || isGenericExt(nh) || nh === NH_AH || nh === NH_FRAGMENT ? 'fragment' : 'not-tcp';
       }
       if ((offWord & 1) !== 0) first = true;
       q += 8;
@@ -166,8 +172,8 @@ function decodeIpv6(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): Decode
       nh = data[q]!;
       q += len;
     } else {
-      // Upper layer other than TCP (UDP, ICMPv6 58, No Next Header 59, ESP 50…).
-      return 'not-tcp';
+      // The upper layer: TCP, a tunnel, or something else (UDP, ICMPv6 58, No Next Header 59, ESP 50…).
+      break;
     }
   }
   if (q > ipEnd) return 'malformed';
@@ -178,7 +184,8 @@ function decodeIpv6(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): Decode
   readWords(data, p + 8, out.src);
   readWords(data, p + 24, out.dst);
 
-  cur.firstFragment = first;
+  if (first) cur.firstFragment = true;
+  cur.proto = nh;
   cur.pos = q;
   cur.segLen = ipEnd - q;
   if (ipEnd < capEnd) cur.end = ipEnd;

@@ -4,6 +4,15 @@
  */
 import type { DecodeStatus, TcpPacket } from './packet.js';
 import { LINKTYPE } from '../model/link-types.js';
+import { LAYER } from './packet.js';
+import { pushLayer } from './layers.js';
+
+/** What the header at DecodeCursor.pos is (set by each stage for the next one). */
+export const NEXT_IP = 1;     // IPv4/IPv6; cur.net says which (0: the version nibble decides)
+export const NEXT_ETHER = 2;  // an Ethernet header (inside a tunnel)
+export const NEXT_MPLS = 3;   // an MPLS label stack entry
+export const NEXT_PPPOE = 4;  // a PPPoE session header (RFC 2516)
+export const NEXT_PPP = 5;    // a PPP protocol field, optionally after HDLC address/control bytes (RFC 1661, 1662)
 
 /**
  * Scratch state handed from one decode stage to the next (one object, reused for every packet).
@@ -20,10 +29,16 @@ export interface DecodeCursor {
   segLen: number;
   /** Set by the IP stage: this is a first fragment with more to come (the segment may not hold the whole TCP header). */
   firstFragment: boolean;
+  /** NEXT_*: what the header at `pos` is. */
+  next: number;
+  /** Set by the IP stage: the protocol of the IP payload at `pos` (6 TCP, 17 UDP, 47 GRE…). */
+  proto: number;
+  /** Nested encapsulations entered so far (bounded by MAX_NESTING). */
+  nest: number;
 }
 
 export function newDecodeCursor(): DecodeCursor {
-  return { pos: 0, end: 0, net: 0, segLen: 0, firstFragment: false };
+  return { pos: 0, end: 0, net: 0, segLen: 0, firstFragment: false, next: NEXT_IP, proto: 0, nest: 0 };
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
@@ -31,28 +46,55 @@ const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = 0x8100; // IEEE 802.1Q C-tag
 const ETHERTYPE_QINQ = 0x88a8; // IEEE 802.1ad S-tag
 const ETHERTYPE_QINQ_OLD = 0x9100; // pre-standard Q-in-Q
+const ETHERTYPE_MPLS = 0x8847; // RFC 3032 unicast
+const ETHERTYPE_MPLS_MC = 0x8848; // RFC 3032/5332 multicast
+const ETHERTYPE_PPPOE_SESSION = 0x8864; // RFC 2516 session stage (0x8863 discovery carries no IP)
+const ETHERTYPE_TEB = 0x6558; // Transparent Ethernet Bridging: an Ethernet frame (GRE, GENEVE)
+const ETHERTYPE_PPP = 0x880b; // PPP (PPTP's enhanced GRE, RFC 2637)
+const ETHERTYPE_CMD = 0x8909; // Cisco MetaData (security group tag): version, length, options(2), SGT(2), type(2)
 
 /**
- * Ethertype-style dispatch: the protocol is the 16-bit value at `t`, the payload starts at `q`. A VLAN TPID
- * (802.1Q 0x8100, 802.1ad 0x88A8, pre-standard 0x9100) means a 4-byte tag at `q`: TCI(2) then the inner type(2);
- * tags may stack. Records the outermost VLAN id. libpcap re-inserts stripped tags the same way for Ethernet and
- * for Linux cooked captures (the protocol field then holds the TPID).
+ * Ethertype-style dispatch: `type` is the protocol (an Ethernet type, a Linux cooked protocol, a GRE or GENEVE
+ * protocol type), its payload starts at `q`. A VLAN TPID (802.1Q 0x8100, 802.1ad 0x88A8, pre-standard 0x9100)
+ * means a 4-byte tag at `q`: TCI(2) then the inner type(2); tags may stack, each is a layer. Records the outermost
+ * VLAN id in out.vlan. libpcap re-inserts stripped tags the same way for Ethernet and for Linux cooked captures
+ * (the protocol field then holds the TPID). A Cisco MetaData header (0x8909) is skipped the same way.
  */
-function etherPayload(data: Uint8Array, t: number, q: number, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
+export function etherPayload(data: Uint8Array, type: number, q: number, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
   const end = cur.end;
-  let type = (data[t]! << 8) | data[t + 1]!;
-  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
+  for (;;) {
+    if (type === ETHERTYPE_CMD) {
+      if (q + 8 > end) return 'truncated';
+      type = (data[q + 6]! << 8) | data[q + 7]!;
+      q += 8;
+      continue;
+    }
+    if (type !== ETHERTYPE_VLAN && type !== ETHERTYPE_QINQ && type !== ETHERTYPE_QINQ_OLD) break;
     if (q + 4 > end) return 'truncated';
     // TCI: PCP(3) DEI(1) VID(12)
-    if (out.vlan < 0) out.vlan = ((data[q]! << 8) | data[q + 1]!) & 0x0fff;
+    const vid = ((data[q]! << 8) | data[q + 1]!) & 0x0fff;
+    if (out.vlan < 0) out.vlan = vid;
+    if (!pushLayer(out, LAYER.VLAN, vid, type, 0)) return 'too-deep';
     type = (data[q + 2]! << 8) | data[q + 3]!;
     q += 4;
   }
   cur.pos = q;
-  if (type === ETHERTYPE_IPV4) cur.net = 4;
-  else if (type === ETHERTYPE_IPV6) cur.net = 6;
-  else return 'not-ip';
-  return 'ok';
+  switch (type) {
+    case ETHERTYPE_IPV4: cur.next = NEXT_IP; cur.net = 4; return 'ok';
+    case ETHERTYPE_IPV6: cur.next = NEXT_IP; cur.net = 6; return 'ok';
+    case ETHERTYPE_MPLS: case ETHERTYPE_MPLS_MC: cur.next = NEXT_MPLS; return 'ok';
+    case ETHERTYPE_PPPOE_SESSION: cur.next = NEXT_PPPOE; return 'ok';
+    case ETHERTYPE_TEB: cur.next = NEXT_ETHER; return 'ok';
+    case ETHERTYPE_PPP: cur.next = NEXT_PPP; return 'ok';
+    default: return 'not-ip';
+  }
+}
+
+/** An Ethernet II header at cur.pos: dst MAC(6) src MAC(6) ethertype(2). */
+export function decodeEthernet(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
+  const p = cur.pos;
+  if (p + 14 > cur.end) return 'truncated';
+  return etherPayload(data, (data[p + 12]! << 8) | data[p + 13]!, p + 14, cur, out);
 }
 
 /**
@@ -65,6 +107,7 @@ function bsdFamily(data: Uint8Array, p: number, cur: DecodeCursor): DecodeStatus
   let af = ((data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!) >>> 0;
   if (af > 0xffff) af = data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24);
   cur.pos = p + 4;
+  cur.next = NEXT_IP;
   if (af === 2) cur.net = 4;
   else if (af === 24 || af === 28 || af === 30) cur.net = 6;
   else return 'not-ip';
@@ -72,29 +115,45 @@ function bsdFamily(data: Uint8Array, p: number, cur: DecodeCursor): DecodeStatus
 }
 
 /**
- * Decodes the link header of `linkType` starting at cur.pos (bounded by cur.end). On 'ok', cur.pos is the network
- * header and cur.net says which IP version the link layer announced (0: the version nibble decides).
- * Sets out.vlan and out.sllPacketType when the link type carries them (the caller resets them to -1).
+ * Decodes the link header of `linkType` starting at cur.pos (bounded by cur.end). On 'ok', cur.pos is the next
+ * header and cur.next says what it is (for NEXT_IP, cur.net says which IP version the link layer announced, 0: the
+ * version nibble decides). Sets out.vlan, out.sllPacketType and the SLL2 interface index in out.ifKey when the link
+ * type carries them (the caller resets them).
  */
 export function decodeLink(data: Uint8Array, linkType: number, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
   const p = cur.pos;
   switch (linkType) {
     case LINKTYPE.ETHERNET:
-      // dst MAC(6) src MAC(6) ethertype(2)
-      if (p + 14 > cur.end) return 'truncated';
-      return etherPayload(data, p + 12, p + 14, cur, out);
+      return decodeEthernet(data, cur, out);
 
     case LINKTYPE.LINUX_SLL:
       // packet type(2) ARPHRD(2) addr len(2) addr(8) protocol(2)
       if (p + 16 > cur.end) return 'truncated';
       out.sllPacketType = (data[p]! << 8) | data[p + 1]!;
-      return etherPayload(data, p + 14, p + 16, cur, out);
+      return etherPayload(data, (data[p + 14]! << 8) | data[p + 15]!, p + 16, cur, out);
 
     case LINKTYPE.LINUX_SLL2:
       // protocol(2) reserved(2) ifindex(4) ARPHRD(2) packet type(1) addr len(1) addr(8)
       if (p + 20 > cur.end) return 'truncated';
       out.sllPacketType = data[p + 10]!;
-      return etherPayload(data, p, p + 20, cur, out);
+      out.ifKey = (out.ifKey ^ Math.imul((data[p + 4]! << 24) | (data[p + 5]! << 16) | (data[p + 6]! << 8) | data[p + 7]!, 0x9e3779b1)) | 0;
+      return etherPayload(data, (data[p]! << 8) | data[p + 1]!, p + 20, cur, out);
+
+    case LINKTYPE.PPP:
+    case LINKTYPE.PPP_HDLC:
+      // PPP, with or without HDLC-like framing (RFC 1662: address 0xFF, control 0x03), then the protocol.
+      cur.next = NEXT_PPP;
+      return 'ok';
+
+    case LINKTYPE.PPP_ETHER:
+      // A PPPoE header without the Ethernet header (RFC 2516).
+      cur.next = NEXT_PPPOE;
+      return 'ok';
+
+    case LINKTYPE.C_HDLC:
+      // Cisco HDLC: address(1) control(1) protocol(2), an Ethernet type.
+      if (p + 4 > cur.end) return 'truncated';
+      return etherPayload(data, (data[p + 2]! << 8) | data[p + 3]!, p + 4, cur, out);
 
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP:
@@ -106,6 +165,7 @@ export function decodeLink(data: Uint8Array, linkType: number, cur: DecodeCursor
     case LINKTYPE.IPV4:
     case LINKTYPE.IPV6:
       // Raw IP: the version nibble decides (LINKTYPE_IPV4/IPV6 included, per linktypes.html they hold raw IP).
+      cur.next = NEXT_IP;
       cur.net = 0;
       return 'ok';
 

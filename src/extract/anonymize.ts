@@ -16,7 +16,7 @@
 import type { ConnectionReport } from '../model/report.js';
 import { parseEndpoint } from '../decode/format.js';
 import { decodeIp } from '../decode/ip.js';
-import { decodeLink, newDecodeCursor } from '../decode/link.js';
+import { decodeLink, newDecodeCursor, NEXT_IP } from '../decode/link.js';
 import { LINKTYPE } from '../model/link-types.js';
 import { newTcpPacket } from '../decode/packet.js';
 import { decodeTcp, resetTcpOptions } from '../decode/tcp.js';
@@ -178,12 +178,15 @@ export class Anonymizer {
     cur.net = 0;
     cur.segLen = 0;
     cur.firstFragment = false;
+    cur.nest = 0;
     pkt.vlan = -1;
     pkt.sllPacketType = -1;
+    pkt.layers = 0;
     resetTcpOptions(pkt);
-    if (decodeLink(b, linkType, cur, pkt) !== 'ok') return false;
+    // Only IP right after the link header (VLAN tags allowed): tunnelled frames carry more addresses than these.
+    if (decodeLink(b, linkType, cur, pkt) !== 'ok' || cur.next !== NEXT_IP) return false;
     const ip = cur.pos;
-    if (decodeIp(b, cur, pkt) !== 'ok') return false;
+    if (decodeIp(b, cur, pkt) !== 'ok' || cur.proto !== 6) return false;
     const tcp = cur.pos;
     const segLen = cur.segLen;
     const captured = cur.end - tcp;

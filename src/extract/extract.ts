@@ -159,6 +159,7 @@ export async function extractCapture(input: string, opts: ExtractOptions): Promi
   let frames = 0;
   let lastSec = -1;
   let lastNsec = 0;
+  let notAnonymized: number | null = null;
   const nanosecond = stats.nanosecond;
   const snaplen = Math.max(262144, stats.maxCapLength);
   try {
@@ -178,7 +179,7 @@ export async function extractCapture(input: string, opts: ExtractOptions): Promi
       writer ??= PcapWriter.createFile(tmp, { linkType: writerLink, nanosecond, snaplen });
       if (anonymizer !== null) {
         const copy = Uint8Array.from(f.data.subarray(f.dataOffset, f.dataOffset + f.capLength));
-        anonymizer.rewrite(copy, f.linkType);
+        if (!anonymizer.rewrite(copy, f.linkType)) { notAnonymized ??= f.index; return; }
         writer.writeFrame(f.tsSec, f.tsNsec, copy, f.wireLength);
       } else {
         writer.writeRawFrame(f);
@@ -190,6 +191,9 @@ export async function extractCapture(input: string, opts: ExtractOptions): Promi
       }
     });
     const w = writer as PcapWriter | null;
+    if (notAnonymized !== null) {
+      throw new ExtractError(`frame ${notAnonymized} is tunnelled or label-switched: --anonymize rewrites only IP right after the link header (and its VLAN tags), so it would leave the outer addresses; extract without --anonymize`);
+    }
     if (otherLinks.size > 0 && opts.linkType === undefined) {
       const counts = [[writerLink, frames] as const, ...otherLinks].map(([lt, n]) => `${n} frame(s) with link type ${linkName(lt)}`).join(', ');
       throw new ExtractError(`the chosen connections' packets come from interfaces with different link types (${counts}); a pcap file holds one link type: add --link-type <n> to keep one of them`);

@@ -54,6 +54,13 @@ export function endMarkerFrame(linkType: number): Uint8Array | null {
       return ipv4();
     case LINKTYPE.IPV6:
       return ipv6();
+    case LINKTYPE.PPP:
+    case LINKTYPE.PPP_HDLC: // HDLC-like framing (address 0xFF, control 0x03), PPP protocol IPv4 (RFC 1662)
+      return concat([0xff, 0x03, 0x00, 0x21], ipv4());
+    case LINKTYPE.PPP_ETHER: // PPPoE session 0, length = PPP protocol + IPv4 header (RFC 2516)
+      return concat([0x11, 0x00, 0, 0, 0, 22, 0x00, 0x21], ipv4());
+    case LINKTYPE.C_HDLC: // Cisco HDLC unicast, protocol IPv4
+      return concat([0x0f, 0x00, 0x08, 0x00], ipv4());
     default:
       return null;
   }

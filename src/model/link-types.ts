@@ -10,10 +10,15 @@ export const LINKTYPE = {
   IPV4: 228,
   IPV6: 229,
   LINUX_SLL2: 276,
+  PPP: 9,        // PPP, with or without HDLC-like framing
+  PPP_HDLC: 50,  // PPP in HDLC-like framing, or Cisco PPP
+  PPP_ETHER: 51, // PPPoE without the Ethernet header
+  C_HDLC: 104,   // Cisco HDLC
 } as const;
 
 const LINK_NAMES: Readonly<Record<number, string>> = {
   0: 'NULL', 1: 'Ethernet', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'Linux SLL', 228: 'IPv4', 229: 'IPv6', 276: 'Linux SLL2',
+  9: 'PPP', 50: 'PPP HDLC', 51: 'PPPoE', 104: 'Cisco HDLC',
 };
 
 /** A link type's short name ('Ethernet', 'Linux SLL'…), or null when the decoder does not know it. */
