@@ -71,6 +71,7 @@ export class AnalysisSession {
       // a late segment reopens and re-judges them (FlowTable.ingest).
       idleSplit: this.settings.idleSplit, closedLinger: CLOSED_LINGER,
       tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: opts.maxConnections ?? Infinity,
+      flowKey: this.settings.flowKey,
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd));
   }
 
@@ -126,8 +127,10 @@ export class AnalysisSession {
     const client = c.clientIsA ? a : b;
     const server = c.clientIsA ? b : a;
     const ladder = this.ladders === 'auto' ? (this.judged.length < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
-    return judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
+    const j = judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
       wiresharkFilter(e, c), v, ladder);
+    j.report.encapsulation = e.path.report();
+    return j;
   }
 
   private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {

@@ -3,21 +3,11 @@
  * text ("vlan 10 › ipv4 192.0.2.1→192.0.2.2 › vxlan vni 42"). Not on the hot path: built once per connection
  * direction and shared between connections on the same path.
  */
+import type { EncapLayer } from '../model/report.js';
 import { formatAddress } from './format.js';
 import { LAYER, type TcpPacket } from './packet.js';
 
-export type EncapLayer =
-  | { type: 'vlan'; id: number }
-  | { type: 'mpls'; label: number }
-  | { type: 'pppoe'; session: number }
-  | { type: 'ipv4' | 'ipv6'; src: string; dst: string }
-  | { type: 'gre'; key: number | null }
-  | { type: 'pptp'; call: number }
-  | { type: 'erspan'; version: 'I' | 'II' | 'III'; session: number | null; vlan: number | null }
-  | { type: 'vxlan'; vni: number }
-  | { type: 'vxlan-gpe'; vni: number }
-  | { type: 'geneve'; vni: number; optionBytes: number }
-  | { type: 'teredo'; origin: string | null; auth: boolean };
+export type { EncapLayer };
 
 /** The layers `p` was decoded with, as output objects. */
 export function describeLayers(p: TcpPacket): EncapLayer[] {

@@ -2,7 +2,6 @@
  * The single output model. Text, JSON, NDJSON, JUnit, the terminal UI and `teardown check` all read this;
  * nothing downstream recomputes a verdict. `--json` prints a Report as is (see docs/json-format.md).
  */
-
 export type Severity = 'info' | 'warn' | 'error';
 
 /** Finding kinds are a public interface: stable names users grep for. */
@@ -131,6 +130,33 @@ export interface ConnectionReport {
   ladder: PacketRef[];
   /** Packets of this connection not in `ladder`. */
   elided: number;
+  /** Tunnels, label stacks and VLAN tags around the connection's packets; null when there were none (set for every judged connection). */
+  encapsulation?: Encapsulation | null;
+}
+
+/** One encapsulation header around a connection's packets (src/decode/describe.ts; docs/json-format.md). */
+export type EncapLayer =
+  | { type: 'vlan'; id: number }
+  | { type: 'mpls'; label: number }
+  | { type: 'pppoe'; session: number }
+  | { type: 'ipv4' | 'ipv6'; src: string; dst: string }
+  | { type: 'gre'; key: number | null }
+  | { type: 'pptp'; call: number }
+  | { type: 'erspan'; version: 'I' | 'II' | 'III'; session: number | null; vlan: number | null }
+  | { type: 'vxlan'; vni: number }
+  | { type: 'vxlan-gpe'; vni: number }
+  | { type: 'geneve'; vni: number; optionBytes: number }
+  | { type: 'teredo'; origin: string | null; auth: boolean };
+
+/** How a connection's packets were encapsulated, per direction (docs/json-format.md "Encapsulation"). */
+export interface Encapsulation {
+  /** The layers of the first client→server packet, outermost first; null when no packet went that way. */
+  c2s: EncapLayer[] | null;
+  s2c: EncapLayer[] | null;
+  /** One line: the layers in the client→server orientation, or `c2s …; s2c …` when the directions differ. */
+  text: string;
+  /** Packets whose encapsulation differed from the first packet of their direction. */
+  changed: { c2s: number; s2c: number };
 }
 
 export interface ServerAggregate {
@@ -180,7 +206,15 @@ export interface Settings {
   timeWait: number;
   timeWaitProfile: string;
   idleSplit: number;
+  /**
+   * What identifies a connection besides its 4-tuple: 'tuple' (nothing; packets of the same tuple on different paths
+   * are one connection unless sequence numbers say otherwise), 'tuple+vlan' (the VLAN ids), 'tuple+interface'.
+   */
+  flowKey: FlowKey;
 }
+
+export type FlowKey = 'tuple' | 'tuple+vlan' | 'tuple+interface';
+export const FLOW_KEYS: readonly FlowKey[] = ['tuple', 'tuple+vlan', 'tuple+interface'];
 
 export interface Report {
   version: 1;

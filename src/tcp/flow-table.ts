@@ -1,8 +1,15 @@
+import type { FlowKey } from '../model/report.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection, type Tombstone } from './connection.js';
+import type { Endpoint } from './endpoint.js';
 import type { LogRec } from './packet-log.js';
+import { PathDescriptions, PathRecord } from './path.js';
 
-/** A 4-tuple (unordered): side a is the source of the first packet seen on it. */
+/**
+ * A 4-tuple (unordered) and the paths its packets came by: side a is the source of the first packet seen on it.
+ * Two entries hold the same 4-tuple when sequence numbers show two different connections on different paths
+ * (overlapping address spaces in different VLANs, VRFs or tunnels); see FlowTable.ingest.
+ */
 export class TupleEntry {
   // Address words as plain fields (no typed-array allocation per tuple); a = source of the first packet.
   a0 = 0; a1 = 0; a2 = 0; a3 = 0;
@@ -10,7 +17,17 @@ export class TupleEntry {
   aPort = 0;
   bPort = 0;
   v: 4 | 6 = 4;
-  vlan = -1;
+  /** The strict part of the flow key (--flow-key tuple+vlan / tuple+interface); 0 with 'tuple'. */
+  key = 0;
+  /** Path signatures (TcpPacket.pathSig) seen from side a and side b: the first inline, any more in `moreSigs`. */
+  sigA = 0;
+  sigB = 0;
+  hasSigA = false;
+  hasSigB = false;
+  /** Further signatures as pairs [side (0 a, 1 b), signature, …]; null while each side kept to one path. */
+  moreSigs: number[] | null = null;
+  /** The encapsulation of the connection in `current` (or `retired`: never both at once). */
+  path = new PathRecord();
   current: Connection | null = null;
   /** The last judged connection, kept while its tombstone lives: late packets (a FIN retransmission) reopen it. */
   retired: Connection | null = null;
@@ -29,6 +46,74 @@ export class TupleEntry {
 
   isA(w: Uint32Array): boolean { return w[0] === this.a0 && w[1] === this.a1 && w[2] === this.a2 && w[3] === this.a3; }
   isB(w: Uint32Array): boolean { return w[0] === this.b0 && w[1] === this.b1 && w[2] === this.b2 && w[3] === this.b3; }
+
+  /**
+   * This tuple's traffic from side a (or b) already came by path `sig`. A side with no packet yet takes the other
+   * side's path without question (the usual case: both directions through the same tags and tunnels).
+   */
+  knows(fromA: boolean, sig: number): boolean {
+    if (fromA ? this.hasSigA : this.hasSigB) {
+      if ((fromA ? this.sigA : this.sigB) === sig) return true;
+      const m = this.moreSigs;
+      if (m === null) return false;
+      const side = fromA ? 0 : 1;
+      for (let i = 0; i < m.length; i += 2) if (m[i] === side && m[i + 1] === sig) return true;
+      return false;
+    }
+    if ((fromA ? this.hasSigB : this.hasSigA) && (fromA ? this.sigB : this.sigA) === sig) {
+      this.learn(fromA, sig);
+      return true;
+    }
+    return false;
+  }
+
+  learn(fromA: boolean, sig: number): void {
+    if (fromA && !this.hasSigA) { this.sigA = sig; this.hasSigA = true; return; }
+    if (!fromA && !this.hasSigB) { this.sigB = sig; this.hasSigB = true; return; }
+    const m = this.moreSigs ??= [];
+    if (m.length < 64) m.push(fromA ? 0 : 1, sig); // bounded: an entry never grows with the packets
+  }
+}
+
+/**
+ * How far (mod 2^32) a sequence or acknowledgment number may be from what the connection has shown and still be
+ * taken as its own: 16 MiB, more than any window in flight a capture would miss. A number from an unrelated
+ * connection (random ISN, RFC 9293 §3.4.1) falls inside by chance with probability 2^25 / 2^32 = 1/128 per check.
+ */
+const SEQ_EVIDENCE_SLACK = 1 << 24;
+
+function near(x: number, y: number): boolean {
+  const d = (x - y) | 0;
+  return d <= SEQ_EVIDENCE_SLACK && d >= -SEQ_EVIDENCE_SLACK;
+}
+
+/**
+ * Sequence evidence that a segment from S to R belongs to their connection although it came by a path not seen on
+ * it before: its ACK acknowledges what R sent (R's ISN/SND.NXT), and its sequence number continues what S sent (or
+ * what R acknowledged of S). Every check that can be made must hold, and at least one must be possible: a SYN with a
+ * new ISN from a side never seen proves nothing.
+ */
+function fitsEndpoints(S: Endpoint, R: Endpoint, p: TcpPacket): boolean {
+  let checks = 0;
+  if ((p.flags & ACK) !== 0 && R.seen) {
+    checks++;
+    if (!near(p.ack, R.sndMax)) return false;
+  }
+  if (S.seen) {
+    checks++;
+    if (!near(p.seq, S.sndMax)) return false;
+  } else if (R.hasAck) {
+    checks++;
+    if (!near(p.seq, R.ackMax)) return false;
+  }
+  return checks > 0;
+}
+
+/** The same evidence against the last connection on the tuple when only its tombstone is left. */
+function fitsTombstone(t: Tombstone, srcIsClient: boolean, p: TcpPacket): boolean {
+  const s = srcIsClient ? 0 : 1;
+  if (!near(p.seq, t.sndMax[s] as number)) return false;
+  return (p.flags & ACK) === 0 || near(p.ack, t.sndMax[s ^ 1] as number);
 }
 
 export interface FlowTableOptions {
@@ -40,6 +125,8 @@ export interface FlowTableOptions {
   tombstoneLife: number;
   /** Bound on connections held at once; the least recently active are judged early when it is reached. */
   maxConnections: number;
+  /** What besides the 4-tuple keeps connections apart (default 'tuple'). */
+  flowKey?: FlowKey;
 }
 
 /** Judges a connection leaving the table; returns its closing packets for a later reuse finding's evidence. */
@@ -73,35 +160,67 @@ function guessClient(p: TcpPacket): { srcIsClient: boolean; guessed: boolean } {
   return { srcIsClient: s >= d, guessed: true };
 }
 
-/** Connections keyed by 4-tuple, split into incarnations (docs/rules.md §6.4 "incarnation boundary"). */
+/**
+ * Connections keyed by 4-tuple, split into incarnations (docs/rules.md §6.4 "incarnation boundary").
+ *
+ * Flow identity (docs/rules.md §1, §10.4): the key is the inner 4-tuple, after decapsulation. What may differ between the
+ * two directions of one connection — VLAN tags (a SPAN port tagging one direction), MPLS labels, outer tunnel
+ * headers, the capture interface — is not part of it. Such a difference is still the only sign of two different
+ * connections reusing the same addresses in different VLANs/VRFs/tunnels, so a packet arriving on the tuple by a
+ * path not yet seen from its side is placed by sequence evidence (fitsEndpoints): it joins the connection whose
+ * numbers it continues, else it starts a separate entry for the same tuple. Per packet this costs one signature
+ * comparison; the evidence check runs only on the first packet of a new path. `flowKey` 'tuple+vlan' or
+ * 'tuple+interface' adds the VLAN ids or the interface to the key for strict separation.
+ */
 export class FlowTable {
   private readonly buckets = new Map<number, TupleEntry>();
+  private readonly paths = new PathDescriptions();
+  private readonly flowKey: FlowKey;
   private ordinal = 0;
   active = 0;
   entries = 0;
   evicted = 0;
 
-  constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn) {}
+  constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn) {
+    this.flowKey = opts.flowKey ?? 'tuple';
+  }
 
   /** Finds or creates the connection for a segment and feeds it; returns it. */
   ingest(p: TcpPacket, frame: number, t: number): Connection {
     const v = p.ipVersion;
-    const h = mix(sideHash(p.src, p.srcPort, v) + sideHash(p.dst, p.dstPort, v) + p.vlan);
-    let e = this.buckets.get(h) ?? null;
-    const first = e;
+    const key = this.flowKey === 'tuple' ? 0 : this.flowKey === 'tuple+vlan' ? p.vlanKey : p.ifKey;
+    const sig = p.pathSig;
+    const h = mix(sideHash(p.src, p.srcPort, v) + sideHash(p.dst, p.dstPort, v) + key);
+    const first = this.buckets.get(h) ?? null;
+    let e: TupleEntry | null = null;
     let srcIsA = true;
-    while (e !== null) {
-      if (e.v === v && e.vlan === p.vlan) {
-        if (e.aPort === p.srcPort && e.bPort === p.dstPort && e.isA(p.src) && e.isB(p.dst)) { srcIsA = true; break; }
-        if (e.bPort === p.srcPort && e.aPort === p.dstPort && e.isB(p.src) && e.isA(p.dst)) { srcIsA = false; break; }
+    let others = false; // the tuple is known, but not by this path from this side
+    for (let x = first; x !== null; x = x.next) {
+      if (x.v !== v || x.key !== key) continue;
+      let fromA: boolean;
+      if (x.aPort === p.srcPort && x.bPort === p.dstPort && x.isA(p.src) && x.isB(p.dst)) fromA = true;
+      else if (x.bPort === p.srcPort && x.aPort === p.dstPort && x.isB(p.src) && x.isA(p.dst)) fromA = false;
+      else continue;
+      if (x.knows(fromA, sig)) { e = x; srcIsA = fromA; break; }
+      others = true;
+    }
+    if (e === null && others) {
+      // A new path for a known tuple (rare): the connection whose sequence numbers the packet continues.
+      for (let x = first; x !== null; x = x.next) {
+        if (x.v !== v || x.key !== key) continue;
+        let fromA: boolean;
+        if (x.aPort === p.srcPort && x.bPort === p.dstPort && x.isA(p.src) && x.isB(p.dst)) fromA = true;
+        else if (x.bPort === p.srcPort && x.aPort === p.dstPort && x.isB(p.src) && x.isA(p.dst)) fromA = false;
+        else continue;
+        if (this.continues(x, fromA, p)) { x.learn(fromA, sig); e = x; srcIsA = fromA; break; }
       }
-      e = e.next;
     }
     if (e === null) {
       e = new TupleEntry(h);
       const sa = p.src;
       const da = p.dst;
-      e.v = v; e.vlan = p.vlan; e.aPort = p.srcPort; e.bPort = p.dstPort;
+      e.v = v; e.key = key; e.aPort = p.srcPort; e.bPort = p.dstPort;
+      e.sigA = sig; e.hasSigA = true;
       e.a0 = sa[0] as number; e.a1 = sa[1] as number; e.a2 = sa[2] as number; e.a3 = sa[3] as number;
       e.b0 = da[0] as number; e.b1 = da[1] as number; e.b2 = da[2] as number; e.b3 = da[3] as number;
       e.next = first;
@@ -129,9 +248,21 @@ export class FlowTable {
     } else {
       c = this.open(e, p, srcIsA, t, frame, null);
     }
-    c.onSegment(p, srcIsA === c.clientIsA ? 0 : 1, frame, t);
+    const d = srcIsA === c.clientIsA ? 0 : 1;
+    e.path.note(p, d, this.paths);
+    c.onSegment(p, d, frame, t);
     if (this.active > this.opts.maxConnections) this.evictOldest(t);
     return c;
+  }
+
+  /** Sequence evidence that a packet from side a (or b) of entry x belongs to x's connection (see fitsEndpoints). */
+  private continues(x: TupleEntry, fromA: boolean, p: TcpPacket): boolean {
+    const c = x.current ?? x.retired;
+    if (c !== null) {
+      const d = fromA === c.clientIsA ? 0 : 1;
+      return fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p);
+    }
+    return x.tomb !== null && fitsTombstone(x.tomb, fromA === x.tomb.clientIsA, p);
   }
 
   /**
@@ -170,6 +301,7 @@ export class FlowTable {
     }
     e.current = c;
     e.retired = null;
+    e.path = new PathRecord();
     this.active++;
     return c;
   }
