@@ -30,7 +30,7 @@ export function describeLayers(p: TcpPacket): EncapLayer[] {
       }
       case LAYER.GRE:
         if (((aux >>> 16) & 7) === 1) out.push({ type: 'pptp', call: id });
-        else out.push({ type: 'gre', key: ((aux >>> 16) & 0x2000) !== 0 ? id : null });
+        else out.push({ type: 'gre', key: ((aux >>> 16) & 0x2000) !== 0 ? id : null, protocol: aux & 0xffff });
         break;
       case LAYER.ERSPAN: {
         const ver = aux >>> 16;
@@ -58,7 +58,7 @@ function layerText(l: EncapLayer): string {
     case 'mpls': return `mpls ${l.label}`;
     case 'pppoe': return `pppoe session ${l.session}`;
     case 'ipv4': case 'ipv6': return `${l.type} ${l.src}→${l.dst}`;
-    case 'gre': return l.key === null ? 'gre' : `gre key ${l.key}`;
+    case 'gre': return `gre${l.protocol === 0x883e ? ' wccp' : ''}${l.key === null ? '' : ` key ${l.key}`}`;
     case 'pptp': return `pptp call ${l.call}`;
     case 'erspan': return `erspan ${l.version}${l.session === null ? '' : ` session ${l.session}`}`;
     case 'vxlan': return `vxlan vni ${l.vni}`;

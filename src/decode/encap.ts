@@ -27,6 +27,7 @@ const PORT_MPLS_UDP = 6635;   // RFC 7510
 const GRE_ERSPAN_II = 0x88be;  // ERSPAN type I (no header) and type II
 const GRE_ERSPAN_III = 0x22eb;
 const GRE_CISCO_METADATA = 0x8909;
+const GRE_WCCP = 0x883e;
 
 function u16(data: Uint8Array, i: number): number {
   return (data[i]! << 8) | data[i + 1]!;
@@ -120,6 +121,15 @@ function gre(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): DecodeStatus 
   // The signature keeps what names the tunnel (version, key presence and value, protocol), not the flags that vary.
   const sig = (version << 20) | (hasKey ? 1 << 16 : 0) | proto;
   if (!pushLayer(out, LAYER.GRE, key, ((flags << 16) | proto) >>> 0, sig)) return 'too-deep';
+  if (proto === GRE_WCCP) {
+    // WCCP redirection (draft-wilson-wrec-wccp-v2 §4.12): WCCPv2 puts a 4-byte redirect header before the IP packet,
+    // WCCPv1 none; like Wireshark, an IPv4 version nibble right after GRE means no redirect header.
+    if (q >= end) return 'truncated';
+    cur.pos = data[q]! >>> 4 === 4 ? q : q + 4;
+    cur.next = NEXT_IP;
+    cur.net = 0;
+    return 'ok';
+  }
   if (proto === GRE_CISCO_METADATA) {
     // In GRE the Cisco MetaData header starts with the inner protocol: type(2) version(1) length(1) options(2) SGT(2).
     if (q + 8 > end) return 'truncated';
@@ -232,12 +242,14 @@ function teredo(data: Uint8Array, q: number, cur: DecodeCursor, out: TcpPacket):
   let flags = 0;
   let originPort = 0;
   let originAddr = 0;
-  if (q + 2 <= end && u16(data, q) === 0x0001) {
+  if (q + 2 > end) return 'truncated';
+  if (u16(data, q) === 0x0001) {
     if (q + 4 > end) return 'truncated';
     flags |= 2;
     q += 4 + data[q + 2]! + data[q + 3]! + 9;
+    if (q + 2 > end) return 'truncated';
   }
-  if (q + 2 <= end && u16(data, q) === 0x0000) {
+  if (u16(data, q) === 0x0000) {
     if (q + 8 > end) return 'truncated';
     flags |= 1;
     originPort = u16(data, q + 2) ^ 0xffff;

@@ -140,7 +140,7 @@ export type EncapLayer =
   | { type: 'mpls'; label: number }
   | { type: 'pppoe'; session: number }
   | { type: 'ipv4' | 'ipv6'; src: string; dst: string }
-  | { type: 'gre'; key: number | null }
+  | { type: 'gre'; key: number | null; protocol: number }
   | { type: 'pptp'; call: number }
   | { type: 'erspan'; version: 'I' | 'II' | 'III'; session: number | null; vlan: number | null }
   | { type: 'vxlan'; vni: number }

@@ -4,7 +4,7 @@ import { decodeFrame } from '../../src/decode/decode.js';
 import { newTcpPacket, type DecodeStatus } from '../../src/decode/packet.js';
 import { buildFrame, frameOf, linkTypeOf, type FrameExtras, type LinkSpec, type SegmentSpec } from '../helpers/packets.js';
 
-const STATUSES: DecodeStatus[] = ['ok', 'not-ip', 'not-tcp', 'fragment', 'truncated', 'malformed', 'unsupported-link'];
+const STATUSES: DecodeStatus[] = ['ok', 'not-ip', 'not-tcp', 'fragment', 'truncated', 'malformed', 'too-deep', 'unsupported-link'];
 
 /** Deterministic PRNG (mulberry32) so a failure reproduces. */
 function rng(seed: number): () => number {
