@@ -1,4 +1,4 @@
-import type { Settings, Severity } from '../model/report.js';
+import type { FlowKey, Settings, Severity } from '../model/report.js';
 import { TIME_WAIT_PROFILES } from '../model/settings.js';
 import { UsageError } from './errors.js';
 
@@ -27,10 +27,12 @@ export function severity(v: string): Severity {
 export interface CommonAnalysisFlags {
   halfCloseTimeout?: number;
   timeWait?: { seconds: number; profile: string };
+  flowKey?: FlowKey;
 }
 
 export function settingsFrom(o: CommonAnalysisFlags): Partial<Settings> {
   const s: Partial<Settings> = {};
+  if (o.flowKey !== undefined) s.flowKey = o.flowKey;
   if (o.halfCloseTimeout !== undefined) s.halfCloseTimeout = o.halfCloseTimeout;
   if (o.timeWait !== undefined) { s.timeWait = o.timeWait.seconds; s.timeWaitProfile = o.timeWait.profile; }
   return s;

@@ -23,6 +23,7 @@ export function findingText(f: Finding, c: ConnectionReport | undefined): string
   }
   lines.push(`  details: ${detailText(f.details)}`);
   if (c) lines.push(`  wireshark: ${c.filter}`);
+  if (c?.encapsulation) lines.push(`  encapsulation: ${c.encapsulation.text}`);
   return lines.join('\n');
 }
 
@@ -45,7 +46,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   for (const w of cap.warnings) out.push(`  note: ${w}`);
   const td = Object.entries(r.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  teardown: ${td || 'none'}`);
-  out.push(`  settings: half-close timeout ${r.settings.halfCloseTimeout} s, TIME_WAIT ${r.settings.timeWait} s (${r.settings.timeWaitProfile})`);
+  out.push(`  settings: half-close timeout ${r.settings.halfCloseTimeout} s, TIME_WAIT ${r.settings.timeWait} s (${r.settings.timeWaitProfile})${r.settings.flowKey !== undefined && r.settings.flowKey !== 'tuple' ? `, flow key ${r.settings.flowKey}` : ''}`);
   const s = r.summary.severity;
   out.push(`  findings: ${s.error} error, ${s.warn} warn, ${s.info} info`);
   for (const k of FINDING_KINDS) {
@@ -84,7 +85,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
     const shown = r.connections.length > 200 ? r.connections.filter((c) => c.findings.length > 0).slice(0, 200) : r.connections;
     if (shown.length < r.connections.length) out.push(`  (${shown.length} with findings shown of ${r.connections.length}; --json lists all)`);
     for (const c of shown) {
-      out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}`);
+      out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
     }
   }
   return out.join('\n') + '\n';

@@ -5,6 +5,11 @@
 import { openCapture } from '../../src/capture/open.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import type { Report } from '../../src/model/report.js';
+import { decodeFrame } from '../../src/decode/decode.js';
+import { formatEndpoint } from '../../src/decode/format.js';
+import { LINKTYPE, newTcpPacket } from '../../src/decode/packet.js';
+import { frameOf } from './packets.js';
+import { gre, ipv4, udp, vxlan } from './encap.js';
 import { PcapngBuilder } from './pcapng-writer.js';
 
 export interface Frame { tsSec: number; tsNsec: number; linkType: number; bytes: Uint8Array; wireLength: number }
@@ -110,4 +115,83 @@ export function verdicts(r: Report, portMap: (p: number) => number = (p) => p) {
     connections: Object.fromEntries(r.connections.map((c) => [key(c.id), [c.teardown, c.closer, c.ending, c.states.client, c.states.server, c.handshake]])),
     findings: r.findings.map((f) => `${key(f.connection)} ${f.kind} ${f.severity} ${JSON.stringify(pick(f.details))} frames=${f.evidence.length}`).sort(),
   };
+}
+
+/**
+ * Which frames travel client → server, by the clients of a report: the decoder's source endpoint (after any
+ * encapsulation) is one of the report's client endpoints.
+ */
+export function fromClients(r: Report): (f: Frame) => boolean {
+  const clients = new Set(r.connections.map((c) => c.client));
+  const servers = new Set(r.connections.map((c) => c.server));
+  const p = newTcpPacket();
+  return (f) => {
+    if (decodeFrame(frameOf(f.bytes, f.linkType, { wireLength: f.wireLength }), p) !== 'ok') return false;
+    const src = formatEndpoint(p.ipVersion, p.src, p.srcPort);
+    const dst = formatEndpoint(p.ipVersion, p.dst, p.dstPort);
+    return clients.has(src) && servers.has(dst);
+  };
+}
+
+/**
+ * Where the link header ends and where its protocol field is, for the link types a tag or tunnel can be put into:
+ * Ethernet (type at 12, after any tags already there), Linux cooked v1 (14) and v2 (0); null for others.
+ */
+function linkLayout(f: Frame): { typeAt: number; end: number } | null {
+  const b = f.bytes;
+  if (f.linkType === LINKTYPE.ETHERNET) {
+    let t = 12;
+    while (b.length >= t + 6 && (((b[t]! << 8) | b[t + 1]!) === 0x8100 || ((b[t]! << 8) | b[t + 1]!) === 0x88a8)) t += 4;
+    return b.length >= t + 2 ? { typeAt: t, end: t + 2 } : null;
+  }
+  if (f.linkType === LINKTYPE.LINUX_SLL) return b.length >= 16 ? { typeAt: 14, end: 16 } : null;
+  if (f.linkType === LINKTYPE.LINUX_SLL2) return b.length >= 20 ? { typeAt: 0, end: 20 } : null;
+  return null;
+}
+
+/** Adds one 802.1Q tag (VLAN `vid`) to the frames `which` selects (Ethernet and Linux cooked, as libpcap shows tags). */
+export function tagSome(frames: Frame[], which: (f: Frame) => boolean, vid: number): Frame[] {
+  return frames.map((f) => {
+    const l = linkLayout(f);
+    if (l === null || !which(f)) return f;
+    const b = f.bytes;
+    const type = [b[l.typeAt]!, b[l.typeAt + 1]!];
+    const out = new Uint8Array(b.length + 4);
+    out.set(b.subarray(0, l.end), 0);
+    out[l.typeAt] = 0x81; out[l.typeAt + 1] = 0x00;
+    out.set([vid >> 8, vid & 255, type[0]!, type[1]!], l.end);
+    out.set(b.subarray(l.end), l.end + 4);
+    return { ...f, bytes: out, wireLength: f.wireLength + 4 };
+  });
+}
+
+/**
+ * Wraps the frames `which` selects in a tunnel between 192.0.2.1 and 192.0.2.2: 'gre' puts the link payload in
+ * IPv4 + GRE (protocol = the link's own type), 'vxlan' puts the whole Ethernet frame in IPv4 + UDP 4789 + VXLAN
+ * (VNI 42) behind a new Ethernet header. Lengths follow the wire length, so a frame cut by the snaplen stays cut.
+ * Frames of other link types, and of types VXLAN cannot carry (not Ethernet), are left as they are.
+ */
+export function tunnelSome(frames: Frame[], which: (f: Frame) => boolean, kind: 'gre' | 'vxlan'): Frame[] {
+  return frames.map((f) => {
+    const l = linkLayout(f);
+    if (l === null || !which(f) || (kind === 'vxlan' && f.linkType !== LINKTYPE.ETHERNET)) return f;
+    const b = f.bytes;
+    const type = (b[l.typeAt]! << 8) | b[l.typeAt + 1]!;
+    // The tunnel headers around a stand-in payload of the wire length; the captured bytes replace it.
+    const inner = kind === 'gre' ? b.subarray(l.end) : b;
+    const innerWire = kind === 'gre' ? f.wireLength - l.end : f.wireLength;
+    const stand = new Uint8Array(innerWire);
+    const outer = kind === 'gre'
+      ? ipv4('192.0.2.1', '192.0.2.2', 47, gre({ proto: type }, stand))
+      : ipv4('192.0.2.1', '192.0.2.2', 17, udp(49152, 4789, vxlan(42, stand)));
+    const head = outer.subarray(0, outer.length - innerWire);
+    const link = kind === 'gre' ? Uint8Array.from(b.subarray(0, l.end)) : Uint8Array.from(b.subarray(0, 12).reverse());
+    if (kind === 'gre') { link[l.typeAt] = 0x08; link[l.typeAt + 1] = 0x00; }
+    const linkHead = kind === 'gre' ? link : Uint8Array.from([...link, 0x08, 0x00]);
+    const out = new Uint8Array(linkHead.length + head.length + inner.length);
+    out.set(linkHead, 0);
+    out.set(head, linkHead.length);
+    out.set(inner, linkHead.length + head.length);
+    return { ...f, bytes: out, wireLength: linkHead.length + head.length + innerWire };
+  });
 }

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import type { AnalysisSink } from '../../analyze/sink.js';
 import { streamAnalysis } from '../../analyze/stream.js';
 import { openCapture } from '../../capture/open.js';
-import type { Report, Severity } from '../../model/report.js';
+import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { atLeast } from '../../model/severity.js';
 import { jsonChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
@@ -31,7 +31,8 @@ export function exitCodeFor(report: Report, failOn: Severity | undefined): numbe
 export function addAnalysisOptions(cmd: Command): Command {
   return cmd
     .option('--half-close-timeout <seconds>', 'a half-close older than this, with an idle peer, is stuck (Linux tcp_fin_timeout)', seconds('--half-close-timeout'))
-    .option('--time-wait <seconds|profile>', 'TIME_WAIT length: seconds, or linux (60), bsd (60), macos (30), windows (240), rfc (240)', timeWait);
+    .option('--time-wait <seconds|profile>', 'TIME_WAIT length: seconds, or linux (60), bsd (60), macos (30), windows (240), rfc (240)', timeWait)
+    .addOption(new Option('--flow-key <key>', 'what keeps connections on the same 4-tuple apart: tuple (sequence numbers decide across VLANs, tunnels and interfaces), tuple+vlan or tuple+interface (strict)').choices(FLOW_KEYS));
 }
 
 export function analyzeCommand(): Command {

@@ -2,7 +2,8 @@
  * Connection detail: the verdict in one sentence and why, a ladder (client and server columns, an arrow per
  * packet with flags, relative seq/ack, length and time offset, each endpoint's inferred state after it, evidence
  * highlighted, "… N packets …" where packets were left out), links to the previous/next incarnation on the same
- * 4-tuple, and the Wireshark display filter. The whole view scrolls.
+ * 4-tuple, the encapsulation (tunnels, labels, VLAN tags) the packets came in, and the Wireshark display filter.
+ * The whole view scrolls.
  */
 import type { ConnectionReport, Finding, PacketRef } from '../../model/report.js';
 import { CATALOG } from '../../findings/catalog.js';
@@ -128,6 +129,12 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
     seg('   next incarnation: '), seg(c.next ? `${c.next} (n)` : '—', c.next ? { color: 'cyan', bold: true } : { dim: true }),
     seg(`   capture point ${c.capturePoint}`, { dim: true }),
   ]);
+  // Tunnels, labels and VLAN tags the packets came in (wrapped: a path through several tunnels is long).
+  if (c.encapsulation) {
+    const t = wrap(`encapsulation: ${c.encapsulation.text}`, width - 1);
+    const head = 'encapsulation: ';
+    t.forEach((l, i) => lines.push(i === 0 && l.startsWith(head) ? [seg(head), seg(l.slice(head.length), { color: 'magenta' })] : [seg(l, { color: 'magenta' })]));
+  }
   lines.push(blank);
   if (main) lines.push(...findingLines(main, first, width, true));
   else lines.push([seg('No finding on this connection.', { color: 'green' })]);
