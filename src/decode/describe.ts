@@ -46,6 +46,8 @@ export function describeLayers(p: TcpPacket): EncapLayer[] {
         out.push({ type: 'teredo', origin, auth: (aux & 2) !== 0 });
         break;
       }
+      case LAYER.GTP_U: out.push({ type: 'gtp-u', teid: id }); break;
+      case LAYER.L2TP: out.push({ type: 'l2tp', tunnel: id >>> 16, session: id & 0xffff }); break;
       default: break;
     }
   }
@@ -65,6 +67,8 @@ function layerText(l: EncapLayer): string {
     case 'vxlan-gpe': return `vxlan-gpe vni ${l.vni}`;
     case 'geneve': return `geneve vni ${l.vni}${l.optionBytes ? ` (${l.optionBytes} B options)` : ''}`;
     case 'teredo': return `teredo${l.origin === null ? '' : ` origin ${l.origin}`}${l.auth ? ' auth' : ''}`;
+    case 'gtp-u': return `gtp-u teid 0x${l.teid.toString(16).padStart(8, '0')}`;
+    case 'l2tp': return `l2tp tunnel ${l.tunnel} session ${l.session}`;
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Tunnels and link-level encapsulations around the TCP/IP packet, decoded in place (no allocation): IP-in-IP
  * (4in4, 6in4, 4in6, 6in6), GRE (keys, sequence numbers, source routes; PPTP's enhanced GRE), ERSPAN types I–III,
- * VXLAN, VXLAN-GPE, GENEVE, Teredo, MPLS (over Ethernet, IP and UDP, with pseudowire control word), PPPoE sessions
- * and PPP. Each stage records its layer (src/decode/layers.ts), moves cur.pos past its header and sets cur.next;
+ * VXLAN, VXLAN-GPE, GENEVE, Teredo, GTP-U, L2TPv2, MPLS (over Ethernet, IP and UDP, with pseudowire control word),
+ * PPPoE sessions and PPP. Each stage records its layer (src/decode/layers.ts), moves cur.pos past its header and sets cur.next;
  * decodeFrame loops until TCP. Header layouts as Wireshark (packet-gre.c, packet-erspan.c, packet-vxlan.c,
  * packet-geneve.c, packet-teredo.c, packet-mpls.c, packet-pppoe.c) and Zeek (Tunnel analyzers) read them.
  */
@@ -23,6 +23,8 @@ const PORT_VXLAN_GPE = 4790;  // draft-ietf-nvo3-vxlan-gpe
 const PORT_GENEVE = 6081;     // RFC 8926
 const PORT_TEREDO = 3544;     // RFC 4380
 const PORT_MPLS_UDP = 6635;   // RFC 7510
+const PORT_GTP_U = 2152;      // 3GPP TS 29.281
+const PORT_L2TP = 1701;       // RFC 2661
 
 const GRE_ERSPAN_II = 0x88be;  // ERSPAN type I (no header) and type II
 const GRE_ERSPAN_III = 0x22eb;
@@ -172,14 +174,18 @@ function erspan(data: Uint8Array, q: number, proto: number, hasSeq: boolean, cur
   return 'not-ip';
 }
 
-/** UDP carrying a tunnel on its IANA port: VXLAN, VXLAN-GPE, GENEVE (destination port), Teredo (either), MPLS. */
+/**
+ * UDP carrying a tunnel on its IANA port: VXLAN, VXLAN-GPE, GENEVE, MPLS (destination port); Teredo, GTP-U, L2TP
+ * (either port: both ends use it, or a server answers from it).
+ */
 function udp(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
   const p = cur.pos;
   if (p + 8 > cur.end) return 'truncated';
   const sport = u16(data, p);
   const dport = u16(data, p + 2);
   const tunnel = dport === PORT_VXLAN || dport === PORT_VXLAN_LINUX || dport === PORT_VXLAN_GPE || dport === PORT_GENEVE
-    || dport === PORT_MPLS_UDP || dport === PORT_TEREDO || sport === PORT_TEREDO;
+    || dport === PORT_MPLS_UDP || dport === PORT_TEREDO || sport === PORT_TEREDO || dport === PORT_GTP_U || sport === PORT_GTP_U
+    || dport === PORT_L2TP || sport === PORT_L2TP;
   if (!tunnel) return 'not-tcp';
   // The UDP length bounds the tunnel payload (0: a GSO super-packet, bounded by the IP datagram).
   const len = u16(data, p + 4);
@@ -228,8 +234,69 @@ function udp(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): DecodeStatus 
       cur.next = NEXT_MPLS;
       return 'ok';
     default:
+      if (dport === PORT_GTP_U || sport === PORT_GTP_U) return gtpU(data, q, cur, out);
+      if (dport === PORT_L2TP || sport === PORT_L2TP) return l2tp(data, q, cur, out);
       return teredo(data, q, cur, out);
   }
+}
+
+/**
+ * GTP-U (3GPP TS 29.281 §5): flags (version 1, PT 1, E, S, PN), message type (255 G-PDU carries a user packet),
+ * length(2), TEID(4); with E, S or PN a 4-byte sequence/N-PDU/next-extension word, then extension headers
+ * (length in 4-byte units, content, next type) until next type 0. The user packet is IP.
+ */
+function gtpU(data: Uint8Array, q: number, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
+  const end = cur.end;
+  if (q + 8 > end) return 'truncated';
+  const flags = data[q]!;
+  if (flags >>> 5 !== 1 || (flags & 0x10) === 0) return 'not-ip'; // not GTPv1 (GTP' or v2)
+  if (!pushLayer(out, LAYER.GTP_U, u32(data, q + 4), 0, 0)) return 'too-deep';
+  if (data[q + 1] !== 255) return 'not-ip'; // echo, error indication, end marker…
+  let p = q + 8;
+  if ((flags & 0x07) !== 0) {
+    if (p + 4 > end) return 'truncated';
+    let next = data[p + 3]!;
+    p += 4;
+    while (next !== 0) {
+      if (p + 1 > end) return 'truncated';
+      const len = data[p]! << 2;
+      if (len === 0) return 'malformed';
+      if (p + len > end) return 'truncated';
+      next = data[p + len - 1]!;
+      p += len;
+    }
+  }
+  cur.pos = p;
+  cur.next = NEXT_IP;
+  cur.net = 0;
+  return 'ok';
+}
+
+/**
+ * L2TPv2 data messages (RFC 2661 §3.1): flags T L x x S x O P x x x x Ver(4)=2, [length(2)], tunnel id(2), session
+ * id(2), [Ns(2) Nr(2)], [offset size(2) + padding], then a PPP frame. Control messages (T) carry no user data.
+ */
+function l2tp(data: Uint8Array, q: number, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
+  const end = cur.end;
+  if (q + 6 > end) return 'truncated';
+  const flags = u16(data, q);
+  if ((flags & 0x000f) !== 2 || (flags & 0x8000) !== 0) return 'not-ip';
+  let p = q + 2;
+  if ((flags & 0x4000) !== 0) p += 2;
+  if (p + 4 > end) return 'truncated';
+  const tunnel = u16(data, p);
+  const session = u16(data, p + 2);
+  p += 4;
+  if ((flags & 0x0800) !== 0) p += 4;
+  if ((flags & 0x0200) !== 0) {
+    if (p + 2 > end) return 'truncated';
+    p += 2 + u16(data, p);
+  }
+  if (p > end) return 'truncated';
+  if (!pushLayer(out, LAYER.L2TP, ((tunnel << 16) | session) >>> 0, 0, 0)) return 'too-deep';
+  cur.pos = p;
+  cur.next = NEXT_PPP;
+  return 'ok';
 }
 
 /**

@@ -106,6 +106,8 @@ export const LAYER = {
   VXLAN_GPE: 8, // id: VNI; aux: next protocol
   GENEVE: 9,    // id: VNI; aux: option bytes << 16 | protocol type
   TEREDO: 10,   // aux: bit 0 origin indication, bit 1 authentication, origin port << 16; origin IPv4 in layerAddr
+  GTP_U: 11,    // id: TEID
+  L2TP: 12,     // id: tunnel id << 16 | session id
 } as const;
 
 export function newTcpPacket(): TcpPacket {

@@ -146,7 +146,9 @@ export type EncapLayer =
   | { type: 'vxlan'; vni: number }
   | { type: 'vxlan-gpe'; vni: number }
   | { type: 'geneve'; vni: number; optionBytes: number }
-  | { type: 'teredo'; origin: string | null; auth: boolean };
+  | { type: 'teredo'; origin: string | null; auth: boolean }
+  | { type: 'gtp-u'; teid: number }
+  | { type: 'l2tp'; tunnel: number; session: number };
 
 /** How a connection's packets were encapsulated, per direction (docs/json-format.md "Encapsulation"). */
 export interface Encapsulation {

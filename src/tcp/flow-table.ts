@@ -168,7 +168,8 @@ function guessClient(p: TcpPacket): { srcIsClient: boolean; guessed: boolean } {
  * headers, the capture interface — is not part of it. Such a difference is still the only sign of two different
  * connections reusing the same addresses in different VLANs/VRFs/tunnels, so a packet arriving on the tuple by a
  * path not yet seen from its side is placed by sequence evidence (fitsEndpoints): it joins the connection whose
- * numbers it continues, else it starts a separate entry for the same tuple. Per packet this costs one signature
+ * numbers it continues, or follows a connection that is over as its next incarnation (FlowTable.continues), else it
+ * starts a separate entry for the same tuple. Per packet this costs one signature
  * comparison; the evidence check runs only on the first packet of a new path. `flowKey` 'tuple+vlan' or
  * 'tuple+interface' adds the VLAN ids or the interface to the key for strict separation.
  */
@@ -212,7 +213,7 @@ export class FlowTable {
         if (x.aPort === p.srcPort && x.bPort === p.dstPort && x.isA(p.src) && x.isB(p.dst)) fromA = true;
         else if (x.bPort === p.srcPort && x.aPort === p.dstPort && x.isB(p.src) && x.isA(p.dst)) fromA = false;
         else continue;
-        if (this.continues(x, fromA, p)) { x.learn(fromA, sig); e = x; srcIsA = fromA; break; }
+        if (this.continues(x, fromA, p, t)) { x.learn(fromA, sig); e = x; srcIsA = fromA; break; }
       }
     }
     if (e === null) {
@@ -255,14 +256,24 @@ export class FlowTable {
     return c;
   }
 
-  /** Sequence evidence that a packet from side a (or b) of entry x belongs to x's connection (see fitsEndpoints). */
-  private continues(x: TupleEntry, fromA: boolean, p: TcpPacket): boolean {
+  /**
+   * Whether a packet from side a (or b) of entry x, on a path x has not seen from that side, belongs to x: its
+   * sequence numbers continue x's connection (fitsEndpoints); or it is a new connection attempt (SYN without ACK)
+   * and x's connection is over — closed, judged, or idle past idleSplit — so it is x's next incarnation whatever
+   * path it takes (a mobile bearer with a new TEID per connection, a route that changed), and the incarnation rules
+   * judge the reuse; or its numbers continue the previous incarnation's (a TIME_WAIT ACK answering that SYN).
+   * A SYN while x's connection is still open or in its handshake is another connection (another VLAN, VRF, tunnel).
+   */
+  private continues(x: TupleEntry, fromA: boolean, p: TcpPacket, t: number): boolean {
+    const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
     const c = x.current ?? x.retired;
     if (c !== null) {
       const d = fromA === c.clientIsA ? 0 : 1;
-      return fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p);
+      if (fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)) return true;
+      if (synOnly && (x.current === null || c.isClosed() || t - c.lastT > this.opts.idleSplit)) return true;
     }
-    return x.tomb !== null && fitsTombstone(x.tomb, fromA === x.tomb.clientIsA, p);
+    // The previous incarnation's numbers: a TIME_WAIT holder's ACK answering the new SYN (rules §6.4 "rejected").
+    return x.tomb !== null && ((c === null && synOnly) || fitsTombstone(x.tomb, fromA === x.tomb.clientIsA, p));
   }
 
   /**

@@ -16,7 +16,7 @@ import { describeLayers, encapText } from '../../src/decode/describe.js';
 import { LAYER, LINKTYPE, MAX_NESTING, newTcpPacket, type DecodeStatus, type TcpPacket } from '../../src/decode/packet.js';
 import { buildFrame, frameOf, type SegmentSpec } from '../helpers/packets.js';
 import {
-  erspanII, erspanIII, ether, geneve, gre, ipv4, ipv6, mpls, ppp, pppoe, teredo, udp, vxlan, vxlanGpe,
+  erspanII, erspanIII, ether, geneve, gre, gtpU, ipv4, ipv6, l2tp, mpls, ppp, pppoe, teredo, udp, vxlan, vxlanGpe,
 } from '../helpers/encap.js';
 
 const dir = join(import.meta.dirname, 'captures');
@@ -146,6 +146,10 @@ const HAND_BUILT: [string, number, Uint8Array, SegmentSpec, string][] = [
   ['Teredo with authentication and origin indications', LINKTYPE.ETHERNET,
     ether(0x0800, ipv4(T4, T4b, 17, udp(51000, 3544, teredo(in6, { auth: { id: [1, 2, 3], value: [9, 9] }, origin: { addr: '198.51.100.7', port: 40001 } })))), v6,
     `ipv4 ${T4}→${T4b} › teredo origin 198.51.100.7:40001 auth`],
+  ['GTP-U with an extension header, IPv6 inside', LINKTYPE.ETHERNET,
+    ether(0x0800, ipv4(T4, T4b, 17, udp(2152, 2152, gtpU(0x7e10b569, in6, true)))), v6, `ipv4 ${T4}→${T4b} › gtp-u teid 0x7e10b569`],
+  ['L2TPv2 with length, sequence and offset, PPP inside', LINKTYPE.ETHERNET,
+    ether(0x0800, ipv4(T4, T4b, 17, udp(1701, 1701, l2tp(3, 4, ppp(0x0021, in4))))), v4, `ipv4 ${T4}→${T4b} › l2tp tunnel 3 session 4`],
   ['MPLS label stack', LINKTYPE.ETHERNET, ether(0x8847, mpls([16, 17, 18], in4)), v4, 'mpls 16,17,18'],
   ['MPLS pseudowire with control word, Ethernet inside', LINKTYPE.ETHERNET, ether(0x8847, mpls([100], eth4, true), [5]), v4, 'vlan 5 › mpls 100'],
   ['MPLS in IP (protocol 137)', LINKTYPE.ETHERNET, ether(0x0800, ipv4(T4, T4b, 137, mpls([300], in6))), v6, `ipv4 ${T4}→${T4b} › mpls 300`],

@@ -132,3 +132,15 @@ export function erspanIII(session: number, frame: Bytes, subHeader = false): Uin
   return gre({ proto: 0x22eb, seq: 1 }, cat([...u16(2 << 12), ...u16(session & 0x3ff), 0x12, 0x34, 0x56, 0x78, 0, 0, 0, subHeader ? 1 : 0],
     subHeader ? [0x1c, 0, 0, 0, 0, 0, 0, 0] : [], frame));
 }
+
+/** GTP-U G-PDU (3GPP TS 29.281 §5.1), optionally with the sequence word and one 4-byte extension header. */
+export function gtpU(teid: number, payload: Bytes, withExtension = false): Uint8Array {
+  const opt = withExtension ? [0, 1, 0, 0x85, 1, 0xaa, 0xbb, 0] : [];
+  return cat([withExtension ? 0x36 : 0x30, 255, ...u16(opt.length + payload.length), ...u32(teid)], opt, payload);
+}
+
+/** An L2TPv2 data message (RFC 2661 §3.1) with length, sequence and offset fields, carrying a PPP frame. */
+export function l2tp(tunnel: number, session: number, pppFrame: Bytes): Uint8Array {
+  const body = [...u16(tunnel), ...u16(session), 0, 1, 0, 2, 0, 2, 0xee, 0xee];
+  return cat([...u16(0x4000 | 0x0800 | 0x0200 | 2), ...u16(4 + body.length + pppFrame.length)], body, pppFrame);
+}

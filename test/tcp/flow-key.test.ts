@@ -12,7 +12,9 @@ import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
 import type { FlowKey, Report } from '../../src/model/report.js';
 import { PcapngBuilder } from '../helpers/pcapng-writer.js';
-import { fromClients, mergeByTime, readFrames, shiftSeq, shiftTime, tagSome, toPcap, type Frame } from '../helpers/rewrite.js';
+import {
+  fromClients, mergeByTime, readFrames, shiftSeq, shiftTime, tagSome, toPcap, verdicts, type Frame,
+} from '../helpers/rewrite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'td-flowkey-'));
 const fixtures = readdirSync('fixtures').filter((f) => f.endsWith('.pcap') && !f.includes('-any')).sort();
@@ -45,6 +47,23 @@ describe('flow identity', () => {
       compared++;
     }
     assert.ok(compared >= 10, `${compared} captures`);
+  });
+
+  test('a tuple reused after a close, on another path (a new VLAN, as a mobile bearer gets a new TEID per connection), is the next incarnation: the reuse is still judged', async () => {
+    let compared = 0;
+    for (const f of fixtures.filter((n) => n.includes('tw-reuse'))) {
+      const frames = await readFrames(join('fixtures', f));
+      const base = await analyze(toPcap(frames), `${f}-reuse-base.pcap`);
+      const second = base.connections.find((c) => c.incarnation === 1);
+      assert.ok(second, f);
+      assert.ok(base.findings.some((x) => x.kind === 'time-wait-reuse'), f);
+      // Every frame from the second incarnation's SYN on travels in VLAN 30, both directions.
+      const moved = tagSome(frames, (x) => frames.indexOf(x) + 1 >= second.firstFrame, 30);
+      const r = await analyze(toPcap(moved), `${f}-reuse-moved.pcap`);
+      assert.deepEqual(verdicts(r), verdicts(base), f);
+      compared++;
+    }
+    assert.ok(compared >= 4, `${compared} captures`);
   });
 
   test('--flow-key tuple+vlan splits a connection whose client→server frames alone are tagged; the default keeps it whole', async () => {
