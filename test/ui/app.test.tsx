@@ -10,6 +10,7 @@ import type { Counters } from '../../src/analyze/session.js';
 import { KEYMAP } from '../../src/ui/keymap.js';
 import { AnalysisStore, runAnalysis } from '../../src/ui/store.js';
 import { finishedStore, fixture, KEY, renderUi, reportOf } from './helpers.js';
+import { fromClients, readFrames, toPcap, tunnelSome } from '../helpers/rewrite.js';
 import type { Ui } from './helpers.js';
 
 const CW = fixture('close-wait-stuck.pcap');
@@ -262,4 +263,18 @@ test('keys arriving together in one read count one by one (a held j, tmux send-k
   assert.ok(u.frame().includes(`filter: ${port}`) && u.frame().includes('sort: server'), u.frame());
   const shown = u.lines().filter((l) => / c\d+ +\S+ → /.test(l));
   assert.ok(shown.length > 0 && shown.every((l) => l.includes(`:${port} →`)), u.frame());
+});
+
+test('the connection view shows the encapsulation the packets came in (server→client in VXLAN here)', { skip: CW.skip }, async () => {
+  const frames = await readFrames(CW.path);
+  const dir = mkdtempSync(join(tmpdir(), 'td-ui-encap-'));
+  const path = join(dir, 'close-wait-vxlan.pcap');
+  const c2s = fromClients(await reportOf(CW.path));
+  writeFileSync(path, toPcap(tunnelSome(frames, (f) => !c2s(f), 'vxlan')));
+  const u = await ui(await finishedStore(path), { columns: 100, rows: 40 });
+  await u.press(KEY.enter, KEY.enter);
+  const f = u.frame();
+  assert.ok(f.includes('Ladder'), f);
+  assert.ok(f.includes('encapsulation: c2s none; s2c ipv4 192.0.2.1→192.0.2.2 › vxlan vni 42'), f);
+  rmSync(dir, { recursive: true, force: true });
 });
