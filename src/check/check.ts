@@ -79,6 +79,7 @@ export interface CheckOptions {
 export function settingsFor(exp: ExpectationSettings, defaults: Partial<Settings> = {}): Partial<Settings> {
   const s: Partial<Settings> = { ...defaults };
   if (exp.halfCloseTimeout !== undefined) s.halfCloseTimeout = exp.halfCloseTimeout;
+  if (exp.flowKey !== undefined) s.flowKey = exp.flowKey;
   if (typeof exp.timeWait === 'number') {
     s.timeWait = exp.timeWait;
     s.timeWaitProfile = 'custom';

@@ -6,7 +6,7 @@ import { analyzeFile } from '../analyze/analyze.js';
 import type { Report, Settings } from '../model/report.js';
 import { CaptureError } from '../capture/types.js';
 import { ExpectationError, expectationPathFor, parseExpectation } from '../expect/load.js';
-import type { Expectation } from '../expect/format.js';
+import type { Expectation, ExpectationSettings } from '../expect/format.js';
 import { expectationFromReport, formatExpectationJson } from '../expect/update.js';
 import { checkCapture, checkReport, settingsFor, type CheckResult } from './check.js';
 import { discover, type CheckTarget } from './discover.js';
@@ -56,7 +56,7 @@ export interface UpdateResult {
 
 export interface UpdateOptions extends RunOptions {
   /** Settings to record in new expectation files (the flags the user gave). */
-  writeSettings?: { halfCloseTimeout?: number; timeWait?: number | string } | null;
+  writeSettings?: ExpectationSettings | null;
 }
 
 /**

@@ -3,7 +3,7 @@
  * with `x.expect.json` next to it. This module holds the parsed, validated form; load.ts reads and validates the
  * JSON, selector.ts matches connections, detail.ts matches finding details, update.ts writes files from a Report.
  */
-import type { EndpointState, FindingKind, Severity, Side, Teardown } from '../model/report.js';
+import type { EndpointState, FindingKind, FlowKey, Severity, Side, Teardown } from '../model/report.js';
 
 /** The only version this build reads and writes. A file with a higher version was written by a newer teardown. */
 export const EXPECTATION_VERSION = 1;
@@ -86,6 +86,8 @@ export interface ExpectationSettings {
   halfCloseTimeout?: number;
   /** Seconds, or a profile name (linux, freebsd/bsd, macos, windows, rfc). */
   timeWait?: number | string;
+  /** The flow key (tuple, tuple+vlan, tuple+interface): a capture whose meaning needs strict separation says so. */
+  flowKey?: FlowKey;
 }
 
 export interface Expectation {

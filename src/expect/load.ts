@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { EndpointState, FindingKind, Severity, Side, Teardown } from '../model/report.js';
-import { FINDING_KINDS } from '../model/report.js';
+import { FINDING_KINDS, FLOW_KEYS } from '../model/report.js';
 import { TIME_WAIT_PROFILES } from '../model/settings.js';
 import { exactly, parseComparison, parseMatcher } from './detail.js';
 import { EXPECTATION_SUFFIX, EXPECTATION_VERSION } from './format.js';
@@ -149,8 +149,8 @@ class Validator {
   }
 
   settings(v: unknown, where: string): ExpectationSettings {
-    if (!isObj(v)) this.fail(where, 'must be an object (halfCloseTimeout, timeWait)');
-    this.keys(v, where, ['halfCloseTimeout', 'timeWait']);
+    if (!isObj(v)) this.fail(where, 'must be an object (halfCloseTimeout, timeWait, flowKey)');
+    this.keys(v, where, ['halfCloseTimeout', 'timeWait', 'flowKey']);
     const s: ExpectationSettings = {};
     if (v.halfCloseTimeout !== undefined) {
       if (typeof v.halfCloseTimeout !== 'number' || !(v.halfCloseTimeout >= 0)) this.fail(`${where}.halfCloseTimeout`, 'must be a number of seconds');
@@ -161,6 +161,11 @@ class Validator {
       if (typeof tw === 'number' && tw >= 0) s.timeWait = tw;
       else if (typeof tw === 'string' && (TIME_WAIT_PROFILES[tw === 'bsd' ? 'freebsd' : tw] !== undefined)) s.timeWait = tw;
       else this.fail(`${where}.timeWait`, `must be seconds or a profile (${Object.keys(TIME_WAIT_PROFILES).join(', ')})`);
+    }
+    if (v.flowKey !== undefined) {
+      const k = FLOW_KEYS.find((x) => x === v.flowKey);
+      if (k === undefined) this.fail(`${where}.flowKey`, `must be one of ${FLOW_KEYS.join(', ')}`);
+      s.flowKey = k;
     }
     return s;
   }

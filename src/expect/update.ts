@@ -7,7 +7,7 @@
  * settings, unexpected mode and `$` keys, and replaces the connection and finding entries.
  */
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
-import { EXPECTATION_VERSION } from './format.js';
+import { EXPECTATION_VERSION, type ExpectationSettings } from './format.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -49,7 +49,7 @@ function verdictKey(f: Finding): string {
  * `writeSettings` (the caller decides: typically the command-line flags that were given).
  */
 export function expectationFromReport(report: Report, base: Record<string, unknown> | null = null,
-  writeSettings: { halfCloseTimeout?: number; timeWait?: number | string } | null = null): { [k: string]: Json } {
+  writeSettings: ExpectationSettings | null = null): { [k: string]: Json } {
   const out: { [k: string]: Json } = { version: EXPECTATION_VERSION };
   const keep = (k: string): void => {
     if (base !== null && base[k] !== undefined) out[k] = base[k] as Json;

@@ -7,6 +7,7 @@ import { checkCapture, checkReport, type CheckResult, type Problem } from '../..
 import { parseExpectation } from '../../src/expect/load.js';
 import { expectationFromReport } from '../../src/expect/update.js';
 import { copies, fixture, report } from './util.js';
+import { fromClients, readFrames, tagSome, toPcap } from '../helpers/rewrite.js';
 
 const exp = (json: Record<string, unknown>) => parseExpectation({ version: 1, ...json }, 'test.expect.json');
 const ofType = <T extends Problem['type']>(r: CheckResult, type: T) => r.problems.filter((p): p is Extract<Problem, { type: T }> => p.type === type);
@@ -76,6 +77,20 @@ describe('check: captures that pass', () => {
     const notStuck = exp({ findings: [{ kind: 'stuck-half-close', severity: 'info', details: { stuck: false } }] });
     assert.equal((await checkCapture(cap!, notStuck, { settings: { halfCloseTimeout: 3600 } })).status, 'pass');
     assert.equal((await checkCapture(cap!, notStuck, { settings: { halfCloseTimeout: 0 } })).status, 'fail', 'caller settings apply when the file has none');
+  });
+
+  it('a flowKey setting analyzes with that flow key; an unknown one is an expectation error', async () => {
+    // fin-client-first with only its client→server frames VLAN-tagged: one connection by the tuple, two by tuple+vlan.
+    const frames = await readFrames(fixture('fin-client-first.pcap'));
+    const { paths: [cap] } = await copies('fin-client-first.pcap');
+    const c2s = fromClients((await cached('fin-client-first.pcap')));
+    await writeFile(cap!, toPcap(tagSome(frames, c2s, 10)));
+    const one = { connections: [{ connection: { serverPort: 5001 }, teardown: 'fin' }] };
+    assert.equal((await checkCapture(cap!, exp(one))).status, 'pass');
+    assert.equal((await checkCapture(cap!, exp({ settings: { flowKey: 'tuple+vlan' }, ...one }))).status, 'fail');
+    assert.equal((await checkCapture(cap!, exp(one), { settings: { flowKey: 'tuple+vlan' } })).status, 'fail', 'the caller\'s flow key');
+    assert.equal(exp({ settings: { flowKey: 'tuple+interface' } }).settings.flowKey, 'tuple+interface');
+    assert.throws(() => exp({ settings: { flowKey: 'vlan' } }), /settings\.flowKey: must be one of tuple, tuple\+vlan, tuple\+interface/);
   });
 });
 

@@ -5,6 +5,7 @@ import { checkPaths, exitCodeForResults, updatePaths } from '../../check/run.js'
 import { junitReport } from '../../check/junit.js';
 import { inCi } from '../ci.js';
 import { EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
+import type { ExpectationSettings } from '../../expect/format.js';
 import { settingsFrom, type CommonAnalysisFlags } from '../options.js';
 import { addAnalysisOptions } from './analyze.js';
 
@@ -36,8 +37,9 @@ Exit codes: 0 every capture passed; 1 a check failed or a capture has no expecta
       if (inCi() && !o.force) {
         throw new UsageError('refusing --update: CI is set, and expectations written in CI would make every check pass; run it locally and commit the files, or add --force');
       }
-      const writeSettings: { halfCloseTimeout?: number; timeWait?: number | string } = {};
+      const writeSettings: ExpectationSettings = {};
       if (o.halfCloseTimeout !== undefined) writeSettings.halfCloseTimeout = o.halfCloseTimeout;
+      if (o.flowKey !== undefined) writeSettings.flowKey = o.flowKey;
       if (o.timeWait !== undefined) writeSettings.timeWait = o.timeWait.profile === 'custom' ? o.timeWait.seconds : o.timeWait.profile;
       const { updates, errors } = await updatePaths(paths, { settings, writeSettings });
       for (const u of updates) (u.action === 'error' ? process.stderr : process.stdout).write(`${u.action === 'error' ? 'teardown: ' : ''}${u.message}\n`);
