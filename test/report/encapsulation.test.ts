@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
-import { jsonReport } from '../../src/report/json.js';
+import { jsonChunks } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
 
 const GENEVE = join(import.meta.dirname, '..', 'decode', 'captures', 'geneve.pcap');
@@ -24,7 +24,7 @@ describe('encapsulation in the report', () => {
       text: 'c2s ipv4 20.0.0.2→20.0.0.1 › geneve vni 11; s2c ipv4 20.0.0.1→20.0.0.2 › geneve vni 10 (8 B options)',
       changed: { c2s: 0, s2c: 0 },
     });
-    const json = JSON.parse(jsonReport(report)) as { connections: { encapsulation: unknown }[] };
+    const json = JSON.parse([...jsonChunks(report)].join('')) as { connections: { encapsulation: unknown }[] };
     assert.deepEqual(json.connections[0]!.encapsulation, c.encapsulation);
     assert.match(textReport(report), /c1 .* via c2s ipv4 20\.0\.0\.2→20\.0\.0\.1 › geneve vni 11; s2c/);
   });
