@@ -9,7 +9,7 @@ import { decodeFrame } from '../../src/decode/decode.js';
 import { formatEndpoint } from '../../src/decode/format.js';
 import { LINKTYPE, newTcpPacket } from '../../src/decode/packet.js';
 import { frameOf } from './packets.js';
-import { gre, ipv4, udp, vxlan } from './encap.js';
+import { gre, ipv4, ipv6, udp, vxlan } from './encap.js';
 import { PcapngBuilder } from './pcapng-writer.js';
 
 export interface Frame { tsSec: number; tsNsec: number; linkType: number; bytes: Uint8Array; wireLength: number }
@@ -149,6 +149,8 @@ function linkLayout(f: Frame): { typeAt: number; end: number } | null {
   return null;
 }
 
+const RAW_IP: readonly number[] = [LINKTYPE.RAW, LINKTYPE.RAW_12, LINKTYPE.RAW_14, LINKTYPE.IPV4, LINKTYPE.IPV6];
+
 /** Adds one 802.1Q tag (VLAN `vid`) to the frames `which` selects (Ethernet and Linux cooked, as libpcap shows tags). */
 export function tagSome(frames: Frame[], which: (f: Frame) => boolean, vid: number): Frame[] {
   return frames.map((f) => {
@@ -168,11 +170,24 @@ export function tagSome(frames: Frame[], which: (f: Frame) => boolean, vid: numb
 /**
  * Wraps the frames `which` selects in a tunnel between 192.0.2.1 and 192.0.2.2: 'gre' puts the link payload in
  * IPv4 + GRE (protocol = the link's own type), 'vxlan' puts the whole Ethernet frame in IPv4 + UDP 4789 + VXLAN
- * (VNI 42) behind a new Ethernet header. Lengths follow the wire length, so a frame cut by the snaplen stays cut.
- * Frames of other link types, and of types VXLAN cannot carry (not Ethernet), are left as they are.
+ * (VNI 42) behind a new Ethernet header; on raw-IP link types 'gre' puts an outer IP + GRE before the packet. Lengths
+ * follow the wire length, so a frame cut by the snaplen stays cut. Frames of other link types, and of types VXLAN
+ * cannot carry (not Ethernet), are left as they are.
  */
 export function tunnelSome(frames: Frame[], which: (f: Frame) => boolean, kind: 'gre' | 'vxlan'): Frame[] {
   return frames.map((f) => {
+    if (kind === 'gre' && RAW_IP.includes(f.linkType) && which(f) && f.bytes.length > 0) {
+      // Raw IP: an outer header of the link's own IP version (LINKTYPE_IPV6 holds IPv6 only) + GRE, no link header.
+      const v6 = f.linkType === LINKTYPE.IPV6;
+      const proto = f.bytes[0]! >>> 4 === 6 ? 0x86dd : 0x0800;
+      const stand = new Uint8Array(f.wireLength);
+      const outer = v6 ? ipv6('2001:db8::c000:201', '2001:db8::c000:202', 47, gre({ proto }, stand)) : ipv4('192.0.2.1', '192.0.2.2', 47, gre({ proto }, stand));
+      const head = outer.subarray(0, outer.length - f.wireLength);
+      const out = new Uint8Array(head.length + f.bytes.length);
+      out.set(head, 0);
+      out.set(f.bytes, head.length);
+      return { ...f, bytes: out, wireLength: head.length + f.wireLength };
+    }
     const l = linkLayout(f);
     if (l === null || !which(f) || (kind === 'vxlan' && f.linkType !== LINKTYPE.ETHERNET)) return f;
     const b = f.bytes;
