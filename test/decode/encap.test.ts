@@ -190,6 +190,29 @@ describe('encapsulations, hand-built (no capture in the repository holds them)',
     });
   }
 
+  it('random byte damage in every hand-built tunnel: no throw, no read outside the frame, a known status', () => {
+    const statuses = new Set(['ok', 'not-ip', 'not-tcp', 'fragment', 'truncated', 'malformed', 'too-deep', 'unsupported-link']);
+    let seed = 20261130;
+    const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 4294967296; };
+    for (const [name, lt, bytes] of HAND_BUILT) {
+      for (let n = 0; n < 300; n++) {
+        const b = bytes.slice();
+        for (let h = 1 + Math.floor(rand() * 4); h > 0; h--) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+        const x = newTcpPacket();
+        const y = newTcpPacket();
+        const fa = frameOf(b, lt, { at: 5, fill: 0x00 });
+        const fb = frameOf(b, lt, { at: 5, fill: 0xff });
+        const sa = decodeFrame(fa, x);
+        assert.equal(sa, decodeFrame(fb, y), `${name} #${n}`);
+        assert.ok(statuses.has(sa), `${name} #${n}: ${sa}`);
+        if (sa === 'ok') {
+          assert.deepEqual(x, y, `${name} #${n}`);
+          assert.ok(x.payloadOffset + x.capturedPayloadLen <= fa.dataOffset + fa.capLength, `${name} #${n}: payload inside the frame`);
+        }
+      }
+    }
+  });
+
   it(`nesting is bounded: ${MAX_NESTING} tunnels decode, one more is 'too-deep'`, () => {
     let bytes: Uint8Array = in4;
     for (let i = 0; i < MAX_NESTING; i++) bytes = ipv4(T4, T4b, 4, bytes);
