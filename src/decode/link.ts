@@ -114,6 +114,48 @@ function bsdFamily(data: Uint8Array, p: number, cur: DecodeCursor): DecodeStatus
   return 'ok';
 }
 
+const ARC_IP_RFC1051 = 240;  // RFC 1051 system codes: no split flag or sequence number
+const ARC_ARP_RFC1051 = 241;
+const ARC_DIAGNOSE = 0x80;
+const ARC_IP = 212;          // RFC 1201 system codes (Linux include/uapi/linux/if_arcnet.h)
+const ARC_IPV6 = 196;
+
+/**
+ * ARCNET (RFC 1051, RFC 1201). The header is source(1) destination(1), then on Linux an offset(2) (the position in
+ * the 256/512-byte ARCNET buffer), then the system code(1). RFC 1051 codes (240 IP, 241 ARP) and diagnostics (0x80)
+ * end there; every other code is RFC 1201 framing: split flag(1) sequence number(2). Only the BSD form carries raw
+ * frames: a split flag 0xFF there is an exception packet (RFC 1201: flag 0xFF and two padding bytes, then the
+ * system code, split flag and sequence number again), and an even non-zero split flag is a later fragment with no
+ * network header. Linux hands up reassembled packets with the plain header (as tcpdump's print-arcnet.c and
+ * Wireshark's packet-arcnet.c read them).
+ */
+function arcnet(data: Uint8Array, p: number, linux: boolean, cur: DecodeCursor): DecodeStatus {
+  const end = cur.end;
+  let q = linux ? p + 4 : p + 2;
+  if (q + 1 > end) return 'truncated';
+  let code = data[q]!;
+  q += 1;
+  if (code !== ARC_IP_RFC1051 && code !== ARC_ARP_RFC1051 && code !== ARC_DIAGNOSE) {
+    if (q + 3 > end) return 'truncated';
+    let split = data[q]!;
+    if (!linux && split === 0xff) {
+      if (q + 7 > end) return 'truncated';
+      code = data[q + 3]!;
+      split = data[q + 4]!;
+      q += 7;
+    } else {
+      q += 3;
+    }
+    if (!linux && split !== 0 && (split & 1) === 0) return 'not-ip';
+  }
+  cur.pos = q;
+  cur.next = NEXT_IP;
+  if (code === ARC_IP || code === ARC_IP_RFC1051) cur.net = 4;
+  else if (code === ARC_IPV6) cur.net = 6;
+  else return 'not-ip';
+  return 'ok';
+}
+
 /**
  * Decodes the link header of `linkType` starting at cur.pos (bounded by cur.end). On 'ok', cur.pos is the next
  * header and cur.next says what it is (for NEXT_IP, cur.net says which IP version the link layer announced, 0: the
@@ -154,6 +196,17 @@ export function decodeLink(data: Uint8Array, linkType: number, cur: DecodeCursor
       // Cisco HDLC: address(1) control(1) protocol(2), an Ethernet type.
       if (p + 4 > cur.end) return 'truncated';
       return etherPayload(data, (data[p + 2]! << 8) | data[p + 3]!, p + 4, cur, out);
+
+    case LINKTYPE.ARCNET_LINUX:
+    case LINKTYPE.ARCNET_BSD:
+      return arcnet(data, p, linkType === LINKTYPE.ARCNET_LINUX, cur);
+
+    case LINKTYPE.IPOIB:
+      // IP over InfiniBand as Linux captures it (tcpdump's print-ipoib.c, Wireshark's packet-ipoib.c): 40 bytes
+      // before the RFC 4391 §6 header (the destination hardware address, QPN(4) and GID(16), in the last 20), then
+      // type(2), an Ethernet type, and reserved(2).
+      if (p + 44 > cur.end) return 'truncated';
+      return etherPayload(data, (data[p + 40]! << 8) | data[p + 41]!, p + 44, cur, out);
 
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP:
