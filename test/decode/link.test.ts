@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openCapture } from '../../src/capture/open.js';
+import { linkTypeName } from '../../src/model/link-types.js';
 import { decodeFrame } from '../../src/decode/decode.js';
-import { LINKTYPE, newTcpPacket } from '../../src/decode/packet.js';
+import { LINKTYPE, newTcpPacket, type DecodeStatus } from '../../src/decode/packet.js';
 import { formatAddress } from '../../src/decode/format.js';
 import { buildFrame, frameOf, linkTypeOf, type LinkSpec, type SegmentSpec } from '../helpers/packets.js';
 
@@ -136,5 +139,94 @@ describe('link layers', () => {
     assert.equal(out.sllPacketType, 4);
     decodeFrame(frameOf(buildFrame(v4, { type: 'raw' }), LINKTYPE.RAW), out);
     assert.equal(out.sllPacketType, -1);
+  });
+});
+
+describe('ARCNET and IP over InfiniBand', () => {
+  const dir = join(import.meta.dirname, 'captures');
+  /** [capture, link header length before the IP header of an IP frame]. */
+  const CAPTURES: [string, number][] = [
+    ['arcnet-rfc1051-arp-icmp-http.pcap', 5], ['arcnet-rfc1201-arp-icmp-http.pcap', 8], ['ipoib.pcap', 44],
+  ];
+
+  async function framesOf(name: string): Promise<{ bytes: Uint8Array; linkType: number }[]> {
+    const frames: { bytes: Uint8Array; linkType: number }[] = [];
+    const res = await openCapture(join(dir, name)).then((s) => s.run((fr) => {
+      frames.push({ bytes: fr.data.slice(fr.dataOffset, fr.dataOffset + fr.capLength), linkType: fr.linkType });
+    }));
+    assert.equal(res.error, null);
+    return frames;
+  }
+
+  for (const [name, hdr] of CAPTURES) {
+    it(`${name}: every frame cut at every length is truncated, or what the whole frame is`, async () => {
+      const frames = await framesOf(name);
+      const seen = new Set<DecodeStatus>();
+      for (const { bytes, linkType } of frames) {
+        const whole = decode(bytes, linkType).status;
+        seen.add(whole);
+        for (let cut = 0; cut <= bytes.length; cut++) {
+          const a = newTcpPacket();
+          const b = newTcpPacket();
+          const fa = frameOf(bytes, linkType, { at: 11, fill: 0x00 });
+          const fb = frameOf(bytes, linkType, { at: 11, fill: 0xff });
+          fa.capLength = fb.capLength = cut;
+          const sa = decodeFrame(fa, a);
+          assert.equal(sa, decodeFrame(fb, b), `cut ${cut}`); // no read outside the frame
+          assert.deepEqual(a, b, `cut ${cut}`);
+          assert.ok(sa === 'truncated' || sa === whole, `cut ${cut} of ${bytes.length}: ${sa}, whole ${whole}`);
+          if (cut < hdr) assert.equal(sa, 'truncated', `cut ${cut}: inside the link header`);
+          if (whole === 'ok' && cut < hdr + 40) assert.equal(sa, 'truncated', `cut ${cut}: inside the headers`);
+          if (whole === 'ok' && cut === bytes.length) assert.equal(a.ipVersion, 4);
+        }
+      }
+      // The captures hold TCP, ICMP/UDP and ARP: every kind of outcome is exercised.
+      assert.deepEqual([...seen].sort(), ['not-ip', 'not-tcp', 'ok']);
+    });
+  }
+
+  const ip4 = buildFrame(v4, { type: 'raw' });
+  const ip6 = buildFrame(v6, { type: 'raw' });
+  const check = (bytes: Uint8Array, linkType: number, spec: SegmentSpec) => {
+    const { status, out } = decode(bytes, linkType);
+    assert.equal(status, 'ok');
+    assert.equal(formatAddress(out.ipVersion, out.src), spec.src);
+    assert.equal(formatAddress(out.ipVersion, out.dst), spec.dst);
+    assert.equal(out.seq, 1000);
+    assert.equal(out.payloadLen, 17);
+  };
+
+  it('Linux ARCNET: RFC 1051 IP (240), RFC 1201 IP (212) and IPv6 (196); other system codes are not IP', () => {
+    check(Uint8Array.from([0xbe, 0x50, 0xab, 0x08, 240, ...ip4]), LINKTYPE.ARCNET_LINUX, v4);
+    check(Uint8Array.from([0xbe, 0x50, 0xa8, 0xe7, 212, 0, 0x01, 0x66, ...ip4]), LINKTYPE.ARCNET_LINUX, v4);
+    check(Uint8Array.from([0xbe, 0x50, 0xa8, 0xe7, 196, 0, 0x01, 0x66, ...ip6]), LINKTYPE.ARCNET_LINUX, v6);
+    assert.equal(decode(Uint8Array.from([0xbe, 0x50, 0, 0, 213, 0, 0, 1, ...ip4]), LINKTYPE.ARCNET_LINUX).status, 'not-ip');
+    assert.equal(decode(Uint8Array.from([0xbe, 0x50, 0, 0, 0x80, ...ip4]), LINKTYPE.ARCNET_LINUX).status, 'not-ip');
+  });
+
+  it('BSD ARCNET: no offset field; exception packets; later fragments carry no IP header', () => {
+    check(Uint8Array.from([0xbe, 0x50, 240, ...ip4]), LINKTYPE.ARCNET_BSD, v4);
+    check(Uint8Array.from([0xbe, 0x50, 212, 0, 0x01, 0x66, ...ip4]), LINKTYPE.ARCNET_BSD, v4);
+    // Exception packet: split flag 0xFF, padding 0xFF 0xFF, then system code, split flag, sequence number.
+    const exception = Uint8Array.from([0xbe, 0x50, 212, 0xff, 0xff, 0xff, 196, 0, 0x01, 0x66, ...ip6]);
+    check(exception, LINKTYPE.ARCNET_BSD, v6);
+    for (let cut = 0; cut < 10; cut++) assert.equal(decode(exception.subarray(0, cut), LINKTYPE.ARCNET_BSD).status, 'truncated');
+    // First fragment of three (split flag (3-2)*2+1 = 3) starts with the IP header; the second (flag 2) does not.
+    check(Uint8Array.from([0xbe, 0x50, 212, 3, 0x01, 0x66, ...ip4]), LINKTYPE.ARCNET_BSD, v4);
+    assert.equal(decode(Uint8Array.from([0xbe, 0x50, 212, 2, 0x01, 0x66, ...ip4]), LINKTYPE.ARCNET_BSD).status, 'not-ip');
+  });
+
+  it('IPoIB: the Ethernet type at offset 40, the IP header at 44', () => {
+    const head = new Uint8Array(40);
+    head.set([0x80, 0x00, 0x05, 0x50, 0xfe, 0x80], 20);
+    check(Uint8Array.from([...head, 0x86, 0xdd, 0, 0, ...ip6]), LINKTYPE.IPOIB, v6);
+    check(Uint8Array.from([...head, 0x08, 0x00, 0, 0, ...ip4]), LINKTYPE.IPOIB, v4);
+    assert.equal(decode(Uint8Array.from([...head, 0x08, 0x06, 0, 0, ...ip4]), LINKTYPE.IPOIB).status, 'not-ip'); // ARP
+  });
+
+  it('link type names', () => {
+    assert.equal(linkTypeName(LINKTYPE.ARCNET_LINUX), 'Linux ARCNET');
+    assert.equal(linkTypeName(LINKTYPE.ARCNET_BSD), 'ARCNET');
+    assert.equal(linkTypeName(LINKTYPE.IPOIB), 'IPoIB');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Writes tshark.json: what tshark dissects in every frame of the captures in this folder (the tunnel ids, the
- * addresses of every IP header, the TCP header), the oracle for test/decode/encap.test.ts. Needs tshark; the test
+ * addresses of every IP header, the TCP header: ports, raw numbers, flags, length), the oracle for test/decode/encap.test.ts. Needs tshark; the test
  * does not. Run again after adding a capture:
  *
  *   node --import tsx test/decode/captures/tshark-fields.ts
@@ -21,7 +21,7 @@ const FIELDS = [
   'frame.number', 'frame.protocols', 'vlan.id', 'mpls.label', 'pppoe.session_id', 'ip.src', 'ip.dst', 'ipv6.src',
   'ipv6.dst', 'gre.flags.version', 'gre.key', 'gre.key.call_id', 'erspan.version', 'erspan.spanid', 'vxlan.vni',
   'geneve.vni', 'teredo.orig.addr', 'teredo.orig.port', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw',
-  'tcp.len',
+  'tcp.flags', 'tcp.len',
 ];
 
 export interface TsharkFrame {
