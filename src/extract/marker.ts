@@ -61,6 +61,12 @@ export function endMarkerFrame(linkType: number): Uint8Array | null {
       return concat([0x11, 0x00, 0, 0, 0, 22, 0x00, 0x21], ipv4());
     case LINKTYPE.C_HDLC: // Cisco HDLC unicast, protocol IPv4
       return concat([0x0f, 0x00, 0x08, 0x00], ipv4());
+    case LINKTYPE.ARCNET_BSD: // source 0, destination 0 (broadcast), RFC 1051 IP
+      return concat([0, 0, 240], ipv4());
+    case LINKTYPE.ARCNET_LINUX: // source, destination, offset(2), RFC 1051 IP
+      return concat([0, 0, 0, 0, 240], ipv4());
+    case LINKTYPE.IPOIB: // 40 bytes of addresses (zero), type IPv4, reserved
+      return concat([...new Uint8Array(40), 0x08, 0x00, 0, 0], ipv4());
     default:
       return null;
   }
