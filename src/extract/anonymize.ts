@@ -136,6 +136,10 @@ export class Anonymizer {
       this.mac(b, 6, Math.min(read16(b, 4), 8));
     } else if (linkType === LINKTYPE.LINUX_SLL2 && b.length >= 20) {
       this.mac(b, 12, Math.min(b[11]!, 8));
+    } else if (linkType === LINKTYPE.IPOIB && b.length >= 44) {
+      // The 40 bytes before the type: the last 20 are the destination hardware address (QPN and port GID).
+      this.mac(b, 0, 20);
+      this.mac(b, 20, 20);
     }
   }
 

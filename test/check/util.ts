@@ -114,7 +114,7 @@ export function inetChecksum(...parts: Uint8Array[]): number {
 
 /** The IPv4/IPv6 + TCP layout of an Ethernet or SLL2 frame carrying TCP (what the checksum tests need). */
 export function tcpLayout(b: Buffer, linkType: number): { ip: number; v: 4 | 6; tcp: number; end: number } {
-  const ip = linkType === 1 ? 14 : linkType === 276 ? 20 : linkType === 113 ? 16 : 0;
+  const ip = linkType === 1 ? 14 : linkType === 276 ? 20 : linkType === 113 ? 16 : linkType === 242 ? 44 : 0;
   const v = (b[ip]! >>> 4) as 4 | 6;
   if (v === 4) {
     const hlen = (b[ip]! & 15) * 4;

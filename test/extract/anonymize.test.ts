@@ -117,6 +117,19 @@ describe('Anonymizer', () => {
     assert.equal(a.rewrite(Uint8Array.from([1, 2, 3]), 1), false, 'not TCP: left alone');
   });
 
+  it('rewrites the IPoIB hardware address (QPN and GID) as it does a MAC', async () => {
+    const frames = await readFrames(join(import.meta.dirname, '../decode/captures/ipoib.pcap'));
+    const f = frames[9]!; // frame 10: 34170 -> 22, ACK
+    const a = new Anonymizer([conn('192.168.56.10:34170', '192.168.56.24:22')]);
+    const b = Uint8Array.from(f.bytes);
+    const gid = Buffer.from(b.subarray(24, 40));
+    assert.ok(a.rewrite(b, f.linkType), 'rewritten');
+    assert.equal(Buffer.from(b).indexOf(gid), -1, 'the GID is gone');
+    assert.deepEqual([...b.subarray(40, 44)], [0x08, 0x00, 0, 0], 'the type is kept');
+    assert.equal(decodeFrame({ ...f, data: b, dataOffset: 0, capLength: b.length, fileOffset: 0 }, newTcpPacket()), 'ok');
+    assert.ok(checksumsValid(Buffer.from(b), f.linkType), 'checksums');
+  });
+
   it('updates the TCP checksum incrementally when the segment was cut by a snaplen (RFC 1624)', () => {
     const payload = Uint8Array.from({ length: 301 }, (_, i) => (i * 7 + 3) & 0xff);
     for (const [src, dst] of [['192.0.2.1', '198.51.100.7'], ['2001:db8:1::1', 'fe80::99']] as const) {
