@@ -2,6 +2,7 @@ import type { FlowKey } from '../model/report.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection, type Tombstone } from './connection.js';
 import type { Endpoint } from './endpoint.js';
+import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions, PathRecord } from './path.js';
 
@@ -10,7 +11,7 @@ import { PathDescriptions, PathRecord } from './path.js';
  * Two entries hold the same 4-tuple when sequence numbers show two different connections on different paths
  * (overlapping address spaces in different VLANs, VRFs or tunnels); see FlowTable.ingest.
  */
-export class TupleEntry {
+export class TupleEntry implements LruNode<TupleEntry> {
   // Address words as plain fields (no typed-array allocation per tuple); a = source of the first packet.
   a0 = 0; a1 = 0; a2 = 0; a3 = 0;
   b0 = 0; b1 = 0; b2 = 0; b3 = 0;
@@ -38,6 +39,10 @@ export class TupleEntry {
   textA: string | null = null;
   textB: string | null = null;
   next: TupleEntry | null = null;
+  /** Recency links: in the table's handshake-only, other or resting list (see FlowTable). */
+  lruPrev: TupleEntry | null = null;
+  lruNext: TupleEntry | null = null;
+  lruList: LruList<TupleEntry> | null = null;
   constructor(readonly hash: number) {}
 
   /** Address words for output (allocates: not for the per-packet path). */
@@ -123,10 +128,39 @@ export interface FlowTableOptions {
   closedLinger: number;
   /** Tombstones older than this are dropped (the longest TIME_WAIT profile of interest). */
   tombstoneLife: number;
-  /** Bound on connections held at once; the least recently active are judged early when it is reached. */
+  /**
+   * Bound on connections held at once. Past it, the least recently active handshake-only connection is dropped
+   * (counted, handed to `onDrop`, not judged); when there is none, the least recently active other one is judged
+   * early.
+   */
   maxConnections: number;
   /** What besides the 4-tuple keeps connections apart (default 'tuple'). */
   flowKey?: FlowKey;
+  /** Bound on tuples kept only for their tombstone (reuse detection); the oldest go first. Default maxConnections. */
+  maxResting?: number;
+}
+
+/** Pressure counts: exact numbers of what the bounds took out of the table. */
+export interface EvictionCounts {
+  /** Handshake-only connections dropped unjudged (SYN floods, scans). */
+  handshakeOnly: number;
+  /** Other connections judged before their end because the table was full. */
+  judgedEarly: number;
+  /** Tombstones forgotten early (a later SYN on those tuples cannot be judged as a reuse). */
+  tombstones: number;
+}
+
+/** A handshake-only connection leaving the table unjudged (evicted under pressure). */
+export type DropFn = (c: Connection, entry: TupleEntry) => void;
+
+/**
+ * Nothing a headline finding needs: never synchronized, no data, no FIN, no RST, not a reuse of a tuple and not
+ * superseded. SYN floods and scans consist of these; they are the first to go when the table is full.
+ */
+export function expendable(c: Connection): boolean {
+  const [x, y] = c.ep;
+  return !c.established && x.dataBytes === 0 && y.dataBytes === 0 && x.fin === null && y.fin === null
+    && c.acceptedRst === null && !c.refused && c.reuse === null && c.supersededBySyn === 0;
 }
 
 /** Judges a connection leaving the table; returns its closing packets for a later reuse finding's evidence. */
@@ -180,10 +214,21 @@ export class FlowTable {
   private ordinal = 0;
   active = 0;
   entries = 0;
+  /** Connections taken out by the bound (handshake-only dropped + judged early). */
   evicted = 0;
+  readonly evictions: EvictionCounts = { handshakeOnly: 0, judgedEarly: 0, tombstones: 0 };
+  /** Tuples visited by bookkeeping (sweeps, evictions, unlinking): a work count for complexity tests. */
+  visits = 0;
+  /** Tuples with a connection, least recently active first: expendable ones, and the others. */
+  private readonly handshakes = new LruList<TupleEntry>();
+  private readonly others = new LruList<TupleEntry>();
+  /** Tuples without a connection (tombstone or reopenable judged connection), oldest first. */
+  private readonly resting = new LruList<TupleEntry>();
+  private readonly maxResting: number;
 
-  constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn) {
+  constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn, private readonly onDrop: DropFn = () => {}) {
     this.flowKey = opts.flowKey ?? 'tuple';
+    this.maxResting = opts.maxResting ?? opts.maxConnections;
   }
 
   /** Finds or creates the connection for a segment and feeds it; returns it. */
@@ -252,7 +297,9 @@ export class FlowTable {
     const d = srcIsA === c.clientIsA ? 0 : 1;
     e.path.note(p, d, this.paths);
     c.onSegment(p, d, frame, t);
-    if (this.active > this.opts.maxConnections) this.evictOldest(t);
+    (expendable(c) ? this.handshakes : this.others).touch(e);
+    if (this.active > this.opts.maxConnections) this.evict(t);
+    while (this.resting.size > this.maxResting) this.forget(this.resting.head as TupleEntry);
     return c;
   }
 
@@ -324,6 +371,7 @@ export class FlowTable {
     e.current = null;
     e.retired = c;
     this.active--;
+    this.resting.touch(e);
   }
 
   /** Judge connections that are closed and quiet, drop stale tombstones (called on packet time or a live clock). */
@@ -331,6 +379,7 @@ export class FlowTable {
     for (const head of this.buckets.values()) {
       let dead = 0;
       for (let e: TupleEntry | null = head; e !== null; e = e.next) {
+        this.visits++;
         const c = e.current;
         if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
         if (e.current === null && e.retired !== null && now - e.retired.lastT >= REOPEN_WINDOW) e.retired = null;
@@ -340,8 +389,10 @@ export class FlowTable {
       let keep: TupleEntry | null = null;
       for (let e: TupleEntry | null = head; e !== null;) {
         const next: TupleEntry | null = e.next;
-        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) this.entries--;
-        else { e.next = keep; keep = e; }
+        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) {
+          this.entries--;
+          this.resting.remove(e);
+        } else { e.next = keep; keep = e; }
         e = next;
       }
       if (keep === null) this.buckets.delete(head.hash); else this.buckets.set(head.hash, keep);
@@ -362,10 +413,49 @@ export class FlowTable {
     }
   }
 
-  private evictOldest(now: number): void {
-    let oldest: { c: Connection; e: TupleEntry } | null = null;
-    for (const x of this.current()) if (oldest === null || x.c.lastT < oldest.c.lastT) oldest = x;
-    if (oldest !== null) { this.evicted++; this.retire(oldest.e, oldest.c, now, true); }
+  /** The table is full: drop the least recently active expendable connection, else judge the oldest other one. O(1). */
+  private evict(now: number): void {
+    this.visits++;
+    const h = this.handshakes.head;
+    if (h !== null) {
+      const c = h.current as Connection;
+      this.handshakes.remove(h);
+      h.current = null;
+      this.active--;
+      this.evicted++;
+      this.evictions.handshakeOnly++;
+      this.onDrop(c, h);
+      // Nothing of it stays; an older incarnation's tombstone on the same tuple does.
+      if (h.tomb !== null || h.retired !== null) this.resting.touch(h); else this.unlink(h);
+      return;
+    }
+    const o = this.others.head;
+    if (o === null) return;
+    this.others.remove(o);
+    this.evicted++;
+    this.evictions.judgedEarly++;
+    this.retire(o, o.current as Connection, now, true);
+  }
+
+  /** Too many resting tuples: the oldest loses its tombstone and leaves. */
+  private forget(e: TupleEntry): void {
+    this.evictions.tombstones++;
+    this.unlink(e);
+  }
+
+  /** Remove a tuple without a connection from its hash chain and from the recency lists. */
+  private unlink(e: TupleEntry): void {
+    e.lruList?.remove(e);
+    const head = this.buckets.get(e.hash) as TupleEntry;
+    if (head === e) {
+      if (e.next === null) this.buckets.delete(e.hash); else this.buckets.set(e.hash, e.next);
+    } else {
+      let p = head;
+      while (p.next !== e) { p = p.next as TupleEntry; this.visits++; }
+      p.next = e.next;
+    }
+    e.next = null;
+    this.entries--;
   }
 }
 
