@@ -1,3 +1,32 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
 // A larger young generation: per-connection state churns through it (measured ~8% faster on 3.5 M packets).
-import '../dist/cli/main.js';
+//
+// Memory: the flow table is bounded (--max-connections, default in src/analyze/session.ts) and V8's old space is
+// sized to hold it, so the process stays within 1 GiB. A heap limit can only be set when node starts: unless
+// the user chose one (--max-old-space-size in NODE_OPTIONS or on node's command line), this runs the CLI again in
+// a child node with the limit, passing signals on and ending the same way the child did.
+import { spawn } from 'node:child_process';
+
+const OLD_SPACE_MB = 1536;
+const chosen = (s) => /--max-old-space-size/.test(s);
+
+if (chosen(process.env.NODE_OPTIONS ?? '') || process.execArgv.some(chosen)) {
+  await import('../dist/cli/main.js');
+} else {
+  const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${OLD_SPACE_MB}`, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  // A terminal's Ctrl-C reaches both processes (one process group): the child decides. A signal sent to this
+  // process alone (kill PID) is passed on.
+  const pass = (sig) => { if (child.exitCode === null && child.signalCode === null) child.kill(sig); };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { if (sig !== 'SIGINT') pass(sig); });
+  child.on('error', (e) => { process.stderr.write(`teardown: cannot start node: ${e.message}\n`); process.exit(2); });
+  child.on('exit', (code, signal) => {
+    if (signal !== null) {
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeAllListeners(sig);
+      process.kill(process.pid, signal);
+      return;
+    }
+    process.exit(code ?? 2);
+  });
+}

@@ -4,11 +4,12 @@ import { formatAddress, formatEndpoint } from '../decode/format.js';
 import { newTcpPacket, type DecodeStatus } from '../decode/packet.js';
 import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
+import { FloodTracker } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
-import type { CaptureSummary, ConnectionReport, Finding, FindingKind, Report, Settings, Severity, Teardown } from '../model/report.js';
+import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings, Severity, Teardown } from '../model/report.js';
 
 export interface SessionHooks {
   /** A finding was made (a connection was judged, or a half-close became stuck on the clock). */
@@ -18,7 +19,10 @@ export interface SessionHooks {
 }
 
 export interface SessionOptions {
-  /** Bound on connections held at once (live capture); the least recently active are judged early. */
+  /**
+   * Bound on connections held at once (and on tuples kept for their tombstone): past it, handshake-only
+   * connections are dropped first, then the least recently active are judged early (counted exactly).
+   */
   maxConnections?: number;
   /**
    * Which connections keep their packet ladder in the report: 'all', only those with 'findings', or 'auto'
@@ -28,6 +32,11 @@ export interface SessionOptions {
 }
 
 export const LADDER_ALL_LIMIT = 10_000;
+/**
+ * Connections held at once unless told otherwise: with as many resting tuples (tombstones), the flow table stays
+ * within about 600 MB of heap (measured on SYN floods, bench/README.md), so the process fits in 1 GiB.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 1_000_000;
 export const CLOSED_LINGER = 5;
 
 export interface Counters {
@@ -38,9 +47,11 @@ export interface Counters {
   lastTime: number | null;
   connections: number;
   findings: Partial<Record<FindingKind, number>>;
+  /** Connections taken out of the table by the bound (see `Evictions`). */
   evicted: number;
 }
 
+/** Sweep every SWEEP_EVERY packets, or every `entries` packets when the table is larger: amortized O(1). */
 const SWEEP_EVERY = 1 << 16;
 
 /**
@@ -62,17 +73,20 @@ export class AnalysisSession {
   private readonly byConnection = new Map<string, { at: number; findings: Finding[] }>();
   private sinceSweep = 0;
   private readonly ladders: 'all' | 'findings' | 'auto';
+  private readonly floods = new FloodTracker();
+  private readonly maxConnections: number;
 
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     this.ladders = opts.ladders ?? 'auto';
+    this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
       idleSplit: this.settings.idleSplit, closedLinger: CLOSED_LINGER,
-      tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: opts.maxConnections ?? Infinity,
+      tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: this.maxConnections,
       flowKey: this.settings.flowKey,
-    }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd));
+    }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd), (c, e) => this.floods.observe(c, e));
   }
 
   ingest(frame: RawFrame): void {
@@ -85,7 +99,8 @@ export class AnalysisSession {
     if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
     k.tcpPackets++;
     this.table.ingest(this.pkt, frame.index, t);
-    if (++this.sinceSweep === SWEEP_EVERY) { this.sinceSweep = 0; this.table.sweep(t); }
+    this.counters.evicted = this.table.evicted;
+    if (++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep >= this.table.entries) { this.sinceSweep = 0; this.table.sweep(t); }
   }
 
   /** Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck. */
@@ -104,7 +119,7 @@ export class AnalysisSession {
   snapshot(capture: CaptureSummary): Report {
     const now = this.counters.lastTime ?? 0;
     const conns = [...this.judged];
-    const findings = this.allFindings();
+    const findings = [...this.allFindings(), ...this.floods.findings()];
     for (const { c, e } of this.table.current()) {
       const j = this.judgeOnly(c, e, now, true);
       conns.push(j.report);
@@ -117,7 +132,9 @@ export class AnalysisSession {
   finish(capture: CaptureSummary): Report {
     this.table.flushAll(this.counters.lastTime ?? 0);
     this.counters.evicted = this.table.evicted;
-    return this.build(capture, this.judged, this.allFindings());
+    const floods = this.floods.findings();
+    for (const f of floods) { this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 0) + 1; this.hooks.onFinding?.(f); }
+    return this.build(capture, this.judged, [...this.allFindings(), ...floods]);
   }
 
   private judgeOnly(c: Connection, e: TupleEntry, now: number, atEnd: boolean): Judgement {
@@ -147,6 +164,7 @@ export class AnalysisSession {
       this.byConnection.set(c.id, { at: this.judged.length, findings: j.findings });
       this.judged.push(j.report);
       this.counters.connections++;
+      this.floods.observe(c, e);
     }
     for (const f of j.findings) {
       // A stuck half-close already announced on the clock, or a finding announced before a reopen, is not repeated.
@@ -181,9 +199,14 @@ export class AnalysisSession {
     const kinds: Partial<Record<FindingKind, number>> = {};
     const severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
     for (const f of sorted) { kinds[f.kind] = (kinds[f.kind] ?? 0) + 1; severity[f.severity]++; }
+    const x = this.table.evictions;
+    const evicted: Evictions = {
+      maxConnections: Number.isFinite(this.maxConnections) ? this.maxConnections : null,
+      total: x.handshakeOnly + x.judgedEarly, handshakeOnly: x.handshakeOnly, judgedEarly: x.judgedEarly, tombstones: x.tombstones,
+    };
     return {
       version: 1, tool: { name: 'teardown', version: VERSION }, capture, settings: this.settings,
-      summary: { connections: connections.length, teardown, findings: kinds, severity },
+      summary: { connections: connections.length, teardown, findings: kinds, severity, evicted },
       connections, findings: sorted,
       aggregates: {
         servers: serverAggregates(connections, sorted),

@@ -67,4 +67,9 @@ export const CATALOG: Record<FindingKind, CatalogEntry> = {
     explanation: 'A SYN with a new ISN arrived while the connection on that 4-tuple was still established: the client lost its state (reboot, NAT rebinding) and a half-open recovery follows.',
     rule: 'RFC 5961 §4.2; Linux tcp_validate_incoming; Zeek active_connection_reuse; rules §6.4 case 3',
   },
+  'syn-flood': {
+    title: 'SYN flood', severity: 'warn',
+    explanation: 'Many connection attempts to one server endpoint never completed their handshake, at a high rate: a SYN flood (or a storm of clients that cannot reach it). The server\'s SYN queue fills; without SYN cookies it stops accepting new connections. One finding per server endpoint, with the rate, the distinct sources and the first and last packets.',
+    rule: 'RFC 4987 §2, §3.6; Linux tcp_syncookies, tcp_max_syn_backlog (ip-sysctl.rst)',
+  },
 };

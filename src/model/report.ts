@@ -16,11 +16,13 @@ export type FindingKind =
   | 'fin-retransmitted'    // docs/rules.md §6.5: the active closer's FIN (or its ACK) was lost
   | 'rst-ignored'          // docs/rules.md §6.3: an RST the receiver would not accept (out of window / not exact)
   | 'possibly-injected-rst'// docs/rules.md §6.2 traps: RST whose TTL/TS/IP-ID do not match its claimed sender
-  | 'syn-on-live-tuple';   // docs/rules.md §6.4 case 3: SYN with a new ISN on an established tuple
+  | 'syn-on-live-tuple'    // docs/rules.md §6.4 case 3: SYN with a new ISN on an established tuple
+  | 'syn-flood';           // RFC 4987: many handshakes to one server endpoint never completed (per server, not per connection)
 
 export const FINDING_KINDS: readonly FindingKind[] = [
   'stuck-half-close', 'rst-teardown', 'time-wait-reuse', 'lost-final-ack', 'simultaneous-close', 'refused',
   'fin-unacknowledged', 'fin-retransmitted', 'rst-ignored', 'possibly-injected-rst', 'syn-on-live-tuple',
+  'syn-flood',
 ];
 
 /** Inferred RFC 9293 endpoint states (plus observer states). Every state is an inference from segments. */
@@ -67,7 +69,7 @@ export interface PacketRef {
 export interface Finding {
   kind: FindingKind;
   severity: Severity;
-  /** Connection id (see ConnectionReport.id). */
+  /** Connection id (see ConnectionReport.id); '' for a finding about a server endpoint (syn-flood). */
   connection: string;
   /** The verdict in one sentence. */
   summary: string;
@@ -203,6 +205,20 @@ export interface CaptureSummary {
   drops: number | null;
 }
 
+/** Exact counts of what `--max-connections` took out of the flow table. */
+export interface Evictions {
+  /** The bound in force (connections held at once); null when unbounded. */
+  maxConnections: number | null;
+  /** Connections taken out: handshakeOnly + judgedEarly. */
+  total: number;
+  /** Connections that never completed a handshake (no data, FIN or RST), dropped unjudged: not in `connections`. */
+  handshakeOnly: number;
+  /** Other connections judged before their end, oldest idle first (in `connections`, open at that point). */
+  judgedEarly: number;
+  /** Tombstones of judged connections forgotten early: a later SYN on those tuples is not judged as a reuse. */
+  tombstones: number;
+}
+
 export interface Settings {
   halfCloseTimeout: number;
   timeWait: number;
@@ -228,6 +244,8 @@ export interface Report {
     teardown: Record<Teardown, number>;
     findings: Partial<Record<FindingKind, number>>;
     severity: Record<Severity, number>;
+    /** What the memory bound took out of the table (all zero when it was never reached). */
+    evicted: Evictions;
   };
   connections: ConnectionReport[];
   findings: Finding[];

@@ -11,9 +11,19 @@ function detailText(d: Record<string, unknown>): string {
     .join(' ');
 }
 
+/** "N flows evicted under pressure …", or null when the bound was never reached. */
+export function evictedLine(r: Report): string | null {
+  const e = r.summary.evicted;
+  if (e.total === 0 && e.tombstones === 0) return null;
+  const parts = [`${e.handshakeOnly} handshake-only dropped`, `${e.judgedEarly} judged early`];
+  if (e.tombstones > 0) parts.push(`${e.tombstones} tombstones forgotten`);
+  return `${e.total} flows evicted under pressure (--max-connections ${e.maxConnections}): ${parts.join(', ')}`;
+}
+
 export function findingText(f: Finding, c: ConnectionReport | undefined): string {
   const lines: string[] = [];
-  lines.push(`[${f.severity}] ${f.kind}  ${f.connection}  ${c ? `${c.client} → ${c.server} (incarnation ${c.incarnation})` : ''}  at ${isoTime(f.time)}`);
+  const where = c ? `${c.client} → ${c.server} (incarnation ${c.incarnation})` : typeof f.details.server === 'string' ? `server ${f.details.server}` : '';
+  lines.push(`[${f.severity}] ${f.kind}  ${f.connection}  ${where}  at ${isoTime(f.time)}`);
   lines.push(`  ${f.summary}`);
   lines.push(`  why: ${f.why}`);
   lines.push(`  rule: ${f.rule}`);
@@ -43,6 +53,8 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   const und = Object.entries(cap.undecodable).map(([k, v]) => `${v} ${k}`).join(', ');
   out.push(`  ${cap.packets} packets (${cap.tcpPackets} TCP${und ? `; not analyzed: ${und}` : ''}), ${r.summary.connections} connections${span}`);
   if (cap.error) out.push(`  WARNING: input damaged, analysis covers what came before: ${cap.error}`);
+  const ev = evictedLine(r);
+  if (ev !== null) out.push(`  ${ev}`);
   for (const w of cap.warnings) out.push(`  note: ${w}`);
   const td = Object.entries(r.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  teardown: ${td || 'none'}`);

@@ -17,6 +17,7 @@ const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 
 export interface InteractiveOptions {
   settings?: Partial<Settings>;
+  maxConnections?: number;
   stdout?: NodeJS.WriteStream;
 }
 
@@ -66,7 +67,7 @@ export async function analyzeInteractively(capture: string, opts: InteractiveOpt
     process.kill(process.pid, sig);
   };
   for (const s of SIGNALS) process.on(s, onSignal);
-  const analysis = runAnalysis(store, source, { ...(opts.settings ? { settings: opts.settings } : {}), signal: abort.signal });
+  const analysis = runAnalysis(store, source, { ...(opts.settings ? { settings: opts.settings } : {}), maxConnections: opts.maxConnections, signal: abort.signal });
   // An analysis failure (a bug) closes the UI so the error can be printed on the normal screen.
   analysis.catch(() => app.unmount());
   let complete = false;

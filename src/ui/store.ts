@@ -225,6 +225,7 @@ export class AnalysisStore {
 
 export interface RunOptions {
   settings?: Partial<Settings>;
+  maxConnections?: number;
   signal?: AbortSignal;
 }
 
@@ -238,6 +239,7 @@ export async function runAnalysis(store: AnalysisStore, source: PacketSource, op
       sink: store.sink, onFrame: store.countFrame, packetTickSeconds: null,
       ...(opts.settings ? { settings: opts.settings } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      maxConnections: opts.maxConnections,
     });
     store.finish(report);
     return { report, result };

@@ -4,6 +4,7 @@ import { streamAnalysis } from '../../analyze/stream.js';
 import { openCapture } from '../../capture/open.js';
 import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { atLeast } from '../../model/severity.js';
+import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
 import { jsonChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
@@ -19,6 +20,7 @@ interface AnalyzeFlags extends CommonAnalysisFlags {
   ladders?: 'all' | 'findings';
   failOn?: Severity;
   maxPerKind?: number;
+  maxConnections?: number;
 }
 
 /** Exit code for a finished analysis: 2 when nothing could be read, 1 when --fail-on matched. */
@@ -48,14 +50,19 @@ export function analyzeCommand(): Command {
       if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-per-kind takes a whole number, not '${v}'`);
       return n;
     })
-    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) exists', severity);
+    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) exists', severity)
+    .option('--max-connections <n>', `bound the connection table (default ${DEFAULT_MAX_CONNECTIONS}): handshake-only connections are dropped first, then the least recently active are judged early (counted)`, (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--max-connections takes a whole number above 0, not '${v}'`);
+      return n;
+    });
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o); return; }
     // A terminal without --text/--json gets the interactive UI (null: no keyboard, print the plain report).
     // ink draws nothing until exit when CI is set (its is-in-ci check): a CI job gets the text report instead.
     const ui = !o.text && !o.json && process.stdout.isTTY === true && !inCi()
-      ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o) }) : null;
+      ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o), maxConnections: o.maxConnections }) : null;
     // Otherwise the loop without clock ticks, and a sink that prints the final report.
     const sink: AnalysisSink = {
       end: async (report) => {
@@ -63,7 +70,7 @@ export function analyzeCommand(): Command {
         else process.stdout.write(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
       },
     };
-    const { report, result } = ui ?? await streamAnalysis(await openCapture(capture), { settings: settingsFrom(o), sink, packetTickSeconds: null });
+    const { report, result } = ui ?? await streamAnalysis(await openCapture(capture), { settings: settingsFrom(o), maxConnections: o.maxConnections, sink, packetTickSeconds: null });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
     if (!ui) await sink.end?.(report, {});
     process.exitCode = exitCodeFor(report, o.failOn);
@@ -81,7 +88,7 @@ async function writeJsonTo(out: NodeJS.WritableStream, report: Report, ladders: 
  * (kernel timestamps kept). On standard input (a live pipe such as tcpdump -U -w -) state also ages while the pipe
  * is quiet: now = last packet time + the wall time since it arrived. Ctrl-C/SIGTERM end it with the summary line.
  */
-export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { ladders?: 'all' | 'findings'; failOn?: Severity }): Promise<number> {
+export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { ladders?: 'all' | 'findings'; failOn?: Severity; maxConnections?: number }): Promise<number> {
   const source = await openCapture(path);
   const io = stopControls();
   const sink = new NdjsonSink(io.out, { ladders: o.ladders ?? 'findings' });
@@ -89,7 +96,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
   const stdin = path === '-';
   try {
     const { report, result, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), sink, signal: io.signal,
+      settings: settingsFrom(o), maxConnections: o.maxConnections, sink, signal: io.signal,
       // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
       packetTickSeconds: stdin ? 1 : 10,
       onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,

@@ -69,7 +69,7 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
       seg(showAge ? ` ${padStart(r.age === null ? '-' : duration(r.age), 9)}  ` : '  '),
       ...(showKind ? [seg(pad(f.kind, kw), { color: SEVERITY_COLOR[f.severity] })] : []),
       seg(`${pad(f.connection, 6)}`, { dim: !on }),
-      seg(c ? `${c.client} → ${c.server}` : '(connection still open)'),
+      seg(c ? `${c.client} → ${c.server}` : typeof f.details.server === 'string' ? `server ${f.details.server}` : '(connection still open)'),
       seg(c && c.incarnation > 0 ? ` #${c.incarnation}` : '', { dim: true }),
     ], width), on));
   }
@@ -98,7 +98,7 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
     nav: {
       ...noNav(rows.length, listHeight),
       kinds: tabs,
-      target: sel ? { type: 'connection', id: sel.finding.connection, focus: sel.finding.kind } : null,
+      target: sel && sel.finding.connection !== '' ? { type: 'connection', id: sel.finding.connection, focus: sel.finding.kind } : null,
     },
     hints: fs.editing ? 'type to filter · Enter keep · Esc clear' : '↑↓ move · ←→ kind · s sort · / filter · Enter open · Esc back · ? help',
   };

@@ -4,6 +4,7 @@
  */
 import { CATALOG } from '../../findings/catalog.js';
 import { duration, isoTime } from '../../report/format.js';
+import { evictedLine } from '../../report/text.js';
 import { closeWaitServers, kindRows, linkNames, memoLast, severityCounts, timeWaitPairs } from '../model.js';
 import { bar, count, pad, padStart, seg } from '../text.js';
 import type { Line } from '../text.js';
@@ -35,6 +36,8 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
     const td = Object.entries(report.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${count(n)}`).join(' · ');
     facts.push([seg(`teardowns: ${td || 'none'}`, { dim: true }), seg(`   half-close timeout ${report.settings.halfCloseTimeout} s · TIME_WAIT ${report.settings.timeWait} s (${report.settings.timeWaitProfile})`, { dim: true })]);
   }
+  const evicted = report ? evictedLine(report) : null;
+  if (evicted !== null) facts.push([seg(evicted, { color: 'yellow' })]);
   if (snap.error) facts.push([seg(`input damaged: ${snap.error} — the analysis covers what came before`, { color: 'red', bold: true })]);
   for (const w of report?.capture.warnings ?? []) facts.push([seg(`note: ${w}`, { dim: true })]);
 
