@@ -14,7 +14,7 @@ export const FLOOD_MIN_RATE = 100;
 /** Server endpoints tracked at once; past it the ones with the fewest attempts are forgotten (scans). */
 export const MAX_TARGETS = 1 << 15;
 
-interface Sample { rec: LogRec; clientIsn: number; serverIsn: number; firstT: number }
+interface Sample { rec: LogRec; clientIsn: number; serverIsn: number }
 
 interface Target {
   v: 4 | 6;
@@ -44,7 +44,7 @@ export function incompleteHandshake(c: Connection): boolean {
 
 function sample(c: Connection, frame: number): Sample | null {
   const rec = c.log.find(frame);
-  return rec === undefined ? null : { rec, clientIsn: c.ep[0].isn, serverIsn: c.ep[1].isn, firstT: c.firstT };
+  return rec === undefined ? null : { rec, clientIsn: c.ep[0].isn, serverIsn: c.ep[1].isn };
 }
 
 /**
@@ -116,20 +116,23 @@ export class FloodTracker {
     const out: Finding[] = [];
     for (const t of this.targets.values()) {
       const duration = t.lastT - t.firstT;
-      const rate = duration > 0 ? t.attempts / duration : Infinity;
+      // Arrivals per second: n attempts span n - 1 gaps.
+      const rate = duration > 0 ? (t.attempts - 1) / duration : Infinity;
       if (t.attempts < FLOOD_MIN_ATTEMPTS || rate < FLOOD_MIN_RATE) continue;
       const server = formatEndpoint(t.v, t.addr, t.port);
       const sources = t.sources?.count() ?? 1;
       const addresses = t.addresses?.count() ?? 1;
-      const estimated = t.sources !== null && !(t.sources.isExact && (t.addresses as DistinctCounter).isExact);
+      const srcEst = t.sources !== null && !t.sources.isExact;
+      const addrEst = t.addresses !== null && !t.addresses.isExact;
+      const estimated = srcEst || addrEst;
       const rateShown = Number.isFinite(rate) ? Math.round(rate) : null;
-      const evidence: PacketRef[] = [ref(t.first, 'first SYN of the flood')];
-      if (t.last.rec.frame !== t.first.rec.frame) evidence.push(ref(t.last, 'last packet of the flood'));
+      const evidence: PacketRef[] = [ref(t.first, t.firstT, 'first SYN of the flood')];
+      if (t.last.rec.frame !== t.first.rec.frame) evidence.push(ref(t.last, t.firstT, 'last packet of the flood'));
       out.push({
         kind: 'syn-flood', severity: CATALOG['syn-flood'].severity, connection: '',
         summary: `SYN flood on ${server}: ${t.attempts} handshakes never completed in ${secs(duration)}`
-          + `${rateShown === null ? '' : ` (${rateShown}/s)`}, from ${estimated ? '~' : ''}${sources} source ports on `
-          + `${estimated ? '~' : ''}${addresses} addresses`,
+          + `${rateShown === null ? '' : ` (${rateShown}/s)`}, from ${srcEst ? '~' : ''}${sources} source endpoints on `
+          + `${addrEst ? '~' : ''}${addresses} ${addresses === 1 ? 'address' : 'addresses'}`,
         why: `${t.attempts} connection attempts to ${server} never completed their handshake (${t.answered} answered by `
           + `SYN-ACK, ${t.refused} refused), at ${rateShown === null ? 'one instant' : `${rateShown} per second`}: at least `
           + `${FLOOD_MIN_ATTEMPTS} at ${FLOOD_MIN_RATE}/s or faster is a flood (RFC 4987).`,
@@ -146,8 +149,9 @@ export class FloodTracker {
   }
 }
 
-function ref(s: Sample, note: string): PacketRef {
-  const r = refOf(s.rec, s.clientIsn, s.serverIsn, s.firstT);
+/** Evidence with sequence numbers relative to its own attempt and the offset from the flood's start. */
+function ref(s: Sample, floodStart: number, note: string): PacketRef {
+  const r = refOf(s.rec, s.clientIsn, s.serverIsn, floodStart);
   r.note = note;
   return r;
 }
