@@ -103,6 +103,11 @@ export class AnalysisSession {
     if (++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep >= this.table.entries) { this.sinceSweep = 0; this.table.sweep(t); }
   }
 
+  /** What the flow table holds now: connections, and tuples (those plus the resting ones kept for a tombstone). */
+  get held(): { connections: number; tuples: number } {
+    return { connections: this.table.active, tuples: this.table.entries };
+  }
+
   /** Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck. */
   tick(now: number): void {
     this.table.sweep(now);

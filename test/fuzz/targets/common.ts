@@ -41,6 +41,11 @@ export function analyzeBytes(data: Uint8Array, opts: { cut?: number; maxConnecti
     checkFrame(f, prev);
     prev = f.index;
     session.ingest(f);
+    const held = session.held;
+    const bound = opts.maxConnections;
+    if (bound !== undefined && (held.connections > bound || held.tuples > 2 * bound)) {
+      throw new Error(`frame ${f.index}: the table holds ${held.connections} connections and ${held.tuples} tuples over a bound of ${bound}`);
+    }
   });
   const capture: CaptureSummary = {
     path: 'fuzz', format: p instanceof PcapngParser ? 'pcapng' : 'pcap', compressed: false, linkTypes: [...p.linkTypes],
