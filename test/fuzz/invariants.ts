@@ -7,8 +7,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
-import type { Report } from '../../src/analyze/report.js';
-import { jsonReport } from '../../src/report/json.js';
+import type { Report } from '../../src/model/report.js';
+import { jsonChunks } from '../../src/report/json.js';
 
 const require = createRequire(import.meta.url);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,7 +35,7 @@ function fail(what: string): never {
  * counts add up, findings point at reported connections.
  */
 export function checkReport(r: Report, opts: { maxConnections?: number } = {}): void {
-  const text = jsonReport(r, { ladders: 'all' });
+  const text = [...jsonChunks(r, { ladders: 'all' })].join('');
   let doc: unknown;
   try { doc = JSON.parse(text); } catch (e) { fail(`--json output is not JSON: ${(e as Error).message}`); }
   const v = schemaValidator();

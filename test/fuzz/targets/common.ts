@@ -2,12 +2,12 @@
  * Shared by the fuzz targets and their bounded runs in the test suite: the synchronous pipeline over a byte
  * buffer, the way `analyze` runs it (parser picked by magic, frames into one session, report checked).
  */
-import type { Report } from '../../../src/analyze/report.js';
+import type { Report } from '../../../src/model/report.js';
 import { AnalysisSession } from '../../../src/analyze/session.js';
 import { PcapParser } from '../../../src/capture/pcap.js';
 import { PcapngParser } from '../../../src/capture/pcapng.js';
 import type { CaptureParser } from '../../../src/capture/pcap.js';
-import type { CaptureSummary } from '../../../src/analyze/report.js';
+import type { CaptureSummary } from '../../../src/model/report.js';
 import type { RawFrame } from '../../../src/capture/types.js';
 import { NdjsonSink } from '../../../src/report/ndjson.js';
 import { textReport } from '../../../src/report/text.js';
