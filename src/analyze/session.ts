@@ -33,10 +33,10 @@ export interface SessionOptions {
 
 export const LADDER_ALL_LIMIT = 10_000;
 /**
- * Connections held at once unless told otherwise: with as many resting tuples (tombstones), the flow table stays
- * within about 600 MB of heap (measured on SYN floods, bench/README.md), so the process fits in 1 GiB.
+ * Connections held at once unless told otherwise (and as many resting tuples): a full table takes ~2 KB per
+ * connection, so SYN floods and scans of any length stay within 1 GiB of RSS (bench/hostile.ts, bench/README.md).
  */
-export const DEFAULT_MAX_CONNECTIONS = 1_000_000;
+export const DEFAULT_MAX_CONNECTIONS = 100_000;
 export const CLOSED_LINGER = 5;
 
 export interface Counters {
