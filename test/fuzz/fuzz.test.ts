@@ -4,9 +4,10 @@
  * Long runs: `npm run fuzz -- --minutes N`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { ensureJazzer, fuzzTarget, REGRESSIONS, TARGETS, type Target } from './run.js';
 
 /** Executions per target (after the seeds): the fast readers get more. */
@@ -16,7 +17,9 @@ describe('fuzz targets (bounded)', { timeout: 300_000, concurrency: 2 }, () => {
   ensureJazzer();
   for (const t of TARGETS) {
     test(`${t}: ${RUNS[t]} executions from seed 1 without a failure`, { timeout: 240_000 }, async () => {
-      const r = await fuzzTarget(t, { runs: RUNS[t], seed: 1, quiet: true, maxLen: 4096 });
+      const corpusDir = mkdtempSync(join(tmpdir(), `teardown-fuzz-${t}-`));
+      after(() => rmSync(corpusDir, { recursive: true, force: true }));
+      const r = await fuzzTarget(t, { runs: RUNS[t], seed: 1, quiet: true, maxLen: 4096, corpusDir });
       assert.ok(r.ok, r.detail);
       assert.ok(r.executions >= RUNS[t], `${r.executions} executions`);
     });

@@ -108,12 +108,16 @@ export function ensureJazzer(): void {
   if (r.status !== 0) throw new Error(`Jazzer.js cannot run here: ${r.stderr.trim()}`);
 }
 
-export interface FuzzOptions { runs?: number; minutes?: number; maxLen?: number; seed?: number; replay?: boolean; quiet?: boolean }
+export interface FuzzOptions {
+  runs?: number; minutes?: number; maxLen?: number; seed?: number; replay?: boolean; quiet?: boolean;
+  /** Where the corpus grows and the log goes (default test/fuzz/corpus/<target>, test/fuzz/corpus/<target>.log). */
+  corpusDir?: string;
+}
 
 /** One target in a child process; resolves with its counts. */
 export function fuzzTarget(target: Target, o: FuzzOptions): Promise<RunResult> {
   const seeds = prepareSeeds(target);
-  const corpus = join(CORPUS, target);
+  const corpus = o.corpusDir ?? join(CORPUS, target);
   mkdirSync(corpus, { recursive: true });
   mkdirSync(CRASHES, { recursive: true });
   const lf = [`-max_len=${o.maxLen ?? 4096}`, `-artifact_prefix=${CRASHES}/${target}-`, '-print_final_stats=1', '-rss_limit_mb=4096'];
@@ -129,7 +133,7 @@ export function fuzzTarget(target: Target, o: FuzzOptions): Promise<RunResult> {
   return new Promise((res) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
-    const log = join(CORPUS, `${target}.log`);
+    const log = o.corpusDir === undefined ? join(CORPUS, `${target}.log`) : join(o.corpusDir, 'fuzz.log');
     writeFileSync(log, `${new Date().toISOString()} ${args.join(' ')}\n`);
     const keep = (b: Buffer) => {
       const s = b.toString();
