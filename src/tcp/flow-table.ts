@@ -279,7 +279,7 @@ export class FlowTable {
     // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
     const r = e.retired;
-    if (c === null && r !== null && this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) === null) {
+    if (c === null && r !== null && t - r.lastT < REOPEN_WINDOW && this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) === null) {
       c = r;
       e.current = r;
       e.retired = null;
