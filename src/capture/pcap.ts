@@ -62,8 +62,9 @@ export class Carry {
   append(src: Uint8Array, from: number, n: number, capacity: number): void {
     const need = this.len + n;
     if (need > this.buf.length) {
-      // Grow straight to the item's validated size (at least 64 KiB) so a spanning record reallocates once.
-      const grown = new Uint8Array(Math.max(need, capacity, 65536));
+      // Grow geometrically (from 64 KiB) up to the item's validated size: a spanning record reallocates a few
+      // times, and a header claiming a huge item costs memory only as its bytes actually arrive.
+      const grown = new Uint8Array(Math.max(need, 65536, Math.min(capacity, 2 * this.buf.length)));
       grown.set(this.buf.subarray(0, this.len));
       this.buf = grown;
     }

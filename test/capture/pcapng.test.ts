@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PcapngParser } from '../../src/capture/pcapng.js';
@@ -300,6 +301,17 @@ test('memory stays bounded: a huge block length fed byte by byte fails at once w
   assert.equal(p.error?.code, 'BAD_RECORD');
   assert.equal(p.error?.offset, b.offsets[2]);
   assert.ok(p.carryCapacity <= 64 * 1024, `carry ${p.carryCapacity}`);
+});
+
+test('memory follows the bytes that arrived: a 67-byte file whose section header claims 16 MB allocates 64 KiB (fuzz regression)', () => {
+  // Found by the pcapng fuzz target as a slow unit: the carry buffer grew straight to the claimed block size.
+  const input = readFileSync(new URL('../fuzz/regressions/pcapng/slow-unit-huge-block-length', import.meta.url));
+  assert.equal(input.length, 67);
+  const p = new PcapngParser();
+  p.push(input, () => {});
+  assert.ok(p.carryCapacity <= 64 * 1024, `carry ${p.carryCapacity}`);
+  p.end();
+  assert.equal(p.error?.code, 'TRUNCATED');
 });
 
 test('push never throws on garbage after a valid section header', () => {
