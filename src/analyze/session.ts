@@ -6,6 +6,7 @@ import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
+import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, ConnectionReport, Finding, FindingKind, Report, Settings, Severity, Teardown } from '../model/report.js';
@@ -25,6 +26,8 @@ export interface SessionOptions {
    * (all for the first LADDER_ALL_LIMIT connections, then only those with findings: big captures stay small).
    */
   ladders?: 'all' | 'findings' | 'auto';
+  /** Keep only the connections whose 4-tuple hash falls in this shard (src/tcp/shard.ts); the rest are skipped after decode. */
+  shard?: Shard;
 }
 
 export const LADDER_ALL_LIMIT = 10_000;
@@ -62,10 +65,14 @@ export class AnalysisSession {
   private readonly byConnection = new Map<string, { at: number; findings: Finding[] }>();
   private sinceSweep = 0;
   private readonly ladders: 'all' | 'findings' | 'auto';
+  private readonly shard: Shard | null;
+  /** TCP segments skipped because their 4-tuple belongs to another shard. */
+  otherShardPackets = 0;
 
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     this.ladders = opts.ladders ?? 'auto';
+    this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
@@ -84,7 +91,10 @@ export class AnalysisSession {
     const status: DecodeStatus = decodeFrame(frame, this.pkt);
     if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
     k.tcpPackets++;
-    this.table.ingest(this.pkt, frame.index, t);
+    // Another shard's segment is skipped, but still counts towards the sweep: every shard sweeps at the same
+    // packets, so a connection is judged at the same moment as in an unsharded run.
+    if (this.shard === null || inShard(this.pkt, this.shard)) this.table.ingest(this.pkt, frame.index, t);
+    else this.otherShardPackets++;
     if (++this.sinceSweep === SWEEP_EVERY) { this.sinceSweep = 0; this.table.sweep(t); }
   }
 
