@@ -54,7 +54,7 @@ export function connectionRow(x: RowContext, c: ConnectionReport, ladder: boolea
     handshake: c.handshake, teardown: c.teardown, closer: c.closer, ending: c.ending,
     client_state: c.states.client, server_state: c.states.server, findings: c.findings,
     half_closed_time: c.times.halfClosed, closed_time: c.times.closed, time_wait_until: c.times.timeWaitUntil, reset_time: c.times.reset,
-    capture_point: c.capturePoint, filter: c.filter, ladder: ladder ? c.ladder : [], elided: c.elided,
+    capture_point: c.capturePoint, filter: c.filter, ladder: ladder ? c.ladder : [], elided: ladder ? c.elided : c.elided + c.ladder.length,
   };
 }
 
