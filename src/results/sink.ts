@@ -20,6 +20,8 @@ export interface ResultsOptions {
   label?: string;
   shard?: Shard;
   ladders?: 'all' | 'findings';
+  /** An open DuckDB to write with (kept open); default: one of its own, closed after writing. */
+  db?: Db;
 }
 
 /**
@@ -35,7 +37,7 @@ export class ResultsSink implements AnalysisSink {
 
   /** Opens DuckDB and the folder; call before the analysis starts. */
   async open(): Promise<void> {
-    this.db = await openDb(`--out ${this.opts.dir}`);
+    this.db = this.opts.db ?? await openDb(`--out ${this.opts.dir}`);
     try {
       await mkdir(this.opts.dir, { recursive: true });
     } catch (e) {
@@ -60,7 +62,7 @@ export class ResultsSink implements AnalysisSink {
         report.connections.map((c) => connectionRow(x, c, ladders === 'all' || c.findings.length > 0)));
       await writeParquet(db, join(dir, FINDINGS_FILE), FINDING_COLUMNS, report.findings.map((f) => findingRow(x, f)));
     } finally {
-      db.close();
+      if (this.opts.db === undefined) db.close();
       this.db = null;
     }
     const run: RunInfo = {
