@@ -65,7 +65,7 @@ async function runSql(db: Awaited<ReturnType<typeof openDb>>, folders: Awaited<R
   const cols = rows[0] === undefined ? [] : Object.keys(rows[0]);
   const cell = (v: unknown): string => {
     const p = plain(v);
-    return p === null || p === undefined ? '' : typeof p === 'object' ? JSON.stringify(p, (_k, x: unknown) => plain(x)) : String(p);
+    return p === null || p === undefined ? '' : p instanceof Date ? p.toISOString() : typeof p === 'object' ? JSON.stringify(p, (_k, x: unknown) => plain(x)) : String(p);
   };
   let buf = cols.join('\t') + '\n';
   for (const r of rows) {
