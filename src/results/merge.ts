@@ -2,9 +2,9 @@ import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import type {
   CaptureSummary, ConnectionReport, Finding, FindingKind, PairAggregate, Report, ServerAggregate, Severity, Teardown,
 } from '../model/report.js';
-import type { Db } from './duckdb.js';
+import { sqlString, type Db } from './duckdb.js';
 import { ResultsError } from './error.js';
-import { fileList, type ResultFolder } from './read.js';
+import type { ResultFolder } from './read.js';
 import { connectionFromRow, findingFromRow } from './schema.js';
 
 /** A capture as `report` found it: one run, or the shards of one capture. */
@@ -61,8 +61,13 @@ export async function mergeFolders(db: Db, folders: ResultFolder[]): Promise<Mer
     runOf.set(f.connections, fi); runOf.set(f.findings, fi);
   }));
 
-  const connRows = await db.all(`SELECT * FROM read_parquet(${fileList(folders.map((f) => f.connections))}, filename = true, union_by_name = true)`);
-  const tagged = connRows.map((r) => ({ g: groupOf.get(r.filename as string) ?? 0, run: runOf.get(r.filename as string) ?? 0, c: connectionFromRow(r) }));
+  // One query per file: DuckDB's result and its JS conversion stay the size of one run.
+  const tagged: { g: number; run: number; c: ConnectionReport }[] = [];
+  for (const f of folders) {
+    const g = groupOf.get(f.connections) ?? 0;
+    const run = runOf.get(f.connections) ?? 0;
+    for (const r of await db.all(`SELECT * FROM read_parquet(${sqlString(f.connections)})`)) tagged.push({ g, run, c: connectionFromRow(r) });
+  }
   tagged.sort((a, b) => a.g - b.g || a.c.firstFrame - b.c.firstFrame);
   const ids = new Map<string, string>();
   tagged.forEach((t, i) => ids.set(`${t.run}:${t.c.id}`, `c${i + 1}`));
@@ -80,10 +85,13 @@ export async function mergeFolders(db: Db, folders: ResultFolder[]): Promise<Mer
     groupOfConn.set(c.id, t.g);
   }
 
-  const findRows = await db.all(`SELECT * FROM read_parquet(${fileList(folders.map((f) => f.findings))}, filename = true, union_by_name = true)`);
   const order = new Map(connections.map((c, i) => [c.id, i]));
-  const findings: Finding[] = findRows.map((r) => {
-    const run = runOf.get(r.filename as string) ?? 0;
+  const findRows: { run: number; r: Record<string, unknown> }[] = [];
+  for (const f of folders) {
+    const run = runOf.get(f.findings) ?? 0;
+    for (const r of await db.all(`SELECT * FROM read_parquet(${sqlString(f.findings)})`)) findRows.push({ run, r });
+  }
+  const findings: Finding[] = findRows.map(({ run, r }) => {
     const f = findingFromRow(r);
     f.connection = remap(run, f.connection) as string;
     f.summary = remapText(run, f.summary);
