@@ -1,6 +1,6 @@
 /**
  * Fleet benchmark: `teardown report` over the result folders of many generated captures, and `analyze --shard`
- * on the bench capture. Wall time and peak RSS per command from /usr/bin/time -f '%e %M'.
+ * on the bench capture. Wall time, CPU time and peak RSS per command from /usr/bin/time -f '%e %M %U %S'.
  *
  *   node --import tsx bench/fleet.ts [--captures 1000] [--packets-each 2000] [--packets 1M] [--shards 4]
  *
@@ -32,12 +32,13 @@ const node = process.execPath;
 const cli = [node, '--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
 
 function timed(what: string, argv: string[]): { wall: number; rssMiB: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 });
   const last = r.stderr.trim().split('\n').pop() ?? '';
-  const [wall, kb] = last.split(' ').map(Number);
+  const [wall, kb, user, sys] = last.split(' ').map(Number);
   if (r.status !== 0) throw new Error(`${what}: exit ${r.status}: ${r.stderr.slice(-500)}`);
   const out = { wall: wall ?? NaN, rssMiB: (kb ?? NaN) / 1024 };
-  console.log(`${what.padEnd(58)} ${out.wall.toFixed(2).padStart(8)} s  ${out.rssMiB.toFixed(0).padStart(6)} MiB peak RSS`);
+  // CPU time (user + system) beside the wall time: on a shared machine the wall time says more about the load.
+  console.log(`${what.padEnd(58)} ${out.wall.toFixed(2).padStart(8)} s wall ${((user ?? 0) + (sys ?? 0)).toFixed(2).padStart(8)} s CPU  ${out.rssMiB.toFixed(0).padStart(6)} MiB peak RSS`);
   return out;
 }
 
