@@ -1,7 +1,7 @@
 -- teardown result files (schema version 1, docs/results-format.md) in ClickHouse.
 --   clickhouse-client --multiquery < deploy/clickhouse/teardown.sql
 --   clickhouse-client -q "INSERT INTO teardown.connections FORMAT Parquet" < results/x/connections.parquet
--- Column names and order follow the Parquet files; JSON columns (ladder, evidence, details) are String
+-- Column names and order follow the Parquet files; JSON columns (ladder, encapsulation, evidence, details) are String
 -- (JSONExtract*). Nulls in non-Nullable columns load as defaults (input_format_null_as_default, on by default).
 CREATE DATABASE IF NOT EXISTS teardown;
 
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS teardown.connections
     capture_point LowCardinality(String),
     filter String,
     ladder String,
-    elided Int64
+    elided Int64,
+    encapsulation Nullable(String)
 )
 ENGINE = MergeTree
 ORDER BY (label, capture, start_time);

@@ -1,4 +1,4 @@
-import type { ConnectionReport, EndpointState, Finding, FindingKind, PacketRef, Severity } from '../model/report.js';
+import type { ConnectionReport, Encapsulation, EndpointState, Finding, FindingKind, PacketRef, Severity } from '../model/report.js';
 
 /**
  * The result folder (`analyze --out DIR`, read by `report`), schema version 1 (docs/results-format.md):
@@ -23,7 +23,7 @@ export const CONNECTION_COLUMNS: Record<string, string> = {
   handshake: 'VARCHAR', teardown: 'VARCHAR', closer: 'VARCHAR', ending: 'VARCHAR',
   client_state: 'VARCHAR', server_state: 'VARCHAR', findings: 'VARCHAR[]',
   half_closed_time: 'DOUBLE', closed_time: 'DOUBLE', time_wait_until: 'DOUBLE', reset_time: 'DOUBLE',
-  capture_point: 'VARCHAR', filter: 'VARCHAR', ladder: 'JSON', elided: 'BIGINT',
+  capture_point: 'VARCHAR', filter: 'VARCHAR', ladder: 'JSON', elided: 'BIGINT', encapsulation: 'JSON',
 };
 
 export const FINDING_COLUMNS: Record<string, string> = {
@@ -55,6 +55,7 @@ export function connectionRow(x: RowContext, c: ConnectionReport, ladder: boolea
     client_state: c.states.client, server_state: c.states.server, findings: c.findings,
     half_closed_time: c.times.halfClosed, closed_time: c.times.closed, time_wait_until: c.times.timeWaitUntil, reset_time: c.times.reset,
     capture_point: c.capturePoint, filter: c.filter, ladder: ladder ? c.ladder : [], elided: ladder ? c.elided : c.elided + c.ladder.length,
+    encapsulation: c.encapsulation ?? null,
   };
 }
 
@@ -88,6 +89,7 @@ export function connectionFromRow(r: Record<string, unknown>): ConnectionReport 
     times: { halfClosed: numOrNull(r.half_closed_time), closed: numOrNull(r.closed_time), timeWaitUntil: numOrNull(r.time_wait_until), reset: numOrNull(r.reset_time) },
     capturePoint: r.capture_point as ConnectionReport['capturePoint'], filter: r.filter as string,
     ladder: json<PacketRef[]>(r.ladder), elided: num(r.elided),
+    encapsulation: r.encapsulation === null || r.encapsulation === undefined ? null : json<Encapsulation>(r.encapsulation),
   };
 }
 
