@@ -34,11 +34,14 @@ export function reportCommand(): Command {
         const r = await mergeFolders(db, folders);
         if (o.json) {
           const { captures, labels, overTime, ...report } = r;
-          const chunks = [...jsonChunks(report, { ladders: 'all' })];
-          // The analyze --json object, then the merge's own fields before its closing brace.
-          const last = (chunks.pop() ?? '').replace(/\n\}\n$/, ',\n');
-          chunks.push(last, `  "captures": ${JSON.stringify(captures)},\n  "labels": ${JSON.stringify(labels)},\n  "overTime": ${JSON.stringify(overTime)}\n}\n`);
-          for (const c of chunks) await write(c);
+          // The analyze --json object streamed as it is made, then the merge's own fields before its closing brace.
+          let held: string | null = null;
+          for (const c of jsonChunks(report, { ladders: 'all' })) {
+            if (held !== null) await write(held);
+            held = c;
+          }
+          await write((held ?? '').replace(/\n\}\n$/, ',\n'));
+          await write(`  "captures": ${JSON.stringify(captures)},\n  "labels": ${JSON.stringify(labels)},\n  "overTime": ${JSON.stringify(overTime)}\n}\n`);
         } else {
           await write(mergedText(r, { maxPerKind: o.maxPerKind ?? 50 }));
         }
