@@ -7,6 +7,7 @@ import { judgeConnection, type Judgement } from '../findings/judge.js';
 import { FloodTracker } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
+import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings, Severity, Teardown } from '../model/report.js';
@@ -29,6 +30,8 @@ export interface SessionOptions {
    * (all for the first LADDER_ALL_LIMIT connections, then only those with findings: big captures stay small).
    */
   ladders?: 'all' | 'findings' | 'auto';
+  /** Keep only the connections whose 4-tuple hash falls in this shard (src/tcp/shard.ts); the rest are skipped after decode. */
+  shard?: Shard;
 }
 
 export const LADDER_ALL_LIMIT = 10_000;
@@ -75,11 +78,15 @@ export class AnalysisSession {
   private readonly ladders: 'all' | 'findings' | 'auto';
   private readonly floods = new FloodTracker();
   private readonly maxConnections: number;
+  private readonly shard: Shard | null;
+  /** TCP segments skipped because their 4-tuple belongs to another shard. */
+  otherShardPackets = 0;
 
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     this.ladders = opts.ladders ?? 'auto';
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
@@ -98,8 +105,11 @@ export class AnalysisSession {
     const status: DecodeStatus = decodeFrame(frame, this.pkt);
     if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
     k.tcpPackets++;
-    this.table.ingest(this.pkt, frame.index, t);
-    this.counters.evicted = this.table.evicted;
+    if (this.shard === null || inShard(this.pkt, this.shard)) {
+      this.table.ingest(this.pkt, frame.index, t);
+      this.counters.evicted = this.table.evicted;
+    } else this.otherShardPackets++;
+    // Another shard's segment is skipped, but still counts towards the sweep.
     if (++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep >= this.table.entries) { this.sinceSweep = 0; this.table.sweep(t); }
   }
 

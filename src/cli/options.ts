@@ -38,3 +38,12 @@ export function settingsFrom(o: CommonAnalysisFlags): Partial<Settings> {
   return s;
 }
 
+
+/** `--shard K/N`: 0 ≤ K < N (K as Kubernetes' JOB_COMPLETION_INDEX counts). */
+export function shard(v: string): { k: number; n: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  const k = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(n) || n < 1 || k >= n) throw new UsageError(`--shard takes K/N with 0 ≤ K < N (e.g. 0/4), not '${v}'`);
+  return { k, n };
+}

@@ -5,6 +5,7 @@ import { checkCommand } from './commands/check.js';
 import { extractCommand } from './commands/extract.js';
 import { interfacesCommand } from './commands/interfaces.js';
 import { liveCommand } from './commands/live.js';
+import { reportCommand } from './commands/report.js';
 import { errorLine, EXIT_USAGE, UsageError } from './errors.js';
 
 /** The teardown command line. Each command lives in ./commands/; errors become one line and exit code 2. */
@@ -19,6 +20,7 @@ export function program(): Command {
   p.addCommand(interfacesCommand());
   p.addCommand(checkCommand());
   p.addCommand(extractCommand());
+  p.addCommand(reportCommand());
   for (const c of p.commands) c.exitOverride();
   return p;
 }
@@ -32,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version exit 0; every other commander error is a usage error (already printed by commander).
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (e instanceof UsageError || (e instanceof Error && e.name === 'CaptureError')) {
+    if (e instanceof UsageError || (e instanceof Error && (e.name === 'CaptureError' || e.name === 'ResultsError'))) {
       process.stderr.write(errorLine(e) + '\n');
       return EXIT_USAGE;
     }

@@ -10,6 +10,7 @@ export interface JsonOptions {
  * thousands of connections never becomes one giant string: top-level fields indented, then one connection and
  * one finding per line (grep-friendly, still one valid JSON document).
  */
+// A ladder left out counts as elided packets, as when the session never built it (past LADDER_ALL_LIMIT connections).
 export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string> {
   const all = opts.ladders === 'all';
   const field = (k: string, v: unknown, last = false) =>
@@ -24,7 +25,7 @@ export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string
   }
   yield '{\n' + field('version', r.version) + field('tool', r.tool) + field('capture', r.capture)
     + field('settings', r.settings) + field('summary', r.summary);
-  yield* list('connections', r.connections, (c) => (all || c.findings.length > 0 || c.ladder.length === 0 ? c : { ...c, ladder: [] }));
+  yield* list('connections', r.connections, (c) => (all || c.findings.length > 0 || c.ladder.length === 0 ? c : { ...c, ladder: [], elided: c.elided + c.ladder.length }));
   yield* list('findings', r.findings, (f) => f, true);
   // Aggregates can hold a row per client host: one row per line, like connections.
   yield '  "aggregates": {\n';

@@ -8,9 +8,10 @@ import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
 import { jsonChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
+import { ResultsSink } from '../../results/sink.js';
 import { inCi } from '../ci.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
-import { seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
+import { seconds, settingsFrom, severity, shard, timeWait, type CommonAnalysisFlags } from '../options.js';
 import { stopControls } from '../stop.js';
 
 interface AnalyzeFlags extends CommonAnalysisFlags {
@@ -21,6 +22,9 @@ interface AnalyzeFlags extends CommonAnalysisFlags {
   failOn?: Severity;
   maxPerKind?: number;
   maxConnections?: number;
+  out?: string;
+  label?: string;
+  shard?: { k: number; n: number };
 }
 
 /** Exit code for a finished analysis: 2 when nothing could be read, 1 when --fail-on matched. */
@@ -55,22 +59,36 @@ export function analyzeCommand(): Command {
       const n = Number(v);
       if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--max-connections takes a whole number above 0, not '${v}'`);
       return n;
-    });
+    })
+    .option('--out <dir>', 'write the results as Parquet (connections.parquet, findings.parquet, run.json) for teardown report and SQL engines (docs/fleet.md); prints the report only with --text/--json')
+    .option('--label <name>', 'with --out: the host or capture label stored with every row (default: the capture file name)')
+    .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard);
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
-    if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o); return; }
-    // A terminal without --text/--json gets the interactive UI (null: no keyboard, print the plain report).
+    if (o.label !== undefined && o.out === undefined) throw new UsageError('--label goes with --out');
+    // DuckDB is loaded before the capture is read: a missing package is reported at once.
+    const results = o.out === undefined ? null : new ResultsSink({ dir: o.out, label: o.label, shard: o.shard, ladders: o.ladders });
+    await results?.open();
+    if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o, results); return; }
+    // A terminal without --text/--json/--out gets the interactive UI (null: no keyboard, print the plain report).
     // ink draws nothing until exit when CI is set (its is-in-ci check): a CI job gets the text report instead.
-    const ui = !o.text && !o.json && process.stdout.isTTY === true && !inCi()
+    const ui = !o.text && !o.json && results === null && o.shard === undefined && process.stdout.isTTY === true && !inCi()
       ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o), maxConnections: o.maxConnections }) : null;
-    // Otherwise the loop without clock ticks, and a sink that prints the final report.
+    // Otherwise the loop without clock ticks, and a sink that prints the final report and/or writes the results.
+    const print = results === null || o.text === true || o.json === true;
     const sink: AnalysisSink = {
+      progress: results === null ? undefined : (session) => results.progress(session),
       end: async (report) => {
+        if (results !== null) {
+          await results.end(report);
+          process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings${o.shard ? ` (shard ${o.shard.k}/${o.shard.n})` : ''}\n`);
+        }
+        if (!print) return;
         if (o.json) await writeJsonTo(process.stdout, report, o.ladders ?? 'findings');
         else process.stdout.write(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
       },
     };
-    const { report, result } = ui ?? await streamAnalysis(await openCapture(capture), { settings: settingsFrom(o), maxConnections: o.maxConnections, sink, packetTickSeconds: null });
+    const { report, result } = ui ?? await streamAnalysis(await openCapture(capture), { settings: settingsFrom(o), maxConnections: o.maxConnections, sink, packetTickSeconds: null, shard: o.shard });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
     if (!ui) await sink.end?.(report, {});
     process.exitCode = exitCodeFor(report, o.failOn);
@@ -88,7 +106,7 @@ async function writeJsonTo(out: NodeJS.WritableStream, report: Report, ladders: 
  * (kernel timestamps kept). On standard input (a live pipe such as tcpdump -U -w -) state also ages while the pipe
  * is quiet: now = last packet time + the wall time since it arrived. Ctrl-C/SIGTERM end it with the summary line.
  */
-export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { ladders?: 'all' | 'findings'; failOn?: Severity; maxConnections?: number }): Promise<number> {
+export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { ladders?: 'all' | 'findings'; failOn?: Severity; maxConnections?: number; shard?: { k: number; n: number } }, results: ResultsSink | null = null): Promise<number> {
   const source = await openCapture(path);
   const io = stopControls();
   const sink = new NdjsonSink(io.out, { ladders: o.ladders ?? 'findings' });
@@ -96,7 +114,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
   const stdin = path === '-';
   try {
     const { report, result, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), maxConnections: o.maxConnections, sink, signal: io.signal,
+      settings: settingsFrom(o), maxConnections: o.maxConnections, sink, signal: io.signal, shard: o.shard,
       // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
       packetTickSeconds: stdin ? 1 : 10,
       onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,
@@ -110,6 +128,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
     });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
     sink.end(report, { evicted: session.counters.evicted });
+    if (results !== null) { results.progress(session); await results.end(report); }
     return exitCodeFor(report, o.failOn);
   } finally {
     io.release();

@@ -10,7 +10,8 @@ import { TextView } from '../../report/live-text.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { inCi } from '../ci.js';
 import { UsageError } from '../errors.js';
-import { settingsFrom, severity, type CommonAnalysisFlags } from '../options.js';
+import { settingsFrom, severity, shard, type CommonAnalysisFlags } from '../options.js';
+import { ResultsSink } from '../../results/sink.js';
 import { stopControls } from '../stop.js';
 import { addAnalysisOptions, exitCodeFor } from './analyze.js';
 
@@ -26,6 +27,9 @@ interface LiveFlags extends CommonAnalysisFlags {
   text?: boolean;
   ladders?: 'all' | 'findings';
   failOn?: Severity;
+  out?: string;
+  label?: string;
+  shard?: { k: number; n: number };
 }
 
 function positiveInt(name: string) {
@@ -79,7 +83,10 @@ export function liveCommand(): Command {
     .option('--ndjson', 'NDJSON on stdout even on a terminal')
     .option('--text', 'text on stdout even without a terminal')
     .addOption(new Option('--ladders <which>', 'NDJSON connection lines: packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
-    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) was made', severity);
+    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) was made', severity)
+    .option('--out <dir>', 'when the capture stops, also write the results as Parquet (connections.parquet, findings.parquet, run.json; docs/fleet.md)')
+    .option('--label <name>', 'with --out: the host label stored with every row (default: live-<interface>)')
+    .option('--shard <K/N>', 'keep only the connections whose 4-tuple hash modulo N is K (0-based)', shard);
   addAnalysisOptions(cmd);
   cmd.addHelpText('after', HELP_AFTER);
   cmd.action(async (o: LiveFlags) => {
@@ -89,6 +96,10 @@ export function liveCommand(): Command {
 }
 
 async function runLive(o: LiveFlags): Promise<number> {
+  if (o.label !== undefined && o.out === undefined) throw new UsageError('--label goes with --out');
+  // DuckDB is loaded before the capture starts: a missing package is reported at once.
+  const results = o.out === undefined ? null : new ResultsSink({ dir: o.out, label: o.label ?? `live-${o.interface}`, shard: o.shard, ladders: o.ladders });
+  await results?.open();
   const clock = new ArrivalClock();
   const filter = o.filter ?? '';
   let source: LiveSource;
@@ -133,7 +144,7 @@ async function runLive(o: LiveFlags): Promise<number> {
   let session: AnalysisSession;
   try {
     ({ report, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal,
+      settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal, shard: o.shard,
       onFrame: writer === null ? undefined : (f) => writer!.writeRawFrame(f),
       idleClock: () => clock.now(),
       endFrame: (index) => {
@@ -176,6 +187,11 @@ async function runLive(o: LiveFlags): Promise<number> {
     },
   };
   await view.end?.(report, extras);
+  if (results !== null) {
+    results.progress(session);
+    await results.end(report);
+    process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings\n`);
+  }
   process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
 }

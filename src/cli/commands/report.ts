@@ -1,0 +1,83 @@
+import { Command } from 'commander';
+import { jsonChunks } from '../../report/json.js';
+import { openDb } from '../../results/duckdb.js';
+import { mergeFolders } from '../../results/merge.js';
+import { checkParquet, createViews, readFolders } from '../../results/read.js';
+import { mergedText } from '../../results/text.js';
+import { UsageError } from '../errors.js';
+
+interface ReportFlags {
+  text?: boolean;
+  json?: boolean;
+  sql?: string;
+  maxPerKind?: number;
+}
+
+export function reportCommand(): Command {
+  return new Command('report')
+    .description('merge result folders of analyze --out (shards of one capture, captures of many hosts) into one report, or query them with SQL')
+    .argument('<dir...>', 'result folders (run.json, connections.parquet, findings.parquet)')
+    .option('--text', 'plain text report (default)')
+    .option('--json', 'one JSON object: the analyze --json report plus captures, labels and overTime (docs/results-format.md); with --sql, one JSON object per row')
+    .option('--sql <query>', "run a query over the views connections and findings instead (e.g. \"SELECT kind, count(*) FROM findings GROUP BY ALL\")")
+    .option('--max-per-kind <n>', 'with --text: findings printed in full per kind, worst first (0 = all)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-per-kind takes a whole number, not '${v}'`);
+      return n;
+    })
+    .action(async (dirs: string[], o: ReportFlags) => {
+      const folders = await readFolders(dirs);
+      const db = await openDb('teardown report');
+      try {
+        await checkParquet(db, folders);
+        if (o.sql !== undefined) { await runSql(db, folders, o.sql, o.json === true); return; }
+        const r = await mergeFolders(db, folders);
+        if (o.json) {
+          const { captures, labels, overTime, ...report } = r;
+          // The analyze --json object streamed as it is made, then the merge's own fields before its closing brace.
+          let held: string | null = null;
+          for (const c of jsonChunks(report, { ladders: 'all' })) {
+            if (held !== null) await write(held);
+            held = c;
+          }
+          await write((held ?? '').replace(/\n\}\n$/, ',\n'));
+          await write(`  "captures": ${JSON.stringify(captures)},\n  "labels": ${JSON.stringify(labels)},\n  "overTime": ${JSON.stringify(overTime)}\n}\n`);
+        } else {
+          await write(mergedText(r, { maxPerKind: o.maxPerKind ?? 50 }));
+        }
+      } finally {
+        db.close();
+      }
+    });
+}
+
+async function runSql(db: Awaited<ReturnType<typeof openDb>>, folders: Awaited<ReturnType<typeof readFolders>>, sql: string, json: boolean): Promise<void> {
+  await createViews(db, folders);
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await db.all(sql);
+  } catch (e) {
+    throw new UsageError(`--sql: ${e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e)}`);
+  }
+  const plain = (v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v);
+  if (json) {
+    for (const r of rows) await write(JSON.stringify(r, (_k, v: unknown) => plain(v)) + '\n');
+    return;
+  }
+  // Tab-separated with a header line: reads in a terminal, pipes into cut/sort/awk.
+  const cols = rows[0] === undefined ? [] : Object.keys(rows[0]);
+  const cell = (v: unknown): string => {
+    const p = plain(v);
+    return p === null || p === undefined ? '' : p instanceof Date ? p.toISOString() : typeof p === 'object' ? JSON.stringify(p, (_k, x: unknown) => plain(x)) : String(p);
+  };
+  let buf = cols.join('\t') + '\n';
+  for (const r of rows) {
+    buf += cols.map((c) => cell(r[c])).join('\t') + '\n';
+    if (buf.length > 1 << 16) { await write(buf); buf = ''; }
+  }
+  await write(buf);
+}
+
+function write(s: string): Promise<void> {
+  return new Promise((res) => { if (process.stdout.write(s)) res(); else process.stdout.once('drain', () => res()); });
+}

@@ -1,0 +1,42 @@
+import type { TcpPacket } from '../decode/packet.js';
+
+/** `--shard K/N`: this process keeps the connections whose 4-tuple hash is K modulo N (0 ≤ K < N). */
+export interface Shard {
+  k: number;
+  n: number;
+}
+
+/** murmur3's 32-bit finalizer: every input bit reaches every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** One endpoint (address words and port) to 32 bits. */
+function endpointHash(addr: Uint32Array, port: number): number {
+  let h = fmix32(port + 0x9e3779b9);
+  h = fmix32(h ^ addr[0]!);
+  h = fmix32(h ^ addr[1]!);
+  h = fmix32(h ^ addr[2]!);
+  return fmix32(h ^ addr[3]!);
+}
+
+/**
+ * The symmetric hash of a segment's (inner) 4-tuple: both directions of a connection, and every incarnation of the
+ * tuple, hash alike. VLAN tags and tunnel headers are not part of it, so copies of one connection seen with
+ * different outer headers land in the same shard. Sum and product of the endpoint hashes are both symmetric.
+ * IPv4 addresses are the word in [0] with [1..3] = 0 (TcpPacket), so the value is the same for every link type.
+ */
+export function tupleHash(p: TcpPacket): number {
+  const a = endpointHash(p.src, p.srcPort);
+  const b = endpointHash(p.dst, p.dstPort);
+  return fmix32(((a + b) >>> 0) ^ Math.imul(a, b));
+}
+
+export function inShard(p: TcpPacket, s: Shard): boolean {
+  return tupleHash(p) % s.n === s.k;
+}

@@ -1,0 +1,56 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { streamAnalysis } from '../../src/analyze/stream.js';
+import { openCapture } from '../../src/capture/open.js';
+import type { Report } from '../../src/model/report.js';
+import { jsonChunks } from '../../src/report/json.js';
+import type { Db } from '../../src/results/duckdb.js';
+import { mergeFolders, type MergedReport } from '../../src/results/merge.js';
+import { checkParquet, readFolders } from '../../src/results/read.js';
+import { ResultsSink } from '../../src/results/sink.js';
+import type { Shard } from '../../src/tcp/shard.js';
+
+/** Every capture under fixtures/ (the recorded scenarios and the field corpus). */
+export function allFixtures(dir = 'fixtures'): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) { if (name !== 'record') out.push(...allFixtures(p)); } else if (/\.pcap(ng)?(\.gz)?$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+/** `analyze CAPTURE [--shard K/N] [--label L] --out DIR`, in process, as the CLI does it. */
+export async function analyzeTo(db: Db, capture: string, dir: string, opts: { shard?: Shard; label?: string } = {}): Promise<Report> {
+  const sink = new ResultsSink({ dir, db, ...opts });
+  await sink.open();
+  const { report } = await streamAnalysis(await openCapture(capture), {
+    sink: { progress: (s) => sink.progress(s) }, packetTickSeconds: null, shard: opts.shard,
+  });
+  await sink.end(report);
+  return report;
+}
+
+/** `report DIR...` (the merged report object). */
+export async function reportOf(db: Db, dirs: string[]): Promise<MergedReport> {
+  const folders = await readFolders(dirs);
+  await checkParquet(db, folders);
+  return mergeFolders(db, folders);
+}
+
+/** What `analyze --json` prints, parsed. */
+export function analyzeJson(r: Report): unknown {
+  return JSON.parse([...jsonChunks(r)].join(''));
+}
+
+/** JSON with object keys sorted: equal reports give equal strings. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+}
+
+/** The Report part of a merged report, as analyze --json shows it (JSON round trip: undefined fields drop out). */
+export function reportPart(m: MergedReport): unknown {
+  const { captures: _c, labels: _l, overTime: _o, ...r } = m;
+  return JSON.parse(JSON.stringify(r));
+}
