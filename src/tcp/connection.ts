@@ -3,6 +3,7 @@ import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog, type LogRec } from './packet-log.js';
 import { add32, between, ge, gt, le } from './seq.js';
+import { transition, type EndpointEvent, type Transition } from './transitions.js';
 
 /** What a closed previous incarnation on the same 4-tuple leaves behind for judging a reuse (docs/rules.md §6.4). */
 export interface Tombstone {
@@ -157,7 +158,7 @@ export class Connection {
         if (S.isnKnown === 0) { S.isn = add32(seq, -1); S.isnKnown = 2; }
         S.sndMax = seq;
         S.contigEnd = seq;
-        if (S.state === 'UNKNOWN' || S.state === 'LISTEN') S.state = 'MIDSTREAM';
+        this.move(d, { kind: 'seen-midstream' });
       }
     }
     if (!rst) {
@@ -189,12 +190,12 @@ export class Connection {
         S.synHasTs = p.hasTs; S.synTsVal = p.tsVal;
         S.wscale = p.wscale;
         if (!ackBit) {
-          S.state = 'SYN_SENT';
+          this.move(d, { kind: 'send-syn' });
           this.sawSyn = true;
-          if (R.state === 'UNKNOWN') R.state = 'LISTEN';
+          this.move((d ^ 1) as 0 | 1, { kind: 'peer-syn' });
           note = 'SYN';
         } else {
-          S.state = 'SYN_RECEIVED';
+          this.move(d, { kind: 'send-syn-ack' });
           this.sawSynAck = true;
           note = 'SYN,ACK';
         }
@@ -204,7 +205,7 @@ export class Connection {
       }
       if (ackBit && R.isnKnown === 1 && ack === add32(R.isn, 1) && R.state === 'SYN_SENT') {
         // The SYN sender becomes ESTABLISHED on receiving a SYN-ACK that acknowledges its SYN.
-        R.state = 'ESTABLISHED';
+        this.move((d ^ 1) as 0 | 1, { kind: 'recv-syn-ack' });
         this.trackSynAck(frame, t, seq);
       }
       if (ackBit && this.reuse !== null && this.reuse.answer === null && d === 1) {
@@ -218,7 +219,7 @@ export class Connection {
       S.hasAck = true;
       if (R.isnKnown === 0) { R.isn = add32(ack, -1); R.isnKnown = 2; } // Wireshark reverse base from the first ACK
       if (R.state === 'SYN_RECEIVED' && !syn && R.isnKnown === 1 && ge(ack, add32(R.isn, 1))) {
-        R.state = 'ESTABLISHED';
+        this.move((d ^ 1) as 0 | 1, { kind: 'recv-ack-of-syn' });
         this.established = true;
       }
       if (S.state === 'ESTABLISHED' && R.state === 'ESTABLISHED') this.established = true;
@@ -227,11 +228,11 @@ export class Connection {
         if (rf.ackFrame === 0) {
           rf.ackFrame = frame; rf.ackT = t; rf.ackedBeforeRetx = rf.retx === 0;
           if (note === null) note = fin ? 'FIN (acknowledges the peer FIN)' : 'ACK of FIN';
-          this.finAcked(R);
+          this.finAcked((d ^ 1) as 0 | 1);
         } else if (rf.retx > 0 && rf.reAckFrame === 0 && gt(frame, rf.retxFrames[rf.retxFrames.length - 1] ?? 0)) {
           rf.reAckFrame = frame; rf.reAckT = t;
           if (note === null) note = 'ACK of FIN retransmission';
-          this.finAcked(R);
+          this.finAcked((d ^ 1) as 0 | 1);
         }
       }
     }
@@ -266,24 +267,15 @@ export class Connection {
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
         // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
         // if the peer's FIN is already on its way (crossing FINs), it will be CLOSING (RFC 9293 Figure 13).
-        if (acksPeerFin) S.state = 'LAST_ACK';
-        else if (R.fin !== null && R.fin.ackFrame === 0) S.state = 'CLOSING';
-        else S.state = 'FIN_WAIT_1';
+        this.move(d, { kind: 'send-fin', acksPeerFin, peerFinUnacked: R.fin !== null && R.fin.ackFrame === 0 });
         // Receiver, on receipt of the FIN.
-        switch (R.state) {
-          case 'FIN_WAIT_1': R.state = acksPeerFin ? 'TIME_WAIT' : 'CLOSING'; break;
-          case 'FIN_WAIT_2': R.state = 'TIME_WAIT'; break;
-          case 'CLOSING': case 'TIME_WAIT': case 'LAST_ACK': case 'CLOSED': case 'RESET': break;
-          default: R.state = 'CLOSE_WAIT';
-        }
+        this.move((d ^ 1) as 0 | 1, { kind: 'recv-fin', acksOwnFin: acksPeerFin });
       } else if (finSeq === sf.finSeq) {
         sf.retx++;
         if (sf.retxFrames.length < 8) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
         note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
         // The retransmission proves the sender never got the ACK: it is still in LAST-ACK / FIN-WAIT-1 / CLOSING.
-        if (S.state === 'CLOSED' || S.state === 'TIME_WAIT' || S.state === 'FIN_WAIT_2') {
-          S.state = sf.acksPeerFin ? 'LAST_ACK' : (R.fin !== null ? 'CLOSING' : 'FIN_WAIT_1');
-        }
+        this.move(d, { kind: 'resend-fin', acksPeerFin: sf.acksPeerFin, peerFinSeen: R.fin !== null });
         if (this.closedT !== 0 && this.acceptedRst === null) this.closedT = 0;
       } else {
         note = 'FIN with a different sequence number'; // Zeek FIN_advanced_last_seq
@@ -311,14 +303,10 @@ export class Connection {
   }
 
   /** The peer acknowledged X's FIN: FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT, LAST-ACK → CLOSED (RFC 9293 §3.10.7.4). */
-  private finAcked(X: Endpoint): void {
-    const other = X === this.ep[0] ? this.ep[1] : this.ep[0];
-    switch (X.state) {
-      case 'FIN_WAIT_1': X.state = 'FIN_WAIT_2'; break;
-      case 'CLOSING': X.state = 'TIME_WAIT'; break;
-      case 'LAST_ACK': X.state = 'CLOSED'; break;
-      default: break;
-    }
+  private finAcked(x: 0 | 1): void {
+    const X = this.ep[x];
+    const other = this.ep[x ^ 1] as Endpoint;
+    this.move(x, { kind: 'recv-ack-of-fin' });
     if (other.fin !== null && other.fin.ackFrame !== 0 && X.fin !== null && X.fin.ackFrame !== 0 && this.closedT === 0) {
       this.closedT = Math.max(other.fin.reAckT || other.fin.ackT, X.fin.reAckT || X.fin.ackT);
     }
@@ -396,22 +384,33 @@ export class Connection {
     if ((rec.verdict === 'accepted' || rec.verdict === 'unverifiable') && this.acceptedRst === null) {
       this.acceptedRst = rec;
       this.rstBy = d;
-      S.state = 'CLOSED';
+      this.move(d, { kind: 'send-rst' });
       // A SYN_SENT receiver was never synchronized: it is refused (CLOSED, ECONNREFUSED), not reset.
-      R.state = R.state === 'TIME_WAIT' || R.state === 'CLOSED' || R.state === 'SYN_SENT' ? 'CLOSED' : 'RESET';
+      this.move((d ^ 1) as 0 | 1, { kind: 'recv-rst' });
       if (this.closedT === 0) this.closedT = t;
     }
     this.log.record(frame, t, d, p.flags, seq, p.ack, p.payloadLen, p.window, this.ep[0].state, this.ep[1].state,
       note, true);
   }
 
+  /** The one funnel for state changes driven by a segment: the transition table decides, this applies. */
+  private move(d: 0 | 1, ev: EndpointEvent): Transition {
+    const e = this.ep[d];
+    const t = transition(e.state, ev);
+    if (t.state !== e.state) e.state = t.state;
+    return t;
+  }
+
+  /** The funnel for taking back an inference that later packets contradicted (state before it is restored). */
+  private restore(d: 0 | 1, state: EndpointState): void {
+    this.ep[d].state = state;
+  }
+
   /** Behaviour overrides arithmetic: the receiver kept talking, so the RST did not reset it (docs/rules.md §6.3). */
   private unacceptRst(r: RstRecord): void {
     r.verdict = 'ignored';
-    const sender = this.ep[this.rstBy];
-    const receiver = this.ep[this.rstBy ^ 1] as Endpoint;
-    receiver.state = r.receiverBefore;
-    sender.state = r.senderBefore;
+    this.restore((this.rstBy ^ 1) as 0 | 1, r.receiverBefore);
+    this.restore(this.rstBy, r.senderBefore);
     this.acceptedRst = null;
     this.closedT = 0;
   }
