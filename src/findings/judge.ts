@@ -54,6 +54,7 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
       timeWaitUntil: closedT !== null && holdsTw ? closedT + ctx.settings.timeWait : null,
       reset: c.acceptedRst?.t ?? null,
     },
+    revisions: c.revisions.map((v) => ({ frame: v.frame, revisedBy: v.revisedBy, what: v.what, why: v.why })),
     capturePoint: capturePoint(c),
     filter,
     ladder: log.map((r) => toRef(c, r)),

@@ -113,15 +113,33 @@ export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] 
     }
   }
 
-  // RSTs the receiver would not accept (docs/rules.md §6.3): not a teardown.
+  // RSTs the receiver would not accept, or that later packets show never took effect (docs/rules.md §6.3): not a teardown.
   for (const d of [0, 1] as const) {
-    for (const x of c.ep[d].rsts) {
-      if ((x.verdict !== 'ignored' && x.verdict !== 'challenge-expected') || !synchronized(x.receiverBefore)) continue;
+    const sx = c.ep[d];
+    for (const x of sx.rsts) {
+      if (x.verdict !== 'ignored' && x.verdict !== 'challenge-expected' && x.verdict !== 'no-effect') continue;
+      if (!synchronized(x.receiverBefore)) continue;
       const recv = c.ep[otherSide(d)];
+      const what = x.verdict === 'challenge-expected' ? 'was in window but not at RCV.NXT: the receiver should answer with a challenge ACK'
+        : x.verdict === 'no-effect' ? 'did not take effect: the connection went on after it' : 'was dropped by the receiver';
+      const revision = c.revisions.find((v) => v.frame === x.frame && v.what === 'rst-not-effective');
       out.push(finding(ctx, 'rst-ignored', 'warn', x.t,
-        `The ${sideName(d)}'s RST in frame ${x.frame} was ${x.verdict === 'challenge-expected' ? 'in window but not at RCV.NXT: the receiver should answer with a challenge ACK' : 'not acceptable to the receiver'} and did not end the connection.`,
-        `RST seq=${x.seq}; the ${sideName(otherSide(d))} had acknowledged up to ${recv.ackMax} (RCV.NXT ≥ that), window ${recv.win}; acceptable only at RCV.NXT (RFC 9293 §3.10.7.4, RFC 5961 §3.2).`,
-        [x.frame], { by: sideName(d), verdict: x.verdict, rstSeq: x.seq, receiverAckMax: recv.ackMax }));
+        `The ${sideName(d)}'s RST in frame ${x.frame} ${what}; it did not end the connection.`,
+        `RST seq=${x.seq}: ${x.reason || 'not acceptable to the receiver'}. The ${sideName(otherSide(d))} had acknowledged up to ${recv.ackMax}, window ${recv.win} (RFC 9293 §3.10.7.4, RFC 5961 §3.2).`,
+        [x.frame, revision?.revisedBy ?? 0], { by: sideName(d), verdict: x.verdict, rstSeq: x.seq, receiverAckMax: recv.ackMax, reason: x.reason,
+          revisedBy: revision?.revisedBy ?? null }));
+      // An RST its claimed sender's stack would not have produced: a signature mode unlike every other segment of
+      // that sender, or a TTL unlike all of them (docs/rules.md §6.2 traps).
+      const authOdd = sx.authMode >= 0 && (x.auth !== 0) !== (sx.authMode !== 0);
+      const ttlOdd = sx.ttl >= 0 && sx.ttlMismatches === 0 && Math.abs(x.ttl - sx.ttl) > 1;
+      if (authOdd || ttlOdd) {
+        out.push(finding(ctx, 'possibly-injected-rst', 'warn', x.t,
+          `The RST in frame ${x.frame} claims to come from the ${sideName(d)} but ${authOdd ? `its ${x.auth !== 0 ? 'TCP-MD5/AO option is absent from' : 'missing signature option is present on'} all its other segments` : `its TTL ${x.ttl} differs from the ${sx.ttl} of all its other packets`}: another device may have sent it.`,
+          authOdd
+            ? `RST auth option ${x.auth === 0 ? 'none' : x.auth === 19 ? 'TCP-MD5 (kind 19)' : 'TCP-AO (kind 29)'}; the ${sideName(d)}'s other segments: ${sx.authMode === 0 ? 'none' : sx.authMode === 19 ? 'TCP-MD5' : 'TCP-AO'} (RFC 2385 §2.0; rules §6.2 traps).`
+            : `IP TTL/hop limit ${x.ttl} vs ${sx.ttl} on ${sx.packets - 1} other segments (rules §6.2 traps).`,
+          [x.frame], { by: sideName(d), rstTtl: x.ttl, senderTtl: sx.ttl, authMismatch: authOdd, accepted: false }));
+      }
     }
   }
   return out;

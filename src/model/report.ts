@@ -122,6 +122,12 @@ export interface ConnectionReport {
     timeWaitUntil: number | null;// closed + TIME_WAIT, when someone holds TIME_WAIT
     reset: number | null;        // accepted RST
   };
+  /**
+   * Inferences that later packets contradicted and that were taken back, in capture order: what was assumed at
+   * `frame`, the packet that overruled it (`revisedBy`) and why. 'rst-not-effective': an RST first taken as a reset;
+   * 'fin-ack-not-received': a FIN taken as acknowledged, then sent again by its sender.
+   */
+  revisions: { frame: number; revisedBy: number; what: 'rst-not-effective' | 'fin-ack-not-received'; why: string }[];
   /** Where the capture was taken, guessed from handshake gaps and TTLs (docs/rules.md §10.1). */
   capturePoint: 'near-client' | 'near-server' | 'middle' | 'unknown';
   /** Wireshark display filter isolating this connection's 4-tuple. */

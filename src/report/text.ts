@@ -86,6 +86,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
     if (shown.length < r.connections.length) out.push(`  (${shown.length} with findings shown of ${r.connections.length}; --json lists all)`);
     for (const c of shown) {
       out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
+      for (const v of c.revisions) out.push(`          revised: frame ${v.frame} (${v.what}) overruled by frame ${v.revisedBy}: ${v.why}`);
     }
   }
   return out.join('\n') + '\n';

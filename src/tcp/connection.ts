@@ -26,6 +26,15 @@ export interface Tombstone {
   lastT: number;
 }
 
+/** An inference taken back: what was assumed at `frame`, and the packet (`revisedBy`) that contradicted it. */
+export interface Revision {
+  frame: number;
+  revisedBy: number;
+  t: number;
+  what: 'rst-not-effective' | 'fin-ack-not-received';
+  why: string;
+}
+
 /** Facts about a SYN that reopened a tuple, gathered as the new incarnation's handshake unfolds. */
 export interface ReuseTrack {
   previous: Tombstone;
@@ -82,6 +91,8 @@ export class Connection {
   /** Set when a SYN with a new ISN arrived while this connection was established (docs/rules.md §6.4 case 3). */
   supersededBySyn = 0;
   readonly log: PacketLog;
+  /** Earlier inferences that later packets contradicted and that were taken back (docs/rules.md §6.3, §6.5). */
+  readonly revisions: Revision[] = [];
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
 
@@ -137,6 +148,19 @@ export class Connection {
     if (t > this.lastT) this.lastT = t;
     S.packets++;
     S.lastT = t;
+    // Segment authentication (RFC 2385 §2.0, RFC 5925 §7.7; Linux tcp_inbound_hash before tcp_validate_incoming):
+    // a receiver holding a key for its peer drops every segment without the option, one without a key drops every
+    // segment carrying it, before any TCP processing. Which mode the connection uses is what each side's first
+    // segment carried (the peer's when this side's first segment is the odd one).
+    const mode = S.authMode >= 0 ? S.authMode : R.authMode;
+    const authMismatch = mode >= 0 && (p.auth !== 0) !== (mode !== 0);
+    if (!authMismatch && !rst && S.authMode < 0) S.authMode = p.auth;
+    if (authMismatch && !rst) {
+      S.authDropped++;
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        `dropped by the receiver: ${p.auth !== 0 ? 'unexpected' : 'missing'} ${p.auth === 29 ? 'TCP-AO' : 'TCP-MD5'} option`, true);
+      return;
+    }
     // A server ACK without SYN answering a SYN it does not acknowledge, before any SYN-ACK: the TIME_WAIT (or
     // half-open) ACK of an older incarnation (docs/rules.md §6.4 "rejected": ACK <seq=lastSeq(S→C), ack=lastSeq(C→S)>).
     // It carries the old connection's numbers, so it must not seed this incarnation's sequence state.
@@ -167,7 +191,7 @@ export class Connection {
     }
 
     if (rst) {
-      this.onRst(p, d, S, R, frame, t);
+      this.onRst(p, d, S, R, frame, t, authMismatch);
       return;
     }
 
@@ -275,7 +299,12 @@ export class Connection {
         if (sf.retxFrames.length < 8) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
         note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
         // The retransmission proves the sender never got the ACK: it is still in LAST-ACK / FIN-WAIT-1 / CLOSING.
-        this.move(d, { kind: 'resend-fin', acksPeerFin: sf.acksPeerFin, peerFinSeen: R.fin !== null });
+        const before = S.state;
+        const tr = this.move(d, { kind: 'resend-fin', acksPeerFin: sf.acksPeerFin, peerFinSeen: R.fin !== null });
+        if (tr.state !== before && sf.ackFrame !== 0) {
+          this.revise(sf.ackFrame, frame, t, 'fin-ack-not-received',
+            `the ${d === 0 ? 'client' : 'server'} sent its FIN again: the ACK in frame ${sf.ackFrame} never reached it (${before} → ${tr.state})`);
+        }
         if (this.closedT !== 0 && this.acceptedRst === null) this.closedT = 0;
       } else {
         note = 'FIN with a different sequence number'; // Zeek FIN_advanced_last_seq
@@ -294,7 +323,14 @@ export class Connection {
     // already in flight when the RST was captured would look the same.
     const ar = this.acceptedRst;
     if (ar !== null && this.rstBy !== d && ar.verdict !== 'accepted' && (len > 0 || (ackBit && gt(ack, ar.seq)))) {
-      this.unacceptRst(ar);
+      this.unacceptRst(ar, frame, t, 'ignored',
+        `the ${d === 0 ? 'client' : 'server'} kept sending after it (frame ${frame}): the RST was not at its RCV.NXT`);
+    } else if (ar !== null && this.rstBy !== d && ackBit && !this.refused && gt(ack, ar.senderSndMax)) {
+      // The RST's receiver acknowledged bytes its sender sent only after the RST: it still had the connection when
+      // those bytes arrived, so the RST never reset it (lost after the capture point, or dropped by a check the
+      // observer cannot see). Later packets from the supposedly closed side overrule the inference.
+      this.unacceptRst(ar, frame, t, 'no-effect',
+        `the ${d === 0 ? 'client' : 'server'} acknowledged (frame ${frame}, ack ${ack}) data the ${d === 0 ? 'server' : 'client'} sent after the RST (its SND.NXT was ${ar.senderSndMax} at the RST): it was never reset`);
     }
 
     const changed = cBefore !== this.ep[0].state;
@@ -323,7 +359,7 @@ export class Connection {
   }
 
   /** RST from S to R: judge acceptability (docs/rules.md §6.3, RFC 9293 §3.10.7, RFC 5961 §3.2). */
-  private onRst(p: TcpPacket, d: 0 | 1, S: Endpoint, R: Endpoint, frame: number, t: number): void {
+  private onRst(p: TcpPacket, d: 0 | 1, S: Endpoint, R: Endpoint, frame: number, t: number, authMismatch: boolean): void {
     const seq = p.seq;
     const ackBit = (p.flags & ACK) !== 0;
     const rec: RstRecord = {
@@ -331,10 +367,19 @@ export class Connection {
       receiverBefore: R.state, senderBefore: S.state,
       answersPeerAck: R.lastAckBit && R.lastFrame !== 0 && seq === R.lastAckField,
       peerLastFrame: R.lastFrame, peerLastLen: R.lastLen, peerLastFlags: R.lastFlags, peerLastNewData: R.lastNewData,
-      senderHadFin: S.fin !== null, peerHadFin: R.fin !== null, senderSndMax: S.sndMax,
+      senderHadFin: S.fin !== null, peerHadFin: R.fin !== null, senderSndMax: S.sndMax, auth: p.auth, reason: '',
     };
     let note: string;
-    if (R.state === 'SYN_SENT') {
+    if (authMismatch) {
+      // Dropped before tcp_validate_incoming ever sees it (Linux tcp_inbound_md5_hash: TCPMD5UNEXPECTED /
+      // TCPMD5NOTFOUND; RFC 2385 §2.0, RFC 5925 §7.7): whatever its sequence number, it cannot reset anything.
+      const kind = p.auth === 29 || S.authMode === 29 || R.authMode === 29 ? 'TCP-AO' : 'TCP-MD5';
+      rec.verdict = 'ignored';
+      rec.reason = p.auth !== 0
+        ? `it carries a ${kind} option while the connection's other segments carry none: a receiver without a key drops it (Linux tcp_inbound_md5_hash, TCPMD5UNEXPECTED)`
+        : `it lacks the ${kind} option every other segment of the connection carries: the receiver drops it (RFC 2385 §2.0; Linux TCPMD5NOTFOUND)`;
+      note = `RST dropped by the receiver (${p.auth !== 0 ? 'unexpected' : 'missing'} ${kind} option)`;
+    } else if (R.state === 'SYN_SENT') {
       // SYN-SENT: acceptable iff ACK acknowledges the SYN (RFC 9293 §3.10.7.3).
       if (ackBit && R.isnKnown === 1 && p.ack === add32(R.isn, 1)) {
         rec.verdict = 'accepted';
@@ -345,6 +390,7 @@ export class Connection {
         note = this.refused ? 'RST (connection refused)' : 'RST accepted';
       } else {
         rec.verdict = 'ignored';
+        rec.reason = 'its ACK does not acknowledge the SYN (RFC 9293 §3.10.7.3)';
         note = 'RST not acknowledging the SYN (ignored)';
       }
     } else if (d === 0 && S.state === 'SYN_SENT' && this.rejectAckFrame !== 0 && seq === this.rejectAckAck) {
@@ -370,9 +416,11 @@ export class Connection {
         note = 'RST accepted';
       } else if (wnd > 0 && between(seq, lo, add32(lo, wnd - 1))) {
         rec.verdict = 'challenge-expected';
+        rec.reason = `seq ${seq} is in the receiver's window but not at its RCV.NXT (${lo}…${hi}): RFC 5961 §3.2 challenge ACK`;
         note = 'RST in window but not at RCV.NXT (challenge ACK expected)';
       } else {
         rec.verdict = 'ignored';
+        rec.reason = `seq ${seq} is outside the receiver's window (RCV.NXT ${lo}…${hi}; RFC 9293 §3.10.7.4 first step)`;
         note = 'RST out of window (ignored)';
       }
     } else {
@@ -406,9 +454,16 @@ export class Connection {
     this.ep[d].state = state;
   }
 
+  /** Records that an earlier inference was taken back (bounded; shown in the report as `revisions`). */
+  private revise(frame: number, by: number, t: number, what: Revision['what'], why: string): void {
+    if (this.revisions.length < 16) this.revisions.push({ frame, revisedBy: by, t, what, why });
+  }
+
   /** Behaviour overrides arithmetic: the receiver kept talking, so the RST did not reset it (docs/rules.md §6.3). */
-  private unacceptRst(r: RstRecord): void {
-    r.verdict = 'ignored';
+  private unacceptRst(r: RstRecord, frame: number, t: number, verdict: 'ignored' | 'no-effect', why: string): void {
+    r.verdict = verdict;
+    r.reason = why;
+    this.revise(r.frame, frame, t, 'rst-not-effective', why);
     this.restore((this.rstBy ^ 1) as 0 | 1, r.receiverBefore);
     this.restore(this.rstBy, r.senderBefore);
     this.acceptedRst = null;

@@ -29,7 +29,8 @@ export interface FinRecord {
 export type RstVerdict =
   | 'accepted'            // seq == an admissible RCV.NXT (or Linux rcv_nxt-1 after FIN): connection reset
   | 'challenge-expected'  // in window but not exact: RFC 5961 §3.2 challenge ACK, not a reset
-  | 'ignored'             // out of window, or the receiver kept talking afterwards
+  | 'ignored'             // out of window, dropped by a check before it (TCP-MD5), or the receiver kept talking
+  | 'no-effect'           // at RCV.NXT, but the receiver later acknowledged data sent after it: never took effect
   | 'unverifiable'        // receiver's window unknown (never saw it ACK); accepted unless behaviour says otherwise
   | 'reuse-reject';       // client RST answering a TIME_WAIT ACK during a reused tuple's handshake (docs/rules.md §6.4)
 
@@ -57,6 +58,10 @@ export interface RstRecord {
   peerHadFin: boolean;
   /** Sender's sndMax when it sent the RST: seq == sndMax marks a live-socket abort (tcp_send_active_reset). */
   senderSndMax: number;
+  /** Authentication option on the RST (19 TCP-MD5, 29 TCP-AO, 0 none). */
+  auth: number;
+  /** Why it did not take effect (empty while accepted). */
+  reason: string;
 }
 
 /** One side of a connection, as an observer can reconstruct it (docs/rules.md §1). */
@@ -110,6 +115,10 @@ export class Endpoint {
   dupLen = -1;
   dupTsVal = 0;
   dupT = 0;
+  /** Authentication option kind its first segment carried (0 none, 19 TCP-MD5, 29 TCP-AO); -1 before any. */
+  authMode = -1;
+  /** Segments the receiver drops for a missing or unexpected authentication option. */
+  authDropped = 0;
   fin: FinRecord | null = null;
   rsts: RstRecord[] = [];
 }

@@ -77,3 +77,42 @@ describe('rst-teardown classes (rules §6.2)', () => {
     assert.equal(kinds(cv.report(), 'possibly-injected-rst').length, 1);
   });
 });
+
+describe('RSTs that did not take effect (RFC 9293 §3.10.7, RFC 5961, Linux tcp_inbound_md5_hash)', () => {
+  // The field case: an RST carrying a TCP-MD5 option right after the handshake of a connection whose segments carry
+  // none; the server ignores it, acknowledges the next request, answers, and both sides close with FIN.
+  function md5RstThenFins(md5: boolean) {
+    const cv = new Conversation().handshake();
+    cv.c('R.', { md5 });
+    cv.c('P.', { len: 120 }).s('.').s('P.', { len: 400 }).c('.');
+    cv.c('F.').s('F.').c('.');
+    return cv.report();
+  }
+
+  test('an RST with an unexpected TCP-MD5 option: teardown fin, rst-ignored and possibly-injected-rst with why', () => {
+    const r = md5RstThenFins(true);
+    const c = r.connections[0]!;
+    assert.equal(c.teardown, 'fin');
+    assert.equal(c.closer, 'client');
+    assert.equal(kinds(r, 'rst-teardown').length, 0);
+    const ig = kinds(r, 'rst-ignored')[0]!;
+    assert.equal(ig.details.verdict, 'ignored');
+    assert.match(String(ig.details.reason), /TCP-MD5/);
+    const inj = kinds(r, 'possibly-injected-rst')[0]!;
+    assert.equal(inj.details.authMismatch, true);
+    assert.equal(inj.evidence[0]?.frame, 4);
+  });
+
+  test('an RST at RCV.NXT the receiver never acted on: the inference is revised, visibly', () => {
+    const r = md5RstThenFins(false);
+    const c = r.connections[0]!;
+    assert.equal(c.teardown, 'fin');
+    assert.equal(c.closer, 'client');
+    assert.equal(kinds(r, 'rst-teardown').length, 0);
+    assert.deepEqual(c.revisions.map((v) => [v.what, v.frame, v.revisedBy]), [['rst-not-effective', 4, 6]]);
+    const ig = kinds(r, 'rst-ignored')[0]!;
+    assert.equal(ig.details.verdict, 'no-effect');
+    assert.equal(ig.details.revisedBy, 6);
+    assert.deepEqual(ig.evidence.map((e) => e.frame), [4, 6]);
+  });
+});

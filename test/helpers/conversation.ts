@@ -24,6 +24,8 @@ export interface SegOpts {
   ipId?: number;
   ts?: [number, number];
   wscale?: number;
+  /** Carry a TCP-MD5 signature option (RFC 2385). */
+  md5?: boolean;
   /** Do not advance the sender's next sequence (a segment the stack would not count, e.g. a probe). */
   noAdvance?: boolean;
 }
@@ -76,6 +78,7 @@ export class Conversation {
     const options: NonNullable<SegmentSpec['options']> = {};
     if (o.ts) options.ts = o.ts;
     if (o.wscale !== undefined) options.wscale = o.wscale;
+    if (o.md5) options.md5 = true;
     if (Object.keys(options).length) spec.options = options;
     if (!o.noAdvance && !rst && o.seq === undefined) from.nxt = (seq + len + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
     else if (!o.noAdvance && !rst && syn) from.nxt = (seq + 1 + len) >>> 0;

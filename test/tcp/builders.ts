@@ -10,7 +10,7 @@ import type { EndpointState } from '../../src/model/report.js';
 import { ACK, FIN, PSH, RST, SYN, newTcpPacket } from '../../src/decode/packet.js';
 import { Connection } from '../../src/tcp/connection.js';
 
-export interface SegOpts { seq?: number; ack?: number; len?: number; dt?: number; win?: number; ttl?: number }
+export interface SegOpts { seq?: number; ack?: number; len?: number; dt?: number; win?: number; ttl?: number; md5?: boolean }
 
 function flagBits(f: string): number {
   let b = 0;
@@ -45,6 +45,7 @@ export class Pair {
     p.ack = (f & ACK) !== 0 ? (o.ack ?? this.nxt[d ^ 1] as number) >>> 0 : 0;
     p.flags = f; p.payloadLen = len; p.window = o.win ?? 65535; p.ttl = o.ttl ?? 64;
     p.ipId = this.ipId[d]++;
+    p.auth = o.md5 ? 19 : 0;
     if (o.seq === undefined && (f & RST) === 0) {
       this.nxt[d] = (p.seq + len + ((f & SYN) ? 1 : 0) + ((f & FIN) ? 1 : 0)) >>> 0;
     }

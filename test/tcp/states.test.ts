@@ -92,6 +92,27 @@ describe('ESTABLISHED', () => {
     assert.equal(p.client, 'ESTABLISHED');
     assert.equal(p.conn.ep[1].rsts[0]?.verdict, 'ignored');
   });
+  test('an RST at RCV.NXT with an unexpected TCP-MD5 option is dropped before validation: stays (Linux tcp_inbound_md5_hash)', () => {
+    const p = inState('ESTABLISHED').s('R.', { md5: true });
+    assert.equal(p.client, 'ESTABLISHED');
+    assert.equal(p.conn.acceptedRst, null);
+    assert.match(p.conn.ep[1].rsts[0]?.reason ?? '', /TCP-MD5/);
+  });
+  test('on a TCP-MD5 connection, a FIN without the option is dropped: no CLOSE_WAIT', () => {
+    const p = new Pair().c('S', { md5: true }).s('S.', { md5: true }).c('.', { md5: true }).s('F.');
+    assert.equal(p.client, 'ESTABLISHED');
+    assert.equal(p.conn.ep[1].fin, null);
+  });
+  test('an RST at RCV.NXT is taken back when the receiver later acknowledges data sent after it', () => {
+    const p = inState('ESTABLISHED').c('R.');
+    assert.equal(p.server, 'RESET');
+    p.c('P.', { len: 100 }).s('.');
+    assert.deepEqual([p.client, p.server], ['ESTABLISHED', 'ESTABLISHED']);
+    assert.equal(p.conn.acceptedRst, null);
+    assert.equal(p.conn.revisions[0]?.what, 'rst-not-effective');
+    assert.equal(p.conn.revisions[0]?.frame, 4);
+    assert.equal(p.conn.revisions[0]?.revisedBy, 6);
+  });
   test('data both ways stays ESTABLISHED', () => {
     const p = inState('ESTABLISHED').c('P.', { len: 100 }).s('P.', { len: 50 }).c('.');
     assert.deepEqual([p.client, p.server], ['ESTABLISHED', 'ESTABLISHED']);

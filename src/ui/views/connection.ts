@@ -135,6 +135,9 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
     const head = 'encapsulation: ';
     t.forEach((l, i) => lines.push(i === 0 && l.startsWith(head) ? [seg(head), seg(l.slice(head.length), { color: 'magenta' })] : [seg(l, { color: 'magenta' })]));
   }
+  for (const v of c.revisions) {
+    for (const t of wrap(`revised: frame ${v.frame} (${v.what}) overruled by frame ${v.revisedBy}: ${v.why}`, width - 1)) lines.push([seg(t, { color: 'yellow' })]);
+  }
   lines.push(blank);
   if (main) lines.push(...findingLines(main, first, width, true));
   else lines.push([seg('No finding on this connection.', { color: 'green' })]);
