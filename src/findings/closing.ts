@@ -19,8 +19,13 @@ export function ending(c: Connection): Ending {
   if (c.refused) return { teardown: 'refused', closer: null, ending: 'refused' };
   if (c.acceptedRst !== null) {
     const cls = rstClass(c);
-    let closer: Side | 'both' | null = sideName(c.rstBy);
-    if (cls === 'after-close') closer = finCloser(c).closer;
+    // The closer is who closed first (rules §4): a FIN sent before the RST decides, whoever sent the RST (a server
+    // in CLOSE_WAIT that aborts with SO_LINGER{1,0} did not close first; the client's FIN did).
+    const r = c.acceptedRst;
+    const finBefore = (d: 0 | 1) => { const f = c.ep[d].fin; return f !== null && f.frame < r.frame; };
+    const cf = finBefore(0);
+    const sf = finBefore(1);
+    const closer: Side | 'both' | null = cf && sf ? finCloser(c).closer : cf ? 'client' : sf ? 'server' : sideName(c.rstBy);
     return { teardown: 'rst', closer, ending: cls };
   }
   if (cl.fin !== null && sv.fin !== null) return finCloser(c);

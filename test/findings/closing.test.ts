@@ -119,3 +119,24 @@ describe('per-connection counters', () => {
     assert.equal(c.bytes.c2s, 100);
   });
 });
+
+describe('closer after a reset (rules §4)', () => {
+  test('client FIN, then the server in CLOSE_WAIT aborts with RST: closer client, the server aborted', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 50 }).s('.');
+    cv.c('F.').s('.').s('R.', { dt: 0.01 });
+    const r = cv.report();
+    const c = r.connections[0]!;
+    assert.equal(c.teardown, 'rst');
+    assert.equal(c.closer, 'client');
+    const f = kinds(r, 'rst-teardown')[0]!;
+    assert.equal(f.details.by, 'server');
+    assert.equal(f.details.class, 'abort');
+  });
+
+  test('an RST with no FIN before it: the RST sender is the closer', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 50 }).s('.').s('R.');
+    assert.equal(cv.report().connections[0]!.closer, 'server');
+  });
+});
