@@ -19,7 +19,7 @@ export function ending(c: Connection): Ending {
   if (c.refused) return { teardown: 'refused', closer: null, ending: 'refused' };
   if (c.acceptedRst !== null) {
     const cls = rstClass(c);
-    // The closer is who closed first (rules §4): a FIN sent before the RST decides, whoever sent the RST (a server
+    // The closer is who closed first (docs/rules.md §4): a FIN sent before the RST decides, whoever sent the RST (a server
     // in CLOSE_WAIT that aborts with SO_LINGER{1,0} did not close first; the client's FIN did).
     const r = c.acceptedRst;
     const finBefore = (d: 0 | 1) => { const f = c.ep[d].fin; return f !== null && f.frame < r.frame; };
@@ -80,9 +80,10 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
     const cli = cl;
     const r = c.acceptedRst;
     out.push(finding(ctx, 'refused', 'warn', r?.t ?? c.lastT,
-      `Connection refused: the SYN to ${ctx.server} was answered by RST${cli.synRetx ? ` after ${cli.synRetx} retransmission(s)` : ''}.`,
+      `Connection refused: the SYN to ${ctx.server} was answered by RST${cli.synRetx ? `; the client sent it ${cli.synRetx + 1} times with the same ISN (one attempt, ${c.refusals} RST${c.refusals === 1 ? '' : 's'})` : ''}.`,
       `RST,ACK with ack=${r?.ack} = SYN seq ${cli.isn} + 1 while the client was in SYN_SENT (RFC 9293 §3.10.7.3); no SYN-ACK was seen.`,
-      [cli.synFrame, r?.frame ?? 0], { attempts: cli.synRetx + 1, rttSeconds: r ? r.t - cli.synT : null }));
+      [cli.synFrame, r?.frame ?? 0, ...(c.reuse === null ? retryFrames(c) : [])],
+      { attempts: cli.synRetx + 1, refusals: c.refusals, rttSeconds: r ? r.t - cli.synT : null }));
   }
 
   for (const d of [0, 1] as const) {
@@ -110,6 +111,13 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
         { side: sideName(d), retransmissions: f.retx, ackCaptured, rtoSeconds: (f.retxTimes[0] ?? f.t) - f.t }));
     }
   }
+  return out;
+}
+
+/** Frames of SYN retries and the RSTs that answered them (from the packet log). */
+function retryFrames(c: Connection): number[] {
+  const out: number[] = [];
+  for (const r of c.log.packets()) if (out.length < 16 && r.note !== null && (r.note === 'SYN retransmission' || r.note.startsWith('RST (connection refused'))) out.push(r.frame);
   return out;
 }
 

@@ -46,6 +46,7 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
     keepalives: { c2s: cl.keepalives, s2c: sv.keepalives },
     duplicates: c.duplicates,
     handshake: c.sawSyn && c.sawSynAck ? 'complete' : c.sawSyn ? 'syn-only' : c.sawSynAck ? 'syn-ack-only' : 'midstream',
+    retries: { syn: cl.synRetx, synAck: sv.synRetx },
     teardown: end.teardown, closer: end.closer, ending: end.ending,
     states: { client: cl.state, server: sv.state },
     findings: [...new Set(findings.map((f) => f.kind))],

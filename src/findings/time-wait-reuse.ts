@@ -21,6 +21,8 @@ export function reuseFindings(ctx: JudgeContext): Finding[] {
       [r.synFrame, r.answerFrame, r.clientRstFrame, ...r.retryFrames, r.synAckFrame], { previous: P.id })];
   }
   if (r.reason !== 'closed') return [];
+  // Nobody holds TIME_WAIT after an RST (Linux tcp_done; RFC 9293 §3.10.7.4: RST → CLOSED): no reuse to judge.
+  if (P.endedByRst) return [];
   const since = r.synT - P.closeT;
   const tw = ctx.settings.timeWait;
   if (since >= tw) return [];

@@ -107,6 +107,8 @@ export interface ConnectionReport {
   /** Capture duplicates dropped before analysis (same IP ID, seq, ack, flags, length, TSval within 1 ms). */
   duplicates: number;
   handshake: 'complete' | 'syn-only' | 'syn-ack-only' | 'midstream';
+  /** Handshake segments sent again with the same ISN: one connection attempt, retried (not new connections). */
+  retries: { syn: number; synAck: number };
   teardown: Teardown;
   closer: Side | 'both' | null;
   /** Finer ending: 'graceful-4way', 'graceful-3way', 'graceful-simultaneous', 'half-closed', 'abort',

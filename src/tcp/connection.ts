@@ -79,6 +79,8 @@ export class Connection {
   thirdT = 0;
   established = false;
   refused = false;
+  /** RSTs that refused the SYN of this attempt (one per try when a refused connect is retried). */
+  refusals = 0;
   /** The first accepted RST and its sender (0/1); null while none. */
   acceptedRst: RstRecord | null = null;
   rstBy: 0 | 1 = 0;
@@ -224,8 +226,13 @@ export class Connection {
           note = 'SYN,ACK';
         }
       } else if (seq === S.isn) {
-        if (!ackBit) { S.synRetx++; note = 'SYN retransmission'; this.trackSynRetry(frame); }
-        else note = 'SYN,ACK retransmission';
+        // Same ISN: the same attempt sent again (RFC 9293 §3.8.1 retransmission), never a new connection.
+        S.synRetx++;
+        if (!ackBit) {
+          note = 'SYN retransmission';
+          this.trackSynRetry(frame);
+          if (this.refused) this.move(d, { kind: 'resend-syn' });
+        } else note = 'SYN,ACK retransmission';
       }
       if (ackBit && R.isnKnown === 1 && ack === add32(R.isn, 1) && R.state === 'SYN_SENT') {
         // The SYN sender becomes ESTABLISHED on receiving a SYN-ACK that acknowledges its SYN.
@@ -429,7 +436,12 @@ export class Connection {
     }
 
     if (S.rsts.length < 16) S.rsts.push(rec);
-    if ((rec.verdict === 'accepted' || rec.verdict === 'unverifiable') && this.acceptedRst === null) {
+    if (rec.verdict === 'accepted' && this.refused && this.acceptedRst !== null && R.state === 'SYN_SENT') {
+      // Another refusal of the same (retried) attempt.
+      this.refusals++;
+      this.move((d ^ 1) as 0 | 1, { kind: 'recv-rst' });
+    } else if ((rec.verdict === 'accepted' || rec.verdict === 'unverifiable') && this.acceptedRst === null) {
+      if (this.refused) this.refusals = 1;
       this.acceptedRst = rec;
       this.rstBy = d;
       this.move(d, { kind: 'send-rst' });

@@ -72,6 +72,7 @@ export class Endpoint {
   isn = 0;
   synFrame = 0;
   synT = 0;
+  /** Its SYN (or SYN-ACK) sent again with the same ISN: retries of one attempt. */
   synRetx = 0;
   synHasTs = false;
   synTsVal = 0;

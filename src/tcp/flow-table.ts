@@ -288,8 +288,9 @@ export class FlowTable {
     const S = c.ep[d];
     if ((f & ACK) === 0) {
       if (t - c.lastT > this.opts.idleSplit) return 'idle';
-      if (c.isClosed()) return 'closed';
+      // Same ISN: the same attempt retried (a refused connect is retried with its ISN), whatever became of it.
       if (S.isnKnown === 1 && p.seq === S.isn && d === 0) return null;
+      if (c.isClosed()) return 'closed';
       if (c.inHandshakeOnly()) return 'syn-seq-jump';
       c.supersededBySyn = 1;
       return 'live';

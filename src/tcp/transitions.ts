@@ -17,6 +17,8 @@ export type EndpointEvent =
   | { kind: 'send-syn' }
   /** It sent a SYN-ACK (RFC 9293 §3.10.7.2 LISTEN: SYN received). */
   | { kind: 'send-syn-ack' }
+  /** It sent its SYN again with the same ISN: one connection attempt, retried. */
+  | { kind: 'resend-syn' }
   /** It received a SYN-ACK acknowledging its SYN (RFC 9293 §3.10.7.3). */
   | { kind: 'recv-syn-ack' }
   /** It received an ACK covering its SYN-ACK (RFC 9293 §3.10.7.4 fifth step, SYN-RECEIVED). */
@@ -61,6 +63,12 @@ export function transition(s: EndpointState, ev: EndpointEvent): Transition {
     case 'send-syn-ack':
       // RFC 9293 §3.10.7.2: "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> ... state should be changed to SYN-RECEIVED".
       return to('SYN_RECEIVED', 'RFC 9293 §3.10.7.2 LISTEN: SYN received, SYN-ACK sent');
+
+    case 'resend-syn':
+      // A refused connect retried with the same ISN (Windows retries a refused connect twice, TCP/IP
+      // TcpMaxConnectResponseRetransmissions): the same attempt goes on, back in SYN-SENT. Elsewhere a plain
+      // retransmission (RFC 9293 §3.8.1) that changes nothing.
+      return s === 'CLOSED' ? to('SYN_SENT', 'the same SYN sent again after a refusal: the attempt is retried') : stay(s);
 
     case 'recv-syn-ack':
       // RFC 9293 §3.10.7.3: "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to ESTABLISHED".

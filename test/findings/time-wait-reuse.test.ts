@@ -104,3 +104,48 @@ describe('time-wait-reuse (rules §6.4)', () => {
     assert.equal(kinds(r, 'syn-on-live-tuple').length, 1);
   });
 });
+
+describe('retried handshakes are one attempt; RST-closed tuples hold no TIME_WAIT', () => {
+  test('a SYN sent three times with the same ISN, each refused by RST,ACK: one refused connection, no reuse', () => {
+    const cv = new Conversation();
+    cv.c('S').s('R.', { seq: 0 });
+    cv.c('S', { seq: 1000, dt: 0.5 }).s('R.', { seq: 0 });
+    cv.c('S', { seq: 1000, dt: 0.5 }).s('R.', { seq: 0 });
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(r.connections[0]!.teardown, 'refused');
+    assert.deepEqual(r.connections[0]!.retries, { syn: 2, synAck: 0 });
+    const f = kinds(r, 'refused');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.details.attempts, 3);
+    assert.equal(f[0]!.details.refusals, 3);
+    assert.deepEqual(f[0]!.evidence.map((e) => e.frame), [1, 2, 3, 4, 5, 6]);
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+  });
+
+  test('the same retries after the refusal was judged (past the linger) still join the attempt', () => {
+    const cv = new Conversation();
+    cv.c('S').s('R.', { seq: 0 });
+    cv.c('S', { seq: 1000, dt: 6 }).s('R.', { seq: 0 });
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(kinds(r, 'refused')[0]!.details.attempts, 2);
+  });
+
+  test('SYN-ACK retransmissions are counted, not new connections', () => {
+    const cv = new Conversation();
+    cv.c('S').s('S.').s('S.', { seq: 5000, dt: 1 }).c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.deepEqual(r.connections[0]!.retries, { syn: 0, synAck: 1 });
+  });
+
+  test('a new SYN on a tuple closed by RST: no time-wait-reuse (nobody holds TIME_WAIT after an RST)', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('.').s('R.');
+    cv.c('S', { seq: 900_000, dt: 1 }).s('S.', { seq: 70_000 }).c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 2);
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+  });
+});

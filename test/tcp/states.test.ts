@@ -202,6 +202,14 @@ describe('LAST_ACK', () => {
 });
 
 describe('CLOSED', () => {
+  test('refused, then the same SYN again (same ISN) → SYN_SENT, the same attempt; its RST refuses it again', () => {
+    const p = inState('SYN_SENT').s('R.', { seq: 0 }).c('S', { seq: 1000, dt: 0.5 });
+    assert.equal(p.client, 'SYN_SENT');
+    p.s('R.', { seq: 0 });
+    assert.equal(p.client, 'CLOSED');
+    assert.equal(p.conn.refusals, 2);
+    assert.equal(p.conn.ep[0].synRetx, 1);
+  });
   test('a FIN retransmission after the captured final ACK → back to LAST_ACK (the ACK was lost)', () => {
     assert.equal(inState('CLOSED').c('F.', { seq: 1001, dt: 0.2 }).client, 'LAST_ACK');
   });
