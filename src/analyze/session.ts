@@ -177,13 +177,14 @@ export class AnalysisSession {
     const order = new Map(connections.map((c, i) => [c.id, i]));
     const sorted = [...findings].sort((a, b) => a.time - b.time || (order.get(a.connection) ?? 0) - (order.get(b.connection) ?? 0));
     const teardown: Record<Teardown, number> = { fin: 0, rst: 0, 'half-close': 0, refused: 0, open: 0, none: 0 };
-    for (const c of connections) teardown[c.teardown]++;
+    let oneSided = 0;
+    for (const c of connections) { teardown[c.teardown]++; if (c.capture === 'one-sided') oneSided++; }
     const kinds: Partial<Record<FindingKind, number>> = {};
     const severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
     for (const f of sorted) { kinds[f.kind] = (kinds[f.kind] ?? 0) + 1; severity[f.severity]++; }
     return {
       version: 1, tool: { name: 'teardown', version: VERSION }, capture, settings: this.settings,
-      summary: { connections: connections.length, teardown, findings: kinds, severity },
+      summary: { connections: connections.length, teardown, oneSided, findings: kinds, severity },
       connections, findings: sorted,
       aggregates: {
         servers: serverAggregates(connections, sorted),

@@ -130,6 +130,13 @@ export interface ConnectionReport {
    * 'fin-ack-not-received': a FIN taken as acknowledged, then sent again by its sender.
    */
   revisions: { frame: number; revisedBy: number; what: 'rst-not-effective' | 'fin-ack-not-received'; why: string }[];
+  /**
+   * 'one-sided': no packet from one side was captured while the other side's ACK field shows it was sending
+   * (asymmetric routing, a one-way tap or SPAN); `missingSide` names it. Verdicts that need the missing direction
+   * are then at most info.
+   */
+  capture: 'two-sided' | 'one-sided';
+  missingSide: Side | null;
   /** Where the capture was taken, guessed from handshake gaps and TTLs (docs/rules.md §10.1). */
   capturePoint: 'near-client' | 'near-server' | 'middle' | 'unknown';
   /** Wireshark display filter isolating this connection's 4-tuple. */
@@ -234,6 +241,8 @@ export interface Report {
   summary: {
     connections: number;
     teardown: Record<Teardown, number>;
+    /** Connections captured in one direction only (ConnectionReport.capture). */
+    oneSided: number;
     findings: Partial<Record<FindingKind, number>>;
     severity: Record<Severity, number>;
   };

@@ -46,6 +46,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   for (const w of cap.warnings) out.push(`  note: ${w}`);
   const td = Object.entries(r.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  teardown: ${td || 'none'}`);
+  if (r.summary.oneSided > 0) out.push(`  one-sided: ${r.summary.oneSided} connection(s) captured in one direction only; verdicts that need the other direction are at most info`);
   out.push(`  settings: half-close timeout ${r.settings.halfCloseTimeout} s, TIME_WAIT ${r.settings.timeWait} s (${r.settings.timeWaitProfile})${r.settings.flowKey !== undefined && r.settings.flowKey !== 'tuple' ? `, flow key ${r.settings.flowKey}` : ''}`);
   const s = r.summary.severity;
   out.push(`  findings: ${s.error} error, ${s.warn} warn, ${s.info} info`);
@@ -85,7 +86,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
     const shown = r.connections.length > 200 ? r.connections.filter((c) => c.findings.length > 0).slice(0, 200) : r.connections;
     if (shown.length < r.connections.length) out.push(`  (${shown.length} with findings shown of ${r.connections.length}; --json lists all)`);
     for (const c of shown) {
-      out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
+      out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}${c.capture === 'one-sided' ? `  one-sided (no ${c.missingSide} packets)` : ''}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
       for (const v of c.revisions) out.push(`          revised: frame ${v.frame} (${v.what}) overruled by frame ${v.revisedBy}: ${v.why}`);
     }
   }

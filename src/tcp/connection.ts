@@ -117,6 +117,18 @@ export class Connection {
     return this.acceptedRst !== null || this.refused || (this.ep[0].fin !== null && this.ep[1].fin !== null);
   }
 
+  /**
+   * The side never seen in the capture while the other side's ACK field shows it was sending (its SYN or data was
+   * acknowledged): a one-sided capture (asymmetric route, one-way tap). null when both were seen or nothing says so.
+   */
+  missingSide(): 0 | 1 | null {
+    for (const x of [0, 1] as const) {
+      const seen = this.ep[x ^ 1] as Endpoint;
+      if (this.ep[x].packets === 0 && seen.packets > 0 && seen.hasAck) return x;
+    }
+    return null;
+  }
+
   /** Only handshake packets so far: no data, never established (docs/rules.md §6.4 case 3, syn_seq_jump). */
   inHandshakeOnly(): boolean {
     return !this.established && this.ep[0].dataBytes === 0 && this.ep[1].dataBytes === 0;
@@ -406,6 +418,10 @@ export class Connection {
       rec.verdict = 'reuse-reject';
       if (this.reuse !== null) this.reuse.clientRstFrame = frame;
       note = 'RST to the old connection\'s ACK (clears the TIME_WAIT)';
+    } else if (R.packets === 0 && S.hasAck) {
+      // The receiver was never captured (one-sided capture): its RCV.NXT cannot be bounded from both sides.
+      rec.verdict = 'unverifiable';
+      note = 'RST (receiver never seen in the capture)';
     } else if (synchronized(R.state) || R.state === 'SYN_RECEIVED') {
       const lo = R.hasAck ? R.ackMax : S.contigEnd;
       const hi = gt(S.sndMax, S.contigEnd) ? S.sndMax : S.contigEnd;

@@ -86,8 +86,8 @@ export class Conversation {
     return this;
   }
 
-  rawFrames(link: LinkSpec = { type: 'ethernet' }): RawFrame[] {
-    return this.frames.map(({ spec, t }, i) => {
+  rawFrames(link: LinkSpec = { type: 'ethernet' }, keep: (s: SegmentSpec) => boolean = () => true): RawFrame[] {
+    return this.frames.filter(({ spec }) => keep(spec)).map(({ spec, t }, i) => {
       const tsSec = Math.floor(t);
       return frameOf(buildFrame(spec, link), linkTypeFor(link), { index: i + 1, tsSec, tsNsec: Math.round((t - tsSec) * 1e9) });
     });
@@ -95,6 +95,12 @@ export class Conversation {
 
   report(settings: Partial<Settings> = {}, link: LinkSpec = { type: 'ethernet' }): Report {
     return runFrames(this.rawFrames(link), settings);
+  }
+
+  /** The report of a capture that holds only the packets one side sent (a one-way tap or asymmetric route). */
+  reportOneWay(sender: 'client' | 'server', settings: Partial<Settings> = {}): Report {
+    const from = sender === 'client' ? this.client : this.server;
+    return runFrames(this.rawFrames({ type: 'ethernet' }, (s) => s.src === from.addr), settings);
   }
 }
 

@@ -128,6 +128,7 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
     seg('previous incarnation: '), seg(c.previous ? `${c.previous} (p)` : '—', c.previous ? { color: 'cyan', bold: true } : { dim: true }),
     seg('   next incarnation: '), seg(c.next ? `${c.next} (n)` : '—', c.next ? { color: 'cyan', bold: true } : { dim: true }),
     seg(`   capture point ${c.capturePoint}`, { dim: true }),
+    ...(c.capture === 'one-sided' ? [seg(`   one-sided capture: no ${c.missingSide} packets`, { color: 'yellow' as const })] : []),
   ]);
   // Tunnels, labels and VLAN tags the packets came in (wrapped: a path through several tunnels is long).
   if (c.encapsulation) {

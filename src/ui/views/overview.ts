@@ -35,6 +35,9 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
     const td = Object.entries(report.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${count(n)}`).join(' · ');
     facts.push([seg(`teardowns: ${td || 'none'}`, { dim: true }), seg(`   half-close timeout ${report.settings.halfCloseTimeout} s · TIME_WAIT ${report.settings.timeWait} s (${report.settings.timeWaitProfile})`, { dim: true })]);
   }
+  if (report && report.summary.oneSided > 0) {
+    facts.push([seg(`one-sided: ${plural(report.summary.oneSided, 'connection')} captured in one direction only — verdicts that need the other direction are at most info`, { color: 'yellow' })]);
+  }
   if (snap.error) facts.push([seg(`input damaged: ${snap.error} — the analysis covers what came before`, { color: 'red', bold: true })]);
   for (const w of report?.capture.warnings ?? []) facts.push([seg(`note: ${w}`, { dim: true })]);
 
