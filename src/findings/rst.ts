@@ -5,6 +5,9 @@ import { synchronized, type RstRecord } from '../tcp/endpoint.js';
 import { add32, ge } from '../tcp/seq.js';
 import { finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 
+/** Shortest FIN_WAIT_2 an orphan keeps on Linux: 3.5 × TCP_RTO_MIN (tcp_fin_time). */
+export const MIN_FIN_WAIT_2 = 0.7;
+
 export type RstClass = 'abort' | 'after-fin' | 'reply-to-data-after-close' | 'instead-of-final-ack' | 'after-close' | 'handshake';
 
 /**
@@ -15,8 +18,11 @@ export type RstClass = 'abort' | 'after-fin' | 'reply-to-data-after-close' | 'in
 export function rstClass(c: Connection): RstClass {
   const r = c.acceptedRst as RstRecord;
   if (r.senderBefore === 'SYN_SENT' || r.senderBefore === 'SYN_RECEIVED' || r.receiverBefore === 'SYN_RECEIVED') return 'handshake';
-  // X had sent FIN; Y then sent new data X had not acknowledged, and X answered with RST seq = that segment's ack.
-  if (r.senderHadFin && r.peerLastNewData && r.answersPeerAck) return 'reply-to-data-after-close';
+  // X had sent FIN; Y then sent new data X had not acknowledged (perhaps followed by its FIN), and X answered with
+  // RST seq = the ack of Y's segment (Linux tcp_rcv_state_process: data on a socket closed for reading → RST).
+  if (r.senderHadFin && r.answersPeerAck && (r.peerLastNewData || (r.peerDataAfterFin.length > 0 && r.peerDataUnacked))) {
+    return 'reply-to-data-after-close';
+  }
   // Y's (late or retransmitted) FIN answered by RST where an ACK was due: X's FIN-WAIT-2 or TIME_WAIT was gone.
   if (r.senderHadFin && r.peerHadFin && (r.peerLastFlags & FIN) !== 0 && r.answersPeerAck) return 'instead-of-final-ack';
   if (r.senderHadFin && r.peerHadFin) return 'after-close';
@@ -69,26 +75,39 @@ export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] 
         why = `RST from the side that had already sent FIN, not explained by new data from the peer (rules §6.2 rst_after_fin: SO_LINGER{1,0} after shutdown(), TCP_LINGER2 < 0, macOS ^C); the receiver was ${r.receiverBefore}.`;
         frames.push(sx.fin?.frame ?? 0);
         break;
-      case 'reply-to-data-after-close':
-        summary = `The ${sideName(X)} had closed (FIN, frame ${sx.fin?.frame}) and answered new data from the ${sideName(Y)} (frame ${r.peerLastFrame}, ${r.peerLastLen} bytes) with RST: that data was lost.`;
-        why = `Frame ${r.peerLastFrame} carried data beyond what the ${sideName(X)} had acknowledged, and the RST's seq ${r.seq} equals that segment's ack (Linux tcp_rcv_state_process: data after close() → TCPAbortOnData, RST <SEQ=SEG.ACK>; RFC 9293 §3.6.1, RFC 2525 §2.17).`;
-        details.lostBytes = r.peerLastLen;
-        frames.push(sx.fin?.frame ?? 0);
+      case 'reply-to-data-after-close': {
+        const dataFrames = r.peerDataAfterFin.length > 0 ? r.peerDataAfterFin : [r.peerLastFrame];
+        const lost = r.peerDataAfterFin.length > 0 ? r.peerDataAfterFinBytes : r.peerLastLen;
+        summary = `The ${sideName(X)} had closed (FIN, frame ${sx.fin?.frame}) and answered new data from the ${sideName(Y)} (frame${dataFrames.length > 1 ? 's' : ''} ${dataFrames.join(', ')}, ${lost} bytes) with RST ${secs(r.t - (sx.fin?.t ?? r.t))} after its FIN: that data was lost.`;
+        why = `Frame${dataFrames.length > 1 ? 's' : ''} ${dataFrames.join(', ')} carried data beyond what the ${sideName(X)} had acknowledged, sent after its FIN, and the RST's seq ${r.seq} equals the ack of the ${sideName(Y)}'s segment (Linux tcp_rcv_state_process: data after close() → TCPAbortOnData, RST <SEQ=SEG.ACK>; RFC 9293 §3.6.1, RFC 2525 §2.17).`;
+        details.lostBytes = lost;
+        details.dataFrames = dataFrames;
+        frames.push(sx.fin?.frame ?? 0, ...dataFrames);
         break;
+      }
       case 'instead-of-final-ack': {
         const yf = sy.fin;
         const xf = sx.fin;
         const acked = yf !== null && sx.hasAck && ge(sx.ackMax, add32(yf.finSeq, 1)) && yf.retx > 0;
         const late = xf !== null && xf.ackT > 0 && yf !== null ? yf.t - xf.ackT : null;
+        // An orphaned FIN_WAIT_2 lives at least tcp_fin_time = max(tcp_fin_timeout or TCP_LINGER2, 3.5 × RTO), so at
+        // least 3.5 × TCP_RTO_MIN = 0.7 s (Linux tcp_fin_time); a quicker RST means the state was never kept
+        // (TCP_LINGER2 < 0 → tcp_done at once) or was lost, not that it expired.
+        const expired = !acked && (late === null || late >= MIN_FIN_WAIT_2);
         details.timeWaitGone = acked;
-        details.finWait2Expired = !acked;
+        details.finWait2Expired = expired;
+        details.finWait2GoneEarly = !acked && !expired;
         details.lateCloseAfterSeconds = late;
         summary = acked
           ? `The ${sideName(Y)} retransmitted its FIN (frame ${r.peerLastFrame}) and got RST (frame ${r.frame}) instead of an ACK: the ${sideName(X)}'s TIME_WAIT was already gone.`
-          : `The ${sideName(Y)} closed late (FIN, frame ${yf?.frame}${late !== null ? `, ${secs(late)} after its peer's FIN was acknowledged` : ''}) and got RST (frame ${r.frame}) instead of the final ACK: the ${sideName(X)}'s FIN_WAIT_2 state had expired.`;
+          : expired
+            ? `The ${sideName(Y)} closed late (FIN, frame ${yf?.frame}${late !== null ? `, ${secs(late)} after its peer's FIN was acknowledged` : ''}) and got RST (frame ${r.frame}) instead of the final ACK: the ${sideName(X)}'s FIN_WAIT_2 state had expired.`
+            : `The ${sideName(Y)}'s FIN (frame ${yf?.frame}) got RST (frame ${r.frame}) instead of the final ACK only ${secs(late ?? 0)} after the ${sideName(X)}'s FIN was acknowledged: the ${sideName(X)} kept no FIN_WAIT_2 state (too soon for it to expire).`;
         why = acked
           ? `RST seq=${r.seq} equals the ack of the retransmitted FIN; the FIN had been acknowledged before, so the TIME_WAIT socket expired, was reused (tcp_tw_reuse) or overflowed tcp_max_tw_buckets (rules §5.1 #8b).`
-          : `The RST's seq ${r.seq} equals the ack of the peer's FIN: a stack without state answers a FIN for a connection whose orphaned FIN_WAIT_2 expired silently after tcp_fin_timeout (Linux tcp_fin_time, default 60 s; rules §6.1 late_close_rejected).`;
+          : expired
+            ? `The RST's seq ${r.seq} equals the ack of the peer's FIN: a stack without state answers a FIN for a connection whose orphaned FIN_WAIT_2 expired silently after tcp_fin_timeout (Linux tcp_fin_time, default 60 s, never below 3.5 × RTO; rules §6.1 late_close_rejected); ${secs(late ?? 0)} had passed.`
+            : `The RST's seq ${r.seq} equals the ack of the peer's FIN, ${secs(late ?? 0)} after the FIN was acknowledged — shorter than any FIN_WAIT_2 lifetime (Linux tcp_fin_time ≥ 3.5 × RTO ≥ ${secs(MIN_FIN_WAIT_2)}): the closer dropped its state at once (TCP_LINGER2 < 0, SO_LINGER) or lost it (restart, state-losing middlebox).`;
         frames.push(xf?.frame ?? 0, xf?.ackFrame ?? 0, yf?.frame ?? 0);
         break;
       }

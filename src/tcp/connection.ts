@@ -286,10 +286,18 @@ export class Connection {
       if (gt(dataEnd, S.sndMax)) {
         const from = gt(seq, S.sndMax) ? seq : S.sndMax;
         S.dataBytes += (dataEnd - from) >>> 0;
+        // New data sent after the peer's FIN was captured: if the peer had called close(), it will answer with RST
+        // (Linux tcp_rcv_state_process FIN-WAIT-1/2 with RCV_SHUTDOWN: TCPAbortOnData; RFC 9293 §3.6.1).
+        if (R.fin !== null) {
+          if (S.dataAfterPeerFinFrames.length < 8) S.dataAfterPeerFinFrames.push(frame);
+          S.dataAfterPeerFinNew += (dataEnd - from) >>> 0;
+          note = 'data after the peer FIN';
+        }
       } else {
         S.retransmits++;
       }
       S.lastDataT = t;
+      if (!S.hasDataEnd || gt(dataEnd, S.dataEnd)) { S.dataEnd = dataEnd; S.hasDataEnd = true; }
       if (R.fin !== null && S.hasAck && ge(S.ackMax, add32(R.fin.finSeq, 1))) {
         S.dataAfterPeerFin += len;
         if (note === null) note = 'data after the peer FIN';
@@ -387,6 +395,9 @@ export class Connection {
       answersPeerAck: R.lastAckBit && R.lastFrame !== 0 && seq === R.lastAckField,
       peerLastFrame: R.lastFrame, peerLastLen: R.lastLen, peerLastFlags: R.lastFlags, peerLastNewData: R.lastNewData,
       senderHadFin: S.fin !== null, peerHadFin: R.fin !== null, senderSndMax: S.sndMax, auth: p.auth, reason: '',
+      peerDataAfterFin: S.fin !== null ? R.dataAfterPeerFinFrames.slice() : [],
+      peerDataAfterFinBytes: S.fin !== null ? R.dataAfterPeerFinNew : 0,
+      peerDataUnacked: R.hasDataEnd && (!S.hasAck || gt(R.dataEnd, S.ackMax)),
     };
     let note: string;
     if (authMismatch) {

@@ -58,6 +58,11 @@ export interface RstRecord {
   peerHadFin: boolean;
   /** Sender's sndMax when it sent the RST: seq == sndMax marks a live-socket abort (tcp_send_active_reset). */
   senderSndMax: number;
+  /** Frames of data the receiver sent after the RST sender's FIN (before the RST). */
+  peerDataAfterFin: number[];
+  peerDataAfterFinBytes: number;
+  /** The receiver had sent data the RST sender had not acknowledged. */
+  peerDataUnacked: boolean;
   /** Authentication option on the RST (19 TCP-MD5, 29 TCP-AO, 0 none). */
   auth: number;
   /** Why it did not take effect (empty while accepted). */
@@ -96,6 +101,12 @@ export class Endpoint {
   lastDataT = 0;
   /** Bytes sent after it had acknowledged the peer's FIN (legitimate half-close traffic, docs/rules.md §6.1). */
   dataAfterPeerFin = 0;
+  /** Segments with new data sent after the peer's FIN was captured, acknowledged or not (first 8 frames). */
+  dataAfterPeerFinFrames: number[] = [];
+  dataAfterPeerFinNew = 0;
+  /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
+  dataEnd = 0;
+  hasDataEnd = false;
   usedTs = false;
   lastTsVal = 0;
   ttl = -1;

@@ -116,3 +116,32 @@ describe('RSTs that did not take effect (RFC 9293 §3.10.7, RFC 5961, Linux tcp_
     assert.deepEqual(ig.evidence.map((e) => e.frame), [4, 6]);
   });
 });
+
+describe('RST classes fit the timing and the packets (rules §6.2)', () => {
+  test('server FIN; 64 ms later the client still sends data and its FIN; server RST: reply-to-data-after-close with the data frames', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 100 }).s('P.', { len: 300 }).c('.');
+    cv.s('F.').c('.', { dt: 0.0001 });
+    cv.c('P.', { len: 50, dt: 0.064 }).c('F.', { dt: 0.0001 });
+    cv.s('R', { seq: cv.server.nxt, dt: 0.0001 });
+    const r = cv.report();
+    const f = kinds(r, 'rst-teardown')[0]!;
+    assert.equal(f.details.class, 'reply-to-data-after-close');
+    assert.deepEqual(f.details.dataFrames, [9]);
+    assert.equal(f.details.lostBytes, 50);
+    assert.ok(f.evidence.some((e) => e.frame === 9), 'the data frame is evidence');
+    assert.doesNotMatch(f.summary, /FIN_WAIT_2/);
+    assert.equal(r.connections[0]!.closer, 'server');
+  });
+
+  test('a late FIN answered by RST 64 ms after the closer\'s FIN was acknowledged is not a FIN_WAIT_2 expiry', () => {
+    const cv = new Conversation().handshake();
+    cv.c('F.').s('.').s('F.', { dt: 0.064 });
+    cv.c('R', { seq: cv.client.nxt });
+    const f = kinds(cv.report(), 'rst-teardown')[0]!;
+    assert.equal(f.details.class, 'instead-of-final-ack');
+    assert.equal(f.details.finWait2Expired, false);
+    assert.equal(f.details.finWait2GoneEarly, true);
+    assert.doesNotMatch(f.summary, /had expired/);
+  });
+});
