@@ -191,12 +191,14 @@ export interface PairAggregate {
   server: string;   // server address:port
   connections: number;
   distinctClientPorts: number;
-  /** Connections per second over the pair's active span. */
-  ratePerSecond: number;
+  /** Connections per second over the pair's active span (first to last connection start); null below 10 connections. */
+  ratePerSecond: number | null;
   timeWaitReuses: number;
   rejectedReuses: number;
   fastestReuseSeconds: number | null;
-  /** rate ÷ (distinct ports ÷ TIME_WAIT): 1.0 means the pair recycles ports as fast as TIME_WAIT frees them. */
+  /** Most client ports held at one instant (open or in TIME_WAIT); null below 10 connections. */
+  portsInUsePeak: number | null;
+  /** portsInUsePeak ÷ port pool, 0…1: 1.0 means every port of the pool was tied up at once; null below 10 connections. */
   exhaustionRatio: number | null;
 }
 

@@ -78,7 +78,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   if (pairs.length) {
     out.push('', 'TIME_WAIT reuse by client → server');
     for (const p of pairs.slice(0, 20)) {
-      out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${p.connections} connections from ${p.distinctClientPorts} ports, ${p.ratePerSecond.toFixed(1)}/s, ${p.timeWaitReuses} reuses (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? '-' : `${(p.exhaustionRatio * 100).toFixed(1)}%`}`);
+      out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${p.connections} connections from ${p.distinctClientPorts} ports, ${p.ratePerSecond === null ? 'rate: not enough data' : `${p.ratePerSecond.toFixed(1)}/s`}, ${p.timeWaitReuses} reuses (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? 'not enough data' : `${(p.exhaustionRatio * 100).toFixed(1)}% (${p.portsInUsePeak} ports in use at once)`}`);
     }
   }
   if (opts.connections !== false && r.connections.length) {

@@ -1,5 +1,5 @@
 import type { EndpointState } from '../model/report.js';
-import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
+import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog, type LogRec } from './packet-log.js';
 import { add32, between, ge, gt, le } from './seq.js';
@@ -33,6 +33,15 @@ export interface Revision {
   t: number;
   what: 'rst-not-effective' | 'fin-ack-not-received';
   why: string;
+}
+
+/** Copies the fields a replayed segment needs (the decoder reuses its packet struct). */
+function copyPacket(p: TcpPacket, q: TcpPacket): void {
+  q.ipVersion = p.ipVersion; q.src.set(p.src); q.dst.set(p.dst); q.ttl = p.ttl; q.ipId = p.ipId; q.vlan = p.vlan;
+  q.sllPacketType = p.sllPacketType; q.srcPort = p.srcPort; q.dstPort = p.dstPort; q.seq = p.seq; q.ack = p.ack;
+  q.flags = p.flags; q.window = p.window; q.payloadLen = p.payloadLen; q.capturedPayloadLen = p.capturedPayloadLen;
+  q.payloadOffset = p.payloadOffset; q.mss = p.mss; q.wscale = p.wscale; q.sackPermitted = p.sackPermitted;
+  q.hasTs = p.hasTs; q.tsVal = p.tsVal; q.tsEcr = p.tsEcr; q.sackCount = p.sackCount; q.auth = p.auth;
 }
 
 /** Facts about a SYN that reopened a tuple, gathered as the new incarnation's handshake unfolds. */
@@ -90,8 +99,16 @@ export class Connection {
   rejectAckFrame = 0;
   rejectAckAck = 0;
   reuse: ReuseTrack | null = null;
-  /** Set when a SYN with a new ISN arrived while this connection was established (docs/rules.md §6.4 case 3). */
+  /** Set when a SYN with a new ISN arrived while this connection was established and the peer then accepted it (docs/rules.md §6.4 case 3). */
   supersededBySyn = 0;
+  /** SYNs with a new ISN seen while synchronized (RFC 5961 §4.2): count, first frames, the last one (for replay). */
+  liveSyns = 0;
+  liveSynFirstT = 0;
+  readonly liveSynFrames: number[] = [];
+  liveSyn: TcpPacket | null = null;
+  liveSynSide: 0 | 1 = 0;
+  liveSynFrame = 0;
+  liveSynT = 0;
   readonly log: PacketLog;
   /** Earlier inferences that later packets contradicted and that were taken back (docs/rules.md §6.3, §6.5). */
   readonly revisions: Revision[] = [];
@@ -186,6 +203,20 @@ export class Connection {
       }
       this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
         'ACK of the old connection (SYN not accepted)', true);
+      return;
+    }
+    // A SYN with a new ISN on a synchronized connection changes nothing there (RFC 5961 §4.2; Linux
+    // tcp_validate_incoming answers it with a challenge ACK): a client that lost its state, or spoofed SYNs. Counted
+    // here; a new connection starts only when the peer shows it has no state (RST accepted, or a SYN-ACK to it).
+    if (syn && !ackBit && !rst && !(S.isnKnown === 1 && seq === S.isn) && !this.isClosed() && !this.inHandshakeOnly()) {
+      if (this.liveSyns === 0) this.liveSynFirstT = t;
+      this.liveSyns++;
+      if (this.liveSynFrames.length < 8) this.liveSynFrames.push(frame);
+      const keep = this.liveSyn ?? newTcpPacket();
+      copyPacket(p, keep);
+      this.liveSyn = keep; this.liveSynSide = d; this.liveSynFrame = frame; this.liveSynT = t;
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        'SYN with a new ISN on a live connection (challenge ACK expected, no state change)', true);
       return;
     }
     if (!S.seen) {

@@ -243,8 +243,14 @@ export class FlowTable {
     if (c !== null) {
       const reason = this.newIncarnation(c, p, srcIsA === c.clientIsA ? 0 : 1, t);
       if (reason !== null) {
+        const prev = c;
         this.retire(e, c, t, false);
         c = this.open(e, p, srcIsA, t, frame, reason);
+        if (reason === 'live' && prev.liveSyn !== null) {
+          // The new connection begins with the SYN recorded on the old one.
+          const synFromA = (prev.liveSynSide === 0) === prev.clientIsA;
+          c.onSegment(prev.liveSyn, synFromA === c.clientIsA ? 0 : 1, prev.liveSynFrame, prev.liveSynT);
+        }
       }
     } else {
       c = this.open(e, p, srcIsA, t, frame, null);
@@ -292,9 +298,12 @@ export class FlowTable {
       if (S.isnKnown === 1 && p.seq === S.isn && d === 0) return null;
       if (c.isClosed()) return 'closed';
       if (c.inHandshakeOnly()) return 'syn-seq-jump';
-      c.supersededBySyn = 1;
-      return 'live';
+      // A new-ISN SYN on a live connection is recorded there (RFC 5961 §4.2: challenge ACK, no state change).
+      return null;
     }
+    // A SYN-ACK to the new-ISN SYN recorded on a live connection: the peer had no state for the old one.
+    const ls = c.liveSyn;
+    if (ls !== null && d !== c.liveSynSide && p.ack === ((ls.seq + 1) >>> 0)) { c.supersededBySyn = 1; return 'live'; }
     if (c.isClosed() && !(S.isnKnown === 1 && p.seq === S.isn)) return 'closed';
     return null;
   }

@@ -96,12 +96,57 @@ describe('time-wait-reuse (rules §6.4)', () => {
     assert.equal(r.connections[0]!.handshake, 'complete');
   });
 
-  test('a SYN with a new ISN on an established tuple: syn-on-live-tuple', () => {
+  test('a SYN with a new ISN on an established tuple: syn-on-live-tuple on that connection, no new connection', () => {
     const cv = new Conversation().handshake();
     cv.c('P.', { len: 10 }).s('.').c('S', { seq: 777_777, dt: 5 });
     const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    const f = kinds(r, 'syn-on-live-tuple');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.details.count, 1);
+  });
+
+  test('a burst of spoofed different-ISN SYNs on a live tuple: one finding with a count, one connection', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('P.', { len: 20 }).c('.');
+    for (let i = 0; i < 21; i++) cv.c('S', { seq: 1_000_000 + i * 7919, win: 512, dt: 0.01, ttl: 240 }).s('.', { dt: 0.0001 });
+    cv.c('P.', { len: 10, dt: 0.1 }).s('.').c('F.').s('F.').c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(r.connections[0]!.teardown, 'fin');
+    assert.deepEqual(r.connections[0]!.bytes, { c2s: 20, s2c: 20 });
+    const f = kinds(r, 'syn-on-live-tuple');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.details.count, 21);
+    assert.equal(r.aggregates.pairs[0]!.exhaustionRatio, null);
+  });
+
+  test('half-open recovery: SYN, challenge ACK, client RST, SYN again, SYN-ACK: the old connection reset, the new one separate', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('.');
+    cv.c('S', { seq: 777_777, dt: 5 }).s('.'); // challenge ACK with the old numbers
+    cv.c('R', { seq: 1011 });
+    const cv2 = cv.sibling({ cIsn: 777_777, sIsn: 90_000 });
+    cv2.c('S', { dt: 1 }).s('S.').c('.');
+    const r = cv.report();
     assert.equal(r.connections.length, 2);
+    assert.equal(r.connections[0]!.teardown, 'rst');
     assert.equal(kinds(r, 'syn-on-live-tuple').length, 1);
+    assert.equal(kinds(r, 'syn-on-live-tuple')[0]!.connection, r.connections[0]!.id);
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+    assert.equal(r.connections[1]!.handshake, 'complete');
+  });
+
+  test('a server that lost the old connection answers the new-ISN SYN with a SYN-ACK: new connection from that SYN', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('.');
+    const cv2 = cv.sibling({ cIsn: 777_777, sIsn: 90_000 });
+    cv2.c('S', { dt: 5 }).s('S.').c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 2);
+    assert.equal(r.connections[1]!.handshake, 'complete');
+    assert.equal(r.connections[1]!.firstFrame, 6);
+    assert.equal(kinds(r, 'syn-on-live-tuple')[0]!.details.newConnectionAccepted, true);
   });
 });
 

@@ -99,7 +99,7 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
       ]);
     }
     if (servers.length > nServers) rest.push([seg(`  … ${count(servers.length - nServers)} more`, { dim: true })]);
-    rest.push(blank, title('TIME_WAIT reuse', 'client → server pairs; exhaustion 1.0 = ports recycled as fast as TIME_WAIT frees them'));
+    rest.push(blank, title('TIME_WAIT reuse', 'client → server pairs; exhaustion 1.0 = every port of the pool tied up at once'));
     if (pairs.length === 0) rest.push([seg('  none', { color: 'green' })]);
     const pw = Math.max(16, Math.min(44, ...pairs.slice(0, nPairs).map((x) => x.client.length + 3 + x.server.length)));
     for (const x of pairs.slice(0, nPairs)) {
@@ -110,8 +110,8 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
         seg(padStart(count(x.timeWaitReuses), 6), { bold: true, color: x.timeWaitReuses > 0 ? 'yellow' : 'gray' }),
         seg(` reuse${x.timeWaitReuses === 1 ? ' ' : 's'}`),
         seg(x.rejectedReuses ? ` (${count(x.rejectedReuses)} rejected)` : '', { color: 'red' }),
-        seg(` · ${plural(x.distinctClientPorts, 'port')} · ${x.ratePerSecond.toFixed(1)}/s`, { dim: true }),
-        seg(` · exhaustion ${ratio === null ? '-' : ratio.toFixed(2)} `, { color }),
+        seg(` · ${plural(x.distinctClientPorts, 'port')} · ${x.ratePerSecond === null ? 'rate: not enough data' : `${x.ratePerSecond.toFixed(1)}/s`}`, { dim: true }),
+        seg(` · exhaustion ${ratio === null ? 'not enough data' : ratio.toFixed(2)} `, { color }),
         seg(ratio === null ? '' : bar(ratio, 10), { color }),
       ]);
     }
