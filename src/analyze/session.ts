@@ -181,10 +181,20 @@ export class AnalysisSession {
     for (const c of connections) { teardown[c.teardown]++; if (c.capture === 'one-sided') oneSided++; }
     const kinds: Partial<Record<FindingKind, number>> = {};
     const severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
-    for (const f of sorted) { kinds[f.kind] = (kinds[f.kind] ?? 0) + 1; severity[f.severity]++; }
+    const halfCloses = { stuck: 0, openAtEnd: 0, legitimate: 0, other: 0 };
+    for (const f of sorted) {
+      kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
+      severity[f.severity]++;
+      if (f.kind !== 'stuck-half-close') continue;
+      const d = f.details;
+      if (d.stuck === true) halfCloses.stuck++;
+      else if (d.legitimate === true) halfCloses.legitimate++;
+      else if (d.openAtEnd === true) halfCloses.openAtEnd++;
+      else halfCloses.other++;
+    }
     return {
       version: 1, tool: { name: 'teardown', version: VERSION }, capture, settings: this.settings,
-      summary: { connections: connections.length, teardown, oneSided, findings: kinds, severity },
+      summary: { connections: connections.length, teardown, oneSided, halfCloses, findings: kinds, severity },
       connections, findings: sorted,
       aggregates: {
         servers: serverAggregates(connections, sorted),

@@ -15,7 +15,7 @@ export interface CatalogEntry {
 /** Finding kinds with their meaning and sources; the UI help and the text report read this. */
 export const CATALOG: Record<FindingKind, CatalogEntry> = {
   'stuck-half-close': {
-    title: 'Stuck half-close (CLOSE_WAIT)', severity: 'error',
+    title: 'Half-close (CLOSE_WAIT): stuck, or open at capture end', severity: 'error',
     explanation: 'One side closed and its FIN was acknowledged; the other side never sent FIN or RST. Its application has not called close(): the socket sits in CLOSE_WAIT (which has no timer) while the closer waits in FIN_WAIT_2.',
     rule: 'RFC 9293 §3.6.1, §3.10.7.4; Linux tcp_fin_timeout (ip-sysctl.rst); rules §6.1', needsBothDirections: true,
   },

@@ -106,9 +106,9 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
       const ackCaptured = f.ackFrame !== 0 && f.ackedBeforeRetx;
       out.push(finding(ctx, 'fin-retransmitted', 'info', f.retxTimes[0] ?? f.t,
         `The ${sideName(d)} retransmitted its FIN ${f.retx} time(s)${ackCaptured ? `; the ACK captured in frame ${f.ackFrame} was lost after the capture point` : ''}.`,
-        `Frames ${[f.frame, ...f.retxFrames].join(', ')} carry the same FIN sequence number ${f.finSeq} (rules §0.2); first retransmission after ${secs((f.retxTimes[0] ?? f.t) - f.t)}.`,
+        `Frames ${[f.frame, ...f.retxFrames].join(', ')}${f.retx > f.retxFrames.length ? ` (the first ${f.retxFrames.length} of ${f.retx} retransmissions)` : ''} carry the same FIN sequence number ${f.finSeq} (rules §0.2); first retransmission after ${secs((f.retxTimes[0] ?? f.t) - f.t)}.${f.reAcks ? ` The FIN sent again with an ACK newly covering the peer's FIN is that ACK, not a retransmission.` : ''}`,
         [f.frame, ...f.retxFrames, f.ackFrame, f.reAckFrame],
-        { side: sideName(d), retransmissions: f.retx, ackCaptured, rtoSeconds: (f.retxTimes[0] ?? f.t) - f.t }));
+        { side: sideName(d), retransmissions: f.retx, retransmissionFrames: [...f.retxFrames], ackCaptured, rtoSeconds: (f.retxTimes[0] ?? f.t) - f.t }));
     }
   }
   return out;

@@ -245,6 +245,13 @@ export interface Report {
     teardown: Record<Teardown, number>;
     /** Connections captured in one direction only (ConnectionReport.capture). */
     oneSided: number;
+    /**
+     * The `stuck-half-close` findings split (disjoint): `stuck` (the half-close lasted ≥ the half-close timeout with
+     * the peer idle that long), `openAtEnd` (still half-closed when the capture ended, younger than that: not yet
+     * stuck), `legitimate` (the peer kept sending: a shutdown(SHUT_WR) half-close), `other` (closed after the
+     * timeout without being idle that long).
+     */
+    halfCloses: { stuck: number; openAtEnd: number; legitimate: number; other: number };
     findings: Partial<Record<FindingKind, number>>;
     severity: Record<Severity, number>;
   };

@@ -52,7 +52,12 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   out.push(`  findings: ${s.error} error, ${s.warn} warn, ${s.info} info`);
   for (const k of FINDING_KINDS) {
     const n = r.summary.findings[k];
-    if (n) out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  ${CATALOG[k].title}`);
+    if (!n) continue;
+    if (k === 'stuck-half-close') {
+      const h = r.summary.halfCloses;
+      const parts = [`${h.stuck} stuck`, `${h.openAtEnd} open at capture end (not yet stuck)`, ...(h.legitimate ? [`${h.legitimate} legitimate (peer still sending)`] : []), ...(h.other ? [`${h.other} closed late, not idle`] : [])];
+      out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  Half-close (CLOSE_WAIT): ${parts.join(', ')}`);
+    } else out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  ${CATALOG[k].title}`);
   }
   const byId = new Map(r.connections.map((c) => [c.id, c]));
   if (r.findings.length) {

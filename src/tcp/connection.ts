@@ -35,6 +35,9 @@ export interface Revision {
   why: string;
 }
 
+/** FIN retransmission frames kept per FIN (the count is exact beyond). */
+export const MAX_RETX_FRAMES = 64;
+
 /** Copies the fields a replayed segment needs (the decoder reuses its packet struct). */
 function copyPacket(p: TcpPacket, q: TcpPacket): void {
   q.ipVersion = p.ipVersion; q.src.set(p.src); q.dst.set(p.dst); q.ttl = p.ttl; q.ipId = p.ipId; q.vlan = p.vlan;
@@ -249,6 +252,7 @@ export class Connection {
     const keepalive = !syn && !fin && len <= 1 && S.sndMax !== 0 && seq === add32(S.sndMax, -1);
     if (keepalive) S.keepalives++;
     const prevActivity = S.lastNonKeepaliveT;
+    const coveredPeerFinBefore = R.fin !== null && S.hasAck && ge(S.ackMax, add32(R.fin.finSeq, 1));
     if (!keepalive) S.lastNonKeepaliveT = t;
 
     // --- SYN (RFC 9293 §3.10.7.2 / §3.10.7.3)
@@ -343,7 +347,7 @@ export class Connection {
         const acksPeerFin = ackBit && R.fin !== null && ge(ack, add32(R.fin.finSeq, 1));
         S.fin = {
           finSeq, frame, t, hasAck: ackBit, ack, acksPeerFin,
-          retx: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
+          retx: 0, reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
           reAckFrame: 0, reAckT: 0, idleBefore: prevActivity > 0 ? t - prevActivity : 0,
         };
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
@@ -352,9 +356,16 @@ export class Connection {
         this.move(d, { kind: 'send-fin', acksPeerFin, peerFinUnacked: R.fin !== null && R.fin.ackFrame === 0 });
         // Receiver, on receipt of the FIN.
         this.move((d ^ 1) as 0 | 1, { kind: 'recv-fin', acksOwnFin: acksPeerFin });
+      } else if (finSeq === sf.finSeq && ackBit && R.fin !== null && !coveredPeerFinBefore
+        && ge(ack, add32(R.fin.finSeq, 1)) && sf.retx === 0) {
+        // The same FIN again, but its ACK now covers the peer's FIN for the first time: the acknowledgment of the
+        // crossing FIN, sent with the FIN bit because its own FIN was still unacknowledged (BSD tcp_output re-sets
+        // FIN while snd_nxt == snd_max), not a loss retransmission (simultaneous close, RFC 9293 Figure 13).
+        sf.reAcks++;
+        note = 'FIN again, acknowledging the peer FIN (not a retransmission)';
       } else if (finSeq === sf.finSeq) {
         sf.retx++;
-        if (sf.retxFrames.length < 8) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
+        if (sf.retxFrames.length < MAX_RETX_FRAMES) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
         note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
         // The retransmission proves the sender never got the ACK: it is still in LAST-ACK / FIN-WAIT-1 / CLOSING.
         const before = S.state;

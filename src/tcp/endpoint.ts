@@ -10,8 +10,10 @@ export interface FinRecord {
   ack: number;
   /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (docs/rules.md §4). */
   acksPeerFin: boolean;
-  /** Retransmissions (same finSeq). Frames/times of the first few kept for evidence. */
+  /** Retransmissions (same finSeq). Frames/times of the first MAX_RETX_FRAMES kept for evidence. */
   retx: number;
+  /** The same FIN sent again as the ACK of the peer's crossing FIN (ack newly covers it): not a retransmission. */
+  reAcks: number;
   retxFrames: number[];
   retxTimes: number[];
   /** First peer segment with ack >= finSeq + 1 (the ACK of this FIN), 0 when none. */

@@ -140,3 +140,30 @@ describe('closer after a reset (rules §4)', () => {
     assert.equal(cv.report().connections[0]!.closer, 'server');
   });
 });
+
+describe('fin-retransmitted (rules §6.5)', () => {
+  test('simultaneous close where each FIN is sent again 50 µs later as the ACK of the other: no fin-retransmitted', () => {
+    const cv = new Conversation().handshake();
+    const cFin = cv.client.nxt;
+    const sFin = cv.server.nxt;
+    cv.c('F.').s('F.', { ack: cFin, dt: 0.00001 });
+    // BSD-style: the ACK of the crossing FIN carries the FIN bit again (same FIN sequence number).
+    cv.c('F.', { seq: cFin, ack: sFin + 1, dt: 0.00005 }).s('F.', { seq: sFin, ack: cFin + 1, dt: 0.00001 });
+    const r = cv.report();
+    assert.equal(r.connections[0]!.ending, 'graceful-simultaneous');
+    assert.equal(kinds(r, 'fin-retransmitted').length, 0);
+    assert.deepEqual(r.connections[0]!.states, { client: 'TIME_WAIT', server: 'TIME_WAIT' });
+  });
+
+  test('nine retransmissions of the active closer\'s FIN are all listed', () => {
+    const cv = new Conversation().handshake();
+    const fin = cv.client.nxt;
+    cv.c('F.');
+    for (let i = 0; i < 9; i++) cv.c('F.', { seq: fin, dt: 0.2 * 2 ** i });
+    cv.s('.', { ack: fin + 1 });
+    const f = kinds(cv.report(), 'fin-retransmitted')[0]!;
+    assert.equal(f.details.retransmissions, 9);
+    assert.equal((f.details.retransmissionFrames as number[]).length, 9);
+    assert.equal(f.evidence.filter((e) => e.flags === 'FIN,ACK').length, 10);
+  });
+});

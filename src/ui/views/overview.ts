@@ -35,6 +35,11 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
     const td = Object.entries(report.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${count(n)}`).join(' · ');
     facts.push([seg(`teardowns: ${td || 'none'}`, { dim: true }), seg(`   half-close timeout ${report.settings.halfCloseTimeout} s · TIME_WAIT ${report.settings.timeWait} s (${report.settings.timeWaitProfile})`, { dim: true })]);
   }
+  if (report && report.summary.findings['stuck-half-close']) {
+    const h = report.summary.halfCloses;
+    facts.push([seg('half-closes: '), seg(`${count(h.stuck)} stuck`, { color: h.stuck > 0 ? 'red' : undefined, bold: h.stuck > 0 } as { color?: 'red'; bold: boolean }),
+      seg(` · ${count(h.openAtEnd)} open at capture end (not yet stuck)${h.legitimate ? ` · ${count(h.legitimate)} legitimate` : ''}${h.other ? ` · ${count(h.other)} closed late` : ''}`, { dim: true })]);
+  }
   if (report && report.summary.oneSided > 0) {
     facts.push([seg(`one-sided: ${plural(report.summary.oneSided, 'connection')} captured in one direction only — verdicts that need the other direction are at most info`, { color: 'yellow' })]);
   }
