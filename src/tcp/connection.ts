@@ -35,6 +35,11 @@ export interface Revision {
   why: string;
 }
 
+/** Sequence space a segment occupies: payload + SYN + FIN (rules §0.2). */
+function spaceOf(p: TcpPacket): number {
+  return p.payloadLen + ((p.flags & SYN) !== 0 ? 1 : 0) + ((p.flags & FIN) !== 0 ? 1 : 0);
+}
+
 /** FIN retransmission frames kept per FIN (the count is exact beyond). */
 export const MAX_RETX_FRAMES = 64;
 
@@ -241,6 +246,22 @@ export class Connection {
     if (rst) {
       this.onRst(p, d, S, R, frame, t, authMismatch);
       return;
+    }
+
+    // Acceptability (RFC 9293 §3.10.7.4 first step, Table 6; Linux tcp_sequence): a segment starting beyond
+    // RCV.NXT + RCV.WND is dropped (an ACK is sent, nothing else happens). RCV.NXT is at most what the sender had sent
+    // contiguously, so only a segment beyond that plus the window is provably dropped; the window is known only when
+    // both SYNs were seen (window scale).
+    if (!syn && R.hasAck && S.isnKnown === 1 && R.isnKnown === 1 && spaceOf(p) > 0) {
+      const scale = R.wscale >= 0 && S.wscale >= 0 ? R.wscale : 0;
+      const wnd = R.win * 2 ** scale;
+      const hi = gt(S.contigEnd, R.ackMax) ? S.contigEnd : R.ackMax;
+      if (gt(seq, add32(hi, Math.max(wnd, 1)))) {
+        S.outOfWindow++;
+        this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+          'beyond the receiver\'s window: dropped (RFC 9293 §3.10.7.4)', true);
+        return;
+      }
     }
 
     let note: string | null = null;

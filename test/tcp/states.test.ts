@@ -113,6 +113,13 @@ describe('ESTABLISHED', () => {
     assert.equal(p.conn.revisions[0]?.frame, 4);
     assert.equal(p.conn.revisions[0]?.revisedBy, 6);
   });
+  test('a FIN far beyond the receiver\'s window is dropped: no CLOSE_WAIT (RFC 9293 §3.10.7.4, Linux tcp_sequence)', () => {
+    const p = inState('ESTABLISHED').s('F.', { seq: 5001 + 10_000_000, win: 1000 });
+    assert.equal(p.client, 'ESTABLISHED');
+    assert.equal(p.conn.ep[1].fin, null);
+    p.s('F.').c('.');
+    assert.deepEqual([p.client, p.server], ['CLOSE_WAIT', 'FIN_WAIT_2']);
+  });
   test('data both ways stays ESTABLISHED', () => {
     const p = inState('ESTABLISHED').c('P.', { len: 100 }).s('P.', { len: 50 }).c('.');
     assert.deepEqual([p.client, p.server], ['ESTABLISHED', 'ESTABLISHED']);
