@@ -35,7 +35,7 @@ export interface Revision {
   why: string;
 }
 
-/** Sequence space a segment occupies: payload + SYN + FIN (rules §0.2). */
+/** Sequence space a segment occupies: payload + SYN + FIN (docs/rules.md §0.2). */
 function spaceOf(p: TcpPacket): number {
   return p.payloadLen + ((p.flags & SYN) !== 0 ? 1 : 0) + ((p.flags & FIN) !== 0 ? 1 : 0);
 }
