@@ -1,6 +1,7 @@
 import type { Finding, Side, Teardown } from '../model/report.js';
 import type { Connection } from '../tcp/connection.js';
 import { finCovers, type FinRecord } from '../tcp/endpoint.js';
+import { gt } from '../tcp/seq.js';
 import { endpointName, finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 import { rstClass } from './rst.js';
 
@@ -22,7 +23,14 @@ export function ending(c: Connection): Ending {
     // The closer is who closed first (docs/rules.md §4): a FIN sent before the RST decides, whoever sent the RST (a server
     // in CLOSE_WAIT that aborts with SO_LINGER{1,0} did not close first; the client's FIN did).
     const r = c.acceptedRst;
-    const finBefore = (d: 0 | 1) => { const f = c.ep[d].fin; return f !== null && f.frame < r.frame; };
+    // A lone FIN counts only when its ACK covers no more than the peer was seen to send: an ACK beyond that covers
+    // uncaptured peer segments, perhaps the peer's FIN, and then who closed first is not known from the FINs.
+    const finBefore = (d: 0 | 1) => {
+      const f = c.ep[d].fin;
+      const peer = c.ep[d ^ 1] as Connection['ep'][0];
+      if (f === null || f.frame >= r.frame) return false;
+      return peer.fin !== null || !f.hasAck || !gt(f.ack, peer.sndMax);
+    };
     const cf = finBefore(0);
     const sf = finBefore(1);
     const closer: Side | 'both' | null = cf && sf ? finCloser(c).closer : cf ? 'client' : sf ? 'server' : sideName(c.rstBy);

@@ -134,6 +134,15 @@ describe('closer after a reset (rules §4)', () => {
     assert.equal(f.details.class, 'abort');
   });
 
+  test('a client FIN whose ACK covers uncaptured server segments (perhaps its FIN), then a server RST: closer server', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 50 }).s('.');
+    cv.c('F.', { ack: cv.server.nxt + 84 }).s('R', { seq: cv.server.nxt + 84 });
+    const c = cv.report().connections[0]!;
+    assert.equal(c.teardown, 'rst');
+    assert.equal(c.closer, 'server');
+  });
+
   test('an RST with no FIN before it: the RST sender is the closer', () => {
     const cv = new Conversation().handshake();
     cv.c('P.', { len: 50 }).s('.').s('R.');
