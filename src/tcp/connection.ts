@@ -264,6 +264,22 @@ export class Connection {
       }
     }
 
+    // Later packets from an RST's receiver overrule the reset it was assumed to cause (docs/rules.md §6.3
+    // "confirmation by behaviour"), before this segment is processed in the revised states:
+    // - an RST judged without knowing the receiver's window, or accepted only by one stack's rule (Linux
+    //   RCV.NXT − 1 after a FIN), is overruled when the receiver keeps sending data, a FIN or new ACKs;
+    // - any RST is overruled when its receiver acknowledges bytes the sender sent only after it (they cannot have
+    //   been in flight before it). Other arithmetically accepted RSTs stand: segments in flight look the same.
+    const ar = this.acceptedRst;
+    if (ar !== null && this.rstBy !== d && !rst && (ar.verdict !== 'accepted' || ar.weak) && (len > 0 || fin || (ackBit && gt(ack, ar.seq)))) {
+      this.unacceptRst(ar, frame, t, 'ignored', ar.weak
+        ? `seq ${ar.seq} is RCV.NXT − 1, acceptable only to Linux (tcp_reset_check); the ${d === 0 ? 'client' : 'server'} kept sending after it (frame ${frame}), so it did not take it`
+        : `the ${d === 0 ? 'client' : 'server'} kept sending after it (frame ${frame}): the RST was not at its RCV.NXT`);
+    } else if (ar !== null && this.rstBy !== d && !rst && ackBit && !this.refused && gt(ack, ar.senderSndMax)) {
+      this.unacceptRst(ar, frame, t, 'no-effect',
+        `the ${d === 0 ? 'client' : 'server'} acknowledged (frame ${frame}, ack ${ack}) data the ${d === 0 ? 'server' : 'client'} sent after the RST (its SND.NXT was ${ar.senderSndMax} at the RST): it was never reset`);
+    }
+
     let note: string | null = null;
     const cBefore = this.ep[0].state;
     if (d === 0 && this.thirdT === 0 && this.sawSynAck && !syn) this.thirdT = t;
@@ -408,21 +424,6 @@ export class Connection {
     S.lastFlags = flags;
     S.lastNewData = len > 0 && (!R.hasAck || gt(add32(seq, len), R.ackMax));
 
-    // An RST judged without knowing the receiver's window is overruled when the receiver keeps sending new data or
-    // new ACKs (docs/rules.md §6.3 "confirmation by behaviour"). Arithmetically accepted RSTs are not overruled: segments
-    // already in flight when the RST was captured would look the same.
-    const ar = this.acceptedRst;
-    if (ar !== null && this.rstBy !== d && ar.verdict !== 'accepted' && (len > 0 || (ackBit && gt(ack, ar.seq)))) {
-      this.unacceptRst(ar, frame, t, 'ignored',
-        `the ${d === 0 ? 'client' : 'server'} kept sending after it (frame ${frame}): the RST was not at its RCV.NXT`);
-    } else if (ar !== null && this.rstBy !== d && ackBit && !this.refused && gt(ack, ar.senderSndMax)) {
-      // The RST's receiver acknowledged bytes its sender sent only after the RST: it still had the connection when
-      // those bytes arrived, so the RST never reset it (lost after the capture point, or dropped by a check the
-      // observer cannot see). Later packets from the supposedly closed side overrule the inference.
-      this.unacceptRst(ar, frame, t, 'no-effect',
-        `the ${d === 0 ? 'client' : 'server'} acknowledged (frame ${frame}, ack ${ack}) data the ${d === 0 ? 'server' : 'client'} sent after the RST (its SND.NXT was ${ar.senderSndMax} at the RST): it was never reset`);
-    }
-
     const changed = cBefore !== this.ep[0].state;
     this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
       note ?? (changed ? 'state change' : null), note !== null || syn || fin);
@@ -458,6 +459,7 @@ export class Connection {
       answersPeerAck: R.lastAckBit && R.lastFrame !== 0 && seq === R.lastAckField,
       peerLastFrame: R.lastFrame, peerLastLen: R.lastLen, peerLastFlags: R.lastFlags, peerLastNewData: R.lastNewData,
       senderHadFin: S.fin !== null, peerHadFin: R.fin !== null, senderSndMax: S.sndMax, auth: p.auth, reason: '',
+      weak: false,
       peerDataAfterFin: S.fin !== null ? R.dataAfterPeerFinFrames.slice() : [],
       peerDataAfterFinBytes: S.fin !== null ? R.dataAfterPeerFinNew : 0,
       peerDataUnacked: R.hasDataEnd && (!S.hasAck || gt(R.dataEnd, S.ackMax)),
@@ -510,7 +512,8 @@ export class Connection {
         note = 'RST (receiver window unknown)';
       } else if (exact || linuxFin) {
         rec.verdict = 'accepted';
-        note = 'RST accepted';
+        rec.weak = !exact;
+        note = exact ? 'RST accepted' : 'RST at RCV.NXT − 1 after the FIN (accepted by Linux)';
       } else if (wnd > 0 && between(seq, lo, add32(lo, wnd - 1))) {
         rec.verdict = 'challenge-expected';
         rec.reason = `seq ${seq} is in the receiver's window but not at its RCV.NXT (${lo}…${hi}): RFC 5961 §3.2 challenge ACK`;

@@ -60,6 +60,8 @@ export interface RstRecord {
   peerHadFin: boolean;
   /** Sender's sndMax when it sent the RST: seq == sndMax marks a live-socket abort (tcp_send_active_reset). */
   senderSndMax: number;
+  /** Accepted only by one stack's extra rule (Linux RCV.NXT − 1 after a FIN): later behaviour may overrule it. */
+  weak: boolean;
   /** Frames of data the receiver sent after the RST sender's FIN (before the RST). */
   peerDataAfterFin: number[];
   peerDataAfterFinBytes: number;

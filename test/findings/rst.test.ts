@@ -145,3 +145,26 @@ describe('RST classes fit the timing and the packets (rules §6.2)', () => {
     assert.doesNotMatch(f.summary, /had expired/);
   });
 });
+
+describe('an RST at RCV.NXT − 1 is accepted by Linux only; a receiver that goes on overrules it', () => {
+  test('server FIN, client ACK, server RST at the FIN\'s seq, client FIN after it, server RST: the second RST is the teardown', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 24 }).s('P.', { len: 49 }).c('P.', { len: 2 });
+    const finSeq = cv.server.nxt;
+    cv.s('F.', { ack: cv.client.nxt - 2 }).c('.');
+    cv.s('R', { seq: finSeq });            // RCV.NXT − 1 at the client
+    cv.c('FP.');                           // the client (not Linux) goes on: it did not take the RST
+    cv.s('R', { seq: finSeq + 1 });
+    const r = cv.report();
+    const c = r.connections[0]!;
+    assert.equal(c.teardown, 'rst');
+    assert.equal(c.closer, 'server');
+    const t = kinds(r, 'rst-teardown')[0]!;
+    assert.equal(t.details.rstFrame, 11);
+    assert.equal(t.details.receiverStateBefore, 'LAST_ACK');
+    const ig = kinds(r, 'rst-ignored')[0]!;
+    assert.equal(ig.evidence[0]!.frame, 9);
+    assert.match(String(ig.details.reason), /RCV\.NXT − 1/);
+    assert.deepEqual(c.revisions.map((v) => [v.what, v.frame, v.revisedBy]), [['rst-not-effective', 9, 10]]);
+  });
+});
