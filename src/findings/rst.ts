@@ -20,7 +20,8 @@ export function rstClass(c: Connection): RstClass {
   if (r.senderBefore === 'SYN_SENT' || r.senderBefore === 'SYN_RECEIVED' || r.receiverBefore === 'SYN_RECEIVED') return 'handshake';
   // X had sent FIN; Y then sent new data X had not acknowledged (perhaps followed by its FIN), and X answered with
   // RST seq = the ack of Y's segment (Linux tcp_rcv_state_process: data on a socket closed for reading → RST).
-  if (r.senderHadFin && r.answersPeerAck && (r.peerLastNewData || (r.peerDataAfterFin.length > 0 && r.peerDataUnacked))) {
+  if (r.senderHadFin && ((r.answersPeerAck && r.peerLastNewData)
+    || (r.peerDataAfterFin.length > 0 && r.peerDataUnacked && (r.answersPeerAck || r.answersPeerDataAfterFin)))) {
     return 'reply-to-data-after-close';
   }
   // Y's (late or retransmitted) FIN answered by RST where an ACK was due: X's FIN-WAIT-2 or TIME_WAIT was gone.

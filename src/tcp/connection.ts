@@ -40,6 +40,9 @@ function spaceOf(p: TcpPacket): number {
   return p.payloadLen + ((p.flags & SYN) !== 0 ? 1 : 0) + ((p.flags & FIN) !== 0 ? 1 : 0);
 }
 
+/** The shortest retransmission timeout of common stacks (Linux TCP_RTO_MIN 200 ms; FreeBSD 30 ms + 200 ms slop). */
+const MIN_RTO = 0.2;
+
 /** FIN retransmission frames kept per FIN (the count is exact beyond). */
 export const MAX_RETX_FRAMES = 64;
 
@@ -322,6 +325,12 @@ export class Connection {
         // The SYN sender becomes ESTABLISHED on receiving a SYN-ACK that acknowledges its SYN.
         this.move((d ^ 1) as 0 | 1, { kind: 'recv-syn-ack' });
         this.trackSynAck(frame, t, seq);
+        if (this.refused) {
+          // The retried SYN (same ISN) was accepted: the attempt succeeded after its refusals; not a refused one.
+          this.refused = false;
+          this.acceptedRst = null;
+          this.closedT = 0;
+        }
       }
       if (ackBit && this.reuse !== null && this.reuse.answer === null && d === 1) {
         this.reuse.answer = 'syn-ack'; this.reuse.answerFrame = frame; this.reuse.answerAck = ack;
@@ -361,6 +370,7 @@ export class Connection {
         // New data sent after the peer's FIN was captured: if the peer had called close(), it will answer with RST
         // (Linux tcp_rcv_state_process FIN-WAIT-1/2 with RCV_SHUTDOWN: TCPAbortOnData; RFC 9293 §3.6.1).
         if (R.fin !== null) {
+          if (S.dataAfterPeerFinFrames.length === 0) S.dataAfterPeerFinAck = ackBit ? ack : -1;
           if (S.dataAfterPeerFinFrames.length < 8) S.dataAfterPeerFinFrames.push(frame);
           S.dataAfterPeerFinNew += (dataEnd - from) >>> 0;
           note = 'data after the peer FIN';
@@ -384,7 +394,7 @@ export class Connection {
         const acksPeerFin = ackBit && R.fin !== null && ge(ack, add32(R.fin.finSeq, 1));
         S.fin = {
           finSeq, frame, t, hasAck: ackBit, ack, acksPeerFin,
-          retx: 0, reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
+          lastAck: ack, lastT: t, retx: 0, reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
           reAckFrame: 0, reAckT: 0, idleBefore: prevActivity > 0 ? t - prevActivity : 0,
         };
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
@@ -393,14 +403,19 @@ export class Connection {
         this.move(d, { kind: 'send-fin', acksPeerFin, peerFinUnacked: R.fin !== null && R.fin.ackFrame === 0 });
         // Receiver, on receipt of the FIN.
         this.move((d ^ 1) as 0 | 1, { kind: 'recv-fin', acksOwnFin: acksPeerFin });
-      } else if (finSeq === sf.finSeq && ackBit && R.fin !== null && !coveredPeerFinBefore
-        && ge(ack, add32(R.fin.finSeq, 1)) && sf.retx === 0) {
-        // The same FIN again, but its ACK now covers the peer's FIN for the first time: the acknowledgment of the
-        // crossing FIN, sent with the FIN bit because its own FIN was still unacknowledged (BSD tcp_output re-sets
-        // FIN while snd_nxt == snd_max), not a loss retransmission (simultaneous close, RFC 9293 Figure 13).
+      } else if (finSeq === sf.finSeq && ackBit && ((R.fin !== null && !coveredPeerFinBefore
+        && ge(ack, add32(R.fin.finSeq, 1)) && sf.retx === 0)
+        || (sf.hasAck && gt(ack, sf.lastAck) && t - sf.lastT < MIN_RTO))) {
+        // The same FIN again, but with an ACK that acknowledges more (the peer's crossing FIN, perhaps captured only
+        // later), sooner than any retransmission timeout: the acknowledgment, sent with the FIN bit because its own
+        // FIN was still unacknowledged (BSD tcp_output re-sets FIN while snd_nxt == snd_max), not a loss
+        // retransmission (simultaneous close, RFC 9293 Figure 13).
         sf.reAcks++;
+        sf.lastAck = ack; sf.lastT = t;
         note = 'FIN again, acknowledging the peer FIN (not a retransmission)';
       } else if (finSeq === sf.finSeq) {
+        if (ackBit) sf.lastAck = ack;
+        sf.lastT = t;
         sf.retx++;
         if (sf.retxFrames.length < MAX_RETX_FRAMES) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
         note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
@@ -462,6 +477,7 @@ export class Connection {
       weak: false,
       peerDataAfterFin: S.fin !== null ? R.dataAfterPeerFinFrames.slice() : [],
       peerDataAfterFinBytes: S.fin !== null ? R.dataAfterPeerFinNew : 0,
+      answersPeerDataAfterFin: S.fin !== null && R.dataAfterPeerFinFrames.length > 0 && seq === R.dataAfterPeerFinAck,
       peerDataUnacked: R.hasDataEnd && (!S.hasAck || gt(R.dataEnd, S.ackMax)),
     };
     let note: string;

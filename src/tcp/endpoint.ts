@@ -10,6 +10,9 @@ export interface FinRecord {
   ack: number;
   /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (docs/rules.md §4). */
   acksPeerFin: boolean;
+  /** ACK field and time of the latest transmission of this FIN. */
+  lastAck: number;
+  lastT: number;
   /** Retransmissions (same finSeq). Frames/times of the first MAX_RETX_FRAMES kept for evidence. */
   retx: number;
   /** The same FIN sent again as the ACK of the peer's crossing FIN (ack newly covers it): not a retransmission. */
@@ -65,6 +68,8 @@ export interface RstRecord {
   /** Frames of data the receiver sent after the RST sender's FIN (before the RST). */
   peerDataAfterFin: number[];
   peerDataAfterFinBytes: number;
+  /** The RST's seq equals the ack field of the receiver's first data segment sent after the sender's FIN. */
+  answersPeerDataAfterFin: boolean;
   /** The receiver had sent data the RST sender had not acknowledged. */
   peerDataUnacked: boolean;
   /** Authentication option on the RST (19 TCP-MD5, 29 TCP-AO, 0 none). */
@@ -108,6 +113,8 @@ export class Endpoint {
   /** Segments with new data sent after the peer's FIN was captured, acknowledged or not (first 8 frames). */
   dataAfterPeerFinFrames: number[] = [];
   dataAfterPeerFinNew = 0;
+  /** ACK field of the first of those segments (-1 without the ACK bit). */
+  dataAfterPeerFinAck = -1;
   /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
   dataEnd = 0;
   hasDataEnd = false;

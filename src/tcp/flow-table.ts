@@ -304,6 +304,9 @@ export class FlowTable {
     // A SYN-ACK to the new-ISN SYN recorded on a live connection: the peer had no state for the old one.
     const ls = c.liveSyn;
     if (ls !== null && d !== c.liveSynSide && p.ack === ((ls.seq + 1) >>> 0)) { c.supersededBySyn = 1; return 'live'; }
+    // A SYN-ACK to the SYN of a refused attempt that was retried with its ISN: the same attempt, now accepted.
+    const cl = c.ep[d ^ 1] as Connection['ep'][0];
+    if (c.refused && cl.isnKnown === 1 && p.ack === ((cl.isn + 1) >>> 0)) return null;
     if (c.isClosed() && !(S.isnKnown === 1 && p.seq === S.isn)) return 'closed';
     return null;
   }

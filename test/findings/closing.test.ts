@@ -176,3 +176,18 @@ describe('fin-retransmitted (rules §6.5)', () => {
     assert.equal(f.evidence.filter((e) => e.flags === 'FIN,ACK').length, 10);
   });
 });
+
+describe('fin-retransmitted: a re-ACK whose crossing FIN is captured after it', () => {
+  test('server FIN, the same FIN 11 µs later acknowledging the client FIN captured after both: no fin-retransmitted', () => {
+    const cv = new Conversation().handshake();
+    const cFin = cv.client.nxt;
+    const sFin = cv.server.nxt;
+    cv.s('F.', { ack: cFin });
+    cv.s('F.', { seq: sFin, ack: cFin + 1, dt: 0.000011 });
+    cv.c('F.', { ack: sFin, dt: 0.000006 }).c('F.', { seq: cFin, ack: sFin + 1, dt: 0.000006 });
+    cv.c('.', { seq: cFin + 1, ack: sFin + 1, dt: 0.0001 });
+    const r = cv.report();
+    assert.equal(kinds(r, 'fin-retransmitted').length, 0);
+    assert.equal(r.connections[0]!.teardown, 'fin');
+  });
+});

@@ -168,3 +168,19 @@ describe('an RST at RCV.NXT − 1 is accepted by Linux only; a receiver that goe
     assert.deepEqual(c.revisions.map((v) => [v.what, v.frame, v.revisedBy]), [['rst-not-effective', 9, 10]]);
   });
 });
+
+describe('reply-to-data-after-close when the peer also closed', () => {
+  test('client FIN; server sends 27 bytes, its FIN, then ACKs the client FIN; client RST at the data\'s ack: reply-to-data-after-close', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 100 }).s('P.', { len: 400 }).c('.');
+    const cFin = cv.client.nxt;
+    cv.c('F.');
+    cv.s('P.', { len: 27, ack: cFin, dt: 0.04 }).s('F.', { ack: cFin }).s('.', { ack: cFin + 1 });
+    cv.c('R', { seq: cFin });
+    const r = cv.report();
+    const f = kinds(r, 'rst-teardown')[0]!;
+    assert.equal(f.details.class, 'reply-to-data-after-close');
+    assert.equal(f.details.lostBytes, 27);
+    assert.equal(f.severity, 'warn');
+  });
+});

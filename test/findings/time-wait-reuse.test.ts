@@ -194,3 +194,21 @@ describe('retried handshakes are one attempt; RST-closed tuples hold no TIME_WAI
     assert.equal(kinds(r, 'time-wait-reuse').length, 0);
   });
 });
+
+describe('a refused connect retried with its ISN and then accepted is one connection', () => {
+  test('SYN, RST,ACK, the same SYN 0.5 s later, SYN-ACK: one established connection, no refused, no reuse', () => {
+    const cv = new Conversation();
+    cv.c('S').s('R.', { seq: 0 });
+    cv.c('S', { seq: 1000, dt: 0.5 }).s('S.').c('.');
+    cv.c('P.', { len: 10 }).s('.').s('R.', { dt: 1 });
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    const c = r.connections[0]!;
+    assert.equal(c.handshake, 'complete');
+    assert.equal(c.teardown, 'rst');
+    assert.equal(c.closer, 'server');
+    assert.deepEqual(c.retries, { syn: 1, synAck: 0 });
+    assert.equal(kinds(r, 'refused').length, 0);
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+  });
+});
