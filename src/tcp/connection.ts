@@ -230,6 +230,15 @@ export class Connection {
         'SYN with a new ISN on a live connection (challenge ACK expected, no state change)', true);
       return;
     }
+    // Neither SYN, RST nor ACK (FIN, NULL and Xmas scans; broken stacks): every state past LISTEN drops it
+    // (RFC 9293 §3.10.7.4 fifth check, "if the ACK bit is off, drop the segment"; Linux tcp_rcv_state_process
+    // discards it, TCP_FLAGS), and a closed port answers RST (§3.10.7.1). It never changes a state.
+    if (!syn && !rst && !ackBit) {
+      S.noAckDropped++;
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        'no ACK bit: dropped by the receiver (RFC 9293 §3.10.7.4)', true);
+      return;
+    }
     if (!S.seen) {
       S.seen = true;
       S.firstT = t;
@@ -238,7 +247,8 @@ export class Connection {
         if (S.isnKnown === 0) { S.isn = add32(seq, -1); S.isnKnown = 2; }
         S.sndMax = seq;
         S.contigEnd = seq;
-        this.move(d, { kind: 'seen-midstream' });
+        // An RST is no sign of a synchronized sender: a closed port answers that way (RFC 9293 §3.10.7.1).
+        if (!rst) this.move(d, { kind: 'seen-midstream' });
       }
     }
     if (!rst) {

@@ -7,7 +7,7 @@
  *   assert.equal(p.client, 'TIME_WAIT');
  */
 import type { EndpointState } from '../../src/model/report.js';
-import { ACK, FIN, PSH, RST, SYN, newTcpPacket } from '../../src/decode/packet.js';
+import { ACK, FIN, PSH, RST, SYN, URG, newTcpPacket } from '../../src/decode/packet.js';
 import { Connection } from '../../src/tcp/connection.js';
 
 export interface SegOpts { seq?: number; ack?: number; len?: number; dt?: number; win?: number; ttl?: number; md5?: boolean }
@@ -16,7 +16,7 @@ function flagBits(f: string): number {
   let b = 0;
   for (const ch of f) {
     if (ch === 'S') b |= SYN; else if (ch === 'F') b |= FIN; else if (ch === 'R') b |= RST;
-    else if (ch === 'P') b |= PSH; else if (ch === '.') b |= ACK;
+    else if (ch === 'P') b |= PSH; else if (ch === 'U') b |= URG; else if (ch === '.') b |= ACK;
   }
   return b;
 }

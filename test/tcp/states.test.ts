@@ -16,6 +16,15 @@ describe('builders reach the state they name', () => {
 });
 
 describe('CLOSED / LISTEN (no connection yet)', () => {
+  test('FIN, NULL and Xmas probes (no ACK bit) change no state; the closed port\'s RST,ACK is not a teardown', () => {
+    for (const flags of ['F', '', 'FPU']) {
+      const p = new Pair().c(flags).s('R.', { seq: 0, ack: 1001 });
+      assert.equal(p.client, 'UNKNOWN');
+      assert.notEqual(p.server, 'MIDSTREAM');
+      assert.equal(p.conn.acceptedRst, null);
+      assert.equal(p.conn.ep[0].fin, null);
+    }
+  });
   test('a SYN puts its sender in SYN_SENT and its receiver in LISTEN', () => {
     const p = new Pair().c('S');
     assert.deepEqual([p.client, p.server], ['SYN_SENT', 'LISTEN']);
@@ -127,8 +136,8 @@ describe('ESTABLISHED', () => {
 });
 
 describe('MIDSTREAM (observer: handshake not captured)', () => {
-  test('an RST before the receiver ever acknowledged anything is unverifiable and taken as a reset', () => {
-    const p = new Pair().c('.', { len: 10 }).s('P', { len: 5 }).c('R');
+  test('an RST to a receiver never seen (one-sided) is unverifiable and taken as a reset', () => {
+    const p = new Pair().c('.', { len: 10 }).c('R');
     assert.equal(p.conn.ep[0].rsts[0]?.verdict, 'unverifiable');
     assert.equal(p.client, 'CLOSED');
   });
