@@ -206,8 +206,9 @@ export class Connection {
     // A server ACK without SYN answering a SYN it does not acknowledge, before any SYN-ACK: the TIME_WAIT (or
     // half-open) ACK of an older incarnation (docs/rules.md §6.4 "rejected": ACK <seq=lastSeq(S→C), ack=lastSeq(C→S)>).
     // It carries the old connection's numbers, so it must not seed this incarnation's sequence state.
+    // An ACK covering data the client sent after its SYN acknowledges this connection: its SYN-ACK was not captured.
     if (d === 1 && !syn && !rst && ackBit && !this.sawSynAck && R.state === 'SYN_SENT' && R.isnKnown === 1
-      && ack !== add32(R.isn, 1)) {
+      && ack !== add32(R.isn, 1) && !(R.dataBytes > 0 && between(ack, add32(R.isn, 2), R.sndMax))) {
       if (this.rejectAckFrame === 0) { this.rejectAckFrame = frame; this.rejectAckAck = ack; }
       if (this.reuse !== null && this.reuse.answer === null) {
         this.reuse.answer = 'ack'; this.reuse.answerFrame = frame; this.reuse.answerAck = ack;

@@ -212,3 +212,16 @@ describe('a refused connect retried with its ISN and then accepted is one connec
     assert.equal(kinds(r, 'time-wait-reuse').length, 0);
   });
 });
+
+describe('a SYN-ACK missing from the capture is not a TIME_WAIT rejection', () => {
+  test('SYN, (SYN-ACK not captured), client data, server ACK of that data: the ACK belongs to this connection', () => {
+    const cv = new Conversation();
+    cv.c('S');
+    cv.server.nxt += 1; // the server's SYN-ACK took one sequence number, but it is not in the capture
+    cv.c('.').c('P.', { len: 413 }).s('.').s('P.', { len: 200 }).c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(r.connections[0]!.teardown, 'open');
+    assert.ok(!r.connections[0]!.ladder.some((p) => p.note?.includes('old connection')));
+  });
+});
