@@ -306,6 +306,14 @@ export class Connection {
     const coveredPeerFinBefore = R.fin !== null && S.hasAck && ge(S.ackMax, add32(R.fin.finSeq, 1));
     if (!keepalive) S.lastNonKeepaliveT = t;
 
+    // A SYN-SENT endpoint sending an ACK had received a SYN-ACK: the capture missed it (RFC 9293 §3.10.7.3). An ACK
+    // field of 0 is what a stack sends with nothing to acknowledge, no sign of a SYN-ACK.
+    if (!syn && ackBit && ack !== 0 && S.state === 'SYN_SENT' && !this.sawSynAck) {
+      this.move(d, { kind: 'send-ack-unseen-syn-ack' });
+      this.move((d ^ 1) as 0 | 1, { kind: 'peer-completed-handshake' });
+      this.established = true;
+    }
+
     // --- SYN (RFC 9293 §3.10.7.2 / §3.10.7.3)
     if (syn) {
       if (S.isnKnown !== 1) {
@@ -521,7 +529,7 @@ export class Connection {
       rec.verdict = 'reuse-reject';
       if (this.reuse !== null) this.reuse.clientRstFrame = frame;
       note = 'RST to the old connection\'s ACK (clears the TIME_WAIT)';
-    } else if (R.packets === 0 && S.hasAck) {
+    } else if (R.packets === 0 && (p.flags & SYN) === 0 && (S.hasAck || (ackBit && R.state !== 'LISTEN'))) {
       // The receiver was never captured (one-sided capture): its RCV.NXT cannot be bounded from both sides.
       rec.verdict = 'unverifiable';
       note = 'RST (receiver never seen in the capture)';

@@ -19,6 +19,10 @@ export type EndpointEvent =
   | { kind: 'send-syn-ack' }
   /** It sent its SYN again with the same ISN: one connection attempt, retried. */
   | { kind: 'resend-syn' }
+  /** It sent an ACK-bearing segment from SYN-SENT: it had received a SYN-ACK the capture missed. */
+  | { kind: 'send-ack-unseen-syn-ack' }
+  /** Its peer showed (by the previous event) that the handshake completed, though its SYN-ACK was not captured. */
+  | { kind: 'peer-completed-handshake' }
   /** It received a SYN-ACK acknowledging its SYN (RFC 9293 §3.10.7.3). */
   | { kind: 'recv-syn-ack' }
   /** It received an ACK covering its SYN-ACK (RFC 9293 §3.10.7.4 fifth step, SYN-RECEIVED). */
@@ -69,6 +73,15 @@ export function transition(s: EndpointState, ev: EndpointEvent): Transition {
       // TcpMaxConnectResponseRetransmissions): the same attempt goes on, back in SYN-SENT. Elsewhere a plain
       // retransmission (RFC 9293 §3.8.1) that changes nothing.
       return s === 'CLOSED' ? to('SYN_SENT', 'the same SYN sent again after a refusal: the attempt is retried') : stay(s);
+
+    case 'send-ack-unseen-syn-ack':
+      // RFC 9293 §3.10.7.3: a SYN-SENT endpoint sends <ACK> only on receiving an acceptable SYN-ACK, entering
+      // ESTABLISHED; the SYN-ACK was lost to the capture (one-sided capture, drops).
+      return s === 'SYN_SENT' ? to('ESTABLISHED', 'RFC 9293 §3.10.7.3: it acknowledged a SYN-ACK the capture missed') : stay(s);
+
+    case 'peer-completed-handshake':
+      return s === 'LISTEN' || s === 'UNKNOWN' || s === 'SYN_RECEIVED'
+        ? to('ESTABLISHED', 'its SYN-ACK (not captured) was acknowledged (RFC 9293 §3.10.7.4)') : stay(s);
 
     case 'recv-syn-ack':
       // RFC 9293 §3.10.7.3: "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to ESTABLISHED".

@@ -46,3 +46,23 @@ describe('one-sided captures (only one direction captured)', () => {
     assert.equal(cv.report().connections[0]!.capture, 'two-sided');
   });
 });
+
+describe('the rest of one-sided and lone-packet captures', () => {
+  test('a lone RST,ACK (its receiver never captured) is the teardown, accepted unverifiable', () => {
+    const cv = new Conversation();
+    cv.c('R.', { seq: 5000, ack: 9000 });
+    const r = cv.report();
+    assert.equal(r.connections[0]!.teardown, 'rst');
+    assert.equal(kinds(r, 'rst-teardown')[0]!.details.accepted, 'unverifiable');
+  });
+
+  test('client-only capture: SYN, then ACKs of the uncaptured SYN-ACK: established and open, not "never established"', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 30 }).s('P.', { len: 100 }).c('.');
+    const r = cv.reportOneWay('client');
+    const c = r.connections[0]!;
+    assert.equal(c.teardown, 'open');
+    assert.equal(c.states.client, 'ESTABLISHED');
+    assert.equal(c.capture, 'one-sided');
+  });
+});
