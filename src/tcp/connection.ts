@@ -152,7 +152,7 @@ export class Connection {
   missingSide(): 0 | 1 | null {
     for (const x of [0, 1] as const) {
       const seen = this.ep[x ^ 1] as Endpoint;
-      if (this.ep[x].packets === 0 && seen.packets > 0 && seen.hasAck) return x;
+      if (this.ep[x].packets === 0 && seen.packets > 0 && (seen.hasAck || seen.sentRstAck)) return x;
     }
     return null;
   }
@@ -487,6 +487,7 @@ export class Connection {
   private onRst(p: TcpPacket, d: 0 | 1, S: Endpoint, R: Endpoint, frame: number, t: number, authMismatch: boolean): void {
     const seq = p.seq;
     const ackBit = (p.flags & ACK) !== 0;
+    if (ackBit) S.sentRstAck = true;
     const rec: RstRecord = {
       frame, t, seq, ack: p.ack, hasAck: ackBit, len: p.payloadLen, ttl: p.ttl, verdict: 'ignored',
       receiverBefore: R.state, senderBefore: S.state,
@@ -529,7 +530,8 @@ export class Connection {
       rec.verdict = 'reuse-reject';
       if (this.reuse !== null) this.reuse.clientRstFrame = frame;
       note = 'RST to the old connection\'s ACK (clears the TIME_WAIT)';
-    } else if (R.packets === 0 && (p.flags & SYN) === 0 && (S.hasAck || (ackBit && R.state !== 'LISTEN'))) {
+    } else if (R.packets === 0 && (p.flags & SYN) === 0 && (S.hasAck || (ackBit && seq !== 0 && R.state !== 'LISTEN'))) {
+      // (A lone RST,ACK with seq 0 is the CLOSED-state reply to a segment without ACK, RFC 9293 §3.10.7.1: no connection.)
       // The receiver was never captured (one-sided capture): its RCV.NXT cannot be bounded from both sides.
       rec.verdict = 'unverifiable';
       note = 'RST (receiver never seen in the capture)';

@@ -140,6 +140,8 @@ export class Endpoint {
   dupT = 0;
   /** Authentication option kind its first segment carried (0 none, 19 TCP-MD5, 29 TCP-AO); -1 before any. */
   authMode = -1;
+  /** It sent an RST with the ACK bit: its ACK field acknowledges something the peer sent. */
+  sentRstAck = false;
   /** Segments without SYN, RST or ACK (scans): dropped by any synchronized receiver. */
   noAckDropped = 0;
   /** Segments provably beyond the receiver's window (dropped; RFC 9293 §3.10.7.4). */
