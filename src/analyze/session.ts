@@ -210,10 +210,21 @@ export class AnalysisSession {
     const order = new Map(connections.map((c, i) => [c.id, i]));
     const sorted = [...findings].sort((a, b) => a.time - b.time || (order.get(a.connection) ?? 0) - (order.get(b.connection) ?? 0));
     const teardown: Record<Teardown, number> = { fin: 0, rst: 0, 'half-close': 0, refused: 0, open: 0, none: 0 };
-    for (const c of connections) teardown[c.teardown]++;
+    let oneSided = 0;
+    for (const c of connections) { teardown[c.teardown]++; if (c.capture === 'one-sided') oneSided++; }
     const kinds: Partial<Record<FindingKind, number>> = {};
     const severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
-    for (const f of sorted) { kinds[f.kind] = (kinds[f.kind] ?? 0) + 1; severity[f.severity]++; }
+    const halfCloses = { stuck: 0, openAtEnd: 0, legitimate: 0, other: 0 };
+    for (const f of sorted) {
+      kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
+      severity[f.severity]++;
+      if (f.kind !== 'stuck-half-close') continue;
+      const d = f.details;
+      if (d.stuck === true) halfCloses.stuck++;
+      else if (d.legitimate === true) halfCloses.legitimate++;
+      else if (d.openAtEnd === true) halfCloses.openAtEnd++;
+      else halfCloses.other++;
+    }
     const x = this.table.evictions;
     const evicted: Evictions = {
       maxConnections: Number.isFinite(this.maxConnections) ? this.maxConnections : null,
@@ -221,7 +232,7 @@ export class AnalysisSession {
     };
     return {
       version: 1, tool: { name: 'teardown', version: VERSION }, capture, settings: this.settings,
-      summary: { connections: connections.length, teardown, findings: kinds, severity, evicted },
+      summary: { connections: connections.length, teardown, oneSided, halfCloses, findings: kinds, severity, evicted },
       connections, findings: sorted,
       aggregates: {
         servers: serverAggregates(connections, sorted),

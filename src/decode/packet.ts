@@ -85,6 +85,8 @@ export interface TcpPacket {
   tsVal: number;        // unsigned 32-bit
   tsEcr: number;        // unsigned 32-bit
   sackCount: number;    // number of SACK blocks (0..4)
+  /** Segment authentication option: 19 TCP-MD5 (RFC 2385), 29 TCP-AO (RFC 5925), 0 none. */
+  auth: number;
   /** SACK blocks as [left0, right0, left1, right1, …]; only the first 2*sackCount entries are meaningful. */
   sack: Uint32Array;
 }
@@ -116,7 +118,7 @@ export function newTcpPacket(): TcpPacket {
     layers: 0, layerKind: new Uint8Array(MAX_LAYERS), layerId: new Uint32Array(MAX_LAYERS),
     layerAux: new Uint32Array(MAX_LAYERS), layerAddr: new Uint32Array(MAX_LAYERS * 8), pathSig: 0, vlanKey: 0, ifKey: 0,
     srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLen: 0, capturedPayloadLen: 0, payloadOffset: 0,
-    mss: -1, wscale: -1, sackPermitted: false, hasTs: false, tsVal: 0, tsEcr: 0, sackCount: 0, sack: new Uint32Array(8),
+    mss: -1, wscale: -1, sackPermitted: false, hasTs: false, tsVal: 0, tsEcr: 0, sackCount: 0, auth: 0, sack: new Uint32Array(8),
   };
 }
 

@@ -12,6 +12,8 @@ const OPT_WSCALE = 3; // RFC 7323 §2, length 3
 const OPT_SACK_PERMITTED = 4; // RFC 2018, length 2
 const OPT_SACK = 5; // RFC 2018, length 2 + 8n
 const OPT_TIMESTAMPS = 8; // RFC 7323 §3, length 10
+const OPT_MD5 = 19; // RFC 2385, length 18
+const OPT_AO = 29; // RFC 5925, length >= 4
 
 /** Resets the option fields of `out` (the struct is reused between packets). */
 export function resetTcpOptions(out: TcpPacket): void {
@@ -22,6 +24,7 @@ export function resetTcpOptions(out: TcpPacket): void {
   out.tsVal = 0;
   out.tsEcr = 0;
   out.sackCount = 0;
+  out.auth = 0;
 }
 
 function u32(data: Uint8Array, i: number): number {
@@ -71,6 +74,10 @@ function parseOptions(data: Uint8Array, i: number, end: number, out: TcpPacket):
           out.tsVal = u32(data, i + 2);
           out.tsEcr = u32(data, i + 6);
         }
+        break;
+      case OPT_MD5:
+      case OPT_AO:
+        out.auth = kind;
         break;
       default:
         break; // unknown kinds are skipped by their length

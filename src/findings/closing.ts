@@ -1,6 +1,7 @@
 import type { Finding, Side, Teardown } from '../model/report.js';
 import type { Connection } from '../tcp/connection.js';
 import { finCovers, type FinRecord } from '../tcp/endpoint.js';
+import { gt } from '../tcp/seq.js';
 import { endpointName, finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 import { rstClass } from './rst.js';
 
@@ -19,8 +20,20 @@ export function ending(c: Connection): Ending {
   if (c.refused) return { teardown: 'refused', closer: null, ending: 'refused' };
   if (c.acceptedRst !== null) {
     const cls = rstClass(c);
-    let closer: Side | 'both' | null = sideName(c.rstBy);
-    if (cls === 'after-close') closer = finCloser(c).closer;
+    // The closer is who closed first (docs/rules.md §4): a FIN sent before the RST decides, whoever sent the RST (a server
+    // in CLOSE_WAIT that aborts with SO_LINGER{1,0} did not close first; the client's FIN did).
+    const r = c.acceptedRst;
+    // A lone FIN counts only when its ACK covers no more than the peer was seen to send: an ACK beyond that covers
+    // uncaptured peer segments, perhaps the peer's FIN, and then who closed first is not known from the FINs.
+    const finBefore = (d: 0 | 1) => {
+      const f = c.ep[d].fin;
+      const peer = c.ep[d ^ 1] as Connection['ep'][0];
+      if (f === null || f.frame >= r.frame) return false;
+      return peer.fin !== null || !f.hasAck || !gt(f.ack, peer.sndMax);
+    };
+    const cf = finBefore(0);
+    const sf = finBefore(1);
+    const closer: Side | 'both' | null = cf && sf ? finCloser(c).closer : cf ? 'client' : sf ? 'server' : sideName(c.rstBy);
     return { teardown: 'rst', closer, ending: cls };
   }
   if (cl.fin !== null && sv.fin !== null) return finCloser(c);
@@ -75,9 +88,10 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
     const cli = cl;
     const r = c.acceptedRst;
     out.push(finding(ctx, 'refused', 'warn', r?.t ?? c.lastT,
-      `Connection refused: the SYN to ${ctx.server} was answered by RST${cli.synRetx ? ` after ${cli.synRetx} retransmission(s)` : ''}.`,
+      `Connection refused: the SYN to ${ctx.server} was answered by RST${cli.synRetx ? `; the client sent it ${cli.synRetx + 1} times with the same ISN (one attempt, ${c.refusals} RST${c.refusals === 1 ? '' : 's'})` : ''}.`,
       `RST,ACK with ack=${r?.ack} = SYN seq ${cli.isn} + 1 while the client was in SYN_SENT (RFC 9293 §3.10.7.3); no SYN-ACK was seen.`,
-      [cli.synFrame, r?.frame ?? 0], { attempts: cli.synRetx + 1, rttSeconds: r ? r.t - cli.synT : null }));
+      [cli.synFrame, r?.frame ?? 0, ...(c.reuse === null ? retryFrames(c) : [])],
+      { attempts: cli.synRetx + 1, refusals: c.refusals, rttSeconds: r ? r.t - cli.synT : null }));
   }
 
   for (const d of [0, 1] as const) {
@@ -100,11 +114,18 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
       const ackCaptured = f.ackFrame !== 0 && f.ackedBeforeRetx;
       out.push(finding(ctx, 'fin-retransmitted', 'info', f.retxTimes[0] ?? f.t,
         `The ${sideName(d)} retransmitted its FIN ${f.retx} time(s)${ackCaptured ? `; the ACK captured in frame ${f.ackFrame} was lost after the capture point` : ''}.`,
-        `Frames ${[f.frame, ...f.retxFrames].join(', ')} carry the same FIN sequence number ${f.finSeq} (rules §0.2); first retransmission after ${secs((f.retxTimes[0] ?? f.t) - f.t)}.`,
+        `Frames ${[f.frame, ...f.retxFrames].join(', ')}${f.retx > f.retxFrames.length ? ` (the first ${f.retxFrames.length} of ${f.retx} retransmissions)` : ''} carry the same FIN sequence number ${f.finSeq} (rules §0.2); first retransmission after ${secs((f.retxTimes[0] ?? f.t) - f.t)}.${f.reAcks ? ` The FIN sent again with an ACK newly covering the peer's FIN is that ACK, not a retransmission.` : ''}`,
         [f.frame, ...f.retxFrames, f.ackFrame, f.reAckFrame],
-        { side: sideName(d), retransmissions: f.retx, ackCaptured, rtoSeconds: (f.retxTimes[0] ?? f.t) - f.t }));
+        { side: sideName(d), retransmissions: f.retx, retransmissionFrames: [...f.retxFrames], ackCaptured, rtoSeconds: (f.retxTimes[0] ?? f.t) - f.t }));
     }
   }
+  return out;
+}
+
+/** Frames of SYN retries and the RSTs that answered them (from the packet log). */
+function retryFrames(c: Connection): number[] {
+  const out: number[] = [];
+  for (const r of c.log.packets()) if (out.length < 16 && r.note !== null && (r.note === 'SYN retransmission' || r.note.startsWith('RST (connection refused'))) out.push(r.frame);
   return out;
 }
 

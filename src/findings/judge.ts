@@ -1,4 +1,6 @@
-import type { ConnectionReport, Finding } from '../model/report.js';
+import type { ConnectionReport, Finding, Side } from '../model/report.js';
+import { CATALOG } from './catalog.js';
+import { sideName } from './context.js';
 import type { Connection } from '../tcp/connection.js';
 import { finCovers } from '../tcp/endpoint.js';
 import { closingFindings, ending } from './closing.js';
@@ -23,13 +25,15 @@ export interface Judgement {
 export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, ladder: 'all' | 'findings' = 'all'): Judgement {
   const c = ctx.c;
   const end = ending(c);
-  const findings: Finding[] = [
+  let findings: Finding[] = [
     ...reuseFindings(ctx),
     ...closingFindings(ctx, end),
     ...halfCloseFindings(ctx),
     ...rstFindings(ctx, end.teardown === 'rst' ? end.ending as RstClass : null),
     ...lostFinalAckFindings(ctx),
   ];
+  const missing = c.missingSide();
+  if (missing !== null) findings = oneSided(findings, sideName(missing));
   const [cl, sv] = c.ep;
   const log = ladder === 'all' || findings.length > 0 ? c.log.packets() : [];
   const first = cl.fin && sv.fin ? (cl.fin.t <= sv.fin.t ? cl.fin : sv.fin) : cl.fin ?? sv.fin;
@@ -46,6 +50,7 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
     keepalives: { c2s: cl.keepalives, s2c: sv.keepalives },
     duplicates: c.duplicates,
     handshake: c.sawSyn && c.sawSynAck ? 'complete' : c.sawSyn ? 'syn-only' : c.sawSynAck ? 'syn-ack-only' : 'midstream',
+    retries: { syn: cl.synRetx, synAck: sv.synRetx },
     teardown: end.teardown, closer: end.closer, ending: end.ending,
     states: { client: cl.state, server: sv.state },
     findings: [...new Set(findings.map((f) => f.kind))],
@@ -54,6 +59,9 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
       timeWaitUntil: closedT !== null && holdsTw ? closedT + ctx.settings.timeWait : null,
       reset: c.acceptedRst?.t ?? null,
     },
+    revisions: c.revisions.map((v) => ({ frame: v.frame, revisedBy: v.revisedBy, what: v.what, why: v.why })),
+    capture: missing === null ? 'two-sided' : 'one-sided',
+    missingSide: missing === null ? null : sideName(missing),
     capturePoint: capturePoint(c),
     filter,
     ladder: log.map((r) => toRef(c, r)),
@@ -73,6 +81,26 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
   if (sv.fin) { take(sv.fin.frame); take(sv.fin.ackFrame); take(sv.fin.reAckFrame); }
   if (c.acceptedRst) take(c.acceptedRst.frame);
   return { report, findings, closing };
+}
+
+/**
+ * One-sided capture (one direction never captured): a finding that needs the missing direction is never a warning
+ * or an error. `fin-unacknowledged` is dropped (the ACK could only be in the missing direction); the others are kept
+ * as info, saying why they cannot be confirmed.
+ */
+function oneSided(findings: Finding[], missing: Side): Finding[] {
+  const out: Finding[] = [];
+  for (const f of findings) {
+    if (!CATALOG[f.kind].needsBothDirections) { out.push(f); continue; }
+    if (f.kind === 'fin-unacknowledged') continue;
+    f.details.oneSided = true;
+    if (f.severity !== 'info') {
+      f.severity = 'info';
+      f.summary += ` (One-sided capture: no packet from the ${missing} was captured, so this cannot be confirmed.)`;
+    }
+    out.push(f);
+  }
+  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Finding } from '../model/report.js';
 import { TIME_WAIT_PROFILES } from '../model/settings.js';
 import { add32, d32, gt } from '../tcp/seq.js';
-import { finding, refOf, secs, type JudgeContext } from './context.js';
+import { finding, refOf, secs, sideName, type JudgeContext } from './context.js';
 
 /**
  * `time-wait-reuse` (docs/rules.md §6.4): a SYN on a tuple whose previous incarnation closed less than TIME_WAIT ago.
@@ -11,19 +11,25 @@ import { finding, refOf, secs, type JudgeContext } from './context.js';
  */
 export function reuseFindings(ctx: JudgeContext): Finding[] {
   const c = ctx.c;
-  const r = c.reuse;
-  if (r === null) return [];
-  const P = r.previous;
-  if (r.reason === 'live') {
-    return [finding(ctx, 'syn-on-live-tuple', 'warn', r.synT,
-      `A SYN (frame ${r.synFrame}) with a new ISN arrived while ${P.id} on this 4-tuple was still established: the client lost its state and reconnected (half-open recovery).`,
-      `SYN seq ${r.synSeq} differs from ${P.id}'s ISN and ${P.id} had neither closed nor reset (RFC 5961 §4.2: the peer answers with a challenge ACK, the client with RST, then the SYN is retried).`,
-      [r.synFrame, r.answerFrame, r.clientRstFrame, ...r.retryFrames, r.synAckFrame], { previous: P.id })];
+  const out: Finding[] = [];
+  if (c.liveSyns > 0) {
+    // One finding per live connection, however many SYNs (docs/rules.md §6.4 case 3; RFC 5961 §4.2).
+    const n = c.liveSyns;
+    const who = sideName(c.liveSynSide);
+    out.push(finding(ctx, 'syn-on-live-tuple', 'warn', c.liveSynFirstT,
+      `${n === 1 ? 'A SYN' : `${n} SYNs`} with a new ISN (first frame ${c.liveSynFrames[0]}) arrived from the ${who} side while this connection was established${c.supersededBySyn ? '; the peer then accepted one as a new connection (it had lost the old one)' : ': the connection went on'}. ${n > 1 ? 'A burst like this is spoofed SYNs or a client retrying after it lost its state' : 'A client that lost its state (reboot, NAT rebinding) or a spoofed SYN'}.`,
+      `SYN seq differs from the ${who}'s ISN ${c.ep[c.liveSynSide].isn} on a synchronized connection: RFC 5961 §4.2 (Linux tcp_validate_incoming) answers with a challenge ACK and changes no state, so none of them is a connection of its own.`,
+      [...c.liveSynFrames], { count: n, synFrames: [...c.liveSynFrames], newConnectionAccepted: c.supersededBySyn !== 0 }));
   }
-  if (r.reason !== 'closed') return [];
+  const r = c.reuse;
+  if (r === null) return out;
+  const P = r.previous;
+  if (r.reason !== 'closed') return out;
+  // Nobody holds TIME_WAIT after an RST (Linux tcp_done; RFC 9293 §3.10.7.4: RST → CLOSED): no reuse to judge.
+  if (P.endedByRst) return out;
   const since = r.synT - P.closeT;
   const tw = ctx.settings.timeWait;
-  if (since >= tw) return [];
+  if (since >= tw) return out;
 
   // Map the previous connection's sides onto this one's: this client is the SYN sender.
   const pc = c.clientIsA === P.clientIsA ? 0 : 1; // index of this client in P
@@ -79,5 +85,6 @@ export function reuseFindings(ctx: JudgeContext): Finding[] {
   // The previous incarnation's closing packets come first: they show who was left in TIME_WAIT.
   const prev = P.closeRecs.map((r) => refOf(r, P.isn[0], P.isn[1], P.firstT));
   f.evidence = [...prev.map((e) => ({ ...e, note: `${P.id}: ${e.note ?? e.flags}` })), ...f.evidence];
-  return [f];
+  out.push(f);
+  return out;
 }

@@ -109,6 +109,8 @@ export interface ConnectionReport {
   /** Capture duplicates dropped before analysis (same IP ID, seq, ack, flags, length, TSval within 1 ms). */
   duplicates: number;
   handshake: 'complete' | 'syn-only' | 'syn-ack-only' | 'midstream';
+  /** Handshake segments sent again with the same ISN: one connection attempt, retried (not new connections). */
+  retries: { syn: number; synAck: number };
   teardown: Teardown;
   closer: Side | 'both' | null;
   /** Finer ending: 'graceful-4way', 'graceful-3way', 'graceful-simultaneous', 'half-closed', 'abort',
@@ -124,6 +126,19 @@ export interface ConnectionReport {
     timeWaitUntil: number | null;// closed + TIME_WAIT, when someone holds TIME_WAIT
     reset: number | null;        // accepted RST
   };
+  /**
+   * Inferences that later packets contradicted and that were taken back, in capture order: what was assumed at
+   * `frame`, the packet that overruled it (`revisedBy`) and why. 'rst-not-effective': an RST first taken as a reset;
+   * 'fin-ack-not-received': a FIN taken as acknowledged, then sent again by its sender.
+   */
+  revisions: { frame: number; revisedBy: number; what: 'rst-not-effective' | 'fin-ack-not-received'; why: string }[];
+  /**
+   * 'one-sided': no packet from one side was captured while the other side's ACK field shows it was sending
+   * (asymmetric routing, a one-way tap or SPAN); `missingSide` names it. Verdicts that need the missing direction
+   * are then at most info.
+   */
+  capture: 'two-sided' | 'one-sided';
+  missingSide: Side | null;
   /** Where the capture was taken, guessed from handshake gaps and TTLs (docs/rules.md §10.1). */
   capturePoint: 'near-client' | 'near-server' | 'middle' | 'unknown';
   /** Wireshark display filter isolating this connection's 4-tuple. */
@@ -178,12 +193,14 @@ export interface PairAggregate {
   server: string;   // server address:port
   connections: number;
   distinctClientPorts: number;
-  /** Connections per second over the pair's active span. */
-  ratePerSecond: number;
+  /** Connections per second over the pair's active span (first to last connection start); null below 10 connections. */
+  ratePerSecond: number | null;
   timeWaitReuses: number;
   rejectedReuses: number;
   fastestReuseSeconds: number | null;
-  /** rate ÷ (distinct ports ÷ TIME_WAIT): 1.0 means the pair recycles ports as fast as TIME_WAIT frees them. */
+  /** Most client ports held at one instant (open or in TIME_WAIT); null below 10 connections. */
+  portsInUsePeak: number | null;
+  /** portsInUsePeak ÷ port pool, 0…1: 1.0 means every port of the pool was tied up at once; null below 10 connections. */
   exhaustionRatio: number | null;
 }
 
@@ -242,6 +259,15 @@ export interface Report {
   summary: {
     connections: number;
     teardown: Record<Teardown, number>;
+    /** Connections captured in one direction only (ConnectionReport.capture). */
+    oneSided: number;
+    /**
+     * The `stuck-half-close` findings split (disjoint): `stuck` (the half-close lasted ≥ the half-close timeout with
+     * the peer idle that long), `openAtEnd` (still half-closed when the capture ended, younger than that: not yet
+     * stuck), `legitimate` (the peer kept sending: a shutdown(SHUT_WR) half-close), `other` (closed after the
+     * timeout without being idle that long).
+     */
+    halfCloses: { stuck: number; openAtEnd: number; legitimate: number; other: number };
     findings: Partial<Record<FindingKind, number>>;
     severity: Record<Severity, number>;
     /** What the memory bound took out of the table (all zero when it was never reached). */

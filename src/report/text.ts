@@ -58,12 +58,18 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   for (const w of cap.warnings) out.push(`  note: ${w}`);
   const td = Object.entries(r.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  teardown: ${td || 'none'}`);
+  if (r.summary.oneSided > 0) out.push(`  one-sided: ${r.summary.oneSided} connection(s) captured in one direction only; verdicts that need the other direction are at most info`);
   out.push(`  settings: half-close timeout ${r.settings.halfCloseTimeout} s, TIME_WAIT ${r.settings.timeWait} s (${r.settings.timeWaitProfile})${r.settings.flowKey !== undefined && r.settings.flowKey !== 'tuple' ? `, flow key ${r.settings.flowKey}` : ''}`);
   const s = r.summary.severity;
   out.push(`  findings: ${s.error} error, ${s.warn} warn, ${s.info} info`);
   for (const k of FINDING_KINDS) {
     const n = r.summary.findings[k];
-    if (n) out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  ${CATALOG[k].title}`);
+    if (!n) continue;
+    if (k === 'stuck-half-close') {
+      const h = r.summary.halfCloses;
+      const parts = [`${h.stuck} stuck`, `${h.openAtEnd} open at capture end (not yet stuck)`, ...(h.legitimate ? [`${h.legitimate} legitimate (peer still sending)`] : []), ...(h.other ? [`${h.other} closed late, not idle`] : [])];
+      out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  Half-close (CLOSE_WAIT): ${parts.join(', ')}`);
+    } else out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  ${CATALOG[k].title}`);
   }
   const byId = new Map(r.connections.map((c) => [c.id, c]));
   if (r.findings.length) {
@@ -89,7 +95,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   if (pairs.length) {
     out.push('', 'TIME_WAIT reuse by client → server');
     for (const p of pairs.slice(0, 20)) {
-      out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${p.connections} connections from ${p.distinctClientPorts} ports, ${p.ratePerSecond.toFixed(1)}/s, ${p.timeWaitReuses} reuses (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? '-' : `${(p.exhaustionRatio * 100).toFixed(1)}%`}`);
+      out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${p.connections} connections from ${p.distinctClientPorts} ports, ${p.ratePerSecond === null ? 'rate: not enough data' : `${p.ratePerSecond.toFixed(1)}/s`}, ${p.timeWaitReuses} reuses (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? 'not enough data' : `${(p.exhaustionRatio * 100).toFixed(1)}% (${p.portsInUsePeak} ports in use at once)`}`);
     }
   }
   if (opts.connections !== false && r.connections.length) {
@@ -97,7 +103,8 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
     const shown = r.connections.length > 200 ? r.connections.filter((c) => c.findings.length > 0).slice(0, 200) : r.connections;
     if (shown.length < r.connections.length) out.push(`  (${shown.length} with findings shown of ${r.connections.length}; --json lists all)`);
     for (const c of shown) {
-      out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
+      out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}${c.capture === 'one-sided' ? `  one-sided (no ${c.missingSide} packets)` : ''}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
+      for (const v of c.revisions) out.push(`          revised: frame ${v.frame} (${v.what}) overruled by frame ${v.revisedBy}: ${v.why}`);
     }
   }
   return out.join('\n') + '\n';

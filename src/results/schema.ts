@@ -24,6 +24,7 @@ export const CONNECTION_COLUMNS: Record<string, string> = {
   client_state: 'VARCHAR', server_state: 'VARCHAR', findings: 'VARCHAR[]',
   half_closed_time: 'DOUBLE', closed_time: 'DOUBLE', time_wait_until: 'DOUBLE', reset_time: 'DOUBLE',
   capture_point: 'VARCHAR', filter: 'VARCHAR', ladder: 'JSON', elided: 'BIGINT', encapsulation: 'JSON',
+  syn_retries: 'BIGINT', syn_ack_retries: 'BIGINT', revisions: 'JSON', capture_sides: 'VARCHAR', missing_side: 'VARCHAR',
 };
 
 export const FINDING_COLUMNS: Record<string, string> = {
@@ -56,6 +57,7 @@ export function connectionRow(x: RowContext, c: ConnectionReport, ladder: boolea
     half_closed_time: c.times.halfClosed, closed_time: c.times.closed, time_wait_until: c.times.timeWaitUntil, reset_time: c.times.reset,
     capture_point: c.capturePoint, filter: c.filter, ladder: ladder ? c.ladder : [], elided: ladder ? c.elided : c.elided + c.ladder.length,
     encapsulation: c.encapsulation ?? null,
+    syn_retries: c.retries.syn, syn_ack_retries: c.retries.synAck, revisions: c.revisions, capture_sides: c.capture, missing_side: c.missingSide,
   };
 }
 
@@ -90,6 +92,9 @@ export function connectionFromRow(r: Record<string, unknown>): ConnectionReport 
     capturePoint: r.capture_point as ConnectionReport['capturePoint'], filter: r.filter as string,
     ladder: json<PacketRef[]>(r.ladder), elided: num(r.elided),
     encapsulation: r.encapsulation === null || r.encapsulation === undefined ? null : json<Encapsulation>(r.encapsulation),
+    retries: { syn: num(r.syn_retries), synAck: num(r.syn_ack_retries) },
+    revisions: json<ConnectionReport['revisions']>(r.revisions),
+    capture: r.capture_sides as ConnectionReport['capture'], missingSide: (r.missing_side ?? null) as ConnectionReport['missingSide'],
   };
 }
 

@@ -1,8 +1,9 @@
 import type { EndpointState } from '../model/report.js';
-import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
+import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog, type LogRec } from './packet-log.js';
 import { add32, between, ge, gt, le } from './seq.js';
+import { transition, type EndpointEvent, type Transition } from './transitions.js';
 
 /** What a closed previous incarnation on the same 4-tuple leaves behind for judging a reuse (docs/rules.md §6.4). */
 export interface Tombstone {
@@ -23,6 +24,35 @@ export interface Tombstone {
   isn: [number, number];
   firstT: number;
   lastT: number;
+}
+
+/** An inference taken back: what was assumed at `frame`, and the packet (`revisedBy`) that contradicted it. */
+export interface Revision {
+  frame: number;
+  revisedBy: number;
+  t: number;
+  what: 'rst-not-effective' | 'fin-ack-not-received';
+  why: string;
+}
+
+/** Sequence space a segment occupies: payload + SYN + FIN (docs/rules.md §0.2). */
+function spaceOf(p: TcpPacket): number {
+  return p.payloadLen + ((p.flags & SYN) !== 0 ? 1 : 0) + ((p.flags & FIN) !== 0 ? 1 : 0);
+}
+
+/** The shortest retransmission timeout of common stacks (Linux TCP_RTO_MIN 200 ms; FreeBSD 30 ms + 200 ms slop). */
+const MIN_RTO = 0.2;
+
+/** FIN retransmission frames kept per FIN (the count is exact beyond). */
+export const MAX_RETX_FRAMES = 64;
+
+/** Copies the fields a replayed segment needs (the decoder reuses its packet struct). */
+function copyPacket(p: TcpPacket, q: TcpPacket): void {
+  q.ipVersion = p.ipVersion; q.src.set(p.src); q.dst.set(p.dst); q.ttl = p.ttl; q.ipId = p.ipId; q.vlan = p.vlan;
+  q.sllPacketType = p.sllPacketType; q.srcPort = p.srcPort; q.dstPort = p.dstPort; q.seq = p.seq; q.ack = p.ack;
+  q.flags = p.flags; q.window = p.window; q.payloadLen = p.payloadLen; q.capturedPayloadLen = p.capturedPayloadLen;
+  q.payloadOffset = p.payloadOffset; q.mss = p.mss; q.wscale = p.wscale; q.sackPermitted = p.sackPermitted;
+  q.hasTs = p.hasTs; q.tsVal = p.tsVal; q.tsEcr = p.tsEcr; q.sackCount = p.sackCount; q.auth = p.auth;
 }
 
 /** Facts about a SYN that reopened a tuple, gathered as the new incarnation's handshake unfolds. */
@@ -69,6 +99,8 @@ export class Connection {
   thirdT = 0;
   established = false;
   refused = false;
+  /** RSTs that refused the SYN of this attempt (one per try when a refused connect is retried). */
+  refusals = 0;
   /** The first accepted RST and its sender (0/1); null while none. */
   acceptedRst: RstRecord | null = null;
   rstBy: 0 | 1 = 0;
@@ -78,9 +110,19 @@ export class Connection {
   rejectAckFrame = 0;
   rejectAckAck = 0;
   reuse: ReuseTrack | null = null;
-  /** Set when a SYN with a new ISN arrived while this connection was established (docs/rules.md §6.4 case 3). */
+  /** Set when a SYN with a new ISN arrived while this connection was established and the peer then accepted it (docs/rules.md §6.4 case 3). */
   supersededBySyn = 0;
+  /** SYNs with a new ISN seen while synchronized (RFC 5961 §4.2): count, first frames, the last one (for replay). */
+  liveSyns = 0;
+  liveSynFirstT = 0;
+  readonly liveSynFrames: number[] = [];
+  liveSyn: TcpPacket | null = null;
+  liveSynSide: 0 | 1 = 0;
+  liveSynFrame = 0;
+  liveSynT = 0;
   readonly log: PacketLog;
+  /** Earlier inferences that later packets contradicted and that were taken back (docs/rules.md §6.3, §6.5). */
+  readonly revisions: Revision[] = [];
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
 
@@ -101,6 +143,18 @@ export class Connection {
   /** Closed for incarnation purposes (docs/rules.md §6.4 case 1): both FINs seen, an accepted RST, or refused. */
   isClosed(): boolean {
     return this.acceptedRst !== null || this.refused || (this.ep[0].fin !== null && this.ep[1].fin !== null);
+  }
+
+  /**
+   * The side never seen in the capture while the other side's ACK field shows it was sending (its SYN or data was
+   * acknowledged): a one-sided capture (asymmetric route, one-way tap). null when both were seen or nothing says so.
+   */
+  missingSide(): 0 | 1 | null {
+    for (const x of [0, 1] as const) {
+      const seen = this.ep[x ^ 1] as Endpoint;
+      if (this.ep[x].packets === 0 && seen.packets > 0 && (seen.hasAck || seen.sentRstAck)) return x;
+    }
+    return null;
   }
 
   /** Only handshake packets so far: no data, never established (docs/rules.md §6.4 case 3, syn_seq_jump). */
@@ -136,17 +190,54 @@ export class Connection {
     if (t > this.lastT) this.lastT = t;
     S.packets++;
     S.lastT = t;
+    // Segment authentication (RFC 2385 §2.0, RFC 5925 §7.7; Linux tcp_inbound_hash before tcp_validate_incoming):
+    // a receiver holding a key for its peer drops every segment without the option, one without a key drops every
+    // segment carrying it, before any TCP processing. Which mode the connection uses is what each side's first
+    // segment carried (the peer's when this side's first segment is the odd one).
+    const mode = S.authMode >= 0 ? S.authMode : R.authMode;
+    const authMismatch = mode >= 0 && (p.auth !== 0) !== (mode !== 0);
+    if (!authMismatch && !rst && S.authMode < 0) S.authMode = p.auth;
+    if (authMismatch && !rst) {
+      S.authDropped++;
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        `dropped by the receiver: ${p.auth !== 0 ? 'unexpected' : 'missing'} ${p.auth === 29 ? 'TCP-AO' : 'TCP-MD5'} option`, true);
+      return;
+    }
     // A server ACK without SYN answering a SYN it does not acknowledge, before any SYN-ACK: the TIME_WAIT (or
     // half-open) ACK of an older incarnation (docs/rules.md §6.4 "rejected": ACK <seq=lastSeq(S→C), ack=lastSeq(C→S)>).
     // It carries the old connection's numbers, so it must not seed this incarnation's sequence state.
+    // An ACK covering data the client sent after its SYN acknowledges this connection: its SYN-ACK was not captured.
     if (d === 1 && !syn && !rst && ackBit && !this.sawSynAck && R.state === 'SYN_SENT' && R.isnKnown === 1
-      && ack !== add32(R.isn, 1)) {
+      && ack !== add32(R.isn, 1) && !(R.dataBytes > 0 && between(ack, add32(R.isn, 2), R.sndMax))) {
       if (this.rejectAckFrame === 0) { this.rejectAckFrame = frame; this.rejectAckAck = ack; }
       if (this.reuse !== null && this.reuse.answer === null) {
         this.reuse.answer = 'ack'; this.reuse.answerFrame = frame; this.reuse.answerAck = ack;
       }
       this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
         'ACK of the old connection (SYN not accepted)', true);
+      return;
+    }
+    // A SYN with a new ISN on a synchronized connection changes nothing there (RFC 5961 §4.2; Linux
+    // tcp_validate_incoming answers it with a challenge ACK): a client that lost its state, or spoofed SYNs. Counted
+    // here; a new connection starts only when the peer shows it has no state (RST accepted, or a SYN-ACK to it).
+    if (syn && !ackBit && !rst && !(S.isnKnown === 1 && seq === S.isn) && !this.isClosed() && !this.inHandshakeOnly()) {
+      if (this.liveSyns === 0) this.liveSynFirstT = t;
+      this.liveSyns++;
+      if (this.liveSynFrames.length < 8) this.liveSynFrames.push(frame);
+      const keep = this.liveSyn ?? newTcpPacket();
+      copyPacket(p, keep);
+      this.liveSyn = keep; this.liveSynSide = d; this.liveSynFrame = frame; this.liveSynT = t;
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        'SYN with a new ISN on a live connection (challenge ACK expected, no state change)', true);
+      return;
+    }
+    // Neither SYN, RST nor ACK (FIN, NULL and Xmas scans; broken stacks): every state past LISTEN drops it
+    // (RFC 9293 §3.10.7.4 fifth check, "if the ACK bit is off, drop the segment"; Linux tcp_rcv_state_process
+    // discards it, TCP_FLAGS), and a closed port answers RST (§3.10.7.1). It never changes a state.
+    if (!syn && !rst && !ackBit) {
+      S.noAckDropped++;
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        'no ACK bit: dropped by the receiver (RFC 9293 §3.10.7.4)', true);
       return;
     }
     if (!S.seen) {
@@ -157,7 +248,8 @@ export class Connection {
         if (S.isnKnown === 0) { S.isn = add32(seq, -1); S.isnKnown = 2; }
         S.sndMax = seq;
         S.contigEnd = seq;
-        if (S.state === 'UNKNOWN' || S.state === 'LISTEN') S.state = 'MIDSTREAM';
+        // An RST is no sign of a synchronized sender: a closed port answers that way (RFC 9293 §3.10.7.1).
+        if (!rst) this.move(d, { kind: 'seen-midstream' });
       }
     }
     if (!rst) {
@@ -166,8 +258,40 @@ export class Connection {
     }
 
     if (rst) {
-      this.onRst(p, d, S, R, frame, t);
+      this.onRst(p, d, S, R, frame, t, authMismatch);
       return;
+    }
+
+    // Acceptability (RFC 9293 §3.10.7.4 first step, Table 6; Linux tcp_sequence): a segment starting beyond
+    // RCV.NXT + RCV.WND is dropped (an ACK is sent, nothing else happens). RCV.NXT is at most what the sender had sent
+    // contiguously, so only a segment beyond that plus the window is provably dropped; the window is known only when
+    // both SYNs were seen (window scale).
+    if (!syn && R.hasAck && S.isnKnown === 1 && R.isnKnown === 1 && spaceOf(p) > 0) {
+      const scale = R.wscale >= 0 && S.wscale >= 0 ? R.wscale : 0;
+      const wnd = R.win * 2 ** scale;
+      const hi = gt(S.contigEnd, R.ackMax) ? S.contigEnd : R.ackMax;
+      if (gt(seq, add32(hi, Math.max(wnd, 1)))) {
+        S.outOfWindow++;
+        this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+          'beyond the receiver\'s window: dropped (RFC 9293 §3.10.7.4)', true);
+        return;
+      }
+    }
+
+    // Later packets from an RST's receiver overrule the reset it was assumed to cause (docs/rules.md §6.3
+    // "confirmation by behaviour"), before this segment is processed in the revised states:
+    // - an RST judged without knowing the receiver's window, or accepted only by one stack's rule (Linux
+    //   RCV.NXT − 1 after a FIN), is overruled when the receiver keeps sending data, a FIN or new ACKs;
+    // - any RST is overruled when its receiver acknowledges bytes the sender sent only after it (they cannot have
+    //   been in flight before it). Other arithmetically accepted RSTs stand: segments in flight look the same.
+    const ar = this.acceptedRst;
+    if (ar !== null && this.rstBy !== d && !rst && (ar.verdict !== 'accepted' || ar.weak) && (len > 0 || fin || (ackBit && gt(ack, ar.seq)))) {
+      this.unacceptRst(ar, frame, t, 'ignored', ar.weak
+        ? `seq ${ar.seq} is RCV.NXT − 1, acceptable only to Linux (tcp_reset_check); the ${d === 0 ? 'client' : 'server'} kept sending after it (frame ${frame}), so it did not take it`
+        : `the ${d === 0 ? 'client' : 'server'} kept sending after it (frame ${frame}): the RST was not at its RCV.NXT`);
+    } else if (ar !== null && this.rstBy !== d && !rst && ackBit && !this.refused && gt(ack, ar.senderSndMax)) {
+      this.unacceptRst(ar, frame, t, 'no-effect',
+        `the ${d === 0 ? 'client' : 'server'} acknowledged (frame ${frame}, ack ${ack}) data the ${d === 0 ? 'server' : 'client'} sent after the RST (its SND.NXT was ${ar.senderSndMax} at the RST): it was never reset`);
     }
 
     let note: string | null = null;
@@ -179,7 +303,16 @@ export class Connection {
     const keepalive = !syn && !fin && len <= 1 && S.sndMax !== 0 && seq === add32(S.sndMax, -1);
     if (keepalive) S.keepalives++;
     const prevActivity = S.lastNonKeepaliveT;
+    const coveredPeerFinBefore = R.fin !== null && S.hasAck && ge(S.ackMax, add32(R.fin.finSeq, 1));
     if (!keepalive) S.lastNonKeepaliveT = t;
+
+    // A SYN-SENT endpoint sending an ACK had received a SYN-ACK: the capture missed it (RFC 9293 §3.10.7.3). An ACK
+    // field of 0 is what a stack sends with nothing to acknowledge, no sign of a SYN-ACK.
+    if (!syn && ackBit && ack !== 0 && S.state === 'SYN_SENT' && !this.sawSynAck) {
+      this.move(d, { kind: 'send-ack-unseen-syn-ack' });
+      this.move((d ^ 1) as 0 | 1, { kind: 'peer-completed-handshake' });
+      this.established = true;
+    }
 
     // --- SYN (RFC 9293 §3.10.7.2 / §3.10.7.3)
     if (syn) {
@@ -189,23 +322,34 @@ export class Connection {
         S.synHasTs = p.hasTs; S.synTsVal = p.tsVal;
         S.wscale = p.wscale;
         if (!ackBit) {
-          S.state = 'SYN_SENT';
+          this.move(d, { kind: 'send-syn' });
           this.sawSyn = true;
-          if (R.state === 'UNKNOWN') R.state = 'LISTEN';
+          this.move((d ^ 1) as 0 | 1, { kind: 'peer-syn' });
           note = 'SYN';
         } else {
-          S.state = 'SYN_RECEIVED';
+          this.move(d, { kind: 'send-syn-ack' });
           this.sawSynAck = true;
           note = 'SYN,ACK';
         }
       } else if (seq === S.isn) {
-        if (!ackBit) { S.synRetx++; note = 'SYN retransmission'; this.trackSynRetry(frame); }
-        else note = 'SYN,ACK retransmission';
+        // Same ISN: the same attempt sent again (RFC 9293 §3.8.1 retransmission), never a new connection.
+        S.synRetx++;
+        if (!ackBit) {
+          note = 'SYN retransmission';
+          this.trackSynRetry(frame);
+          if (this.refused) this.move(d, { kind: 'resend-syn' });
+        } else note = 'SYN,ACK retransmission';
       }
       if (ackBit && R.isnKnown === 1 && ack === add32(R.isn, 1) && R.state === 'SYN_SENT') {
         // The SYN sender becomes ESTABLISHED on receiving a SYN-ACK that acknowledges its SYN.
-        R.state = 'ESTABLISHED';
+        this.move((d ^ 1) as 0 | 1, { kind: 'recv-syn-ack' });
         this.trackSynAck(frame, t, seq);
+        if (this.refused) {
+          // The retried SYN (same ISN) was accepted: the attempt succeeded after its refusals; not a refused one.
+          this.refused = false;
+          this.acceptedRst = null;
+          this.closedT = 0;
+        }
       }
       if (ackBit && this.reuse !== null && this.reuse.answer === null && d === 1) {
         this.reuse.answer = 'syn-ack'; this.reuse.answerFrame = frame; this.reuse.answerAck = ack;
@@ -218,7 +362,7 @@ export class Connection {
       S.hasAck = true;
       if (R.isnKnown === 0) { R.isn = add32(ack, -1); R.isnKnown = 2; } // Wireshark reverse base from the first ACK
       if (R.state === 'SYN_RECEIVED' && !syn && R.isnKnown === 1 && ge(ack, add32(R.isn, 1))) {
-        R.state = 'ESTABLISHED';
+        this.move((d ^ 1) as 0 | 1, { kind: 'recv-ack-of-syn' });
         this.established = true;
       }
       if (S.state === 'ESTABLISHED' && R.state === 'ESTABLISHED') this.established = true;
@@ -227,11 +371,11 @@ export class Connection {
         if (rf.ackFrame === 0) {
           rf.ackFrame = frame; rf.ackT = t; rf.ackedBeforeRetx = rf.retx === 0;
           if (note === null) note = fin ? 'FIN (acknowledges the peer FIN)' : 'ACK of FIN';
-          this.finAcked(R);
+          this.finAcked((d ^ 1) as 0 | 1);
         } else if (rf.retx > 0 && rf.reAckFrame === 0 && gt(frame, rf.retxFrames[rf.retxFrames.length - 1] ?? 0)) {
           rf.reAckFrame = frame; rf.reAckT = t;
           if (note === null) note = 'ACK of FIN retransmission';
-          this.finAcked(R);
+          this.finAcked((d ^ 1) as 0 | 1);
         }
       }
     }
@@ -242,10 +386,19 @@ export class Connection {
       if (gt(dataEnd, S.sndMax)) {
         const from = gt(seq, S.sndMax) ? seq : S.sndMax;
         S.dataBytes += (dataEnd - from) >>> 0;
+        // New data sent after the peer's FIN was captured: if the peer had called close(), it will answer with RST
+        // (Linux tcp_rcv_state_process FIN-WAIT-1/2 with RCV_SHUTDOWN: TCPAbortOnData; RFC 9293 §3.6.1).
+        if (R.fin !== null) {
+          if (S.dataAfterPeerFinFrames.length === 0) S.dataAfterPeerFinAck = ackBit ? ack : -1;
+          if (S.dataAfterPeerFinFrames.length < 8) S.dataAfterPeerFinFrames.push(frame);
+          S.dataAfterPeerFinNew += (dataEnd - from) >>> 0;
+          note = 'data after the peer FIN';
+        }
       } else {
         S.retransmits++;
       }
       S.lastDataT = t;
+      if (!S.hasDataEnd || gt(dataEnd, S.dataEnd)) { S.dataEnd = dataEnd; S.hasDataEnd = true; }
       if (R.fin !== null && S.hasAck && ge(S.ackMax, add32(R.fin.finSeq, 1))) {
         S.dataAfterPeerFin += len;
         if (note === null) note = 'data after the peer FIN';
@@ -260,29 +413,37 @@ export class Connection {
         const acksPeerFin = ackBit && R.fin !== null && ge(ack, add32(R.fin.finSeq, 1));
         S.fin = {
           finSeq, frame, t, hasAck: ackBit, ack, acksPeerFin,
-          retx: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
+          lastAck: ack, lastT: t, retx: 0, reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
           reAckFrame: 0, reAckT: 0, idleBefore: prevActivity > 0 ? t - prevActivity : 0,
         };
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
         // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
         // if the peer's FIN is already on its way (crossing FINs), it will be CLOSING (RFC 9293 Figure 13).
-        if (acksPeerFin) S.state = 'LAST_ACK';
-        else if (R.fin !== null && R.fin.ackFrame === 0) S.state = 'CLOSING';
-        else S.state = 'FIN_WAIT_1';
+        this.move(d, { kind: 'send-fin', acksPeerFin, peerFinUnacked: R.fin !== null && R.fin.ackFrame === 0 });
         // Receiver, on receipt of the FIN.
-        switch (R.state) {
-          case 'FIN_WAIT_1': R.state = acksPeerFin ? 'TIME_WAIT' : 'CLOSING'; break;
-          case 'FIN_WAIT_2': R.state = 'TIME_WAIT'; break;
-          case 'CLOSING': case 'TIME_WAIT': case 'LAST_ACK': case 'CLOSED': case 'RESET': break;
-          default: R.state = 'CLOSE_WAIT';
-        }
+        this.move((d ^ 1) as 0 | 1, { kind: 'recv-fin', acksOwnFin: acksPeerFin });
+      } else if (finSeq === sf.finSeq && ackBit && ((R.fin !== null && !coveredPeerFinBefore
+        && ge(ack, add32(R.fin.finSeq, 1)) && sf.retx === 0)
+        || (sf.hasAck && gt(ack, sf.lastAck) && t - sf.lastT < MIN_RTO))) {
+        // The same FIN again, but with an ACK that acknowledges more (the peer's crossing FIN, perhaps captured only
+        // later), sooner than any retransmission timeout: the acknowledgment, sent with the FIN bit because its own
+        // FIN was still unacknowledged (BSD tcp_output re-sets FIN while snd_nxt == snd_max), not a loss
+        // retransmission (simultaneous close, RFC 9293 Figure 13).
+        sf.reAcks++;
+        sf.lastAck = ack; sf.lastT = t;
+        note = 'FIN again, acknowledging the peer FIN (not a retransmission)';
       } else if (finSeq === sf.finSeq) {
+        if (ackBit) sf.lastAck = ack;
+        sf.lastT = t;
         sf.retx++;
-        if (sf.retxFrames.length < 8) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
+        if (sf.retxFrames.length < MAX_RETX_FRAMES) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
         note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
         // The retransmission proves the sender never got the ACK: it is still in LAST-ACK / FIN-WAIT-1 / CLOSING.
-        if (S.state === 'CLOSED' || S.state === 'TIME_WAIT' || S.state === 'FIN_WAIT_2') {
-          S.state = sf.acksPeerFin ? 'LAST_ACK' : (R.fin !== null ? 'CLOSING' : 'FIN_WAIT_1');
+        const before = S.state;
+        const tr = this.move(d, { kind: 'resend-fin', acksPeerFin: sf.acksPeerFin, peerFinSeen: R.fin !== null });
+        if (tr.state !== before && sf.ackFrame !== 0) {
+          this.revise(sf.ackFrame, frame, t, 'fin-ack-not-received',
+            `the ${d === 0 ? 'client' : 'server'} sent its FIN again: the ACK in frame ${sf.ackFrame} never reached it (${before} → ${tr.state})`);
         }
         if (this.closedT !== 0 && this.acceptedRst === null) this.closedT = 0;
       } else {
@@ -297,28 +458,16 @@ export class Connection {
     S.lastFlags = flags;
     S.lastNewData = len > 0 && (!R.hasAck || gt(add32(seq, len), R.ackMax));
 
-    // An RST judged without knowing the receiver's window is overruled when the receiver keeps sending new data or
-    // new ACKs (docs/rules.md §6.3 "confirmation by behaviour"). Arithmetically accepted RSTs are not overruled: segments
-    // already in flight when the RST was captured would look the same.
-    const ar = this.acceptedRst;
-    if (ar !== null && this.rstBy !== d && ar.verdict !== 'accepted' && (len > 0 || (ackBit && gt(ack, ar.seq)))) {
-      this.unacceptRst(ar);
-    }
-
     const changed = cBefore !== this.ep[0].state;
     this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
       note ?? (changed ? 'state change' : null), note !== null || syn || fin);
   }
 
   /** The peer acknowledged X's FIN: FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT, LAST-ACK → CLOSED (RFC 9293 §3.10.7.4). */
-  private finAcked(X: Endpoint): void {
-    const other = X === this.ep[0] ? this.ep[1] : this.ep[0];
-    switch (X.state) {
-      case 'FIN_WAIT_1': X.state = 'FIN_WAIT_2'; break;
-      case 'CLOSING': X.state = 'TIME_WAIT'; break;
-      case 'LAST_ACK': X.state = 'CLOSED'; break;
-      default: break;
-    }
+  private finAcked(x: 0 | 1): void {
+    const X = this.ep[x];
+    const other = this.ep[x ^ 1] as Endpoint;
+    this.move(x, { kind: 'recv-ack-of-fin' });
     if (other.fin !== null && other.fin.ackFrame !== 0 && X.fin !== null && X.fin.ackFrame !== 0 && this.closedT === 0) {
       this.closedT = Math.max(other.fin.reAckT || other.fin.ackT, X.fin.reAckT || X.fin.ackT);
     }
@@ -335,18 +484,33 @@ export class Connection {
   }
 
   /** RST from S to R: judge acceptability (docs/rules.md §6.3, RFC 9293 §3.10.7, RFC 5961 §3.2). */
-  private onRst(p: TcpPacket, d: 0 | 1, S: Endpoint, R: Endpoint, frame: number, t: number): void {
+  private onRst(p: TcpPacket, d: 0 | 1, S: Endpoint, R: Endpoint, frame: number, t: number, authMismatch: boolean): void {
     const seq = p.seq;
     const ackBit = (p.flags & ACK) !== 0;
+    if (ackBit) S.sentRstAck = true;
     const rec: RstRecord = {
       frame, t, seq, ack: p.ack, hasAck: ackBit, len: p.payloadLen, ttl: p.ttl, verdict: 'ignored',
       receiverBefore: R.state, senderBefore: S.state,
       answersPeerAck: R.lastAckBit && R.lastFrame !== 0 && seq === R.lastAckField,
       peerLastFrame: R.lastFrame, peerLastLen: R.lastLen, peerLastFlags: R.lastFlags, peerLastNewData: R.lastNewData,
-      senderHadFin: S.fin !== null, peerHadFin: R.fin !== null, senderSndMax: S.sndMax,
+      senderHadFin: S.fin !== null, peerHadFin: R.fin !== null, senderSndMax: S.sndMax, auth: p.auth, reason: '',
+      weak: false,
+      peerDataAfterFin: S.fin !== null ? R.dataAfterPeerFinFrames.slice() : [],
+      peerDataAfterFinBytes: S.fin !== null ? R.dataAfterPeerFinNew : 0,
+      answersPeerDataAfterFin: S.fin !== null && R.dataAfterPeerFinFrames.length > 0 && seq === R.dataAfterPeerFinAck,
+      peerDataUnacked: R.hasDataEnd && (!S.hasAck || gt(R.dataEnd, S.ackMax)),
     };
     let note: string;
-    if (R.state === 'SYN_SENT') {
+    if (authMismatch) {
+      // Dropped before tcp_validate_incoming ever sees it (Linux tcp_inbound_md5_hash: TCPMD5UNEXPECTED /
+      // TCPMD5NOTFOUND; RFC 2385 §2.0, RFC 5925 §7.7): whatever its sequence number, it cannot reset anything.
+      const kind = p.auth === 29 || S.authMode === 29 || R.authMode === 29 ? 'TCP-AO' : 'TCP-MD5';
+      rec.verdict = 'ignored';
+      rec.reason = p.auth !== 0
+        ? `it carries a ${kind} option while the connection's other segments carry none: a receiver without a key drops it (Linux tcp_inbound_md5_hash, TCPMD5UNEXPECTED)`
+        : `it lacks the ${kind} option every other segment of the connection carries: the receiver drops it (RFC 2385 §2.0; Linux TCPMD5NOTFOUND)`;
+      note = `RST dropped by the receiver (${p.auth !== 0 ? 'unexpected' : 'missing'} ${kind} option)`;
+    } else if (R.state === 'SYN_SENT') {
       // SYN-SENT: acceptable iff ACK acknowledges the SYN (RFC 9293 §3.10.7.3).
       if (ackBit && R.isnKnown === 1 && p.ack === add32(R.isn, 1)) {
         rec.verdict = 'accepted';
@@ -357,6 +521,7 @@ export class Connection {
         note = this.refused ? 'RST (connection refused)' : 'RST accepted';
       } else {
         rec.verdict = 'ignored';
+        rec.reason = 'its ACK does not acknowledge the SYN (RFC 9293 §3.10.7.3)';
         note = 'RST not acknowledging the SYN (ignored)';
       }
     } else if (d === 0 && S.state === 'SYN_SENT' && this.rejectAckFrame !== 0 && seq === this.rejectAckAck) {
@@ -365,6 +530,11 @@ export class Connection {
       rec.verdict = 'reuse-reject';
       if (this.reuse !== null) this.reuse.clientRstFrame = frame;
       note = 'RST to the old connection\'s ACK (clears the TIME_WAIT)';
+    } else if (R.packets === 0 && (p.flags & SYN) === 0 && (S.hasAck || (ackBit && seq !== 0 && R.state !== 'LISTEN'))) {
+      // (A lone RST,ACK with seq 0 is the CLOSED-state reply to a segment without ACK, RFC 9293 §3.10.7.1: no connection.)
+      // The receiver was never captured (one-sided capture): its RCV.NXT cannot be bounded from both sides.
+      rec.verdict = 'unverifiable';
+      note = 'RST (receiver never seen in the capture)';
     } else if (synchronized(R.state) || R.state === 'SYN_RECEIVED') {
       const lo = R.hasAck ? R.ackMax : S.contigEnd;
       const hi = gt(S.sndMax, S.contigEnd) ? S.sndMax : S.contigEnd;
@@ -379,12 +549,15 @@ export class Connection {
         note = 'RST (receiver window unknown)';
       } else if (exact || linuxFin) {
         rec.verdict = 'accepted';
-        note = 'RST accepted';
+        rec.weak = !exact;
+        note = exact ? 'RST accepted' : 'RST at RCV.NXT − 1 after the FIN (accepted by Linux)';
       } else if (wnd > 0 && between(seq, lo, add32(lo, wnd - 1))) {
         rec.verdict = 'challenge-expected';
+        rec.reason = `seq ${seq} is in the receiver's window but not at its RCV.NXT (${lo}…${hi}): RFC 5961 §3.2 challenge ACK`;
         note = 'RST in window but not at RCV.NXT (challenge ACK expected)';
       } else {
         rec.verdict = 'ignored';
+        rec.reason = `seq ${seq} is outside the receiver's window (RCV.NXT ${lo}…${hi}; RFC 9293 §3.10.7.4 first step)`;
         note = 'RST out of window (ignored)';
       }
     } else {
@@ -393,25 +566,48 @@ export class Connection {
     }
 
     if (S.rsts.length < 16) S.rsts.push(rec);
-    if ((rec.verdict === 'accepted' || rec.verdict === 'unverifiable') && this.acceptedRst === null) {
+    if (rec.verdict === 'accepted' && this.refused && this.acceptedRst !== null && R.state === 'SYN_SENT') {
+      // Another refusal of the same (retried) attempt.
+      this.refusals++;
+      this.move((d ^ 1) as 0 | 1, { kind: 'recv-rst' });
+    } else if ((rec.verdict === 'accepted' || rec.verdict === 'unverifiable') && this.acceptedRst === null) {
+      if (this.refused) this.refusals = 1;
       this.acceptedRst = rec;
       this.rstBy = d;
-      S.state = 'CLOSED';
+      this.move(d, { kind: 'send-rst' });
       // A SYN_SENT receiver was never synchronized: it is refused (CLOSED, ECONNREFUSED), not reset.
-      R.state = R.state === 'TIME_WAIT' || R.state === 'CLOSED' || R.state === 'SYN_SENT' ? 'CLOSED' : 'RESET';
+      this.move((d ^ 1) as 0 | 1, { kind: 'recv-rst' });
       if (this.closedT === 0) this.closedT = t;
     }
     this.log.record(frame, t, d, p.flags, seq, p.ack, p.payloadLen, p.window, this.ep[0].state, this.ep[1].state,
       note, true);
   }
 
+  /** The one funnel for state changes driven by a segment: the transition table decides, this applies. */
+  private move(d: 0 | 1, ev: EndpointEvent): Transition {
+    const e = this.ep[d];
+    const t = transition(e.state, ev);
+    if (t.state !== e.state) e.state = t.state;
+    return t;
+  }
+
+  /** The funnel for taking back an inference that later packets contradicted (state before it is restored). */
+  private restore(d: 0 | 1, state: EndpointState): void {
+    this.ep[d].state = state;
+  }
+
+  /** Records that an earlier inference was taken back (bounded; shown in the report as `revisions`). */
+  private revise(frame: number, by: number, t: number, what: Revision['what'], why: string): void {
+    if (this.revisions.length < 16) this.revisions.push({ frame, revisedBy: by, t, what, why });
+  }
+
   /** Behaviour overrides arithmetic: the receiver kept talking, so the RST did not reset it (docs/rules.md §6.3). */
-  private unacceptRst(r: RstRecord): void {
-    r.verdict = 'ignored';
-    const sender = this.ep[this.rstBy];
-    const receiver = this.ep[this.rstBy ^ 1] as Endpoint;
-    receiver.state = r.receiverBefore;
-    sender.state = r.senderBefore;
+  private unacceptRst(r: RstRecord, frame: number, t: number, verdict: 'ignored' | 'no-effect', why: string): void {
+    r.verdict = verdict;
+    r.reason = why;
+    this.revise(r.frame, frame, t, 'rst-not-effective', why);
+    this.restore((this.rstBy ^ 1) as 0 | 1, r.receiverBefore);
+    this.restore(this.rstBy, r.senderBefore);
     this.acceptedRst = null;
     this.closedT = 0;
   }

@@ -10,8 +10,13 @@ export interface FinRecord {
   ack: number;
   /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (docs/rules.md §4). */
   acksPeerFin: boolean;
-  /** Retransmissions (same finSeq). Frames/times of the first few kept for evidence. */
+  /** ACK field and time of the latest transmission of this FIN. */
+  lastAck: number;
+  lastT: number;
+  /** Retransmissions (same finSeq). Frames/times of the first MAX_RETX_FRAMES kept for evidence. */
   retx: number;
+  /** The same FIN sent again as the ACK of the peer's crossing FIN (ack newly covers it): not a retransmission. */
+  reAcks: number;
   retxFrames: number[];
   retxTimes: number[];
   /** First peer segment with ack >= finSeq + 1 (the ACK of this FIN), 0 when none. */
@@ -29,7 +34,8 @@ export interface FinRecord {
 export type RstVerdict =
   | 'accepted'            // seq == an admissible RCV.NXT (or Linux rcv_nxt-1 after FIN): connection reset
   | 'challenge-expected'  // in window but not exact: RFC 5961 §3.2 challenge ACK, not a reset
-  | 'ignored'             // out of window, or the receiver kept talking afterwards
+  | 'ignored'             // out of window, dropped by a check before it (TCP-MD5), or the receiver kept talking
+  | 'no-effect'           // at RCV.NXT, but the receiver later acknowledged data sent after it: never took effect
   | 'unverifiable'        // receiver's window unknown (never saw it ACK); accepted unless behaviour says otherwise
   | 'reuse-reject';       // client RST answering a TIME_WAIT ACK during a reused tuple's handshake (docs/rules.md §6.4)
 
@@ -57,6 +63,19 @@ export interface RstRecord {
   peerHadFin: boolean;
   /** Sender's sndMax when it sent the RST: seq == sndMax marks a live-socket abort (tcp_send_active_reset). */
   senderSndMax: number;
+  /** Accepted only by one stack's extra rule (Linux RCV.NXT − 1 after a FIN): later behaviour may overrule it. */
+  weak: boolean;
+  /** Frames of data the receiver sent after the RST sender's FIN (before the RST). */
+  peerDataAfterFin: number[];
+  peerDataAfterFinBytes: number;
+  /** The RST's seq equals the ack field of the receiver's first data segment sent after the sender's FIN. */
+  answersPeerDataAfterFin: boolean;
+  /** The receiver had sent data the RST sender had not acknowledged. */
+  peerDataUnacked: boolean;
+  /** Authentication option on the RST (19 TCP-MD5, 29 TCP-AO, 0 none). */
+  auth: number;
+  /** Why it did not take effect (empty while accepted). */
+  reason: string;
 }
 
 /** One side of a connection, as an observer can reconstruct it (docs/rules.md §1). */
@@ -67,6 +86,7 @@ export class Endpoint {
   isn = 0;
   synFrame = 0;
   synT = 0;
+  /** Its SYN (or SYN-ACK) sent again with the same ISN: retries of one attempt. */
   synRetx = 0;
   synHasTs = false;
   synTsVal = 0;
@@ -90,6 +110,14 @@ export class Endpoint {
   lastDataT = 0;
   /** Bytes sent after it had acknowledged the peer's FIN (legitimate half-close traffic, docs/rules.md §6.1). */
   dataAfterPeerFin = 0;
+  /** Segments with new data sent after the peer's FIN was captured, acknowledged or not (first 8 frames). */
+  dataAfterPeerFinFrames: number[] = [];
+  dataAfterPeerFinNew = 0;
+  /** ACK field of the first of those segments (-1 without the ACK bit). */
+  dataAfterPeerFinAck = -1;
+  /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
+  dataEnd = 0;
+  hasDataEnd = false;
   usedTs = false;
   lastTsVal = 0;
   ttl = -1;
@@ -110,6 +138,16 @@ export class Endpoint {
   dupLen = -1;
   dupTsVal = 0;
   dupT = 0;
+  /** Authentication option kind its first segment carried (0 none, 19 TCP-MD5, 29 TCP-AO); -1 before any. */
+  authMode = -1;
+  /** It sent an RST with the ACK bit: its ACK field acknowledges something the peer sent. */
+  sentRstAck = false;
+  /** Segments without SYN, RST or ACK (scans): dropped by any synchronized receiver. */
+  noAckDropped = 0;
+  /** Segments provably beyond the receiver's window (dropped; RFC 9293 §3.10.7.4). */
+  outOfWindow = 0;
+  /** Segments the receiver drops for a missing or unexpected authentication option. */
+  authDropped = 0;
   fin: FinRecord | null = null;
   rsts: RstRecord[] = [];
 }

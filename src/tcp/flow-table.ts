@@ -288,8 +288,14 @@ export class FlowTable {
     if (c !== null) {
       const reason = this.newIncarnation(c, p, srcIsA === c.clientIsA ? 0 : 1, t);
       if (reason !== null) {
+        const prev = c;
         this.retire(e, c, t, false);
         c = this.open(e, p, srcIsA, t, frame, reason);
+        if (reason === 'live' && prev.liveSyn !== null) {
+          // The new connection begins with the SYN recorded on the old one.
+          const synFromA = (prev.liveSynSide === 0) === prev.clientIsA;
+          c.onSegment(prev.liveSyn, synFromA === c.clientIsA ? 0 : 1, prev.liveSynFrame, prev.liveSynT);
+        }
       }
     } else {
       c = this.open(e, p, srcIsA, t, frame, null);
@@ -335,12 +341,19 @@ export class FlowTable {
     const S = c.ep[d];
     if ((f & ACK) === 0) {
       if (t - c.lastT > this.opts.idleSplit) return 'idle';
-      if (c.isClosed()) return 'closed';
+      // Same ISN: the same attempt retried (a refused connect is retried with its ISN), whatever became of it.
       if (S.isnKnown === 1 && p.seq === S.isn && d === 0) return null;
+      if (c.isClosed()) return 'closed';
       if (c.inHandshakeOnly()) return 'syn-seq-jump';
-      c.supersededBySyn = 1;
-      return 'live';
+      // A new-ISN SYN on a live connection is recorded there (RFC 5961 §4.2: challenge ACK, no state change).
+      return null;
     }
+    // A SYN-ACK to the new-ISN SYN recorded on a live connection: the peer had no state for the old one.
+    const ls = c.liveSyn;
+    if (ls !== null && d !== c.liveSynSide && p.ack === ((ls.seq + 1) >>> 0)) { c.supersededBySyn = 1; return 'live'; }
+    // A SYN-ACK to the SYN of a refused attempt that was retried with its ISN: the same attempt, now accepted.
+    const cl = c.ep[d ^ 1] as Connection['ep'][0];
+    if (c.refused && cl.isnKnown === 1 && p.ack === ((cl.isn + 1) >>> 0)) return null;
     if (c.isClosed() && !(S.isnKnown === 1 && p.seq === S.isn)) return 'closed';
     return null;
   }

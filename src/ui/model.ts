@@ -206,9 +206,9 @@ export interface Timeline {
   start: number;
   end: number;
   binSeconds: number;
-  /** Connections half-closed at some moment of each bin. */
+  /** The most connections half-closed at the same instant within each bin (a sweep, not a count of overlaps). */
   halfClosed: number[];
-  /** Connections held in TIME_WAIT at some moment of each bin. */
+  /** The most connections held in TIME_WAIT at the same instant within each bin. */
   timeWait: number[];
   /** Resets accepted within each bin. */
   reset: number[];
@@ -219,24 +219,45 @@ export function timeline(connections: readonly ConnectionReport[], start: number
   const n = Math.max(1, Math.floor(bins));
   const span = Math.max(0, end - start);
   const binOf = (t: number) => (span === 0 ? 0 : Math.min(n - 1, Math.max(0, Math.floor(((t - start) / span) * n))));
-  const halfDiff = new Array<number>(n + 1).fill(0);
-  const twDiff = new Array<number>(n + 1).fill(0);
+  const half: [number, number][] = [];
+  const tw: [number, number][] = [];
   const reset = new Array<number>(n).fill(0);
-  const addSpan = (diff: number[], from: number, to: number) => {
-    if (to < start || from > end) return;
-    const a = binOf(from);
-    const b = binOf(Math.max(from, to));
-    diff[a]! += 1;
-    diff[b + 1]! -= 1;
-  };
   for (const c of connections) {
     const t = c.times;
-    if (t.halfClosed !== null) addSpan(halfDiff, t.halfClosed, t.closed ?? end);
-    if (t.closed !== null && t.timeWaitUntil !== null) addSpan(twDiff, t.closed, t.timeWaitUntil);
+    if (t.halfClosed !== null) half.push([t.halfClosed, t.closed ?? end]);
+    if (t.closed !== null && t.timeWaitUntil !== null) tw.push([t.closed, t.timeWaitUntil]);
     if (t.reset !== null && t.reset >= start && t.reset <= end) reset[binOf(t.reset)]! += 1;
   }
-  const run = (diff: number[]) => { const out: number[] = []; let v = 0; for (let i = 0; i < n; i++) { v += diff[i]!; out.push(v); } return out; };
-  return { start, end, binSeconds: span / n, halfClosed: run(halfDiff), timeWait: run(twDiff), reset };
+  /**
+   * Concurrency per bin by a sweep over [from, to) intervals clipped to the capture: an interval that ends at the
+   * instant another starts does not overlap it, so the peak is the most held at one instant, never a count of
+   * every interval touching a column.
+   */
+  const sweep = (spans: [number, number][]): number[] => {
+    const out = new Array<number>(n).fill(0);
+    const ev: [number, number][] = [];
+    for (const [f, t] of spans) {
+      if (t < start || f > end) continue;
+      if (span === 0) { out[0]! += 1; continue; } // a zero-length capture: everything at one instant
+      const a = Math.max(f, start);
+      const b = Math.min(t, end);
+      if (b > a) ev.push([a, 1], [b, -1]);
+    }
+    if (span === 0) return out;
+    ev.sort((x, y) => x[0] - y[0] || x[1] - y[1]); // at one instant, ends before starts
+    let v = 0;
+    let i = 0;
+    for (let k = 0; k < n; k++) {
+      const b0 = start + (span * k) / n;
+      const b1 = k === n - 1 ? Infinity : start + (span * (k + 1)) / n;
+      while (i < ev.length && (ev[i] as [number, number])[0] <= b0) v += (ev[i++] as [number, number])[1];
+      let m = v;
+      while (i < ev.length && (ev[i] as [number, number])[0] < b1) { v += (ev[i++] as [number, number])[1]; if (v > m) m = v; }
+      out[k] = m;
+    }
+    return out;
+  };
+  return { start, end, binSeconds: span / n, halfClosed: sweep(half), timeWait: sweep(tw), reset };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

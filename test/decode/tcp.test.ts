@@ -120,6 +120,11 @@ describe('TCP options', () => {
     assert.equal(out.sackCount, 0);
   });
 
+  it('TCP-MD5 signature option (RFC 2385, kind 19) is recognised; absent it is 0', () => {
+    assert.equal(decode({ ...base, options: { md5: true, ts: [1, 2] } }).out.auth, 19);
+    assert.equal(decode({ ...base, options: { ts: [1, 2] } }).out.auth, 0);
+  });
+
   it('SACK blocks, one to four, unsigned', () => {
     for (let n = 1; n <= 4; n++) {
       const blocks: [number, number][] = [];

@@ -119,3 +119,75 @@ describe('per-connection counters', () => {
     assert.equal(c.bytes.c2s, 100);
   });
 });
+
+describe('closer after a reset (rules §4)', () => {
+  test('client FIN, then the server in CLOSE_WAIT aborts with RST: closer client, the server aborted', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 50 }).s('.');
+    cv.c('F.').s('.').s('R.', { dt: 0.01 });
+    const r = cv.report();
+    const c = r.connections[0]!;
+    assert.equal(c.teardown, 'rst');
+    assert.equal(c.closer, 'client');
+    const f = kinds(r, 'rst-teardown')[0]!;
+    assert.equal(f.details.by, 'server');
+    assert.equal(f.details.class, 'abort');
+  });
+
+  test('a client FIN whose ACK covers uncaptured server segments (perhaps its FIN), then a server RST: closer server', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 50 }).s('.');
+    cv.c('F.', { ack: cv.server.nxt + 84 }).s('R', { seq: cv.server.nxt + 84 });
+    const c = cv.report().connections[0]!;
+    assert.equal(c.teardown, 'rst');
+    assert.equal(c.closer, 'server');
+  });
+
+  test('an RST with no FIN before it: the RST sender is the closer', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 50 }).s('.').s('R.');
+    assert.equal(cv.report().connections[0]!.closer, 'server');
+  });
+});
+
+describe('fin-retransmitted (rules §6.5)', () => {
+  test('simultaneous close where each FIN is sent again 50 µs later as the ACK of the other: no fin-retransmitted', () => {
+    const cv = new Conversation().handshake();
+    const cFin = cv.client.nxt;
+    const sFin = cv.server.nxt;
+    cv.c('F.').s('F.', { ack: cFin, dt: 0.00001 });
+    // BSD-style: the ACK of the crossing FIN carries the FIN bit again (same FIN sequence number).
+    cv.c('F.', { seq: cFin, ack: sFin + 1, dt: 0.00005 }).s('F.', { seq: sFin, ack: cFin + 1, dt: 0.00001 });
+    const r = cv.report();
+    assert.equal(r.connections[0]!.ending, 'graceful-simultaneous');
+    assert.equal(kinds(r, 'fin-retransmitted').length, 0);
+    assert.deepEqual(r.connections[0]!.states, { client: 'TIME_WAIT', server: 'TIME_WAIT' });
+  });
+
+  test('nine retransmissions of the active closer\'s FIN are all listed', () => {
+    const cv = new Conversation().handshake();
+    const fin = cv.client.nxt;
+    cv.c('F.');
+    for (let i = 0; i < 9; i++) cv.c('F.', { seq: fin, dt: 0.2 * 2 ** i });
+    cv.s('.', { ack: fin + 1 });
+    const f = kinds(cv.report(), 'fin-retransmitted')[0]!;
+    assert.equal(f.details.retransmissions, 9);
+    assert.equal((f.details.retransmissionFrames as number[]).length, 9);
+    assert.equal(f.evidence.filter((e) => e.flags === 'FIN,ACK').length, 10);
+  });
+});
+
+describe('fin-retransmitted: a re-ACK whose crossing FIN is captured after it', () => {
+  test('server FIN, the same FIN 11 µs later acknowledging the client FIN captured after both: no fin-retransmitted', () => {
+    const cv = new Conversation().handshake();
+    const cFin = cv.client.nxt;
+    const sFin = cv.server.nxt;
+    cv.s('F.', { ack: cFin });
+    cv.s('F.', { seq: sFin, ack: cFin + 1, dt: 0.000011 });
+    cv.c('F.', { ack: sFin, dt: 0.000006 }).c('F.', { seq: cFin, ack: sFin + 1, dt: 0.000006 });
+    cv.c('.', { seq: cFin + 1, ack: sFin + 1, dt: 0.0001 });
+    const r = cv.report();
+    assert.equal(kinds(r, 'fin-retransmitted').length, 0);
+    assert.equal(r.connections[0]!.teardown, 'fin');
+  });
+});

@@ -77,3 +77,19 @@ describe('stuck-half-close (rules §6.1)', () => {
     assert.equal(kinds(cv.report({ halfCloseTimeout: 60 }), 'stuck-half-close')[0]!.details.stuck, false);
   });
 });
+
+describe('stuck vs open at capture end are counted apart (summary, text)', () => {
+  test('one half-close stuck for 70 s and one 1 ms old at capture end: 1 stuck, 1 open at capture end', async () => {
+    const { textReport } = await import('../../src/report/text.js');
+    const cv = new Conversation().handshake();
+    cv.c('F.').s('.');
+    const young = cv.sibling({ cport: 40001 });
+    young.t = cv.t + 70;
+    young.handshake().c('F.').s('.', { dt: 0.001 });
+    const r = cv.report();
+    assert.deepEqual(r.summary.halfCloses, { stuck: 1, openAtEnd: 1, legitimate: 0, other: 0 });
+    const text = textReport(r);
+    assert.match(text, /stuck-half-close\s+2 {2}Half-close \(CLOSE_WAIT\): 1 stuck, 1 open at capture end \(not yet stuck\)/);
+    assert.doesNotMatch(text, /Stuck half-close \(CLOSE_WAIT\)/);
+  });
+});

@@ -96,11 +96,132 @@ describe('time-wait-reuse (rules §6.4)', () => {
     assert.equal(r.connections[0]!.handshake, 'complete');
   });
 
-  test('a SYN with a new ISN on an established tuple: syn-on-live-tuple', () => {
+  test('a SYN with a new ISN on an established tuple: syn-on-live-tuple on that connection, no new connection', () => {
     const cv = new Conversation().handshake();
     cv.c('P.', { len: 10 }).s('.').c('S', { seq: 777_777, dt: 5 });
     const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    const f = kinds(r, 'syn-on-live-tuple');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.details.count, 1);
+  });
+
+  test('a burst of spoofed different-ISN SYNs on a live tuple: one finding with a count, one connection', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('P.', { len: 20 }).c('.');
+    for (let i = 0; i < 21; i++) cv.c('S', { seq: 1_000_000 + i * 7919, win: 512, dt: 0.01, ttl: 240 }).s('.', { dt: 0.0001 });
+    cv.c('P.', { len: 10, dt: 0.1 }).s('.').c('F.').s('F.').c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(r.connections[0]!.teardown, 'fin');
+    assert.deepEqual(r.connections[0]!.bytes, { c2s: 20, s2c: 20 });
+    const f = kinds(r, 'syn-on-live-tuple');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.details.count, 21);
+    assert.equal(r.aggregates.pairs[0]!.exhaustionRatio, null);
+  });
+
+  test('half-open recovery: SYN, challenge ACK, client RST, SYN again, SYN-ACK: the old connection reset, the new one separate', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('.');
+    cv.c('S', { seq: 777_777, dt: 5 }).s('.'); // challenge ACK with the old numbers
+    cv.c('R', { seq: 1011 });
+    const cv2 = cv.sibling({ cIsn: 777_777, sIsn: 90_000 });
+    cv2.c('S', { dt: 1 }).s('S.').c('.');
+    const r = cv.report();
     assert.equal(r.connections.length, 2);
+    assert.equal(r.connections[0]!.teardown, 'rst');
     assert.equal(kinds(r, 'syn-on-live-tuple').length, 1);
+    assert.equal(kinds(r, 'syn-on-live-tuple')[0]!.connection, r.connections[0]!.id);
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+    assert.equal(r.connections[1]!.handshake, 'complete');
+  });
+
+  test('a server that lost the old connection answers the new-ISN SYN with a SYN-ACK: new connection from that SYN', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('.');
+    const cv2 = cv.sibling({ cIsn: 777_777, sIsn: 90_000 });
+    cv2.c('S', { dt: 5 }).s('S.').c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 2);
+    assert.equal(r.connections[1]!.handshake, 'complete');
+    assert.equal(r.connections[1]!.firstFrame, 6);
+    assert.equal(kinds(r, 'syn-on-live-tuple')[0]!.details.newConnectionAccepted, true);
+  });
+});
+
+describe('retried handshakes are one attempt; RST-closed tuples hold no TIME_WAIT', () => {
+  test('a SYN sent three times with the same ISN, each refused by RST,ACK: one refused connection, no reuse', () => {
+    const cv = new Conversation();
+    cv.c('S').s('R.', { seq: 0 });
+    cv.c('S', { seq: 1000, dt: 0.5 }).s('R.', { seq: 0 });
+    cv.c('S', { seq: 1000, dt: 0.5 }).s('R.', { seq: 0 });
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(r.connections[0]!.teardown, 'refused');
+    assert.deepEqual(r.connections[0]!.retries, { syn: 2, synAck: 0 });
+    const f = kinds(r, 'refused');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.details.attempts, 3);
+    assert.equal(f[0]!.details.refusals, 3);
+    assert.deepEqual(f[0]!.evidence.map((e) => e.frame), [1, 2, 3, 4, 5, 6]);
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+  });
+
+  test('the same retries after the refusal was judged (past the linger) still join the attempt', () => {
+    const cv = new Conversation();
+    cv.c('S').s('R.', { seq: 0 });
+    cv.c('S', { seq: 1000, dt: 6 }).s('R.', { seq: 0 });
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(kinds(r, 'refused')[0]!.details.attempts, 2);
+  });
+
+  test('SYN-ACK retransmissions are counted, not new connections', () => {
+    const cv = new Conversation();
+    cv.c('S').s('S.').s('S.', { seq: 5000, dt: 1 }).c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.deepEqual(r.connections[0]!.retries, { syn: 0, synAck: 1 });
+  });
+
+  test('a new SYN on a tuple closed by RST: no time-wait-reuse (nobody holds TIME_WAIT after an RST)', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 10 }).s('.').s('R.');
+    cv.c('S', { seq: 900_000, dt: 1 }).s('S.', { seq: 70_000 }).c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 2);
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+  });
+});
+
+describe('a refused connect retried with its ISN and then accepted is one connection', () => {
+  test('SYN, RST,ACK, the same SYN 0.5 s later, SYN-ACK: one established connection, no refused, no reuse', () => {
+    const cv = new Conversation();
+    cv.c('S').s('R.', { seq: 0 });
+    cv.c('S', { seq: 1000, dt: 0.5 }).s('S.').c('.');
+    cv.c('P.', { len: 10 }).s('.').s('R.', { dt: 1 });
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    const c = r.connections[0]!;
+    assert.equal(c.handshake, 'complete');
+    assert.equal(c.teardown, 'rst');
+    assert.equal(c.closer, 'server');
+    assert.deepEqual(c.retries, { syn: 1, synAck: 0 });
+    assert.equal(kinds(r, 'refused').length, 0);
+    assert.equal(kinds(r, 'time-wait-reuse').length, 0);
+  });
+});
+
+describe('a SYN-ACK missing from the capture is not a TIME_WAIT rejection', () => {
+  test('SYN, (SYN-ACK not captured), client data, server ACK of that data: the ACK belongs to this connection', () => {
+    const cv = new Conversation();
+    cv.c('S');
+    cv.server.nxt += 1; // the server's SYN-ACK took one sequence number, but it is not in the capture
+    cv.c('.').c('P.', { len: 413 }).s('.').s('P.', { len: 200 }).c('.');
+    const r = cv.report();
+    assert.equal(r.connections.length, 1);
+    assert.equal(r.connections[0]!.teardown, 'open');
+    assert.ok(!r.connections[0]!.ladder.some((p) => p.note?.includes('old connection')));
   });
 });

@@ -24,6 +24,8 @@ export interface SegOpts {
   ipId?: number;
   ts?: [number, number];
   wscale?: number;
+  /** Carry a TCP-MD5 signature option (RFC 2385). */
+  md5?: boolean;
   /** Do not advance the sender's next sequence (a segment the stack would not count, e.g. a probe). */
   noAdvance?: boolean;
 }
@@ -76,6 +78,7 @@ export class Conversation {
     const options: NonNullable<SegmentSpec['options']> = {};
     if (o.ts) options.ts = o.ts;
     if (o.wscale !== undefined) options.wscale = o.wscale;
+    if (o.md5) options.md5 = true;
     if (Object.keys(options).length) spec.options = options;
     if (!o.noAdvance && !rst && o.seq === undefined) from.nxt = (seq + len + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
     else if (!o.noAdvance && !rst && syn) from.nxt = (seq + 1 + len) >>> 0;
@@ -83,8 +86,8 @@ export class Conversation {
     return this;
   }
 
-  rawFrames(link: LinkSpec = { type: 'ethernet' }): RawFrame[] {
-    return this.frames.map(({ spec, t }, i) => {
+  rawFrames(link: LinkSpec = { type: 'ethernet' }, keep: (s: SegmentSpec) => boolean = () => true): RawFrame[] {
+    return this.frames.filter(({ spec }) => keep(spec)).map(({ spec, t }, i) => {
       const tsSec = Math.floor(t);
       return frameOf(buildFrame(spec, link), linkTypeFor(link), { index: i + 1, tsSec, tsNsec: Math.round((t - tsSec) * 1e9) });
     });
@@ -92,6 +95,12 @@ export class Conversation {
 
   report(settings: Partial<Settings> = {}, link: LinkSpec = { type: 'ethernet' }): Report {
     return runFrames(this.rawFrames(link), settings);
+  }
+
+  /** The report of a capture that holds only the packets one side sent (a one-way tap or asymmetric route). */
+  reportOneWay(sender: 'client' | 'server', settings: Partial<Settings> = {}): Report {
+    const from = sender === 'client' ? this.client : this.server;
+    return runFrames(this.rawFrames({ type: 'ethernet' }, (s) => s.src === from.addr), settings);
   }
 }
 

@@ -30,7 +30,8 @@ export interface SegmentSpec {
   payload?: Uint8Array;
   ttl?: number;
   ipId?: number;
-  options?: { mss?: number; wscale?: number; sackPermitted?: boolean; ts?: [number, number]; sack?: [number, number][] };
+  /** md5: a TCP-MD5 signature option (RFC 2385, kind 19, 16 zero bytes). */
+  options?: { mss?: number; wscale?: number; sackPermitted?: boolean; ts?: [number, number]; sack?: [number, number][]; md5?: boolean };
 }
 
 export type LinkSpec =
@@ -174,6 +175,7 @@ function tcpOptionBytes(o: NonNullable<SegmentSpec['options']>): number[] {
   else if (o.ts) b.u8(1).u8(1);
   if (o.ts) b.u8(8).u8(10).u32(o.ts[0]).u32(o.ts[1]);
   if (o.wscale !== undefined) b.u8(1).u8(3).u8(3).u8(o.wscale);
+  if (o.md5) { b.u8(19).u8(18); for (let i = 0; i < 16; i++) b.u8(0); }
   if (o.sack && o.sack.length > 0) {
     b.u8(1).u8(1).u8(5).u8(2 + 8 * o.sack.length);
     for (const [l, r] of o.sack) b.u32(l).u32(r);

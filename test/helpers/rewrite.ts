@@ -54,6 +54,14 @@ export function shiftSeq(frames: Frame[], port: number, delta: number): Frame[] 
   });
 }
 
+/** Drops every TCP frame sent from one of `ports` (one direction of each connection; non-TCP frames stay). */
+export function dropFromPorts(frames: Frame[], ports: Set<number>): Frame[] {
+  return frames.filter((f) => {
+    const t = tcpOffset(f.bytes);
+    return t < 0 || t + 2 > f.bytes.length || !ports.has((f.bytes[t]! << 8) | f.bytes[t + 1]!);
+  });
+}
+
 /** Wraps every Ethernet frame in 802.1ad + 802.1Q tags. */
 export function wrapVlan(frames: Frame[], outer: number, inner: number): Frame[] {
   return frames.map((f) => {

@@ -109,7 +109,7 @@ function conn(times: Partial<ConnectionReport['times']>): ConnectionReport {
   return { times: { halfClosed: null, closed: null, timeWaitUntil: null, reset: null, ...times } } as ConnectionReport;
 }
 
-test('timeline bins: spans count in every column they touch, resets once in theirs, clamped to the capture', () => {
+test('timeline bins: the most spans held at one instant per column, resets once in theirs, clamped to the capture', () => {
   const t = timeline([
     conn({ halfClosed: 0, closed: null }),            // half-closed to the end
     conn({ halfClosed: 2, closed: 4.5, timeWaitUntil: 64.5 }),
@@ -119,11 +119,19 @@ test('timeline bins: spans count in every column they touch, resets once in thei
     conn({ halfClosed: -5, closed: -1 }),              // before the capture: not drawn
   ], 0, 10, 10);
   assert.deepEqual(t.halfClosed, [1, 1, 2, 2, 2, 1, 1, 1, 1, 1]);
-  assert.deepEqual(t.timeWait, [0, 0, 0, 0, 1, 1, 1, 2, 2, 1]);
+  assert.deepEqual(t.timeWait, [0, 0, 0, 0, 1, 1, 1, 2, 1, 1], 'a TIME_WAIT that ends at 8 s is gone in the column that starts at 8 s');
   assert.deepEqual(t.reset, [1, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
   assert.equal(t.binSeconds, 1);
   const one = timeline([conn({ reset: 5 })], 5, 5, 4);
   assert.deepEqual(one.reset, [1, 0, 0, 0], 'a zero-length capture puts everything in the first column');
+});
+
+test('timeline peak is true concurrency: 17 TIME_WAITs one after another in one wide column are at most 2 at once', () => {
+  // Each holds TIME_WAIT for 1 s, one starting every 0.6 s: at most 2 overlap at any instant.
+  const conns = Array.from({ length: 17 }, (_, i) => conn({ closed: i * 0.6, timeWaitUntil: i * 0.6 + 1 }));
+  const t = timeline(conns, 0, 100, 4);
+  assert.equal(Math.max(...t.timeWait), 2);
+  assert.equal(t.timeWait[0], 2);
 });
 
 test('read fraction: none without a size, an estimate once under way', () => {

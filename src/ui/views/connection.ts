@@ -128,12 +128,16 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
     seg('previous incarnation: '), seg(c.previous ? `${c.previous} (p)` : '—', c.previous ? { color: 'cyan', bold: true } : { dim: true }),
     seg('   next incarnation: '), seg(c.next ? `${c.next} (n)` : '—', c.next ? { color: 'cyan', bold: true } : { dim: true }),
     seg(`   capture point ${c.capturePoint}`, { dim: true }),
+    ...(c.capture === 'one-sided' ? [seg(`   one-sided capture: no ${c.missingSide} packets`, { color: 'yellow' as const })] : []),
   ]);
   // Tunnels, labels and VLAN tags the packets came in (wrapped: a path through several tunnels is long).
   if (c.encapsulation) {
     const t = wrap(`encapsulation: ${c.encapsulation.text}`, width - 1);
     const head = 'encapsulation: ';
     t.forEach((l, i) => lines.push(i === 0 && l.startsWith(head) ? [seg(head), seg(l.slice(head.length), { color: 'magenta' })] : [seg(l, { color: 'magenta' })]));
+  }
+  for (const v of c.revisions) {
+    for (const t of wrap(`revised: frame ${v.frame} (${v.what}) overruled by frame ${v.revisedBy}: ${v.why}`, width - 1)) lines.push([seg(t, { color: 'yellow' })]);
   }
   lines.push(blank);
   if (main) lines.push(...findingLines(main, first, width, true));

@@ -38,6 +38,14 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
   }
   const evicted = report ? evictedLine(report) : null;
   if (evicted !== null) facts.push([seg(evicted, { color: 'yellow' })]);
+  if (report && report.summary.findings['stuck-half-close']) {
+    const h = report.summary.halfCloses;
+    facts.push([seg('half-closes: '), seg(`${count(h.stuck)} stuck`, { color: h.stuck > 0 ? 'red' : undefined, bold: h.stuck > 0 } as { color?: 'red'; bold: boolean }),
+      seg(` · ${count(h.openAtEnd)} open at capture end (not yet stuck)${h.legitimate ? ` · ${count(h.legitimate)} legitimate` : ''}${h.other ? ` · ${count(h.other)} closed late` : ''}`, { dim: true })]);
+  }
+  if (report && report.summary.oneSided > 0) {
+    facts.push([seg(`one-sided: ${plural(report.summary.oneSided, 'connection')} captured in one direction only — verdicts that need the other direction are at most info`, { color: 'yellow' })]);
+  }
   if (snap.error) facts.push([seg(`input damaged: ${snap.error} — the analysis covers what came before`, { color: 'red', bold: true })]);
   for (const w of report?.capture.warnings ?? []) facts.push([seg(`note: ${w}`, { dim: true })]);
 
@@ -99,7 +107,7 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
       ]);
     }
     if (servers.length > nServers) rest.push([seg(`  … ${count(servers.length - nServers)} more`, { dim: true })]);
-    rest.push(blank, title('TIME_WAIT reuse', 'client → server pairs; exhaustion 1.0 = ports recycled as fast as TIME_WAIT frees them'));
+    rest.push(blank, title('TIME_WAIT reuse', 'client → server pairs; exhaustion 1.0 = every port of the pool tied up at once'));
     if (pairs.length === 0) rest.push([seg('  none', { color: 'green' })]);
     const pw = Math.max(16, Math.min(44, ...pairs.slice(0, nPairs).map((x) => x.client.length + 3 + x.server.length)));
     for (const x of pairs.slice(0, nPairs)) {
@@ -110,8 +118,8 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
         seg(padStart(count(x.timeWaitReuses), 6), { bold: true, color: x.timeWaitReuses > 0 ? 'yellow' : 'gray' }),
         seg(` reuse${x.timeWaitReuses === 1 ? ' ' : 's'}`),
         seg(x.rejectedReuses ? ` (${count(x.rejectedReuses)} rejected)` : '', { color: 'red' }),
-        seg(` · ${plural(x.distinctClientPorts, 'port')} · ${x.ratePerSecond.toFixed(1)}/s`, { dim: true }),
-        seg(` · exhaustion ${ratio === null ? '-' : ratio.toFixed(2)} `, { color }),
+        seg(` · ${plural(x.distinctClientPorts, 'port')} · ${x.ratePerSecond === null ? 'rate: not enough data' : `${x.ratePerSecond.toFixed(1)}/s`}`, { dim: true }),
+        seg(` · exhaustion ${ratio === null ? 'not enough data' : ratio.toFixed(2)} `, { color }),
         seg(ratio === null ? '' : bar(ratio, 10), { color }),
       ]);
     }
