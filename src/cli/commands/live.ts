@@ -1,8 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import type { AnalysisSession } from '../../analyze/session.js';
 import type { AnalysisSink, SummaryExtras } from '../../analyze/sink.js';
 import { streamAnalysis } from '../../analyze/stream.js';
-import { ArrivalClock, DEFAULT_LIVE_BUFFER, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
+import { ArrivalClock, DEFAULT_LIVE_BUFFER, DEFAULT_RING, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
 import { endMarkerFrame } from '../../extract/marker.js';
 import type { Report, Severity } from '../../model/report.js';
@@ -22,6 +24,7 @@ interface LiveFlags extends CommonAnalysisFlags {
   count?: number;
   maxConnections?: number;
   bufferSize?: number;
+  ringSize?: number;
   ndjson?: boolean;
   text?: boolean;
   ladders?: 'all' | 'findings';
@@ -75,7 +78,8 @@ export function liveCommand(): Command {
     .option('--duration <seconds>', 'stop after this many seconds', positiveSeconds('--duration'))
     .option('--count <n>', 'stop after this many packets', positiveInt('--count'))
     .option('--max-connections <n>', 'bound the connection table; the least recently active are judged early (counted)', positiveInt('--max-connections'))
-    .option('--buffer-size <MiB>', `libpcap buffer in MiB (default ${DEFAULT_LIVE_BUFFER >> 20})`, positiveInt('--buffer-size'))
+    .option('--buffer-size <MiB>', `libpcap's kernel buffer in MiB (default ${DEFAULT_LIVE_BUFFER >> 20})`, positiveInt('--buffer-size'))
+    .option('--ring-size <MiB>', `ring between the capture thread and the analysis in MiB (default ${DEFAULT_RING >> 20}); frames that find it full are dropped and counted`, positiveInt('--ring-size'))
     .option('--ndjson', 'NDJSON on stdout even on a terminal')
     .option('--text', 'text on stdout even without a terminal')
     .addOption(new Option('--ladders <which>', 'NDJSON connection lines: packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
@@ -96,6 +100,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     source = openLive({
       device: o.interface, filter, count: o.count, clock,
       bufferSize: o.bufferSize === undefined ? DEFAULT_LIVE_BUFFER : o.bufferSize * 1024 * 1024,
+      ringBytes: o.ringSize === undefined ? DEFAULT_RING : o.ringSize * 1024 * 1024,
     });
   } catch (e) {
     if (e instanceof LiveCaptureError) throw new UsageError(e.message);
@@ -127,7 +132,7 @@ async function runLive(o: LiveFlags): Promise<number> {
   const durationTimer = o.duration === undefined ? null : setTimeout(() => io.stop('duration'), o.duration * 1000);
   let lastPackets = 0;
   let lastT = started;
-  process.stderr.write(`teardown: capturing on ${o.interface} (${source.linkName}, link type ${source.linkType})${filter ? `, filter '${filter}'` : ''}${writer ? `, saving to ${o.write}` : ''}; timestamps are arrival times; Ctrl-C to stop\n`);
+  process.stderr.write(`teardown: capturing on ${o.interface} (${source.linkName}, link type ${source.linkType})${filter ? `, filter '${filter}'` : ''}${writer ? `, saving to ${o.write}` : ''}; ${source.timestamps === 'kernel' ? 'kernel timestamps' : 'timestamps are arrival times'}; Ctrl-C to stop\n`);
 
   let report: Report;
   let session: AnalysisSession;
@@ -153,8 +158,10 @@ async function runLive(o: LiveFlags): Promise<number> {
         lastT = now;
         let findings = 0;
         for (const n of Object.values(k.findings)) findings += n ?? 0;
+        source.stats();
         view.stats?.({
           interface: o.interface, filter, packets: k.packets, tcpPackets: k.tcpPackets, rate, drops: source.info.drops,
+          dropsSource: source.info.dropCounters?.source ?? null,
           connectionsEnded: k.connections, findings, elapsedSeconds: now - started,
         });
       },
@@ -170,12 +177,51 @@ async function runLive(o: LiveFlags): Promise<number> {
   const extras: SummaryExtras = {
     evicted: session.counters.evicted,
     live: {
-      interface: o.interface, filter, linkType: source.linkType, timestamps: 'arrival', stoppedBy: stopReason,
+      interface: o.interface, filter, linkType: source.linkType, timestamps: source.timestamps, stoppedBy: stopReason,
       seconds: Math.round((ended - started) * 1e6) / 1e6, pcap: o.write ?? null, pcapFrames: writer?.framesWritten ?? null,
-      drops: source.info.drops, dropsNote: source.info.drops === null ? 'cap does not expose libpcap drop counters' : null,
+      drops: source.info.drops, dropCounters: source.info.dropCounters ?? null,
+      dropsNote: dropsNote(source), dropsText: dropsText(source),
     },
   };
+  if (o.write !== undefined) writeSidecar(o.write, extras.live!);
   await view.end?.(report, extras);
-  process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
+  process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings; ${dropsText(source)}${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
+}
+
+/** The drops in one phrase for the stop line and the text report. */
+export function dropsText(source: LiveSource): string {
+  const d = source.info.dropCounters;
+  if (d === null || d === undefined) return 'drops unknown (no libpcap counters, and a filter makes the interface counters incomparable)';
+  if (d.source === 'estimate') return `about ${d.total} packets dropped (estimate: interface counters against packets seen)`;
+  const parts = [`${d.total} packets dropped`];
+  const where: string[] = [];
+  if (d.kernel) where.push(`${d.kernel} by the kernel buffer`);
+  if (d.interface) where.push(`${d.interface} by the interface`);
+  if (d.ring) where.push(`${d.ring} by the ring (analysis behind)`);
+  if (where.length) parts.push(`(${where.join(', ')})`);
+  if (d.received !== null) parts.push(`of ${d.received} received by libpcap`);
+  return parts.join(' ');
+}
+
+/**
+ * `-w file.pcap` gets `file.pcap.drops.json` beside it: a classic pcap has no place for libpcap's counters, and an
+ * offline reader of the file must know that packets were lost while it was written.
+ */
+function writeSidecar(pcap: string, live: Record<string, unknown>): void {
+  try {
+    writeFileSync(`${pcap}.drops.json`, JSON.stringify({
+      pcap: basename(pcap), interface: live.interface, filter: live.filter, seconds: live.seconds, frames: live.pcapFrames,
+      drops: live.drops, dropCounters: live.dropCounters, note: live.dropsNote ?? live.dropsText,
+    }, null, 2) + '\n');
+  } catch (e) {
+    process.stderr.write(`teardown: ${pcap}.drops.json: cannot write: ${(e as Error).message}\n`);
+  }
+}
+
+function dropsNote(source: LiveSource): string | null {
+  const d = source.info.dropCounters;
+  if (d === null || d === undefined) return 'drops unknown: the cap fallback has no libpcap counters, and with a filter the interface counters are not comparable';
+  if (d.source === 'estimate') return 'estimate: the interface\'s packet counters against the packets seen (cap fallback: no libpcap counters)';
+  return null;
 }
