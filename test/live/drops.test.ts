@@ -10,38 +10,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { createNetns, exitWithin, MAIN, ndjson, netnsUnavailable, nodeArgs, start, type Netns } from './netns.js';
-
-const REPLAY = fileURLToPath(new URL('../../fixtures/tw-reuse-lower-isn.pcap', import.meta.url));
+import { createNetns, exitWithin, MAIN, ndjson, netnsUnavailable, nodeArgs, replay, start, vethPair } from './netns.js';
 
 function tcpreplayUnavailable(): string | null {
   const r = spawnSync('tcpreplay', ['-V'], { encoding: 'utf8' });
   return r.error === undefined ? null : 'tcpreplay is not installed: apt-get install tcpreplay';
 }
 const skip = netnsUnavailable() ?? tcpreplayUnavailable();
-
-/** A veth pair td0 <-> td1 inside the namespace, both up, IPv6 off (no neighbour discovery noise). */
-export function vethPair(ns: Netns): void {
-  for (const args of [
-    ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'], ['sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1'],
-    ['ip', 'link', 'add', 'td0', 'type', 'veth', 'peer', 'name', 'td1'],
-    ['ip', 'link', 'set', 'td0', 'up'], ['ip', 'link', 'set', 'td1', 'up'],
-  ]) {
-    const [cmd, ...rest] = ns.exec(args);
-    const r = spawnSync(cmd!, rest, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  }
-}
-
-/** Replays `count` packets of the fixture (looped) at `pps` onto td0; returns how many tcpreplay sent. */
-export function replay(ns: Netns, pps: number, count: number): number {
-  const [cmd, ...rest] = ns.exec(['tcpreplay', '-q', '-i', 'td0', `--pps=${pps}`, `--limit=${count}`, '--loop=0', REPLAY]);
-  const r = spawnSync(cmd!, rest, { encoding: 'utf8', timeout: 120_000 });
-  const m = /Actual: (\d+) packets/.exec(r.stdout + r.stderr);
-  if (m === null) throw new Error(`tcpreplay: ${r.stdout}${r.stderr}`);
-  return Number(m[1]);
-}
 
 test('kernel drops while teardown cannot keep up: libpcap counters, right order of magnitude, exact balance', { skip: skip ?? false, timeout: 120_000 }, async () => {
   const ns = createNetns();
@@ -63,7 +38,7 @@ test('kernel drops while teardown cannot keep up: libpcap counters, right order 
   }
   const sum = ndjson(live.stdout).at(-1)!;
   assert.equal(sum.type, 'summary');
-  const d = sum.live.dropCounters as Record<string, number>;
+  const d = sum.live.dropCounters as { source: string; received: number; kernel: number; interface: number; ring: number; delivered: number };
   const analyzed = sum.capture.tcpPackets as number;
   assert.equal(d.source, 'libpcap');
   // Every replayed packet reached libpcap's counter (a veth counts it once; the filter passes only TCP).

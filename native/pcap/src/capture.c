@@ -256,7 +256,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   pcap_set_snaplen(p, snaplen);
   pcap_set_promisc(p, promisc ? 1 : 0);
   pcap_set_timeout(p, 100);
-  pcap_set_immediate_mode(p, 1);
+  /* Not immediate mode: TPACKET_V3 blocks store frames at their size (immediate mode uses snaplen-sized slots,
+   * so 128 MiB would hold only ~2,000 frames). A block is handed over when full or after the 100 ms timeout. */
+  pcap_set_immediate_mode(p, 0);
   if (buffer > 0) pcap_set_buffer_size(p, buffer);
   int nanos = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
   int rc = pcap_activate(p);
