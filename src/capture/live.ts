@@ -15,10 +15,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { LINKTYPE } from '../model/link-types.js';
-import { ADDON_NAME, loadPcapThread, PcapThreadSource, type NativeStats } from './pcap-thread.js';
+import { ArrivalClock } from './arrival-clock.js';
+import { ADDON_NAME, loadPcapThread, PcapThreadSource } from './pcap-thread.js';
 import type { CaptureInfo, FrameSink, PacketSource, RawFrame, SourceResult } from './types.js';
 
 /** Snapshot length cap sets on every handle (pcap_set_snaplen(65535)); frames never exceed it. */
+export { ArrivalClock };
+
 export const LIVE_SNAPLEN = 65535;
 /** Default libpcap ring buffer size. */
 export const DEFAULT_LIVE_BUFFER = 128 * 1024 * 1024;
@@ -105,41 +108,6 @@ export function linkTypeFromCap(name: string): number {
       const m = /(\d+)\s*$/.exec(name);
       return m === null ? -1 : Number(m[1]);
     }
-  }
-}
-
-/**
- * Wall-clock time of arrival from a monotonic clock: process.hrtime.bigint() anchored once to Date.now(), so
- * stamps never go backwards when the wall clock is stepped. Truncated to microseconds (what `-w` writes).
- */
-export class ArrivalClock {
-  private readonly hr0: bigint;
-  private readonly baseSec: number;
-  private readonly baseNs: number;
-  /** Set by stamp(). */
-  sec = 0;
-  nsec = 0;
-
-  constructor(wallMs: number = Date.now(), hr0: bigint = process.hrtime.bigint()) {
-    this.hr0 = hr0;
-    this.baseSec = Math.floor(wallMs / 1000);
-    this.baseNs = Math.round((wallMs - this.baseSec * 1000) * 1e6);
-  }
-
-  /** Stamps the current time into `sec`/`nsec` (µs resolution). */
-  stamp(hrNow: bigint = process.hrtime.bigint()): void {
-    // Number() is exact below 2^53 ns (104 days of capture).
-    const ns = this.baseNs + Number(hrNow - this.hr0);
-    const whole = Math.floor(ns / 1e9);
-    const frac = ns - whole * 1e9;
-    this.sec = this.baseSec + whole;
-    this.nsec = frac - (frac % 1000);
-  }
-
-  /** Now as epoch seconds (for session.tick). */
-  now(): number {
-    this.stamp();
-    return this.sec + this.nsec * 1e-9;
   }
 }
 

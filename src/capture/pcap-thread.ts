@@ -9,7 +9,7 @@
  *   received (ps_recv) = kernel drops (ps_drop) + delivered to the thread,  delivered = queued + ring drops.
  */
 import { createRequire } from 'node:module';
-import type { ArrivalClock, LiveSource } from './live.js';
+import type { ArrivalClock } from './arrival-clock.js';
 import { CaptureError } from './types.js';
 import type { CaptureInfo, DropCounters, FrameSink, Gate, RawFrame, SourceResult } from './types.js';
 
@@ -68,7 +68,7 @@ const REC_HEADER = 16;
 /** Read buffer: whole records are copied out of the ring into it (must hold the largest record). */
 const READ_BYTES = 1 << 20;
 
-export class PcapThreadSource implements LiveSource {
+export class PcapThreadSource {
   readonly info: CaptureInfo;
   readonly timestamps = 'kernel' as const;
   readonly backend = 'teardown-pcap' as const;
