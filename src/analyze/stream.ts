@@ -54,6 +54,8 @@ const PROGRESS_EVERY = 0x4000;
 export async function streamAnalysis(source: PacketSource, opts: StreamOptions): Promise<{ report: Report; result: SourceResult; session: AnalysisSession }> {
   const sink = opts.sink;
   const session = new AnalysisSession(opts.settings, sink.hooks ?? {}, opts);
+  // A live source tells the session when it lost frames: the connections open then are marked.
+  if ('onLoss' in source) source.onLoss = (n) => session.captureLoss(n);
   const tick = (now: number): void => { if (sink.tick) sink.tick(session, now); else session.tick(now); };
   const onFrame = opts.onFrame;
   const onProgress = sink.progress?.bind(sink);

@@ -81,6 +81,9 @@ export class PcapThreadSource {
   private wake: (() => void) | null = null;
   private readonly buf = Buffer.allocUnsafe(READ_BYTES);
   private final: NativeStats | null = null;
+  onLoss: ((lost: number) => void) | null = null;
+  /** Drops already passed to onLoss. */
+  private told = 0;
 
   constructor(
     private readonly mod: PcapThreadModule,
@@ -146,7 +149,7 @@ export class PcapThreadSource {
     };
     for (;;) {
       const n = this.mod.read(this.handle, buf);
-      if (n < 0) return;
+      if (n < 0) { this.tellLoss(); return; }
       if (n === 0) {
         // The addon wakes us when the next frame (or the end) arrives.
         await new Promise<void>((resolve) => { this.wake = resolve; });
@@ -171,10 +174,24 @@ export class PcapThreadSource {
           return;
         }
       }
+      // Frames are lost after the ones already queued (in libpcap's buffer or the ring): tell after the batch.
+      this.tellLoss();
       // Between batches: timers and signals run; a slow sink holds us here (the ring fills, then drops count).
       const wait = gate?.();
       if (wait) await wait;
       else await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Passes drops that grew since the last call to onLoss (before the frames that follow the gap). */
+  private tellLoss(): void {
+    if (this.onLoss === null) return;
+    this.stats();
+    const total = this.info.drops ?? 0;
+    if (total > this.told) {
+      const n = total - this.told;
+      this.told = total;
+      this.onLoss(n);
     }
   }
 

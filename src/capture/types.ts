@@ -123,4 +123,9 @@ export interface PacketSource {
    * Between chunks it awaits `gate()` when that returns a promise (a slow output: reading pauses).
    */
   run(sink: FrameSink, signal?: AbortSignal, gate?: Gate): Promise<SourceResult>;
+  /**
+   * Live sources: called (between frames) with the number of frames the capture lost since the last call, as soon
+   * as the loss is known, so that the connections open at that moment can be marked.
+   */
+  onLoss?: ((lost: number) => void) | null;
 }

@@ -128,6 +128,8 @@ export interface ConnectionReport {
   filter: string;
   /** The recorded packets: handshake, teardown, every SYN/FIN/RST, and the first and last packets; for the ladder. */
   ladder: PacketRef[];
+  /** Live capture: frames the capture lost (drops) while this connection was open; absent when none. */
+  captureLoss?: number;
   /** Packets of this connection not in `ladder`. */
   elided: number;
   /** Tunnels, label stacks and VLAN tags around the connection's packets; null when there were none (set for every judged connection). */

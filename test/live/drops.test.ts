@@ -51,6 +51,14 @@ test('kernel drops while teardown cannot keep up: libpcap counters, right order 
   assert.equal(d.delivered, analyzed + d.ring, JSON.stringify(d));
   assert.equal(sum.capture.drops, d.kernel + d.interface + d.ring);
   assert.equal(sum.live.drops, sum.capture.drops);
+  // Connections open when frames were lost say so, in their report and in their findings.
+  const lines = ndjson(live.stdout);
+  const lossy = lines.filter((l) => l.type === 'connection' && l.captureLoss > 0);
+  assert.ok(lossy.length > 0, 'connections open during the loss are marked');
+  for (const f of lines.filter((l) => l.type === 'finding' && lossy.some((c) => c.id === l.connection))) {
+    assert.ok(f.details.captureLoss > 0);
+    assert.match(f.why, /The capture dropped \d+ packets? while this connection was open/);
+  }
   // Said on stderr too, with the figure.
   assert.match(live.stderr, new RegExp(`stopped \\(SIGINT\\) after .*; ${sum.capture.drops} packets dropped \\(${d.kernel} by the kernel buffer`));
 });
