@@ -10,7 +10,7 @@ import { PcapParser, hexBytes } from './pcap.js';
 import type { CaptureParser } from './pcap.js';
 import { PcapngParser } from './pcapng.js';
 import { CaptureError } from './types.js';
-import type { CaptureInfo, FrameSink, PacketSource, SourceResult } from './types.js';
+import type { CaptureInfo, FrameSink, Gate, PacketSource, SourceResult } from './types.js';
 
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 
@@ -100,7 +100,7 @@ class Source implements CaptureSource {
     return this.raw.close();
   }
 
-  async run(sink: FrameSink, signal?: AbortSignal): Promise<SourceResult> {
+  async run(sink: FrameSink, signal?: AbortSignal, gate?: Gate): Promise<SourceResult> {
     if (this.started) throw new Error('PacketSource.run() can only be called once');
     this.started = true;
     const feeder = new Feeder(this.info);
@@ -155,7 +155,12 @@ class Source implements CaptureSource {
         feeder.push(c, sink);
         if (feeder.parser !== null) this.info.drops = feeder.parser.drops;
         if (feeder.error !== null) break;
-        await new Promise<void>((resolve) => setImmediate(resolve)); // let a UI redraw
+        // A slow output holds reading here (backpressure); otherwise let a UI redraw.
+        const wait = gate?.();
+        if (wait) {
+          if (aborted === null) await wait;
+          else if ((await Promise.race([wait, aborted])) === ABORTED) break;
+        } else await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       if (onAbort !== null) signal?.removeEventListener('abort', onAbort);
