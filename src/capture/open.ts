@@ -164,8 +164,14 @@ class Source implements CaptureSource {
       }
     } finally {
       if (onAbort !== null) signal?.removeEventListener('abort', onAbort);
-      await reader.close();
-      await this.raw.close();
+      if (signal?.aborted) {
+        // A read may be pending on a pipe or FIFO whose writer is idle: closing would wait for it. Let it go.
+        void reader.close().catch(() => undefined);
+        void this.raw.close().catch(() => undefined);
+      } else {
+        await reader.close();
+        await this.raw.close();
+      }
     }
     const r = this.result(feeder, readError);
     if (gunzip?.warning) r.warnings.push(gunzip.warning);

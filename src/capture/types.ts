@@ -42,7 +42,9 @@ export type CaptureErrorCode =
   | 'TRUNCATED'        // input ended inside a header, record or block
   | 'BAD_GZIP'         // gzip stream damaged
   | 'UNREADABLE'       // cannot open/read the file (ENOENT, EACCES, EISDIR…)
-  | 'UNKNOWN_LINKTYPE'; // no decoder for the file's link type (reported once, frames counted)
+  | 'UNKNOWN_LINKTYPE' // no decoder for the file's link type (reported once, frames counted)
+  | 'MEMORY'           // the process neared its heap limit: reading stopped, what was read is reported
+  | 'INTERNAL';        // the analysis failed on a frame (a bug): reading stopped, what was read is reported
 
 /** File-level damage: carries a stable code and the byte offset where it was found. Never a stack trace for users. */
 export class CaptureError extends Error {

@@ -198,8 +198,10 @@ export interface CaptureSummary {
   undecodable: Record<string, number>;
   firstTime: number | null;
   lastTime: number | null;
-  /** The input ended early or was damaged: everything before `error` was analyzed. */
+  /** The input ended early, was damaged, or the run was interrupted: everything before it was analyzed. */
   truncated: boolean;
+  /** SIGINT/SIGTERM (or running out of memory) stopped the reading: the report covers the `packets` read before. */
+  interrupted: boolean;
   error: string | null;
   warnings: string[];
   drops: number | null;

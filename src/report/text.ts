@@ -42,7 +42,8 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   const span = cap.firstTime !== null && cap.lastTime !== null ? `, ${isoTime(cap.firstTime)} → ${isoTime(cap.lastTime)} (${duration(cap.lastTime - cap.firstTime)})` : '';
   const und = Object.entries(cap.undecodable).map(([k, v]) => `${v} ${k}`).join(', ');
   out.push(`  ${cap.packets} packets (${cap.tcpPackets} TCP${und ? `; not analyzed: ${und}` : ''}), ${r.summary.connections} connections${span}`);
-  if (cap.error) out.push(`  WARNING: input damaged, analysis covers what came before: ${cap.error}`);
+  if (cap.interrupted) out.push(`  INTERRUPTED after ${cap.packets} packets: the report covers what was read`);
+  if (cap.error) out.push(`  WARNING: ${/^[^:]*: out of memory|the analysis failed/.test(cap.error) ? 'reading stopped' : 'input damaged'}, analysis covers what came before: ${cap.error}`);
   for (const w of cap.warnings) out.push(`  note: ${w}`);
   if (cap.drops !== null && cap.drops > 0) {
     const marked = r.connections.filter((c) => (c.captureLoss ?? 0) > 0).length;

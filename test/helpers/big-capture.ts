@@ -1,0 +1,18 @@
+/**
+ * A large capture made of a real one: fixtures/port-reuse-narrow-range.pcap (30 connections, 300 packets, from a
+ * namespace) repeated `copies` times, each copy shifted in time past TIME_WAIT so the copies do not interact.
+ * For the tests that need a lot of input or a lot of output (interrupts, slow readers).
+ */
+import { fileURLToPath } from 'node:url';
+import { readFrames, shiftTime, toPcap, type Frame } from './rewrite.js';
+
+const SEED = fileURLToPath(new URL('../../fixtures/port-reuse-narrow-range.pcap', import.meta.url));
+/** Seconds between copies (more than the 240 s a closed tuple is remembered). */
+const GAP = 600n;
+
+export async function bigCapture(copies: number): Promise<Buffer> {
+  const seed = await readFrames(SEED);
+  const out: Frame[] = [];
+  for (let i = 0; i < copies; i++) out.push(...shiftTime(seed, BigInt(i) * GAP * 1_000_000_000n));
+  return toPcap(out);
+}
