@@ -200,7 +200,7 @@ export interface CaptureSummary {
   lastTime: number | null;
   /** The input ended early, was damaged, or the run was interrupted: everything before it was analyzed. */
   truncated: boolean;
-  /** SIGINT/SIGTERM (or running out of memory) stopped the reading: the report covers the `packets` read before. */
+  /** SIGINT/SIGTERM stopped the reading: the report covers the `packets` read before (running out of memory is an `error`). */
   interrupted: boolean;
   error: string | null;
   warnings: string[];

@@ -7,11 +7,12 @@ import { streamAnalysis } from '../../analyze/stream.js';
 import { ArrivalClock, DEFAULT_LIVE_BUFFER, DEFAULT_RING, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
 import { endMarkerFrame } from '../../extract/marker.js';
+import type { SourceResult } from '../../capture/types.js';
 import type { Report, Severity } from '../../model/report.js';
 import { TextView } from '../../report/live-text.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { inCi } from '../ci.js';
-import { UsageError } from '../errors.js';
+import { EXIT_USAGE, UsageError } from '../errors.js';
 import { settingsFrom, severity, type CommonAnalysisFlags } from '../options.js';
 import { stopControls } from '../stop.js';
 import { addAnalysisOptions, exitCodeFor } from './analyze.js';
@@ -136,10 +137,24 @@ async function runLive(o: LiveFlags): Promise<number> {
 
   let report: Report;
   let session: AnalysisSession;
+  let result: SourceResult;
+  let writeFailure: string | null = null;
   try {
-    ({ report, session } = await streamAnalysis(source, {
+    ({ report, session, result } = await streamAnalysis(source, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal,
-      onFrame: writer === null ? undefined : (f) => writer!.writeRawFrame(f),
+      // A slow reader of stdout holds the analysis; the capture thread goes on, and the ring's drops count it.
+      gate: io.gate,
+      onFrame: writer === null ? undefined : (f) => {
+        if (writer === null) return;
+        try {
+          writer!.writeRawFrame(f);
+        } catch (e) {
+          // -w failed (ENOSPC…): stop writing and capturing; the report of what was captured still comes.
+          writeFailure = `${o.write}: cannot write: ${(e as Error).message}`;
+          io.stop('-w failed');
+          writer = null;
+        }
+      },
       idleClock: () => clock.now(),
       endFrame: (index) => {
         const bytes = endMarkerFrame(source.linkType);
@@ -170,7 +185,11 @@ async function runLive(o: LiveFlags): Promise<number> {
     if (durationTimer !== null) clearTimeout(durationTimer);
     io.release();
     source.close();
-    writer?.close();
+    try {
+      writer?.close();
+    } catch (e) {
+      writeFailure ??= `${o.write}: cannot write: ${(e as Error).message}`;
+    }
   }
   const stopReason = source.stopReason === 'count' ? 'count' : io.reason;
   const ended = clock.now();
@@ -185,6 +204,12 @@ async function runLive(o: LiveFlags): Promise<number> {
   };
   if (o.write !== undefined) writeSidecar(o.write, extras.live!);
   await view.end?.(report, extras);
+  if (io.broken) return EXIT_USAGE; // said on stderr already
+  if (writeFailure !== null || result.error !== null) {
+    const why = writeFailure ?? result.error!.oneLine();
+    process.stderr.write(`teardown: ${why}; capture stopped after ${report.capture.packets} packets (the report covers them)\n`);
+    return EXIT_USAGE;
+  }
   process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings; ${dropsText(source)}${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
 }
