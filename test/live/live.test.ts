@@ -175,3 +175,26 @@ test('live stops by itself after --count packets and after --duration; SIGTERM; 
     ns.delete();
   }
 });
+
+test('-w on a full disk (/dev/full): the capture stops with one line and exit 2; the report still comes', { skip: skip ?? false, timeout: 30_000 }, async () => {
+  const ns = createNetns();
+  const live = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '-f', 'tcp', '-w', '/dev/full'])));
+  try {
+    await live.waitFor('stderr', /capturing on lo/, 15_000);
+    const scen = start(ns.exec(nodeArgs('test/live/scenarios.ts', ['abort'])), { stdin: 'pipe' });
+    try {
+      assert.equal(await exitWithin(live, 15_000), 2, live.stderr);
+    } finally {
+      scen.kill('SIGKILL');
+    }
+  } finally {
+    live.kill('SIGKILL');
+    ns.delete();
+  }
+  const lines = live.stderr.split('\n').filter((l) => l !== '' && !/capturing on lo/.test(l));
+  assert.equal(lines.length, 1, live.stderr);
+  assert.match(lines[0]!, /^teardown: \/dev\/full: cannot write: ENOSPC: no space left on device, write; capture stopped after \d+ packets \(the report covers them\)$/);
+  const sum = ndjson(live.stdout).at(-1)!;
+  assert.equal(sum.type, 'summary');
+  assert.equal(sum.live.stoppedBy, '-w failed');
+});

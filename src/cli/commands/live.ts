@@ -139,22 +139,23 @@ async function runLive(o: LiveFlags): Promise<number> {
   let session: AnalysisSession;
   let result: SourceResult;
   let writeFailure: string | null = null;
+  /** A -w write; when it fails (ENOSPC…) writing and capturing stop, and the report of what was captured still comes. */
+  const saving = (op: (w: PcapWriter) => void): void => {
+    if (writer === null) return;
+    try {
+      op(writer);
+    } catch (e) {
+      writeFailure = `${o.write}: cannot write: ${(e as Error).message}`;
+      writer = null;
+      io.stop('-w failed');
+    }
+  };
   try {
     ({ report, session, result } = await streamAnalysis(source, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal,
       // A slow reader of stdout holds the analysis; the capture thread goes on, and the ring's drops count it.
       gate: io.gate,
-      onFrame: writer === null ? undefined : (f) => {
-        if (writer === null) return;
-        try {
-          writer!.writeRawFrame(f);
-        } catch (e) {
-          // -w failed (ENOSPC…): stop writing and capturing; the report of what was captured still comes.
-          writeFailure = `${o.write}: cannot write: ${(e as Error).message}`;
-          io.stop('-w failed');
-          writer = null;
-        }
-      },
+      onFrame: writer === null ? undefined : (f) => saving((w) => w.writeRawFrame(f)),
       idleClock: () => clock.now(),
       endFrame: (index) => {
         const bytes = endMarkerFrame(source.linkType);
@@ -165,7 +166,7 @@ async function runLive(o: LiveFlags): Promise<number> {
       },
       deadline: o.duration === undefined ? undefined : { at: started + o.duration, stop: () => io.stop('duration') },
       onInterval: (s) => {
-        writer?.flush();
+        saving((w) => w.flush());
         const now = clock.now();
         const k = s.counters;
         const rate = (k.packets - lastPackets) / Math.max(1e-3, now - lastT);
