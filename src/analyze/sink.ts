@@ -41,6 +41,6 @@ export interface LiveStats {
 export interface SummaryExtras {
   /** Connections judged early because --max-connections was reached. */
   evicted?: number;
-  /** Live capture: interface, filter, why it stopped, timestamps are arrival times, -w file… */
+  /** Live capture: interface, filter, why it stopped, timestamps (kernel or arrival), drops, -w file… */
   live?: Record<string, unknown>;
 }

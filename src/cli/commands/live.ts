@@ -49,10 +49,13 @@ function positiveSeconds(name: string) {
 }
 
 const HELP_AFTER = `
-Timestamps are arrival times: the cap package delivers no capture timestamps, so each packet is stamped when
-teardown reads it (a monotonic clock anchored to wall time, microsecond resolution). Under load packets wait in
-the libpcap buffer and get later stamps than the kernel would give; use tcpdump -U -w - | teardown analyze - --ndjson
-for kernel timestamps.
+libpcap runs on a thread of its own (the teardown-pcap addon) and hands frames, with their kernel timestamps, to
+the analysis through a ring buffer (--ring-size). Every lost frame is counted from libpcap's own counters (its
+kernel buffer, --buffer-size, and the interface) and the ring's (the analysis or a slow reader of the output fell
+behind), and shown in the header, the summary line, the text report, the stop line and <file>.drops.json beside
+the -w file; connections open while frames were lost say so in their verdicts. Without the addon, the cap package
+captures on the analysis's thread with arrival-time stamps, and drops are estimated from the interface's counters
+(without a filter) or unknown.
 
 State ages on the clock: a half-close becomes stuck after --half-close-timeout even when no packets arrive.
 Ctrl-C, SIGTERM, --duration or --count end the capture cleanly: the final report is printed and the -w file is a
@@ -63,7 +66,7 @@ Output: on a terminal, the interactive UI updating live (a header with interface
 q or Ctrl-C stops the capture), then the text report; with --text, findings as text and a status line, then the
 text report; without a terminal (or with --ndjson) NDJSON on stdout: one line per finding as it is made, one per connection when it ends, then a summary line.
 
-Needs libpcap (apt-get install libpcap-dev, then npm rebuild cap) and capture privileges (root, or
+Needs libpcap (apt-get install libpcap-dev, then npm rebuild teardown-pcap cap) and capture privileges (root, or
 setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))).
 
 Examples:
@@ -72,7 +75,7 @@ Examples:
 
 export function liveCommand(): Command {
   const cmd = new Command('live')
-    .description('capture on an interface (libpcap via cap) and explain teardowns as they happen')
+    .description('capture on an interface (libpcap) and explain teardowns as they happen')
     .requiredOption('-i, --interface <name>', 'interface to capture on (teardown interfaces lists them)')
     .option('-f, --filter <bpf>', "libpcap filter expression, e.g. 'tcp port 80' (default: everything)")
     .option('-w, --write <file>', 'also save every captured packet to this pcap file')
