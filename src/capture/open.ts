@@ -321,7 +321,16 @@ class FileReader implements ChunkReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.pending !== null) await this.pending.catch(() => undefined);
+    const pending = this.pending;
+    let settled = pending === null;
+    void pending?.then(() => { settled = true; }, () => { settled = true; });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!settled) {
+      // A read still waits on a pipe or FIFO whose writer is idle. Closing now would queue behind it, and a process
+      // that exits with that close pending waits for the read forever: close once the read returns.
+      void pending!.finally(() => this.fh.close().catch(() => undefined)).catch(() => undefined);
+      return;
+    }
     await this.fh.close().catch(() => undefined);
   }
 }

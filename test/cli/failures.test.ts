@@ -38,7 +38,7 @@ test('a full disk on stdout (ENOSPC, /dev/full): one line, exit 2, for --json, -
   }
 });
 
-test('a reader that closes the pipe early (EPIPE) during --ndjson: one line, exit 2', { timeout: 60_000 }, async () => {
+test('a reader that closes the pipe early (EPIPE) during --ndjson: one line, exit 2', { timeout: 120_000 }, async () => {
   const big = join(dir, 'epipe.pcap');
   await writeBigCapture(big, 300);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'analyze', big, '--ndjson'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
