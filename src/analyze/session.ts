@@ -75,6 +75,8 @@ export class AnalysisSession {
    */
   private readonly byConnection = new Map<string, { at: number; findings: Finding[] }>();
   private sinceSweep = 0;
+  /** Frames the capture lost while each connection was tracked (live drop accounting). */
+  private readonly lossOf = new WeakMap<Connection, number>();
   private readonly ladders: 'all' | 'findings' | 'auto';
   private readonly floods = new FloodTracker();
   private readonly maxConnections: number;
@@ -116,6 +118,15 @@ export class AnalysisSession {
   /** What the flow table holds now: connections, and tuples (those plus the resting ones kept for a tombstone). */
   get held(): { connections: number; tuples: number } {
     return { connections: this.table.active, tuples: this.table.entries };
+  }
+
+  /**
+   * The capture lost `n` frames just now (live: libpcap or ring drops). Every connection being tracked is marked:
+   * its verdict may rest on a packet that was never seen, and its report and findings say so.
+   */
+  captureLoss(n: number): void {
+    if (!(n > 0)) return;
+    for (const { c } of this.table.current()) this.lossOf.set(c, (this.lossOf.get(c) ?? 0) + n);
   }
 
   /** Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck. */
@@ -162,6 +173,14 @@ export class AnalysisSession {
     const j = judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
       wiresharkFilter(e, c), v, ladder);
     j.report.encapsulation = e.path.report();
+    const lost = this.lossOf.get(c);
+    if (lost !== undefined) {
+      j.report.captureLoss = lost;
+      for (const f of j.findings) {
+        f.details.captureLoss = lost;
+        f.why += ` The capture dropped ${lost} packet${lost === 1 ? '' : 's'} while this connection was open: a packet it never saw may change this verdict.`;
+      }
+    }
     return j;
   }
 

@@ -28,8 +28,10 @@ export interface LiveStats {
   tcpPackets: number;
   /** Packets per second over the last interval. */
   rate: number;
-  /** libpcap drop counter; null: cap does not expose pcap_stats. */
+  /** Frames lost (libpcap's kernel and interface drops + ring drops, or the estimate); null: not known. */
   drops: number | null;
+  /** Where the drops come from: libpcap's counters, or an estimate from the interface's counters. */
+  dropsSource: 'libpcap' | 'estimate' | null;
   connectionsEnded: number;
   findings: number;
   elapsedSeconds: number;
@@ -39,6 +41,6 @@ export interface LiveStats {
 export interface SummaryExtras {
   /** Connections judged early because --max-connections was reached. */
   evicted?: number;
-  /** Live capture: interface, filter, why it stopped, timestamps are arrival times, -w file… */
+  /** Live capture: interface, filter, why it stopped, timestamps (kernel or arrival), drops, -w file… */
   live?: Record<string, unknown>;
 }

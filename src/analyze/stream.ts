@@ -1,5 +1,7 @@
-import type { PacketSource, RawFrame, SourceResult } from '../capture/types.js';
+import { CaptureError } from '../capture/types.js';
+import type { Gate, PacketSource, RawFrame, SourceResult } from '../capture/types.js';
 import type { CaptureSummary, Report, Settings } from '../model/report.js';
+import { heapGuard } from './memory.js';
 import { AnalysisSession, type SessionOptions } from './session.js';
 import type { AnalysisSink } from './sink.js';
 
@@ -27,22 +29,35 @@ export interface StreamOptions extends SessionOptions {
    * `-w` file read back offline alike (the same marker `extract` writes, src/extract/marker.ts).
    */
   endFrame?(index: number): RawFrame | null;
+  /** Backpressure: while it returns a promise (the output is full), the source waits between chunks. */
+  gate?: Gate;
+  /**
+   * Checked every 16 k frames: a message stops reading, and the report covers what was read (error code MEMORY).
+   * Default: heapGuard() (80 % of V8's heap limit); null: never.
+   */
+  memoryGuard?: (() => string | null) | null;
+  /** Whether a stop through `signal` was an interrupt (SIGINT/SIGTERM): the report is then marked interrupted. */
+  interrupted?: () => boolean;
 }
 
 /** The capture part of the report: what the source says about itself and what the session counted. */
-export function captureSummary(source: PacketSource, session: AnalysisSession, result: SourceResult | null): CaptureSummary {
+export function captureSummary(source: PacketSource, session: AnalysisSession, result: SourceResult | null, interrupted = false): CaptureSummary {
   const k = session.counters;
   const info = source.info;
   return {
     path: info.path, format: info.format, compressed: info.compressed, linkTypes: [...info.linkTypes],
     packets: k.packets, tcpPackets: k.tcpPackets, undecodable: { ...k.undecodable },
     firstTime: k.firstTime, lastTime: k.lastTime,
-    truncated: result?.error != null, error: result?.error ? result.error.oneLine() : null,
+    truncated: result?.error != null || interrupted, interrupted, error: result?.error ? result.error.oneLine() : null,
     warnings: result ? [...result.warnings] : [], drops: info.drops,
   };
 }
 
-/** Frames between two sink.progress() calls. */
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e)).split('\n')[0]!;
+}
+
+/** Frames between two sink.progress() calls (and memory checks). */
 const PROGRESS_EVERY = 0x4000;
 
 /**
@@ -54,6 +69,8 @@ const PROGRESS_EVERY = 0x4000;
 export async function streamAnalysis(source: PacketSource, opts: StreamOptions): Promise<{ report: Report; result: SourceResult; session: AnalysisSession }> {
   const sink = opts.sink;
   const session = new AnalysisSession(opts.settings, sink.hooks ?? {}, opts);
+  // A live source tells the session when it lost frames: the connections open then are marked.
+  if ('onLoss' in source) source.onLoss = (n) => session.captureLoss(n);
   const tick = (now: number): void => { if (sink.tick) sink.tick(session, now); else session.tick(now); };
   const onFrame = opts.onFrame;
   const onProgress = sink.progress?.bind(sink);
@@ -61,32 +78,67 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
   let nextTick = opts.packetTickSeconds === null ? Infinity : -Infinity;
   const tickMs = opts.tickMs ?? 1000;
   const step = opts.packetTickSeconds ?? tickMs / 1000;
+  // Reading also stops from inside: a frame the analysis fails on (a bug), or the heap nearing its limit. What was
+  // read is still reported, with the reason as the capture's error.
+  const stopper = new AbortController();
+  const signal = opts.signal === undefined ? stopper.signal : AbortSignal.any([opts.signal, stopper.signal]);
+  let stopped: CaptureError | null = null;
+  const stopWith = (code: 'INTERNAL' | 'MEMORY', message: string, offset: number | null): void => {
+    stopped ??= new CaptureError(code, message, source.info.path, offset);
+    stopper.abort();
+  };
+  const memoryGuard = opts.memoryGuard === undefined ? heapGuard() : opts.memoryGuard;
   const timer = opts.idleClock === undefined && opts.onInterval === undefined ? null : setInterval(() => {
-    const now = opts.idleClock?.(session) ?? null;
-    if (now !== null) {
-      tick(now);
-      nextTick = now + step;
-      if (deadline !== undefined && now >= deadline.at) deadline.stop();
+    if (stopped !== null) return;
+    try {
+      const now = opts.idleClock?.(session) ?? null;
+      if (now !== null) {
+        tick(now);
+        nextTick = now + step;
+        if (deadline !== undefined && now >= deadline.at) deadline.stop();
+      }
+      opts.onInterval?.(session);
+    } catch (e) {
+      stopWith('INTERNAL', `the analysis failed on a clock tick: ${oneLine(e)}`, null);
     }
-    opts.onInterval?.(session);
   }, tickMs);
   let n = 0;
   try {
     const result = await source.run((frame) => {
-      onFrame?.(frame);
-      session.ingest(frame);
-      if (onProgress !== undefined && (++n & (PROGRESS_EVERY - 1)) === 0) onProgress(session, source);
-      const t = frame.tsSec + frame.tsNsec * 1e-9;
-      if (t >= nextTick) {
-        if (nextTick !== -Infinity) tick(t);
-        nextTick = t + step;
-        if (deadline !== undefined && t >= deadline.at) deadline.stop();
+      if (stopped !== null) return; // the rest of the chunk read before the stop
+      try {
+        onFrame?.(frame);
+        session.ingest(frame);
+        if ((++n & (PROGRESS_EVERY - 1)) === 0) {
+          onProgress?.(session, source);
+          const full = memoryGuard?.() ?? null;
+          if (full !== null) stopWith('MEMORY', `${full} after frame ${frame.index}`, frame.fileOffset);
+        }
+        const t = frame.tsSec + frame.tsNsec * 1e-9;
+        if (t >= nextTick) {
+          if (nextTick !== -Infinity) tick(t);
+          nextTick = t + step;
+          if (deadline !== undefined && t >= deadline.at) deadline.stop();
+        }
+      } catch (e) {
+        stopWith('INTERNAL', `the analysis failed on frame ${frame.index}: ${oneLine(e)}`, frame.fileOffset);
       }
-    }, opts.signal);
-    const end = opts.endFrame?.(session.counters.packets + 1) ?? null;
-    if (end !== null) { onFrame?.(end); session.ingest(end); }
+    }, signal, opts.gate);
+    if (stopped !== null && result.error === null) result.error = stopped;
+    const interrupted = stopped === null && opts.signal?.aborted === true && (opts.interrupted?.() ?? false);
+    if (stopped === null) {
+      const end = opts.endFrame?.(session.counters.packets + 1) ?? null;
+      if (end !== null) { onFrame?.(end); session.ingest(end); }
+    }
     onProgress?.(session, source);
-    return { report: session.finish(captureSummary(source, session, result)), result, session };
+    let report: Report;
+    try {
+      report = session.finish(captureSummary(source, session, result, interrupted));
+    } catch (e) {
+      // Judging what was read failed too: nothing can be reported; the first failure is the one to tell.
+      throw stopped ?? e;
+    }
+    return { report, result, session };
   } finally {
     if (timer !== null) clearInterval(timer);
   }

@@ -1,19 +1,27 @@
 /**
- * Live capture with the optional `cap` package (libpcap). `cap` is loaded lazily (createRequire) only when a live
- * command runs, so everything else installs and works without it or without libpcap.
+ * Live capture. The capture itself runs on the teardown-pcap addon (native/pcap, src/capture/pcap-thread.ts):
+ * libpcap on its own thread, a ring buffer between it and the analysis, libpcap's drop counters. The optional
+ * `cap` package lists the interfaces, and captures when the addon is not built (then frames share the analysis's
+ * thread and drops are only estimated, below). Both are loaded lazily (createRequire) only when a live command
+ * runs, so everything else installs and works without them or without libpcap.
  *
+ * The rest of this comment is about the `cap` fallback.
  * cap delivers no capture timestamps: every frame is stamped on arrival by an ArrivalClock (a monotonic
  * high-resolution clock anchored once to wall time), truncated to microseconds so that the pcap written with `-w`
  * holds exactly the times the live session used. cap copies each packet into one shared buffer and emits it
  * synchronously; the frame handed to the sink points into that buffer, so — as with every PacketSource — a sink
  * copies whatever it keeps before returning (the next packet overwrites it).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { LINKTYPE } from '../model/link-types.js';
+import { ArrivalClock } from './arrival-clock.js';
+import { ADDON_NAME, loadPcapThread, PcapThreadSource } from './pcap-thread.js';
 import type { CaptureInfo, FrameSink, PacketSource, RawFrame, SourceResult } from './types.js';
 
 /** Snapshot length cap sets on every handle (pcap_set_snaplen(65535)); frames never exceed it. */
+export { ArrivalClock };
+
 export const LIVE_SNAPLEN = 65535;
 /** Default libpcap ring buffer size. */
 export const DEFAULT_LIVE_BUFFER = 128 * 1024 * 1024;
@@ -31,7 +39,7 @@ export class LiveCaptureError extends Error {
   }
 }
 
-export const INSTALL_HINT = 'apt-get install libpcap-dev, then rebuild the addon: npm rebuild cap';
+export const INSTALL_HINT = 'apt-get install libpcap-dev, then rebuild the addons: npm rebuild teardown-pcap cap';
 export const PRIVILEGE_HINT = 'run as root, or grant node the capture capabilities: setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))';
 
 /** The part of cap's API this module uses. */
@@ -103,41 +111,6 @@ export function linkTypeFromCap(name: string): number {
   }
 }
 
-/**
- * Wall-clock time of arrival from a monotonic clock: process.hrtime.bigint() anchored once to Date.now(), so
- * stamps never go backwards when the wall clock is stepped. Truncated to microseconds (what `-w` writes).
- */
-export class ArrivalClock {
-  private readonly hr0: bigint;
-  private readonly baseSec: number;
-  private readonly baseNs: number;
-  /** Set by stamp(). */
-  sec = 0;
-  nsec = 0;
-
-  constructor(wallMs: number = Date.now(), hr0: bigint = process.hrtime.bigint()) {
-    this.hr0 = hr0;
-    this.baseSec = Math.floor(wallMs / 1000);
-    this.baseNs = Math.round((wallMs - this.baseSec * 1000) * 1e6);
-  }
-
-  /** Stamps the current time into `sec`/`nsec` (µs resolution). */
-  stamp(hrNow: bigint = process.hrtime.bigint()): void {
-    // Number() is exact below 2^53 ns (104 days of capture).
-    const ns = this.baseNs + Number(hrNow - this.hr0);
-    const whole = Math.floor(ns / 1e9);
-    const frac = ns - whole * 1e9;
-    this.sec = this.baseSec + whole;
-    this.nsec = frac - (frac % 1000);
-  }
-
-  /** Now as epoch seconds (for session.tick). */
-  now(): number {
-    this.stamp();
-    return this.sec + this.nsec * 1e-9;
-  }
-}
-
 export interface LiveOptions {
   /** Interface name (as `teardown interfaces` lists it). */
   device: string;
@@ -149,9 +122,14 @@ export interface LiveOptions {
   count?: number;
   /** Shared with the caller so ticks and frames use the same clock. */
   clock?: ArrivalClock;
-  /** Module to load instead of 'cap' (tests). */
+  /** Module to load instead of 'cap' (tests); capture then goes through it instead of the addon. */
   moduleName?: string;
+  /** Bytes of the ring between the capture thread and the analysis (addon only; default DEFAULT_RING). */
+  ringBytes?: number;
 }
+
+/** Default ring between the capture thread and the analysis. */
+export const DEFAULT_RING = 64 * 1024 * 1024;
 
 export interface LiveSource extends PacketSource {
   readonly linkType: number;
@@ -159,12 +137,18 @@ export interface LiveSource extends PacketSource {
   readonly clock: ArrivalClock;
   /** Frames delivered so far. */
   readonly frames: number;
-  /** Frames cap reported as cut by its buffer (never expected: the buffer is as large as the snaplen). */
+  /** Frames cut at the snapshot length. */
   readonly truncated: number;
+  /** 'kernel': libpcap's timestamps (the addon); 'arrival': stamped when read (cap delivers none). */
+  readonly timestamps: 'kernel' | 'arrival';
+  /** Capture backend: the addon, or cap on the analysis's thread. */
+  readonly backend: 'teardown-pcap' | 'cap';
   /** Why run() returned: 'signal' (aborted), 'count', 'closed' (close() called) or null while running. */
   readonly stopReason: 'signal' | 'count' | 'closed' | null;
   /** Stops capturing; run() resolves. Safe to call more than once and from inside the sink. */
   close(): void;
+  /** Refreshes info.drops and info.dropCounters from the counters now. */
+  stats(): unknown;
 }
 
 /**
@@ -172,30 +156,51 @@ export interface LiveSource extends PacketSource {
  * run() before yielding). Throws LiveCaptureError with one line on any failure.
  */
 export function openLive(opts: LiveOptions): LiveSource {
-  const mod = loadCap(opts.moduleName);
   const device = opts.device;
   const filter = opts.filter ?? '';
+  const addon = opts.moduleName === undefined ? loadPcapThread() : null;
+  let mod: CapModule | null = null;
+  try {
+    mod = loadCap(opts.moduleName);
+  } catch (e) {
+    if (addon === null || typeof addon === 'string') {
+      throw typeof addon === 'string' && e instanceof LiveCaptureError
+        ? new LiveCaptureError('no-cap', `${e.message} (and ${addon})`) : e;
+    }
+  }
   // Check the name first: for an unknown device libpcap also prints a warning of its own on stderr.
   let names: string[] | null = null;
   try {
-    names = mod.Cap.deviceList().map((d) => d.name);
+    names = mod?.Cap.deviceList().map((d) => d.name) ?? null;
   } catch {
     names = null;
   }
   if (names !== null && !names.includes(device) && !existsSync(`/sys/class/net/${device.replace(/\//g, '')}`)) {
     throw new LiveCaptureError('no-device', `${device}: no such interface (teardown interfaces lists them${names.length ? `: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}` : ''})`);
   }
+  const clock = opts.clock ?? new ArrivalClock();
+  const bufferSize = opts.bufferSize ?? DEFAULT_LIVE_BUFFER;
+  if (addon !== null && typeof addon !== 'string') {
+    let o: ReturnType<typeof addon.open>;
+    try {
+      o = addon.open(device, filter, LIVE_SNAPLEN, bufferSize, opts.ringBytes ?? DEFAULT_RING, true);
+    } catch (e) {
+      throw openFailure(device, filter, e);
+    }
+    return new PcapThreadSource(addon, o.handle, device, o.linkType, o.linkName, clock, opts.count ?? Infinity, o.ringBytes);
+  }
+  if (mod === null) throw new LiveCaptureError('no-cap', `live capture needs libpcap and the ${ADDON_NAME} addon or cap: ${INSTALL_HINT}`);
   const cap = new mod.Cap();
   const buffer = Buffer.alloc(LIVE_SNAPLEN + 1);
   let linkName: string;
   try {
-    linkName = cap.open(device, filter, opts.bufferSize ?? DEFAULT_LIVE_BUFFER, buffer);
+    linkName = cap.open(device, filter, bufferSize, buffer);
   } catch (e) {
     // Not closed: after a failed open cap's close() would stop a poll handle it never started.
     throw openFailure(device, filter, e);
   }
   const linkType = linkTypeFromCap(linkName);
-  return new CapSource(cap, buffer, device, linkType, linkName, opts.clock ?? new ArrivalClock(), opts.count ?? Infinity);
+  return new CapSource(cap, buffer, device, linkType, linkName, clock, opts.count ?? Infinity, filter === '' ? InterfaceCounters.open(device) : null);
 }
 
 function openFailure(device: string, filter: string, e: unknown): LiveCaptureError {
@@ -218,8 +223,49 @@ function openFailure(device: string, filter: string, e: unknown): LiveCaptureErr
 const PCAP_FILE_HEADER = 24;
 const PCAP_RECORD_HEADER = 16;
 
+/**
+ * The `cap` fallback's drop estimate: the interface's packet counters (/sys/class/net/<dev>/statistics) against the
+ * frames seen. Only without a filter (a filter makes the counters incomparable); on loopback each packet counts
+ * once in rx_packets (and once in tx_packets) while libpcap delivers it once, elsewhere rx + tx.
+ */
+export class InterfaceCounters {
+  private readonly base: number;
+  private constructor(
+    private readonly dir: string,
+    private readonly loopback: boolean,
+  ) {
+    this.base = this.read();
+  }
+
+  static open(device: string): InterfaceCounters | null {
+    const dir = `/sys/class/net/${device.replace(/\//g, '')}/statistics`;
+    if (!existsSync(`${dir}/rx_packets`)) return null;
+    let loopback = false;
+    try {
+      loopback = (Number(readFileSync(`/sys/class/net/${device.replace(/\//g, '')}/flags`, 'utf8').trim()) & 0x8) !== 0;
+    } catch { /* not known: count both directions */ }
+    return new InterfaceCounters(dir, loopback);
+  }
+
+  private read(): number {
+    const n = (f: string): number => Number(readFileSync(`${this.dir}/${f}`, 'utf8').trim());
+    try {
+      return this.loopback ? n('rx_packets') : n('rx_packets') + n('tx_packets');
+    } catch {
+      return NaN;
+    }
+  }
+
+  /** Packets the interface passed since open. */
+  passed(): number {
+    return this.read() - this.base;
+  }
+}
+
 class CapSource implements LiveSource {
   readonly info: CaptureInfo;
+  readonly timestamps = 'arrival' as const;
+  readonly backend = 'cap' as const;
   frames = 0;
   truncated = 0;
   stopReason: 'signal' | 'count' | 'closed' | null = null;
@@ -238,8 +284,9 @@ class CapSource implements LiveSource {
     readonly linkName: string,
     readonly clock: ArrivalClock,
     private readonly count: number,
+    private readonly counters: InterfaceCounters | null,
   ) {
-    this.info = { path: device, format: 'live', compressed: false, linkTypes: [linkType], totalBytes: null, drops: null };
+    this.info = { path: device, format: 'live', compressed: false, linkTypes: [linkType], totalBytes: null, drops: null, dropCounters: null };
     this.frame = {
       index: 0, tsSec: 0, tsNsec: 0, linkType, interfaceId: 0, data: buffer, dataOffset: 0, capLength: 0, wireLength: 0,
       fileOffset: 0,
@@ -300,6 +347,16 @@ class CapSource implements LiveSource {
     this.stop('closed');
   }
 
+  /** Refreshes the drop estimate (cap exposes no libpcap counters). */
+  stats(): void {
+    if (this.counters === null) return;
+    const passed = this.counters.passed();
+    if (!Number.isFinite(passed)) return;
+    const lost = Math.max(0, passed - this.frames);
+    this.info.drops = lost;
+    this.info.dropCounters = { source: 'estimate', received: passed, kernel: null, interface: null, ring: 0, delivered: this.frames, total: lost };
+  }
+
   private stop(reason: 'signal' | 'count' | 'closed'): void {
     if (this.closed) return;
     this.closed = true;
@@ -310,6 +367,7 @@ class CapSource implements LiveSource {
       /* already closed */
     }
     this.cap.removeAllListeners('packet');
+    this.stats();
     const done = this.finish;
     this.finish = null;
     done?.();

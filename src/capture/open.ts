@@ -5,12 +5,12 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { constants as zlibConstants, createGunzip } from 'node:zlib';
 import { PcapParser, hexBytes } from './pcap.js';
 import type { CaptureParser } from './pcap.js';
 import { PcapngParser } from './pcapng.js';
 import { CaptureError } from './types.js';
-import type { CaptureInfo, FrameSink, PacketSource, SourceResult } from './types.js';
+import type { CaptureInfo, FrameSink, Gate, PacketSource, SourceResult } from './types.js';
 
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 
@@ -100,11 +100,12 @@ class Source implements CaptureSource {
     return this.raw.close();
   }
 
-  async run(sink: FrameSink, signal?: AbortSignal): Promise<SourceResult> {
+  async run(sink: FrameSink, signal?: AbortSignal, gate?: Gate): Promise<SourceResult> {
     if (this.started) throw new Error('PacketSource.run() can only be called once');
     this.started = true;
     const feeder = new Feeder(this.info);
     let reader: ChunkReader = this.raw;
+    let gunzip: GunzipReader | null = null;
     let readError: CaptureError | null = null;
     let onAbort: (() => void) | null = null;
     const aborted =
@@ -133,7 +134,7 @@ class Source implements CaptureSource {
       if (sniff[0] === 0x1f && sniff[1] === 0x8b) {
         this.info.compressed = true;
         this.raw.freshBuffers();
-        reader = new GunzipReader(reader);
+        reader = gunzip = new GunzipReader(reader);
       }
       feeder.compressed = this.info.compressed;
 
@@ -154,14 +155,27 @@ class Source implements CaptureSource {
         feeder.push(c, sink);
         if (feeder.parser !== null) this.info.drops = feeder.parser.drops;
         if (feeder.error !== null) break;
-        await new Promise<void>((resolve) => setImmediate(resolve)); // let a UI redraw
+        // A slow output holds reading here (backpressure); otherwise let a UI redraw.
+        const wait = gate?.();
+        if (wait) {
+          if (aborted === null) await wait;
+          else if ((await Promise.race([wait, aborted])) === ABORTED) break;
+        } else await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       if (onAbort !== null) signal?.removeEventListener('abort', onAbort);
-      await reader.close();
-      await this.raw.close();
+      if (signal?.aborted) {
+        // A read may be pending on a pipe or FIFO whose writer is idle: closing would wait for it. Let it go.
+        void reader.close().catch(() => undefined);
+        void this.raw.close().catch(() => undefined);
+      } else {
+        await reader.close();
+        await this.raw.close();
+      }
     }
-    return this.result(feeder, readError);
+    const r = this.result(feeder, readError);
+    if (gunzip?.warning) r.warnings.push(gunzip.warning);
+    return r;
   }
 
   private result(feeder: Feeder, readError: CaptureError | null): SourceResult {
@@ -307,7 +321,16 @@ class FileReader implements ChunkReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.pending !== null) await this.pending.catch(() => undefined);
+    const pending = this.pending;
+    let settled = pending === null;
+    void pending?.then(() => { settled = true; }, () => { settled = true; });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!settled) {
+      // A read still waits on a pipe or FIFO whose writer is idle. Closing now would queue behind it, and a process
+      // that exits with that close pending waits for the read forever: close once the read returns.
+      void pending!.finally(() => this.fh.close().catch(() => undefined)).catch(() => undefined);
+      return;
+    }
     await this.fh.close().catch(() => undefined);
   }
 }
@@ -400,7 +423,17 @@ class PrefixReader implements ChunkReader {
   }
 }
 
-/** Inflates a gzip stream (multi-member too) chunk by chunk, with backpressure in both directions. */
+/** gzip trailer: CRC32 and ISIZE of the (last) member. */
+const GZIP_TRAILER = 8;
+
+/**
+ * Inflates a gzip stream (multi-member too) chunk by chunk, with backpressure in both directions.
+ *
+ * The last 8 input bytes (the final member's trailer) are held back until everything before them has been inflated
+ * and handed on; only then are they written, so that a damaged trailer (bad CRC32 or ISIZE: zlib's "incorrect data
+ * check") costs nothing but a warning — zlib would otherwise fail the write that carries the trailer and drop the
+ * data inflated with it, as `gzip -dc` does not. A stream cut short still ends in an error, after its data.
+ */
 class GunzipReader implements ChunkReader {
   private readonly gz = createGunzip({ chunkSize: 256 * 1024 });
   private readonly queue: Uint8Array[] = [];
@@ -409,6 +442,14 @@ class GunzipReader implements ChunkReader {
   private reading = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
+  /** Input held back: the last GZIP_TRAILER bytes seen. */
+  private held: Buffer = Buffer.alloc(0);
+  /** After the input ended: 'flush' (inflating what came before the held bytes), 'held' (held bytes written), 'end'. */
+  private phase: 'read' | 'flush' | 'held' | 'end' = 'read';
+  private flushed = false;
+  private heldDone = false;
+  /** Set when the trailer was damaged but the data inflated completely. */
+  warning: string | null = null;
 
   constructor(private readonly inner: ChunkReader) {
     const gz = this.gz;
@@ -421,8 +462,12 @@ class GunzipReader implements ChunkReader {
       this.ended = true;
       this.poke();
     });
-    gz.on('error', (e: Error) => {
-      this.failure ??= e;
+    gz.on('error', (e: NodeJS.ErrnoException) => {
+      if (this.phase === 'held' && e.code === 'Z_DATA_ERROR' && /incorrect (data|length) check/.test(e.message)) {
+        // Everything before the trailer was inflated and delivered already.
+        this.warning = `gzip trailer is damaged (${e.message}): the data inflated completely and was read, but its checksum could not be verified`;
+        this.ended = true;
+      } else this.failure ??= e;
       this.poke();
     });
     gz.on('drain', () => this.poke());
@@ -436,8 +481,9 @@ class GunzipReader implements ChunkReader {
       if (this.failure !== null) throw this.failure;
       if (this.ended) return null;
       this.gz.resume();
+      if (this.inputDone) this.finish();
       // Read input in the background: inflated output must not wait for the next raw chunk (stdin may pause).
-      if (!this.inputDone && !this.reading && !this.gz.writableNeedDrain) {
+      else if (!this.reading && !this.gz.writableNeedDrain) {
         this.reading = true;
         this.inner.next().then(
           (raw) => {
@@ -445,8 +491,9 @@ class GunzipReader implements ChunkReader {
             if (this.ended) return;
             if (raw === null) {
               this.inputDone = true;
-              this.gz.end();
-            } else this.gz.write(raw);
+              this.phase = 'flush';
+              this.gz.flush(zlibConstants.Z_SYNC_FLUSH, () => { this.flushed = true; this.poke(); });
+            } else this.feed(raw);
             this.poke();
           },
           (e: Error) => {
@@ -457,6 +504,33 @@ class GunzipReader implements ChunkReader {
         );
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Writes all but the last GZIP_TRAILER bytes seen so far. */
+  private feed(raw: Uint8Array): void {
+    const b = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+    if (this.held.length + b.length <= GZIP_TRAILER) {
+      this.held = Buffer.concat([this.held, b]);
+      return;
+    }
+    const keep = Math.min(GZIP_TRAILER, b.length);
+    const fromHeld = GZIP_TRAILER - keep; // bytes of the old held part still held
+    if (this.held.length > fromHeld) this.gz.write(this.held.subarray(0, this.held.length - fromHeld));
+    const rest = this.held.subarray(this.held.length - fromHeld);
+    if (b.length > keep) this.gz.write(b.subarray(0, b.length - keep));
+    this.held = Buffer.concat([rest, b.subarray(b.length - keep)]);
+  }
+
+  /** Input ended: once all inflated output is taken, write the held bytes; once that is taken too, end. */
+  private finish(): void {
+    if (this.gz.readableLength > 0) return;
+    if (this.phase === 'flush' && this.flushed) {
+      this.phase = 'held';
+      this.gz.write(this.held, () => { this.heldDone = true; this.poke(); });
+    } else if (this.phase === 'held' && this.heldDone) {
+      this.phase = 'end';
+      this.gz.end();
     }
   }
 

@@ -42,7 +42,9 @@ export type CaptureErrorCode =
   | 'TRUNCATED'        // input ended inside a header, record or block
   | 'BAD_GZIP'         // gzip stream damaged
   | 'UNREADABLE'       // cannot open/read the file (ENOENT, EACCES, EISDIR…)
-  | 'UNKNOWN_LINKTYPE'; // no decoder for the file's link type (reported once, frames counted)
+  | 'UNKNOWN_LINKTYPE' // no decoder for the file's link type (reported once, frames counted)
+  | 'MEMORY'           // the process neared its heap limit: reading stopped, what was read is reported
+  | 'INTERNAL';        // the analysis failed on a frame (a bug): reading stopped, what was read is reported
 
 /** File-level damage: carries a stable code and the byte offset where it was found. Never a stack trace for users. */
 export class CaptureError extends Error {
@@ -70,9 +72,40 @@ export interface CaptureInfo {
   compressed: boolean;       // gzip detected by magic
   linkTypes: number[];       // distinct link types in order of appearance
   totalBytes: number | null; // size on disk when known (progress); null for stdin/live
-  /** pcapng ISB if_dropcount or libpcap drop counter, when reported. */
+  /** pcapng ISB if_dropcount, or live: every frame lost (libpcap's kernel and interface drops + ring drops). */
   drops: number | null;
+  /** Live capture: where the drops happened (null for files). */
+  dropCounters?: DropCounters | null;
 }
+
+/**
+ * Live capture's drop accounting. 'libpcap': libpcap's own counters (pcap_stats) and the ring buffer's;
+ * 'estimate': the interface's packet counters against the packets seen (no libpcap counters available).
+ *   received = kernel + delivered (libpcap counts before its kernel buffer), delivered = analyzed + ring (+ frames
+ *   left unread after --count). On a loopback interface Linux counts each packet twice in `received` (once
+ *   outgoing, once incoming) while libpcap delivers it once.
+ */
+export interface DropCounters {
+  source: 'libpcap' | 'estimate';
+  /** ps_recv: packets that passed the filter in the kernel (null when unknown). */
+  received: number | null;
+  /** ps_drop: dropped because libpcap's kernel buffer was full. */
+  kernel: number | null;
+  /** ps_ifdrop: dropped by the network interface or its driver. */
+  interface: number | null;
+  /** Dropped because the ring between the capture thread and the analysis was full (the analysis fell behind). */
+  ring: number;
+  /** Frames libpcap handed to the capture thread. */
+  delivered: number | null;
+  /** kernel + interface + ring (for 'estimate': the estimated loss). */
+  total: number;
+}
+
+/**
+ * Backpressure between chunks: returns a promise while the consumer (a slow output) wants the source to wait,
+ * null to go on at once.
+ */
+export type Gate = () => Promise<void> | null;
 
 export interface SourceResult {
   frames: number;
@@ -89,6 +122,12 @@ export interface PacketSource {
   /**
    * Reads to the end, pushing frames into `sink`. Yields to the event loop between chunks so a UI stays
    * responsive. Resolves (never rejects) with the damage, if any, in `error`. Stops early when `signal` aborts.
+   * Between chunks it awaits `gate()` when that returns a promise (a slow output: reading pauses).
    */
-  run(sink: FrameSink, signal?: AbortSignal): Promise<SourceResult>;
+  run(sink: FrameSink, signal?: AbortSignal, gate?: Gate): Promise<SourceResult>;
+  /**
+   * Live sources: called (between frames) with the number of frames the capture lost since the last call, as soon
+   * as the loss is known, so that the connections open at that moment can be marked.
+   */
+  onLoss?: ((lost: number) => void) | null;
 }

@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(errorLine(e) + '\n');
       return EXIT_USAGE;
     }
-    process.stderr.write(`${errorLine(e)}\n(an internal error: please report it with the capture if you can)\n`);
+    process.stderr.write(`${errorLine(e)} (an internal error: please report it with the capture if you can)\n`);
     return EXIT_USAGE;
   }
 }

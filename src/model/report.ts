@@ -145,6 +145,8 @@ export interface ConnectionReport {
   filter: string;
   /** The recorded packets: handshake, teardown, every SYN/FIN/RST, and the first and last packets; for the ladder. */
   ladder: PacketRef[];
+  /** Live capture: frames the capture lost (drops) while this connection was open; absent when none. */
+  captureLoss?: number;
   /** Packets of this connection not in `ladder`. */
   elided: number;
   /** Tunnels, label stacks and VLAN tags around the connection's packets; null when there were none (set for every judged connection). */
@@ -215,8 +217,10 @@ export interface CaptureSummary {
   undecodable: Record<string, number>;
   firstTime: number | null;
   lastTime: number | null;
-  /** The input ended early or was damaged: everything before `error` was analyzed. */
+  /** The input ended early, was damaged, or the run was interrupted: everything before it was analyzed. */
   truncated: boolean;
+  /** SIGINT/SIGTERM stopped the reading: the report covers the `packets` read before (running out of memory is an `error`). */
+  interrupted: boolean;
   error: string | null;
   warnings: string[];
   drops: number | null;

@@ -31,7 +31,7 @@ export class TextView implements AnalysisSink {
   stats(s: LiveStats): void {
     if (this.status === null) return;
     const nFindings = Math.max(s.findings, this.heard);
-    this.status(`\r\x1b[K${s.interface}${s.filter ? ` [${s.filter}]` : ''}: ${s.packets} packets (${s.tcpPackets} TCP), ${Math.round(s.rate)} pkt/s, drops ${s.drops ?? 'n/a'}, ${s.connectionsEnded} connections ended, ${nFindings} findings, ${s.elapsedSeconds.toFixed(0)} s`);
+    this.status(`\r\x1b[K${s.interface}${s.filter ? ` [${s.filter}]` : ''}: ${s.packets} packets (${s.tcpPackets} TCP), ${Math.round(s.rate)} pkt/s, drops ${s.drops === null ? 'unknown' : `${s.dropsSource === 'estimate' ? '~' : ''}${s.drops}`}, ${s.connectionsEnded} connections ended, ${nFindings} findings, ${s.elapsedSeconds.toFixed(0)} s`);
     this.statusShown = true;
   }
 
@@ -39,6 +39,7 @@ export class TextView implements AnalysisSink {
     this.clearStatus();
     this.out(textReport(report));
     if (extras.evicted) this.out(`  ${extras.evicted} connections judged early: --max-connections reached\n`);
+    if (typeof extras.live?.dropsText === 'string') this.out(`  capture: ${extras.live.dropsText}\n`);
   }
 
   private clearStatus(): void {

@@ -52,10 +52,17 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   const span = cap.firstTime !== null && cap.lastTime !== null ? `, ${isoTime(cap.firstTime)} → ${isoTime(cap.lastTime)} (${duration(cap.lastTime - cap.firstTime)})` : '';
   const und = Object.entries(cap.undecodable).map(([k, v]) => `${v} ${k}`).join(', ');
   out.push(`  ${cap.packets} packets (${cap.tcpPackets} TCP${und ? `; not analyzed: ${und}` : ''}), ${r.summary.connections} connections${span}`);
-  if (cap.error) out.push(`  WARNING: input damaged, analysis covers what came before: ${cap.error}`);
+  if (cap.interrupted) out.push(`  INTERRUPTED after ${cap.packets} packets: the report covers what was read`);
+  if (cap.error) out.push(`  WARNING: ${/^[^:]*: out of memory|the analysis failed/.test(cap.error) ? 'reading stopped' : 'input damaged'}, analysis covers what came before: ${cap.error}`);
   const ev = evictedLine(r);
   if (ev !== null) out.push(`  ${ev}`);
   for (const w of cap.warnings) out.push(`  note: ${w}`);
+  if (cap.drops !== null && cap.drops > 0) {
+    const marked = r.connections.filter((c) => (c.captureLoss ?? 0) > 0).length;
+    out.push(`  WARNING: the capture dropped ${cap.drops} packets; ${marked > 0
+      ? `${marked} connection${marked === 1 ? ' was' : 's were'} open meanwhile and ${marked === 1 ? 'its verdict says' : 'their verdicts say'} so`
+      : 'verdicts may rest on packets that were never seen'}`);
+  }
   const td = Object.entries(r.summary.teardown).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(`  teardown: ${td || 'none'}`);
   if (r.summary.oneSided > 0) out.push(`  one-sided: ${r.summary.oneSided} connection(s) captured in one direction only; verdicts that need the other direction are at most info`);

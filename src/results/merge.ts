@@ -198,6 +198,7 @@ function combinedCapture(groups: Group[]): CaptureSummary {
     error: damaged.length ? `${damaged.length} damaged: ${damaged.map((g) => `${g.label}: ${g.capture.error}`).join('; ')}` : null,
     warnings: groups.flatMap((g) => g.capture.warnings.map((w) => `${g.label}: ${w}`)),
     drops: caps.some((c) => c.drops !== null) ? caps.reduce((s, c) => s + (c.drops ?? 0), 0) : null,
+    interrupted: caps.some((c) => c.interrupted),
   };
 }
 

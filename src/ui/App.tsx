@@ -103,7 +103,7 @@ export function liveLines(snap: UiSnapshot, width: number): Line[] {
     seg(`  filter: `, { dim: true }), seg(h.filter || '(none)', h.filter ? { color: 'yellow' } : { dim: true }),
   ];
   const counts = [
-    `${count(packets)} packets`, `${count(Math.round(h.rate))} pkt/s`, `drops ${h.drops === null ? 'n/a' : count(h.drops)}`,
+    `${count(packets)} packets`, `${count(Math.round(h.rate))} pkt/s`, `drops ${h.drops === null ? 'n/a' : `${h.dropsSource === 'estimate' ? '~' : ''}${count(h.drops)}`}`,
     `${count(Math.max(h.connectionsEnded, p.connections))} ended`, `${count(findings)} finding${findings === 1 ? '' : 's'}`,
     `${clock(h.elapsedSeconds)}`,
   ].join(' · ');

@@ -56,7 +56,7 @@ export class StoreLiveView implements AnalysisSink {
     this.hooks = this.store.hooks;
     this.quitted = new Promise<void>((res) => { this.quitWaiter = res; });
     this.header = {
-      interface: opts.interface, filter: opts.filter, packets: 0, tcpPackets: 0, rate: 0, drops: null,
+      interface: opts.interface, filter: opts.filter, packets: 0, tcpPackets: 0, rate: 0, drops: null, dropsSource: null,
       connectionsEnded: 0, findings: 0, elapsedSeconds: 0, stoppedBy: null,
     };
     this.store.live(this.header);

@@ -112,7 +112,7 @@ export function runFrames(frames: RawFrame[], settings: Partial<Settings> = {}):
   for (const f of frames) s.ingest(f);
   return s.finish({
     path: 'test', format: 'pcap', compressed: false, linkTypes: [1], packets: s.counters.packets, tcpPackets: s.counters.tcpPackets,
-    undecodable: s.counters.undecodable, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false,
+    undecodable: s.counters.undecodable, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false, interrupted: false,
     error: null, warnings: [], drops: null,
   });
 }

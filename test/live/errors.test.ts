@@ -27,13 +27,13 @@ test('without the cap package: one line saying what to install and to rebuild', 
     assert.ok(e instanceof LiveCaptureError);
     assert.equal(e.reason, 'no-cap');
     assert.match(e.message, /apt-get install libpcap-dev/);
-    assert.match(e.message, /npm rebuild cap/);
+    assert.match(e.message, /npm rebuild teardown-pcap cap/);
     assert.match(e.message, /not installed/);
     assert.doesNotMatch(e.message, /\n/);
     return true;
   });
   assert.throws(() => openLive({ device: 'lo', moduleName: 'td-no-such-capture-module' }), /libpcap-dev/);
-  assert.match(INSTALL_HINT, /^apt-get install libpcap-dev, then .*npm rebuild cap$/);
+  assert.match(INSTALL_HINT, /^apt-get install libpcap-dev, then .*npm rebuild teardown-pcap cap$/);
 });
 
 test('cap link type names map to LINKTYPE numbers', () => {

@@ -117,3 +117,35 @@ export async function exitWithin(r: Running, ms: number): Promise<number | null>
 export function ndjson(text: string): Record<string, any>[] {
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, any>);
 }
+
+/** The real capture tcpreplay loops in the drop tests (Linux stack on a namespace loopback, Ethernet framing). */
+const REPLAY = fileURLToPath(new URL('../../fixtures/tw-reuse-lower-isn.pcap', import.meta.url));
+
+/** A veth pair td0 <-> td1 inside the namespace, both up, IPv6 off (no neighbour discovery noise). */
+export function vethPair(ns: Netns): void {
+  for (const args of [
+    ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'], ['sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1'],
+    ['ip', 'link', 'add', 'td0', 'type', 'veth', 'peer', 'name', 'td1'],
+    ['ip', 'link', 'set', 'td0', 'up'], ['ip', 'link', 'set', 'td1', 'up'],
+  ]) {
+    const [cmd, ...rest] = ns.exec(args);
+    const r = spawnSync(cmd!, rest, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  }
+}
+
+/** Replays `count` packets of the fixture (looped) at `pps` onto td0; returns how many tcpreplay sent. */
+export function replay(ns: Netns, pps: number, count: number): number {
+  return replayRated(ns, pps, count).sent;
+}
+
+/** replay(), also returning the rate tcpreplay achieved (packets/s). */
+export function replayRated(ns: Netns, pps: number, count: number): { sent: number; rated: number } {
+  const [cmd, ...rest] = ns.exec(['tcpreplay', '-q', '-i', 'td0', `--pps=${pps}`, `--limit=${count}`, '--loop=0', REPLAY]);
+  const r = spawnSync(cmd!, rest, { encoding: 'utf8', timeout: Math.ceil(count / pps) * 5000 + 30_000 });
+  const m = /Actual: (\d+) packets/.exec(r.stdout + r.stderr);
+  if (m === null) throw new Error(`tcpreplay: ${r.stdout}${r.stderr.replace(/^.*(Warning|snaplen).*\n/gm, '')}`);
+  const rated = /Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps/.exec(r.stdout + r.stderr);
+  return { sent: Number(m[1]), rated: rated === null ? NaN : Number(rated[1]) };
+}
+

@@ -18,7 +18,7 @@ function cpuOf(frames: RawFrame[]): { ms: number; findings: number; connections:
     for (const f of frames) s.ingest(f);
     const r = s.finish({
       path: 'x', format: 'pcap', compressed: false, linkTypes: [1], packets: s.counters.packets, tcpPackets: s.counters.tcpPackets,
-      undecodable: {}, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false, error: null, warnings: [], drops: null,
+      undecodable: {}, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false, error: null, warnings: [], drops: null, interrupted: false,
     });
     const d = process.cpuUsage(t0);
     best = Math.min(best, (d.user + d.system) / 1000);

@@ -74,7 +74,7 @@ test('NdjsonSink: findings as made, a line per connection as it ends, provisiona
 
   const report = session.finish({
     path: 'test', format: 'pcap', compressed: false, linkTypes: [1], packets: session.counters.packets, tcpPackets: session.counters.tcpPackets,
-    undecodable: {}, firstTime: session.counters.firstTime, lastTime: session.counters.lastTime, truncated: false, error: null, warnings: [], drops: null,
+    undecodable: {}, firstTime: session.counters.firstTime, lastTime: session.counters.lastTime, truncated: false, interrupted: false, error: null, warnings: [], drops: null,
   });
   sink.end(report, { evicted: 3 });
   lines = parse(out);
@@ -99,7 +99,7 @@ test('connectionLine keeps every ladder with ladders=all; findingLine marks fina
   feed(session, conversation(5000, 41000, 'graceful'), 1);
   session.finish({
     path: 'x', format: 'pcap', compressed: false, linkTypes: [1], packets: 0, tcpPackets: 0, undecodable: {}, firstTime: null,
-    lastTime: null, truncated: false, error: null, warnings: [], drops: null,
+    lastTime: null, truncated: false, interrupted: false, error: null, warnings: [], drops: null,
   });
   const [c] = parse(lines);
   assert.equal(c!.type, 'connection');

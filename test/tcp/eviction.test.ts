@@ -119,7 +119,7 @@ describe('flow table bound', () => {
     for (const f of frames) s.ingest(f);
     const r = s.finish({
       path: 'test', format: 'pcap', compressed: false, linkTypes: [1], packets: s.counters.packets, tcpPackets: s.counters.tcpPackets,
-      undecodable: {}, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false, error: null, warnings: [], drops: null,
+      undecodable: {}, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false, error: null, warnings: [], drops: null, interrupted: false,
     });
     checkReport(r, { maxConnections: 20 });
     assert.deepEqual(r.summary.evicted, { maxConnections: 20, total: 281, handshakeOnly: 281, judgedEarly: 0, tombstones: 0 });

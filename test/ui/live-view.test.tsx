@@ -74,7 +74,7 @@ async function liveOver(path: string, columns = 100): Promise<Harness> {
     stats(over = {}) {
       const k = session.counters;
       view.stats({
-        interface: 'lo', filter: 'tcp', packets: k.packets, tcpPackets: k.tcpPackets, rate: 42, drops: null,
+        interface: 'lo', filter: 'tcp', packets: k.packets, tcpPackets: k.tcpPackets, rate: 42, drops: null, dropsSource: null,
         connectionsEnded: k.connections, findings: Object.values(k.findings).reduce((a, n) => a + (n ?? 0), 0),
         elapsedSeconds: 3, ...over,
       });

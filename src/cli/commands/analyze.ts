@@ -3,16 +3,16 @@ import type { AnalysisSink } from '../../analyze/sink.js';
 import { streamAnalysis } from '../../analyze/stream.js';
 import { openCapture } from '../../capture/open.js';
 import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
-import { atLeast } from '../../model/severity.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
 import { jsonChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { ResultsSink } from '../../results/sink.js';
 import { inCi } from '../ci.js';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { exitCodeFor, exitWhenFlushed, outcome } from '../outcome.js';
 import { seconds, settingsFrom, severity, shard, timeWait, type CommonAnalysisFlags } from '../options.js';
-import { stopControls } from '../stop.js';
+import { stopControls, type StopControls } from '../stop.js';
 
 interface AnalyzeFlags extends CommonAnalysisFlags {
   text?: boolean;
@@ -27,12 +27,7 @@ interface AnalyzeFlags extends CommonAnalysisFlags {
   shard?: { k: number; n: number };
 }
 
-/** Exit code for a finished analysis: 2 when nothing could be read, 1 when --fail-on matched. */
-export function exitCodeFor(report: Report, failOn: Severity | undefined): number {
-  if (report.capture.error !== null && report.capture.packets === 0) return EXIT_USAGE;
-  if (failOn !== undefined && report.findings.some((f) => atLeast(f.severity, failOn))) return EXIT_FINDINGS;
-  return EXIT_OK;
-}
+export { exitCodeFor };
 
 export function addAnalysisOptions(cmd: Command): Command {
   return cmd
@@ -74,31 +69,49 @@ export function analyzeCommand(): Command {
     // ink draws nothing until exit when CI is set (its is-in-ci check): a CI job gets the text report instead.
     const ui = !o.text && !o.json && results === null && o.shard === undefined && process.stdout.isTTY === true && !inCi()
       ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o), maxConnections: o.maxConnections }) : null;
-    // Otherwise the loop without clock ticks, and a sink that prints the final report and/or writes the results.
+    if (ui) {
+      if (ui.result.error !== null) process.stderr.write(`teardown: ${ui.result.error.oneLine()}${ui.report.capture.packets ? ` — reporting the ${ui.report.capture.packets} packets before it` : ''}\n`);
+      process.exitCode = exitCodeFor(ui.report, o.failOn);
+      return;
+    }
+    // Otherwise the loop without clock ticks, then the final report and/or the results folder. SIGINT/SIGTERM stop
+    // the reading: the report covers what was read, marked interrupted.
     const print = results === null || o.text === true || o.json === true;
-    const sink: AnalysisSink = {
-      progress: results === null ? undefined : (session) => results.progress(session),
-      end: async (report) => {
-        if (results !== null) {
-          await results.end(report);
-          process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings${o.shard ? ` (shard ${o.shard.k}/${o.shard.n})` : ''}\n`);
-        }
-        if (!print) return;
-        if (o.json) await writeJsonTo(process.stdout, report, o.ladders ?? 'findings');
-        else process.stdout.write(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
-      },
-    };
-    const { report, result } = ui ?? await streamAnalysis(await openCapture(capture), { settings: settingsFrom(o), maxConnections: o.maxConnections, sink, packetTickSeconds: null, shard: o.shard });
-    if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
-    if (!ui) await sink.end?.(report, {});
-    process.exitCode = exitCodeFor(report, o.failOn);
+    const source = await openCapture(capture);
+    const io = stopControls();
+    let code: number;
+    try {
+      const { report, result } = await streamAnalysis(source, {
+        settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard,
+        sink: { progress: results === null ? undefined : (session) => results.progress(session) },
+        packetTickSeconds: null, signal: io.signal, interrupted: () => io.interruptedBy !== null,
+      });
+      if (results !== null) {
+        await results.end(report);
+        process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings${o.shard ? ` (shard ${o.shard.k}/${o.shard.n})` : ''}\n`);
+      }
+      if (print) {
+        if (o.json) await writeJsonTo(io, report, o.ladders ?? 'findings');
+        else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
+      }
+      code = outcome(report, result, io, o.failOn);
+    } finally {
+      io.release();
+    }
+    if (io.interruptedBy !== null || io.broken) await exitWhenFlushed(code);
+    process.exitCode = code;
   });
   return cmd;
 }
 
 /** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
-async function writeJsonTo(out: NodeJS.WritableStream, report: Report, ladders: 'all' | 'findings'): Promise<void> {
-  for (const c of jsonChunks(report, { ladders })) if (!out.write(c)) await new Promise<void>((res) => out.once('drain', () => res()));
+async function writeJsonTo(io: StopControls, report: Report, ladders: 'all' | 'findings'): Promise<void> {
+  for (const c of jsonChunks(report, { ladders })) {
+    if (io.broken) return;
+    io.out(c);
+    const wait = io.gate();
+    if (wait) await wait;
+  }
 }
 
 /**
@@ -112,9 +125,10 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
   const sink = new NdjsonSink(io.out, { ladders: o.ladders ?? 'findings' });
   let lastArrival = Date.now();
   const stdin = path === '-';
+  let code: number;
   try {
     const { report, result, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), maxConnections: o.maxConnections, sink, signal: io.signal, shard: o.shard,
+      settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, sink, signal: io.signal, gate: io.gate, interrupted: () => io.interruptedBy !== null,
       // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
       packetTickSeconds: stdin ? 1 : 10,
       onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,
@@ -126,11 +140,12 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
           }
         : undefined,
     });
-    if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
     sink.end(report, { evicted: session.counters.evicted });
     if (results !== null) { results.progress(session); await results.end(report); }
-    return exitCodeFor(report, o.failOn);
+    code = outcome(report, result, io, o.failOn);
   } finally {
     io.release();
   }
+  if (io.interruptedBy !== null || io.broken) await exitWhenFlushed(code);
+  return code;
 }

@@ -15,7 +15,7 @@ export function interfacesText(devs: CapDevice[]): string {
 
 export function interfacesCommand(): Command {
   return new Command('interfaces')
-    .description('list the interfaces teardown live can capture on (libpcap via cap)')
+    .description('list the interfaces teardown live can capture on (libpcap)')
     .option('--json', 'a JSON array of devices')
     .action((o: { json?: boolean }) => {
       let devs: CapDevice[];

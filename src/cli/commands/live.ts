@@ -1,15 +1,18 @@
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import type { AnalysisSession } from '../../analyze/session.js';
 import type { AnalysisSink, SummaryExtras } from '../../analyze/sink.js';
 import { streamAnalysis } from '../../analyze/stream.js';
-import { ArrivalClock, DEFAULT_LIVE_BUFFER, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
+import { ArrivalClock, DEFAULT_LIVE_BUFFER, DEFAULT_RING, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
 import { endMarkerFrame } from '../../extract/marker.js';
+import type { SourceResult } from '../../capture/types.js';
 import type { Report, Severity } from '../../model/report.js';
 import { TextView } from '../../report/live-text.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { inCi } from '../ci.js';
-import { UsageError } from '../errors.js';
+import { EXIT_USAGE, UsageError } from '../errors.js';
 import { settingsFrom, severity, shard, type CommonAnalysisFlags } from '../options.js';
 import { ResultsSink } from '../../results/sink.js';
 import { stopControls } from '../stop.js';
@@ -23,6 +26,7 @@ interface LiveFlags extends CommonAnalysisFlags {
   count?: number;
   maxConnections?: number;
   bufferSize?: number;
+  ringSize?: number;
   ndjson?: boolean;
   text?: boolean;
   ladders?: 'all' | 'findings';
@@ -49,10 +53,13 @@ function positiveSeconds(name: string) {
 }
 
 const HELP_AFTER = `
-Timestamps are arrival times: the cap package delivers no capture timestamps, so each packet is stamped when
-teardown reads it (a monotonic clock anchored to wall time, microsecond resolution). Under load packets wait in
-the libpcap buffer and get later stamps than the kernel would give; use tcpdump -U -w - | teardown analyze - --ndjson
-for kernel timestamps.
+libpcap runs on a thread of its own (the teardown-pcap addon) and hands frames, with their kernel timestamps, to
+the analysis through a ring buffer (--ring-size). Every lost frame is counted from libpcap's own counters (its
+kernel buffer, --buffer-size, and the interface) and the ring's (the analysis or a slow reader of the output fell
+behind), and shown in the header, the summary line, the text report, the stop line and <file>.drops.json beside
+the -w file; connections open while frames were lost say so in their verdicts. Without the addon, the cap package
+captures on the analysis's thread with arrival-time stamps, and drops are estimated from the interface's counters
+(without a filter) or unknown.
 
 State ages on the clock: a half-close becomes stuck after --half-close-timeout even when no packets arrive.
 Ctrl-C, SIGTERM, --duration or --count end the capture cleanly: the final report is printed and the -w file is a
@@ -63,7 +70,7 @@ Output: on a terminal, the interactive UI updating live (a header with interface
 q or Ctrl-C stops the capture), then the text report; with --text, findings as text and a status line, then the
 text report; without a terminal (or with --ndjson) NDJSON on stdout: one line per finding as it is made, one per connection when it ends, then a summary line.
 
-Needs libpcap (apt-get install libpcap-dev, then npm rebuild cap) and capture privileges (root, or
+Needs libpcap (apt-get install libpcap-dev, then npm rebuild teardown-pcap cap) and capture privileges (root, or
 setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))).
 
 Examples:
@@ -72,14 +79,15 @@ Examples:
 
 export function liveCommand(): Command {
   const cmd = new Command('live')
-    .description('capture on an interface (libpcap via cap) and explain teardowns as they happen')
+    .description('capture on an interface (libpcap) and explain teardowns as they happen')
     .requiredOption('-i, --interface <name>', 'interface to capture on (teardown interfaces lists them)')
     .option('-f, --filter <bpf>', "libpcap filter expression, e.g. 'tcp port 80' (default: everything)")
     .option('-w, --write <file>', 'also save every captured packet to this pcap file')
     .option('--duration <seconds>', 'stop after this many seconds', positiveSeconds('--duration'))
     .option('--count <n>', 'stop after this many packets', positiveInt('--count'))
     .option('--max-connections <n>', 'bound the connection table; the least recently active are judged early (counted)', positiveInt('--max-connections'))
-    .option('--buffer-size <MiB>', `libpcap buffer in MiB (default ${DEFAULT_LIVE_BUFFER >> 20})`, positiveInt('--buffer-size'))
+    .option('--buffer-size <MiB>', `libpcap's kernel buffer in MiB (default ${DEFAULT_LIVE_BUFFER >> 20})`, positiveInt('--buffer-size'))
+    .option('--ring-size <MiB>', `ring between the capture thread and the analysis in MiB (default ${DEFAULT_RING >> 20}); frames that find it full are dropped and counted`, positiveInt('--ring-size'))
     .option('--ndjson', 'NDJSON on stdout even on a terminal')
     .option('--text', 'text on stdout even without a terminal')
     .addOption(new Option('--ladders <which>', 'NDJSON connection lines: packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
@@ -107,6 +115,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     source = openLive({
       device: o.interface, filter, count: o.count, clock,
       bufferSize: o.bufferSize === undefined ? DEFAULT_LIVE_BUFFER : o.bufferSize * 1024 * 1024,
+      ringBytes: o.ringSize === undefined ? DEFAULT_RING : o.ringSize * 1024 * 1024,
     });
   } catch (e) {
     if (e instanceof LiveCaptureError) throw new UsageError(e.message);
@@ -138,14 +147,29 @@ async function runLive(o: LiveFlags): Promise<number> {
   const durationTimer = o.duration === undefined ? null : setTimeout(() => io.stop('duration'), o.duration * 1000);
   let lastPackets = 0;
   let lastT = started;
-  process.stderr.write(`teardown: capturing on ${o.interface} (${source.linkName}, link type ${source.linkType})${filter ? `, filter '${filter}'` : ''}${writer ? `, saving to ${o.write}` : ''}; timestamps are arrival times; Ctrl-C to stop\n`);
+  process.stderr.write(`teardown: capturing on ${o.interface} (${source.linkName}, link type ${source.linkType})${filter ? `, filter '${filter}'` : ''}${writer ? `, saving to ${o.write}` : ''}; ${source.timestamps === 'kernel' ? 'kernel timestamps' : 'timestamps are arrival times'}; Ctrl-C to stop\n`);
 
   let report: Report;
   let session: AnalysisSession;
+  let result: SourceResult;
+  let writeFailure: string | null = null;
+  /** A -w write; when it fails (ENOSPC…) writing and capturing stop, and the report of what was captured still comes. */
+  const saving = (op: (w: PcapWriter) => void): void => {
+    if (writer === null) return;
+    try {
+      op(writer);
+    } catch (e) {
+      writeFailure = `${o.write}: cannot write: ${(e as Error).message}`;
+      writer = null;
+      io.stop('-w failed');
+    }
+  };
   try {
-    ({ report, session } = await streamAnalysis(source, {
+    ({ report, session, result } = await streamAnalysis(source, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal, shard: o.shard,
-      onFrame: writer === null ? undefined : (f) => writer!.writeRawFrame(f),
+      // A slow reader of stdout holds the analysis; the capture thread goes on, and the ring's drops count it.
+      gate: io.gate,
+      onFrame: writer === null ? undefined : (f) => saving((w) => w.writeRawFrame(f)),
       idleClock: () => clock.now(),
       endFrame: (index) => {
         const bytes = endMarkerFrame(source.linkType);
@@ -156,7 +180,7 @@ async function runLive(o: LiveFlags): Promise<number> {
       },
       deadline: o.duration === undefined ? undefined : { at: started + o.duration, stop: () => io.stop('duration') },
       onInterval: (s) => {
-        writer?.flush();
+        saving((w) => w.flush());
         const now = clock.now();
         const k = s.counters;
         const rate = (k.packets - lastPackets) / Math.max(1e-3, now - lastT);
@@ -164,8 +188,10 @@ async function runLive(o: LiveFlags): Promise<number> {
         lastT = now;
         let findings = 0;
         for (const n of Object.values(k.findings)) findings += n ?? 0;
+        source.stats();
         view.stats?.({
           interface: o.interface, filter, packets: k.packets, tcpPackets: k.tcpPackets, rate, drops: source.info.drops,
+          dropsSource: source.info.dropCounters?.source ?? null,
           connectionsEnded: k.connections, findings, elapsedSeconds: now - started,
         });
       },
@@ -174,24 +200,73 @@ async function runLive(o: LiveFlags): Promise<number> {
     if (durationTimer !== null) clearTimeout(durationTimer);
     io.release();
     source.close();
-    writer?.close();
+    try {
+      writer?.close();
+    } catch (e) {
+      writeFailure ??= `${o.write}: cannot write: ${(e as Error).message}`;
+    }
   }
   const stopReason = source.stopReason === 'count' ? 'count' : io.reason;
   const ended = clock.now();
   const extras: SummaryExtras = {
     evicted: session.counters.evicted,
     live: {
-      interface: o.interface, filter, linkType: source.linkType, timestamps: 'arrival', stoppedBy: stopReason,
+      interface: o.interface, filter, linkType: source.linkType, timestamps: source.timestamps, stoppedBy: stopReason,
       seconds: Math.round((ended - started) * 1e6) / 1e6, pcap: o.write ?? null, pcapFrames: writer?.framesWritten ?? null,
-      drops: source.info.drops, dropsNote: source.info.drops === null ? 'cap does not expose libpcap drop counters' : null,
+      drops: source.info.drops, dropCounters: source.info.dropCounters ?? null,
+      dropsNote: dropsNote(source), dropsText: dropsText(source),
     },
   };
+  if (o.write !== undefined) writeSidecar(o.write, extras.live!);
   await view.end?.(report, extras);
   if (results !== null) {
     results.progress(session);
     await results.end(report);
     process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings\n`);
   }
-  process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
+  if (io.broken) return EXIT_USAGE; // said on stderr already
+  if (writeFailure !== null || result.error !== null) {
+    const why = writeFailure ?? result.error!.oneLine();
+    process.stderr.write(`teardown: ${why}; capture stopped after ${report.capture.packets} packets (the report covers them)\n`);
+    return EXIT_USAGE;
+  }
+  process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings; ${dropsText(source)}${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
+}
+
+/** The drops in one phrase for the stop line and the text report. */
+export function dropsText(source: LiveSource): string {
+  const d = source.info.dropCounters;
+  if (d === null || d === undefined) return 'drops unknown (no libpcap counters, and a filter makes the interface counters incomparable)';
+  if (d.source === 'estimate') return `about ${d.total} packets dropped (estimate: interface counters against packets seen)`;
+  const parts = [`${d.total} packets dropped`];
+  const where: string[] = [];
+  if (d.kernel) where.push(`${d.kernel} by the kernel buffer`);
+  if (d.interface) where.push(`${d.interface} by the interface`);
+  if (d.ring) where.push(`${d.ring} by the ring (analysis behind)`);
+  if (where.length) parts.push(`(${where.join(', ')})`);
+  if (d.received !== null) parts.push(`of ${d.received} received by libpcap`);
+  return parts.join(' ');
+}
+
+/**
+ * `-w file.pcap` gets `file.pcap.drops.json` beside it: a classic pcap has no place for libpcap's counters, and an
+ * offline reader of the file must know that packets were lost while it was written.
+ */
+function writeSidecar(pcap: string, live: Record<string, unknown>): void {
+  try {
+    writeFileSync(`${pcap}.drops.json`, JSON.stringify({
+      pcap: basename(pcap), interface: live.interface, filter: live.filter, seconds: live.seconds, frames: live.pcapFrames,
+      drops: live.drops, dropCounters: live.dropCounters, note: live.dropsNote ?? live.dropsText,
+    }, null, 2) + '\n');
+  } catch (e) {
+    process.stderr.write(`teardown: ${pcap}.drops.json: cannot write: ${(e as Error).message}\n`);
+  }
+}
+
+function dropsNote(source: LiveSource): string | null {
+  const d = source.info.dropCounters;
+  if (d === null || d === undefined) return 'drops unknown: the cap fallback has no libpcap counters, and with a filter the interface counters are not comparable';
+  if (d.source === 'estimate') return 'estimate: the interface\'s packet counters against the packets seen (cap fallback: no libpcap counters)';
+  return null;
 }

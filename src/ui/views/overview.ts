@@ -24,7 +24,7 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
   const reading = snap.phase === 'reading';
   const facts: Line[] = [];
   const fmt = snap.live
-    ? `live capture${snap.live.filter ? ` · filter '${snap.live.filter}'` : ''} · arrival timestamps`
+    ? `live capture${snap.live.filter ? ` · filter '${snap.live.filter}'` : ''}`
     : [p.format ?? (reading ? '…' : 'unknown format'), ...(p.compressed ? ['gzip'] : []), linkNames(p.linkTypes)].filter(Boolean).join(' · ');
   facts.push([seg(snap.path === '-' ? 'standard input' : snap.path, { bold: true }), seg(`  ${fmt}`)]);
   const span = p.firstTime !== null && p.lastTime !== null

@@ -51,7 +51,7 @@ export function analyzeBytes(data: Uint8Array, opts: { cut?: number; maxConnecti
     path: 'fuzz', format: p instanceof PcapngParser ? 'pcapng' : 'pcap', compressed: false, linkTypes: [...p.linkTypes],
     packets: session.counters.packets, tcpPackets: session.counters.tcpPackets, undecodable: { ...session.counters.undecodable },
     firstTime: session.counters.firstTime, lastTime: session.counters.lastTime,
-    truncated: p.error !== null, error: p.error?.oneLine() ?? null, warnings: [...p.warnings], drops: p.drops,
+    truncated: p.error !== null, error: p.error?.oneLine() ?? null, warnings: [...p.warnings], drops: p.drops, interrupted: false,
   };
   if (p.error !== null) checkErrorLine(p.error.oneLine());
   const report = session.finish(capture);

@@ -1,0 +1,88 @@
+/**
+ * No way to die with a stack trace: output that fails (ENOSPC on stdout, a reader that closes the pipe), a bug in
+ * the analysis, the heap nearing its limit. Each ends with one line on stderr and exit 2, and whatever report can
+ * still be written is written.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { writeBigCapture } from '../helpers/big-capture.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'td-failures-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const FIXTURE = 'fixtures/port-reuse-narrow-range.pcap';
+
+function oneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${stderr}`);
+  assert.doesNotMatch(lines[0]!, /^\s+at |node:internal|\.ts:\d+/);
+  return lines[0]!;
+}
+
+test('a full disk on stdout (ENOSPC, /dev/full): one line, exit 2, for --json, --text and --ndjson', () => {
+  for (const mode of ['--json', '--text', '--ndjson']) {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'analyze', FIXTURE, mode],
+        { cwd: ROOT, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 2, `${mode}: ${r.stderr}`);
+      assert.match(oneLine(r.stderr), /^teardown: stdout: ENOSPC: no space left on device/);
+    } finally {
+      closeSync(fd);
+    }
+  }
+});
+
+test('a reader that closes the pipe early (EPIPE) during --ndjson: one line, exit 2', { timeout: 120_000 }, async () => {
+  const big = join(dir, 'epipe.pcap');
+  await writeBigCapture(big, 300);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'analyze', big, '--ndjson'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  // Read the first chunk, then go away (as `| head -1` does).
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 2, err);
+  assert.equal(oneLine(err), 'teardown: stdout: the reader closed the pipe (EPIPE); stopped');
+});
+
+test('the analysis failing on a frame (a bug): one line naming the frame, exit 2, the report of the frames before', () => {
+  const helper = fileURLToPath(new URL('../helpers/throwing-detector.ts', import.meta.url));
+  for (const mode of ['--json', '--ndjson', '--text']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', helper, 'src/cli/main.ts', 'analyze', FIXTURE, mode],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, TD_THROW_AT: '150' } });
+    assert.equal(r.status, 2, `${mode}: ${r.stderr}`);
+    assert.match(oneLine(r.stderr), /^teardown: fixtures\/port-reuse-narrow-range\.pcap: the analysis failed on frame 150: TypeError: Cannot read properties of undefined \(reading 'seq'\) \(at byte \d+\) — reporting the 149 packets before it$/);
+    if (mode === '--text') {
+      assert.match(r.stdout, /^  149 packets \(149 TCP\)/m);
+      assert.match(r.stdout, /reading stopped, analysis covers what came before/);
+    } else {
+      const capture = mode === '--json' ? JSON.parse(r.stdout).capture : JSON.parse(r.stdout.trim().split('\n').at(-1)!).capture;
+      assert.equal(capture.packets, 149);
+      assert.equal(capture.truncated, true);
+      assert.match(capture.error, /the analysis failed on frame 150/);
+    }
+  }
+});
+
+test('near the heap limit: reading stops, one line, exit 2, the report of what was read (no V8 fatal error)', { timeout: 180_000 }, async () => {
+  const big = join(dir, 'heap.pcap');
+  const total = await writeBigCapture(big, 1000); // 300,000 packets, 30,000 connections
+  const r = spawnSync(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', 'src/cli/main.ts', 'analyze', big, '--json'],
+    { cwd: ROOT, encoding: 'utf8', timeout: 170_000, maxBuffer: 1 << 30 });
+  assert.equal(r.status, 2, r.stderr.slice(0, 2000));
+  const line = oneLine(r.stderr);
+  const m = /^teardown: .*heap\.pcap: out of memory: the heap reached \d+ MiB of its \d+ MiB limit; reading stopped .* after frame (\d+) \(at byte \d+\) — reporting the (\d+) packets before it$/.exec(line);
+  assert.ok(m, line);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.capture.packets, Number(m[2]));
+  assert.ok(report.capture.packets > 0 && report.capture.packets < total);
+  assert.equal(report.capture.truncated, true);
+  assert.match(report.capture.error, /out of memory/);
+  assert.ok(report.connections.length > 0);
+});
