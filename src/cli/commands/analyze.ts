@@ -10,7 +10,7 @@ import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { inCi } from '../ci.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
-import { seconds, settingsFrom, severity, timeWait, type CommonAnalysisFlags } from '../options.js';
+import { seconds, settingsFrom, severity, timeWait, wholeNumber, type CommonAnalysisFlags } from '../options.js';
 import { stopControls } from '../stop.js';
 
 interface AnalyzeFlags extends CommonAnalysisFlags {
@@ -45,17 +45,9 @@ export function analyzeCommand(): Command {
     .option('--json', 'one JSON object (docs/json-format.md)')
     .option('--ndjson', 'stream NDJSON as the input is read: a line per finding as made, per connection as it ends, then a summary (tcpdump -U -w - | teardown analyze - --ndjson)')
     .addOption(new Option('--ladders <which>', 'with --json: include packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
-    .option('--max-per-kind <n>', 'with --text: findings printed in full per kind, worst first (0 = all)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-per-kind takes a whole number, not '${v}'`);
-      return n;
-    })
+    .option('--max-per-kind <n>', 'with --text: findings printed in full per kind, worst first (0 = all)', wholeNumber('--max-per-kind'))
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) exists', severity)
-    .option('--max-connections <n>', `bound the connection table (default ${DEFAULT_MAX_CONNECTIONS}): handshake-only connections are dropped first, then the least recently active are judged early (counted)`, (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--max-connections takes a whole number above 0, not '${v}'`);
-      return n;
-    });
+    .option('--max-connections <n>', `bound the connection table (default ${DEFAULT_MAX_CONNECTIONS}): handshake-only connections are dropped first, then the least recently active are judged early (counted)`, wholeNumber('--max-connections', 1));
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o); return; }

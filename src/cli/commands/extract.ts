@@ -7,7 +7,7 @@ import { compareVerdicts } from '../../extract/verify.js';
 import { connectionText } from '../../expect/selector.js';
 import { isoTime } from '../../report/format.js';
 import { UsageError } from '../errors.js';
-import { settingsFrom, type CommonAnalysisFlags } from '../options.js';
+import { settingsFrom, wholeNumber, type CommonAnalysisFlags } from '../options.js';
 import { addAnalysisOptions } from './analyze.js';
 
 interface ExtractFlags extends CommonAnalysisFlags {
@@ -33,11 +33,7 @@ function mapping<K, V>(m: ReadonlyMap<K, V>): string {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-function linkTypeArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--link-type takes a LINKTYPE number (1 Ethernet, 113 Linux SLL…), not '${v}'`);
-  return n;
-}
+const linkTypeArg = wholeNumber('--link-type', 0, 'a LINKTYPE number (1 Ethernet, 113 Linux SLL…)');
 
 export function extractCommand(): Command {
   const cmd = new Command('extract')
