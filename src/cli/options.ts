@@ -10,11 +10,11 @@ export function decimal(v: string): number | null {
   return /^(\d+(\.\d*)?|\.\d+)$/.test(v) ? Number(v) : null;
 }
 
-/** `--half-close-timeout 60`, `60s`, `0.5`: seconds, at least `min`. */
-export function seconds(name: string, min = 0) {
+/** `--half-close-timeout 60`, `60s`, `0.5`: seconds (above 0 when `positive`). */
+export function seconds(name: string, positive = false) {
   return (v: string): number => {
     const n = decimal(v.replace(/s$/, ''));
-    if (n === null || n < min) throw new UsageError(`${name} takes a number of seconds${min > 0 ? ' above 0' : ''} (like 60 or 0.5), not '${v}'`);
+    if (n === null || (positive && n <= 0)) throw new UsageError(`${name} takes a number of seconds${positive ? ' above 0' : ''} (like 60 or 0.5), not '${v}'`);
     return n;
   };
 }
@@ -23,7 +23,7 @@ export function seconds(name: string, min = 0) {
 export function wholeNumber(name: string, min = 0, what = 'a whole number') {
   return (v: string): number => {
     const n = /^\d+$/.test(v) ? Number(v) : null;
-    if (n === null || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} takes ${what}${min > 0 ? ` of at least ${min}` : ''}, not '${v}'`);
+    if (n === null || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} takes ${what}${min === 1 ? ' above 0' : min > 0 ? ` of at least ${min}` : ''}, not '${v}'`);
     return n;
   };
 }

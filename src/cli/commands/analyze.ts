@@ -41,23 +41,28 @@ export function analyzeCommand(): Command {
   const cmd = new Command('analyze')
     .description('analyze a capture file (pcap, pcapng, gzip; - for standard input)')
     .argument('<capture>', 'capture file, or - for standard input')
-    .option('--text', 'plain text report (default when stdout is not a terminal)')
-    .option('--json', 'one JSON object (docs/json-format.md)')
+    .addOption(new Option('--text', 'plain text report (default when stdout is not a terminal)').conflicts(['json', 'ndjson']))
+    .addOption(new Option('--json', 'one JSON object (docs/json-format.md)').conflicts('ndjson'))
     .option('--ndjson', 'stream NDJSON as the input is read: a line per finding as made, per connection as it ends, then a summary (tcpdump -U -w - | teardown analyze - --ndjson)')
-    .addOption(new Option('--ladders <which>', 'with --json: include packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
-    .option('--max-per-kind <n>', 'with --text: findings printed in full per kind, worst first (0 = all)', wholeNumber('--max-per-kind'))
+    .addOption(new Option('--ladders <which>', 'with --json or --ndjson: include packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
+    .option('--max-per-kind <n>', 'text report (implies --text on a terminal): findings printed in full per kind, worst first (0 = all)', wholeNumber('--max-per-kind'))
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) exists', severity)
     .option('--max-connections <n>', `bound the connection table (default ${DEFAULT_MAX_CONNECTIONS}): handshake-only connections are dropped first, then the least recently active are judged early (counted)`, wholeNumber('--max-connections', 1));
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
+    // Options that cannot apply to the output chosen are refused rather than ignored.
+    if (cmd.getOptionValueSource('ladders') === 'cli' && !o.json && !o.ndjson) throw new UsageError('--ladders only applies with --json or --ndjson');
+    if (o.maxPerKind !== undefined && (o.json || o.ndjson)) throw new UsageError(`--max-per-kind only applies to the text report, not with --${o.json ? 'json' : 'ndjson'}`);
     if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o); return; }
-    // A terminal without --text/--json gets the interactive UI (null: no keyboard, print the plain report).
-    // ink draws nothing until exit when CI is set (its is-in-ci check): a CI job gets the text report instead.
-    const ui = !o.text && !o.json && process.stdout.isTTY === true && !inCi()
+    // A terminal without --text/--json (or --max-per-kind, a text option) gets the interactive UI (null: no
+    // keyboard, print the plain report). ink draws nothing until exit when CI is set (its is-in-ci check): a CI job
+    // gets the text report instead.
+    const ui = !o.text && !o.json && o.maxPerKind === undefined && process.stdout.isTTY === true && !inCi()
       ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o), maxConnections: o.maxConnections }) : null;
     // Otherwise the loop without clock ticks, and a sink that prints the final report.
     const sink: AnalysisSink = {
       end: async (report) => {
+        if (nothingAnalyzed(report)) return; // the error line on stderr says it all; stdout stays empty
         if (o.json) await writeJsonTo(process.stdout, report, o.ladders ?? 'findings');
         else process.stdout.write(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
       },
@@ -69,6 +74,9 @@ export function analyzeCommand(): Command {
   });
   return cmd;
 }
+
+/** An input error before the first packet: there is no report to print. */
+const nothingAnalyzed = (report: Report): boolean => report.capture.error !== null && report.capture.packets === 0;
 
 /** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
 async function writeJsonTo(out: NodeJS.WritableStream, report: Report, ladders: 'all' | 'findings'): Promise<void> {
@@ -101,7 +109,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
         : undefined,
     });
     if (result.error !== null) process.stderr.write(`teardown: ${result.error.oneLine()}${report.capture.packets ? ` — reporting the ${report.capture.packets} packets before it` : ''}\n`);
-    sink.end(report, { evicted: session.counters.evicted });
+    if (!nothingAnalyzed(report)) sink.end(report, { evicted: session.counters.evicted });
     return exitCodeFor(report, o.failOn);
   } finally {
     io.release();

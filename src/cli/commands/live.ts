@@ -10,7 +10,7 @@ import { TextView } from '../../report/live-text.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { inCi } from '../ci.js';
 import { UsageError } from '../errors.js';
-import { settingsFrom, severity, type CommonAnalysisFlags } from '../options.js';
+import { seconds, settingsFrom, severity, wholeNumber, type CommonAnalysisFlags } from '../options.js';
 import { stopControls } from '../stop.js';
 import { addAnalysisOptions, exitCodeFor } from './analyze.js';
 
@@ -28,21 +28,8 @@ interface LiveFlags extends CommonAnalysisFlags {
   failOn?: Severity;
 }
 
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} takes a whole number above 0, not '${v}'`);
-    return n;
-  };
-}
-
-function positiveSeconds(name: string) {
-  return (v: string): number => {
-    const n = Number(v.replace(/s$/, ''));
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} takes a number of seconds above 0, not '${v}'`);
-    return n;
-  };
-}
+const positiveInt = (name: string) => wholeNumber(name, 1);
+const positiveSeconds = (name: string) => seconds(name, true);
 
 const HELP_AFTER = `
 Timestamps are arrival times: the cap package delivers no capture timestamps, so each packet is stamped when
@@ -76,13 +63,16 @@ export function liveCommand(): Command {
     .option('--count <n>', 'stop after this many packets', positiveInt('--count'))
     .option('--max-connections <n>', 'bound the connection table; the least recently active are judged early (counted)', positiveInt('--max-connections'))
     .option('--buffer-size <MiB>', `libpcap buffer in MiB (default ${DEFAULT_LIVE_BUFFER >> 20})`, positiveInt('--buffer-size'))
-    .option('--ndjson', 'NDJSON on stdout even on a terminal')
+    .addOption(new Option('--ndjson', 'NDJSON on stdout even on a terminal').conflicts('text'))
     .option('--text', 'text on stdout even without a terminal')
     .addOption(new Option('--ladders <which>', 'NDJSON connection lines: packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) was made', severity);
   addAnalysisOptions(cmd);
   cmd.addHelpText('after', HELP_AFTER);
   cmd.action(async (o: LiveFlags) => {
+    if (cmd.getOptionValueSource('ladders') === 'cli' && (o.text || process.stdout.isTTY === true) && !o.ndjson) {
+      throw new UsageError('--ladders only applies to NDJSON output (--ndjson, or stdout not a terminal)');
+    }
     process.exitCode = await runLive(o);
   });
   return cmd;
