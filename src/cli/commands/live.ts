@@ -6,6 +6,7 @@ import { ArrivalClock, DEFAULT_LIVE_BUFFER, LIVE_SNAPLEN, LiveCaptureError, open
 import { PcapWriter } from '../../capture/pcap-writer.js';
 import { endMarkerFrame } from '../../extract/marker.js';
 import type { Report, Severity } from '../../model/report.js';
+import { plural } from '../../report/format.js';
 import { TextView } from '../../report/live-text.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { inCi } from '../ci.js';
@@ -166,6 +167,6 @@ async function runLive(o: LiveFlags): Promise<number> {
     },
   };
   await view.end?.(report, extras);
-  process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
+  process.stderr.write(`teardown: stopped (${stopReason}) after ${plural(report.capture.packets, 'packet')}, ${plural(report.summary.connections, 'connection')}, ${plural(report.findings.length, 'finding')}${writer ? `; ${plural(writer.framesWritten, 'packet')} saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
 }
