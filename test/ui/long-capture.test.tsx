@@ -94,3 +94,14 @@ test('one connection is "1 connection"; 3 before any connection is opened says h
   await u.press(KEY.down);
   assert.ok(!u.frame().includes('no connection opened yet'), 'the hint goes with the next key');
 });
+
+const SMTP = fixture('field/arkime/smtp-decrypted.pcap');
+
+test('a real capture that runs over midnight (Arkime smtp-decrypted, 28 h): dated end, day offsets in the list', { skip: SMTP.skip }, async () => {
+  const u = await ui(await finishedStore(SMTP.path));
+  assert.ok(u.frame().includes('2024-12-05 07:53:04.602 → 2024-12-06 12:07:18.673 UTC (28.2 h)'), u.frame());
+  await u.press('2');
+  const rows = u.lines().filter((l) => / (warn|info|error) +\+\d+d \d\d:\d\d:\d\d  /.test(l));
+  assert.equal(rows.length, 6, u.frame());
+  assert.ok(rows.some((l) => l.includes('+1d 04:14:14  rst-teardown')), u.frame());
+});
