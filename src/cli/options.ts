@@ -2,10 +2,28 @@ import type { FlowKey, Settings, Severity } from '../model/report.js';
 import { TIME_WAIT_PROFILES } from '../model/settings.js';
 import { UsageError } from './errors.js';
 
-export function seconds(name: string) {
+/**
+ * A decimal number as a person writes it (`60`, `0.5`, `.25`); null for anything else: empty text, hex (`0x10`),
+ * exponents, signs, spaces, `Infinity` — forms that Number() would quietly accept as 0, 16 or 1000.
+ */
+export function decimal(v: string): number | null {
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(v) ? Number(v) : null;
+}
+
+/** `--half-close-timeout 60`, `60s`, `0.5`: seconds (above 0 when `positive`). */
+export function seconds(name: string, positive = false) {
   return (v: string): number => {
-    const n = Number(v.replace(/s$/, ''));
-    if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} takes a number of seconds, not '${v}'`);
+    const n = decimal(v.replace(/s$/, ''));
+    if (n === null || (positive && n <= 0)) throw new UsageError(`${name} takes a number of seconds${positive ? ' above 0' : ''} (like 60 or 0.5), not '${v}'`);
+    return n;
+  };
+}
+
+/** A whole decimal number, at least `min`. */
+export function wholeNumber(name: string, min = 0, what = 'a whole number') {
+  return (v: string): number => {
+    const n = /^\d+$/.test(v) ? Number(v) : null;
+    if (n === null || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} takes ${what}${min === 1 ? ' above 0' : min > 0 ? ` of at least ${min}` : ''}, not '${v}'`);
     return n;
   };
 }
@@ -15,7 +33,8 @@ export function timeWait(v: string): { seconds: number; profile: string } {
   const key = v === 'bsd' ? 'freebsd' : v;
   const p = TIME_WAIT_PROFILES[key];
   if (p !== undefined) return { seconds: p, profile: key };
-  const n = seconds('--time-wait')(v);
+  const n = decimal(v.replace(/s$/, ''));
+  if (n === null) throw new UsageError(`--time-wait takes seconds (like 60) or a profile (${[...Object.keys(TIME_WAIT_PROFILES), 'bsd'].join(', ')}), not '${v}'`);
   return { seconds: n, profile: 'custom' };
 }
 

@@ -13,7 +13,6 @@ export function program(): Command {
   const p = new Command('teardown')
     .description('Rebuild TCP connection state from packet captures and explain how connections were torn down')
     .version(VERSION)
-    .showHelpAfterError('(run teardown --help for usage)')
     .exitOverride();
   p.addCommand(analyzeCommand());
   p.addCommand(liveCommand());
@@ -21,8 +20,25 @@ export function program(): Command {
   p.addCommand(checkCommand());
   p.addCommand(extractCommand());
   p.addCommand(reportCommand());
-  for (const c of p.commands) c.exitOverride();
+  for (const c of [p, ...p.commands]) c.exitOverride().configureOutput({ outputError: (str, write) => write(`${parserErrorLine(str, c, p)}\n`) });
   return p;
+}
+
+/**
+ * commander's error text (`error: unknown command 'analyz'\n(Did you mean analyze?)\n`) as the one line every
+ * teardown error is: `teardown: unknown command 'analyz' — did you mean analyze?`, with where to look next.
+ */
+export function parserErrorLine(text: string, cmd: Command, root: Command): string {
+  const lines = text.trim().replace(/^error: /, '').split('\n');
+  const suggestion = lines.map((l) => /^\(Did you mean (.+)\?\)$/.exec(l)?.[1]).find((x) => x !== undefined);
+  const message = lines.filter((l) => !/^\(Did you mean /.test(l)).join(' ').replace(/\.$/, '');
+  const name = cmd === root ? 'teardown' : `teardown ${cmd.name()}`;
+  const next = suggestion !== undefined
+    ? ` — did you mean ${suggestion}?`
+    : /^unknown command/.test(message)
+      ? ` (commands: ${root.commands.map((c) => c.name()).filter((n) => n !== 'help').join(', ')})`
+      : ` (${name} --help)`;
+  return `teardown: ${message}${next}`;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -11,6 +11,11 @@
  * - IPv4 header checksums are recomputed. TCP checksums are recomputed when the whole segment is known: captured in
  *   full, or with its payload zeroed (the bytes a snaplen cut off count as zeros too). A cut segment whose payload
  *   is kept (and a first IP fragment) gets an incremental update (RFC 1624): a checksum that was right stays right.
+ * - TCP timestamps (TSval/TSecr, RFC 7323) are kept unless rebaseTimestamps: they count a host's clock ticks (on
+ *   older kernels, and per connection on some, since boot: uptime). Rebased, each host's clock starts at
+ *   TS_BASE at its first value in the extract; every value of that host, as TSval or echoed in the peer's TSecr,
+ *   moves by the same amount (mod 2^32), so every order and difference the verdicts read (PAWS, TIME_WAIT reuse
+ *   with timestamps) stays. A TSecr of 0 (nothing to echo yet) stays 0.
  * Not rewritten: addresses inside IPv6 routing headers and inside payloads kept with keepPayload.
  */
 import type { ConnectionReport } from '../model/report.js';
@@ -26,6 +31,36 @@ import { finish, fold, incremental, read16, sum16, write16 } from './checksum.js
 export interface AnonymizeOptions {
   /** Keep TCP payload bytes (default: zeroed). */
   keepPayload?: boolean;
+  /** Move each host's TCP timestamp clock to start at TS_BASE (default: values kept). */
+  rebaseTimestamps?: boolean;
+}
+
+/** Where a host's rebased timestamp clock starts. */
+export const TS_BASE = 1_000_000;
+
+/** Offset of the timestamps option (kind 8, length 10) in the TCP header at `tcp`, or -1. */
+function timestampOption(b: Uint8Array, tcp: number, end: number): number {
+  const hdrEnd = Math.min(end, tcp + ((b[tcp + 12]! >>> 4) << 2));
+  let i = tcp + 20;
+  while (i < hdrEnd) {
+    const kind = b[i]!;
+    if (kind === 0) return -1;
+    if (kind === 1) { i++; continue; }
+    if (i + 1 >= hdrEnd) return -1;
+    const len = b[i + 1]!;
+    if (len < 2 || i + len > hdrEnd) return -1;
+    if (kind === 8 && len === 10) return i;
+    i += len;
+  }
+  return -1;
+}
+
+const read32 = (b: Uint8Array, p: number): number => ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+function write32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = (v >>> 16) & 0xff;
+  b[p + 2] = (v >>> 8) & 0xff;
+  b[p + 3] = v & 0xff;
 }
 
 const PORT_CLASSES: readonly (readonly [number, number])[] = [[1, 1023], [1024, 32767], [32768, 65535]];
@@ -39,10 +74,14 @@ export class Anonymizer {
   private readonly ports = new Map<number, number>();
   private readonly macs = new Map<string, number>();
   private readonly usedPorts = new Set<number>();
+  /** Per original host address: what to add (mod 2^32) to its timestamp values. */
+  private readonly tsShift = new Map<string, number>();
   private next4 = 1;
   private next6 = 1;
   private readonly cur = newDecodeCursor();
   private readonly pkt = newTcpPacket();
+  /** Frames that carried the TCP timestamps option. */
+  timestamped = 0;
   /** Original → new address text, for the user's notes. */
   readonly addressMap = new Map<string, string>();
 
@@ -170,6 +209,23 @@ export class Anonymizer {
     }
   }
 
+  private shiftFor(host: string, firstValue: number): number {
+    let d = this.tsShift.get(host);
+    if (d === undefined) {
+      d = (TS_BASE - firstValue) >>> 0;
+      this.tsShift.set(host, d);
+    }
+    return d;
+  }
+
+  /** TSval is the sender's clock, TSecr echoes the receiver's: each moves by its own host's shift. */
+  private rebaseTimestamps(b: Uint8Array, at: number, src: string, dst: string): void {
+    const val = read32(b, at + 2);
+    write32(b, at + 2, (val + this.shiftFor(src, val)) >>> 0);
+    const ecr = read32(b, at + 6);
+    if (ecr !== 0) write32(b, at + 6, (ecr + this.shiftFor(dst, ecr)) >>> 0);
+  }
+
   /**
    * Rewrites one frame's bytes in place (a copy: never the reader's buffer). Returns false, leaving it as it
    * was, when it is not a decodable TCP segment.
@@ -203,7 +259,13 @@ export class Anonymizer {
     const addrEnd = v === 4 ? ip + 20 : ip + 40;
 
     // Sums of everything the TCP checksum covers that is about to change (for the incremental update).
-    const oldSum = fold(sum16(b, srcAt, addrEnd) + sum16(b, tcp, tcp + 4) + sum16(b, payload, payloadEnd));
+    // The timestamps option, as 16-bit words aligned on the TCP header (it may start at an odd offset).
+    if (pkt.hasTs) this.timestamped++;
+    const ts = this.opts.rebaseTimestamps && pkt.hasTs ? timestampOption(b, tcp, cur.end) : -1;
+    const tsFrom = ts < 0 ? 0 : ts - ((ts - tcp) & 1);
+    const tsTo = ts < 0 ? 0 : ts + 10 + ((ts + 10 - tcp) & 1);
+    const oldSum = fold(sum16(b, srcAt, addrEnd) + sum16(b, tcp, tcp + 4) + sum16(b, payload, payloadEnd) + sum16(b, tsFrom, tsTo));
+    if (ts >= 0) this.rebaseTimestamps(b, ts, wordsKey(v, pkt.src), wordsKey(v, pkt.dst));
 
     this.linkAddresses(b, linkType);
     this.writeAddress(b, srcAt, v);
@@ -225,7 +287,7 @@ export class Anonymizer {
       const pseudo = sum16(b, srcAt, addrEnd) + 6 + (segLen & 0xffff) + Math.floor(segLen / 0x10000);
       write16(b, tcp + 16, finish(sum16(b, tcp, tcp + Math.min(segLen, captured), pseudo)));
     } else {
-      const newSum = fold(sum16(b, srcAt, addrEnd) + sum16(b, tcp, tcp + 4) + sum16(b, payload, payloadEnd));
+      const newSum = fold(sum16(b, srcAt, addrEnd) + sum16(b, tcp, tcp + 4) + sum16(b, payload, payloadEnd) + sum16(b, tsFrom, tsTo));
       write16(b, tcp + 16, incremental(read16(b, tcp + 16), oldSum, newSum));
     }
     return true;

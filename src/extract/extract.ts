@@ -28,6 +28,8 @@ export interface ExtractOptions extends SelectionRequest {
   anonymize?: boolean;
   /** With anonymize: keep TCP payload bytes (default zeroed). */
   keepPayload?: boolean;
+  /** With anonymize: rebase each host's TCP timestamps (TSval/TSecr) to a clock starting at TS_BASE. */
+  rebaseTimestamps?: boolean;
   /** Append the end-of-capture marker (see marker.ts) when the capture ran on after the last extracted packet. Default true. */
   endMarker?: boolean;
   /** Keep only frames of this link type (when the chosen packets come from interfaces of several link types). */
@@ -148,7 +150,7 @@ export async function extractCapture(input: string, opts: ExtractOptions): Promi
   const selection = resolveSelection(report, opts);
   const index = wantedIndex(selection.connections);
   const expectedFrames = selection.connections.reduce((n, c) => n + c.packets, 0);
-  const anonymizer = opts.anonymize ? new Anonymizer(selection.connections, { keepPayload: opts.keepPayload ?? false }) : null;
+  const anonymizer = opts.anonymize ? new Anonymizer(selection.connections, { keepPayload: opts.keepPayload ?? false, rebaseTimestamps: opts.rebaseTimestamps ?? false }) : null;
 
   // Pass 2: copy the frames.
   const tmp = `${opts.output}.tmp-${process.pid}`;

@@ -10,11 +10,17 @@ export function isoTime(t: number): string {
 }
 
 export function duration(s: number): string {
+  if (s >= 2 * 86400) return `${(s / 86400).toFixed(1)} d`;
   if (s >= 3600) return `${(s / 3600).toFixed(1)} h`;
   if (s >= 60) return `${(s / 60).toFixed(1)} min`;
   if (s >= 1) return `${s.toFixed(2)} s`;
   if (s >= 0.001) return `${(s * 1000).toFixed(2)} ms`;
   return `${(s * 1e6).toFixed(0)} µs`;
+}
+
+/** `1 connection`, `2 connections`: the count and the word in the form it takes. */
+export function plural(n: number, one: string, many = `${one}s`, num: (n: number) => string = String): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
 }
 
 export const arrow = (dir: PacketRef['dir']): string => (dir === 'c2s' ? 'c→s' : 's→c');

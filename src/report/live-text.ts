@@ -1,6 +1,7 @@
 import type { AnalysisSession, SessionHooks } from '../analyze/session.js';
 import type { AnalysisSink, LiveStats, SummaryExtras } from '../analyze/sink.js';
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
+import { plural } from './format.js';
 import { findingText, textReport } from './text.js';
 
 /** Terminal fallback until the UI's live view is wired: findings as text as they come, a status line, the report. */
@@ -31,14 +32,14 @@ export class TextView implements AnalysisSink {
   stats(s: LiveStats): void {
     if (this.status === null) return;
     const nFindings = Math.max(s.findings, this.heard);
-    this.status(`\r\x1b[K${s.interface}${s.filter ? ` [${s.filter}]` : ''}: ${s.packets} packets (${s.tcpPackets} TCP), ${Math.round(s.rate)} pkt/s, drops ${s.drops === null ? 'unknown' : `${s.dropsSource === 'estimate' ? '~' : ''}${s.drops}`}, ${s.connectionsEnded} connections ended, ${nFindings} findings, ${s.elapsedSeconds.toFixed(0)} s`);
+    this.status(`\r\x1b[K${s.interface}${s.filter ? ` [${s.filter}]` : ''}: ${plural(s.packets, 'packet')} (${s.tcpPackets} TCP), ${Math.round(s.rate)} pkt/s, drops ${s.drops === null ? 'unknown' : `${s.dropsSource === 'estimate' ? '~' : ''}${s.drops}`}, ${plural(s.connectionsEnded, 'connection')} ended, ${plural(nFindings, 'finding')}, ${s.elapsedSeconds.toFixed(0)} s`);
     this.statusShown = true;
   }
 
   end(report: Report, extras: SummaryExtras): void {
     this.clearStatus();
     this.out(textReport(report));
-    if (extras.evicted) this.out(`  ${extras.evicted} connections judged early: --max-connections reached\n`);
+    if (extras.evicted) this.out(`  ${plural(extras.evicted, 'connection')} judged early: --max-connections reached\n`);
     if (typeof extras.live?.dropsText === 'string') this.out(`  capture: ${extras.live.dropsText}\n`);
   }
 

@@ -3,7 +3,7 @@ import { FINDING_KINDS } from '../model/report.js';
 import { CATALOG } from '../findings/catalog.js';
 import { linkTypeName } from '../model/link-types.js';
 import { SEVERITY_RANK } from '../model/severity.js';
-import { duration, isoTime, packetHeader, packetLine } from './format.js';
+import { duration, isoTime, packetHeader, packetLine, plural } from './format.js';
 
 function detailText(d: Record<string, unknown>): string {
   return Object.entries(d).filter(([, v]) => v !== null && v !== undefined)
@@ -51,8 +51,8 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   out.push(`teardown ${r.tool.version} — ${cap.path} (${cap.format ?? 'unknown format'}${cap.compressed ? ', gzip' : ''}, ${links})`);
   const span = cap.firstTime !== null && cap.lastTime !== null ? `, ${isoTime(cap.firstTime)} → ${isoTime(cap.lastTime)} (${duration(cap.lastTime - cap.firstTime)})` : '';
   const und = Object.entries(cap.undecodable).map(([k, v]) => `${v} ${k}`).join(', ');
-  out.push(`  ${cap.packets} packets (${cap.tcpPackets} TCP${und ? `; not analyzed: ${und}` : ''}), ${r.summary.connections} connections${span}`);
-  if (cap.interrupted) out.push(`  INTERRUPTED after ${cap.packets} packets: the report covers what was read`);
+  out.push(`  ${plural(cap.packets, 'packet')} (${cap.tcpPackets} TCP${und ? `; not analyzed: ${und}` : ''}), ${plural(r.summary.connections, 'connection')}${span}`);
+  if (cap.interrupted) out.push(`  INTERRUPTED after ${plural(cap.packets, 'packet')}: the report covers what was read`);
   if (cap.error) out.push(`  WARNING: ${/^[^:]*: out of memory|the analysis failed/.test(cap.error) ? 'reading stopped' : 'input damaged'}, analysis covers what came before: ${cap.error}`);
   const ev = evictedLine(r);
   if (ev !== null) out.push(`  ${ev}`);
@@ -95,14 +95,14 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   if (servers.length) {
     out.push('', 'Half-close (CLOSE_WAIT) pile-ups by server');
     for (const a of servers.slice(0, 20)) {
-      out.push(`  ${a.server.padEnd(28)} ${a.halfClosed} half-closed (${a.stuck} stuck), oldest ${a.oldestHalfCloseSeconds === null ? '-' : duration(a.oldestHalfCloseSeconds)}, of ${a.connections} connections`);
+      out.push(`  ${a.server.padEnd(28)} ${a.halfClosed} half-closed (${a.stuck} stuck), oldest ${a.oldestHalfCloseSeconds === null ? '-' : duration(a.oldestHalfCloseSeconds)}, of ${plural(a.connections, 'connection')}`);
     }
   }
   const pairs = r.aggregates.pairs.filter((p) => p.timeWaitReuses > 0 || p.distinctClientPorts < p.connections);
   if (pairs.length) {
     out.push('', 'TIME_WAIT reuse by client → server');
     for (const p of pairs.slice(0, 20)) {
-      out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${p.connections} connections from ${p.distinctClientPorts} ports, ${p.ratePerSecond === null ? 'rate: not enough data' : `${p.ratePerSecond.toFixed(1)}/s`}, ${p.timeWaitReuses} reuses (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? 'not enough data' : `${(p.exhaustionRatio * 100).toFixed(1)}% (${p.portsInUsePeak} ports in use at once)`}`);
+      out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${plural(p.connections, 'connection')} from ${plural(p.distinctClientPorts, 'port')}, ${p.ratePerSecond === null ? 'rate: not enough data' : `${p.ratePerSecond.toFixed(1)}/s`}, ${plural(p.timeWaitReuses, 'reuse')} (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? 'not enough data' : `${(p.exhaustionRatio * 100).toFixed(1)}% (${plural(p.portsInUsePeak ?? 0, 'port')} in use at once)`}`);
     }
   }
   if (opts.connections !== false && r.connections.length) {

@@ -9,7 +9,7 @@ import { resolveFilterKey, resolveKey } from './keymap.js';
 import type { KeyPress } from './keymap.js';
 import { readFraction } from './model.js';
 import type { UiSnapshot } from './store.js';
-import { bar, bytes, clock, count, fitLine, padLine, seg } from './text.js';
+import { bar, bytes, clock, count, fitLine, lineWidth, padLine, seg } from './text.js';
 import type { Line } from './text.js';
 import { initialViewState, reduce } from './view-state.js';
 import type { ViewAction, ViewName, ViewState } from './view-state.js';
@@ -53,7 +53,7 @@ const TABS: readonly { view: ViewName; label: string }[] = [
   { view: 'connection', label: 'Connection' }, { view: 'timeline', label: 'Timeline' },
 ];
 
-function headerLine(snap: UiSnapshot, state: ViewState): Line {
+function headerLine(snap: UiSnapshot, state: ViewState, width: number): Line {
   const line: Line = [seg(' teardown ', { bold: true, color: 'cyan' })];
   TABS.forEach((t, i) => {
     const on = !state.help && state.view === t.view;
@@ -66,7 +66,9 @@ function headerLine(snap: UiSnapshot, state: ViewState): Line {
   const status = snap.live
     ? (snap.phase === 'reading' ? '● capturing' : `capture stopped${snap.live.stoppedBy ? ` (${snap.live.stoppedBy})` : ''}`)
     : snap.phase === 'reading' ? 'reading…' : `read in ${p.elapsed.toFixed(1)} s${snap.error ? ' (input damaged)' : ''}`;
-  line.push(seg(`  ${status}`, snap.error ? { color: 'red' } : { dim: true }));
+  // On a narrow terminal the status loses its words before it would be cut.
+  const short = snap.live ? (snap.phase === 'reading' ? '●' : 'stopped') : snap.phase === 'reading' ? '…' : snap.error ? 'damaged' : `${p.elapsed.toFixed(1)} s`;
+  line.push(seg(`  ${lineWidth(line) + 2 + status.length <= width ? status : short}`, snap.error ? { color: 'red' } : { dim: true }));
   return line;
 }
 
@@ -200,14 +202,16 @@ export function App({ store, size, initialState, onQuit }: AppProps) {
     onKey(input, key);
   });
 
-  const footer: Line = state.findings.editing && state.view === 'findings' && !state.help
+  const footer: Line = state.notice !== null
+    ? [seg(` ${state.notice}`, { color: 'yellow', bold: true })]
+    : state.findings.editing && state.view === 'findings' && !state.help
     ? [seg(' / ', { inverse: true, bold: true }), seg(` ${state.findings.filter}`, { color: 'yellow', bold: true }), seg('▏', { color: 'yellow' }), seg(`   ${screen.hints}`, { dim: true })]
     : [seg(` ${screen.hints}`, { dim: true })];
 
   const body = screen.lines.slice(0, bodyHeight);
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <LineView line={padLine(headerLine(snap, state), width)} />
+      <LineView line={padLine(headerLine(snap, state, width), width)} />
       {progress.map((l, i) => <LineView key={`p${i}`} line={fitLine(l, width)} />)}
       <Box flexDirection="column" height={bodyHeight}>
         {body.map((l, i) => <LineView key={i} line={fitLine(l, width)} />)}

@@ -13,6 +13,7 @@ import { render } from 'ink';
 import type { Report } from '../model/report.js';
 import type { AnalysisSession } from '../analyze/session.js';
 import type { AnalysisSink, LiveStats, SummaryExtras } from '../analyze/sink.js';
+import { plural } from '../report/format.js';
 import { textReport } from '../report/text.js';
 import { App } from './App.js';
 import type { Size } from './App.js';
@@ -108,7 +109,7 @@ export class StoreLiveView implements AnalysisSink {
     if (screen === null) return;
     await screen.close();
     screen.print(textReport(report, { maxPerKind: 50 }));
-    if (extras.evicted) screen.print(`  ${extras.evicted} connections judged early: --max-connections reached\n`);
+    if (extras.evicted) screen.print(`  ${plural(extras.evicted, 'connection')} judged early: --max-connections reached\n`);
   }
 }
 

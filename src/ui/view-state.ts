@@ -16,6 +16,8 @@ export const SORT_KEYS: readonly SortKey[] = ['time', 'age', 'severity', 'server
 export interface ViewState {
   view: ViewName;
   help: boolean;
+  /** A one-line answer to a key that could not do what it asks (shown in the footer until the next key). */
+  notice: string | null;
   helpScroll: number;
   overview: { selected: number; scroll: number };
   findings: { kind: KindFilter; sort: SortKey; filter: string; editing: boolean; selected: number; scroll: number };
@@ -34,6 +36,7 @@ export interface ViewState {
 export const initialViewState: ViewState = {
   view: 'overview',
   help: false,
+  notice: null,
   helpScroll: 0,
   overview: { selected: 0, scroll: 0 },
   findings: { kind: 'all', sort: 'time', filter: '', editing: false, selected: 0, scroll: 0 },
@@ -98,8 +101,10 @@ function scrollBy(scroll: number, command: Command, ctx: NavContext): number {
   return clampInt(scroll + delta, 0, max);
 }
 
+export const NO_CONNECTION_YET = 'no connection opened yet: open one from the findings list (2, then Enter)';
+
 function go(s: ViewState, view: ViewName): ViewState {
-  if (view === 'connection' && s.connection.id === null) return s;
+  if (view === 'connection' && s.connection.id === null) return { ...s, notice: NO_CONNECTION_YET };
   return { ...s, view, help: false };
 }
 
@@ -197,7 +202,7 @@ function command(s: ViewState, c: Command, ctx: NavContext): ViewState {
 export function reduce(s: ViewState, a: ViewAction): ViewState {
   switch (a.type) {
     case 'command':
-      return command(s, a.command, a.ctx);
+      return command(s.notice === null ? s : { ...s, notice: null }, a.command, a.ctx);
     case 'filter-text':
       return { ...s, findings: { ...s.findings, filter: s.findings.filter + a.text, selected: 0, scroll: 0 } };
     case 'filter-erase':

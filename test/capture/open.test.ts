@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 import { openCapture } from '../../src/capture/open.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import type { PcapFrameInput } from '../../src/capture/pcap-writer.js';
@@ -182,21 +183,35 @@ function child(args: string[], opts: { uid?: number; gid?: number } = {}) {
 }
 
 test('permission denied → "permission denied: run as a user who can read it"', async () => {
-  const path = tmpFile(PCAP, 'secret.pcap');
-  chmodSync(path, 0o000);
   if (process.getuid?.() !== 0) {
+    const path = tmpFile(PCAP, 'secret.pcap');
+    chmodSync(path, 0o000);
     await assert.rejects(openCapture(path), { code: 'UNREADABLE', message: 'permission denied: run as a user who can read it' });
     return;
   }
-  // root reads anything: ask an unprivileged child (nobody) to open it.
-  chmodSync(dir, 0o755);
-  const c = child([path], { uid: 65534, gid: 65534 });
-  c.stdin.end();
-  let out = '';
-  c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => c.on('close', resolve));
-  assert.equal(code, 0, out);
-  assert.match(out, /^rejected UNREADABLE .*secret\.pcap: permission denied: run as a user who can read it\n$/);
+  // root reads anything: ask an unprivileged child (nobody) to open it. The checkout may sit in a private (0700)
+  // directory nobody cannot enter, so the child — the real openCapture — is bundled into a world-readable
+  // directory of its own, beside the unreadable capture.
+  const pub = mkdtempSync(join(tmpdir(), 'teardown-nobody-'));
+  try {
+    chmodSync(pub, 0o755);
+    const bundle = join(pub, 'child.mjs');
+    await build({ entryPoints: [CHILD], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'silent' });
+    chmodSync(bundle, 0o644);
+    const path = join(pub, 'secret.pcap');
+    writeFileSync(path, PCAP);
+    chmodSync(path, 0o000);
+    const c = spawn(process.execPath, [bundle, path], { stdio: ['pipe', 'pipe', 'pipe'], cwd: pub, uid: 65534, gid: 65534 });
+    c.stdin.end();
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => c.on('close', resolve));
+    assert.equal(code, 0, out);
+    assert.match(out, /^rejected UNREADABLE .*secret\.pcap: permission denied: run as a user who can read it\n$/);
+  } finally {
+    rmSync(pub, { recursive: true, force: true });
+  }
 });
 
 test("'-' streams the real process.stdin: a frame is delivered before the writer ends", async () => {

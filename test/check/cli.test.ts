@@ -79,12 +79,13 @@ describe('teardown check (command line)', { concurrency: true }, () => {
     const { dir, paths: [cap] } = await copies('fin-client-first.pcap');
     const missing = await cli(['check', join(dir, 'nope.pcap')]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stdout, /^ERROR .*nope\.pcap: .*no such file/m);
+    assert.match(missing.stderr, /^teardown: .*nope\.pcap: .*no such file.*\n$/);
+    assert.equal(missing.stdout, '', 'nothing was checked: nothing on stdout');
 
     await writeFile(join(dir, 'fin-client-first.expect.json'), '{"version": 1, "findings": [{"kind": "fin"}]}');
     const invalid = await cli(['check', cap!]);
     assert.equal(invalid.code, 2);
-    assert.match(invalid.stdout, /^ERROR .*fin-client-first\.expect\.json: findings\[0\]\.kind: "fin" is not one of/m);
+    assert.match(invalid.stderr, /^teardown: .*fin-client-first\.expect\.json: findings\[0\]\.kind: "fin" is not one of/m);
     const noOverwrite = await cli(['check', '--update', cap!]);
     assert.equal(noOverwrite.code, 2);
     assert.match(noOverwrite.stderr, /not overwriting it/);
@@ -92,7 +93,7 @@ describe('teardown check (command line)', { concurrency: true }, () => {
     await rename(cap!, join(dir, 'moved.bin'));
     const orphan = await cli(['check', dir]);
     assert.equal(orphan.code, 2);
-    assert.match(orphan.stdout, /^ERROR .*fin-client-first\.expect\.json: expectation without a capture next to it/m);
+    assert.match(orphan.stderr, /^teardown: .*fin-client-first\.expect\.json: expectation without a capture next to it/m);
 
     const usage = await cli(['check', '--reporter', 'xml', dir]);
     assert.equal(usage.code, 2);

@@ -5,7 +5,7 @@ import type { ConnectionReport } from '../../src/model/report.js';
 import { decodeFrame } from '../../src/decode/decode.js';
 import { formatAddress } from '../../src/decode/format.js';
 import { newTcpPacket } from '../../src/decode/packet.js';
-import { Anonymizer } from '../../src/extract/anonymize.js';
+import { Anonymizer, TS_BASE } from '../../src/extract/anonymize.js';
 import { extractCapture } from '../../src/extract/extract.js';
 import { compareVerdicts } from '../../src/extract/verify.js';
 import { buildFrame } from '../helpers/packets.js';
@@ -17,10 +17,10 @@ function decoded(f: Frame) {
   return { st, pkt };
 }
 
-async function anonymized(name: string, keepPayload = false) {
+async function anonymized(name: string, keepPayload = false, rebaseTimestamps = false) {
   const dir = await tmp('teardown-anon-');
   const out = join(dir, 'anon.pcap');
-  const r = await extractCapture(fixture(name), { connections: ['c1'], allIncarnations: true, output: out, anonymize: true, keepPayload });
+  const r = await extractCapture(fixture(name), { connections: ['c1'], allIncarnations: true, output: out, anonymize: true, keepPayload, rebaseTimestamps });
   return { r, out, frames: await readFrames(out), original: await readFrames(fixture(name)), again: await report(out) };
 }
 
@@ -52,6 +52,38 @@ describe('extract --anonymize on real captures', () => {
       assert.equal([f.tsSec, f.tsNsec].join(), [original[i]!.tsSec, original[i]!.tsNsec].join());
     }
     assert.ok(payload > 0, 'the capture carries data');
+  });
+
+  it('keeps TCP timestamps as captured by default; rebaseTimestamps moves each host\'s clock to TS_BASE, keeping every verdict', async () => {
+    for (const name of ['tw-reuse-lower-isn-ts.pcap', 'tw-reuse-higher-isn-ts.pcap']) {
+      const kept = await anonymized(name);
+      const original = kept.original.map((f) => decoded(f).pkt).map((p) => [p.tsVal, p.tsEcr]);
+      assert.deepEqual(kept.frames.map((f) => decoded(f).pkt).map((p) => [p.tsVal, p.tsEcr]), original, `${name}: kept by default`);
+
+      const { r, frames, again } = await anonymized(name, false, true);
+      assert.deepEqual(compareVerdicts(r.source, r.selection.connections, again, r.anonymizer), []);
+      assert.deepEqual(again.findings.map((f) => [f.kind, f.details.timestamps, f.details.isn, f.details.outcome]),
+        r.source.findings.map((f) => [f.kind, f.details.timestamps, f.details.isn, f.details.outcome]), `${name}: the timestamp verdict stays`);
+      // One shift per host (its original address; here both ends are 127.0.0.1), as TSval or echoed as TSecr.
+      const shift = new Map<string, number>();
+      const same = (host: string, from: number, to: number) => {
+        const d = (to - from) >>> 0;
+        const had = shift.get(host);
+        if (had === undefined) shift.set(host, d);
+        else assert.equal(d, had, `${name}: ${host} moves by one amount`);
+      };
+      for (const [i, f] of frames.entries()) {
+        const p = decoded(f).pkt;
+        const o = decoded(kept.original[i]!).pkt;
+        assert.ok(o.hasTs && p.hasTs, `${name}: frame ${i + 1} carries timestamps`);
+        if (i === 0) assert.equal(p.tsVal, TS_BASE, 'the first value starts the clock at TS_BASE');
+        assert.notEqual(p.tsVal, o.tsVal, `${name}: frame ${i + 1} TSval rewritten`);
+        same(formatAddress(o.ipVersion, o.src), o.tsVal, p.tsVal);
+        if (o.tsEcr === 0) assert.equal(p.tsEcr, 0, 'a TSecr of 0 stays 0');
+        else same(formatAddress(o.ipVersion, o.dst), o.tsEcr, p.tsEcr);
+        assert.ok(checksumsValid(f.bytes, f.linkType), `${name}: frame ${i + 1} checksums`);
+      }
+    }
   });
 
   it('keeps payload bytes with keepPayload', async () => {
@@ -128,6 +160,45 @@ describe('Anonymizer', () => {
     assert.deepEqual([...b.subarray(40, 44)], [0x08, 0x00, 0, 0], 'the type is kept');
     assert.equal(decodeFrame({ ...f, data: b, dataOffset: 0, capLength: b.length, fileOffset: 0 }, newTcpPacket()), 'ok');
     assert.ok(checksumsValid(Buffer.from(b), f.linkType), 'checksums');
+  });
+
+  it('rebaseTimestamps: TSval moves by the sender\'s shift, TSecr by the peer\'s (two hosts, two clocks); checksums right, also cut', () => {
+    const A = '192.0.2.1';
+    const B = '198.51.100.7';
+    const seg = (src: string, dst: string, flags: string, ts: [number, number], payload?: Uint8Array) => buildFrame({
+      src, dst, sport: src === A ? 51000 : 443, dport: src === A ? 443 : 51000, seq: 1000, ack: flags.includes('.') ? 2000 : 0, flags,
+      options: { mss: 1460, sackPermitted: true, ts }, ...(payload ? { payload } : {}),
+    });
+    const a = new Anonymizer([conn(`${A}:51000`, `${B}:443`)], { rebaseTimestamps: true, keepPayload: true });
+    const frames = [
+      seg(A, B, 'S', [4_000_000_000, 0]),
+      seg(B, A, 'S.', [77, 4_000_000_000]),
+      seg(A, B, '.', [4_000_000_010, 77]),
+      seg(B, A, 'P.', [80, 4_000_000_010], Uint8Array.from({ length: 100 }, (_, i) => i)),
+    ];
+    for (const f of frames) assert.ok(a.rewrite(f, 1), 'rewritten');
+    const ts = frames.map((f) => { const p = decoded({ bytes: f, linkType: 1 } as Frame).pkt; return [p.tsVal, p.tsEcr]; });
+    const base = TS_BASE;
+    assert.deepEqual(ts, [[base, 0], [base, base], [(base + 10) >>> 0, base], [base + 3, (base + 10) >>> 0]]);
+    for (const f of frames) assert.ok(checksumsValid(Buffer.from(f), 1), 'checksums');
+    // A segment cut by a snaplen with its payload kept: the checksum is updated incrementally, the timestamps too;
+    // here the option sits at an odd offset (window scale, then timestamps without NOPs).
+    const oddTs = Uint8Array.from([3, 3, 7, 8, 10, 0, 0, 0, 90, 0xee, 0x6b, 0x28, 0x14]); // TSval 90, TSecr 4000000020
+    const payload = Uint8Array.from({ length: 301 }, (_, i) => (i * 7 + 3) & 0xff);
+    const whole = buildFrame({ src: B, dst: A, sport: 443, dport: 51000, seq: 1000, ack: 2000, flags: 'P.', payload }, { type: 'ethernet' }, { tcpOptions: oddTs });
+    const cut = Uint8Array.from(whole.subarray(0, whole.length - 200));
+    const fresh = () => {
+      const x = new Anonymizer([conn(`${A}:51000`, `${B}:443`)], { rebaseTimestamps: true, keepPayload: true });
+      x.rewrite(seg(A, B, 'S', [4_000_000_000, 0]), 1);
+      x.rewrite(seg(B, A, 'S.', [77, 4_000_000_000]), 1);
+      return x;
+    };
+    assert.ok(fresh().rewrite(whole, 1) && fresh().rewrite(cut, 1), 'rewritten');
+    const p = decoded({ bytes: whole, linkType: 1 } as Frame).pkt;
+    assert.deepEqual([p.tsVal, p.tsEcr], [base + 13, base + 20]);
+    const { tcp } = tcpLayout(Buffer.from(whole), 1);
+    assert.ok(checksumsValid(Buffer.from(whole), 1), 'the whole segment verifies');
+    assert.equal(Buffer.from(cut).readUInt16BE(tcp + 16), Buffer.from(whole).readUInt16BE(tcp + 16), 'the cut segment gets the same checksum');
   });
 
   it('updates the TCP checksum incrementally when the segment was cut by a snaplen (RFC 1624)', () => {

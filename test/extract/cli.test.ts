@@ -60,5 +60,23 @@ describe('teardown extract (command line): from a big capture to a fixture with 
     assert.match(keep.stderr, /--keep-payload only applies with --anonymize/);
     const noW = await cli(['extract', big, '-c', 'c1']);
     assert.equal(noW.code, 2);
+    const rebase = await cli(['extract', big, '-c', 'c1', '--rebase-timestamps', '-w', join(dir, 'x.pcap')]);
+    assert.equal(rebase.code, 2);
+    assert.equal(rebase.stderr, 'teardown: --rebase-timestamps only applies with --anonymize\n');
+  });
+
+  it('--anonymize says that TCP timestamps are kept (help and output); --rebase-timestamps rebases them, verdicts verified', async () => {
+    const dir = await tmp('teardown-walk-');
+    const big = join(dir, 'big.pcap');
+    await merged(big, ['rst-linger0.pcap']);
+    const help = await cli(['extract', '--help']);
+    assert.match(help.stdout.replace(/\s+/g, ' '), /TCP timestamp values \(TSval\/TSecr\) are kept, and they can reveal host uptime: add --rebase-timestamps/);
+    const kept = await cli(['extract', big, '-c', 'c1', '--anonymize', '-w', join(dir, 'kept.pcap')]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stdout, /payload zeroed; TCP timestamps kept as captured \(--rebase-timestamps rebases them\)$/m);
+    const moved = await cli(['extract', big, '-c', 'c1', '--anonymize', '--rebase-timestamps', '-w', join(dir, 'moved.pcap')]);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(moved.stdout, /payload zeroed; TCP timestamps rebased per host \(from 1000000\)$/m);
+    assert.match(moved.stdout, /^verified: analyzing .* gives the same verdicts for this connection$/m);
   });
 });

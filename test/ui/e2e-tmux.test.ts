@@ -49,6 +49,11 @@ test('teardown analyze in a terminal: overview counts, a finding opened, its lad
   assert.ok(s.includes(`${report.capture.packets} packets`), s);
   for (const [kind, n] of Object.entries(report.summary.findings)) assert.match(s, new RegExp(`${kind} +${n} `));
 
+  // 3 before any connection is opened: the footer says how to open one.
+  keys('3');
+  s = await waitFor('the hint for 3', (x) => x.includes('no connection opened yet: open one from the findings list (2, then Enter)'));
+  assert.ok(s.includes('CLOSE_WAIT pile-ups'), 'still on the overview');
+
   // Enter: the list of that kind, the finding selected.
   keys('Enter');
   s = await waitFor('the findings list', (x) => x.includes('sort: time'));

@@ -11,7 +11,7 @@ import { ResultsSink } from '../../results/sink.js';
 import { inCi } from '../ci.js';
 import { UsageError } from '../errors.js';
 import { exitCodeFor, exitWhenFlushed, outcome } from '../outcome.js';
-import { seconds, settingsFrom, severity, shard, timeWait, type CommonAnalysisFlags } from '../options.js';
+import { seconds, settingsFrom, severity, shard, timeWait, wholeNumber, type CommonAnalysisFlags } from '../options.js';
 import { stopControls, type StopControls } from '../stop.js';
 
 interface AnalyzeFlags extends CommonAnalysisFlags {
@@ -40,26 +40,21 @@ export function analyzeCommand(): Command {
   const cmd = new Command('analyze')
     .description('analyze a capture file (pcap, pcapng, gzip; - for standard input)')
     .argument('<capture>', 'capture file, or - for standard input')
-    .option('--text', 'plain text report (default when stdout is not a terminal)')
-    .option('--json', 'one JSON object (docs/json-format.md)')
+    .addOption(new Option('--text', 'plain text report (default when stdout is not a terminal)').conflicts(['json', 'ndjson']))
+    .addOption(new Option('--json', 'one JSON object (docs/json-format.md)').conflicts('ndjson'))
     .option('--ndjson', 'stream NDJSON as the input is read: a line per finding as made, per connection as it ends, then a summary (tcpdump -U -w - | teardown analyze - --ndjson)')
-    .addOption(new Option('--ladders <which>', 'with --json: include packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
-    .option('--max-per-kind <n>', 'with --text: findings printed in full per kind, worst first (0 = all)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-per-kind takes a whole number, not '${v}'`);
-      return n;
-    })
+    .addOption(new Option('--ladders <which>', 'with --json or --ndjson: include packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
+    .option('--max-per-kind <n>', 'text report (implies --text on a terminal): findings printed in full per kind, worst first (0 = all)', wholeNumber('--max-per-kind'))
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) exists', severity)
-    .option('--max-connections <n>', `bound the connection table (default ${DEFAULT_MAX_CONNECTIONS}): handshake-only connections are dropped first, then the least recently active are judged early (counted)`, (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--max-connections takes a whole number above 0, not '${v}'`);
-      return n;
-    })
+    .option('--max-connections <n>', `bound the connection table (default ${DEFAULT_MAX_CONNECTIONS}): handshake-only connections are dropped first, then the least recently active are judged early (counted)`, wholeNumber('--max-connections', 1))
     .option('--out <dir>', 'write the results as Parquet (connections.parquet, findings.parquet, run.json) for teardown report and SQL engines (docs/fleet.md); prints the report only with --text/--json')
     .option('--label <name>', 'with --out: the host or capture label stored with every row (default: the capture file name)')
     .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard);
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
+    // Options that cannot apply to the output chosen are refused rather than ignored.
+    if (cmd.getOptionValueSource('ladders') === 'cli' && !o.json && !o.ndjson) throw new UsageError('--ladders only applies with --json or --ndjson');
+    if (o.maxPerKind !== undefined && (o.json || o.ndjson)) throw new UsageError(`--max-per-kind only applies to the text report, not with --${o.json ? 'json' : 'ndjson'}`);
     if (o.label !== undefined && o.out === undefined) throw new UsageError('--label goes with --out');
     // DuckDB is loaded before the capture is read: a missing package is reported at once.
     const results = o.out === undefined ? null : new ResultsSink({ dir: o.out, label: o.label, shard: o.shard, ladders: o.ladders });
@@ -67,7 +62,7 @@ export function analyzeCommand(): Command {
     if (o.ndjson) { process.exitCode = await analyzeNdjson(capture, o, results); return; }
     // A terminal without --text/--json/--out gets the interactive UI (null: no keyboard, print the plain report).
     // ink draws nothing until exit when CI is set (its is-in-ci check): a CI job gets the text report instead.
-    const ui = !o.text && !o.json && results === null && o.shard === undefined && process.stdout.isTTY === true && !inCi()
+    const ui = !o.text && !o.json && o.maxPerKind === undefined && results === null && o.shard === undefined && process.stdout.isTTY === true && !inCi()
       ? await (await import('../../ui/render.js')).analyzeInteractively(capture, { settings: settingsFrom(o), maxConnections: o.maxConnections }) : null;
     if (ui) {
       if (ui.result.error !== null) process.stderr.write(`teardown: ${ui.result.error.oneLine()}${ui.report.capture.packets ? ` — reporting the ${ui.report.capture.packets} packets before it` : ''}\n`);
@@ -90,7 +85,7 @@ export function analyzeCommand(): Command {
         await results.end(report);
         process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings${o.shard ? ` (shard ${o.shard.k}/${o.shard.n})` : ''}\n`);
       }
-      if (print) {
+      if (print && !nothingAnalyzed(report)) { // after an input error before the first packet stdout stays empty
         if (o.json) await writeJsonTo(io, report, o.ladders ?? 'findings');
         else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
       }
@@ -103,6 +98,9 @@ export function analyzeCommand(): Command {
   });
   return cmd;
 }
+
+/** An input error before the first packet: there is no report to print. */
+const nothingAnalyzed = (report: Report): boolean => report.capture.error !== null && report.capture.packets === 0;
 
 /** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
 async function writeJsonTo(io: StopControls, report: Report, ladders: 'all' | 'findings'): Promise<void> {
@@ -140,7 +138,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
           }
         : undefined,
     });
-    sink.end(report, { evicted: session.counters.evicted });
+    if (!nothingAnalyzed(report)) sink.end(report, { evicted: session.counters.evicted });
     if (results !== null) { results.progress(session); await results.end(report); }
     code = outcome(report, result, io, o.failOn);
   } finally {

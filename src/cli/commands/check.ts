@@ -33,6 +33,11 @@ files without settings, and --update records them in the files it creates.
 Exit codes: 0 every capture passed; 1 a check failed or a capture has no expectation; 2 input error.`);
   cmd.action(async (paths: string[], o: CheckFlags) => {
     const settings = settingsFrom(o);
+    if (o.force && !o.update) throw new UsageError('--force only applies with --update');
+    const reportFlags = (['reporter', 'output', 'verbose'] as const).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+    if (o.update && reportFlags.length > 0) {
+      throw new UsageError(`--update writes expectation files and prints what it did: ${reportFlags.map((k) => `--${k}`).join(', ')} ${reportFlags.length === 1 ? 'applies' : 'apply'} only when checking`);
+    }
     if (o.update) {
       if (inCi() && !o.force) {
         throw new UsageError('refusing --update: CI is set, and expectations written in CI would make every check pass; run it locally and commit the files, or add --force');
@@ -48,6 +53,13 @@ Exit codes: 0 every capture passed; 1 a check failed or a capture has no expecta
       return;
     }
     const results = await checkPaths(paths, { settings });
+    // Input errors are errors: one line each on stderr. The report keeps them too, unless they are all it would hold.
+    const errors = results.filter((r) => r.status === 'error');
+    for (const r of errors) process.stderr.write(`teardown: ${r.capture}: ${r.error ?? 'unknown error'}\n`);
+    if (errors.length === results.length && o.reporter === 'text') {
+      process.exitCode = exitCodeForResults(results);
+      return;
+    }
     const text = results.map((r) => formatCheckResult(r, { verbose: o.verbose ?? false })).join('') + (results.length > 1 ? formatCheckSummary(results) : '');
     if (o.reporter === 'junit') {
       const xml = junitReport(results);

@@ -2,11 +2,12 @@ import { Command } from 'commander';
 import { analyzeFile } from '../../analyze/analyze.js';
 import { ExtractError, extractCapture, linkName } from '../../extract/extract.js';
 import { SelectionError } from '../../extract/select.js';
+import { TS_BASE } from '../../extract/anonymize.js';
 import { compareVerdicts } from '../../extract/verify.js';
 import { connectionText } from '../../expect/selector.js';
 import { isoTime } from '../../report/format.js';
 import { UsageError } from '../errors.js';
-import { settingsFrom, type CommonAnalysisFlags } from '../options.js';
+import { settingsFrom, wholeNumber, type CommonAnalysisFlags } from '../options.js';
 import { addAnalysisOptions } from './analyze.js';
 
 interface ExtractFlags extends CommonAnalysisFlags {
@@ -16,6 +17,7 @@ interface ExtractFlags extends CommonAnalysisFlags {
   allIncarnations?: boolean;
   anonymize?: boolean;
   keepPayload?: boolean;
+  rebaseTimestamps?: boolean;
   linkType?: number;
   endMarker: boolean;
 }
@@ -31,11 +33,7 @@ function mapping<K, V>(m: ReadonlyMap<K, V>): string {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-function linkTypeArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--link-type takes a LINKTYPE number (1 Ethernet, 113 Linux SLL…), not '${v}'`);
-  return n;
-}
+const linkTypeArg = wholeNumber('--link-type', 0, 'a LINKTYPE number (1 Ethernet, 113 Linux SLL…)');
 
 export function extractCommand(): Command {
   const cmd = new Command('extract')
@@ -45,8 +43,9 @@ export function extractCommand(): Command {
     .option('-c, --connection <id|tuple>', "a connection id (c3) or 4-tuple ('10.0.0.1:40000 -> 10.0.0.2:80', all its incarnations; '#1' for one); repeatable", collect, [])
     .option('--finding <kind>', 'the connections with this finding (with --connection: only those of them)')
     .option('--all-incarnations', 'also every other incarnation on the chosen connections\' 4-tuples')
-    .option('--anonymize', 'remap addresses (10.0.0.x, 2001:db8::x), ports (order kept) and MACs, zero TCP payloads, fix checksums')
+    .option('--anonymize', 'remap addresses (10.0.0.x, 2001:db8::x), ports (order kept) and MACs, zero TCP payloads, fix checksums; TCP timestamp values (TSval/TSecr) are kept, and they can reveal host uptime: add --rebase-timestamps')
     .option('--keep-payload', 'with --anonymize: keep TCP payload bytes')
+    .option('--rebase-timestamps', "with --anonymize: move each host's TCP timestamp clock to start at 1000000 (every order and difference the verdicts read is kept)")
     .option('--link-type <n>', 'keep only frames with this link type (pcapng inputs whose interfaces differ)', linkTypeArg)
     .option('--no-end-marker', 'do not append the non-TCP frame that keeps the capture\'s end time (see docs/expectations.md)');
   addAnalysisOptions(cmd);
@@ -56,12 +55,13 @@ along. The extract is analyzed again and its verdicts compared with the original
 Next: teardown check --update <out.pcap> writes its expectation (docs/expectations.md).`);
   cmd.action(async (capture: string, o: ExtractFlags) => {
     if (o.keepPayload && !o.anonymize) throw new UsageError('--keep-payload only applies with --anonymize (without it payloads are kept as they are)');
+    if (o.rebaseTimestamps && !o.anonymize) throw new UsageError('--rebase-timestamps only applies with --anonymize');
     const settings = settingsFrom(o);
     let r;
     try {
       r = await extractCapture(capture, {
         output: o.write, connections: o.connection, finding: o.finding, allIncarnations: o.allIncarnations ?? false,
-        anonymize: o.anonymize ?? false, keepPayload: o.keepPayload ?? false, endMarker: o.endMarker, linkType: o.linkType, settings,
+        anonymize: o.anonymize ?? false, keepPayload: o.keepPayload ?? false, rebaseTimestamps: o.rebaseTimestamps ?? false, endMarker: o.endMarker, linkType: o.linkType, settings,
       });
     } catch (e) {
       if (e instanceof ExtractError || e instanceof SelectionError) throw new UsageError(e.message);
@@ -79,7 +79,7 @@ Next: teardown check --update <out.pcap> writes its expectation (docs/expectatio
     if (r.markerTime !== null) out.push(`  + end-of-capture marker (one non-TCP frame) at ${isoTime(r.markerTime)}, the input's last timestamp`);
     if (r.anonymizer !== null) {
       const a = r.anonymizer;
-      out.push(`  anonymized: ${mapping(a.addressMap)}; ports ${mapping(a.portMap)}; ${o.keepPayload ? 'payload kept' : 'payload zeroed'}`);
+      out.push(`  anonymized: ${mapping(a.addressMap)}; ports ${mapping(a.portMap)}; ${o.keepPayload ? 'payload kept' : 'payload zeroed'}${a.timestamped === 0 ? '' : o.rebaseTimestamps ? `; TCP timestamps rebased per host (from ${TS_BASE})` : '; TCP timestamps kept as captured (--rebase-timestamps rebases them)'}`);
     }
     process.stdout.write(out.join('\n') + '\n');
     for (const w of r.warnings) process.stderr.write(`teardown: warning: ${w}\n`);

@@ -9,11 +9,12 @@ import { PcapWriter } from '../../capture/pcap-writer.js';
 import { endMarkerFrame } from '../../extract/marker.js';
 import type { SourceResult } from '../../capture/types.js';
 import type { Report, Severity } from '../../model/report.js';
+import { plural } from '../../report/format.js';
 import { TextView } from '../../report/live-text.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { inCi } from '../ci.js';
 import { EXIT_USAGE, UsageError } from '../errors.js';
-import { settingsFrom, severity, shard, type CommonAnalysisFlags } from '../options.js';
+import { seconds, settingsFrom, severity, shard, wholeNumber, type CommonAnalysisFlags } from '../options.js';
 import { ResultsSink } from '../../results/sink.js';
 import { stopControls } from '../stop.js';
 import { addAnalysisOptions, exitCodeFor } from './analyze.js';
@@ -36,21 +37,8 @@ interface LiveFlags extends CommonAnalysisFlags {
   shard?: { k: number; n: number };
 }
 
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} takes a whole number above 0, not '${v}'`);
-    return n;
-  };
-}
-
-function positiveSeconds(name: string) {
-  return (v: string): number => {
-    const n = Number(v.replace(/s$/, ''));
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} takes a number of seconds above 0, not '${v}'`);
-    return n;
-  };
-}
+const positiveInt = (name: string) => wholeNumber(name, 1);
+const positiveSeconds = (name: string) => seconds(name, true);
 
 const HELP_AFTER = `
 libpcap runs on a thread of its own (the teardown-pcap addon) and hands frames, with their kernel timestamps, to
@@ -88,7 +76,7 @@ export function liveCommand(): Command {
     .option('--max-connections <n>', 'bound the connection table; the least recently active are judged early (counted)', positiveInt('--max-connections'))
     .option('--buffer-size <MiB>', `libpcap's kernel buffer in MiB (default ${DEFAULT_LIVE_BUFFER >> 20})`, positiveInt('--buffer-size'))
     .option('--ring-size <MiB>', `ring between the capture thread and the analysis in MiB (default ${DEFAULT_RING >> 20}); frames that find it full are dropped and counted`, positiveInt('--ring-size'))
-    .option('--ndjson', 'NDJSON on stdout even on a terminal')
+    .addOption(new Option('--ndjson', 'NDJSON on stdout even on a terminal').conflicts('text'))
     .option('--text', 'text on stdout even without a terminal')
     .addOption(new Option('--ladders <which>', 'NDJSON connection lines: packet ladders for all connections or only those with findings').choices(['all', 'findings']).default('findings'))
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) was made', severity)
@@ -98,6 +86,9 @@ export function liveCommand(): Command {
   addAnalysisOptions(cmd);
   cmd.addHelpText('after', HELP_AFTER);
   cmd.action(async (o: LiveFlags) => {
+    if (cmd.getOptionValueSource('ladders') === 'cli' && (o.text || process.stdout.isTTY === true) && !o.ndjson) {
+      throw new UsageError('--ladders only applies to NDJSON output (--ndjson, or stdout not a terminal)');
+    }
     process.exitCode = await runLive(o);
   });
   return cmd;
@@ -230,7 +221,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     process.stderr.write(`teardown: ${why}; capture stopped after ${report.capture.packets} packets (the report covers them)\n`);
     return EXIT_USAGE;
   }
-  process.stderr.write(`teardown: stopped (${stopReason}) after ${report.capture.packets} packets, ${report.summary.connections} connections, ${report.findings.length} findings; ${dropsText(source)}${writer ? `; ${writer.framesWritten} packets saved to ${o.write}` : ''}\n`);
+  process.stderr.write(`teardown: stopped (${stopReason}) after ${plural(report.capture.packets, 'packet')}, ${plural(report.summary.connections, 'connection')}, ${plural(report.findings.length, 'finding')}; ${dropsText(source)}${writer ? `; ${plural(writer.framesWritten, 'packet')} saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
 }
 

@@ -12,7 +12,7 @@ import { findingsOf, ladderRows } from '../model.js';
 import type { LadderRow } from '../model.js';
 import { bytes, clip, count, pad, padStart, seg, wrap } from '../text.js';
 import type { Line } from '../text.js';
-import { blank, noNav, offset, SEVERITY_COLOR, sevSeg, title } from './common.js';
+import { blank, noNav, offset, offsetUnit, offsetWidth, SEVERITY_COLOR, sevSeg, title } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
 
 const STATE_W = 12;
@@ -40,8 +40,9 @@ export interface LadderLayout {
   noteW: number;
 }
 
-export function ladderLayout(width: number): LadderLayout {
-  const fixed = 2 + 7 + 11 + (STATE_W + 1) * 2;
+/** `timeW`: the time column's width (wider for connections that last 1000 s or more). */
+export function ladderLayout(width: number, timeW = 10): LadderLayout {
+  const fixed = 2 + 7 + timeW + 1 + (STATE_W + 1) * 2;
   const free = width - fixed;
   if (free < 64) return { arrowW: Math.max(20, free), noteW: 0 };
   const noteW = Math.min(30, free - 44);
@@ -49,11 +50,13 @@ export function ladderLayout(width: number): LadderLayout {
 }
 
 export function ladderLines(rows: readonly LadderRow[], c: ConnectionReport, width: number): Line[] {
-  const { arrowW, noteW } = ladderLayout(width);
-  const lead = ' '.repeat(2 + 7 + 11);
+  const span = Math.max(0, ...c.ladder.map((p) => p.offset));
+  const timeW = Math.max(10, offsetWidth(span));
+  const { arrowW, noteW } = ladderLayout(width, timeW);
+  const lead = ' '.repeat(2 + 7 + timeW + 1);
   const out: Line[] = [];
   const half = Math.floor((arrowW - 2) / 2);
-  out.push([seg(`${pad('  frame', 9)}${padStart('time (s)', 10)} ${pad('client', STATE_W)} `, { dim: true, bold: true }),
+  out.push([seg(`${pad('  frame', 9)}${padStart(offsetUnit(span) ? 'time (s)' : 'time', timeW)} ${pad('client', STATE_W)} `, { dim: true, bold: true }),
     seg(`${pad(clip(c.client, half), half)}${padStart(clip(c.server, arrowW - half), arrowW - half)}`, { bold: true }),
     seg(` ${pad('server', STATE_W)}`, { dim: true, bold: true }), ...(noteW ? [seg(' note', { dim: true, bold: true })] : [])]);
   let prev: PacketRef | null = null;
@@ -80,7 +83,7 @@ export function ladderLines(rows: readonly LadderRow[], c: ConnectionReport, wid
     out.push([
       seg(ev ? '▶ ' : '  ', { color: 'yellow', bold: true }),
       seg(padStart(String(p.frame), 6) + ' ', ev ? hl : { dim: true }),
-      seg(padStart(`+${p.offset.toFixed(6)}`, 10) + ' ', ev ? hl : {}),
+      seg(padStart(offset(p.offset, 0, span), timeW) + ' ', ev ? hl : {}),
       seg(pad(p.states.client, STATE_W) + ' ', { ...(changed('client') ? { bold: true } : { dim: true }), ...(ev ? { color: 'yellow' as const } : {}) }),
       seg(arrow(p, arrowW), ev ? hl : { color: p.flags.includes('RST') ? 'red' : p.flags.includes('FIN') || p.flags.includes('SYN') ? 'cyan' : undefined } as { color?: 'red' | 'cyan' }),
       seg(' ' + pad(p.states.server, STATE_W), { ...(changed('server') ? { bold: true } : { dim: true }), ...(ev ? { color: 'yellow' as const } : {}) }),
@@ -94,10 +97,10 @@ export function ladderLines(rows: readonly LadderRow[], c: ConnectionReport, wid
   return out;
 }
 
-function findingLines(f: Finding, first: number | null, width: number, full: boolean): Line[] {
+function findingLines(f: Finding, first: number | null, span: number, width: number, full: boolean): Line[] {
   const out: Line[] = [];
   out.push([sevSeg(f.severity, 0), seg('  '), seg(f.kind, { bold: true, color: SEVERITY_COLOR[f.severity] }),
-    seg(`  ${CATALOG[f.kind].title}`, { dim: true }), seg(`  at ${offset(f.time, first)} s`, { dim: true })]);
+    seg(`  ${CATALOG[f.kind].title}`, { dim: true }), seg(`  at ${offset(f.time, first, span)}${offsetUnit(span)}`, { dim: true })]);
   for (const t of wrap(f.summary, width - 2)) out.push([seg(` ${t}`, { bold: true })]);
   if (!full) return out;
   const why = wrap(`why: ${f.why}`, width - 2);
@@ -113,6 +116,8 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
     return { lines, nav: noNav(0, height), hints: 'Esc back · Tab views · ? help · q quit' };
   }
   const first = snap.report?.capture.firstTime ?? snap.progress.firstTime;
+  const last = snap.report?.capture.lastTime ?? snap.progress.lastTime;
+  const span = first !== null && last !== null ? last - first : 0;
   const all = findingsOf(snap.findings, c.id);
   const focus = state.connection.focus;
   const focused = focus === null ? all : [...all.filter((f) => f.kind === focus), ...all.filter((f) => f.kind !== focus)];
@@ -140,7 +145,7 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
     for (const t of wrap(`revised: frame ${v.frame} (${v.what}) overruled by frame ${v.revisedBy}: ${v.why}`, width - 1)) lines.push([seg(t, { color: 'yellow' })]);
   }
   lines.push(blank);
-  if (main) lines.push(...findingLines(main, first, width, true));
+  if (main) lines.push(...findingLines(main, first, span, width, true));
   else lines.push([seg('No finding on this connection.', { color: 'green' })]);
   lines.push(blank);
 
@@ -151,7 +156,7 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
 
   if (others.length) {
     lines.push(blank, title('Also on this connection'));
-    for (const f of others) lines.push(...findingLines(f, first, width, true));
+    for (const f of others) lines.push(...findingLines(f, first, span, width, true));
   }
   lines.push(blank);
   if (main) for (const t of wrap(`rule: ${main.rule}`, width - 1)) lines.push([seg(t, { dim: true })]);

@@ -8,7 +8,7 @@ import { count, pad, padLine, padStart, seg, wrap } from '../text.js';
 import type { Line } from '../text.js';
 import { follow } from '../view-state.js';
 import type { KindFilter, SortKey } from '../view-state.js';
-import { noNav, offset, selected, SEVERITY_COLOR, sevSeg } from './common.js';
+import { noNav, offset, offsetUnit, offsetWidth, selected, SEVERITY_COLOR, sevSeg } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
 
 const PREVIEW = 4;
@@ -24,6 +24,9 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
   const kind: KindFilter = tabs.includes(fs.kind) ? fs.kind : 'all';
   const rows = rowsFor(snap.findings, snap.connections, kind, fs.sort, fs.filter);
   const first = snap.report?.capture.firstTime ?? snap.progress.firstTime;
+  const last = snap.report?.capture.lastTime ?? snap.progress.lastTime;
+  const span = first !== null && last !== null ? last - first : 0;
+  const tw = Math.max(offsetWidth(span), 9);
 
   // Tab strip: the current kind inverse; it scrolls so that the current tab stays visible.
   const tabSegs = tabs.map((k) => {
@@ -50,7 +53,7 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
   const kw = showKind ? Math.min(22, Math.max(...kinds.map((k) => k.kind.length), 4)) + 2 : 0;
   // Narrow terminals drop the age column unless the list is sorted by it.
   const showAge = width >= 90 || fs.sort === 'age';
-  const header: Line = [seg(`  ${pad('sev', 6)}${padStart('time (s)', 11)}${showAge ? ` ${padStart('age', 9)}` : ''}  ${showKind ? pad('kind', kw) : ''}connection`, { dim: true, bold: true })];
+  const header: Line = [seg(`  ${pad('sev', 6)}${padStart(offsetUnit(span) ? 'time (s)' : 'time', tw)}${showAge ? ` ${padStart('age', 9)}` : ''}  ${showKind ? pad('kind', kw) : ''}connection`, { dim: true, bold: true })];
 
   // The list takes what it needs (at least half the body); the preview of the selected finding gets the rest.
   const preview = Math.max(PREVIEW, Math.min(height - 3 - Math.max(1, rows.length), Math.floor((height - 3) / 2)));
@@ -65,7 +68,7 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
     lines.push(selected(padLine([
       seg(on ? '▸ ' : '  ', { bold: true }),
       sevSeg(f.severity, 6),
-      seg(padStart(offset(f.time, first), 11)),
+      seg(padStart(offset(f.time, first, span), tw)),
       seg(showAge ? ` ${padStart(r.age === null ? '-' : duration(r.age), 9)}  ` : '  '),
       ...(showKind ? [seg(pad(f.kind, kw), { color: SEVERITY_COLOR[f.severity] })] : []),
       seg(`${pad(f.connection, 6)}`, { dim: !on }),

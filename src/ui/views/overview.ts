@@ -3,20 +3,20 @@
  * the largest CLOSE_WAIT pile-ups and the client→server pairs with the most TIME_WAIT reuse.
  */
 import { CATALOG } from '../../findings/catalog.js';
-import { duration, isoTime } from '../../report/format.js';
+import { duration, plural as counted } from '../../report/format.js';
 import { evictedLine } from '../../report/text.js';
 import { closeWaitServers, kindRows, linkNames, memoLast, severityCounts, timeWaitPairs } from '../model.js';
 import { bar, count, pad, padStart, seg } from '../text.js';
 import type { Line } from '../text.js';
 import { follow } from '../view-state.js';
 import type { Target } from '../view-state.js';
-import { blank, noNav, SEVERITY_COLOR, title } from './common.js';
+import { blank, noNav, SEVERITY_COLOR, timeSpan, title } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
 
 const kindsFor = memoLast(kindRows);
 const severitiesFor = memoLast(severityCounts);
 
-const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+const plural = (n: number, one: string, many = `${one}s`) => counted(n, one, many, count);
 
 export function overviewScreen({ snap, state, width, height }: ScreenInput): Screen {
   const p = snap.progress;
@@ -27,8 +27,7 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
     ? `live capture${snap.live.filter ? ` · filter '${snap.live.filter}'` : ''}`
     : [p.format ?? (reading ? '…' : 'unknown format'), ...(p.compressed ? ['gzip'] : []), linkNames(p.linkTypes)].filter(Boolean).join(' · ');
   facts.push([seg(snap.path === '-' ? 'standard input' : snap.path, { bold: true }), seg(`  ${fmt}`)]);
-  const span = p.firstTime !== null && p.lastTime !== null
-    ? ` · ${isoTime(p.firstTime).slice(0, 23)} → ${isoTime(p.lastTime).slice(11, 23)} UTC (${duration(p.lastTime - p.firstTime)})` : '';
+  const span = p.firstTime !== null && p.lastTime !== null ? ` · ${timeSpan(p.firstTime, p.lastTime)}` : '';
   const undecodable = report ? Object.values(report.capture.undecodable).reduce((a, b) => a + b, 0) : 0;
   facts.push([seg(`${plural(p.packets, 'packet')} (${count(p.tcpPackets)} TCP${undecodable ? `, ${count(undecodable)} not analyzed` : ''}) · ${plural(p.connections, 'connection')}${reading ? ' judged so far' : ''}`)]);
   if (span) facts.push([seg(span.slice(3), { dim: true })]);

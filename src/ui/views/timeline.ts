@@ -2,11 +2,11 @@
  * Timeline: over capture time, connections half-closed, held in TIME_WAIT, and resets, as column charts that fit
  * the width, so a pile-up or a reset storm shows at a glance. Bins come from `connections[].times`.
  */
-import { duration, isoTime } from '../../report/format.js';
+import { duration } from '../../report/format.js';
 import { memoLast, timeline } from '../model.js';
 import { columnChart, count, pad, padStart, seg } from '../text.js';
 import type { Color, Line } from '../text.js';
-import { blank, noNav } from './common.js';
+import { blank, noNav, timeSpan } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
 
 const binned = memoLast(timeline);
@@ -31,14 +31,19 @@ export function timelineScreen({ snap, width, height }: ScreenInput): Screen {
     { name: 'resets', what: 'accepted RSTs', values: tl.reset, color: 'red', peakWord: 'in one column' },
   ];
   const lines: Line[] = [];
-  lines.push([seg('Timeline', { bold: true }), seg(`  ${isoTime(start).slice(0, 23)} → ${isoTime(end).slice(11, 23)} UTC (${duration(end - start)}) · column = ${duration(tl.binSeconds)}`, { dim: true })]);
+  lines.push([seg('Timeline', { bold: true }), seg(`  ${timeSpan(start, end)} · column = ${duration(tl.binSeconds)}`, { dim: true })]);
   const chartH = Math.max(1, Math.min(8, Math.floor((height - 1 - 3 * 2 - 1) / 3)));
-  for (const s of series) {
+  const statsOf = (s: (typeof series)[number]): string => {
     const peak = Math.max(0, ...s.values);
     const total = s.name === 'resets' ? s.values.reduce((a, b) => a + b, 0) : null;
-    const stats = peak === 0 ? 'none' : `peak ${count(peak)} ${s.peakWord}${total !== null ? `, ${count(total)} in all` : ''}`;
+    return peak === 0 ? 'none' : `peak ${count(peak)} ${s.peakWord}${total !== null ? `, ${count(total)} in all` : ''}`;
+  };
+  // The figures are never cut: their column is as wide as the widest; the description yields to them.
+  const statsW = Math.max(...series.map((s) => statsOf(s).length));
+  for (const s of series) {
+    const peak = Math.max(0, ...s.values);
     lines.push(blank);
-    lines.push([seg(pad(s.name, 12), { bold: true, color: s.color }), seg(padStart(stats, 28), { bold: peak > 0 }), seg(`  ${s.what}`, { dim: true })]);
+    lines.push([seg(pad(s.name, 12), { bold: true, color: s.color }), seg(padStart(statsOf(s), statsW), { bold: peak > 0 }), seg(`  ${s.what}`, { dim: true })]);
     for (const row of columnChart(s.values, chartH, peak)) lines.push([seg(' '), seg(row, { color: s.color })]);
   }
   const l = `+0`;
