@@ -30,7 +30,7 @@ function usage(args: string[], line: string | RegExp) {
 describe('argument parser errors', () => {
   test('start with teardown: and fit on one line, with a suggestion or where to look', () => {
     usage(['analyz', 'x.pcap'], "teardown: unknown command 'analyz' — did you mean analyze?");
-    usage(['bogus'], "teardown: unknown command 'bogus' (commands: analyze, live, interfaces, check, extract)");
+    usage(['bogus'], "teardown: unknown command 'bogus' (commands: analyze, live, interfaces, check, extract, report)");
     usage(['analyze', 'x.pcap', '--jsn'], "teardown: unknown option '--jsn' — did you mean --json?");
     usage(['analyze', 'x.pcap', '--bogus'], "teardown: unknown option '--bogus' (teardown analyze --help)");
     usage(['analyze'], "teardown: missing required argument 'capture' (teardown analyze --help)");

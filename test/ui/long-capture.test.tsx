@@ -101,7 +101,9 @@ test('a real capture that runs over midnight (Arkime smtp-decrypted, 28 h): date
   const u = await ui(await finishedStore(SMTP.path));
   assert.ok(u.frame().includes('2024-12-05 07:53:04.602 → 2024-12-06 12:07:18.673 UTC (28.2 h)'), u.frame());
   await u.press('2');
+  // Every finding of the capture has a row, its offset in days and a clock (the field corpus expectation of this
+  // capture says which findings there are: three server-closed RSTs and one simultaneous close).
   const rows = u.lines().filter((l) => / (warn|info|error) +\+\d+d \d\d:\d\d:\d\d  /.test(l));
-  assert.equal(rows.length, 6, u.frame());
+  assert.equal(rows.length, 4, u.frame());
   assert.ok(rows.some((l) => l.includes('+1d 04:14:14  rst-teardown')), u.frame());
 });
