@@ -279,7 +279,8 @@ export class FlowTable {
     // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
     const r = e.retired;
-    if (c === null && r !== null && t - r.lastT < REOPEN_WINDOW && this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) === null) {
+    const after = c === null && r !== null && t - r.lastT < REOPEN_WINDOW ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
+    if (c === null && r !== null && t - r.lastT < REOPEN_WINDOW && after === null) {
       c = r;
       e.current = r;
       e.retired = null;
@@ -298,7 +299,13 @@ export class FlowTable {
         }
       }
     } else {
-      c = this.open(e, p, srcIsA, t, frame, null);
+      // The previous incarnation was judged already (a sweep after its linger, or only its tombstone is left): a SYN
+      // starts the next one linked to that tombstone, as it would before the sweep (docs/rules.md §6.4), so a
+      // TIME_WAIT reuse is still judged however the sweeps fell.
+      const tomb = e.tomb;
+      const reason: NewReason | null = after ?? (tomb !== null && (p.flags & (SYN | RST | ACK)) === SYN
+        ? (t - tomb.lastT > this.opts.idleSplit || !tomb.closed ? 'idle' : 'closed') : null);
+      c = this.open(e, p, srcIsA, t, frame, reason);
     }
     const d = srcIsA === c.clientIsA ? 0 : 1;
     e.path.note(p, d, this.paths);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Conversation, kinds } from '../helpers/conversation.js';
+import { AnalysisSession } from '../../src/analyze/session.js';
+import { Conversation, kinds, type runFrames } from '../helpers/conversation.js';
 
 /** Server closes first (so the server holds TIME_WAIT), then the client reconnects from the same port. */
 function reuse(o: { newIsn: (lastSeq: number) => number; answer: 'syn-ack' | 'ack-rst-retry' | 'none'; after?: number; ts?: boolean; clientFirst?: boolean }) {
@@ -223,5 +224,43 @@ describe('a SYN-ACK missing from the capture is not a TIME_WAIT rejection', () =
     assert.equal(r.connections.length, 1);
     assert.equal(r.connections[0]!.teardown, 'open');
     assert.ok(!r.connections[0]!.ladder.some((p) => p.note?.includes('old connection')));
+  });
+});
+
+describe('time-wait-reuse after the previous incarnation was swept out of the table', () => {
+  // Big captures sweep the table (every 65 536 packets, or on a live clock): a connection closed and quiet for the
+  // linger is judged and leaves only its tombstone. A SYN on that tuple later must still be judged as a reuse.
+  function sweptReuse(sweep: boolean): ReturnType<typeof runFrames> {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 1000 }).s('.');
+    cv.s('F.').c('.').c('F.').s('.');
+    const lastClientSeq = cv.client.nxt;
+    const beforeSyn = cv.rawFrames().length;
+    cv.wait(20);
+    cv.c('S', { seq: lastClientSeq + 50_000 }).s('S.', { seq: 77_777, ack: lastClientSeq + 50_001 }).c('.', { seq: lastClientSeq + 50_001 });
+    const frames = cv.rawFrames();
+    const s = new AnalysisSession();
+    frames.forEach((f, i) => {
+      const t = f.tsSec + f.tsNsec * 1e-9;
+      // Before the reusing SYN: a sweep 15 s after the close (past the 5 s linger, inside TIME_WAIT).
+      if (sweep && i === beforeSyn) s.tick(t - 5);
+      s.ingest(f);
+    });
+    return s.finish({
+      path: 'test', format: 'pcap', compressed: false, linkTypes: [1], packets: s.counters.packets, tcpPackets: s.counters.tcpPackets,
+      undecodable: s.counters.undecodable, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false, interrupted: false,
+      error: null, warnings: [], drops: null,
+    });
+  }
+
+  test('a sweep between the close and the SYN changes nothing: the reuse is judged against the tombstone', () => {
+    const plain = sweptReuse(false);
+    const swept = sweptReuse(true);
+    assert.equal(kinds(plain, 'time-wait-reuse').length, 1);
+    const f = kinds(swept, 'time-wait-reuse');
+    assert.equal(f.length, 1, 'the reuse must not be lost after a sweep');
+    assert.equal(f[0]!.details.previous, 'c1');
+    assert.equal(f[0]!.details.holder, 'server');
+    assert.equal(swept.connections[1]!.previous, 'c1');
   });
 });
