@@ -9,8 +9,9 @@ import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
+import { reportSummary } from './summary.js';
 import { VERSION } from '../model/version.js';
-import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings, Severity, Teardown } from '../model/report.js';
+import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings } from '../model/report.js';
 
 export interface SessionHooks {
   /** A finding was made (a connection was judged, or a half-close became stuck on the clock). */
@@ -228,22 +229,6 @@ export class AnalysisSession {
     }
     const order = new Map(connections.map((c, i) => [c.id, i]));
     const sorted = [...findings].sort((a, b) => a.time - b.time || (order.get(a.connection) ?? 0) - (order.get(b.connection) ?? 0));
-    const teardown: Record<Teardown, number> = { fin: 0, rst: 0, 'half-close': 0, refused: 0, open: 0, none: 0 };
-    let oneSided = 0;
-    for (const c of connections) { teardown[c.teardown]++; if (c.capture === 'one-sided') oneSided++; }
-    const kinds: Partial<Record<FindingKind, number>> = {};
-    const severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
-    const halfCloses = { stuck: 0, openAtEnd: 0, legitimate: 0, other: 0 };
-    for (const f of sorted) {
-      kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
-      severity[f.severity]++;
-      if (f.kind !== 'stuck-half-close') continue;
-      const d = f.details;
-      if (d.stuck === true) halfCloses.stuck++;
-      else if (d.legitimate === true) halfCloses.legitimate++;
-      else if (d.openAtEnd === true) halfCloses.openAtEnd++;
-      else halfCloses.other++;
-    }
     const x = this.table.evictions;
     const evicted: Evictions = {
       maxConnections: Number.isFinite(this.maxConnections) ? this.maxConnections : null,
@@ -251,7 +236,7 @@ export class AnalysisSession {
     };
     return {
       version: 1, tool: { name: 'teardown', version: VERSION }, capture, settings: this.settings,
-      summary: { connections: connections.length, teardown, oneSided, halfCloses, findings: kinds, severity, evicted },
+      summary: reportSummary(connections, sorted, evicted),
       connections, findings: sorted,
       aggregates: {
         servers: serverAggregates(connections, sorted),

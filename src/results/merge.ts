@@ -1,6 +1,7 @@
 import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
+import { reportSummary } from '../analyze/summary.js';
 import type {
-  Evictions, CaptureSummary, ConnectionReport, Finding, FindingKind, PairAggregate, Report, ServerAggregate, Severity, Teardown,
+  Evictions, CaptureSummary, ConnectionReport, Finding, FindingKind, PairAggregate, Report, ServerAggregate,
 } from '../model/report.js';
 import { sqlString, type Db } from './duckdb.js';
 import { ResultsError } from './error.js';
@@ -125,7 +126,7 @@ export async function mergeFolders(db: Db, folders: ResultFolder[]): Promise<Mer
 
   return {
     version: 1, tool: first.info.tool, capture, settings,
-    summary: summaryOf(connections, findings, sumEvictions(folders.map((f) => f.info))),
+    summary: reportSummary(connections, findings, sumEvictions(folders.map((f) => f.info))),
     connections, findings,
     aggregates: { servers: serverAggregates(connections, findings), pairs: pairAggregates(connections, findings, settings.timeWait) },
     captures: groups.map((g) => {
@@ -140,7 +141,7 @@ export async function mergeFolders(db: Db, folders: ResultFolder[]): Promise<Mer
     }),
     labels: [...labels].map(([label, l]) => ({
       label, captures: l.captures,
-      summary: summaryOf(l.conns, l.findings, sumEvictions(groups.filter((g) => g.label === label).flatMap((g) => g.folders.map((i) => (folders[i] as ResultFolder).info)))),
+      summary: reportSummary(l.conns, l.findings, sumEvictions(groups.filter((g) => g.label === label).flatMap((g) => g.folders.map((i) => (folders[i] as ResultFolder).info)))),
       aggregates: { servers: serverAggregates(l.conns, l.findings), pairs: pairAggregates(l.conns, l.findings, settings.timeWait) },
     })),
     overTime: overTime(connections, findings),
@@ -200,27 +201,6 @@ function combinedCapture(groups: Group[]): CaptureSummary {
     drops: caps.some((c) => c.drops !== null) ? caps.reduce((s, c) => s + (c.drops ?? 0), 0) : null,
     interrupted: caps.some((c) => c.interrupted),
   };
-}
-
-/** The summary block, as AnalysisSession builds it. */
-export function summaryOf(connections: ConnectionReport[], findings: Finding[], evicted: Evictions): Report['summary'] {
-  const teardown: Record<Teardown, number> = { fin: 0, rst: 0, 'half-close': 0, refused: 0, open: 0, none: 0 };
-  let oneSided = 0;
-  for (const c of connections) { teardown[c.teardown]++; if (c.capture === 'one-sided') oneSided++; }
-  const kinds: Partial<Record<FindingKind, number>> = {};
-  const severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
-  const halfCloses = { stuck: 0, openAtEnd: 0, legitimate: 0, other: 0 };
-  for (const f of findings) {
-    kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
-    severity[f.severity]++;
-    if (f.kind !== 'stuck-half-close') continue;
-    const d = f.details;
-    if (d.stuck === true) halfCloses.stuck++;
-    else if (d.legitimate === true) halfCloses.legitimate++;
-    else if (d.openAtEnd === true) halfCloses.openAtEnd++;
-    else halfCloses.other++;
-  }
-  return { connections: connections.length, teardown, oneSided, halfCloses, findings: kinds, severity, evicted };
 }
 
 /** Evictions add up over runs (each run's table had its own bound: the largest is shown). */
