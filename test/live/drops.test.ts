@@ -48,7 +48,10 @@ test('kernel drops while teardown cannot keep up: libpcap counters, right order 
   assert.ok(d.kernel >= 15_000 && d.kernel < 20_000, JSON.stringify(d));
   assert.ok(analyzed > 0 && analyzed <= 5_000, `${analyzed} analyzed`);
   // Exact balance.
-  assert.equal(d.received, d.kernel + d.delivered, JSON.stringify(d));
+  // received = kernel drops + delivered + frames still in libpcap's buffer when the capture stopped (neither dropped
+  // nor read: at most what the buffer held at that instant).
+  const inBufferAtStop = d.received - d.kernel - d.delivered;
+  assert.ok(inBufferAtStop >= 0 && inBufferAtStop <= 5_000, JSON.stringify(d));
   assert.equal(d.delivered, analyzed + d.ring, JSON.stringify(d));
   assert.equal(sum.capture.drops, d.kernel + d.interface + d.ring);
   assert.equal(sum.live.drops, sum.capture.drops);
@@ -92,7 +95,10 @@ test('a stalled reader of the NDJSON output: the analysis waits, the capture thr
   // by the ring, not by the kernel (the capture thread kept reading).
   assert.ok(d.ring >= 20_000 && d.ring < 40_000, JSON.stringify(d));
   assert.ok(analyzed < 20_000, `${analyzed} analyzed`);
-  assert.equal(d.received, d.kernel + d.delivered, JSON.stringify(d));
+  // received = kernel drops + delivered + frames still in libpcap's buffer when the capture stopped (neither dropped
+  // nor read: at most what the buffer held at that instant).
+  const inBufferAtStop = d.received - d.kernel - d.delivered;
+  assert.ok(inBufferAtStop >= 0 && inBufferAtStop <= 5_000, JSON.stringify(d));
   assert.equal(d.delivered, analyzed + d.ring, JSON.stringify(d));
   assert.equal(sum.capture.drops, d.kernel + d.interface + d.ring);
   // Memory stayed bounded while the reader stalled (the output waited in the pipe, not in the process; libpcap's
