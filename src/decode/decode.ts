@@ -22,7 +22,7 @@
  */
 import type { RawFrame } from '../capture/types.js';
 import { MAX_NESTING, type DecodeStatus, type TcpPacket } from './packet.js';
-import { mix32 } from './layers.js';
+import { fmix32 } from '../model/hash.js';
 import { decodeEthernet, decodeLink, newDecodeCursor, NEXT_ETHER, NEXT_IP, NEXT_MPLS, NEXT_PPP, NEXT_PPPOE } from './link.js';
 import { decodeIp } from './ip.js';
 import { decodeMpls, decodePpp, decodePppoe, ipPayload } from './encap.js';
@@ -50,7 +50,7 @@ export function decodeFrame(frame: RawFrame, out: TcpPacket): DecodeStatus {
   cur.firstFragment = false;
   cur.nest = 0;
   let st = decodeLink(data, frame.linkType, cur, out);
-  if (out.ifKey !== 0) out.pathSig = mix32(out.pathSig ^ out.ifKey ^ 0x5bd1e995);
+  if (out.ifKey !== 0) out.pathSig = fmix32(out.pathSig ^ out.ifKey ^ 0x5bd1e995);
   // Every stage moves cur.pos forward past its header, and tunnels count against MAX_NESTING; the step bound also
   // covers what no tunnel counts (Ethernet-in-Ethernet by ethertype).
   for (let steps = 0; st === 'ok'; steps++) {

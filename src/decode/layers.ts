@@ -2,13 +2,8 @@
  * Recording encapsulation layers into a TcpPacket (no allocation) and the path signature they add up to.
  * The signature takes only what identifies a path (ids, labels, outer addresses), never per-packet values.
  */
+import { fmix32 } from '../model/hash.js';
 import { LAYER, MAX_LAYERS, type TcpPacket } from './packet.js';
-
-export function mix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
-}
 
 /** Appends a layer entry; false when the packet already holds MAX_LAYERS (the caller reports 'too-deep'). */
 export function pushLayer(out: TcpPacket, kind: number, id: number, aux: number, sigPart: number): boolean {
@@ -18,13 +13,13 @@ export function pushLayer(out: TcpPacket, kind: number, id: number, aux: number,
   out.layerId[i] = id;
   out.layerAux[i] = aux;
   out.layers = i + 1;
-  out.pathSig = mix32(out.pathSig ^ mix32(Math.imul(kind, 0x9e3779b1) ^ id) ^ Math.imul(sigPart, 0x27d4eb2f));
-  if (kind === LAYER.VLAN) out.vlanKey = mix32(out.vlanKey ^ Math.imul(id + 1, 0x9e3779b1));
+  out.pathSig = fmix32(out.pathSig ^ fmix32(Math.imul(kind, 0x9e3779b1) ^ id) ^ Math.imul(sigPart, 0x27d4eb2f));
+  if (kind === LAYER.VLAN) out.vlanKey = fmix32(out.vlanKey ^ Math.imul(id + 1, 0x9e3779b1));
   return true;
 }
 
 function addrHash(w: Uint32Array): number {
-  return mix32((w[0] as number) ^ mix32((w[1] as number) ^ mix32((w[2] as number) ^ mix32(w[3] as number))));
+  return fmix32((w[0] as number) ^ fmix32((w[1] as number) ^ fmix32((w[2] as number) ^ fmix32(w[3] as number))));
 }
 
 /**

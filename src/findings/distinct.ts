@@ -1,3 +1,5 @@
+import { fmix32 } from '../model/hash.js';
+
 /**
  * Distinct count in bounded memory: exact up to EXACT_LIMIT values, then a HyperLogLog estimate (Flajolet et al.
  * 2007, with linear counting for small ranges; 2^12 registers, ±1.6 % standard error). Values are 32-bit hashes.
@@ -38,7 +40,7 @@ export class DistinctCounter {
   }
 
   private addHll(hash: number): void {
-    const h = fmix(hash);
+    const h = fmix32(hash) >>> 0;
     const idx = h >>> (32 - P);
     const rest = (h << P) | (1 << (P - 1)); // a sentinel bit bounds the rank
     const rank = Math.clz32(rest) + 1;
@@ -47,12 +49,3 @@ export class DistinctCounter {
   }
 }
 
-/** MurmurHash3's 32-bit finalizer: spreads the bits of an already mixed or structured key. */
-export function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}

@@ -5,7 +5,8 @@ import type { TupleEntry } from '../tcp/flow-table.js';
 import type { LogRec } from '../tcp/packet-log.js';
 import { CATALOG } from './catalog.js';
 import { refOf, secs } from './context.js';
-import { DistinctCounter, fmix } from './distinct.js';
+import { fmix32 as fmix } from '../model/hash.js';
+import { DistinctCounter } from './distinct.js';
 
 /** A server endpoint is flooded when at least this many handshakes to it never completed… */
 export const FLOOD_MIN_ATTEMPTS = 1000;

@@ -1,4 +1,5 @@
 import type { FlowKey } from '../model/report.js';
+import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection, type Tombstone } from './connection.js';
 import type { Endpoint } from './endpoint.js';
@@ -166,15 +167,9 @@ export function expendable(c: Connection): boolean {
 /** Judges a connection leaving the table; returns its closing packets for a later reuse finding's evidence. */
 export type JudgeFn = (c: Connection, entry: TupleEntry, now: number, atEnd: boolean) => LogRec[];
 
-function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
-}
-
 function sideHash(w: Uint32Array, port: number, v: 4 | 6): number {
-  let h = mix((w[0] as number) ^ Math.imul(port, 0x9e3779b1));
-  if (v === 6) h = mix(h ^ (w[1] as number)) + mix((w[2] as number) ^ Math.imul(w[3] as number, 0x27d4eb2f));
+  let h = fmix32((w[0] as number) ^ Math.imul(port, 0x9e3779b1));
+  if (v === 6) h = fmix32(h ^ (w[1] as number)) + fmix32((w[2] as number) ^ Math.imul(w[3] as number, 0x27d4eb2f));
   return h;
 }
 
@@ -236,7 +231,7 @@ export class FlowTable {
     const v = p.ipVersion;
     const key = this.flowKey === 'tuple' ? 0 : this.flowKey === 'tuple+vlan' ? p.vlanKey : p.ifKey;
     const sig = p.pathSig;
-    const h = mix(sideHash(p.src, p.srcPort, v) + sideHash(p.dst, p.dstPort, v) + key);
+    const h = fmix32(sideHash(p.src, p.srcPort, v) + sideHash(p.dst, p.dstPort, v) + key);
     const first = this.buckets.get(h) ?? null;
     let e: TupleEntry | null = null;
     let srcIsA = true;

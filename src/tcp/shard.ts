@@ -1,19 +1,10 @@
 import type { TcpPacket } from '../decode/packet.js';
+import { fmix32 } from '../model/hash.js';
 
 /** `--shard K/N`: this process keeps the connections whose 4-tuple hash is K modulo N (0 ≤ K < N). */
 export interface Shard {
   k: number;
   n: number;
-}
-
-/** murmur3's 32-bit finalizer: every input bit reaches every output bit. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** One endpoint (address words and port) to 32 bits. */
@@ -34,7 +25,7 @@ function endpointHash(addr: Uint32Array, port: number): number {
 export function tupleHash(p: TcpPacket): number {
   const a = endpointHash(p.src, p.srcPort);
   const b = endpointHash(p.dst, p.dstPort);
-  return fmix32(((a + b) >>> 0) ^ Math.imul(a, b));
+  return fmix32(((a + b) >>> 0) ^ Math.imul(a, b)) >>> 0;
 }
 
 export function inShard(p: TcpPacket, s: Shard): boolean {
