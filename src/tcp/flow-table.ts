@@ -7,6 +7,10 @@ import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions, PathRecord } from './path.js';
 
+const FROM_A = 0;
+const FROM_B = 1;
+const NOT_THIS_TUPLE = -1;
+
 /**
  * A 4-tuple (unordered) and the paths its packets came by: side a is the source of the first packet seen on it.
  * Two entries hold the same 4-tuple when sequence numbers show two different connections on different paths
@@ -52,6 +56,13 @@ export class TupleEntry implements LruNode<TupleEntry> {
 
   isA(w: Uint32Array): boolean { return w[0] === this.a0 && w[1] === this.a1 && w[2] === this.a2 && w[3] === this.a3; }
   isB(w: Uint32Array): boolean { return w[0] === this.b0 && w[1] === this.b1 && w[2] === this.b2 && w[3] === this.b3; }
+
+  /** Which side of this tuple sent the packet: FROM_A, FROM_B, or NOT_THIS_TUPLE (a hash collision). */
+  sideOf(p: TcpPacket): number {
+    if (this.aPort === p.srcPort && this.bPort === p.dstPort && this.isA(p.src) && this.isB(p.dst)) return FROM_A;
+    if (this.bPort === p.srcPort && this.aPort === p.dstPort && this.isB(p.src) && this.isA(p.dst)) return FROM_B;
+    return NOT_THIS_TUPLE;
+  }
 
   /**
    * This tuple's traffic from side a (or b) already came by path `sig`. A side with no packet yet takes the other
@@ -238,10 +249,9 @@ export class FlowTable {
     let others = false; // the tuple is known, but not by this path from this side
     for (let x = first; x !== null; x = x.next) {
       if (x.v !== v || x.key !== key) continue;
-      let fromA: boolean;
-      if (x.aPort === p.srcPort && x.bPort === p.dstPort && x.isA(p.src) && x.isB(p.dst)) fromA = true;
-      else if (x.bPort === p.srcPort && x.aPort === p.dstPort && x.isB(p.src) && x.isA(p.dst)) fromA = false;
-      else continue;
+      const side = x.sideOf(p);
+      if (side === NOT_THIS_TUPLE) continue;
+      const fromA = side === FROM_A;
       if (x.knows(fromA, sig)) { e = x; srcIsA = fromA; break; }
       others = true;
     }
@@ -249,10 +259,9 @@ export class FlowTable {
       // A new path for a known tuple (rare): the connection whose sequence numbers the packet continues.
       for (let x = first; x !== null; x = x.next) {
         if (x.v !== v || x.key !== key) continue;
-        let fromA: boolean;
-        if (x.aPort === p.srcPort && x.bPort === p.dstPort && x.isA(p.src) && x.isB(p.dst)) fromA = true;
-        else if (x.bPort === p.srcPort && x.aPort === p.dstPort && x.isB(p.src) && x.isA(p.dst)) fromA = false;
-        else continue;
+        const side = x.sideOf(p);
+        if (side === NOT_THIS_TUPLE) continue;
+        const fromA = side === FROM_A;
         if (this.continues(x, fromA, p, t)) { x.learn(fromA, sig); e = x; srcIsA = fromA; break; }
       }
     }
