@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AnalysisSession } from '../../src/analyze/session.js';
-import { Conversation, kinds, type runFrames } from '../helpers/conversation.js';
+import { Conversation, kinds, runFrames } from '../helpers/conversation.js';
 
 /** Server closes first (so the server holds TIME_WAIT), then the client reconnects from the same port. */
 function reuse(o: { newIsn: (lastSeq: number) => number; answer: 'syn-ack' | 'ack-rst-retry' | 'none'; after?: number; ts?: boolean; clientFirst?: boolean }) {
@@ -238,19 +237,8 @@ describe('time-wait-reuse after the previous incarnation was swept out of the ta
     const beforeSyn = cv.rawFrames().length;
     cv.wait(20);
     cv.c('S', { seq: lastClientSeq + 50_000 }).s('S.', { seq: 77_777, ack: lastClientSeq + 50_001 }).c('.', { seq: lastClientSeq + 50_001 });
-    const frames = cv.rawFrames();
-    const s = new AnalysisSession();
-    frames.forEach((f, i) => {
-      const t = f.tsSec + f.tsNsec * 1e-9;
-      // Before the reusing SYN: a sweep 15 s after the close (past the 5 s linger, inside TIME_WAIT).
-      if (sweep && i === beforeSyn) s.tick(t - 5);
-      s.ingest(f);
-    });
-    return s.finish({
-      path: 'test', format: 'pcap', compressed: false, linkTypes: [1], packets: s.counters.packets, tcpPackets: s.counters.tcpPackets,
-      undecodable: s.counters.undecodable, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false, interrupted: false,
-      error: null, warnings: [], drops: null,
-    });
+    // Before the reusing SYN: a sweep 15 s after the close (past the 5 s linger, inside TIME_WAIT).
+    return runFrames(cv.rawFrames(), {}, (s, f, i) => { if (sweep && i === beforeSyn) s.tick(f.tsSec + f.tsNsec * 1e-9 - 5); });
   }
 
   test('a sweep between the close and the SYN changes nothing: the reuse is judged against the tombstone', () => {

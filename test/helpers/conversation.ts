@@ -107,9 +107,9 @@ export class Conversation {
 import { linkTypeOf } from './packets.js';
 const linkTypeFor = linkTypeOf;
 
-export function runFrames(frames: RawFrame[], settings: Partial<Settings> = {}): Report {
+export function runFrames(frames: RawFrame[], settings: Partial<Settings> = {}, before?: (s: AnalysisSession, f: RawFrame, i: number) => void): Report {
   const s = new AnalysisSession(settings);
-  for (const f of frames) s.ingest(f);
+  frames.forEach((f, i) => { before?.(s, f, i); s.ingest(f); });
   return s.finish({
     path: 'test', format: 'pcap', compressed: false, linkTypes: [1], packets: s.counters.packets, tcpPackets: s.counters.tcpPackets,
     undecodable: s.counters.undecodable, firstTime: s.counters.firstTime, lastTime: s.counters.lastTime, truncated: false, interrupted: false,
