@@ -240,6 +240,17 @@ export class Connection {
         'no ACK bit: dropped by the receiver (RFC 9293 §3.10.7.4)', true);
       return;
     }
+    // A segment without SYN from an endpoint still in SYN-SENT whose ACK field is 0 acknowledges nothing: no SYN-ACK
+    // reached it (an acknowledged SYN-ACK would give a nonzero ack, below). There is no connection to carry it:
+    // CLOSE in SYN-SENT deletes the TCB and sends nothing (RFC 9293 §3.10.4), and the peer, in LISTEN or without
+    // state, answers an ACK-bearing segment with RST (§3.10.7.1, §3.10.7.2; in SYN-RECEIVED an ACK of 0 is not
+    // acceptable either, §3.10.7.4 fifth step). A FIN sent so is not a close: it changes no state.
+    if (!syn && !rst && ack === 0 && S.state === 'SYN_SENT' && !this.sawSynAck) {
+      S.unsyncDropped++;
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        `${fin ? 'FIN' : 'segment'} from SYN_SENT acknowledging nothing (ack 0, no SYN-ACK): no connection to carry it (RFC 9293 §3.10.4, §3.10.7.2)`, true);
+      return;
+    }
     if (!S.seen) {
       S.seen = true;
       S.firstT = t;

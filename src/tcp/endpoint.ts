@@ -148,6 +148,8 @@ export class Endpoint {
   outOfWindow = 0;
   /** Segments the receiver drops for a missing or unexpected authentication option. */
   authDropped = 0;
+  /** Segments (a FIN, data) sent from SYN-SENT with ack 0, before any SYN-ACK: no connection carries them. */
+  unsyncDropped = 0;
   fin: FinRecord | null = null;
   rsts: RstRecord[] = [];
 }
