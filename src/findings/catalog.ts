@@ -46,7 +46,7 @@ export const CATALOG: Record<FindingKind, CatalogEntry> = {
   },
   'fin-unacknowledged': {
     title: 'FIN never acknowledged', severity: 'warn',
-    explanation: 'A FIN was sent and never acknowledged in the capture: the peer (or the path) may be dead, or the capture missed the ACK.',
+    explanation: 'A FIN was sent and never acknowledged in the capture. Retransmitted, it shows the peer (or the path) did not answer (warn); never retransmitted, its ACK was sent out of view of the capture (info).',
     rule: 'RFC 9293 §3.10.7.4; rules §6.1', needsBothDirections: true,
   },
   'fin-retransmitted': {

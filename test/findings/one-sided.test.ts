@@ -32,9 +32,9 @@ describe('one-sided captures (only one direction captured)', () => {
     for (const f of r.findings) assert.ok(f.severity === 'info' || !CATALOG[f.kind].needsBothDirections, `${f.kind} ${f.severity}`);
   });
 
-  test('both directions: two-sided, and the same unanswered FIN is a warning', () => {
+  test('both directions: two-sided, and the same unanswered (retransmitted) FIN is a warning', () => {
     const cv = new Conversation().handshake();
-    cv.c('P.', { len: 10 }).s('.').c('F.', { dt: 5 }).c('.', { dt: 5 });
+    cv.c('P.', { len: 10 }).s('.').c('F.', { dt: 5 }).c('F.', { seq: cv.client.nxt - 1, dt: 1 }).c('.', { dt: 4 });
     const r = cv.report();
     assert.equal(r.connections[0]!.capture, 'two-sided');
     assert.equal(r.summary.oneSided, 0);
