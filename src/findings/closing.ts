@@ -60,6 +60,9 @@ function finCloser(c: Connection): Ending {
   const active: 0 | 1 = aCovers ? 1 : 0;
   const A = c.ep[active].fin as FinRecord;
   const B = c.ep[otherSide(active)].fin as FinRecord;
+  // The passive side's FIN inferred from the active side's ACK (not captured): whether it came with the ACK of the
+  // active FIN or after a separate one is unknown.
+  if (B.inferredFrom !== 0) return { teardown: 'fin', closer: sideName(active), ending: 'graceful-peer-fin-inferred' };
   // 3-way when the passive side's first segment acknowledging the active FIN is its own FIN (docs/rules.md §5.1 #2).
   let way = A.ackFrame === B.frame ? 'graceful-3way' : 'graceful-4way';
   // The passive side kept sending after acknowledging the FIN: a shutdown(SHUT_WR) half-close (docs/rules.md §5.1 #4).

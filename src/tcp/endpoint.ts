@@ -29,6 +29,8 @@ export interface FinRecord {
   reAckT: number;
   /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
   idleBefore: number;
+  /** Not captured: inferred from the peer's ACK in this frame (Connection.inferPeerFin); 0 for a captured FIN. */
+  inferredFrom: number;
 }
 
 export type RstVerdict =

@@ -66,3 +66,56 @@ describe('the rest of one-sided and lone-packet captures', () => {
     assert.equal(c.capture, 'one-sided');
   });
 });
+
+describe('the peer\'s FIN inferred on a one-sided capture (tcpdump/ipoib frames 9,10,22,23)', () => {
+  /** Client-only capture (frames renumbered: 1 SYN, 2 ACK, 3 data, 4 ACK, 5 FIN, 6 ACK of the server's FIN): SYN and its ACK 2 ms apart (the round trip), data, the client's FIN, then the server's FIN (not captured) acknowledged. */
+  function closedBy(ackDelay: number): Conversation {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 26 }).s('P.', { len: 22 }).c('.');
+    cv.c('F.', { dt: 1 }).s('F.', { dt: ackDelay / 2 }).c('.', { dt: ackDelay / 2 });
+    return cv;
+  }
+
+  test('an ACK advancing by exactly one after the client\'s FIN, a round trip later: fin, closer client, the inference shown', () => {
+    const r = closedBy(0.0032).reportOneWay('client');
+    const c = r.connections[0]!;
+    assert.equal(c.capture, 'one-sided');
+    assert.deepEqual([c.teardown, c.closer, c.ending], ['fin', 'client', 'graceful-peer-fin-inferred']);
+    assert.deepEqual(c.states, { client: 'TIME_WAIT', server: 'CLOSED' });
+    assert.equal(c.inferences?.length, 1);
+    assert.deepEqual([c.inferences![0]!.frame, c.inferences![0]!.what, c.inferences![0]!.side], [6, 'fin-not-captured', 'server']);
+    assert.match(c.inferences![0]!.why, /advanced by exactly one/);
+    assert.equal(kinds(r, 'fin-unacknowledged').length, 0);
+    assert.equal(c.ladder.find((p) => p.frame === 6)?.note?.startsWith('ACK of the server\'s FIN (not captured'), true);
+  });
+
+  test('sooner than a round trip after the client\'s FIN the FINs may have crossed: nothing is inferred', () => {
+    const c = closedBy(0.001).reportOneWay('client').connections[0]!;
+    assert.equal(c.teardown, 'half-close');
+    assert.equal(c.inferences, undefined);
+  });
+
+  test('both directions captured: the FIN is seen, never inferred', () => {
+    const c = closedBy(0.0032).report().connections[0]!;
+    assert.equal(c.ending, 'graceful-3way');
+    assert.equal(c.inferences, undefined);
+  });
+
+  test('a later ACK advancing further shows the byte was data: the inference is taken back as a revision', () => {
+    const cv = closedBy(0.0032);
+    cv.s('P.', { len: 10, dt: 0.001 }).c('.', { dt: 0.001 });
+    const c = cv.reportOneWay('client').connections[0]!;
+    assert.equal(c.teardown, 'half-close');
+    assert.equal(c.inferences, undefined);
+    assert.deepEqual(c.revisions.map((v) => [v.frame, v.revisedBy, v.what]), [[6, 7, 'fin-not-sent']]);
+    assert.equal(c.states.client, 'FIN_WAIT_1');
+  });
+
+  test('no ACK advancing by exactly one: a half-close as before', () => {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 26 }).s('P.', { len: 22 }).c('.').c('F.', { dt: 1 }).c('.', { dt: 0.01 });
+    const c = cv.reportOneWay('client').connections[0]!;
+    assert.equal(c.teardown, 'half-close');
+    assert.equal(c.inferences, undefined);
+  });
+});
