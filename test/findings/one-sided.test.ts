@@ -56,6 +56,26 @@ describe('the rest of one-sided and lone-packet captures', () => {
     assert.equal(kinds(r, 'rst-teardown')[0]!.details.accepted, 'unverifiable');
   });
 
+  test('an RST teardown on a one-sided capture keeps its severity (the RST is captured), saying what cannot be checked', () => {
+    // tcpdump tcp_rst_data, tcp_rst_diag_payload, mptcp-tcprst: a lone RST,ACK; ndpi tls_1.2_unidirectional_client: data, then RST,ACK.
+    const lone = new Conversation();
+    lone.s('R.', { seq: 1617159969, ack: 1936660873, len: 58 });
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 30 }).s('P.', { len: 100 }).c('.').c('R.', { dt: 2 });
+    for (const r of [lone.report(), cv.reportOneWay('client')]) {
+      const c = r.connections[0]!;
+      assert.equal(c.capture, 'one-sided');
+      const f = kinds(r, 'rst-teardown')[0]!;
+      assert.equal(f.severity, 'warn');
+      assert.equal(f.details.accepted, 'unverifiable');
+      assert.equal(f.details.oneSided, true);
+      assert.match(f.summary, /whether this RST reached it, and any cause in its packets, cannot be checked/);
+      assert.doesNotMatch(f.why, /so it was accepted/);
+    }
+    // Two-sided, the same abort is a warning too: dropping the receiver's direction does not change it.
+    assert.equal(kinds(cv.report(), 'rst-teardown')[0]!.severity, 'warn');
+  });
+
   test('client-only capture: SYN, then ACKs of the uncaptured SYN-ACK: established and open, not "never established"', () => {
     const cv = new Conversation().handshake();
     cv.c('P.', { len: 30 }).s('P.', { len: 100 }).c('.');
