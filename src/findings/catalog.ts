@@ -8,7 +8,10 @@ export interface CatalogEntry {
   explanation: string;
   /** Sources (RFC sections, kernel functions, the rules document section). */
   rule: string;
-  /** The verdict needs packets from both directions: on a one-sided capture it is never a warning or an error. */
+  /**
+   * The verdict rests on what the other direction sent or did not send: on a one-sided capture it is never a warning
+   * or an error. A verdict resting on a captured packet (an RST, a retransmission, a TTL) keeps its severity there.
+   */
   needsBothDirections: boolean;
 }
 
@@ -22,7 +25,10 @@ export const CATALOG: Record<FindingKind, CatalogEntry> = {
   'rst-teardown': {
     title: 'Connection reset (RST teardown)', severity: 'warn',
     explanation: 'The connection ended with an RST its receiver accepted, instead of (or after) a FIN exchange. The class says why the stack sent it.',
-    rule: 'RFC 9293 §3.5.2, §3.10.7.4; RFC 5961 §3; Linux __tcp_close, tcp_send_active_reset, tcp_v4_send_reset; rules §6.2', needsBothDirections: true,
+    // The RST is a packet of its sender's direction, and a socket that sends one has deleted its connection (RFC 9293
+    // §3.10.5 ABORT): the teardown holds without the receiver's packets; only its acceptance (`unverifiable`) and the
+    // causes seen in the receiver's packets need them (rules §6.2, one-sided captures).
+    rule: 'RFC 9293 §3.5.2, §3.10.7.4; RFC 5961 §3; Linux __tcp_close, tcp_send_active_reset, tcp_v4_send_reset; rules §6.2', needsBothDirections: false,
   },
   'time-wait-reuse': {
     title: 'SYN reused a TIME_WAIT tuple', severity: 'warn',
@@ -46,7 +52,7 @@ export const CATALOG: Record<FindingKind, CatalogEntry> = {
   },
   'fin-unacknowledged': {
     title: 'FIN never acknowledged', severity: 'warn',
-    explanation: 'A FIN was sent and never acknowledged in the capture: the peer (or the path) may be dead, or the capture missed the ACK.',
+    explanation: 'A FIN was sent and never acknowledged in the capture. Retransmitted, it shows the peer (or the path) did not answer (warn); never retransmitted, its ACK was sent out of view of the capture (info).',
     rule: 'RFC 9293 §3.10.7.4; rules §6.1', needsBothDirections: true,
   },
   'fin-retransmitted': {

@@ -60,6 +60,9 @@ function finCloser(c: Connection): Ending {
   const active: 0 | 1 = aCovers ? 1 : 0;
   const A = c.ep[active].fin as FinRecord;
   const B = c.ep[otherSide(active)].fin as FinRecord;
+  // The passive side's FIN inferred from the active side's ACK (not captured): whether it came with the ACK of the
+  // active FIN or after a separate one is unknown.
+  if (B.inferredFrom !== 0) return { teardown: 'fin', closer: sideName(active), ending: 'graceful-peer-fin-inferred' };
   // 3-way when the passive side's first segment acknowledging the active FIN is its own FIN (docs/rules.md §5.1 #2).
   let way = A.ackFrame === B.frame ? 'graceful-3way' : 'graceful-4way';
   // The passive side kept sending after acknowledging the FIN: a shutdown(SHUT_WR) half-close (docs/rules.md §5.1 #4).
@@ -98,16 +101,10 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
     const X = c.ep[d];
     const f = X.fin;
     if (f === null) continue;
-    // fin-unacknowledged: the FIN was never acknowledged and nothing reset the connection (docs/rules.md §6.1).
+    // fin-unacknowledged: the FIN was never acknowledged and nothing reset the connection (docs/rules.md §6.1, §6.5).
     if (f.ackFrame === 0 && f.reAckFrame === 0 && c.acceptedRst === null) {
-      const waited = ctx.now - f.t;
       const rtoWait = Math.max(1, 3 * handshakeRtt(c) + 0.2); // docs/rules.md §6.5 T_rto_wait
-      if (waited >= rtoWait || f.retx > 0) {
-        out.push(finding(ctx, 'fin-unacknowledged', 'warn', f.t,
-          `The ${sideName(d)}'s FIN (frame ${f.frame}) was never acknowledged${f.retx ? `, although it was sent ${f.retx + 1} times` : ''}: ${endpointName(ctx, otherSide(d))} did not answer within ${secs(waited)}.`,
-          `No segment from the ${sideName(otherSide(d))} carried ack ≥ ${(f.finSeq + 1) >>> 0} (FIN seq ${f.finSeq} + 1) before the capture ended (rules §6.1).`,
-          [f.frame, ...f.retxFrames], { side: sideName(d), retransmissions: f.retx, waitedSeconds: waited }));
-      }
+      if (ctx.now - f.t >= rtoWait || f.retx > 0) out.push(finUnacknowledged(ctx, d, f, rtoWait));
     }
     // fin-retransmitted: the active closer's FIN went out again (docs/rules.md §6.5, "same machinery").
     if (f.retx > 0 && !finCovers(f, c.ep[otherSide(d)].fin)) {
@@ -120,6 +117,41 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
     }
   }
   return out;
+}
+
+/** Linux TCP_RTO_MAX: the longest a live sender waits between two retransmissions (RFC 6298 (2.5): at least 60 s). */
+export const MAX_RTO = 120;
+
+/**
+ * X's FIN has no ACK in the capture (docs/rules.md §6.1, §6.5). Only the sender's retransmissions show it never got
+ * one: a stack retransmits an unacknowledged FIN within the RTO wait, so a FIN never sent again while the capture went
+ * on past that wait was acknowledged out of view (the peer's direction is missing from the capture) — info, not a
+ * warning. The wait stated is what the capture can vouch for: up to the last time the FIN was sent plus the longest
+ * retransmission interval, bounded by the capture's end (a file whose clock jumps, or that concatenates captures,
+ * must not turn into a wait of months).
+ */
+function finUnacknowledged(ctx: JudgeContext, d: 0 | 1, f: FinRecord, rtoWait: number): Finding {
+  const c = ctx.c;
+  const X = c.ep[d];
+  const Y = c.ep[otherSide(d)];
+  const waited = Math.max(0, Math.min(ctx.now, f.lastT + MAX_RTO) - f.t);
+  const details: Record<string, unknown> = { side: sideName(d), retransmissions: f.retx, waitedSeconds: waited };
+  if (f.retx > 0) {
+    return finding(ctx, 'fin-unacknowledged', 'warn', f.t,
+      `The ${sideName(d)}'s FIN (frame ${f.frame}) was never acknowledged, although it was sent ${f.retx + 1} times: ${endpointName(ctx, otherSide(d))} did not answer within ${secs(waited)}.`,
+      `No segment from the ${sideName(otherSide(d))} carried ack ≥ ${(f.finSeq + 1) >>> 0} (FIN seq ${f.finSeq} + 1) before the capture ended, and the ${sideName(d)} retransmitted the FIN (frames ${f.retxFrames.join(', ')}): it never got an ACK (rules §6.1, §6.5).`,
+      [f.frame, ...f.retxFrames], details);
+  }
+  // Data of X's that Y never acknowledged in the capture and X never retransmitted either: acknowledged out of view
+  // too, so Y's direction is missing from the capture after its last captured segment.
+  const dataUnacked = X.hasDataEnd && (!Y.hasAck || gt(X.dataEnd, Y.ackMax)) && X.retransmits === 0;
+  const peerLost = dataUnacked && Y.packets > 0 && Y.lastFrame < f.frame;
+  details.ackOutOfView = true;
+  details.peerLastFrame = Y.packets > 0 ? Y.lastFrame : null;
+  return finding(ctx, 'fin-unacknowledged', 'info', f.t,
+    `The ${sideName(d)}'s FIN (frame ${f.frame}) has no ACK in the capture, but the ${sideName(d)} never sent it again: the ${sideName(otherSide(d))}'s ACK was most likely not captured${peerLost ? ` (no packet from the ${sideName(otherSide(d))} was captured after frame ${Y.lastFrame})` : ''}.`,
+    `No segment from the ${sideName(otherSide(d))} carried ack ≥ ${(f.finSeq + 1) >>> 0} (FIN seq ${f.finSeq} + 1), yet no retransmission of the FIN followed in the ${secs(waited)} after it, although a sender without that ACK retransmits within the RTO wait (${secs(rtoWait)}): the ACK reached it out of view of the capture, or the capture stopped seeing this connection (rules §6.5, "no ACK, no retransmission").${dataUnacked ? ` Its data up to seq ${X.dataEnd} has no captured ACK either and was never retransmitted: acknowledged out of view as well.` : ''}`,
+    [f.frame, peerLost ? Y.lastFrame : 0], details);
 }
 
 /** Frames of SYN retries and the RSTs that answered them (from the packet log). */

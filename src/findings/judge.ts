@@ -60,6 +60,8 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
       reset: c.acceptedRst?.t ?? null,
     },
     revisions: c.revisions.map((v) => ({ frame: v.frame, revisedBy: v.revisedBy, what: v.what, why: v.why })),
+    ...(c.inferences.length > 0
+      ? { inferences: c.inferences.map((x) => ({ frame: x.frame, what: x.what, side: sideName(x.side), why: x.why })) } : {}),
     capture: missing === null ? 'two-sided' : 'one-sided',
     missingSide: missing === null ? null : sideName(missing),
     capturePoint: capturePoint(c),

@@ -64,8 +64,13 @@ export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] 
           ? (unread ? ['close() with unread data', 'SO_LINGER{1,0}', 'process killed'] : ['SO_LINGER{1,0}', 'process killed', 'close() with unread data'])
           : noSocket ? ['local state gone (expired, rebooted, firewall/NAT/LB state loss)', 'data after close()'] : ['unknown'];
         summary = `The ${sideName(X)} aborted the connection with RST (frame ${r.frame}) instead of FIN${live && unread ? `; it had acknowledged the ${sideName(Y)}'s last data without answering it: SO_LINGER{1,0}, a killed process, or close() with that data unread` : ''}.`;
+        const accepted = r.verdict === 'unverifiable'
+          ? `the ${sideName(Y)}'s RCV.NXT is not known (${sy.packets === 0 ? 'none of its packets was captured' : 'it never acknowledged anything'}), so whether this seq was acceptable cannot be checked: taken as accepted unless later packets say otherwise`
+          : `the receiver was ${r.receiverBefore} and the seq is at its RCV.NXT, so it was accepted (RFC 9293 §3.10.7.4)`;
         why = live
-          ? `RST${r.hasAck ? ',ACK' : ''} seq=${r.seq} equals the ${sideName(X)}'s SND.NXT, the signature of an abort from a live socket (Linux tcp_send_active_reset: SO_LINGER{1,0}, close() with unread data, or a killed process); the receiver was ${r.receiverBefore} and the seq is at its RCV.NXT, so it was accepted (RFC 9293 §3.10.7.4).`
+          ? (sx.packets === 1
+            ? `RST,ACK seq=${r.seq} is the ${sideName(X)}'s only captured packet: an RST with the ACK bit and a nonzero seq is what a live socket sends when it aborts (Linux tcp_send_active_reset: SO_LINGER{1,0}, close() with unread data, or a killed process; RFC 9293 §3.10.5 ABORT), a stack without the connection answers with a bare RST or an RST,ACK with seq 0 (§3.10.7.1); ${accepted}.`
+            : `RST${r.hasAck ? ',ACK' : ''} seq=${r.seq} equals the ${sideName(X)}'s SND.NXT, the signature of an abort from a live socket (Linux tcp_send_active_reset: SO_LINGER{1,0}, close() with unread data, or a killed process); ${accepted}.`)
           : noSocket
             ? `Bare RST seq=${r.seq} equals the ack of the ${sideName(Y)}'s frame ${r.peerLastFrame}: RFC 9293 §3.10.7.1 reset from a stack with no state for the connection.`
             : `RST seq=${r.seq} is at the receiver's RCV.NXT (accepted), sent by the ${sideName(X)} without a FIN before it.`;
@@ -122,6 +127,13 @@ export function rstFindings(ctx: JudgeContext, cls: RstClass | null): Finding[] 
         why = `RST while the ${sideName(X)} was ${r.senderBefore} and the ${sideName(Y)} ${r.receiverBefore} (rules §6.2: an unexpected SYN-ACK, or a client that gave up).`;
         frames.push(sx.synFrame, sy.synFrame);
         break;
+    }
+    if (c.missingSide() === Y) {
+      // One-sided capture (docs/rules.md §6.2): the RST is a packet of the captured direction and its sender deleted
+      // the connection on sending it, so the teardown stands at its severity; what needs the receiver's packets is
+      // said to be unknown.
+      details.oneSided = true;
+      summary += ` (One-sided capture: no packet from the ${sideName(Y)} was captured, so whether this RST reached it, and any cause in its packets, cannot be checked; the ${sideName(X)} ended the connection on its side either way.)`;
     }
     out.push(finding(ctx, 'rst-teardown', cls === 'after-close' ? 'info' : 'warn', r.t, summary, why, frames, details));
     // Middlebox RST: TTL differs from every other packet of the claimed sender (docs/rules.md §6.2 traps).

@@ -129,9 +129,16 @@ export interface ConnectionReport {
   /**
    * Inferences that later packets contradicted and that were taken back, in capture order: what was assumed at
    * `frame`, the packet that overruled it (`revisedBy`) and why. 'rst-not-effective': an RST first taken as a reset;
-   * 'fin-ack-not-received': a FIN taken as acknowledged, then sent again by its sender.
+   * 'fin-ack-not-received': a FIN taken as acknowledged, then sent again by its sender; 'fin-not-sent': a FIN
+   * inferred from an ACK (see `inferences`), then shown to be data by a later ACK.
    */
-  revisions: { frame: number; revisedBy: number; what: 'rst-not-effective' | 'fin-ack-not-received'; why: string }[];
+  revisions: { frame: number; revisedBy: number; what: 'rst-not-effective' | 'fin-ack-not-received' | 'fin-not-sent'; why: string }[];
+  /**
+   * Packets the capture does not hold, inferred from those it does, with the packet the inference rests on (`frame`)
+   * and why. 'fin-not-captured': `side`'s FIN on a one-sided capture, from the other side's ACK advancing by exactly
+   * one after its own FIN, at least a round trip later. Absent when nothing was inferred.
+   */
+  inferences?: { frame: number; what: 'fin-not-captured'; side: Side; why: string }[];
   /**
    * 'one-sided': no packet from one side was captured while the other side's ACK field shows it was sending
    * (asymmetric routing, a one-way tap or SPAN); `missingSide` names it. Verdicts that need the missing direction

@@ -25,6 +25,7 @@ export const CONNECTION_COLUMNS: Record<string, string> = {
   half_closed_time: 'DOUBLE', closed_time: 'DOUBLE', time_wait_until: 'DOUBLE', reset_time: 'DOUBLE',
   capture_point: 'VARCHAR', filter: 'VARCHAR', ladder: 'JSON', elided: 'BIGINT', encapsulation: 'JSON',
   syn_retries: 'BIGINT', syn_ack_retries: 'BIGINT', revisions: 'JSON', capture_sides: 'VARCHAR', missing_side: 'VARCHAR',
+  inferences: 'JSON',
 };
 
 export const FINDING_COLUMNS: Record<string, string> = {
@@ -58,6 +59,7 @@ export function connectionRow(x: RowContext, c: ConnectionReport, ladder: boolea
     capture_point: c.capturePoint, filter: c.filter, ladder: ladder ? c.ladder : [], elided: ladder ? c.elided : c.elided + c.ladder.length,
     encapsulation: c.encapsulation ?? null,
     syn_retries: c.retries.syn, syn_ack_retries: c.retries.synAck, revisions: c.revisions, capture_sides: c.capture, missing_side: c.missingSide,
+    inferences: c.inferences ?? null,
   };
 }
 
@@ -95,6 +97,8 @@ export function connectionFromRow(r: Record<string, unknown>): ConnectionReport 
     retries: { syn: num(r.syn_retries), synAck: num(r.syn_ack_retries) },
     revisions: json<ConnectionReport['revisions']>(r.revisions),
     capture: r.capture_sides as ConnectionReport['capture'], missingSide: (r.missing_side ?? null) as ConnectionReport['missingSide'],
+    // Absent in folders written before the column existed, NULL when nothing was inferred.
+    ...(r.inferences === null || r.inferences === undefined ? {} : { inferences: json<NonNullable<ConnectionReport['inferences']>>(r.inferences) }),
   };
 }
 

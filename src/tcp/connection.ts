@@ -1,6 +1,6 @@
 import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
-import { Endpoint, synchronized, type RstRecord } from './endpoint.js';
+import { Endpoint, synchronized, type FinRecord, type RstRecord } from './endpoint.js';
 import { PacketLog, type LogRec } from './packet-log.js';
 import { add32, between, ge, gt, le } from './seq.js';
 import { transition, type EndpointEvent, type Transition } from './transitions.js';
@@ -31,8 +31,20 @@ export interface Revision {
   frame: number;
   revisedBy: number;
   t: number;
-  what: 'rst-not-effective' | 'fin-ack-not-received';
+  what: 'rst-not-effective' | 'fin-ack-not-received' | 'fin-not-sent';
   why: string;
+}
+
+/** Something the capture does not hold, inferred from what it does: the packet it rests on and why (docs/rules.md §4). */
+export interface Inference {
+  frame: number;
+  /** 'fin-not-captured': the peer's FIN, inferred from this side's ACK advancing by exactly one past it. */
+  what: 'fin-not-captured';
+  /** The side whose packet was inferred (0 client, 1 server). */
+  side: 0 | 1;
+  why: string;
+  /** States before the inference, restored when a later packet contradicts it. */
+  before: [EndpointState, EndpointState];
 }
 
 /** Sequence space a segment occupies: payload + SYN + FIN (docs/rules.md §0.2). */
@@ -97,6 +109,8 @@ export class Connection {
   sawSynAck = false;
   /** Time of the client's first segment after the SYN-ACK (handshake gap d2, docs/rules.md §10.1); 0 until seen. */
   thirdT = 0;
+  /** Time of the client's first ACK-bearing segment after its captured SYN (SYN-ACK captured or not); 0 until seen. */
+  clientAckT = 0;
   established = false;
   refused = false;
   /** RSTs that refused the SYN of this attempt (one per try when a refused connect is retried). */
@@ -123,6 +137,8 @@ export class Connection {
   readonly log: PacketLog;
   /** Earlier inferences that later packets contradicted and that were taken back (docs/rules.md §6.3, §6.5). */
   readonly revisions: Revision[] = [];
+  /** Packets the capture missed, inferred from the ones it holds (at most one per side). */
+  readonly inferences: Inference[] = [];
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
 
@@ -240,6 +256,17 @@ export class Connection {
         'no ACK bit: dropped by the receiver (RFC 9293 §3.10.7.4)', true);
       return;
     }
+    // A segment without SYN from an endpoint still in SYN-SENT whose ACK field is 0 acknowledges nothing: no SYN-ACK
+    // reached it (an acknowledged SYN-ACK would give a nonzero ack, below). There is no connection to carry it:
+    // CLOSE in SYN-SENT deletes the TCB and sends nothing (RFC 9293 §3.10.4), and the peer, in LISTEN or without
+    // state, answers an ACK-bearing segment with RST (§3.10.7.1, §3.10.7.2; in SYN-RECEIVED an ACK of 0 is not
+    // acceptable either, §3.10.7.4 fifth step). A FIN sent so is not a close: it changes no state.
+    if (!syn && !rst && ack === 0 && S.state === 'SYN_SENT' && !this.sawSynAck) {
+      S.unsyncDropped++;
+      this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
+        `${fin ? 'FIN' : 'segment'} from SYN_SENT acknowledging nothing (ack 0, no SYN-ACK): no connection to carry it (RFC 9293 §3.10.4, §3.10.7.2)`, true);
+      return;
+    }
     if (!S.seen) {
       S.seen = true;
       S.firstT = t;
@@ -297,6 +324,7 @@ export class Connection {
     let note: string | null = null;
     const cBefore = this.ep[0].state;
     if (d === 0 && this.thirdT === 0 && this.sawSynAck && !syn) this.thirdT = t;
+    if (d === 0 && this.clientAckT === 0 && S.isnKnown === 1 && !syn && ackBit) this.clientAckT = t;
     const seqSpace = len + (syn ? 1 : 0) + (fin ? 1 : 0);
     const end = add32(seq, seqSpace);
     // Keepalives and zero-window probes: seq = SND.NXT - 1, len 0 or 1 (docs/rules.md §10.3); not activity.
@@ -358,6 +386,13 @@ export class Connection {
 
     // --- ACK (RFC 9293 §3.10.7.4 fifth step). ACKs on RSTs are not trusted (Zeek), handled in onRst.
     if (ackBit) {
+      const inf = this.inferences.find((x) => x.side !== d);
+      if (inf !== undefined && R.fin !== null && R.fin.inferredFrom !== 0 && gt(ack, add32(R.fin.finSeq, 1))) {
+        this.uninferPeerFin(inf, d, frame, t, ack);
+      } else if (S.hasAck && ack === add32(S.ackMax, 1) && len === 0 && !syn && !fin) {
+        const why = this.peerFinEvidence(d, t);
+        if (why !== null) note = this.inferPeerFin(d, frame, t, why);
+      }
       if (!S.hasAck || gt(ack, S.ackMax)) S.ackMax = ack;
       S.hasAck = true;
       if (R.isnKnown === 0) { R.isn = add32(ack, -1); R.isnKnown = 2; } // Wireshark reverse base from the first ACK
@@ -414,7 +449,7 @@ export class Connection {
         S.fin = {
           finSeq, frame, t, hasAck: ackBit, ack, acksPeerFin,
           lastAck: ack, lastT: t, retx: 0, reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
-          reAckFrame: 0, reAckT: 0, idleBefore: prevActivity > 0 ? t - prevActivity : 0,
+          reAckFrame: 0, reAckT: 0, idleBefore: prevActivity > 0 ? t - prevActivity : 0, inferredFrom: 0,
         };
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
         // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
@@ -461,6 +496,66 @@ export class Connection {
     const changed = cBefore !== this.ep[0].state;
     this.log.record(frame, t, d, flags, seq, ack, len, p.window, this.ep[0].state, this.ep[1].state,
       note ?? (changed ? 'state change' : null), note !== null || syn || fin);
+  }
+
+  /**
+   * Whether S's ACK advancing by exactly one (no data, no FIN) past what it had acknowledged shows the peer's FIN,
+   * uncaptured (docs/rules.md §4 "inferred FIN"); the reason, or null when it does not. Sound only when:
+   * - the peer was never captured (one-sided): on a two-sided capture a FIN is seen, not guessed;
+   * - S had sent its FIN before: a peer that received it answers with its FIN; one byte of data instead would
+   *   have drawn an RST from a close()d S (Linux tcp_rcv_state_process, TCPAbortOnData), not this ACK;
+   * - the ACK came at least one round trip after S's FIN (the handshake's, SYN → the client's ACK, measured at the
+   *   capture point): the peer's FIN was then sent after S's FIN reached it, so it acknowledged that FIN (not a
+   *   crossing, RFC 9293 Figure 13), and who closed first is S.
+   * A later ACK of S advancing further shows it was data after all: the inference is taken back (uninferPeerFin).
+   */
+  private peerFinEvidence(d: 0 | 1, t: number): string | null {
+    const S = this.ep[d];
+    const R = this.ep[d ^ 1] as Endpoint;
+    const sf = S.fin;
+    if (R.packets !== 0 || R.fin !== null || sf === null || sf.ackFrame !== 0 || this.acceptedRst !== null) return null;
+    if (this.inferences.length > 0 || this.ep[0].isnKnown !== 1 || this.clientAckT === 0) return null;
+    const rtt = this.clientAckT - this.ep[0].synT;
+    if (!(rtt > 0) || t - sf.t < rtt) return null;
+    const who = d === 0 ? 'client' : 'server';
+    const peer = d === 0 ? 'server' : 'client';
+    const ms = (x: number) => `${(x * 1000).toFixed(3)} ms`;
+    return `no packet from the ${peer} was captured; after its FIN (frame ${sf.frame}) the ${who}'s ACK advanced by exactly one (to ${add32(S.ackMax, 1)}) with no data: the sequence number acknowledged is the ${peer}'s FIN. The ACK came ${ms(t - sf.t)} after the ${who}'s FIN, more than a round trip (${ms(rtt)}, SYN frame ${this.ep[0].synFrame} to the client's first ACK), so the ${peer} sent its FIN after receiving the ${who}'s and acknowledged it: the ${who} closed first`;
+  }
+
+  /** Records the peer's uncaptured FIN that S's ACK in `frame` acknowledges, and the states it implies. */
+  private inferPeerFin(d: 0 | 1, frame: number, t: number, why: string): string {
+    const S = this.ep[d];
+    const R = this.ep[d ^ 1] as Endpoint;
+    const sf = S.fin as FinRecord;
+    const r = d === 0 ? 1 : 0;
+    this.inferences.push({ frame, what: 'fin-not-captured', side: r, why, before: [this.ep[0].state, this.ep[1].state] });
+    const finAck = add32(sf.finSeq, 1);
+    R.fin = {
+      finSeq: S.ackMax, frame: 0, t, hasAck: true, ack: finAck, acksPeerFin: true, lastAck: finAck, lastT: t, retx: 0,
+      reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false, reAckFrame: 0, reAckT: 0,
+      idleBefore: 0, inferredFrom: frame,
+    };
+    // The inferred FIN carried the ACK of S's FIN: R was in CLOSE-WAIT and moves to LAST-ACK; S takes both.
+    sf.ackFrame = frame; sf.ackT = t; sf.ackedBeforeRetx = sf.retx === 0;
+    this.move(r, { kind: 'send-fin', acksPeerFin: true, peerFinUnacked: false });
+    this.finAcked(d);
+    this.move(d, { kind: 'recv-fin', acksOwnFin: true });
+    return `ACK of the ${r === 0 ? 'client' : 'server'}'s FIN (not captured: inferred, ack = previous ack + 1, no data)`;
+  }
+
+  /** S acknowledged beyond the inferred FIN: it was data, not a FIN. States before it are restored. */
+  private uninferPeerFin(inf: Inference, d: 0 | 1, frame: number, t: number, ack: number): void {
+    const S = this.ep[d];
+    const R = this.ep[d ^ 1] as Endpoint;
+    R.fin = null;
+    if (S.fin !== null && S.fin.ackFrame === inf.frame) { S.fin.ackFrame = 0; S.fin.ackT = 0; }
+    this.restore(0, inf.before[0]);
+    this.restore(1, inf.before[1]);
+    this.closedT = 0;
+    this.inferences.splice(this.inferences.indexOf(inf), 1);
+    this.revise(inf.frame, frame, t, 'fin-not-sent',
+      `the ${d === 0 ? 'client' : 'server'} acknowledged more (frame ${frame}, ack ${ack}): the byte acknowledged in frame ${inf.frame} was data, not the ${d === 0 ? 'server' : 'client'}'s FIN`);
   }
 
   /** The peer acknowledged X's FIN: FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT, LAST-ACK → CLOSED (RFC 9293 §3.10.7.4). */

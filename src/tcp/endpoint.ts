@@ -29,6 +29,8 @@ export interface FinRecord {
   reAckT: number;
   /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
   idleBefore: number;
+  /** Not captured: inferred from the peer's ACK in this frame (Connection.inferPeerFin); 0 for a captured FIN. */
+  inferredFrom: number;
 }
 
 export type RstVerdict =
@@ -148,6 +150,8 @@ export class Endpoint {
   outOfWindow = 0;
   /** Segments the receiver drops for a missing or unexpected authentication option. */
   authDropped = 0;
+  /** Segments (a FIN, data) sent from SYN-SENT with ack 0, before any SYN-ACK: no connection carries them. */
+  unsyncDropped = 0;
   fin: FinRecord | null = null;
   rsts: RstRecord[] = [];
 }

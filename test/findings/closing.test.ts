@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MAX_RTO } from '../../src/findings/closing.js';
 import { Conversation, kinds } from '../helpers/conversation.js';
 
 describe('who closed first (rules §4)', () => {
@@ -100,6 +101,38 @@ describe('who closed first (rules §4)', () => {
     assert.equal(f.length, 1);
     assert.equal(f[0]!.details.retransmissions, 2);
     assert.equal(kinds(r, 'fin-retransmitted').length, 1);
+  });
+});
+
+describe('an unacknowledged FIN that was never retransmitted (rules §6.5 "no ACK, no retransmission")', () => {
+  // ndpi/syslog frames 80-82: the server's SYN-ACK is its last captured packet; the client's data (frame 81) and FIN
+  // (frame 82, 185 s later) are never acknowledged in the capture and never retransmitted; the file then jumps 324 days.
+  function syslogLike(): Conversation {
+    const cv = new Conversation().handshake();
+    cv.c('P.', { len: 136, dt: 0.25 }).c('F.', { dt: 185 });
+    cv.sibling({ cport: 40001 }).c('S', { at: cv.t + 44 }).c('S', { at: cv.t + 28_000_000, seq: 1000 });
+    return cv;
+  }
+  test('is info: the ACK was sent out of view (a sender without it retransmits within the RTO wait)', () => {
+    const f = kinds(syslogLike().report(), 'fin-unacknowledged');
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.severity, 'info');
+    assert.equal(f[0]!.details.ackOutOfView, true);
+    assert.equal(f[0]!.details.peerLastFrame, 2);
+    assert.match(f[0]!.summary, /no packet from the server was captured after frame 2/);
+  });
+  test('the wait it states is bounded by the last time the FIN was sent plus the longest RTO, not the file\'s end', () => {
+    const f = kinds(syslogLike().report(), 'fin-unacknowledged')[0]!;
+    assert.equal(f.details.waitedSeconds, MAX_RTO);
+    assert.doesNotMatch(f.why, /28000000|2800\d{4}/);
+  });
+  test('a retransmitted FIN still unanswered is a warning whose wait runs from its last retransmission', () => {
+    const cv = new Conversation().handshake();
+    cv.c('F.', { dt: 1 }).c('F.', { seq: cv.client.nxt - 1, dt: 0.3 });
+    cv.sibling({ cport: 40001 }).c('S', { at: cv.t + 10_000 });
+    const f = kinds(cv.report(), 'fin-unacknowledged')[0]!;
+    assert.equal(f.severity, 'warn');
+    assert.ok(Math.abs((f.details.waitedSeconds as number) - (0.3 + MAX_RTO)) < 1e-6);
   });
 });
 

@@ -59,6 +59,19 @@ describe('SYN_SENT', () => {
     assert.equal(p.client, 'SYN_SENT');
     assert.equal(p.conn.acceptedRst, null);
   });
+  test('a FIN,ACK with ack 0 from SYN_SENT (no SYN-ACK) is no close: no state changes, no FIN recorded (RFC 9293 §3.10.4)', () => {
+    // tcpdump tfo-5c1fa7f9ae91 frames 13,14: a SYN with data never answered, 10 s later FIN,ACK ack=0.
+    const p = inState('SYN_SENT').c('F.', { seq: 1005, ack: 0, dt: 10 });
+    assert.deepEqual([p.client, p.server], ['SYN_SENT', 'LISTEN']);
+    assert.equal(p.conn.ep[0].fin, null);
+    assert.equal(p.conn.established, false);
+    assert.equal(p.conn.ep[0].unsyncDropped, 1);
+  });
+  test('an ACK-bearing segment with a nonzero ack from SYN_SENT still shows an uncaptured SYN-ACK', () => {
+    const p = inState('SYN_SENT').c('F.', { ack: 5001 });
+    assert.equal(p.conn.established, true);
+    assert.equal(p.client, 'FIN_WAIT_1');
+  });
   test('the SYN sent again with the same ISN stays one attempt in SYN_SENT', () => {
     const p = inState('SYN_SENT').c('S', { seq: 1000, dt: 1 });
     assert.equal(p.client, 'SYN_SENT');

@@ -141,6 +141,9 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
     const head = 'encapsulation: ';
     t.forEach((l, i) => lines.push(i === 0 && l.startsWith(head) ? [seg(head), seg(l.slice(head.length), { color: 'magenta' })] : [seg(l, { color: 'magenta' })]));
   }
+  for (const x of c.inferences ?? []) {
+    for (const t of wrap(`inferred: the ${x.side}'s FIN (not captured) from frame ${x.frame}: ${x.why}`, width - 1)) lines.push([seg(t, { color: 'cyan' })]);
+  }
   for (const v of c.revisions) {
     for (const t of wrap(`revised: frame ${v.frame} (${v.what}) overruled by frame ${v.revisedBy}: ${v.why}`, width - 1)) lines.push([seg(t, { color: 'yellow' })]);
   }
