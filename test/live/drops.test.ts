@@ -91,9 +91,10 @@ test('a stalled reader of the NDJSON output: the analysis waits, the capture thr
   const d = sum.live.dropCounters as { received: number; kernel: number; interface: number; ring: number; delivered: number };
   const analyzed = sum.capture.tcpPackets as number;
   assert.equal(d.received, 40_000, JSON.stringify(d));
-  // Order of magnitude: the ring holds ~9,000 of these frames, the pipe a few hundred lines' worth: most were dropped
-  // by the ring, not by the kernel (the capture thread kept reading).
-  assert.ok(d.ring >= 20_000 && d.ring < 40_000, JSON.stringify(d));
+  // The ring holds ~9,000 of these frames, the pipe a few hundred lines' worth: the capture thread kept reading after
+  // the ring filled, so the ring dropped frames. How many it dropped rather than the kernel depends on how much CPU
+  // the capture thread got while the machine was loaded, so only the direction is asserted, not a share.
+  assert.ok(d.ring > 0 && d.ring < 40_000, JSON.stringify(d));
   assert.ok(analyzed < 20_000, `${analyzed} analyzed`);
   // received = kernel drops + delivered + frames still in libpcap's buffer when the capture stopped (neither dropped
   // nor read: at most what the buffer held at that instant).
