@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDb, type Db } from '../../src/results/duckdb.js';
-import { allFixtures, analyzeJson, analyzeTo, canonical, reportOf, reportPart } from './util.js';
+import { jsonChunks } from '../../src/report/json.js';
+import { textReport } from '../../src/report/text.js';
+import { allFixtures, analyzeJson, analyzeTo, canonical, reportOf, reportOutputs, reportPart } from './util.js';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -22,6 +24,20 @@ describe('teardown report', () => {
       const dir = join(tmp, `rt${i}`);
       const report = await analyzeTo(db, f, dir);
       assert.equal(canonical(reportPart(await reportOf(db, [dir]))), canonical(analyzeJson(report)), f);
+    }
+  });
+
+  it('report --json prints analyze --json byte for byte (then its own fields), and report --text the analyze text report', async () => {
+    for (const [i, f] of allFixtures().entries()) {
+      const dir = join(tmp, `rt${i}`);
+      const report = await analyzeTo(db, f, dir);
+      const { json, text } = await reportOutputs(db, [dir], 3);
+      const analyzed = [...jsonChunks(report)].join('');
+      assert.equal(json.slice(0, analyzed.length - 3), analyzed.slice(0, -3), f); // up to the closing brace
+      assert.match(json.slice(analyzed.length - 3), /^,\n {2}"captures": /, f);
+      const alone = textReport(report, { maxPerKind: 3 }).trimEnd();
+      assert.equal(text.slice(0, alone.length), alone, f);
+      assert.match(text.slice(alone.length), /^(\n|\n\nOver time [^]*)$/, f); // a capture longer than a bucket: the over-time table follows
     }
   });
 

@@ -5,7 +5,10 @@ import { openCapture } from '../../src/capture/open.js';
 import type { Report } from '../../src/model/report.js';
 import { jsonChunks } from '../../src/report/json.js';
 import type { Db } from '../../src/results/duckdb.js';
-import { mergeFolders, type MergedReport } from '../../src/results/merge.js';
+import { Merge, mergeFolders, type MergedReport } from '../../src/results/merge.js';
+import { mergedJsonChunks } from '../../src/results/json.js';
+import { mergedText } from '../../src/results/text.js';
+import { TABLE_ROWS } from '../../src/report/text.js';
 import { checkParquet, readFolders } from '../../src/results/read.js';
 import { ResultsSink } from '../../src/results/sink.js';
 import type { Shard } from '../../src/tcp/shard.js';
@@ -36,6 +39,18 @@ export async function reportOf(db: Db, dirs: string[]): Promise<MergedReport> {
   const folders = await readFolders(dirs);
   await checkParquet(db, folders);
   return mergeFolders(db, folders);
+}
+
+/** What `report DIR... --json` prints (streamed from DuckDB), and `report --text`'s text. */
+export async function reportOutputs(db: Db, dirs: string[], maxPerKind = 50): Promise<{ json: string; text: string }> {
+  const folders = await readFolders(dirs);
+  await checkParquet(db, folders);
+  const m = await Merge.open(db, folders);
+  let json = '';
+  for await (const c of mergedJsonChunks(m)) json += c;
+  const { findings, connections } = await m.textParts(maxPerKind, TABLE_ROWS);
+  const text = mergedText({ ...m.head, connections, findings, captures: m.captures, labels: m.labels, overTime: m.overTime }, { maxPerKind });
+  return { json, text };
 }
 
 /** What `analyze --json` prints, parsed. */

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { jsonChunks } from '../../report/json.js';
+import { TABLE_ROWS } from '../../report/text.js';
 import { openDb } from '../../results/duckdb.js';
-import { mergeFolders } from '../../results/merge.js';
+import { mergedJsonChunks } from '../../results/json.js';
+import { Merge } from '../../results/merge.js';
 import { checkParquet, createViews, readFolders } from '../../results/read.js';
 import { mergedText } from '../../results/text.js';
 import { UsageError } from '../errors.js';
@@ -31,19 +32,13 @@ export function reportCommand(): Command {
       try {
         await checkParquet(db, folders);
         if (o.sql !== undefined) { await runSql(db, folders, o.sql, o.json === true); return; }
-        const r = await mergeFolders(db, folders);
+        const m = await Merge.open(db, folders);
         if (o.json) {
-          const { captures, labels, overTime, ...report } = r;
-          // The analyze --json object streamed as it is made, then the merge's own fields before its closing brace.
-          let held: string | null = null;
-          for (const c of jsonChunks(report, { ladders: 'all' })) {
-            if (held !== null) await write(held);
-            held = c;
-          }
-          await write((held ?? '').replace(/\n\}\n$/, ',\n'));
-          await write(`  "captures": ${JSON.stringify(captures)},\n  "labels": ${JSON.stringify(labels)},\n  "overTime": ${JSON.stringify(overTime)}\n}\n`);
+          for await (const c of mergedJsonChunks(m)) await write(c);
         } else {
-          await write(mergedText(r, { maxPerKind: o.maxPerKind ?? 50 }));
+          const maxPerKind = o.maxPerKind ?? 50;
+          const { findings, connections } = await m.textParts(maxPerKind, TABLE_ROWS);
+          await write(mergedText({ ...m.head, connections, findings, captures: m.captures, labels: m.labels, overTime: m.overTime }, { maxPerKind }));
         }
       } finally {
         db.close();
