@@ -45,13 +45,15 @@ export interface TextOptions {
   connections?: boolean;
   /** Findings printed in full per kind (the rest are counted); 0 = all. Default 50. */
   maxPerKind?: number;
+  /** The format in the header line, in place of the capture's (a report merged from captures of several formats). */
+  format?: string;
 }
 
 export function textReport(r: Report, opts: TextOptions = {}): string {
   const out: string[] = [];
   const cap = r.capture;
   const links = cap.linkTypes.map((l) => linkTypeName(l) ?? `linktype ${l}`).join(', ') || 'no packets';
-  out.push(`teardown ${r.tool.version} — ${cap.path} (${cap.format ?? 'unknown format'}${cap.compressed ? ', gzip' : ''}, ${links})`);
+  out.push(`teardown ${r.tool.version} — ${cap.path} (${opts.format ?? `${cap.format ?? 'unknown format'}${cap.compressed ? ', gzip' : ''}`}, ${links})`);
   const span = cap.firstTime !== null && cap.lastTime !== null ? `, ${isoTime(cap.firstTime)} → ${isoTime(cap.lastTime)} (${duration(cap.lastTime - cap.firstTime)})` : '';
   const und = Object.entries(cap.undecodable).map(([k, v]) => `${v} ${k}`).join(', ');
   out.push(`  ${plural(cap.packets, 'packet')} (${cap.tcpPackets} TCP${und ? `; not analyzed: ${und}` : ''}), ${plural(r.summary.connections, 'connection')}${span}`);

@@ -14,6 +14,9 @@ import { createRunTables, FINDINGS_ORDER_BY, FINDINGS_ORDERED, SEVERITY_RANK_SQL
 export interface CaptureEntry {
   label: string;
   capture: string;
+  /** The capture's file format and whether it was gzip-compressed (the merged `capture` cannot say it for several). */
+  format: CaptureSummary['format'];
+  compressed: boolean;
   /** Shards present (N = 1: an unsharded run), in folder order. */
   shards: { n: number; present: number[] };
   folders: string[];
@@ -88,6 +91,8 @@ export class Merge {
       const n = folders[g.folders[0] as number]?.info.shard?.n ?? 1;
       if (g.folders.length < n) capture.warnings.push(`${g.label}: only ${g.folders.length} of ${n} shards (${shardList(folders, g)}): connections of the others are missing`);
     }
+    const versions = [...new Set(folders.map((f) => f.info.tool.version))];
+    if (versions.length > 1) capture.warnings.push(`the runs were written by teardown ${versions.join(', ')}: the header shows ${first.info.tool.version}`);
     if (groups.some((g) => JSON.stringify(folders[g.folders[0] as number]?.info.settings) !== JSON.stringify(settings))) {
       capture.warnings.push('the runs used different settings: aggregates use those of the first');
     }
@@ -112,7 +117,7 @@ export class Merge {
       groups.map((g) => {
         const fs = g.folders.map((i) => folders[i] as ResultFolder);
         return {
-          label: g.label, capture: g.capture.path,
+          label: g.label, capture: g.capture.path, format: g.capture.format, compressed: g.capture.compressed,
           shards: { n: fs[0]?.info.shard?.n ?? 1, present: fs.map((f) => f.info.shard?.k ?? 0) },
           folders: fs.map((f) => f.dir),
           connections: fs.reduce((s, f) => s + f.info.counts.connections, 0),
@@ -306,6 +311,18 @@ function combinedCapture(groups: Group[]): CaptureSummary {
     drops: caps.some((c) => c.drops !== null) ? caps.reduce((s, c) => s + (c.drops ?? 0), 0) : null,
     interrupted: caps.some((c) => c.interrupted),
   };
+}
+
+/**
+ * The format of the merged captures in words: 'pcap', 'pcapng, gzip' when they agree, else what each is
+ * ('mixed: 2 pcap, 1 pcapng (gzip)' counts captures, not folders).
+ */
+export function formatsText(captures: readonly Pick<CaptureEntry, 'format' | 'compressed'>[]): string {
+  const name = (c: Pick<CaptureEntry, 'format' | 'compressed'>) => `${c.format ?? 'unknown format'}${c.compressed ? ', gzip' : ''}`;
+  const counts = new Map<string, number>();
+  for (const c of captures) counts.set(name(c), (counts.get(name(c)) ?? 0) + 1);
+  if (counts.size <= 1) return [...counts.keys()][0] ?? 'unknown format';
+  return `mixed: ${[...counts].map(([k, n]) => `${n} ${k.replace(', gzip', ' (gzip)')}`).join(', ')}`;
 }
 
 /** Evictions add up over runs (each run's table had its own bound: the largest is shown). */

@@ -83,6 +83,24 @@ describe('teardown report', () => {
     }
   });
 
+  it('captures of different formats: the header names each (mixed: 1 pcap, 1 pcapng, 1 pcap (gzip)), captures[] carries format and gzip', async () => {
+    const picks = ['fixtures/close-wait-stuck.pcap', 'fixtures/fin-client-first.pcapng', 'fixtures/field/scapy/http_tcp_psh.pcap.gz'];
+    const dirs: string[] = [];
+    for (const [i, f] of picks.entries()) { dirs.push(join(tmp, `fmt${i}`)); await analyzeTo(db, f, dirs[i]!); }
+    const { text, json } = await reportOutputs(db, dirs);
+    const head = text.split('\n')[0]!;
+    const mixed = /— 3 captures \(mixed: ([^)]*(?:\(gzip\))?[^)]*), Ethernet/.exec(head);
+    assert.ok(mixed, head);
+    assert.deepEqual(mixed[1]!.split(', ').sort(), ['1 pcap', '1 pcap (gzip)', '1 pcapng'], head);
+    const m = JSON.parse(json) as { captures: { capture: string; format: string; compressed: boolean }[] };
+    assert.deepEqual(m.captures.map((c) => [c.capture, c.format, c.compressed]).sort(), [
+      ['fixtures/close-wait-stuck.pcap', 'pcap', false], ['fixtures/field/scapy/http_tcp_psh.pcap.gz', 'pcap', true], ['fixtures/fin-client-first.pcapng', 'pcapng', false],
+    ]);
+    // One format: said as for one capture.
+    await analyzeTo(db, 'fixtures/rst-linger0.pcap', join(tmp, 'fmt3'));
+    assert.match((await reportOutputs(db, [dirs[0]!, join(tmp, 'fmt3')])).text.split('\n')[0]!, /— 2 captures \(pcap, /);
+  });
+
   it('--sql runs over the views connections and findings', () => {
     const a = join(tmp, 'sql-a');
     const b = join(tmp, 'sql-b');
