@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { TABLE_ROWS } from '../../report/text.js';
 import { openDb } from '../../results/duckdb.js';
 import { mergedJsonChunks } from '../../results/json.js';
-import { Merge } from '../../results/merge.js';
+import { formatsText, Merge, mergeFolders } from '../../results/merge.js';
+import { inCi } from '../ci.js';
 import { checkParquet, createViews, readFolders } from '../../results/read.js';
 import { mergedText } from '../../results/text.js';
 import { UsageError } from '../errors.js';
@@ -18,10 +19,10 @@ export function reportCommand(): Command {
   return new Command('report')
     .description('merge result folders of analyze --out (shards of one capture, captures of many hosts) into one report, or query them with SQL')
     .argument('<dir...>', 'result folders (run.json, connections.parquet, findings.parquet)')
-    .option('--text', 'plain text report (default)')
+    .option('--text', 'plain text report (default when stdout is not a terminal; on a terminal: the interactive view of analyze)')
     .option('--json', 'one JSON object: the analyze --json report plus captures, labels and overTime (docs/results-format.md); with --sql, one JSON object per row')
     .option('--sql <query>', "run a query over the views connections and findings instead (e.g. \"SELECT kind, count(*) FROM findings GROUP BY ALL\")")
-    .option('--max-per-kind <n>', 'with --text: findings printed in full per kind, worst first (0 = all)', (v: string) => {
+    .option('--max-per-kind <n>', 'text report (implies --text on a terminal): findings printed in full per kind, worst first (0 = all)', (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-per-kind takes a whole number, not '${v}'`);
       return n;
@@ -32,6 +33,17 @@ export function reportCommand(): Command {
       try {
         await checkParquet(db, folders);
         if (o.sql !== undefined) { await runSql(db, folders, o.sql, o.json === true); return; }
+        // A terminal without --text/--json/--max-per-kind gets the interactive UI, as analyze does.
+        if (!o.text && !o.json && o.maxPerKind === undefined && process.stdout.isTTY === true && !inCi()) {
+          const r = await mergeFolders(db, folders);
+          const ui = await import('../../ui/render.js');
+          if (await ui.showMergedReport(r, {
+            folders: folders.length, captures: r.captures.length, labels: r.labels.map((l) => l.label), formats: formatsText(r.captures),
+            laddersWithFindingsOnly: folders.some((f) => f.info.ladders !== 'all'),
+          })) return;
+          await write(mergedText(r, { maxPerKind: 50 }));
+          return;
+        }
         const m = await Merge.open(db, folders);
         if (o.json) {
           for await (const c of mergedJsonChunks(m)) await write(c);
