@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDb, type Db } from '../../src/results/duckdb.js';
-import { jsonChunks } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
-import { allFixtures, analyzeJson, analyzeTo, canonical, reportOf, reportOutputs, reportPart } from './util.js';
+import { allFixtures, analyzeDigest, analyzeJson, analyzeTo, canonical, reportOf, reportOutputs, reportPart } from './util.js';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -31,10 +30,9 @@ describe('teardown report', () => {
     for (const [i, f] of allFixtures().entries()) {
       const dir = join(tmp, `rt${i}`);
       const report = await analyzeTo(db, f, dir);
-      const { json, text } = await reportOutputs(db, [dir], 3);
-      const analyzed = [...jsonChunks(report)].join('');
-      assert.equal(json.slice(0, analyzed.length - 3), analyzed.slice(0, -3), f); // up to the closing brace
-      assert.match(json.slice(analyzed.length - 3), /^,\n {2}"captures": /, f);
+      const { body, tail, text } = await reportOutputs(db, [dir], 3);
+      assert.equal(body, analyzeDigest(report), f);
+      assert.match(tail, /^,\n {2}"captures": /, f);
       const alone = textReport(report, { maxPerKind: 3 }).trimEnd();
       assert.equal(text.slice(0, alone.length), alone, f);
       assert.match(text.slice(alone.length), /^(\n|\n\nOver time [^]*)$/, f); // a capture longer than a bucket: the over-time table follows
@@ -87,12 +85,12 @@ describe('teardown report', () => {
     const picks = ['fixtures/close-wait-stuck.pcap', 'fixtures/fin-client-first.pcapng', 'fixtures/field/scapy/http_tcp_psh.pcap.gz'];
     const dirs: string[] = [];
     for (const [i, f] of picks.entries()) { dirs.push(join(tmp, `fmt${i}`)); await analyzeTo(db, f, dirs[i]!); }
-    const { text, json } = await reportOutputs(db, dirs);
+    const { text, tail } = await reportOutputs(db, dirs);
     const head = text.split('\n')[0]!;
     const mixed = /— 3 captures \(mixed: ([^)]*(?:\(gzip\))?[^)]*), Ethernet/.exec(head);
     assert.ok(mixed, head);
     assert.deepEqual(mixed[1]!.split(', ').sort(), ['1 pcap', '1 pcap (gzip)', '1 pcapng'], head);
-    const m = JSON.parse(json) as { captures: { capture: string; format: string; compressed: boolean }[] };
+    const m = JSON.parse(`{${tail.slice(1)}`) as { captures: { capture: string; format: string; compressed: boolean }[] };
     assert.deepEqual(m.captures.map((c) => [c.capture, c.format, c.compressed]).sort(), [
       ['fixtures/close-wait-stuck.pcap', 'pcap', false], ['fixtures/field/scapy/http_tcp_psh.pcap.gz', 'pcap', true], ['fixtures/fin-client-first.pcapng', 'pcapng', false],
     ]);

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { streamAnalysis } from '../../src/analyze/stream.js';
@@ -41,16 +43,33 @@ export async function reportOf(db: Db, dirs: string[]): Promise<MergedReport> {
   return mergeFolders(db, folders);
 }
 
-/** What `report DIR... --json` prints (streamed from DuckDB), and `report --text`'s text. */
-export async function reportOutputs(db: Db, dirs: string[], maxPerKind = 50): Promise<{ json: string; text: string }> {
+/**
+ * What `report DIR... --json` prints (streamed from DuckDB) as a digest of the analyze --json part and the merge's
+ * own fields (`tail`: captures, labels, overTime) — a 100 000-connection report is never held as a string — and
+ * `report --text`'s text.
+ */
+export async function reportOutputs(db: Db, dirs: string[], maxPerKind = 50): Promise<{ body: string; tail: string; text: string }> {
   const folders = await readFolders(dirs);
   await checkParquet(db, folders);
   const m = await Merge.open(db, folders);
-  let json = '';
-  for await (const c of mergedJsonChunks(m)) json += c;
+  const h = createHash('sha256');
+  let tail = '';
+  for await (const c of mergedJsonChunks(m)) {
+    h.update(tail);
+    tail = c;
+  }
   const { findings, connections } = await m.textParts(maxPerKind, TABLE_ROWS);
   const text = mergedText({ ...m.head, connections, findings, captures: m.captures, labels: m.labels, overTime: m.overTime }, { maxPerKind });
-  return { json, text };
+  return { body: h.digest('hex'), tail, text };
+}
+
+/** The digest of analyze --json's output up to its closing brace (what `body` of reportOutputs covers). */
+export function analyzeDigest(r: Report): string {
+  const h = createHash('sha256');
+  let last = '';
+  for (const c of jsonChunks(r)) { h.update(last); last = c; }
+  assert.equal(last, '\n}\n');
+  return h.digest('hex');
 }
 
 /** What `analyze --json` prints, parsed. */
