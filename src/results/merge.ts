@@ -140,7 +140,7 @@ export class Merge {
     let nid = 0;
     for (const g of this.groups) {
       const files = g.folders.map((i) => (this.folders[i] as ResultFolder).connections);
-      const sql = `SELECT *, filename FROM read_parquet(${fileList(files)}, filename = true) ORDER BY first_frame`;
+      const sql = `SELECT *, filename FROM read_parquet(${fileList(files)}, filename = true, union_by_name = true) ORDER BY first_frame`;
       for await (const rows of this.db.stream(sql)) yield rows.map((r) => this.connection(r, this.runOfFile.get(r.filename as string) ?? 0, ++nid));
     }
   }
@@ -168,7 +168,7 @@ export class Merge {
     const files = (await this.db.all('SELECT DISTINCT file FROM shown_c ORDER BY file')).map((r) => r.file as string);
     const connections: ConnectionReport[] = [];
     if (files.length === 0) return { findings, connections };
-    const sql = `SELECT p.*, s.run, s.nid FROM read_parquet(${fileList(files)}, filename = true) p JOIN shown_c s ON s.file = p.filename AND s.id = p.id ORDER BY s.nid`;
+    const sql = `SELECT p.*, s.run, s.nid FROM read_parquet(${fileList(files)}, filename = true, union_by_name = true) p JOIN shown_c s ON s.file = p.filename AND s.id = p.id ORDER BY s.nid`;
     for await (const rows of this.db.stream(sql)) for (const r of rows) connections.push(this.connection(r, r.run as number, Number(r.nid)));
     return { findings, connections };
   }

@@ -20,9 +20,9 @@ export async function createRunTables(db: Db, folders: ResultFolder[], groupOfFo
   }
   const list = (files: string[]) => `[${files.map(sqlString).join(', ')}]`;
   await db.run(`CREATE OR REPLACE TEMP VIEW c_all AS SELECT r.run, r.grp, p.file_row_number AS file_row, p.* EXCLUDE (filename, file_row_number)
-    FROM read_parquet(${list(folders.map((f) => f.connections))}, filename = true, file_row_number = true) p JOIN runs r ON r.cfile = p.filename`);
+    FROM read_parquet(${list(folders.map((f) => f.connections))}, filename = true, file_row_number = true, union_by_name = true) p JOIN runs r ON r.cfile = p.filename`);
   await db.run(`CREATE OR REPLACE TEMP VIEW f_all AS SELECT r.run, r.grp, p.file_row_number AS file_row, p.* EXCLUDE (filename, file_row_number)
-    FROM read_parquet(${list(folders.map((f) => f.findings))}, filename = true, file_row_number = true) p JOIN runs r ON r.ffile = p.filename`);
+    FROM read_parquet(${list(folders.map((f) => f.findings))}, filename = true, file_row_number = true, union_by_name = true) p JOIN runs r ON r.ffile = p.filename`);
   // With the few columns the aggregates read, so that they do not read every file again.
   await db.run(`CREATE OR REPLACE TEMP TABLE conn_ids AS SELECT run, id, label, client, client_host, server, start_time, end_time,
     time_wait_until, teardown, len(findings) > 0 AS has_findings,
