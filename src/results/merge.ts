@@ -133,15 +133,24 @@ export class Merge {
   }
 
   /**
-   * Every connection in report order (merged id order), in batches: capture after capture, each read in first-frame
-   * order (its merged ids are consecutive), so DuckDB never sorts more than one capture's rows.
+   * Every connection in report order (merged id order), in batches: captures in order, a few at a time (up to
+   * BATCH_CONNECTIONS rows, or one capture), each read in first-frame order — their merged ids are consecutive —
+   * so DuckDB never sorts more than those captures' rows.
    */
   async *connections(): AsyncGenerator<ConnectionReport[]> {
     let nid = 0;
-    for (const g of this.groups) {
-      const files = g.folders.map((i) => (this.folders[i] as ResultFolder).connections);
-      const sql = `SELECT *, filename FROM read_parquet(${fileList(files)}, filename = true, union_by_name = true) ORDER BY first_frame`;
-      for await (const rows of this.db.stream(sql)) yield rows.map((r) => this.connection(r, this.runOfFile.get(r.filename as string) ?? 0, ++nid));
+    for (let i = 0; i < this.groups.length;) {
+      const batch: number[] = [];
+      let rows = 0;
+      do {
+        const g = this.groups[i] as Group;
+        rows += g.folders.reduce((s, fi) => s + (this.folders[fi] as ResultFolder).info.counts.connections, 0);
+        batch.push(...g.folders);
+      } while (++i < this.groups.length && rows < BATCH_CONNECTIONS);
+      const files = batch.map((fi) => (this.folders[fi] as ResultFolder).connections);
+      const sql = `SELECT p.*, r.run FROM read_parquet(${fileList(files)}, filename = true, union_by_name = true) p JOIN runs r ON r.cfile = p.filename
+        ORDER BY r.grp, p.first_frame`;
+      for await (const b of this.db.stream(sql)) yield b.map((r) => this.connection(r, r.run as number, ++nid));
     }
   }
 
@@ -193,6 +202,9 @@ export class Merge {
     return f;
   }
 }
+
+/** Connections read by one query of `Merge.connections` (whole captures: a capture is never split). */
+const BATCH_CONNECTIONS = 50_000;
 
 /** Per run, old connection number → merged number (4 bytes per connection; ids are c<N> within a run). */
 class IdMap {
