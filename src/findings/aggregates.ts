@@ -43,8 +43,12 @@ export function serverAggregates(conns: ConnectionReport[], findings: Finding[])
     const age = f.details.ageSeconds as number;
     if (a.oldestHalfCloseSeconds === null || age > a.oldestHalfCloseSeconds) a.oldestHalfCloseSeconds = age;
   }
-  return [...m.values()].sort((x, y) => y.halfClosed - x.halfClosed || y.stuck - x.stuck || y.resets - x.resets || y.connections - x.connections);
+  return [...m.values()].sort(byPileUp);
 }
+
+/** Largest CLOSE_WAIT pile-up first, then stuck, resets, connections (a stable sort keeps first-seen order). */
+export const byPileUp = (x: ServerAggregate, y: ServerAggregate): number =>
+  y.halfClosed - x.halfClosed || y.stuck - x.stuck || y.resets - x.resets || y.connections - x.connections;
 
 /**
  * Per client address → server endpoint (docs/rules.md §6.4 aggregate): connection rate, distinct client ports, and the
@@ -81,17 +85,40 @@ export function pairAggregates(conns: ConnectionReport[], findings: Finding[], t
     const s = f.details.sinceCloseSeconds as number;
     if (a.fastest === null || s < a.fastest) a.fastest = s;
   }
-  return [...m.values()].map((a) => {
-    const span = a.last - a.first;
-    const enough = a.n >= MIN_CONNECTIONS_FOR_RATE && span > 0;
-    const reused = a.ports.size < a.n;
-    const pool = reused ? a.ports.size : Math.max(LINUX_EPHEMERAL_PORTS, a.ports.size);
-    const peak = enough ? peakPortsInUse(a.spans) : null;
-    return {
-      client: a.client, server: a.server, connections: a.n, distinctClientPorts: a.ports.size,
-      ratePerSecond: enough ? (a.n - 1) / span : null,
-      timeWaitReuses: a.reuses, rejectedReuses: a.rejected, fastestReuseSeconds: a.fastest,
-      portsInUsePeak: peak, exhaustionRatio: peak === null ? null : peak / pool,
-    };
-  }).sort((x, y) => (y.exhaustionRatio ?? 0) - (x.exhaustionRatio ?? 0) || y.timeWaitReuses - x.timeWaitReuses || y.connections - x.connections);
+  return [...m.values()].map((a) => pairAggregate(
+    { client: a.client, server: a.server, connections: a.n, distinctClientPorts: a.ports.size, first: a.first, last: a.last, reuses: a.reuses, rejected: a.rejected, fastest: a.fastest },
+    () => peakPortsInUse(a.spans),
+  )).sort(byPressure);
 }
+
+/** What a pair's aggregate is made of: sums, distinct ports, first and last connection start, the fastest reuse. */
+export interface PairTotals {
+  client: string;
+  server: string;
+  connections: number;
+  distinctClientPorts: number;
+  first: number;
+  last: number;
+  reuses: number;
+  rejected: number;
+  fastest: number | null;
+}
+
+/** Rate, port pool and pressure from a pair's totals; `peak` (the ports held at once) is asked for only when it counts. */
+export function pairAggregate(t: PairTotals, peak: () => number): PairAggregate {
+  const span = t.last - t.first;
+  const enough = t.connections >= MIN_CONNECTIONS_FOR_RATE && span > 0;
+  const reused = t.distinctClientPorts < t.connections;
+  const pool = reused ? t.distinctClientPorts : Math.max(LINUX_EPHEMERAL_PORTS, t.distinctClientPorts);
+  const p = enough ? peak() : null;
+  return {
+    client: t.client, server: t.server, connections: t.connections, distinctClientPorts: t.distinctClientPorts,
+    ratePerSecond: enough ? (t.connections - 1) / span : null,
+    timeWaitReuses: t.reuses, rejectedReuses: t.rejected, fastestReuseSeconds: t.fastest,
+    portsInUsePeak: p, exhaustionRatio: p === null ? null : p / pool,
+  };
+}
+
+/** Closest to exhaustion first, then TIME_WAIT reuses, connections (a stable sort keeps first-seen order). */
+export const byPressure = (x: PairAggregate, y: PairAggregate): number =>
+  (y.exhaustionRatio ?? 0) - (x.exhaustionRatio ?? 0) || y.timeWaitReuses - x.timeWaitReuses || y.connections - x.connections;

@@ -1,4 +1,4 @@
-import type { Report } from '../model/report.js';
+import type { ConnectionReport, Report } from '../model/report.js';
 
 export interface JsonOptions {
   /** Packet ladders for all connections, or only for those with findings (default). */
@@ -10,26 +10,55 @@ export interface JsonOptions {
  * thousands of connections never becomes one giant string: top-level fields indented, then one connection and
  * one finding per line (grep-friendly, still one valid JSON document).
  */
-// A ladder left out counts as elided packets, as when the session never built it (past LADDER_ALL_LIMIT connections).
 export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string> {
   const all = opts.ladders === 'all';
-  const field = (k: string, v: unknown, last = false) =>
-    `  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')}${last ? '\n' : ',\n'}`;
-  function* list<T>(k: string, items: T[], map: (x: T) => unknown, comma = true, indent = '  '): Generator<string> {
-    let buf = `${indent}${JSON.stringify(k)}: [`;
-    for (let i = 0; i < items.length; i++) {
-      buf += `${i === 0 ? '\n' : ',\n'}${indent}  ${JSON.stringify(map(items[i] as T))}`;
-      if (buf.length > 1 << 16) { yield buf; buf = ''; }
-    }
-    yield `${buf}${items.length ? `\n${indent}` : ''}]${comma ? ',' : ''}\n`;
+  yield jsonHead(r);
+  yield* jsonList('connections', r.connections, (c) => jsonConnection(c, all));
+  yield* jsonList('findings', r.findings, (f) => f);
+  yield* jsonAggregates(r.aggregates);
+  yield '\n}\n';
+}
+
+const field = (k: string, v: unknown) => `  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')},\n`;
+
+/** The object's opening and the fields before `connections`. */
+export function jsonHead(r: Pick<Report, 'version' | 'tool' | 'capture' | 'settings' | 'summary'>): string {
+  return '{\n' + field('version', r.version) + field('tool', r.tool) + field('capture', r.capture) + field('settings', r.settings) + field('summary', r.summary);
+}
+
+// A ladder left out counts as elided packets, as when the session never built it (past LADDER_ALL_LIMIT connections).
+export function jsonConnection(c: ConnectionReport, allLadders: boolean): unknown {
+  return allLadders || c.findings.length > 0 || c.ladder.length === 0 ? c : { ...c, ladder: [], elided: c.elided + c.ladder.length };
+}
+
+/** An array field written an item at a time, one per line (`open`, `item` per element, `close`). */
+export class JsonList {
+  private empty = true;
+  constructor(private readonly key: string, private readonly indent = '  ') {}
+  open(): string { return `${this.indent}${JSON.stringify(this.key)}: [`; }
+  item(x: unknown): string {
+    const s = `${this.empty ? '\n' : ',\n'}${this.indent}  ${JSON.stringify(x)}`;
+    this.empty = false;
+    return s;
   }
-  yield '{\n' + field('version', r.version) + field('tool', r.tool) + field('capture', r.capture)
-    + field('settings', r.settings) + field('summary', r.summary);
-  yield* list('connections', r.connections, (c) => (all || c.findings.length > 0 || c.ladder.length === 0 ? c : { ...c, ladder: [], elided: c.elided + c.ladder.length }));
-  yield* list('findings', r.findings, (f) => f, true);
+  close(comma = true): string { return `${this.empty ? '' : `\n${this.indent}`}]${comma ? ',' : ''}\n`; }
+}
+
+function* jsonList<T>(k: string, items: Iterable<T>, map: (x: T) => unknown, comma = true, indent = '  '): Generator<string> {
+  const l = new JsonList(k, indent);
+  let buf = l.open();
+  for (const x of items) {
+    buf += l.item(map(x));
+    if (buf.length > 1 << 16) { yield buf; buf = ''; }
+  }
+  yield buf + l.close(comma);
+}
+
+/** The `aggregates` field, up to its closing brace (the object's end or further fields follow). */
+export function* jsonAggregates(a: Report['aggregates']): Generator<string> {
   // Aggregates can hold a row per client host: one row per line, like connections.
   yield '  "aggregates": {\n';
-  yield* list('servers', r.aggregates.servers, (a) => a, true, '    ');
-  yield* list('pairs', r.aggregates.pairs, (a) => a, false, '    ');
-  yield '  }\n}\n';
+  yield* jsonList('servers', a.servers, (x) => x, true, '    ');
+  yield* jsonList('pairs', a.pairs, (x) => x, false, '    ');
+  yield '  }';
 }

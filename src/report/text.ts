@@ -1,4 +1,4 @@
-import type { ConnectionReport, Finding, Report } from '../model/report.js';
+import type { ConnectionReport, Finding, FindingKind, Report } from '../model/report.js';
 import { FINDING_KINDS } from '../model/report.js';
 import { CATALOG } from '../findings/catalog.js';
 import { linkTypeName } from '../model/link-types.js';
@@ -37,18 +37,23 @@ export function findingText(f: Finding, c: ConnectionReport | undefined): string
   return lines.join('\n');
 }
 
+/** Connections listed in the text report's table: all up to this many, else the first this many with findings. */
+export const TABLE_ROWS = 200;
+
 /** The plain-text report: summary, findings with evidence, aggregates, connection table. */
 export interface TextOptions {
   connections?: boolean;
   /** Findings printed in full per kind (the rest are counted); 0 = all. Default 50. */
   maxPerKind?: number;
+  /** The format in the header line, in place of the capture's (a report merged from captures of several formats). */
+  format?: string;
 }
 
 export function textReport(r: Report, opts: TextOptions = {}): string {
   const out: string[] = [];
   const cap = r.capture;
   const links = cap.linkTypes.map((l) => linkTypeName(l) ?? `linktype ${l}`).join(', ') || 'no packets';
-  out.push(`teardown ${r.tool.version} — ${cap.path} (${cap.format ?? 'unknown format'}${cap.compressed ? ', gzip' : ''}, ${links})`);
+  out.push(`teardown ${r.tool.version} — ${cap.path} (${opts.format ?? `${cap.format ?? 'unknown format'}${cap.compressed ? ', gzip' : ''}`}, ${links})`);
   const span = cap.firstTime !== null && cap.lastTime !== null ? `, ${isoTime(cap.firstTime)} → ${isoTime(cap.lastTime)} (${duration(cap.lastTime - cap.firstTime)})` : '';
   const und = Object.entries(cap.undecodable).map(([k, v]) => `${v} ${k}`).join(', ');
   out.push(`  ${plural(cap.packets, 'packet')} (${cap.tcpPackets} TCP${und ? `; not analyzed: ${und}` : ''}), ${plural(r.summary.connections, 'connection')}${span}`);
@@ -88,7 +93,8 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
     const kept = ordered.filter((f) => { const n = shown.get(f.kind) ?? 0; shown.set(f.kind, n + 1); return max === 0 || n < max; });
     const keptSet = new Set(kept);
     for (const f of r.findings) if (keptSet.has(f)) out.push('', findingText(f, byId.get(f.connection)));
-    const hidden = [...shown].filter(([, n]) => max !== 0 && n > max).map(([k, n]) => `${n - max} more ${k}`);
+    // Counts per kind from the summary: a report merged from result folders passes only the findings it prints.
+    const hidden = [...shown.keys()].map((k) => [k, r.summary.findings[k as FindingKind] ?? 0] as const).filter(([, n]) => max !== 0 && n > max).map(([k, n]) => `${n - max} more ${k}`);
     if (hidden.length) out.push('', `(${hidden.join(', ')} not shown: --max-per-kind 0 prints all; --json or the interactive view list every one)`);
   }
   const servers = r.aggregates.servers.filter((a) => a.halfClosed > 0);
@@ -107,8 +113,10 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   }
   if (opts.connections !== false && r.connections.length) {
     out.push('', 'Connections');
-    const shown = r.connections.length > 200 ? r.connections.filter((c) => c.findings.length > 0).slice(0, 200) : r.connections;
-    if (shown.length < r.connections.length) out.push(`  (${shown.length} with findings shown of ${r.connections.length}; --json lists all)`);
+    // The count from the summary, for the same reason.
+    const total = r.summary.connections;
+    const shown = total > TABLE_ROWS ? r.connections.filter((c) => c.findings.length > 0).slice(0, TABLE_ROWS) : r.connections;
+    if (shown.length < total) out.push(`  (${shown.length} with findings shown of ${total}; --json lists all)`);
     for (const c of shown) {
       out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}${c.capture === 'one-sided' ? `  one-sided (no ${c.missingSide} packets)` : ''}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
       for (const x of c.inferences ?? []) out.push(`          inferred: the ${x.side}'s FIN (not captured) from frame ${x.frame}: ${x.why}`);

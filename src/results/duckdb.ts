@@ -5,6 +5,8 @@ export interface Db {
   /** Runs a statement and returns its rows as plain JS values (BIGINT as bigint, LIST as arrays, JSON as text). */
   all(sql: string): Promise<Record<string, unknown>[]>;
   run(sql: string): Promise<void>;
+  /** Runs a query and yields its rows in batches (a chunk of about 2 000 rows at a time), as `all` converts them. */
+  stream(sql: string): AsyncIterable<Record<string, unknown>[]>;
   close(): void;
 }
 
@@ -14,6 +16,7 @@ interface NodeApi {
       connect(): Promise<{
         run(sql: string): Promise<unknown>;
         runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }>;
+        stream(sql: string): Promise<{ yieldRowObjectJs(): AsyncIterable<Record<string, unknown>[]> }>;
         closeSync(): void;
       }>;
       closeSync(): void;
@@ -37,6 +40,7 @@ export async function openDb(forWhat: string): Promise<Db> {
   return {
     all: async (sql) => (await conn.runAndReadAll(sql)).getRowObjectsJS(),
     run: async (sql) => { await conn.run(sql); },
+    stream: async function* (sql) { yield* (await conn.stream(sql)).yieldRowObjectJs(); },
     close: () => { conn.closeSync(); instance.closeSync(); },
   };
 }

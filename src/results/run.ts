@@ -15,8 +15,8 @@ export interface RunInfo {
   counts: { connections: number; findings: number };
   /**
    * Mergeable aggregate state: per run sums. The summary of many runs is the sum of theirs (shards of one capture
-   * included); per-server and per-pair aggregates are recomputed from the connection rows, since distinct client
-   * ports and connection rates do not add up across runs.
+   * included); per-server and per-pair aggregates are computed by DuckDB over the connection rows
+   * (src/results/aggregates.ts), since distinct client ports and ports held at once do not add up across runs.
    */
   summary: Report['summary'];
   /** With --json ladders: 'findings' keeps packet ladders only for connections with findings. */

@@ -75,7 +75,7 @@ const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : v as nu
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 const json = <T>(v: unknown): T => JSON.parse(v as string) as T;
 
-/** A row read back (DuckDB JS values) → the report's connection, field for field. */
+/** A row read back (DuckDB JS values) → the report's connection, field for field, keys in the session's order (report --json prints what analyze --json prints). */
 export function connectionFromRow(r: Record<string, unknown>): ConnectionReport {
   return {
     id: r.id as string, client: r.client as string, server: r.server as string, clientGuessed: r.client_guessed as boolean,
@@ -86,19 +86,20 @@ export function connectionFromRow(r: Record<string, unknown>): ConnectionReport 
     retransmissions: { c2s: num(r.retransmissions_c2s), s2c: num(r.retransmissions_s2c) },
     keepalives: { c2s: num(r.keepalives_c2s), s2c: num(r.keepalives_s2c) },
     duplicates: num(r.duplicates),
-    handshake: r.handshake as ConnectionReport['handshake'], teardown: r.teardown as ConnectionReport['teardown'],
+    handshake: r.handshake as ConnectionReport['handshake'],
+    retries: { syn: num(r.syn_retries), synAck: num(r.syn_ack_retries) },
+    teardown: r.teardown as ConnectionReport['teardown'],
     closer: r.closer as ConnectionReport['closer'], ending: r.ending as string,
     states: { client: r.client_state as EndpointState, server: r.server_state as EndpointState },
     findings: [...(r.findings as FindingKind[])],
     times: { halfClosed: numOrNull(r.half_closed_time), closed: numOrNull(r.closed_time), timeWaitUntil: numOrNull(r.time_wait_until), reset: numOrNull(r.reset_time) },
+    revisions: json<ConnectionReport['revisions']>(r.revisions),
+    // Absent in folders written before the column existed, NULL when nothing was inferred.
+    ...(r.inferences === null || r.inferences === undefined ? {} : { inferences: json<NonNullable<ConnectionReport['inferences']>>(r.inferences) }),
+    capture: r.capture_sides as ConnectionReport['capture'], missingSide: (r.missing_side ?? null) as ConnectionReport['missingSide'],
     capturePoint: r.capture_point as ConnectionReport['capturePoint'], filter: r.filter as string,
     ladder: json<PacketRef[]>(r.ladder), elided: num(r.elided),
     encapsulation: r.encapsulation === null || r.encapsulation === undefined ? null : json<Encapsulation>(r.encapsulation),
-    retries: { syn: num(r.syn_retries), synAck: num(r.syn_ack_retries) },
-    revisions: json<ConnectionReport['revisions']>(r.revisions),
-    capture: r.capture_sides as ConnectionReport['capture'], missingSide: (r.missing_side ?? null) as ConnectionReport['missingSide'],
-    // Absent in folders written before the column existed, NULL when nothing was inferred.
-    ...(r.inferences === null || r.inferences === undefined ? {} : { inferences: json<NonNullable<ConnectionReport['inferences']>>(r.inferences) }),
   };
 }
 

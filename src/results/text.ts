@@ -1,11 +1,11 @@
 import { FINDING_KINDS } from '../model/report.js';
 import { duration, isoTime } from '../report/format.js';
 import { textReport, type TextOptions } from '../report/text.js';
-import type { MergedReport } from './merge.js';
+import { formatsText, type MergedReport } from './merge.js';
 
 /** `report --text`: analyze's text report of the merged runs, then captures, labels and findings over time. */
 export function mergedText(r: MergedReport, opts: TextOptions = {}): string {
-  const out: string[] = [textReport(r, opts).trimEnd()];
+  const out: string[] = [textReport(r, { ...opts, format: formatsText(r.captures) }).trimEnd()];
   if (r.captures.length > 1 || r.captures.some((c) => c.shards.n > 1)) {
     out.push('', 'Captures');
     for (const c of r.captures) {

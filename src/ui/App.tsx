@@ -63,11 +63,13 @@ function headerLine(snap: UiSnapshot, state: ViewState, width: number): Line {
   });
   if (state.help) line.push(seg('│', { dim: true }), seg(' ? Help ', { inverse: true, bold: true }));
   const p = snap.progress;
+  const m = snap.merged;
   const status = snap.live
     ? (snap.phase === 'reading' ? '● capturing' : `capture stopped${snap.live.stoppedBy ? ` (${snap.live.stoppedBy})` : ''}`)
+    : m ? `merged from ${m.folders} result folder${m.folders === 1 ? '' : 's'}${snap.error ? ' (input damaged)' : ''}`
     : snap.phase === 'reading' ? 'reading…' : `read in ${p.elapsed.toFixed(1)} s${snap.error ? ' (input damaged)' : ''}`;
   // On a narrow terminal the status loses its words before it would be cut.
-  const short = snap.live ? (snap.phase === 'reading' ? '●' : 'stopped') : snap.phase === 'reading' ? '…' : snap.error ? 'damaged' : `${p.elapsed.toFixed(1)} s`;
+  const short = snap.live ? (snap.phase === 'reading' ? '●' : 'stopped') : m ? `${m.folders} folders` : snap.phase === 'reading' ? '…' : snap.error ? 'damaged' : `${p.elapsed.toFixed(1)} s`;
   line.push(seg(`  ${lineWidth(line) + 2 + status.length <= width ? status : short}`, snap.error ? { color: 'red' } : { dim: true }));
   return line;
 }

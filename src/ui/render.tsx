@@ -1,7 +1,8 @@
 /**
- * Opens the terminal UI for `teardown analyze` (the only ink.render in the program): the capture is analyzed
- * while the UI runs, keys work throughout, and quitting (q, Ctrl-C, or a signal) restores the terminal.
- * When the capture comes from stdin, keys are read from the controlling terminal (/dev/tty).
+ * Opens the terminal UI for `teardown analyze` (the capture is analyzed while the UI runs, keys work throughout)
+ * and for `teardown report` (a report merged from result folders, shown at once). Quitting (q, Ctrl-C, or a
+ * signal) restores the terminal. When the capture comes from stdin, keys are read from the controlling terminal
+ * (/dev/tty).
  */
 import { openSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
@@ -10,7 +11,7 @@ import type { Report, Settings } from '../model/report.js';
 import { openCapture } from '../capture/open.js';
 import type { SourceResult } from '../capture/types.js';
 import { App } from './App.js';
-import { AnalysisStore, runAnalysis } from './store.js';
+import { AnalysisStore, runAnalysis, type MergedFacts } from './store.js';
 import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from './screen.js';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
@@ -89,4 +90,41 @@ export async function analyzeInteractively(capture: string, opts: InteractiveOpt
   stdout.write(`teardown: ${r.capture.path}: ${n(r.capture.packets, 'packet')}, ${n(r.summary.connections, 'connection')}, `
     + `${n(r.findings.length, 'finding')} (${s.error} error, ${s.warn} warn, ${s.info} info)${complete ? '' : ' — quit before the end of the input: partial'}\n`);
   return out;
+}
+
+/**
+ * `teardown report` on a terminal: the same views over a report merged from result folders. Resolves when the
+ * person quits; false when there is no terminal to read keys from (the caller prints the text report).
+ */
+export async function showMergedReport(report: Report, merged: MergedFacts, opts: { stdout?: NodeJS.WriteStream } = {}): Promise<boolean> {
+  const stdout = opts.stdout ?? process.stdout;
+  const keys = keyboard('');
+  if (keys === null) return false;
+  const store = new AnalysisStore(report.capture.path);
+  store.finish(report, merged);
+  let onScreen = true;
+  const restore = () => { if (onScreen) { onScreen = false; stdout.write(LEAVE_ALT_SCREEN); } };
+  process.once('exit', restore);
+  stdout.write(ENTER_ALT_SCREEN);
+  const app = render(<App store={store} />, { stdout, stdin: keys.stream, exitOnCtrlC: false, patchConsole: true });
+  const onSignal = (sig: NodeJS.Signals) => {
+    restore();
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    process.kill(process.pid, sig);
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  try {
+    await app.waitUntilExit();
+  } finally {
+    restore();
+    process.removeListener('exit', restore);
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    keys.close();
+    store.dispose();
+  }
+  const s = report.summary.severity;
+  const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
+  stdout.write(`teardown: ${n(merged.folders, 'result folder')}, ${n(merged.captures, 'capture')}: ${n(report.summary.connections, 'connection')}, `
+    + `${n(report.findings.length, 'finding')} (${s.error} error, ${s.warn} warn, ${s.info} info)\n`);
+  return true;
 }

@@ -46,6 +46,19 @@ export interface UiSnapshot {
   version: number;
   /** Live capture (`teardown live`): the interface, filter, rate and drops for the header; absent for a file. */
   live?: LiveHeader;
+  /** `teardown report`: the report was merged from result folders, not read from a capture. */
+  merged?: MergedFacts;
+}
+
+/** What the UI says about a report merged from result folders (`teardown report DIR...`). */
+export interface MergedFacts {
+  folders: number;
+  captures: number;
+  labels: string[];
+  /** The captures' formats in words ('pcap', 'mixed: 2 pcap, 1 pcapng'). */
+  formats: string;
+  /** Some folders kept packet ladders only for connections with findings (the default of analyze --out). */
+  laddersWithFindingsOnly: boolean;
 }
 
 /** What the live header shows: `teardown live`'s once-a-second stats, and why the capture stopped once it has. */
@@ -144,8 +157,8 @@ export class AnalysisStore {
     this.schedule();
   }
 
-  /** The final report: published at once. */
-  finish(report: Report): void {
+  /** The final report: published at once (`merged`: it comes from result folders). */
+  finish(report: Report, merged?: MergedFacts): void {
     this.cancelTimer();
     const p = this.readProgress();
     const cap = report.capture;
@@ -164,6 +177,7 @@ export class AnalysisStore {
       error: cap.error,
       version: this.snap.version + 1,
       ...(this.liveHeader ? { live: this.liveHeader } : {}),
+      ...(merged ? { merged } : {}),
     };
     this.lastPublish = this.now();
     this.emit();

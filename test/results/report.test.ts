@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDb, type Db } from '../../src/results/duckdb.js';
-import { allFixtures, analyzeJson, analyzeTo, canonical, reportOf, reportPart } from './util.js';
+import { textReport } from '../../src/report/text.js';
+import { allFixtures, analyzeDigest, analyzeJson, analyzeTo, canonical, reportOf, reportOutputs, reportPart } from './util.js';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -22,6 +23,19 @@ describe('teardown report', () => {
       const dir = join(tmp, `rt${i}`);
       const report = await analyzeTo(db, f, dir);
       assert.equal(canonical(reportPart(await reportOf(db, [dir]))), canonical(analyzeJson(report)), f);
+    }
+  });
+
+  it('report --json prints analyze --json byte for byte (then its own fields), and report --text the analyze text report', async () => {
+    for (const [i, f] of allFixtures().entries()) {
+      const dir = join(tmp, `rt${i}`);
+      const report = await analyzeTo(db, f, dir);
+      const { body, tail, text } = await reportOutputs(db, [dir], 3);
+      assert.equal(body, analyzeDigest(report), f);
+      assert.match(tail, /^,\n {2}"captures": /, f);
+      const alone = textReport(report, { maxPerKind: 3 }).trimEnd();
+      assert.equal(text.slice(0, alone.length), alone, f);
+      assert.match(text.slice(alone.length), /^(\n|\n\nOver time [^]*)$/, f); // a capture longer than a bucket: the over-time table follows
     }
   });
 
@@ -65,6 +79,24 @@ describe('teardown report', () => {
       assert.equal(f.details.previous, c.previous, 'details.previous follows the renumbering');
       assert.ok(f.summary.includes(c.previous!), f.summary);
     }
+  });
+
+  it('captures of different formats: the header names each (mixed: 1 pcap, 1 pcapng, 1 pcap (gzip)), captures[] carries format and gzip', async () => {
+    const picks = ['fixtures/close-wait-stuck.pcap', 'fixtures/fin-client-first.pcapng', 'fixtures/field/scapy/http_tcp_psh.pcap.gz'];
+    const dirs: string[] = [];
+    for (const [i, f] of picks.entries()) { dirs.push(join(tmp, `fmt${i}`)); await analyzeTo(db, f, dirs[i]!); }
+    const { text, tail } = await reportOutputs(db, dirs);
+    const head = text.split('\n')[0]!;
+    const mixed = /— 3 captures \(mixed: ([^)]*(?:\(gzip\))?[^)]*), Ethernet/.exec(head);
+    assert.ok(mixed, head);
+    assert.deepEqual(mixed[1]!.split(', ').sort(), ['1 pcap', '1 pcap (gzip)', '1 pcapng'], head);
+    const m = JSON.parse(`{${tail.slice(1)}`) as { captures: { capture: string; format: string; compressed: boolean }[] };
+    assert.deepEqual(m.captures.map((c) => [c.capture, c.format, c.compressed]).sort(), [
+      ['fixtures/close-wait-stuck.pcap', 'pcap', false], ['fixtures/field/scapy/http_tcp_psh.pcap.gz', 'pcap', true], ['fixtures/fin-client-first.pcapng', 'pcapng', false],
+    ]);
+    // One format: said as for one capture.
+    await analyzeTo(db, 'fixtures/rst-linger0.pcap', join(tmp, 'fmt3'));
+    assert.match((await reportOutputs(db, [dirs[0]!, join(tmp, 'fmt3')])).text.split('\n')[0]!, /— 2 captures \(pcap, /);
   });
 
   it('--sql runs over the views connections and findings', () => {

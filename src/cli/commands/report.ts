@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import { jsonChunks } from '../../report/json.js';
+import { TABLE_ROWS } from '../../report/text.js';
 import { openDb } from '../../results/duckdb.js';
-import { mergeFolders } from '../../results/merge.js';
+import { mergedJsonChunks } from '../../results/json.js';
+import { formatsText, Merge, mergeFolders } from '../../results/merge.js';
+import { inCi } from '../ci.js';
 import { checkParquet, createViews, readFolders } from '../../results/read.js';
 import { mergedText } from '../../results/text.js';
 import { UsageError } from '../errors.js';
@@ -17,10 +19,10 @@ export function reportCommand(): Command {
   return new Command('report')
     .description('merge result folders of analyze --out (shards of one capture, captures of many hosts) into one report, or query them with SQL')
     .argument('<dir...>', 'result folders (run.json, connections.parquet, findings.parquet)')
-    .option('--text', 'plain text report (default)')
+    .option('--text', 'plain text report (default when stdout is not a terminal; on a terminal: the interactive view of analyze)')
     .option('--json', 'one JSON object: the analyze --json report plus captures, labels and overTime (docs/results-format.md); with --sql, one JSON object per row')
     .option('--sql <query>', "run a query over the views connections and findings instead (e.g. \"SELECT kind, count(*) FROM findings GROUP BY ALL\")")
-    .option('--max-per-kind <n>', 'with --text: findings printed in full per kind, worst first (0 = all)', (v: string) => {
+    .option('--max-per-kind <n>', 'text report (implies --text on a terminal): findings printed in full per kind, worst first (0 = all)', (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-per-kind takes a whole number, not '${v}'`);
       return n;
@@ -31,19 +33,24 @@ export function reportCommand(): Command {
       try {
         await checkParquet(db, folders);
         if (o.sql !== undefined) { await runSql(db, folders, o.sql, o.json === true); return; }
-        const r = await mergeFolders(db, folders);
+        // A terminal without --text/--json/--max-per-kind gets the interactive UI, as analyze does.
+        if (!o.text && !o.json && o.maxPerKind === undefined && process.stdout.isTTY === true && !inCi()) {
+          const r = await mergeFolders(db, folders);
+          const ui = await import('../../ui/render.js');
+          if (await ui.showMergedReport(r, {
+            folders: folders.length, captures: r.captures.length, labels: r.labels.map((l) => l.label), formats: formatsText(r.captures),
+            laddersWithFindingsOnly: folders.some((f) => f.info.ladders !== 'all'),
+          })) return;
+          await write(mergedText(r, { maxPerKind: 50 }));
+          return;
+        }
+        const m = await Merge.open(db, folders);
         if (o.json) {
-          const { captures, labels, overTime, ...report } = r;
-          // The analyze --json object streamed as it is made, then the merge's own fields before its closing brace.
-          let held: string | null = null;
-          for (const c of jsonChunks(report, { ladders: 'all' })) {
-            if (held !== null) await write(held);
-            held = c;
-          }
-          await write((held ?? '').replace(/\n\}\n$/, ',\n'));
-          await write(`  "captures": ${JSON.stringify(captures)},\n  "labels": ${JSON.stringify(labels)},\n  "overTime": ${JSON.stringify(overTime)}\n}\n`);
+          for await (const c of mergedJsonChunks(m)) await write(c);
         } else {
-          await write(mergedText(r, { maxPerKind: o.maxPerKind ?? 50 }));
+          const maxPerKind = o.maxPerKind ?? 50;
+          const { findings, connections } = await m.textParts(maxPerKind, TABLE_ROWS);
+          await write(mergedText({ ...m.head, connections, findings, captures: m.captures, labels: m.labels, overTime: m.overTime }, { maxPerKind }));
         }
       } finally {
         db.close();

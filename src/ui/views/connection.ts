@@ -155,7 +155,13 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
   const rows = ladderRows(c, all, focus);
   const evidenceCount = rows.filter((r) => r.type === 'packet' && r.evidence).length;
   lines.push(title(`Ladder  ${count(c.ladder.length)} of ${count(c.packets)} packets`, evidenceCount ? '▶ evidence' : ''));
-  lines.push(...ladderLines(rows, c, width));
+  if (c.ladder.length === 0 && c.packets > 0) {
+    // Nothing to draw: say why rather than show an empty ladder.
+    const why = snap.merged?.laddersWithFindingsOnly && c.findings.length === 0
+      ? `Not kept: the result folder holds packet ladders only for connections with findings (write them all with analyze --out DIR --json --ladders all). The ${count(c.packets)} packets are in the capture: open it with the Wireshark filter below.`
+      : `Not recorded: ${count(c.packets)} packets, none kept for the ladder.`;
+    for (const t of wrap(why, width - 2)) lines.push([seg(`  ${t}`, { color: 'yellow' })]);
+  } else lines.push(...ladderLines(rows, c, width));
 
   if (others.length) {
     lines.push(blank, title('Also on this connection'));

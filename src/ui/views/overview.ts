@@ -25,8 +25,13 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
   const facts: Line[] = [];
   const fmt = snap.live
     ? `live capture${snap.live.filter ? ` · filter '${snap.live.filter}'` : ''}`
+    : snap.merged ? [snap.merged.formats, linkNames(p.linkTypes)].filter(Boolean).join(' · ')
     : [p.format ?? (reading ? '…' : 'unknown format'), ...(p.compressed ? ['gzip'] : []), linkNames(p.linkTypes)].filter(Boolean).join(' · ');
   facts.push([seg(snap.path === '-' ? 'standard input' : snap.path, { bold: true }), seg(`  ${fmt}`)]);
+  if (snap.merged) {
+    const m = snap.merged;
+    facts.push([seg(`merged from ${plural(m.folders, 'result folder')} · ${plural(m.captures, 'capture')} · ${plural(m.labels.length, 'label')}: ${m.labels.join(', ')}`, { dim: true })]);
+  }
   const span = p.firstTime !== null && p.lastTime !== null ? ` · ${timeSpan(p.firstTime, p.lastTime)}` : '';
   const undecodable = report ? Object.values(report.capture.undecodable).reduce((a, b) => a + b, 0) : 0;
   facts.push([seg(`${plural(p.packets, 'packet')} (${count(p.tcpPackets)} TCP${undecodable ? `, ${count(undecodable)} not analyzed` : ''}) · ${plural(p.connections, 'connection')}${reading ? ' judged so far' : ''}`)]);

@@ -1,0 +1,88 @@
+/**
+ * End to end: `teardown report DIR...` in a real terminal (tmux) opens the interactive view over the merged
+ * folders; q restores the terminal and prints a one-line summary. Its own tmux server (-L), killed at the end.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb } from '../../src/results/duckdb.js';
+import { analyzeTo, reportOf } from '../results/util.js';
+
+const HAVE_TMUX = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+const skip = HAVE_TMUX ? false : 'tmux is not installed (CI installs it): the end-to-end terminal test needs it';
+const SERVER = `teardown-report-ui-test-${process.pid}`;
+const SESSION = 'report';
+const tmp = mkdtempSync(join(tmpdir(), 'teardown-report-ui-'));
+
+function tmux(...args: string[]): string {
+  const r = spawnSync('tmux', ['-L', SERVER, ...args], { encoding: 'utf8', timeout: 5000 });
+  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+const pane = () => tmux('capture-pane', '-p', '-t', SESSION);
+const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
+
+async function waitFor(what: string, ok: (screen: string) => boolean, ms = 60_000): Promise<string> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const s = pane();
+    if (ok(s)) return s;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; the pane shows:\n${s}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+after(() => {
+  if (HAVE_TMUX) spawnSync('tmux', ['-L', SERVER, 'kill-server'], { timeout: 5000 });
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('teardown report in a terminal: the overview of the merged folders, a finding opened, its ladder, a ladder not kept, q restores the terminal', { skip, timeout: 300_000 }, async () => {
+  const db = await openDb('test');
+  const a = join(tmp, 'lb');
+  const b = join(tmp, 'api');
+  let merged;
+  try {
+    await analyzeTo(db, 'fixtures/tw-reuse-lower-isn.pcap', a, { label: 'lb-1' });
+    await analyzeTo(db, 'fixtures/close-wait-stuck.pcap', b, { label: 'api-1' });
+    merged = await reportOf(db, [a, b]);
+  } finally {
+    db.close();
+  }
+  // CI=0: ink renders nothing until exit when it believes it runs in CI (is-in-ci).
+  const cmd = `env CI=0 CONTINUOUS_INTEGRATION=0 '${process.execPath}' --import tsx src/cli/main.ts report ${a} ${b}; echo "EXITED=$?"; sleep 60`;
+  tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', '-c', process.cwd(), cmd);
+
+  let s = await waitFor('the overview', (x) => x.includes('CLOSE_WAIT pile-ups'));
+  assert.match(s, /^ teardown │ 1 Overview │ 2 Findings \d+ │.*merged from 2 result folders/m);
+  assert.match(s, /2 captures +pcap · Ethernet/);
+  assert.match(s, /2 labels: /);
+  for (const [kind, n] of Object.entries(merged.summary.findings)) assert.match(s, new RegExp(`${kind} +${n} `));
+  const server = merged.aggregates.servers.find((x) => x.halfClosed > 0)!;
+  assert.ok(s.includes(server.server), s);
+
+  // The time-wait-reuse finding: its connection and ladder, then p to the previous incarnation.
+  const finding = merged.findings.find((f) => f.kind === 'time-wait-reuse')!;
+  const conn = merged.connections.find((c) => c.id === finding.connection)!;
+  keys('2');
+  await waitFor('the findings list', (x) => x.includes('sort: time'));
+  keys('/');
+  keys('-l', 'time-wait');
+  keys('Enter');
+  await waitFor('the filtered list', (x) => x.includes('sort: time') && !x.includes('stuck-half-close  '));
+  keys('Enter');
+  s = await waitFor('the ladder', (x) => x.includes(`3 Connection ${conn.id}`) && x.includes('Ladder'));
+  assert.ok(s.includes(`${conn.client} → ${conn.server}`), s);
+  keys('p');
+  s = await waitFor('the previous incarnation', (x) => x.includes(`3 Connection ${conn.previous}`));
+  assert.match(s, /Not kept: the result folder holds packet ladders only/);
+
+  keys('q');
+  s = await waitFor('the exit', (x) => x.includes('EXITED='));
+  assert.match(s, /EXITED=0/);
+  assert.ok(!s.includes('1 Overview │'), 'the alternate screen is gone');
+  assert.ok(s.includes(`teardown: 2 result folders, 2 captures: ${merged.summary.connections} connections`), s);
+});
