@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { constants as zlibConstants, createGunzip } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, type Gunzip } from 'node:zlib';
 import { PcapParser, hexBytes } from './pcap.js';
 import type { CaptureParser } from './pcap.js';
 import { PcapngParser } from './pcapng.js';
@@ -19,7 +19,14 @@ export interface OpenOptions {
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** File read size in bytes (default 1 MiB). */
   chunkSize?: number;
+  /**
+   * Size in bytes of the chunks a gzip stream is inflated into (default 256 KiB, at least 64). Each stream allocates
+   * one such output buffer up front: callers opening many small captures in one process can ask for less.
+   */
+  inflateChunkSize?: number;
 }
+
+export const DEFAULT_INFLATE_CHUNK_SIZE = 256 * 1024;
 
 /** A PacketSource that can also release its file without running (run() closes it by itself). */
 export interface CaptureSource extends PacketSource {
@@ -33,7 +40,7 @@ export async function openCapture(path: string, opts: OpenOptions = {}): Promise
     if (stdin.isTTY === true) {
       throw new CaptureError('UNREADABLE', 'stdin is a terminal: pipe a capture into it (e.g. tcpdump -w - | teardown -)', path, null);
     }
-    return new Source(info, (count) => new StreamReader(stdin, count));
+    return new Source(info, (count) => new StreamReader(stdin, count), opts.inflateChunkSize);
   }
   let fh: FileHandle;
   try {
@@ -50,7 +57,7 @@ export async function openCapture(path: string, opts: OpenOptions = {}): Promise
     throw e instanceof CaptureError ? e : unreadable(path, e);
   }
   const chunkSize = Math.max(opts.chunkSize ?? DEFAULT_CHUNK_SIZE, 16);
-  return new Source(info, (count) => new FileReader(fh, chunkSize, count));
+  return new Source(info, (count) => new FileReader(fh, chunkSize, count), opts.inflateChunkSize);
 }
 
 function unreadable(path: string, e: unknown): CaptureError {
@@ -83,10 +90,14 @@ class Source implements CaptureSource {
   private started = false;
   private readonly raw: ChunkReader;
 
+  private readonly inflateChunkSize: number;
+
   constructor(
     readonly info: CaptureInfo,
     makeReader: (count: (n: number) => void) => ChunkReader,
+    inflateChunkSize = DEFAULT_INFLATE_CHUNK_SIZE,
   ) {
+    this.inflateChunkSize = Math.max(inflateChunkSize, zlibConstants.Z_MIN_CHUNK);
     this.raw = makeReader((n) => {
       this.read += n;
     });
@@ -134,7 +145,7 @@ class Source implements CaptureSource {
       if (sniff[0] === 0x1f && sniff[1] === 0x8b) {
         this.info.compressed = true;
         this.raw.freshBuffers();
-        reader = gunzip = new GunzipReader(reader);
+        reader = gunzip = new GunzipReader(reader, this.inflateChunkSize);
       }
       feeder.compressed = this.info.compressed;
 
@@ -435,7 +446,7 @@ const GZIP_TRAILER = 8;
  * data inflated with it, as `gzip -dc` does not. A stream cut short still ends in an error, after its data.
  */
 class GunzipReader implements ChunkReader {
-  private readonly gz = createGunzip({ chunkSize: 256 * 1024 });
+  private readonly gz: Gunzip;
   private readonly queue: Uint8Array[] = [];
   private ended = false;
   private inputDone = false;
@@ -451,8 +462,8 @@ class GunzipReader implements ChunkReader {
   /** Set when the trailer was damaged but the data inflated completely. */
   warning: string | null = null;
 
-  constructor(private readonly inner: ChunkReader) {
-    const gz = this.gz;
+  constructor(private readonly inner: ChunkReader, chunkSize: number) {
+    const gz = this.gz = createGunzip({ chunkSize });
     gz.on('data', (c: Buffer) => {
       this.queue.push(c);
       gz.pause();

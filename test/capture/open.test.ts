@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -109,6 +109,33 @@ test('gzip of both formats is detected and inflated; bytesRead counts compressed
   const got = await runAll(await openCapture(tmpFile(multi), { chunkSize: 100 }));
   assert.equal(got.result.error, null);
   assert.equal(got.frames.length, 50);
+});
+
+test('gzip: the inflated chunks follow inflateChunkSize (frames the same), default 256 KiB', async () => {
+  const gz = gzipSync(PCAP);
+  const plain = await runAll(await openCapture(tmpFile(PCAP)));
+  // A frame's bytes sit in the inflated chunk that holds it whole, or in the parser's carry buffer (≥ 64 KiB).
+  const chunkSizes = async (opts: { inflateChunkSize?: number }, stdin: boolean) => {
+    const sizes = new Set<number>();
+    const frames: FrameCopy[] = [];
+    const src = stdin
+      ? await openCapture('-', { ...opts, stdin: Readable.from([gz]) as unknown as NodeJS.ReadableStream })
+      : await openCapture(tmpFile(gz), opts);
+    const result = await src.run((f: RawFrame) => {
+      frames.push(copyFrame(f));
+      if (f.data.length < 65536) sizes.add(f.data.length);
+    });
+    assert.equal(result.error, null);
+    assert.deepEqual(frames, plain.frames);
+    return [...sizes];
+  };
+  for (const stdin of [false, true]) {
+    const small = await chunkSizes({ inflateChunkSize: 4096 }, stdin);
+    assert.ok(small.length > 0 && small.every((n) => n <= 4096), `chunks of ${small.join(', ')} bytes`);
+    assert.ok((await chunkSizes({ inflateChunkSize: 1 }, stdin)).every((n) => n <= 64), 'zlib\'s minimum, 64 bytes');
+    // The whole inflated capture (under 64 KiB) arrives as one chunk by default.
+    assert.deepEqual(await chunkSizes({}, stdin), [PCAP.length]);
+  }
 });
 
 test('cut-off gzip → TRUNCATED at the record left half-way, earlier frames delivered', async () => {
