@@ -3,7 +3,9 @@
  * as a stream; the format by the first 4 bytes (classic pcap magics, pcapng SHB 0A0D0D0A). Files are read in
  * 1 MiB chunks into one reused buffer; every chunk is parsed synchronously, then the loop yields to the event loop.
  */
+import { constants as fsConstants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import type { FileHandle } from 'node:fs/promises';
 import { constants as zlibConstants, createGunzip, type Gunzip } from 'node:zlib';
 import { PcapParser, hexBytes } from './pcap.js';
@@ -52,6 +54,14 @@ export async function openCapture(path: string, opts: OpenOptions = {}): Promise
     const st = await fh.stat();
     if (st.isDirectory()) throw new CaptureError('UNREADABLE', 'is a directory', path, null);
     if (st.isFile()) info.totalBytes = st.size;
+    if (st.isFIFO()) {
+      // A named pipe is read like stdin, through the event loop: a blocking read of it in libuv's thread pool would
+      // hold the process at exit (an interrupt while the writer keeps the pipe open and silent). The open above
+      // waited for a writer, so a non-blocking open now finds one.
+      const sock = new Socket({ fd: openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK), readable: true, writable: false });
+      await fh.close();
+      return new Source(info, (count) => new StreamReader(sock, count, true), opts.inflateChunkSize);
+    }
   } catch (e) {
     await fh.close().catch(() => undefined);
     throw e instanceof CaptureError ? e : unreadable(path, e);
@@ -371,6 +381,8 @@ class StreamReader implements ChunkReader {
   constructor(
     private readonly s: NodeJS.ReadableStream,
     private readonly count: (n: number) => void,
+    /** The stream was opened for this reader (a named pipe), so closing the reader destroys it. */
+    private readonly owned = false,
   ) {
     s.on('data', this.onData);
     s.on('end', this.onEnd);
@@ -407,6 +419,7 @@ class StreamReader implements ChunkReader {
     this.s.removeListener('data', this.onData);
     this.s.removeListener('end', this.onEnd);
     this.s.removeListener('error', this.onError);
+    if (this.owned) (this.s as Socket).destroy();
   }
 
   private poke(): void {
