@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -83,3 +83,41 @@ for (const mode of ['--json', '--text', '--ndjson'] as const) {
     });
   }
 }
+
+/** Bytes the process has read so far (all files), from /proc/PID/io. */
+function bytesRead(pid: number): number {
+  return Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+}
+
+test('SIGTERM while a named pipe\'s writer stays open and silent: the tool exits at once, not when the writer closes', { timeout: 180_000 }, async () => {
+  const cap = await input();
+  const fifo = join(dir, 'in-silent-writer.pcap');
+  spawnSync('mkfifo', [fifo]);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'analyze', fifo, '--json'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stdout.resume();
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const sink = createWriteStream(fifo);
+  sink.on('error', () => undefined);
+  try {
+    // Part of the capture, then nothing more while the pipe stays open: once the tool has read all of it, its next
+    // read waits for data that does not come.
+    await writeAll(sink, cap.subarray(0, Math.floor(cap.length / 2)));
+    let last = -1;
+    for (let now = bytesRead(child.pid!); now !== last; now = bytesRead(child.pid!)) {
+      last = now;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    child.kill('SIGTERM');
+    // The writer stays open for as long as the test allows: a tool whose exit waits for a read of the pipe to return
+    // never ends within it.
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running 60 s after SIGTERM'), 60_000))]);
+    assert.equal(code, 143, `${code} ${err}`);
+    assert.match(err, /^teardown: interrupted by SIGTERM after \d+ packets: the report covers what was read\n$/);
+  } finally {
+    sink.destroy();
+    child.kill('SIGKILL');
+  }
+});
