@@ -4,7 +4,9 @@ import { streamAnalysis } from '../../analyze/stream.js';
 import { openCapture } from '../../capture/open.js';
 import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
-import { jsonChunks } from '../../report/json.js';
+import { TextDigest } from '../../analyze/digest.js';
+import { ReportSpool } from '../../analyze/spool.js';
+import { jsonChunks, jsonSpoolChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { ResultsSink } from '../../results/sink.js';
@@ -74,11 +76,18 @@ export function analyzeCommand(): Command {
     const print = results === null || o.text === true || o.json === true;
     const source = await openCapture(capture);
     const io = stopControls();
+    // Streamed: judged connections are spooled (JSON) or folded into the text digest, not kept; memory follows
+    // the connections open at once. The results folder (--out) is written from the whole report.
+    const spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings' }) : null;
+    const digest = spool !== null && !o.json ? new TextDigest(o.maxPerKind ?? 50) : null;
     let code: number;
     try {
       const { report, result } = await streamAnalysis(source, {
-        settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard,
-        sink: { progress: results === null ? undefined : (session) => results.progress(session) },
+        settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
+        sink: {
+          hooks: digest === null ? undefined : { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) },
+          progress: results === null ? undefined : (session) => results.progress(session),
+        },
         packetTickSeconds: null, signal: io.signal, interrupted: () => io.interruptedBy !== null,
       });
       if (results !== null) {
@@ -86,11 +95,12 @@ export function analyzeCommand(): Command {
         process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings${o.shard ? ` (shard ${o.shard.k}/${o.shard.n})` : ''}\n`);
       }
       if (print && !nothingAnalyzed(report)) { // after an input error before the first packet stdout stays empty
-        if (o.json) await writeJsonTo(io, report, o.ladders ?? 'findings');
-        else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
+        if (o.json) await writeJsonTo(io, spool !== null ? jsonSpoolChunks(report, spool) : jsonChunks(report, { ladders: o.ladders ?? 'findings' }));
+        else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }, digest ?? undefined));
       }
       code = outcome(report, result, io, o.failOn);
     } finally {
+      spool?.close();
       io.release();
     }
     if (io.interruptedBy !== null || io.broken) await exitWhenFlushed(code);
@@ -103,8 +113,8 @@ export function analyzeCommand(): Command {
 const nothingAnalyzed = (report: Report): boolean => report.capture.error !== null && report.capture.packets === 0;
 
 /** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
-async function writeJsonTo(io: StopControls, report: Report, ladders: 'all' | 'findings'): Promise<void> {
-  for (const c of jsonChunks(report, { ladders })) {
+async function writeJsonTo(io: StopControls, chunks: Iterable<string>): Promise<void> {
+  for (const c of chunks) {
     if (io.broken) return;
     io.out(c);
     const wait = io.gate();
@@ -121,12 +131,15 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
   const source = await openCapture(path);
   const io = stopControls();
   const sink = new NdjsonSink(io.out, { ladders: o.ladders ?? 'findings' });
+  // Lines go out as connections end; the summary line's counts and aggregates come from a spool (--out: the whole report).
+  const spool = results === null ? new ReportSpool({ json: false }) : null;
   let lastArrival = Date.now();
   const stdin = path === '-';
   let code: number;
   try {
     const { report, result, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, sink, signal: io.signal, gate: io.gate, interrupted: () => io.interruptedBy !== null,
+      settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
+      sink, signal: io.signal, gate: io.gate, interrupted: () => io.interruptedBy !== null,
       // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
       packetTickSeconds: stdin ? 1 : 10,
       onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,
@@ -142,6 +155,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
     if (results !== null) { results.progress(session); await results.end(report); }
     code = outcome(report, result, io, o.failOn);
   } finally {
+    spool?.close();
     io.release();
   }
   if (io.interruptedBy !== null || io.broken) await exitWhenFlushed(code);
