@@ -41,6 +41,10 @@ export interface SessionOptions {
   ladders?: 'all' | 'findings' | 'auto';
   /** Keep only the connections whose 4-tuple hash falls in this shard (src/tcp/shard.ts); the rest are skipped after decode. */
   shard?: Shard;
+  /** 'external': no sweeps of its own; the caller calls sweep() (an analysis thread, told by the reader). */
+  sweeps?: 'self' | 'external';
+  /** Connection ids from ordinals (see FlowTableOptions.idOf). */
+  idOf?: (ordinal: number) => string;
   /**
    * Stream the report instead of keeping it: each judged connection goes to the spool (src/analyze/spool.ts) and
    * is not kept; finish() returns the summary (and, unless the spool writes JSON, the aggregates) with empty
@@ -70,8 +74,12 @@ export interface Counters {
   evicted: number;
 }
 
-/** Sweep every SWEEP_EVERY packets, or every `entries` packets when the table is larger: amortized O(1). */
-const SWEEP_EVERY = 1 << 16;
+/**
+ * Sweep after every SWEEP_EVERY TCP segments of the capture (those of other shards count too), at that segment's
+ * time: where sweeps fall depends on the capture alone, not on the table, the shard or the threads splitting it
+ * (each analysis thread sweeps where one session would: src/analyze/parallel.ts).
+ */
+export const SWEEP_EVERY = 1 << 16;
 
 /**
  * The one loop: frames in, judged connections and findings out. Synchronous, no I/O, no clock — time is the
@@ -91,6 +99,7 @@ export class AnalysisSession {
    */
   private readonly byConnection = new Map<string, { at: number; findings: Finding[]; version?: number }>();
   private sinceSweep = 0;
+  private readonly selfSweeps: boolean;
   /** Frames the capture lost while each connection was tracked (live drop accounting). */
   private readonly lossOf = new WeakMap<Connection, number>();
   private readonly ladders: 'all' | 'findings' | 'auto';
@@ -111,12 +120,13 @@ export class AnalysisSession {
     this.ladders = opts.ladders ?? 'auto';
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
+    this.selfSweeps = opts.sweeps !== 'external';
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
       idleSplit: this.settings.idleSplit, closedLinger: CLOSED_LINGER,
       tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: this.maxConnections,
-      flowKey: this.settings.flowKey,
+      flowKey: this.settings.flowKey, ...(opts.idOf ? { idOf: opts.idOf } : {}),
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd), (c, e) => this.floods.observe(c, e));
   }
 
@@ -134,7 +144,17 @@ export class AnalysisSession {
       this.counters.evicted = this.table.evicted;
     } else this.otherShardPackets++;
     // Another shard's segment is skipped, but still counts towards the sweep.
-    if (++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep >= this.table.entries) { this.sinceSweep = 0; this.table.sweep(t); }
+    if (++this.sinceSweep >= SWEEP_EVERY && this.selfSweeps) { this.sinceSweep = 0; this.table.sweep(t); }
+  }
+
+  /** Judge quiet closed connections and drop stale tombstones as of packet time `now` (see SWEEP_EVERY). */
+  sweep(now: number): void {
+    this.table.sweep(now);
+  }
+
+  /** Connections opened so far (ordinals 1…opened). */
+  get opened(): number {
+    return this.table.ordinal;
   }
 
   /** What the flow table holds now: connections, and tuples (those plus the resting ones kept for a tombstone). */
