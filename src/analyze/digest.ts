@@ -16,6 +16,8 @@ function worse(a: Kept, b: Kept): number {
   return SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || reportOrder(a, b);
 }
 type Row = { c: ConnectionReport; seq: number };
+
+export interface DigestRaw { kept: Kept[]; first: Row[]; firstWithFindings: Row[]; marked: number }
 const rowOrder = (a: Row, b: Row): number => a.c.firstFrame - b.c.firstFrame || a.seq - b.seq;
 
 /** Insert into a sorted array keeping at most `cap` items (0: no cap). */
@@ -78,6 +80,34 @@ export class TextDigest {
   /** The connection table: all of `total` connections, or the first with findings past CONNECTION_ROWS. */
   rows(total: number): ConnectionReport[] {
     return (total > CONNECTION_ROWS ? this.firstWithFindings : this.first).map((r) => r.c);
+  }
+
+  /** What this digest kept, as plain data (another thread's digest, merged with merge()). */
+  raw(): DigestRaw {
+    const kept: Kept[] = [];
+    for (const l of this.perKind.values()) kept.push(...l);
+    return { kept, first: this.first, firstWithFindings: this.firstWithFindings, marked: this.marked };
+  }
+
+  /**
+   * Fold in another digest (an analysis thread's; `seq` maps its connection numbers into this one's). The kept items
+   * of a union are the kept items of the union of kept items: the same as one digest over every connection.
+   */
+  merge(o: DigestRaw, seq: (local: number) => number): void {
+    this.marked += o.marked;
+    const rows = new Map<number, Row>();
+    const row = (r: Row): Row => {
+      let x = rows.get(r.seq);
+      if (x === undefined) { x = { c: r.c, seq: seq(r.seq) }; rows.set(r.seq, x); }
+      return x;
+    };
+    for (const r of o.first) {
+      const x = row(r);
+      insertCapped(this.first, x, rowOrder, CONNECTION_ROWS + 1);
+      if (this.firstKey === null || x.c.firstFrame < this.firstKey[0] || (x.c.firstFrame === this.firstKey[0] && x.seq < this.firstKey[1])) this.firstKey = [x.c.firstFrame, x.seq];
+    }
+    for (const r of o.firstWithFindings) insertCapped(this.firstWithFindings, row(r), rowOrder, CONNECTION_ROWS);
+    for (const k of o.kept) this.keep({ ...k, seq: seq(k.seq) });
   }
 
   private keep(k: Kept): void {
