@@ -4,12 +4,12 @@ import { formatAddress, formatEndpoint } from '../decode/format.js';
 import { newTcpPacket, type DecodeStatus } from '../decode/packet.js';
 import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
-import { FloodTracker } from '../findings/syn-flood.js';
+import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
-import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
+import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
-import { contributionOf, spoolRecord, type Contribution, type ReportSpool } from './spool.js';
+import { contributionOf, ReportSpool, spoolRecord, type Contribution, type SpoolTarget } from './spool.js';
 import { reportSummary } from './summary.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings } from '../model/report.js';
@@ -51,7 +51,7 @@ export interface SessionOptions {
    * `connections` and `findings` lists, which the spool gives back in order. Memory then follows the flow table,
    * not the connections ever seen.
    */
-  spool?: ReportSpool;
+  spool?: SpoolTarget;
 }
 
 export const LADDER_ALL_LIMIT = 10_000;
@@ -106,7 +106,7 @@ export class AnalysisSession {
   private readonly floods = new FloodTracker();
   private readonly maxConnections: number;
   private readonly shard: Shard | null;
-  private readonly spool: ReportSpool | null;
+  private readonly spool: SpoolTarget | null;
   /** Streamed: each connection's share of the report while it may be judged again (it lives as long as the connection). */
   private readonly spooled = new WeakMap<Connection, Contribution>();
   /** Streamed: the last judged connection of each tuple (a later incarnation links to it). */
@@ -196,10 +196,25 @@ export class AnalysisSession {
     return this.build(capture, conns, findings);
   }
 
+  /** End of input at packet time `tEnd`: judge everything still open (finish() does this at the last packet's time). */
+  endOfInput(tEnd: number): void {
+    this.table.flushAll(tEnd);
+    this.counters.evicted = this.table.evicted;
+  }
+
+  /** The SYN-flood targets seen (an analysis thread's, merged by the reader). */
+  floodState(): FloodRaw {
+    return this.floods.raw();
+  }
+
+  evictionCounts(): EvictionCounts {
+    return this.table.evictions;
+  }
+
   /** End of input: judge everything still open at the last packet's time and build the final report. */
   finish(capture: CaptureSummary): Report {
-    this.table.flushAll(this.counters.lastTime ?? 0);
-    this.counters.evicted = this.table.evicted;
+    this.endOfInput(this.counters.lastTime ?? 0);
+    if (!(this.spool === null || this.spool instanceof ReportSpool)) throw new Error('a forwarding spool has no report: call endOfInput()');
     const floods = this.floods.findings();
     for (const f of floods) { this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 0) + 1; this.hooks.onFinding?.(f); }
     this.hooks.onLoose?.(floods);
@@ -265,7 +280,7 @@ export class AnalysisSession {
   }
 
   /** retire() of a streamed session: the judgement goes to the spool, linked to the tuple's previous incarnation. */
-  private retireStreamed(c: Connection, e: TupleEntry, j: Judgement, spool: ReportSpool) {
+  private retireStreamed(c: Connection, e: TupleEntry, j: Judgement, spool: SpoolTarget) {
     const prev = this.spooled.get(c) ?? null;
     const seq = prev?.seq ?? this.counters.connections;
     const rec = spoolRecord(j.report, j.findings, seq, prev === null ? 0 : prev.version + 1, spool.opts);

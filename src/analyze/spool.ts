@@ -66,6 +66,13 @@ export function contributionOf(r: SpoolConnection): Contribution {
   };
 }
 
+/** Where a streamed session sends its judged connections: a ReportSpool, or an analysis thread's forwarder. */
+export interface SpoolTarget {
+  readonly opts: SpoolOptions;
+  add(r: SpoolConnection, prev: Contribution | null): void;
+  link(seq: number, next: string, start: number): void;
+}
+
 type Key = [number, number, number, number];
 const keyBefore = (a: Key, b: Key): boolean =>
   a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && (a[2] < b[2] || (a[2] === b[2] && a[3] < b[3])))));
@@ -78,7 +85,7 @@ const keyBefore = (a: Key, b: Key): boolean =>
  * settled (link()), and the aggregates folded on the way. Memory: one run of text, the totals, the aggregate rows,
  * and a link per tuple reused (a few dozen bytes each).
  */
-export class ReportSpool {
+export class ReportSpool implements SpoolTarget {
   private readonly conns: SortedSpill;
   private readonly finds: SortedSpill | null;
   /** Connections judged more than once: the version that counts. */

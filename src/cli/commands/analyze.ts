@@ -5,6 +5,7 @@ import { openCapture } from '../../capture/open.js';
 import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
 import { TextDigest } from '../../analyze/digest.js';
+import { defaultThreads, streamAnalysisParallel } from '../../analyze/parallel.js';
 import { ReportSpool } from '../../analyze/spool.js';
 import { jsonChunks, jsonSpoolChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
@@ -27,6 +28,7 @@ interface AnalyzeFlags extends CommonAnalysisFlags {
   out?: string;
   label?: string;
   shard?: { k: number; n: number };
+  threads?: number;
 }
 
 export { exitCodeFor };
@@ -51,13 +53,17 @@ export function analyzeCommand(): Command {
     .option('--max-connections <n>', `bound the connection table (default ${DEFAULT_MAX_CONNECTIONS}): handshake-only connections are dropped first, then the least recently active are judged early (counted)`, wholeNumber('--max-connections', 1))
     .option('--out <dir>', 'write the results as Parquet (connections.parquet, findings.parquet, run.json) for teardown report and SQL engines (docs/fleet.md); prints the report only with --text/--json')
     .option('--label <name>', 'with --out: the host or capture label stored with every row (default: the capture file name)')
-    .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard);
+    .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard)
+    .option('--threads <n>', `with --json or --text: analysis threads, each holding the connections of its share of the 4-tuples (default: the machine's cores, ${defaultThreads()} here); the report is the same for any number`, wholeNumber('--threads', 1));
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     // Options that cannot apply to the output chosen are refused rather than ignored.
     if (cmd.getOptionValueSource('ladders') === 'cli' && !o.json && !o.ndjson) throw new UsageError('--ladders only applies with --json or --ndjson');
     if (o.maxPerKind !== undefined && (o.json || o.ndjson)) throw new UsageError(`--max-per-kind only applies to the text report, not with --${o.json ? 'json' : 'ndjson'}`);
     if (o.label !== undefined && o.out === undefined) throw new UsageError('--label goes with --out');
+    if (o.threads !== undefined && (o.ndjson || o.out !== undefined || (!o.json && !o.text))) {
+      throw new UsageError(`--threads applies to --json and --text only${o.ndjson ? ' (--ndjson writes connections in the order they end, from one thread)' : o.out !== undefined ? ' (--out writes the results folder from one thread)' : ''}`);
+    }
     // DuckDB is loaded before the capture is read: a missing package is reported at once.
     const results = o.out === undefined ? null : new ResultsSink({ dir: o.out, label: o.label, shard: o.shard, ladders: o.ladders });
     await results?.open();
@@ -80,9 +86,15 @@ export function analyzeCommand(): Command {
     // the connections open at once. The results folder (--out) is written from the whole report.
     const spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings' }) : null;
     const digest = spool !== null && !o.json ? new TextDigest(o.maxPerKind ?? 50) : null;
+    const threads = spool === null ? 1 : o.threads ?? defaultThreads();
     let code: number;
     try {
-      const { report, result } = await streamAnalysis(source, {
+      const { report, result } = spool !== null && threads > 1
+        ? await streamAnalysisParallel(source, {
+          threads, settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool, digest,
+          signal: io.signal, interrupted: () => io.interruptedBy !== null,
+        })
+        : await streamAnalysis(source, {
         settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
         sink: {
           hooks: digest === null ? undefined : { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) },
