@@ -71,7 +71,16 @@ describe('--threads N: the same report as one thread', () => {
       // Ports repeat every 61 copies: later copies reuse earlier tuples (incarnations linked across threads' ids).
       out.push(...shiftTime(remapPorts(own, (p) => (p >= 10000 ? 20000 + (i % 61) * 7 + (p % 5) : p)), 1_800_000_000_000_000_000n + BigInt(i) * 50_000_000n - t0));
     }
+    // One more connection on its own tuple, and its last segment again after a sweep and more than 120 s: the sweep
+    // judged it and let it go, so the late segment starts a connection of its own (without the sweep it would join).
+    const lone = remapPorts((bases[6] as Frame[]).map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) })), (p) => (p >= 10000 ? 31000 : p));
+    const lt0 = BigInt(lone[0]!.tsSec) * 1_000_000_000n + BigInt(lone[0]!.tsNsec);
+    const placed = shiftTime(lone, 1_800_000_000_000_000_000n - lt0);
+    out.push(...placed);
     out.sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
+    const late = placed.at(-1) as Frame;
+    const tEnd = out.at(-1) as Frame;
+    out.push({ ...late, bytes: new Uint8Array(late.bytes), tsSec: tEnd.tsSec + 200, tsNsec: 0 });
     const dir = mkdtempSync(join(tmpdir(), 'teardown-par-'));
     try {
       const p = join(dir, 'tiled.pcap');
@@ -79,6 +88,7 @@ describe('--threads N: the same report as one thread', () => {
       const a = await outputs(p, null);
       assert.match(a.json, /"previous":"c\d+"/, 'incarnations are linked');
       assert.match(a.json, /"next":"c\d+"/, 'and their next links settled');
+      assert.equal((a.json.match(/"client":"[^"]*:31000"/g) ?? []).length, 2, 'the late segment after the sweep is a connection of its own');
       const b = await outputs(p, 3, 4096);
       assert.equal(b.json, a.json);
       assert.equal(b.text, a.text);
