@@ -54,7 +54,7 @@ export function analyzeCommand(): Command {
     .option('--out <dir>', 'write the results as Parquet (connections.parquet, findings.parquet, run.json) for teardown report and SQL engines (docs/fleet.md); prints the report only with --text/--json')
     .option('--label <name>', 'with --out: the host or capture label stored with every row (default: the capture file name)')
     .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard)
-    .option('--threads <n>', `with --json or --text: analysis threads, each holding the connections of its share of the 4-tuples (default: the machine's cores, ${defaultThreads()} here); the report is the same for any number`, wholeNumber('--threads', 1));
+    .option('--threads <n>', 'with --json or --text: analysis threads, each holding the connections of its share of the 4-tuples (default: the machine\'s cores); the report is the same for any number', wholeNumber('--threads', 1));
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     // Options that cannot apply to the output chosen are refused rather than ignored.
