@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { PacketSource, SourceResult } from '../capture/types.js';
+import { CaptureError, type PacketSource, type SourceResult } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
 import { newTcpPacket } from '../decode/packet.js';
 import { FloodTracker } from '../findings/syn-flood.js';
@@ -21,11 +21,23 @@ import { VERSION } from '../model/version.js';
 import type { Evictions, Report, Settings } from '../model/report.js';
 import { inShard, tupleHash, type Shard } from '../tcp/shard.js';
 import type { DigestRaw, TextDigest } from './digest.js';
-import { KIND_BOUNDARY, KIND_END, newRing, RingWriter } from './ring.js';
+import { KIND_BOUNDARY, KIND_END, newRing, RingFailed, RingWriter } from './ring.js';
 import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.js';
 import type { ReportSpool } from './spool.js';
+import { heapGuard } from './memory.js';
 import { captureSummary } from './stream.js';
-import type { BatchMessage, EndMessage, WorkerInput } from './worker.js';
+import type { BatchMessage, EndMessage, StopMessage, WorkerInput } from './worker.js';
+
+/**
+ * An analysis thread stopped (the analysis failed on a frame, or the thread's heap neared its limit): the run has
+ * no report. One thread reports such a run exactly (what was read before the frame, src/analyze/stream.ts): the
+ * CLI runs a regular file again with one thread, and tells the user to for other inputs.
+ */
+export class ThreadStop extends Error {
+  constructor(readonly why: 'internal' | 'memory', readonly detail: string, readonly frame: number) {
+    super(`${why === 'memory' ? detail : `the analysis failed on frame ${frame}: ${detail}`} (in an analysis thread; --threads 1 reports what was read before it)`);
+  }
+}
 
 /** The default of --threads: the machine's cores. */
 export const defaultThreads = (): number => availableParallelism();
@@ -123,12 +135,14 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   };
   const workers = rings.map((ring, w) => {
     const worker = startWorker({ ring, settings, maxConnections: Math.ceil(cap / n), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
-    worker.on('message', (m: BatchMessage | EndMessage) => {
+    worker.on('message', (m: BatchMessage | EndMessage | StopMessage) => {
+      if (m.type === 'stop') { fail(new ThreadStop(m.why, m.message, m.frame)); return; }
       if (m.type === 'batch') onBatch(w, m); else ends[w] = m;
       if (ends.every((e) => e !== null)) settle?.();
     });
-    worker.on('error', (e) => fail(e));
-    worker.on('exit', (code) => { if (ends[w] === null) fail(new Error(`analysis thread ${w} exited with code ${code}`)); });
+    // A worker that reached its heap limit before its guard saw it coming ends with ERR_WORKER_OUT_OF_MEMORY.
+    worker.on('error', (e) => fail((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? new ThreadStop('memory', 'out of memory', 0) : e));
+    worker.on('exit', (code) => { if (ends[w] === null && failure === null) fail(new Error(`analysis thread ${w} exited with code ${code}`)); });
     return worker;
   });
 
@@ -137,12 +151,15 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   const shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
   const signal = opts.signal === undefined ? stopper.signal : AbortSignal.any([opts.signal, stopper.signal]);
   let sinceSweep = 0;
+  // This thread's heap (the spool's run, the batches waiting): reading stops near its limit, as one session's does.
+  const guard = heapGuard();
+  let memory: CaptureError | null = null;
   let lastSec = 0;
   let lastNsec = 0;
   let result: SourceResult;
   try {
     result = await source.run((frame) => {
-      if (failure !== null) return;
+      if (failure !== null || memory !== null) return;
       try {
         k.packets++;
         const t = frame.tsSec + frame.tsNsec * 1e-9;
@@ -157,11 +174,24 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
         }
         // Where one session would sweep (AnalysisSession.ingest): after this segment, at its time.
         if (++sinceSweep >= SWEEP_EVERY) { sinceSweep = 0; for (const wr of writers) wr.mark(KIND_BOUNDARY, frame.tsSec, frame.tsNsec); }
+        if ((k.packets & 0x3fff) === 0) {
+          const full = guard();
+          if (full !== null) { memory = new CaptureError('MEMORY', `${full} after frame ${frame.index}`, source.info.path, frame.fileOffset); stopper.abort(); }
+        }
       } catch (e) {
-        fail(e instanceof Error ? e : new Error(String(e)));
+        // A thread that stopped says why in its own message (handled when this chunk is done): just stop reading.
+        if (e instanceof RingFailed) stopper.abort(); else fail(e instanceof Error ? e : new Error(String(e)));
       }
     }, signal);
-    if (failure === null) for (const wr of writers) wr.mark(KIND_END, lastSec, lastNsec);
+    if (memory !== null && result.error === null) result.error = memory;
+    // The end of input for every worker, unless one stopped (then its message ends the run).
+    if (failure === null && (!stopper.signal.aborted || memory !== null)) {
+      try {
+        for (const wr of writers) wr.mark(KIND_END, lastSec, lastNsec);
+      } catch (e) {
+        if (!(e instanceof RingFailed)) throw e;
+      }
+    }
     await new Promise<void>((res) => { settle = res; if (failure !== null || ends.every((e) => e !== null)) res(); });
   } finally {
     for (const w of workers) void w.terminate();
@@ -188,7 +218,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
     maxConnections: Number.isFinite(cap) ? cap : null,
     total: x.handshakeOnly + x.judgedEarly, handshakeOnly: x.handshakeOnly, judgedEarly: x.judgedEarly, tombstones: x.tombstones,
   };
-  const interrupted = failure === null && opts.signal?.aborted === true && (opts.interrupted?.() ?? false);
+  const interrupted = memory === null && opts.signal?.aborted === true && (opts.interrupted?.() ?? false);
   const report: Report = {
     version: 1, tool: { name: 'teardown', version: VERSION }, capture: captureSummary(source, { counters: k }, result, interrupted), settings,
     summary: spool.summary(evicted), connections: [], findings: [],

@@ -19,6 +19,11 @@ const READ = 1;
 const FAILED = 2;
 const PUBLISH_EVERY = 64;
 
+/** The reader gave up (its thread stopped): it says why in a message of its own. */
+export class RingFailed extends Error {
+  constructor() { super('an analysis thread stopped reading'); }
+}
+
 export interface RingBuffers { data: SharedArrayBuffer; ctrl: SharedArrayBuffer }
 
 export function newRing(bytes: number): RingBuffers {
@@ -78,7 +83,7 @@ export class RingWriter {
         const free = r > this.w ? r - this.w : this.cap - this.w + r;
         if (free > size) { const at = this.w; this.w += size; if (this.w === this.cap) this.w = 0; return at; }
       }
-      if (Atomics.load(this.ctrl, FAILED) !== 0) throw new Error('an analysis thread failed');
+      if (Atomics.load(this.ctrl, FAILED) !== 0) throw new RingFailed();
       this.publish();
       this.waits++;
       Atomics.wait(this.ctrl, READ, r, 20);

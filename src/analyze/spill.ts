@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 
 /** A record of a SortedSpill: four numeric sort keys and a line of text (no newline). */
 export interface SpillRecord { k0: number; k1: number; k2: number; k3: number; line: string }
@@ -10,8 +11,8 @@ function before(a: SpillRecord, b: SpillRecord): boolean {
 }
 const order = (a: SpillRecord, b: SpillRecord): number => (before(a, b) ? -1 : before(b, a) ? 1 : 0);
 
-/** Text held in memory before a sorted run goes to disk. */
-const RUN_CHARS = 16 << 20;
+/** Text held in memory before a sorted run goes to disk: 16 M characters, less in a small heap (a 16th of it). */
+const RUN_CHARS = Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
 const READ_CHUNK = 1 << 20;
 
 /**

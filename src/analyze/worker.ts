@@ -10,6 +10,7 @@ import type { FloodRaw } from '../findings/syn-flood.js';
 import type { Settings } from '../model/report.js';
 import type { EvictionCounts } from '../tcp/flow-table.js';
 import { TextDigest, type DigestRaw } from './digest.js';
+import { heapGuard } from './memory.js';
 import { RingReader, type RingBuffers } from './ring.js';
 import { AnalysisSession } from './session.js';
 import type { Contribution, SpoolConnection, SpoolOptions, SpoolTarget } from './spool.js';
@@ -32,6 +33,9 @@ export interface BatchMessage {
   /** Frames that opened connections since the last batch, ascending. */
   opens: Uint32Array;
 }
+
+/** The thread stopped: the analysis failed on a frame (a bug), or its heap neared its limit. */
+export interface StopMessage { type: 'stop'; why: 'internal' | 'memory'; message: string; frame: number }
 
 export interface EndMessage { type: 'end'; floods: FloodRaw; evictions: EvictionCounts; evicted: number; digest: DigestRaw | null }
 
@@ -66,13 +70,25 @@ function main(): void {
   };
   const session = new AnalysisSession(input.settings, digest === null ? {} : { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v) },
     { spool: target, sweeps: 'external', idOf: localId(input.w), maxConnections: input.maxConnections });
+  const guard = heapGuard();
+  let n = 0;
+  const stop = (why: StopMessage['why'], message: string, frame: number): never => {
+    const m: StopMessage = { type: 'stop', why, message, frame };
+    port.postMessage(m);
+    throw new ThreadStopped();
+  };
   const reader = new RingReader(input.ring);
   const frame: RawFrame = { index: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0, data: reader.u8, dataOffset: 0, capLength: 0, wireLength: 0, fileOffset: 0 };
   const end = reader.run((at, len, index, tsSec, tsNsec, linkType, wire, iface) => {
     frame.dataOffset = at; frame.capLength = len; frame.index = index; frame.tsSec = tsSec; frame.tsNsec = tsNsec;
     frame.linkType = linkType; frame.wireLength = wire; frame.interfaceId = iface;
     const before = session.opened;
-    session.ingest(frame);
+    try {
+      session.ingest(frame);
+    } catch (e) {
+      stop('internal', (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e)).split('\n')[0] as string, index);
+    }
+    if ((++n & 0xfff) === 0) { const full = guard(); if (full !== null) stop('memory', full, index); }
     // At most one connection opens per frame.
     if (session.opened !== before) opens.push(index);
   }, (tsSec, tsNsec) => {
@@ -85,9 +101,12 @@ function main(): void {
   port.postMessage(done);
 }
 
+/** Thrown after a StopMessage: the thread ends without a report (the reader decides what to do). */
+class ThreadStopped extends Error {}
+
 try {
   main();
 } catch (e) {
   new RingReader((workerData as WorkerInput).ring).fail();
-  throw e;
+  if (!(e instanceof ThreadStopped)) throw e;
 }

@@ -5,7 +5,8 @@ import { openCapture } from '../../capture/open.js';
 import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
 import { TextDigest } from '../../analyze/digest.js';
-import { defaultThreads, streamAnalysisParallel } from '../../analyze/parallel.js';
+import { statSync } from 'node:fs';
+import { defaultThreads, streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
 import { ReportSpool } from '../../analyze/spool.js';
 import { jsonChunks, jsonSpoolChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
@@ -80,28 +81,41 @@ export function analyzeCommand(): Command {
     // Otherwise the loop without clock ticks, then the final report and/or the results folder. SIGINT/SIGTERM stop
     // the reading: the report covers what was read, marked interrupted.
     const print = results === null || o.text === true || o.json === true;
-    const source = await openCapture(capture);
+    let source = await openCapture(capture);
     const io = stopControls();
     // Streamed: judged connections are spooled (JSON) or folded into the text digest, not kept; memory follows
     // the connections open at once. The results folder (--out) is written from the whole report.
-    const spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings' }) : null;
-    const digest = spool !== null && !o.json ? new TextDigest(o.maxPerKind ?? 50) : null;
+    let spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings' }) : null;
+    let digest = spool !== null && !o.json ? new TextDigest(o.maxPerKind ?? 50) : null;
     const threads = spool === null ? 1 : o.threads ?? defaultThreads();
+    const single = () => streamAnalysis(source, {
+      settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
+      sink: {
+        hooks: digest === null ? undefined : { onJudged: (c, f, seq, v) => digest?.add(c, f, seq, v), onLoose: (f) => digest?.addLoose(f) },
+        progress: results === null ? undefined : (session) => results.progress(session),
+      },
+      packetTickSeconds: null, signal: io.signal, interrupted: () => io.interruptedBy !== null,
+    });
     let code: number;
     try {
-      const { report, result } = spool !== null && threads > 1
-        ? await streamAnalysisParallel(source, {
-          threads, settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool, digest,
-          signal: io.signal, interrupted: () => io.interruptedBy !== null,
-        })
-        : await streamAnalysis(source, {
-        settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
-        sink: {
-          hooks: digest === null ? undefined : { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) },
-          progress: results === null ? undefined : (session) => results.progress(session),
-        },
-        packetTickSeconds: null, signal: io.signal, interrupted: () => io.interruptedBy !== null,
-      });
+      let run;
+      if (spool !== null && threads > 1) {
+        try {
+          run = await streamAnalysisParallel(source, {
+            threads, settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool, digest,
+            signal: io.signal, interrupted: () => io.interruptedBy !== null,
+          });
+        } catch (e) {
+          // A thread failed on a frame or neared its heap limit: one thread reports what was read before it. A
+          // regular file is read again that way; other inputs cannot be (the one line says --threads 1).
+          if (!(e instanceof ThreadStop) || capture === '-' || !isFile(capture)) throw e;
+          spool.close();
+          spool = new ReportSpool(spool.opts);
+          digest = digest === null ? null : new TextDigest(digest.maxPerKind);
+          source = await openCapture(capture);
+        }
+      }
+      const { report, result } = run ?? await single();
       if (results !== null) {
         await results.end(report);
         process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings${o.shard ? ` (shard ${o.shard.k}/${o.shard.n})` : ''}\n`);
@@ -119,6 +133,10 @@ export function analyzeCommand(): Command {
     process.exitCode = code;
   });
   return cmd;
+}
+
+function isFile(path: string): boolean {
+  try { return statSync(path).isFile(); } catch { return false; }
 }
 
 /** An input error before the first packet: there is no report to print. */
