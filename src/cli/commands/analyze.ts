@@ -6,7 +6,7 @@ import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
 import { TextDigest } from '../../analyze/digest.js';
 import { statSync } from 'node:fs';
-import { defaultThreads, streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
+import { streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
 import { ReportSpool } from '../../analyze/spool.js';
 import { jsonChunks, jsonSpoolChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
@@ -55,7 +55,7 @@ export function analyzeCommand(): Command {
     .option('--out <dir>', 'write the results as Parquet (connections.parquet, findings.parquet, run.json) for teardown report and SQL engines (docs/fleet.md); prints the report only with --text/--json')
     .option('--label <name>', 'with --out: the host or capture label stored with every row (default: the capture file name)')
     .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard)
-    .option('--threads <n>', 'with --json or --text: analysis threads, each holding the connections of its share of the 4-tuples (default: the machine\'s cores); the report is the same for any number', wholeNumber('--threads', 1));
+    .option('--threads <n>', 'with --json or --text: analysis threads, each holding the connections of its share of the 4-tuples (default 1); the report is the same for any number', wholeNumber('--threads', 1));
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     // Options that cannot apply to the output chosen are refused rather than ignored.
@@ -87,7 +87,7 @@ export function analyzeCommand(): Command {
     // the connections open at once. The results folder (--out) is written from the whole report.
     let spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings' }) : null;
     let digest = spool !== null && !o.json ? new TextDigest(o.maxPerKind ?? 50) : null;
-    const threads = spool === null ? 1 : o.threads ?? defaultThreads();
+    const threads = spool === null ? 1 : o.threads ?? 1;
     const single = () => streamAnalysis(source, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
       sink: {
