@@ -13,7 +13,8 @@ const order = (a: SpillRecord, b: SpillRecord): number => (before(a, b) ? -1 : b
 
 /** Text held in memory before a sorted run goes to disk: 16 M characters, less in a small heap (a 16th of it). */
 const RUN_CHARS = Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
-const READ_CHUNK = 1 << 20;
+/** Bytes read at once from a run (one buffer per run while they merge). */
+const READ_CHUNK = 1 << 16;
 
 /**
  * An external sort of text lines by four numeric keys, in bounded memory: records gather in memory up to RUN_CHARS
@@ -40,25 +41,47 @@ export class SortedSpill {
     if (this.chars >= this.runChars) this.flush();
   }
 
-  /** Every record, in key order (a record is a fresh object per call; read it, do not keep it). */
+  /**
+   * Every record, in key order (a record is a fresh object per call; read it, do not keep it). The runs and what is
+   * in memory merge through a heap on their heads: O(log runs) per record, a read buffer of READ_CHUNK per run.
+   */
   *sorted(): Generator<SpillRecord> {
     const mem = this.mem.sort(order); // stable: equal keys keep their arrival order
     const sources: RunReader[] = this.runs.map((f) => new RunReader(f));
     let m = 0;
-    try {
-      const heads: (SpillRecord | null)[] = sources.map((s) => s.next());
-      for (;;) {
-        // Runs are older than what is in memory: on equal keys they go first (arrival order).
-        let best = -1;
-        let rec: SpillRecord | null = null;
-        for (let i = 0; i < heads.length; i++) {
-          const h = heads[i] as SpillRecord | null;
-          if (h !== null && (rec === null || before(h, rec))) { rec = h; best = i; }
+    // Heap of [record, source]; the source in memory is sources.length. On equal keys the older source goes first.
+    const heap: [SpillRecord, number][] = [];
+    const less = (a: [SpillRecord, number], b: [SpillRecord, number]): boolean => before(a[0], b[0]) || (!before(b[0], a[0]) && a[1] < b[1]);
+    const push = (x: [SpillRecord, number]): void => {
+      let i = heap.length;
+      heap.push(x);
+      while (i > 0) { const up = (i - 1) >> 1; if (!less(x, heap[up] as [SpillRecord, number])) break; heap[i] = heap[up] as [SpillRecord, number]; i = up; }
+      heap[i] = x;
+    };
+    const pop = (): [SpillRecord, number] => {
+      const top = heap[0] as [SpillRecord, number];
+      const last = heap.pop() as [SpillRecord, number];
+      if (heap.length > 0) {
+        let i = 0;
+        for (;;) {
+          let k = 2 * i + 1;
+          if (k >= heap.length) break;
+          if (k + 1 < heap.length && less(heap[k + 1] as [SpillRecord, number], heap[k] as [SpillRecord, number])) k++;
+          if (!less(heap[k] as [SpillRecord, number], last)) break;
+          heap[i] = heap[k] as [SpillRecord, number];
+          i = k;
         }
-        const x = mem[m];
-        if (x !== undefined && (rec === null || before(x, rec))) { m++; yield x; continue; }
-        if (rec === null) break;
-        heads[best] = (sources[best] as RunReader).next();
+        heap[i] = last;
+      }
+      return top;
+    };
+    try {
+      sources.forEach((src, i) => { const r = src.next(); if (r !== null) push([r, i]); });
+      if (mem.length > 0) push([mem[m++] as SpillRecord, sources.length]);
+      while (heap.length > 0) {
+        const [rec, i] = pop();
+        const nextRec = i === sources.length ? (m < mem.length ? mem[m++] as SpillRecord : null) : (sources[i] as RunReader).next();
+        if (nextRec !== null) push([nextRec, i]);
         yield rec;
       }
     } finally {
