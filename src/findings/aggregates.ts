@@ -104,9 +104,13 @@ export function aggregateInput(c: ConnectionReport, findings: readonly Finding[]
   return { client: c.client, server: c.server, teardown: c.teardown, start: c.start, end: c.end, timeWaitUntil: c.times.timeWaitUntil, halfCloses, reuses };
 }
 
+/**
+ * A pair's running totals. Most pairs see one connection: its port and span stay inline, and the set of ports and
+ * the port-peak sweep are made when a second connection comes.
+ */
 interface PairAcc {
-  client: string; server: string; n: number; ports: Set<number>; first: number; last: number;
-  reuses: number; rejected: number; fastest: number | null; peak: PortPeak;
+  client: string; server: string; n: number; port: number; from: number; to: number; ports: Set<number> | null;
+  first: number; last: number; reuses: number; rejected: number; fastest: number | null; peak: PortPeak | null;
 }
 
 /**
@@ -134,9 +138,17 @@ export class AggregateAccumulator {
       if (s.oldestHalfCloseSeconds === null || age > s.oldestHalfCloseSeconds) s.oldestHalfCloseSeconds = age;
     }
     const { a, port } = this.pair(c);
+    const to = Math.max(c.end, c.timeWaitUntil ?? c.end);
+    if (a.n === 0) { a.port = port; a.from = c.start; a.to = to; } else {
+      if (a.peak === null) {
+        a.peak = new PortPeak();
+        a.peak.add(a.port, a.from, a.to);
+        a.ports = new Set([a.port]);
+      }
+      (a.ports as Set<number>).add(port);
+      a.peak.add(port, c.start, to);
+    }
     a.n++;
-    a.ports.add(port);
-    a.peak.add(port, c.start, Math.max(c.end, c.timeWaitUntil ?? c.end));
     if (c.start < a.first) a.first = c.start;
     if (c.start > a.last) a.last = c.start;
     for (const [rejected, since] of c.reuses) {
@@ -154,8 +166,8 @@ export class AggregateAccumulator {
   /** Per client address → server endpoint (see pairAggregates). */
   pairRows(): PairAggregate[] {
     return [...this.pairs.values()].map((a) => pairAggregate(
-      { client: a.client, server: a.server, connections: a.n, distinctClientPorts: a.ports.size, first: a.first, last: a.last, reuses: a.reuses, rejected: a.rejected, fastest: a.fastest },
-      () => a.peak.peak,
+      { client: a.client, server: a.server, connections: a.n, distinctClientPorts: a.ports?.size ?? 1, first: a.first, last: a.last, reuses: a.reuses, rejected: a.rejected, fastest: a.fastest },
+      () => a.peak?.peak ?? (a.to > a.from ? 1 : 0),
     )).sort(byPressure);
   }
 
@@ -171,7 +183,7 @@ export class AggregateAccumulator {
     const key = host + '>' + c.server;
     let a = this.pairs.get(key);
     if (a === undefined) {
-      a = { client: host, server: c.server, n: 0, ports: new Set(), first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null, peak: new PortPeak() };
+      a = { client: host, server: c.server, n: 0, port: 0, from: 0, to: 0, ports: null, first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null, peak: null };
       this.pairs.set(key, a);
     }
     return { a, port: +c.client.slice(colon + 1) };
