@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--text] [--inproc] [--no-json]
  *
- * Default: the built CLI, `node --cpu-prof bin/teardown.js analyze FILE --json > /dev/null` (`--text`: the text
+ * Default: the built CLI, `node --cpu-prof bin/teardown.js analyze FILE --json --threads 1 > /dev/null` (`--text`: the text
  * report). A run that exits non-zero is still summarized (the profile shows where it went). `--inproc`: analyzeFile()
  * only (bench/inproc.ts, from src via tsx; add --no-json to leave out the serialization). The .cpuprofile stays in
  * bench/data/prof/ (open it in Chrome DevTools → Performance, or speedscope).
@@ -109,7 +109,8 @@ function main(): void {
   for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) rmSync(join(dir, f));
   const args = values.inproc
     ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'bench/inproc.ts', file, ...(values['no-json'] ? [] : ['--json'])]
-    : ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'bin/teardown.js', 'analyze', file, values.text ? '--text' : '--json'];
+    // One thread: the whole analysis in the profiled thread (with workers each thread writes its own profile).
+    : ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'bin/teardown.js', 'analyze', file, values.text ? '--text' : '--json', '--threads', '1'];
   log(`profile: node ${args.join(' ')} > /dev/null`);
   const devnull = openSync('/dev/null', 'w');
   const t0 = Date.now();

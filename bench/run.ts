@@ -15,12 +15,15 @@ import { parseArgs } from 'node:util';
 import type { InprocResult } from './inproc.js';
 import { DATA_DIR, ROOT, ensureCapture, parseCount } from './make-capture.js';
 import type { CaptureMeta, MakeOptions } from './make-capture.js';
+import { makeHostile } from './make-hostile.js';
 
 const TIME = '/usr/bin/time';
+/** argus writes its flow records here (overwritten every run). */
+const ARGUS_OUT = join(DATA_DIR, 'out.argus');
 
 interface Cmd {
   id: string;
-  tool: 'teardown' | 'tshark' | 'tcptrace';
+  tool: 'teardown' | 'tshark' | 'tcptrace' | 'argus';
   what: string;
   exe: string;
   args: string[];
@@ -168,6 +171,11 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** A row that ran to completion. */
+function byIdEarly(results: { id: string; runs: unknown[]; failed: string | null }[], id: string): boolean {
+  return results.some((r) => r.id === id && r.runs.length > 0 && r.failed === null);
+}
+
 const fmtS = (s: number | null): string => (s === null ? '—' : s < 10 ? s.toFixed(2) : s.toFixed(1));
 const fmtRate = (r: number | null): string => (r === null ? '—' : r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`);
 const fmtMiB = (m: number | null): string => (m === null ? '—' : m.toFixed(0));
@@ -183,11 +191,15 @@ async function main(): Promise<void> {
       packets: { type: 'string' }, file: { type: 'string' }, seed: { type: 'string' },
       runs: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' },
       only: { type: 'string' }, 'no-build': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'syn-flood': { type: 'string' }, flat: { type: 'boolean' },
     },
   });
   if (values.help) {
     process.stdout.write(`usage: npm run bench -- [--packets 3.5M] [--seed 1] [--file FILE] [--runs 3] [--warmup 1] [--timeout 600]
-                        [--only teardown-cli,teardown-cli-text,teardown-inproc,tshark-conv,tshark-expert,tcptrace] [--no-build]\n`);
+                        [--only teardown-cli,teardown-cli-t1,teardown-cli-text,teardown-inproc,tshark-conv,tshark-expert,tcptrace,argus]
+                        [--syn-flood 2M] [--flat] [--no-build]
+  --syn-flood N: also a flood of N SYNs (bench/make-hostile.ts flood, 100 k/s) for teardown, tcptrace and argus
+  --flat: also teardown-cli on a capture 10× longer at the same rate (the flat-memory figure)\n`);
     return;
   }
   const runs = Math.max(1, Number(values.runs ?? 3));
@@ -220,14 +232,31 @@ async function main(): Promise<void> {
   if (!haveTime) log(`bench: ${TIME} not found: peak RSS is VmHWM polled from /proc every 50 ms (approximate)`);
 
   const node = process.execPath;
+  // Every core for the headline rows; --threads 1 next to them.
+  const cores = cpus().length;
   const cmds: Cmd[] = [
-    { id: 'teardown-cli', tool: 'teardown', what: 'teardown analyze --json (built CLI, whole process)', exe: node, args: ['bin/teardown.js', 'analyze', file, '--json'] },
-    { id: 'teardown-cli-text', tool: 'teardown', what: 'teardown analyze --text (built CLI, whole process)', exe: node, args: ['bin/teardown.js', 'analyze', file, '--text'] },
+    { id: 'teardown-cli', tool: 'teardown', what: `teardown analyze --json --threads ${cores} (built CLI, whole process)`, exe: node, args: ['bin/teardown.js', 'analyze', file, '--json', '--threads', String(cores)] },
+    { id: 'teardown-cli-text', tool: 'teardown', what: `teardown analyze --text --threads ${cores} (built CLI, whole process)`, exe: node, args: ['bin/teardown.js', 'analyze', file, '--text', '--threads', String(cores)] },
     { id: 'teardown-inproc', tool: 'teardown', what: 'analyzeFile() in process (no start-up, no output)', exe: node, args: ['--import', 'tsx', 'bench/inproc.ts', file], capture: true },
     { id: 'tshark-conv', tool: 'tshark', what: 'tshark -q -z conv,tcp (one pass, conversation table)', exe: 'tshark', args: ['-r', file, '-q', '-z', 'conv,tcp'] },
     { id: 'tshark-expert', tool: 'tshark', what: 'tshark -q -z expert (one pass, TCP analysis, full tree)', exe: 'tshark', args: ['-r', file, '-q', '-z', 'expert'] },
     { id: 'tcptrace', tool: 'tcptrace', what: 'tcptrace -n -l (per-connection long stats)', exe: 'tcptrace', args: ['-n', '-l', file] },
+    { id: 'argus', tool: 'argus', what: 'argus -r FILE -w OUT (flow records written)', exe: 'argus', args: ['-r', file, '-w', ARGUS_OUT] },
   ];
+  // --threads 1 next to every core; the bench checks their JSON is the same.
+  cmds.splice(1, 0, { id: 'teardown-cli-t1', tool: 'teardown', what: 'teardown analyze --json --threads 1 (one thread)', exe: node, args: ['bin/teardown.js', 'analyze', file, '--json', '--threads', '1'] });
+  if (values['syn-flood'] !== undefined) {
+    const flood = makeHostile({ kind: 'flood', syns: parseCount(values['syn-flood']), rate: 100_000 });
+    cmds.push(
+      { id: 'flood-teardown', tool: 'teardown', what: `SYN flood: teardown analyze --json (${relative(ROOT, flood)})`, exe: node, args: ['bin/teardown.js', 'analyze', flood, '--json'] },
+      { id: 'flood-tcptrace', tool: 'tcptrace', what: 'SYN flood: tcptrace -n -l', exe: 'tcptrace', args: ['-n', '-l', flood] },
+      { id: 'flood-argus', tool: 'argus', what: 'SYN flood: argus -r -w', exe: 'argus', args: ['-r', flood, '-w', ARGUS_OUT] },
+    );
+  }
+  if (values.flat === true) {
+    const long = ensureCapture({ log, packets: (meta?.packets ?? 3_500_000) * 10, ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}) });
+    cmds.push({ id: 'flat-teardown', tool: 'teardown', what: `10× longer capture: teardown analyze --json (${relative(ROOT, long.path)})`, exe: node, args: ['bin/teardown.js', 'analyze', long.path, '--json'] });
+  }
   const results: CmdResult[] = [];
   const active: [Cmd, CmdResult][] = [];
   for (const c of cmds) {
@@ -237,11 +266,12 @@ async function main(): Promise<void> {
     };
     results.push(res);
     if (only !== undefined && !only.includes(c.id) && !only.includes(c.tool)) { res.skipped = 'not selected (--only)'; continue; }
-    if (c.tool !== 'teardown' && which(c.exe) === null) {
+    if (c.tool !== 'teardown' && c.tool !== 'argus' && which(c.exe) === null) {
       res.skipped = `${c.exe} is not installed (apt-get install ${c.exe})`;
       log(`bench: skipping ${c.id}: ${res.skipped}`);
       continue;
     }
+    if (c.tool === 'argus' && which('argus') === null) { res.skipped = 'argus is not installed (apt-get install argus-server)'; continue; }
     if (c.tool === 'teardown' && c.id !== 'teardown-inproc' && buildNote === 'build failed') { res.skipped = 'no dist: build failed'; continue; }
     active.push([c, res]);
   }
@@ -277,6 +307,16 @@ async function main(): Promise<void> {
     res.peakRssMiB = rs.length > 0 ? median(rs) / 1024 : null;
   }
 
+  // --threads 1 and the default (every core) must write the same bytes: compared by SHA-256 of the whole output.
+  let identical: { same: boolean; t1: string; tn: string } | null = null;
+  if (byIdEarly(results, 'teardown-cli') && byIdEarly(results, 'teardown-cli-t1')) {
+    const sum = (extra: string[]) => spawnSync('sh', ['-c', `${JSON.stringify(node)} bin/teardown.js analyze ${JSON.stringify(file)} --json ${extra.join(' ')} | sha256sum`], { cwd: ROOT, encoding: 'utf8' }).stdout.split(' ')[0] ?? '';
+    log('bench: comparing the JSON of --threads 1 and the default…');
+    const t1 = sum(['--threads', '1']);
+    const tn = sum(['--threads', String(cores)]);
+    identical = { same: t1 === tn && t1.length === 64, t1, tn };
+  }
+
   // ---- report
   const rows: string[][] = [['command', 'wall s (median)', 'best s', 'cpu s', 'packets/s', 'peak RSS MiB', 'what']];
   for (const r of results) {
@@ -289,7 +329,7 @@ async function main(): Promise<void> {
   const base = ['teardown-cli', 'teardown-cli-text'].map((id) => byId.get(id)).find((r) => r?.medianS != null);
   const ratios: Record<string, { wall: number; cpu: number | null; rss: number | null }> = {};
   const ratioLines: string[] = [];
-  for (const id of ['tshark-conv', 'tshark-expert', 'tcptrace']) {
+  for (const id of ['tshark-conv', 'tshark-expert', 'tcptrace', 'argus', 'teardown-cli-t1']) {
     const r = byId.get(id);
     if (r === undefined || base === undefined || r.medianS === null || base.medianS === null) continue;
     const wall = r.medianS / base.medianS;
@@ -298,6 +338,14 @@ async function main(): Promise<void> {
     ratios[`${id}/${base.id}`] = { wall, cpu, rss };
     ratioLines.push(`  ${`${id} / ${base.id}`.padEnd(34)} wall ×${wall.toFixed(2)}${cpu === null ? '' : `   cpu ×${cpu.toFixed(2)}`}`
       + `${rss === null ? '' : `   peak RSS ×${rss.toFixed(2)}`}`);
+  }
+  if (identical !== null) {
+    ratioLines.push(`  --threads 1 vs default JSON: ${identical.same ? 'byte-identical' : 'DIFFERENT'} (sha256 ${identical.t1.slice(0, 16)}…${identical.same ? '' : ` vs ${identical.tn.slice(0, 16)}…`})`);
+  }
+  const flat = byId.get('flat-teardown');
+  const cli = byId.get('teardown-cli');
+  if (flat?.peakRssMiB != null && cli?.peakRssMiB != null) {
+    ratioLines.push(`  flat memory: peak RSS 10× longer capture ÷ bench capture ×${(flat.peakRssMiB / cli.peakRssMiB).toFixed(2)} (goal ≤ ×1.20)`);
   }
   const inproc = byId.get('teardown-inproc')?.runs.at(-1)?.inproc;
   const cpu = cpus();
@@ -332,7 +380,7 @@ async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
   writeFileSync(join(DATA_DIR, 'results.json'), `${JSON.stringify({
     date: new Date().toISOString(), machine, versions, git: { commit, srcDirty }, file, capture: meta, runs, warmup, timeoutS, buildNote,
-    peakRssSource: haveTime ? '/usr/bin/time %M' : '/proc VmHWM polled', results, ratios,
+    peakRssSource: haveTime ? '/usr/bin/time %M' : '/proc VmHWM polled', results, ratios, identical,
   }, null, 2)}\n`);
 }
 

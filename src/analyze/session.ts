@@ -4,11 +4,12 @@ import { formatAddress, formatEndpoint } from '../decode/format.js';
 import { newTcpPacket, type DecodeStatus } from '../decode/packet.js';
 import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
-import { FloodTracker } from '../findings/syn-flood.js';
+import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
-import { FlowTable, type TupleEntry } from '../tcp/flow-table.js';
+import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
+import { contributionOf, ReportSpool, spoolRecord, type Contribution, type SpoolTarget } from './spool.js';
 import { reportSummary } from './summary.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings } from '../model/report.js';
@@ -18,6 +19,13 @@ export interface SessionHooks {
   onFinding?(f: Finding): void;
   /** A connection was judged and left the flow table. */
   onConnectionEnd?(c: ConnectionReport): void;
+  /**
+   * A connection was judged, with its findings: `seq` numbers connections in the order they were first judged,
+   * `version` counts its judgements (a connection reopened by late segments is judged again; the latest counts).
+   */
+  onJudged?(c: ConnectionReport, findings: Finding[], seq: number, version: number): void;
+  /** At the end: the findings tied to no connection (syn-flood), in report order. */
+  onLoose?(findings: Finding[]): void;
 }
 
 export interface SessionOptions {
@@ -33,6 +41,17 @@ export interface SessionOptions {
   ladders?: 'all' | 'findings' | 'auto';
   /** Keep only the connections whose 4-tuple hash falls in this shard (src/tcp/shard.ts); the rest are skipped after decode. */
   shard?: Shard;
+  /** 'external': no sweeps of its own; the caller calls sweep() (an analysis thread, told by the reader). */
+  sweeps?: 'self' | 'external';
+  /** Connection ids from ordinals (see FlowTableOptions.idOf). */
+  idOf?: (ordinal: number) => string;
+  /**
+   * Stream the report instead of keeping it: each judged connection goes to the spool (src/analyze/spool.ts) and
+   * is not kept; finish() returns the summary (and, unless the spool writes JSON, the aggregates) with empty
+   * `connections` and `findings` lists, which the spool gives back in order. Memory then follows the flow table,
+   * not the connections ever seen.
+   */
+  spool?: SpoolTarget;
 }
 
 export const LADDER_ALL_LIMIT = 10_000;
@@ -55,8 +74,12 @@ export interface Counters {
   evicted: number;
 }
 
-/** Sweep every SWEEP_EVERY packets, or every `entries` packets when the table is larger: amortized O(1). */
-const SWEEP_EVERY = 1 << 16;
+/**
+ * Sweep after every SWEEP_EVERY TCP segments of the capture (those of other shards count too), at that segment's
+ * time: where sweeps fall depends on the capture alone, not on the table, the shard or the threads splitting it
+ * (each analysis thread sweeps where one session would: src/analyze/parallel.ts).
+ */
+export const SWEEP_EVERY = 1 << 16;
 
 /**
  * The one loop: frames in, judged connections and findings out. Synchronous, no I/O, no clock — time is the
@@ -74,28 +97,36 @@ export class AnalysisSession {
    * Findings per judged connection, in the order connections were judged: a connection reopened by late segments
    * replaces its report and its findings in place (no scan of every finding).
    */
-  private readonly byConnection = new Map<string, { at: number; findings: Finding[] }>();
+  private readonly byConnection = new Map<string, { at: number; findings: Finding[]; version?: number }>();
   private sinceSweep = 0;
+  private readonly selfSweeps: boolean;
   /** Frames the capture lost while each connection was tracked (live drop accounting). */
   private readonly lossOf = new WeakMap<Connection, number>();
   private readonly ladders: 'all' | 'findings' | 'auto';
   private readonly floods = new FloodTracker();
   private readonly maxConnections: number;
   private readonly shard: Shard | null;
+  private readonly spool: SpoolTarget | null;
+  /** Streamed: each connection's share of the report while it may be judged again (it lives as long as the connection). */
+  private readonly spooled = new WeakMap<Connection, Contribution>();
+  /** Streamed: the last judged connection of each tuple (a later incarnation links to it). */
+  private readonly lastOnTuple = new WeakMap<TupleEntry, { id: string; seq: number }>();
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
 
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
+    this.spool = opts.spool ?? null;
     this.ladders = opts.ladders ?? 'auto';
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
+    this.selfSweeps = opts.sweeps !== 'external';
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
       idleSplit: this.settings.idleSplit, closedLinger: CLOSED_LINGER,
       tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: this.maxConnections,
-      flowKey: this.settings.flowKey,
+      flowKey: this.settings.flowKey, ...(opts.idOf ? { idOf: opts.idOf } : {}),
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd), (c, e) => this.floods.observe(c, e));
   }
 
@@ -113,7 +144,17 @@ export class AnalysisSession {
       this.counters.evicted = this.table.evicted;
     } else this.otherShardPackets++;
     // Another shard's segment is skipped, but still counts towards the sweep.
-    if (++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep >= this.table.entries) { this.sinceSweep = 0; this.table.sweep(t); }
+    if (++this.sinceSweep >= SWEEP_EVERY && this.selfSweeps) { this.sinceSweep = 0; this.table.sweep(t); }
+  }
+
+  /** Judge quiet closed connections and drop stale tombstones as of packet time `now` (see SWEEP_EVERY). */
+  sweep(now: number): void {
+    this.table.sweep(now);
+  }
+
+  /** Connections opened so far (ordinals 1…opened). */
+  get opened(): number {
+    return this.table.ordinal;
   }
 
   /** What the flow table holds now: connections, and tuples (those plus the resting ones kept for a tombstone). */
@@ -155,12 +196,36 @@ export class AnalysisSession {
     return this.build(capture, conns, findings);
   }
 
+  /** End of input at packet time `tEnd`: judge everything still open (finish() does this at the last packet's time). */
+  endOfInput(tEnd: number): void {
+    this.table.flushAll(tEnd);
+    this.counters.evicted = this.table.evicted;
+  }
+
+  /** The SYN-flood targets seen (an analysis thread's, merged by the reader). */
+  floodState(): FloodRaw {
+    return this.floods.raw();
+  }
+
+  evictionCounts(): EvictionCounts {
+    return this.table.evictions;
+  }
+
   /** End of input: judge everything still open at the last packet's time and build the final report. */
   finish(capture: CaptureSummary): Report {
-    this.table.flushAll(this.counters.lastTime ?? 0);
-    this.counters.evicted = this.table.evicted;
+    this.endOfInput(this.counters.lastTime ?? 0);
+    if (!(this.spool === null || this.spool instanceof ReportSpool)) throw new Error('a forwarding spool has no report: call endOfInput()');
     const floods = this.floods.findings();
     for (const f of floods) { this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 0) + 1; this.hooks.onFinding?.(f); }
+    this.hooks.onLoose?.(floods);
+    if (this.spool !== null) {
+      this.spool.addLoose(floods);
+      return {
+        version: 1, tool: { name: 'teardown', version: VERSION }, capture, settings: this.settings,
+        summary: this.spool.summary(this.evictions()), connections: [], findings: [],
+        aggregates: this.spool.opts.json ? { servers: [], pairs: [] } : this.spool.aggregates(),
+      };
+    }
     return this.build(capture, this.judged, [...this.allFindings(), ...floods]);
   }
 
@@ -170,7 +235,7 @@ export class AnalysisSession {
     const b = e.textB ??= formatEndpoint(v, e.b, e.bPort);
     const client = c.clientIsA ? a : b;
     const server = c.clientIsA ? b : a;
-    const ladder = this.ladders === 'auto' ? (this.judged.length < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
+    const ladder = this.ladders === 'auto' ? (this.counters.connections < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
     const j = judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
       wiresharkFilter(e, c), v, ladder);
     j.report.encapsulation = e.path.report();
@@ -187,16 +252,19 @@ export class AnalysisSession {
 
   private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {
     const j = this.judgeOnly(c, e, now, atEnd);
+    if (this.spool !== null) return this.retireStreamed(c, e, j, this.spool);
     let before: Set<string> | null = null;
     const prev = this.byConnection.get(c.id);
     if (prev !== undefined) {
       // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
       this.judged[prev.at] = j.report;
+      this.hooks.onJudged?.(j.report, j.findings, prev.at, (prev.version = (prev.version ?? 0) + 1));
       before = new Set(prev.findings.map((f) => f.kind));
       for (const f of prev.findings) this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 1) - 1;
       prev.findings = j.findings;
     } else {
       this.byConnection.set(c.id, { at: this.judged.length, findings: j.findings });
+      this.hooks.onJudged?.(j.report, j.findings, this.judged.length, 0);
       this.judged.push(j.report);
       this.counters.connections++;
       this.floods.observe(c, e);
@@ -209,6 +277,44 @@ export class AnalysisSession {
     }
     this.hooks.onConnectionEnd?.(j.report);
     return j.closing;
+  }
+
+  /** retire() of a streamed session: the judgement goes to the spool, linked to the tuple's previous incarnation. */
+  private retireStreamed(c: Connection, e: TupleEntry, j: Judgement, spool: SpoolTarget) {
+    const prev = this.spooled.get(c) ?? null;
+    const seq = prev?.seq ?? this.counters.connections;
+    const rec = spoolRecord(j.report, j.findings, seq, prev === null ? 0 : prev.version + 1, spool.opts);
+    spool.add(rec, prev);
+    this.spooled.set(c, contributionOf(rec));
+    this.hooks.onJudged?.(j.report, j.findings, seq, rec.version);
+    let before: Set<string> | null = null;
+    if (prev !== null) {
+      // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
+      before = new Set(prev.findings.map((f) => f.kind));
+      for (const f of prev.findings) this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 1) - 1;
+    } else {
+      const last = this.lastOnTuple.get(e);
+      // The previous incarnation's `next`, and its TIME_WAIT cut at this one's start (as build() does).
+      if (last !== undefined && c.previousId === last.id) spool.link(last.seq, c.id, j.report.start);
+      this.lastOnTuple.set(e, { id: c.id, seq });
+      this.counters.connections++;
+      this.floods.observe(c, e);
+    }
+    for (const f of j.findings) {
+      const told = (c.announcedStuck && f.kind === 'stuck-half-close') || (before !== null && before.has(f.kind));
+      if (!told) this.hooks.onFinding?.(f);
+      this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 0) + 1;
+    }
+    this.hooks.onConnectionEnd?.(j.report);
+    return j.closing;
+  }
+
+  private evictions(): Evictions {
+    const x = this.table.evictions;
+    return {
+      maxConnections: Number.isFinite(this.maxConnections) ? this.maxConnections : null,
+      total: x.handshakeOnly + x.judgedEarly, handshakeOnly: x.handshakeOnly, judgedEarly: x.judgedEarly, tombstones: x.tombstones,
+    };
   }
 
   private allFindings(): Finding[] {
@@ -229,11 +335,7 @@ export class AnalysisSession {
     }
     const order = new Map(connections.map((c, i) => [c.id, i]));
     const sorted = [...findings].sort((a, b) => a.time - b.time || (order.get(a.connection) ?? 0) - (order.get(b.connection) ?? 0));
-    const x = this.table.evictions;
-    const evicted: Evictions = {
-      maxConnections: Number.isFinite(this.maxConnections) ? this.maxConnections : null,
-      total: x.handshakeOnly + x.judgedEarly, handshakeOnly: x.handshakeOnly, judgedEarly: x.judgedEarly, tombstones: x.tombstones,
-    };
+    const evicted = this.evictions();
     return {
       version: 1, tool: { name: 'teardown', version: VERSION }, capture, settings: this.settings,
       summary: reportSummary(connections, sorted, evicted),

@@ -41,7 +41,7 @@ export interface StreamOptions extends SessionOptions {
 }
 
 /** The capture part of the report: what the source says about itself and what the session counted. */
-export function captureSummary(source: PacketSource, session: AnalysisSession, result: SourceResult | null, interrupted = false): CaptureSummary {
+export function captureSummary(source: PacketSource, session: Pick<AnalysisSession, 'counters'>, result: SourceResult | null, interrupted = false): CaptureSummary {
   const k = session.counters;
   const info = source.info;
   return {

@@ -1,13 +1,16 @@
 import type { SourceResult } from '../capture/types.js';
 import type { Report, Severity } from '../model/report.js';
 import { atLeast } from '../model/severity.js';
+
+const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { signalExitCode, type StopControls } from './stop.js';
 
 /** Exit code for a finished analysis: 2 when nothing could be read, 1 when --fail-on matched. */
 export function exitCodeFor(report: Report, failOn: Severity | undefined): number {
   if (report.capture.error !== null && report.capture.packets === 0) return EXIT_USAGE;
-  if (failOn !== undefined && report.findings.some((f) => atLeast(f.severity, failOn))) return EXIT_FINDINGS;
+  // From the summary's counts: a streamed report does not list its findings.
+  if (failOn !== undefined && SEVERITIES.some((v) => report.summary.severity[v] > 0 && atLeast(v, failOn))) return EXIT_FINDINGS;
   return EXIT_OK;
 }
 

@@ -9,6 +9,8 @@ const P = 12;
 const M = 1 << P;
 const ALPHA = 0.7213 / (1 + 1.079 / M);
 
+export interface DistinctRaw { exact: number[] | null; registers: Uint8Array | null }
+
 export class DistinctCounter {
   private exact: Set<number> | null = new Set();
   private registers: Uint8Array | null = null;
@@ -23,6 +25,31 @@ export class DistinctCounter {
       return;
     }
     this.addHll(hash);
+  }
+
+  /** The state as plain data (for another thread); fromRaw() rebuilds it. */
+  raw(): DistinctRaw {
+    return { exact: this.exact === null ? null : [...this.exact], registers: this.registers };
+  }
+
+  static fromRaw(r: DistinctRaw): DistinctCounter {
+    const d = new DistinctCounter();
+    d.exact = r.exact === null ? null : new Set(r.exact);
+    d.registers = r.registers === null ? null : Uint8Array.from(r.registers);
+    return d;
+  }
+
+  /** Count the values of another counter too: the same state as one counter that saw both streams. */
+  merge(o: DistinctRaw): void {
+    if (o.exact !== null) { for (const h of o.exact) this.add(h); return; }
+    if (this.exact !== null) {
+      this.registers = new Uint8Array(M);
+      for (const h of this.exact) this.addHll(h);
+      this.exact = null;
+    }
+    const r = this.registers as Uint8Array;
+    const s = o.registers as Uint8Array;
+    for (let i = 0; i < M; i++) if ((s[i] as number) > (r[i] as number)) r[i] = s[i] as number;
   }
 
   /** True while the count is exact (at most EXACT_LIMIT distinct values seen). */

@@ -6,7 +6,7 @@ import type { LogRec } from '../tcp/packet-log.js';
 import { CATALOG } from './catalog.js';
 import { refOf, secs } from './context.js';
 import { fmix32 as fmix } from '../model/hash.js';
-import { DistinctCounter } from './distinct.js';
+import { DistinctCounter, type DistinctRaw } from './distinct.js';
 
 /** A server endpoint is flooded when at least this many handshakes to it never completed… */
 export const FLOOD_MIN_ATTEMPTS = 1000;
@@ -39,6 +39,11 @@ interface Target {
 }
 
 /** A handshake that never completed: SYN seen, never synchronized, no data (what a SYN flood is made of). */
+export interface FloodRaw {
+  forgotten: boolean;
+  targets: [number | string, Omit<Target, 'sources' | 'addresses'> & { sources: DistinctRaw | null; addresses: DistinctRaw | null }][];
+}
+
 export function incompleteHandshake(c: Connection): boolean {
   return c.sawSyn && !c.established && c.ep[0].dataBytes === 0 && c.ep[1].dataBytes === 0;
 }
@@ -109,6 +114,45 @@ export class FloodTracker {
     while (this.targets.size > MAX_TARGETS / 2) {
       for (const [k, t] of this.targets) if (t.attempts < this.threshold) this.targets.delete(k);
       if (this.targets.size > MAX_TARGETS / 2) this.threshold *= 2;
+    }
+  }
+
+  /** The targets as plain data (another thread's tracker, merged with merge()). */
+  raw(): FloodRaw {
+    return {
+      forgotten: this.forgotten,
+      targets: [...this.targets].map(([k, t]) => [k, { ...t, sources: t.sources?.raw() ?? null, addresses: t.addresses?.raw() ?? null }]),
+    };
+  }
+
+  /**
+   * Fold in the targets another tracker saw (each analysis thread sees some of every server's tuples): counts add
+   * up, the first and last samples are the earliest and latest, distinct counts merge; the same as one tracker
+   * unless targets were forgotten (then counts are lower bounds either way).
+   */
+  merge(o: FloodRaw): void {
+    if (o.forgotten) this.forgotten = true;
+    for (const [k, b] of o.targets) {
+      const src = b.sources === null ? null : DistinctCounter.fromRaw(b.sources);
+      const addrs = b.addresses === null ? null : DistinctCounter.fromRaw(b.addresses);
+      const t = this.targets.get(k);
+      if (t === undefined) {
+        if (this.targets.size >= MAX_TARGETS) this.forget();
+        this.targets.set(k, { ...b, sources: src, addresses: addrs });
+        continue;
+      }
+      if (t.sources === null) {
+        t.sources = new DistinctCounter(); t.sources.add(t.src0);
+        t.addresses = new DistinctCounter(); t.addresses.add(t.addr0);
+      }
+      if (src === null) { t.sources.add(b.src0); (t.addresses as DistinctCounter).add(b.addr0); } else {
+        t.sources.merge(src.raw());
+        (t.addresses as DistinctCounter).merge((addrs as DistinctCounter).raw());
+      }
+      if (b.firstT < t.firstT || (b.firstT === t.firstT && b.first.rec.frame < t.first.rec.frame)) { t.first = b.first; t.firstT = b.firstT; }
+      if (b.lastT > t.lastT || (b.lastT === t.lastT && b.last.rec.frame > t.last.rec.frame)) { t.last = b.last; t.lastT = b.lastT; }
+      t.attempts += b.attempts; t.syns += b.syns; t.answered += b.answered; t.refused += b.refused;
+      t.partial ||= b.partial;
     }
   }
 

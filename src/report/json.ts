@@ -1,3 +1,4 @@
+import type { ReportSpool } from '../analyze/spool.js';
 import type { ConnectionReport, Report } from '../model/report.js';
 
 export interface JsonOptions {
@@ -19,6 +20,28 @@ export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string
   yield '\n}\n';
 }
 
+/**
+ * `--json` of a streamed analysis: the same document, byte for byte, with the connections and findings read back
+ * in order from the spool the session wrote them to (the aggregates are folded while the connections go out).
+ */
+export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<string> {
+  yield jsonHead(r);
+  yield* rawList('connections', spool.connectionLines());
+  yield* rawList('findings', spool.findingLines());
+  yield* jsonAggregates(spool.aggregates());
+  yield '\n}\n';
+}
+
+function* rawList(k: string, items: Iterable<string>): Generator<string> {
+  const l = new JsonList(k);
+  let buf = l.open();
+  for (const x of items) {
+    buf += l.raw(x);
+    if (buf.length > 1 << 16) { yield buf; buf = ''; }
+  }
+  yield buf + l.close(true);
+}
+
 const field = (k: string, v: unknown) => `  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')},\n`;
 
 /** The object's opening and the fields before `connections`. */
@@ -37,7 +60,11 @@ export class JsonList {
   constructor(private readonly key: string, private readonly indent = '  ') {}
   open(): string { return `${this.indent}${JSON.stringify(this.key)}: [`; }
   item(x: unknown): string {
-    const s = `${this.empty ? '\n' : ',\n'}${this.indent}  ${JSON.stringify(x)}`;
+    return this.raw(JSON.stringify(x));
+  }
+  /** An element already written as JSON. */
+  raw(json: string): string {
+    const s = `${this.empty ? '\n' : ',\n'}${this.indent}  ${json}`;
     this.empty = false;
     return s;
   }

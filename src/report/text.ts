@@ -2,7 +2,7 @@ import type { ConnectionReport, Finding, FindingKind, Report } from '../model/re
 import { FINDING_KINDS } from '../model/report.js';
 import { CATALOG } from '../findings/catalog.js';
 import { linkTypeName } from '../model/link-types.js';
-import { SEVERITY_RANK } from '../model/severity.js';
+import { CONNECTION_ROWS, TextDigest } from '../analyze/digest.js';
 import { duration, isoTime, packetHeader, packetLine, plural } from './format.js';
 
 function detailText(d: Record<string, unknown>): string {
@@ -38,7 +38,7 @@ export function findingText(f: Finding, c: ConnectionReport | undefined): string
 }
 
 /** Connections listed in the text report's table: all up to this many, else the first this many with findings. */
-export const TABLE_ROWS = 200;
+export const TABLE_ROWS = CONNECTION_ROWS;
 
 /** The plain-text report: summary, findings with evidence, aggregates, connection table. */
 export interface TextOptions {
@@ -49,7 +49,24 @@ export interface TextOptions {
   format?: string;
 }
 
-export function textReport(r: Report, opts: TextOptions = {}): string {
+/** The digest of a whole report (its connections and findings lists), for textReport. */
+export function digestOf(r: Report, maxPerKind = 50): TextDigest {
+  const d = new TextDigest(maxPerKind);
+  const per = new Map<string, Finding[]>();
+  for (const f of r.findings) { const l = per.get(f.connection); if (l) l.push(f); else per.set(f.connection, [f]); }
+  const ids = new Set<string>();
+  r.connections.forEach((c, i) => { ids.add(c.id); d.add(c, per.get(c.id) ?? [], i, 0); });
+  d.addLoose(r.findings.filter((f) => !ids.has(f.connection)));
+  return d;
+}
+
+/**
+ * The plain-text report. A streamed report (empty `connections` and `findings`) comes with the digest its
+ * session folded; a whole report makes its own.
+ */
+export function textReport(r: Report, opts: TextOptions = {}, digest?: TextDigest): string {
+  const max = opts.maxPerKind ?? 50;
+  const d = digest ?? digestOf(r, max);
   const out: string[] = [];
   const cap = r.capture;
   const links = cap.linkTypes.map((l) => linkTypeName(l) ?? `linktype ${l}`).join(', ') || 'no packets';
@@ -63,7 +80,7 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
   if (ev !== null) out.push(`  ${ev}`);
   for (const w of cap.warnings) out.push(`  note: ${w}`);
   if (cap.drops !== null && cap.drops > 0) {
-    const marked = r.connections.filter((c) => (c.captureLoss ?? 0) > 0).length;
+    const marked = d.marked;
     out.push(`  WARNING: the capture dropped ${cap.drops} packets; ${marked > 0
       ? `${marked} connection${marked === 1 ? ' was' : 's were'} open meanwhile and ${marked === 1 ? 'its verdict says' : 'their verdicts say'} so`
       : 'verdicts may rest on packets that were never seen'}`);
@@ -83,18 +100,11 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
       out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  Half-close (CLOSE_WAIT): ${parts.join(', ')}`);
     } else out.push(`    ${k.padEnd(22)} ${String(n).padStart(6)}  ${CATALOG[k].title}`);
   }
-  const byId = new Map(r.connections.map((c) => [c.id, c]));
-  if (r.findings.length) {
+  if (s.error + s.warn + s.info > 0) {
     out.push('', 'Findings');
     // Worst first within the cap, so a capped kind still shows its errors; time order otherwise.
-    const max = opts.maxPerKind ?? 50;
-    const shown = new Map<string, number>();
-    const ordered = max === 0 ? r.findings : [...r.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.time - b.time);
-    const kept = ordered.filter((f) => { const n = shown.get(f.kind) ?? 0; shown.set(f.kind, n + 1); return max === 0 || n < max; });
-    const keptSet = new Set(kept);
-    for (const f of r.findings) if (keptSet.has(f)) out.push('', findingText(f, byId.get(f.connection)));
-    // Counts per kind from the summary: a report merged from result folders passes only the findings it prints.
-    const hidden = [...shown.keys()].map((k) => [k, r.summary.findings[k as FindingKind] ?? 0] as const).filter(([, n]) => max !== 0 && n > max).map(([k, n]) => `${n - max} more ${k}`);
+    for (const k of d.shown()) out.push('', findingText(k.f, k.c));
+    const hidden = d.kinds().map((k): [string, number] => [k, r.summary.findings[k] ?? 0]).filter(([, n]) => max !== 0 && n > max).map(([k, n]) => `${n - max} more ${k}`);
     if (hidden.length) out.push('', `(${hidden.join(', ')} not shown: --max-per-kind 0 prints all; --json or the interactive view list every one)`);
   }
   const servers = r.aggregates.servers.filter((a) => a.halfClosed > 0);
@@ -111,11 +121,10 @@ export function textReport(r: Report, opts: TextOptions = {}): string {
       out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${plural(p.connections, 'connection')} from ${plural(p.distinctClientPorts, 'port')}, ${p.ratePerSecond === null ? 'rate: not enough data' : `${p.ratePerSecond.toFixed(1)}/s`}, ${plural(p.timeWaitReuses, 'reuse')} (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? 'not enough data' : `${(p.exhaustionRatio * 100).toFixed(1)}% (${plural(p.portsInUsePeak ?? 0, 'port')} in use at once)`}`);
     }
   }
-  if (opts.connections !== false && r.connections.length) {
+  const total = r.summary.connections;
+  if (opts.connections !== false && total) {
     out.push('', 'Connections');
-    // The count from the summary, for the same reason.
-    const total = r.summary.connections;
-    const shown = total > TABLE_ROWS ? r.connections.filter((c) => c.findings.length > 0).slice(0, TABLE_ROWS) : r.connections;
+    const shown = d.rows(total);
     if (shown.length < total) out.push(`  (${shown.length} with findings shown of ${total}; --json lists all)`);
     for (const c of shown) {
       out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}${c.capture === 'one-sided' ? `  one-sided (no ${c.missingSide} packets)` : ''}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);

@@ -151,9 +151,10 @@ export class Connection {
     readonly clientGuessed: boolean,
     readonly incarnation: number,
     readonly previousId: string | null,
+    id?: string,
   ) {
     this.log = new PacketLog();
-    this.id = `c${ordinal}`;
+    this.id = id ?? `c${ordinal}`;
   }
 
   /** Closed for incarnation purposes (docs/rules.md §6.4 case 1): both FINs seen, an accepted RST, or refused. */

@@ -150,6 +150,8 @@ export interface FlowTableOptions {
   flowKey?: FlowKey;
   /** Bound on tuples kept only for their tombstone (reuse detection); the oldest go first. Default maxConnections. */
   maxResting?: number;
+  /** A connection's id from its ordinal (default 'c' + ordinal); an analysis thread uses a placeholder the reader renumbers. */
+  idOf?: (ordinal: number) => string;
 }
 
 /** Pressure counts: exact numbers of what the bounds took out of the table. */
@@ -217,7 +219,8 @@ export class FlowTable {
   private readonly buckets = new Map<number, TupleEntry>();
   private readonly paths = new PathDescriptions();
   private readonly flowKey: FlowKey;
-  private ordinal = 0;
+  /** Connections opened so far (the last one's ordinal). */
+  ordinal = 0;
   active = 0;
   entries = 0;
   /** Connections taken out by the bound (handshake-only dropped + judged early). */
@@ -373,7 +376,8 @@ export class FlowTable {
     const g = guessClient(p);
     const clientIsA = g.srcIsClient === srcIsA;
     const prev = e.tomb;
-    const c = new Connection(++this.ordinal, clientIsA, g.guessed, e.incarnations++, reason !== null && prev ? prev.id : null);
+    const n = ++this.ordinal;
+    const c = new Connection(n, clientIsA, g.guessed, e.incarnations++, reason !== null && prev ? prev.id : null, this.opts.idOf?.(n));
     if (reason !== null && prev !== null && (p.flags & (SYN | ACK)) === SYN) {
       c.reuse = {
         previous: prev, reason, synFrame: frame, synT: t, synSeq: p.seq, synHasTs: p.hasTs, synTsVal: p.tsVal,

@@ -54,7 +54,8 @@ test('a reader that closes the pipe early (EPIPE) during --ndjson: one line, exi
 test('the analysis failing on a frame (a bug): one line naming the frame, exit 2, the report of the frames before', () => {
   const helper = fileURLToPath(new URL('../helpers/throwing-detector.ts', import.meta.url));
   for (const mode of ['--json', '--ndjson', '--text']) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', helper, 'src/cli/main.ts', 'analyze', FIXTURE, mode],
+    // The helper patches this thread's session: one analysis thread (--threads N workers are not patched).
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', helper, 'src/cli/main.ts', 'analyze', FIXTURE, mode, ...(mode === '--ndjson' ? [] : ['--threads', '1'])],
       { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, TD_THROW_AT: '150' } });
     assert.equal(r.status, 2, `${mode}: ${r.stderr}`);
     assert.match(oneLine(r.stderr), /^teardown: fixtures\/port-reuse-narrow-range\.pcap: the analysis failed on frame 150: TypeError: Cannot read properties of undefined \(reading 'seq'\) \(at byte \d+\) — reporting the 149 packets before it$/);
@@ -70,19 +71,16 @@ test('the analysis failing on a frame (a bug): one line naming the frame, exit 2
   }
 });
 
-test('near the heap limit: reading stops, one line, exit 2, the report of what was read (no V8 fatal error)', { timeout: 180_000 }, async () => {
+test('judged connections stream out: 300,000 packets and 30,000 connections fit a 64 MiB heap (the whole report did not)', { timeout: 180_000 }, async () => {
   const big = join(dir, 'heap.pcap');
   const total = await writeBigCapture(big, 1000); // 300,000 packets, 30,000 connections
   const r = spawnSync(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', 'src/cli/main.ts', 'analyze', big, '--json'],
     { cwd: ROOT, encoding: 'utf8', timeout: 170_000, maxBuffer: 1 << 30 });
-  assert.equal(r.status, 2, r.stderr.slice(0, 2000));
-  const line = oneLine(r.stderr);
-  const m = /^teardown: .*heap\.pcap: out of memory: the heap reached \d+ MiB of its \d+ MiB limit; reading stopped .* after frame (\d+) \(at byte \d+\) — reporting the (\d+) packets before it$/.exec(line);
-  assert.ok(m, line);
+  assert.equal(r.status, 0, r.stderr.slice(0, 2000));
+  assert.equal(r.stderr, '');
   const report = JSON.parse(r.stdout);
-  assert.equal(report.capture.packets, Number(m[2]));
-  assert.ok(report.capture.packets > 0 && report.capture.packets < total);
-  assert.equal(report.capture.truncated, true);
-  assert.match(report.capture.error, /out of memory/);
-  assert.ok(report.connections.length > 0);
+  assert.equal(report.capture.packets, total);
+  assert.equal(report.capture.truncated, false);
+  assert.equal(report.connections.length, 30_000);
+  assert.equal(report.summary.connections, 30_000);
 });

@@ -4,7 +4,11 @@ import { streamAnalysis } from '../../analyze/stream.js';
 import { openCapture } from '../../capture/open.js';
 import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
-import { jsonChunks } from '../../report/json.js';
+import { TextDigest } from '../../analyze/digest.js';
+import { statSync } from 'node:fs';
+import { streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
+import { ReportSpool } from '../../analyze/spool.js';
+import { jsonChunks, jsonSpoolChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { ResultsSink } from '../../results/sink.js';
@@ -25,6 +29,7 @@ interface AnalyzeFlags extends CommonAnalysisFlags {
   out?: string;
   label?: string;
   shard?: { k: number; n: number };
+  threads?: number;
 }
 
 export { exitCodeFor };
@@ -49,13 +54,17 @@ export function analyzeCommand(): Command {
     .option('--max-connections <n>', `bound the connection table (default ${DEFAULT_MAX_CONNECTIONS}): handshake-only connections are dropped first, then the least recently active are judged early (counted)`, wholeNumber('--max-connections', 1))
     .option('--out <dir>', 'write the results as Parquet (connections.parquet, findings.parquet, run.json) for teardown report and SQL engines (docs/fleet.md); prints the report only with --text/--json')
     .option('--label <name>', 'with --out: the host or capture label stored with every row (default: the capture file name)')
-    .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard);
+    .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard)
+    .option('--threads <n>', 'with --json or --text: analysis threads, each holding the connections of its share of the 4-tuples (default 1); the report is the same for any number', wholeNumber('--threads', 1));
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     // Options that cannot apply to the output chosen are refused rather than ignored.
     if (cmd.getOptionValueSource('ladders') === 'cli' && !o.json && !o.ndjson) throw new UsageError('--ladders only applies with --json or --ndjson');
     if (o.maxPerKind !== undefined && (o.json || o.ndjson)) throw new UsageError(`--max-per-kind only applies to the text report, not with --${o.json ? 'json' : 'ndjson'}`);
     if (o.label !== undefined && o.out === undefined) throw new UsageError('--label goes with --out');
+    if (o.threads !== undefined && (o.ndjson || o.out !== undefined || (!o.json && !o.text))) {
+      throw new UsageError(`--threads applies to --json and --text only${o.ndjson ? ' (--ndjson writes connections in the order they end, from one thread)' : o.out !== undefined ? ' (--out writes the results folder from one thread)' : ''}`);
+    }
     // DuckDB is loaded before the capture is read: a missing package is reported at once.
     const results = o.out === undefined ? null : new ResultsSink({ dir: o.out, label: o.label, shard: o.shard, ladders: o.ladders });
     await results?.open();
@@ -72,25 +81,52 @@ export function analyzeCommand(): Command {
     // Otherwise the loop without clock ticks, then the final report and/or the results folder. SIGINT/SIGTERM stop
     // the reading: the report covers what was read, marked interrupted.
     const print = results === null || o.text === true || o.json === true;
-    const source = await openCapture(capture);
+    let source = await openCapture(capture);
     const io = stopControls();
+    // Streamed: judged connections are spooled (JSON) or folded into the text digest, not kept; memory follows
+    // the connections open at once. The results folder (--out) is written from the whole report.
+    let spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings' }) : null;
+    let digest = spool !== null && !o.json ? new TextDigest(o.maxPerKind ?? 50) : null;
+    const threads = spool === null ? 1 : o.threads ?? 1;
+    const single = () => streamAnalysis(source, {
+      settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
+      sink: {
+        hooks: digest === null ? undefined : { onJudged: (c, f, seq, v) => digest?.add(c, f, seq, v), onLoose: (f) => digest?.addLoose(f) },
+        progress: results === null ? undefined : (session) => results.progress(session),
+      },
+      packetTickSeconds: null, signal: io.signal, interrupted: () => io.interruptedBy !== null,
+    });
     let code: number;
     try {
-      const { report, result } = await streamAnalysis(source, {
-        settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard,
-        sink: { progress: results === null ? undefined : (session) => results.progress(session) },
-        packetTickSeconds: null, signal: io.signal, interrupted: () => io.interruptedBy !== null,
-      });
+      let run;
+      if (spool !== null && threads > 1) {
+        try {
+          run = await streamAnalysisParallel(source, {
+            threads, settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool, digest,
+            signal: io.signal, interrupted: () => io.interruptedBy !== null,
+          });
+        } catch (e) {
+          // A thread failed on a frame or neared its heap limit: one thread reports what was read before it. A
+          // regular file is read again that way; other inputs cannot be (the one line says --threads 1).
+          if (!(e instanceof ThreadStop) || capture === '-' || !isFile(capture)) throw e;
+          spool.close();
+          spool = new ReportSpool(spool.opts);
+          digest = digest === null ? null : new TextDigest(digest.maxPerKind);
+          source = await openCapture(capture);
+        }
+      }
+      const { report, result } = run ?? await single();
       if (results !== null) {
         await results.end(report);
         process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings${o.shard ? ` (shard ${o.shard.k}/${o.shard.n})` : ''}\n`);
       }
       if (print && !nothingAnalyzed(report)) { // after an input error before the first packet stdout stays empty
-        if (o.json) await writeJsonTo(io, report, o.ladders ?? 'findings');
-        else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }));
+        if (o.json) await writeJsonTo(io, spool !== null ? jsonSpoolChunks(report, spool) : jsonChunks(report, { ladders: o.ladders ?? 'findings' }));
+        else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }, digest ?? undefined));
       }
       code = outcome(report, result, io, o.failOn);
     } finally {
+      spool?.close();
       io.release();
     }
     if (io.interruptedBy !== null || io.broken) await exitWhenFlushed(code);
@@ -99,12 +135,16 @@ export function analyzeCommand(): Command {
   return cmd;
 }
 
+function isFile(path: string): boolean {
+  try { return statSync(path).isFile(); } catch { return false; }
+}
+
 /** An input error before the first packet: there is no report to print. */
 const nothingAnalyzed = (report: Report): boolean => report.capture.error !== null && report.capture.packets === 0;
 
 /** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
-async function writeJsonTo(io: StopControls, report: Report, ladders: 'all' | 'findings'): Promise<void> {
-  for (const c of jsonChunks(report, { ladders })) {
+async function writeJsonTo(io: StopControls, chunks: Iterable<string>): Promise<void> {
+  for (const c of chunks) {
     if (io.broken) return;
     io.out(c);
     const wait = io.gate();
@@ -121,12 +161,15 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
   const source = await openCapture(path);
   const io = stopControls();
   const sink = new NdjsonSink(io.out, { ladders: o.ladders ?? 'findings' });
+  // Lines go out as connections end; the summary line's counts and aggregates come from a spool (--out: the whole report).
+  const spool = results === null ? new ReportSpool({ json: false }) : null;
   let lastArrival = Date.now();
   const stdin = path === '-';
   let code: number;
   try {
     const { report, result, session } = await streamAnalysis(source, {
-      settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, sink, signal: io.signal, gate: io.gate, interrupted: () => io.interruptedBy !== null,
+      settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
+      sink, signal: io.signal, gate: io.gate, interrupted: () => io.interruptedBy !== null,
       // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
       packetTickSeconds: stdin ? 1 : 10,
       onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,
@@ -142,6 +185,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
     if (results !== null) { results.progress(session); await results.end(report); }
     code = outcome(report, result, io, o.failOn);
   } finally {
+    spool?.close();
     io.release();
   }
   if (io.interruptedBy !== null || io.broken) await exitWhenFlushed(code);

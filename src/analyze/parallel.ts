@@ -1,0 +1,228 @@
+/**
+ * `--threads N`: one reader (this thread) parses records, decodes each frame far enough to hash its inner TCP
+ * 4-tuple (symmetric: both directions and every incarnation of a tuple, whatever the encapsulation, land on the same
+ * thread, so verdicts are exact) and copies it into that worker's shared ring (src/analyze/ring.ts); each worker
+ * (src/analyze/worker.ts) runs its own streamed session. Sweeps are decided here, from every TCP segment, exactly
+ * where one session would sweep (SWEEP_EVERY), and sent to every worker. The workers' judged connections go into
+ * one ReportSpool, which orders them as one session's report; connection ids ('c' + rank of the frame that opened
+ * the connection) are put back from the frames that opened connections (4 bytes per connection, kept to the end).
+ * The output is byte for byte one session's whenever the bound on connections was not reached (each worker holds
+ * ⌈maxConnections ÷ N⌉; docs/design.md "Threads").
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { CaptureError, type PacketSource, type SourceResult } from '../capture/types.js';
+import { decodeFrame } from '../decode/decode.js';
+import { newTcpPacket } from '../decode/packet.js';
+import { FloodTracker } from '../findings/syn-flood.js';
+import { fmix32 } from '../model/hash.js';
+import { DEFAULT_SETTINGS } from '../model/settings.js';
+import { VERSION } from '../model/version.js';
+import type { Evictions, Report, Settings } from '../model/report.js';
+import { inShard, tupleHash, type Shard } from '../tcp/shard.js';
+import type { DigestRaw, TextDigest } from './digest.js';
+import { KIND_BOUNDARY, KIND_END, newRing, RingFailed, RingWriter } from './ring.js';
+import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.js';
+import type { ReportSpool } from './spool.js';
+import { heapGuard } from './memory.js';
+import { captureSummary } from './stream.js';
+import type { BatchMessage, EndMessage, StopMessage, WorkerInput } from './worker.js';
+
+/**
+ * An analysis thread stopped (the analysis failed on a frame, or the thread's heap neared its limit): the run has
+ * no report. One thread reports such a run exactly (what was read before the frame, src/analyze/stream.ts): the
+ * CLI runs a regular file again with one thread, and tells the user to for other inputs.
+ */
+export class ThreadStop extends Error {
+  constructor(readonly why: 'internal' | 'memory', readonly detail: string, readonly frame: number) {
+    super(`${why === 'memory' ? detail : `the analysis failed on frame ${frame}: ${detail}`} (in an analysis thread; --threads 1 reports what was read before it)`);
+  }
+}
+
+/** The default of --threads: the machine's cores. */
+export const defaultThreads = (): number => availableParallelism();
+
+export interface ParallelOptions {
+  threads: number;
+  settings?: Partial<Settings>;
+  maxConnections?: number;
+  shard?: Shard;
+  /** Where the judged connections go (its options say whether the workers write JSON). */
+  spool: ReportSpool;
+  /** Text report: the workers' digests are merged into this one. */
+  digest?: TextDigest | null;
+  signal?: AbortSignal;
+  interrupted?: () => boolean;
+  /** Bytes per worker ring (default 8 MiB). */
+  ringBytes?: number;
+}
+
+/** A worker's connection ids: 'c' + worker + '.' + ordinal between U+0001 and U+0002 (escaped in JSON text). */
+const LOCAL_ID = /\\u0001(\d+)\.(\d+)\\u0002/g;
+
+/** The frames that opened connections, per worker, ascending: turns a worker's ordinal into the global one. */
+class IdLedger {
+  private readonly lists: Uint32Array[];
+  private readonly lens: number[];
+  constructor(n: number) {
+    this.lists = Array.from({ length: n }, () => new Uint32Array(1024));
+    this.lens = new Array<number>(n).fill(0);
+  }
+
+  append(w: number, frames: Uint32Array): void {
+    let l = this.lists[w] as Uint32Array;
+    const len = this.lens[w] as number;
+    if (len + frames.length > l.length) {
+      const g = new Uint32Array(Math.max(l.length * 2, len + frames.length));
+      g.set(l.subarray(0, len));
+      l = g;
+      this.lists[w] = g;
+    }
+    l.set(frames, len);
+    this.lens[w] = len + frames.length;
+  }
+
+  /** Global ordinal of worker w's n-th connection: 1 + connections (on any worker) opened before its frame. */
+  global(w: number, n: number): number {
+    const frame = (this.lists[w] as Uint32Array)[n - 1] as number;
+    let rank = 1;
+    for (let v = 0; v < this.lists.length; v++) {
+      const l = this.lists[v] as Uint32Array;
+      let lo = 0;
+      let hi = this.lens[v] as number;
+      while (lo < hi) { const m = (lo + hi) >>> 1; if ((l[m] as number) < frame) lo = m + 1; else hi = m; }
+      rank += lo;
+    }
+    return rank;
+  }
+}
+
+/**
+ * The worker: dist/analyze/worker.js when built; under tsx (tests, `node --import tsx`) this module is .ts and the
+ * worker is loaded through tsx's loader, registered in the worker first (a worker does not inherit --import hooks).
+ */
+function startWorker(workerData: WorkerInput): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  const api = import.meta.resolve('tsx/esm/api');
+  const target = new URL('./worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`, { eval: true, workerData });
+}
+
+export async function streamAnalysisParallel(source: PacketSource, opts: ParallelOptions): Promise<{ report: Report; result: SourceResult }> {
+  const n = Math.max(1, Math.floor(opts.threads));
+  const settings: Settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+  const cap = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const spool = opts.spool;
+  const rings = Array.from({ length: n }, () => newRing(opts.ringBytes ?? 8 << 20));
+  const writers = rings.map((r) => new RingWriter(r));
+  const ends: (EndMessage | null)[] = rings.map(() => null);
+  const ledger = new IdLedger(n);
+  const seqOf = (w: number) => (local: number) => local * n + w;
+  let failure: Error | null = null;
+  let settle: (() => void) | null = null;
+  const stopper = new AbortController();
+  const fail = (e: Error) => { failure ??= e; stopper.abort(); settle?.(); };
+
+  const onBatch = (w: number, m: BatchMessage) => {
+    ledger.append(w, m.opens);
+    const seq = seqOf(w);
+    for (const [r, prev] of m.recs) {
+      r.seq = seq(r.seq);
+      if (prev !== null) prev.seq = seq(prev.seq);
+      spool.add(r, prev);
+    }
+    for (const [s, next, start] of m.links) spool.link(seq(s), next, start);
+  };
+  const workers = rings.map((ring, w) => {
+    const worker = startWorker({ ring, settings, maxConnections: Math.ceil(cap / n), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
+    worker.on('message', (m: BatchMessage | EndMessage | StopMessage) => {
+      if (m.type === 'stop') { fail(new ThreadStop(m.why, m.message, m.frame)); return; }
+      if (m.type === 'batch') onBatch(w, m); else ends[w] = m;
+      if (ends.every((e) => e !== null)) settle?.();
+    });
+    // A worker that reached its heap limit before its guard saw it coming ends with ERR_WORKER_OUT_OF_MEMORY.
+    worker.on('error', (e) => fail((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? new ThreadStop('memory', 'out of memory', 0) : e));
+    worker.on('exit', (code) => { if (ends[w] === null && failure === null) fail(new Error(`analysis thread ${w} exited with code ${code}`)); });
+    return worker;
+  });
+
+  const k: Counters = { packets: 0, tcpPackets: 0, undecodable: {}, firstTime: null, lastTime: null, connections: 0, findings: {}, evicted: 0 };
+  const pkt = newTcpPacket();
+  const shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
+  const signal = opts.signal === undefined ? stopper.signal : AbortSignal.any([opts.signal, stopper.signal]);
+  let sinceSweep = 0;
+  // This thread's heap (the spool's run, the batches waiting): reading stops near its limit, as one session's does.
+  const guard = heapGuard();
+  let memory: CaptureError | null = null;
+  let lastSec = 0;
+  let lastNsec = 0;
+  let result: SourceResult;
+  try {
+    result = await source.run((frame) => {
+      if (failure !== null || memory !== null) return;
+      try {
+        k.packets++;
+        const t = frame.tsSec + frame.tsNsec * 1e-9;
+        if (k.firstTime === null) k.firstTime = t;
+        if (k.lastTime === null || t > k.lastTime) { k.lastTime = t; lastSec = frame.tsSec; lastNsec = frame.tsNsec; }
+        const status = decodeFrame(frame, pkt);
+        if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
+        k.tcpPackets++;
+        if (shard === null || inShard(pkt, shard)) {
+          const w = n === 1 ? 0 : (fmix32(tupleHash(pkt) ^ 0x2545f491) >>> 0) % n;
+          (writers[w] as RingWriter).frame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
+        }
+        // Where one session would sweep (AnalysisSession.ingest): after this segment, at its time.
+        if (++sinceSweep >= SWEEP_EVERY) { sinceSweep = 0; for (const wr of writers) wr.mark(KIND_BOUNDARY, frame.tsSec, frame.tsNsec); }
+        if ((k.packets & 0x3fff) === 0) {
+          const full = guard();
+          if (full !== null) { memory = new CaptureError('MEMORY', `${full} after frame ${frame.index}`, source.info.path, frame.fileOffset); stopper.abort(); }
+        }
+      } catch (e) {
+        // A thread that stopped says why in its own message (handled when this chunk is done): just stop reading.
+        if (e instanceof RingFailed) stopper.abort(); else fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    }, signal);
+    if (memory !== null && result.error === null) result.error = memory;
+    // The end of input for every worker, unless one stopped (then its message ends the run).
+    if (failure === null && (!stopper.signal.aborted || memory !== null)) {
+      try {
+        for (const wr of writers) wr.mark(KIND_END, lastSec, lastNsec);
+      } catch (e) {
+        if (!(e instanceof RingFailed)) throw e;
+      }
+    }
+    await new Promise<void>((res) => { settle = res; if (failure !== null || ends.every((e) => e !== null)) res(); });
+  } finally {
+    for (const w of workers) void w.terminate();
+  }
+  if (failure !== null) throw failure;
+
+  spool.ids = (line) => line.replace(LOCAL_ID, (_, w: string, local: string) => `c${ledger.global(Number(w), Number(local))}`);
+  const floods = new FloodTracker();
+  const x = { handshakeOnly: 0, judgedEarly: 0, tombstones: 0 };
+  ends.forEach((e, w) => {
+    const m = e as EndMessage;
+    floods.merge(m.floods);
+    x.handshakeOnly += m.evictions.handshakeOnly; x.judgedEarly += m.evictions.judgedEarly; x.tombstones += m.evictions.tombstones;
+    k.evicted += m.evicted;
+    if (m.digest !== null && opts.digest) {
+      // The digest's ids, also inside summaries and notes: through JSON, where the local tokens are escaped.
+      opts.digest.merge(JSON.parse(spool.ids(JSON.stringify(m.digest))) as DigestRaw, seqOf(w));
+    }
+  });
+  const loose = floods.findings();
+  spool.addLoose(loose);
+  opts.digest?.addLoose(loose);
+  const evicted: Evictions = {
+    maxConnections: Number.isFinite(cap) ? cap : null,
+    total: x.handshakeOnly + x.judgedEarly, handshakeOnly: x.handshakeOnly, judgedEarly: x.judgedEarly, tombstones: x.tombstones,
+  };
+  const interrupted = memory === null && opts.signal?.aborted === true && (opts.interrupted?.() ?? false);
+  const report: Report = {
+    version: 1, tool: { name: 'teardown', version: VERSION }, capture: captureSummary(source, { counters: k }, result, interrupted), settings,
+    summary: spool.summary(evicted), connections: [], findings: [],
+    aggregates: spool.opts.json ? { servers: [], pairs: [] } : spool.aggregates(),
+  };
+  return { report, result };
+}

@@ -1,0 +1,146 @@
+/**
+ * A single-producer single-consumer ring of frame records in a SharedArrayBuffer: the reader thread copies each
+ * frame in (no per-frame message), a worker reads it in place. Records are 4-byte aligned:
+ *
+ *   u32 kind | u32 capLength | u32 index | u32 tsSec | u32 tsNsec | u32 linkType | u32 wireLength | u32 interfaceId | bytes…
+ *
+ * kind FRAME carries a frame; BOUNDARY a sweep (at tsSec/tsNsec); END the end of input (the capture's last time); WRAP says
+ * the next record starts at offset 0. `ctrl` holds the write and read offsets: the writer publishes its offset
+ * every PUBLISH_EVERY records (and at boundaries and the end), the reader its own after each batch; both notify.
+ */
+export const KIND_FRAME = 1;
+export const KIND_WRAP = 2;
+export const KIND_BOUNDARY = 3;
+export const KIND_END = 4;
+const HEADER = 32;
+const WRITE = 0;
+const READ = 1;
+/** Set by a reader that failed: the writer stops waiting for room and throws. */
+const FAILED = 2;
+const PUBLISH_EVERY = 64;
+
+/** The reader gave up (its thread stopped): it says why in a message of its own. */
+export class RingFailed extends Error {
+  constructor() { super('an analysis thread stopped reading'); }
+}
+
+export interface RingBuffers { data: SharedArrayBuffer; ctrl: SharedArrayBuffer }
+
+export function newRing(bytes: number): RingBuffers {
+  return { data: new SharedArrayBuffer(bytes & ~3), ctrl: new SharedArrayBuffer(12) };
+}
+
+export class RingWriter {
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly ctrl: Int32Array;
+  private readonly cap: number;
+  private w = 0;
+  private unpublished = 0;
+  /** Times the writer waited for room (the consumer was behind). */
+  waits = 0;
+
+  constructor(r: RingBuffers) {
+    this.u8 = new Uint8Array(r.data);
+    this.u32 = new Uint32Array(r.data);
+    this.ctrl = new Int32Array(r.ctrl);
+    this.cap = r.data.byteLength;
+  }
+
+  frame(data: Uint8Array, offset: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number): void {
+    const at = this.reserve(HEADER + ((len + 3) & ~3));
+    const u = this.u32;
+    const i = at >>> 2;
+    u[i] = KIND_FRAME; u[i + 1] = len; u[i + 2] = index; u[i + 3] = tsSec; u[i + 4] = tsNsec; u[i + 5] = linkType; u[i + 6] = wire; u[i + 7] = iface;
+    this.u8.set(data.subarray(offset, offset + len), at + HEADER);
+    if (++this.unpublished === PUBLISH_EVERY) this.publish();
+  }
+
+  /** A sweep at, or the end of input with, packet time tsSec/tsNsec. */
+  mark(kind: typeof KIND_BOUNDARY | typeof KIND_END, tsSec: number, tsNsec: number): void {
+    const at = this.reserve(HEADER);
+    const i = at >>> 2;
+    this.u32[i] = kind; this.u32[i + 1] = 0; this.u32[i + 2] = 0; this.u32[i + 3] = tsSec; this.u32[i + 4] = tsNsec;
+    this.publish();
+  }
+
+  publish(): void {
+    this.unpublished = 0;
+    Atomics.store(this.ctrl, WRITE, this.w);
+    Atomics.notify(this.ctrl, WRITE);
+  }
+
+  /** Room for `size` bytes at the write offset (wrapping when the tail is too short); waits for the reader if full. */
+  private reserve(size: number): number {
+    if (size + 4 > this.cap / 2) throw new RangeError(`frame of ${size} bytes does not fit the ring`);
+    for (;;) {
+      const r = Atomics.load(this.ctrl, READ);
+      const tail = this.cap - this.w;
+      if (tail < size) {
+        // Wrap: only when the reader is not at 0..size (it would look empty), and it has left the tail.
+        if (r <= this.w && r > size) { this.u32[this.w >>> 2] = KIND_WRAP; this.w = 0; continue; }
+      } else {
+        const free = r > this.w ? r - this.w : this.cap - this.w + r;
+        if (free > size) { const at = this.w; this.w += size; if (this.w === this.cap) this.w = 0; return at; }
+      }
+      if (Atomics.load(this.ctrl, FAILED) !== 0) throw new RingFailed();
+      this.publish();
+      this.waits++;
+      Atomics.wait(this.ctrl, READ, r, 20);
+    }
+  }
+}
+
+/** The reading side, in the worker: calls back per record, in place (the bytes are valid during the call). */
+export class RingReader {
+  readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly ctrl: Int32Array;
+  private r = 0;
+
+  constructor(r: RingBuffers) {
+    this.u8 = new Uint8Array(r.data);
+    this.u32 = new Uint32Array(r.data);
+    this.ctrl = new Int32Array(r.ctrl);
+  }
+
+  /** Tell the writer this reader will not read any more. */
+  fail(): void {
+    Atomics.store(this.ctrl, FAILED, 1);
+    Atomics.notify(this.ctrl, READ);
+  }
+
+  /**
+   * Reads until END: frame(offset of the bytes, header words) for frames, boundary(time) for sweeps; returns END's time.
+   * Blocks (Atomics.wait) while the ring is empty.
+   */
+  run(onFrame: (at: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number) => void,
+    onBoundary: (tsSec: number, tsNsec: number) => void): { tsSec: number; tsNsec: number } {
+    const u = this.u32;
+    for (;;) {
+      const w = Atomics.load(this.ctrl, WRITE);
+      if (w === this.r) { Atomics.wait(this.ctrl, WRITE, w, 50); continue; }
+      while (this.r !== w) {
+        const i = this.r >>> 2;
+        const kind = u[i];
+        if (kind === KIND_WRAP) { this.r = 0; continue; }
+        const len = u[i + 1] as number;
+        if (kind === KIND_FRAME) {
+          onFrame(this.r + HEADER, len, u[i + 2] as number, u[i + 3] as number, u[i + 4] as number, u[i + 5] as number, u[i + 6] as number, u[i + 7] as number);
+        } else if (kind === KIND_BOUNDARY) {
+          onBoundary(u[i + 3] as number, u[i + 4] as number);
+        } else if (kind === KIND_END) {
+          const end = { tsSec: u[i + 3] as number, tsNsec: u[i + 4] as number };
+          this.r += HEADER;
+          Atomics.store(this.ctrl, READ, this.r);
+          Atomics.notify(this.ctrl, READ);
+          return end;
+        }
+        this.r += HEADER + ((len + 3) & ~3);
+        if (this.r === u.length * 4) this.r = 0;
+      }
+      Atomics.store(this.ctrl, READ, this.r);
+      Atomics.notify(this.ctrl, READ);
+    }
+  }
+}

@@ -1,0 +1,237 @@
+import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
+import type { ConnectionReport, Evictions, Finding, FindingKind, Report, Severity, Teardown } from '../model/report.js';
+import { SortedSpill } from './spill.js';
+
+/** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
+export interface SpoolFinding {
+  kind: FindingKind;
+  severity: Severity;
+  /** stuck-half-close only: 1 stuck, 2 legitimate, 3 open at end, 4 other; 0 for other kinds. */
+  half: 0 | 1 | 2 | 3 | 4;
+  time: number;
+  /** Its place among its connection's findings. */
+  idx: number;
+  /** The finding as JSON (when the spool writes JSON), else null. */
+  json: string | null;
+}
+
+/**
+ * One judged connection as the spool keeps it: its sort key (first frame, then the order connections were first
+ * judged), the version (a connection reopened by late segments is judged again: the latest version wins), what the
+ * summary and the aggregates need, and its JSON when the spool writes JSON.
+ */
+export interface SpoolConnection {
+  ff: number;
+  seq: number;
+  version: number;
+  teardown: Teardown;
+  oneSided: boolean;
+  agg: AggregateInput;
+  json: string | null;
+  findings: SpoolFinding[];
+}
+
+/** A connection's share of the summary, kept while it may be judged again (json dropped). */
+export type Contribution = Omit<SpoolConnection, 'json' | 'agg'>;
+
+export interface SpoolOptions {
+  /** Keep each connection's and finding's JSON (for --json); otherwise only what the summary and aggregates need. */
+  json: boolean;
+  /** With json: ladders of all connections, or only of those with findings (as `jsonChunks` writes them). */
+  ladders?: 'all' | 'findings';
+  /** Characters of text held in memory before a sorted run goes to disk (tests make it small). */
+  runChars?: number;
+}
+
+function halfClass(f: Finding): SpoolFinding['half'] {
+  if (f.kind !== 'stuck-half-close') return 0;
+  const d = f.details;
+  return d.stuck === true ? 1 : d.legitimate === true ? 2 : d.openAtEnd === true ? 3 : 4;
+}
+
+/** A judged connection and its findings as a spool record (the JSON exactly as `jsonChunks` writes it). */
+export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], seq: number, version: number, opts: SpoolOptions): SpoolConnection {
+  const json = !opts.json ? null
+    : JSON.stringify(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0 ? c : { ...c, ladder: [], elided: c.elided + c.ladder.length });
+  return {
+    ff: c.firstFrame, seq, version, teardown: c.teardown, oneSided: c.capture === 'one-sided', agg: aggregateInput(c, findings), json,
+    findings: findings.map((f, idx) => ({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: opts.json ? JSON.stringify(f) : null })),
+  };
+}
+
+export function contributionOf(r: SpoolConnection): Contribution {
+  return {
+    ff: r.ff, seq: r.seq, version: r.version, teardown: r.teardown, oneSided: r.oneSided,
+    findings: r.findings.map((f) => ({ ...f, json: null })),
+  };
+}
+
+/** Where a streamed session sends its judged connections: a ReportSpool, or an analysis thread's forwarder. */
+export interface SpoolTarget {
+  readonly opts: SpoolOptions;
+  add(r: SpoolConnection, prev: Contribution | null): void;
+  link(seq: number, next: string, start: number): void;
+}
+
+type Key = [number, number, number, number];
+const keyBefore = (a: Key, b: Key): boolean =>
+  a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && (a[2] < b[2] || (a[2] === b[2] && a[3] < b[3])))));
+
+/**
+ * The report of a streamed analysis, without holding it: each judged connection is counted into exact totals and
+ * goes, with its findings, to sorted spills (src/analyze/spill.ts: memory up to a run, then temporary files). At the
+ * end the spills are read back merged: connections by first frame, findings by time then connection, exactly the
+ * order of a whole report (AnalysisSession.build), with the `next` links and TIME_WAIT ends the later incarnations
+ * settled (link()), and the aggregates folded on the way. Memory: one run of text, the totals, the aggregate rows,
+ * and a link per tuple reused (a few dozen bytes each).
+ */
+export class ReportSpool implements SpoolTarget {
+  private readonly conns: SortedSpill;
+  private readonly finds: SortedSpill | null;
+  /** Connections judged more than once: the version that counts. */
+  private readonly latest = new Map<number, number>();
+  /** Connections followed by a later incarnation: its id and start (the TIME_WAIT ends there). */
+  private readonly links = new Map<number, [string, number]>();
+  private readonly teardown: Record<Teardown, number> = { fin: 0, rst: 0, 'half-close': 0, refused: 0, open: 0, none: 0 };
+  private readonly severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
+  private readonly kinds = new Map<FindingKind, number>();
+  /** Per kind, the place of its first finding in the report's order (the summary lists kinds in that order). */
+  private readonly firstOf = new Map<FindingKind, Key>();
+  /** A first finding was withdrawn by a new judgement: the order of kinds is read back from the findings spill. */
+  private firstsStale = false;
+  private readonly halfCloses = { stuck: 0, openAtEnd: 0, legitimate: 0, other: 0 };
+  private connections = 0;
+  private oneSided = 0;
+  /** The connection that comes first in the report (findings not tied to a connection sort right after it). */
+  private first: [number, number] | null = null;
+  private floodKeys = 0;
+  private agg: AggregateAccumulator | null = null;
+  /** Put the final connection ids into a JSON line (threads number connections on their own); identity by default. */
+  ids: (line: string) => string = (line) => line;
+
+  constructor(readonly opts: SpoolOptions) {
+    this.conns = new SortedSpill('connections', opts.runChars);
+    this.finds = opts.json ? new SortedSpill('findings', opts.runChars) : null;
+  }
+
+  /** A judged connection; `prev`: its share from an earlier judgement of the same connection (withdrawn). */
+  add(r: SpoolConnection, prev: Contribution | null): void {
+    if (prev !== null) this.withdraw(prev);
+    else this.connections++;
+    if (r.version > 0) this.latest.set(r.seq, r.version);
+    if (this.first === null || r.ff < this.first[0] || (r.ff === this.first[0] && r.seq < this.first[1])) this.first = [r.ff, r.seq];
+    this.teardown[r.teardown]++;
+    if (r.oneSided) this.oneSided++;
+    for (const f of r.findings) {
+      this.count(f, 1, [f.time, r.ff, r.seq, f.idx]);
+      if (this.finds !== null) this.finds.add(f.time, r.ff, r.seq, f.idx, `${r.version}\t${f.json ?? ''}`);
+    }
+    this.conns.add(r.ff, r.seq, r.version, 0, `${JSON.stringify(r.agg)}\t${r.json ?? ''}`);
+  }
+
+  /** Connection `seq` is followed on its tuple by connection `next`, which starts at `start`. */
+  link(seq: number, next: string, start: number): void {
+    this.links.set(seq, [next, start]);
+  }
+
+  /** Findings not tied to a connection (syn-flood), in their order: after the first connection's findings at the same time. */
+  addLoose(findings: readonly Finding[]): void {
+    const [ff, seq] = this.first ?? [0, 0];
+    for (const f of findings) {
+      const idx = this.floodKeys++;
+      this.count({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: null }, 1, [f.time, ff, seq + 0.5, idx]);
+      this.finds?.add(f.time, ff, seq + 0.5, idx, `-1\t${JSON.stringify(f)}`);
+    }
+  }
+
+  summary(evicted: Evictions): Report['summary'] {
+    if (this.firstsStale && this.finds !== null) this.readFirsts();
+    const kinds: Partial<Record<FindingKind, number>> = {};
+    const order = [...this.firstOf].filter(([k]) => (this.kinds.get(k) ?? 0) > 0).sort(([, a], [, b]) => (keyBefore(a, b) ? -1 : keyBefore(b, a) ? 1 : 0));
+    for (const [k] of order) kinds[k] = this.kinds.get(k) as number;
+    return {
+      connections: this.connections, teardown: { ...this.teardown }, oneSided: this.oneSided, halfCloses: { ...this.halfCloses },
+      findings: kinds, severity: { ...this.severity }, evicted,
+    };
+  }
+
+  /**
+   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings); the
+   * aggregates are folded on the way (aggregates() after this).
+   */
+  *connectionLines(): Generator<string> {
+    const agg = new AggregateAccumulator();
+    for (const r of this.conns.sorted()) {
+      const latest = this.latest.get(r.k1);
+      if (latest !== undefined && latest !== r.k2) continue;
+      const tab = r.line.indexOf('\t');
+      const a = JSON.parse(r.line.slice(0, tab)) as AggregateInput;
+      let json = r.line.slice(tab + 1);
+      const link = this.links.get(r.k1);
+      if (link !== undefined) {
+        const [next, start] = link;
+        if (json !== '') json = json.replace('"next":null', `"next":${JSON.stringify(next)}`);
+        if (a.timeWaitUntil !== null && a.timeWaitUntil > start) {
+          if (json !== '') json = json.replace(`"timeWaitUntil":${JSON.stringify(a.timeWaitUntil)}`, `"timeWaitUntil":${JSON.stringify(start)}`);
+          a.timeWaitUntil = start;
+        }
+      }
+      agg.add(a);
+      yield json === '' ? json : this.ids(json);
+    }
+    this.agg = agg;
+  }
+
+  /** The findings in report order, as JSON lines (the spool keeps JSON). */
+  *findingLines(): Generator<string> {
+    if (this.finds === null) return;
+    for (const r of this.finds.sorted()) {
+      const tab = r.line.indexOf('\t');
+      const version = +r.line.slice(0, tab);
+      if (version >= 0) { const latest = this.latest.get(r.k2); if (latest !== undefined && latest !== version) continue; }
+      yield this.ids(r.line.slice(tab + 1));
+    }
+  }
+
+  /** Per-server and per-pair rows (reads the connections back when connectionLines() was not run). */
+  aggregates(): Report['aggregates'] {
+    if (this.agg === null) for (const _ of this.connectionLines()) { /* folds */ }
+    const a = this.agg as AggregateAccumulator;
+    return { servers: a.serverRows(), pairs: a.pairRows() };
+  }
+
+  close(): void {
+    this.conns.close();
+    this.finds?.close();
+  }
+
+  private count(f: SpoolFinding, d: 1 | -1, key: Key): void {
+    this.kinds.set(f.kind, (this.kinds.get(f.kind) ?? 0) + d);
+    this.severity[f.severity] += d;
+    if (f.half === 1) this.halfCloses.stuck += d;
+    else if (f.half === 2) this.halfCloses.legitimate += d;
+    else if (f.half === 3) this.halfCloses.openAtEnd += d;
+    else if (f.half === 4) this.halfCloses.other += d;
+    const first = this.firstOf.get(f.kind);
+    if (d > 0) { if (first === undefined || keyBefore(key, first)) this.firstOf.set(f.kind, key); }
+    else if (first !== undefined && !keyBefore(first, key) && !keyBefore(key, first)) this.firstsStale = true;
+  }
+
+  private withdraw(p: Contribution): void {
+    this.teardown[p.teardown]--;
+    if (p.oneSided) this.oneSided--;
+    for (const f of p.findings) this.count(f, -1, [f.time, p.ff, p.seq, f.idx]);
+  }
+
+  /** The first finding of each kind, from the findings spill (after a withdrawn first). */
+  private readFirsts(): void {
+    this.firstOf.clear();
+    for (const r of (this.finds as SortedSpill).sorted()) {
+      const version = +r.line.slice(0, r.line.indexOf('\t'));
+      if (version >= 0) { const latest = this.latest.get(r.k2); if (latest !== undefined && latest !== version) continue; }
+      const kind = /"kind":"([a-z-]+)"/.exec(r.line)?.[1] as FindingKind;
+      if (!this.firstOf.has(kind)) this.firstOf.set(kind, [r.k0, r.k1, r.k2, r.k3]);
+    }
+    this.firstsStale = false;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * One analysis thread of `--threads N` (src/analyze/parallel.ts): reads frames from its ring, runs its own streamed
+ * session over the tuples the reader hashed to it, sweeps where the reader says (where one session would), and
+ * posts its judged connections (spool records), the links between incarnations and the frames that opened
+ * connections in batches; at the end its SYN-flood targets, evictions and text digest.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RawFrame } from '../capture/types.js';
+import type { FloodRaw } from '../findings/syn-flood.js';
+import type { Settings } from '../model/report.js';
+import type { EvictionCounts } from '../tcp/flow-table.js';
+import { TextDigest, type DigestRaw } from './digest.js';
+import { heapGuard } from './memory.js';
+import { RingReader, type RingBuffers } from './ring.js';
+import { AnalysisSession } from './session.js';
+import type { Contribution, SpoolConnection, SpoolOptions, SpoolTarget } from './spool.js';
+
+export interface WorkerInput {
+  ring: RingBuffers;
+  settings: Settings;
+  maxConnections: number;
+  spool: SpoolOptions;
+  /** Text report: keep a digest with this many findings per kind; null for JSON. */
+  maxPerKind: number | null;
+  /** This thread's number. */
+  w: number;
+}
+
+export interface BatchMessage {
+  type: 'batch';
+  recs: [SpoolConnection, Contribution | null][];
+  links: [number, string, number][];
+  /** Frames that opened connections since the last batch, ascending. */
+  opens: Uint32Array;
+}
+
+/** The thread stopped: the analysis failed on a frame (a bug), or its heap neared its limit. */
+export interface StopMessage { type: 'stop'; why: 'internal' | 'memory'; message: string; frame: number }
+
+export interface EndMessage { type: 'end'; floods: FloodRaw; evictions: EvictionCounts; evicted: number; digest: DigestRaw | null }
+
+/**
+ * A thread's connection ids: its number and its own ordinal between U+0001 and U+0002, wherever the id appears (id,
+ * previous, next, finding.connection, and the summaries and notes that name a previous incarnation). JSON escapes
+ * both characters, so the reader finds every one in the text and puts the global id in its place.
+ */
+const localId = (w: number) => (n: number): string => `\u0001${w}.${n}\u0002`;
+
+/** Records posted at once (and at every sweep). */
+const BATCH = 512;
+
+function main(): void {
+  const input = workerData as WorkerInput;
+  const port = parentPort;
+  if (port === null) return;
+  const digest = input.maxPerKind === null ? null : new TextDigest(input.maxPerKind);
+  let recs: BatchMessage['recs'] = [];
+  let links: BatchMessage['links'] = [];
+  let opens: number[] = [];
+  const post = (): void => {
+    if (recs.length === 0 && links.length === 0 && opens.length === 0) return;
+    const msg: BatchMessage = { type: 'batch', recs, links, opens: Uint32Array.from(opens) };
+    port.postMessage(msg, [msg.opens.buffer as ArrayBuffer]);
+    recs = []; links = []; opens = [];
+  };
+  const target: SpoolTarget = {
+    opts: input.spool,
+    add: (r, prev) => { recs.push([r, prev]); if (recs.length >= BATCH) post(); },
+    link: (seq, next, start) => { links.push([seq, next, start]); },
+  };
+  const session = new AnalysisSession(input.settings, digest === null ? {} : { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v) },
+    { spool: target, sweeps: 'external', idOf: localId(input.w), maxConnections: input.maxConnections });
+  const guard = heapGuard();
+  let n = 0;
+  const stop = (why: StopMessage['why'], message: string, frame: number): never => {
+    const m: StopMessage = { type: 'stop', why, message, frame };
+    port.postMessage(m);
+    throw new ThreadStopped();
+  };
+  const reader = new RingReader(input.ring);
+  const frame: RawFrame = { index: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0, data: reader.u8, dataOffset: 0, capLength: 0, wireLength: 0, fileOffset: 0 };
+  const end = reader.run((at, len, index, tsSec, tsNsec, linkType, wire, iface) => {
+    frame.dataOffset = at; frame.capLength = len; frame.index = index; frame.tsSec = tsSec; frame.tsNsec = tsNsec;
+    frame.linkType = linkType; frame.wireLength = wire; frame.interfaceId = iface;
+    const before = session.opened;
+    try {
+      session.ingest(frame);
+    } catch (e) {
+      stop('internal', (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e)).split('\n')[0] as string, index);
+    }
+    if ((++n & 0xfff) === 0) { const full = guard(); if (full !== null) stop('memory', full, index); }
+    // At most one connection opens per frame.
+    if (session.opened !== before) opens.push(index);
+  }, (tsSec, tsNsec) => {
+    session.sweep(tsSec + tsNsec * 1e-9);
+    post();
+  });
+  session.endOfInput(end.tsSec + end.tsNsec * 1e-9);
+  post();
+  const done: EndMessage = { type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted, digest: digest?.raw() ?? null };
+  port.postMessage(done);
+}
+
+/** Thrown after a StopMessage: the thread ends without a report (the reader decides what to do). */
+class ThreadStopped extends Error {}
+
+try {
+  main();
+} catch (e) {
+  new RingReader((workerData as WorkerInput).ring).fail();
+  if (!(e instanceof ThreadStopped)) throw e;
+}

@@ -1,0 +1,104 @@
+/**
+ * --threads N gives the same bytes as one thread: on every fixture, and on a tiling of fixtures that reuses tuples
+ * (ids named inside summaries and notes) and crosses sweeps, through rings small enough to wrap and fill.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { TextDigest } from '../../src/analyze/digest.js';
+import { streamAnalysisParallel } from '../../src/analyze/parallel.js';
+import { ReportSpool } from '../../src/analyze/spool.js';
+import { streamAnalysis } from '../../src/analyze/stream.js';
+import { openCapture } from '../../src/capture/open.js';
+import { jsonSpoolChunks } from '../../src/report/json.js';
+import { textReport } from '../../src/report/text.js';
+import type { Shard } from '../../src/tcp/shard.js';
+import { readFrames, remapPorts, shiftTime, toPcap, type Frame } from '../helpers/rewrite.js';
+
+const root = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+
+function captures(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...captures(p));
+    else if (/\.(pcap|pcapng|cap)(\.gz)?$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+/** The JSON and the text report of one run (a JSON spool and a text digest fed by the same sessions). */
+async function outputs(path: string, threads: number | null, ringBytes?: number, shard?: Shard): Promise<{ json: string; text: string }> {
+  const spool = new ReportSpool({ json: true, runChars: 2048 });
+  const digest = new TextDigest(2);
+  try {
+    const r = threads === null
+      ? (await streamAnalysis(await openCapture(path), {
+        sink: { hooks: { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) } }, packetTickSeconds: null, spool, shard,
+      })).report
+      : (await streamAnalysisParallel(await openCapture(path), { threads, spool, digest, shard, ...(ringBytes ? { ringBytes } : {}) })).report;
+    const json = [...jsonSpoolChunks(r, spool)].join('');
+    // The JSON pass folded the aggregates; the text report shows them too.
+    return { json, text: textReport({ ...r, aggregates: spool.aggregates() }, { maxPerKind: 2 }, digest) };
+  } finally {
+    spool.close();
+  }
+}
+
+describe('--threads N: the same report as one thread', () => {
+  test('every fixture: 2 threads write the same JSON and text as one', async () => {
+    const files = captures(root);
+    assert.ok(files.length > 50);
+    for (const f of files) {
+      const a = await outputs(f, null);
+      const b = await outputs(f, 2);
+      assert.equal(b.json, a.json, f);
+      assert.equal(b.text, a.text, f);
+    }
+  });
+
+  test('a tiling that reuses tuples across sweeps, through rings that wrap and fill: the same bytes for 1 and 3 threads', async () => {
+    const names = ['port-reuse-narrow-range', 'tw-reuse-lower-isn', 'close-wait-stuck', 'lost-final-ack-captured', 'rst-linger0', 'refused', 'fin-client-first'];
+    const bases = await Promise.all(names.map((n) => readFrames(join(root, `${n}.pcap`))));
+    const out: Frame[] = [];
+    for (let i = 0; out.length < 70_000; i++) {
+      const base = bases[i % bases.length] as Frame[];
+      const t0 = BigInt(base[0]!.tsSec) * 1_000_000_000n + BigInt(base[0]!.tsNsec);
+      const own = base.map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) }));
+      // Ports repeat every 61 copies: later copies reuse earlier tuples (incarnations linked across threads' ids).
+      out.push(...shiftTime(remapPorts(own, (p) => (p >= 10000 ? 20000 + (i % 61) * 7 + (p % 5) : p)), 1_800_000_000_000_000_000n + BigInt(i) * 50_000_000n - t0));
+    }
+    // One more connection on its own tuple, and its last segment again after a sweep and more than 120 s: the sweep
+    // judged it and let it go, so the late segment starts a connection of its own (without the sweep it would join).
+    const lone = remapPorts((bases[6] as Frame[]).map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) })), (p) => (p >= 10000 ? 31000 : p));
+    const lt0 = BigInt(lone[0]!.tsSec) * 1_000_000_000n + BigInt(lone[0]!.tsNsec);
+    const placed = shiftTime(lone, 1_800_000_000_000_000_000n - lt0);
+    out.push(...placed);
+    out.sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
+    const late = placed.at(-1) as Frame;
+    const tEnd = out.at(-1) as Frame;
+    out.push({ ...late, bytes: new Uint8Array(late.bytes), tsSec: tEnd.tsSec + 200, tsNsec: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'teardown-par-'));
+    try {
+      const p = join(dir, 'tiled.pcap');
+      writeFileSync(p, toPcap(out));
+      const a = await outputs(p, null);
+      assert.match(a.json, /"previous":"c\d+"/, 'incarnations are linked');
+      assert.match(a.json, /"next":"c\d+"/, 'and their next links settled');
+      assert.equal((a.json.match(/"client":"[^"]*:31000"/g) ?? []).length, 2, 'the late segment after the sweep is a connection of its own');
+      const b = await outputs(p, 3, 4096);
+      assert.equal(b.json, a.json);
+      assert.equal(b.text, a.text);
+      // --shard K/N: the reader drops the other shards' segments; the sweeps still count them.
+      const c = await outputs(p, null, undefined, { k: 1, n: 2 });
+      const d = await outputs(p, 2, 4096, { k: 1, n: 2 });
+      assert.notEqual(c.json, a.json);
+      assert.equal(d.json, c.json);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
