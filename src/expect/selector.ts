@@ -3,6 +3,7 @@
  * is about. Text forms: an id (`c3`), or a 4-tuple in either order with an optional incarnation
  * (`127.0.0.1:41009 -> 127.0.0.1:5009`, `[::1]:5000,[::1]:40000 #1`; separators `->`, `→`, `<->`, `-`, `,`, space).
  */
+import { endpointText } from '../model/endpoint.js';
 import type { ConnectionReport } from '../model/report.js';
 import { formatAddress, parseEndpoint } from '../decode/format.js';
 import type { ConnectionSelector, SelectorEndpoint } from './format.js';
@@ -63,8 +64,8 @@ function ends(c: ConnectionReport): Ends {
   if (e === undefined) {
     const fallback = (text: string): SelectorEndpoint => ({ address: text, port: -1, text });
     e = {
-      client: parseSelectorEndpoint(c.client) ?? fallback(c.client),
-      server: parseSelectorEndpoint(c.server) ?? fallback(c.server),
+      client: parseSelectorEndpoint(endpointText(c.client)) ?? fallback(endpointText(c.client)),
+      server: parseSelectorEndpoint(endpointText(c.server)) ?? fallback(endpointText(c.server)),
     };
     endsCache.set(c, e);
   }
@@ -112,7 +113,7 @@ export function selectorText(sel: ConnectionSelector | null): string {
 
 /** One line naming a connection: `c3 127.0.0.1:41009 → 127.0.0.1:5009 #1`. */
 export function connectionText(c: ConnectionReport): string {
-  return `${c.id} ${c.client} → ${c.server} #${c.incarnation}`;
+  return `${c.id} ${endpointText(c.client)} → ${endpointText(c.server)} #${c.incarnation}`;
 }
 
 const endKey = (e: SelectorEndpoint): string => `${e.address}|${e.port}`;

@@ -20,6 +20,7 @@
  */
 import type { ConnectionReport } from '../model/report.js';
 import { parseEndpoint } from '../decode/format.js';
+import { endpointText } from '../model/endpoint.js';
 import { decodeIp } from '../decode/ip.js';
 import { decodeLink, newDecodeCursor, NEXT_IP } from '../decode/link.js';
 import { LINKTYPE } from '../model/link-types.js';
@@ -88,7 +89,7 @@ export class Anonymizer {
   constructor(connections: readonly ConnectionReport[], private readonly opts: AnonymizeOptions = {}) {
     const ports = new Set<number>();
     for (const c of connections) {
-      for (const text of [c.client, c.server]) {
+      for (const text of [endpointText(c.client), endpointText(c.server)]) {
         const e = parseEndpoint(text);
         if (e === null) continue;
         this.address(e.ipVersion, e.words);

@@ -16,6 +16,7 @@ import { PcapWriter } from '../capture/pcap-writer.js';
 import type { PacketSource, RawFrame } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
 import { parseEndpoint } from '../decode/format.js';
+import { endpointText } from '../model/endpoint.js';
 import { newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { linkTypeName } from '../model/link-types.js';
 import { Anonymizer } from './anonymize.js';
@@ -81,8 +82,8 @@ function same(x: Uint32Array, y: Uint32Array): boolean {
 function wantedIndex(conns: readonly ConnectionReport[]): Map<number, Wanted[]> {
   const index = new Map<number, Wanted[]>();
   for (const c of conns) {
-    const a = parseEndpoint(c.client);
-    const b = parseEndpoint(c.server);
+    const a = parseEndpoint(endpointText(c.client));
+    const b = parseEndpoint(endpointText(c.server));
     if (a === null || b === null) continue;
     const key = portKey(a.port, b.port);
     const list = index.get(key) ?? [];

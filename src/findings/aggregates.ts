@@ -1,3 +1,4 @@
+import { endpointText, type Endpoint } from '../model/endpoint.js';
 import type { ConnectionReport, Finding, PairAggregate, ServerAggregate } from '../model/report.js';
 
 /** Sweep over [port, from, to] intervals: the most distinct ports in use at one instant (an end before a start). */
@@ -27,9 +28,10 @@ export const MIN_CONNECTIONS_FOR_RATE = 10;
 export function serverAggregates(conns: ConnectionReport[], findings: Finding[]): ServerAggregate[] {
   const byId = new Map(conns.map((c) => [c.id, c]));
   const m = new Map<string, ServerAggregate>();
-  const get = (s: string): ServerAggregate => {
-    let a = m.get(s);
-    if (!a) { a = { server: s, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 }; m.set(s, a); }
+  const get = (s: Endpoint): ServerAggregate => {
+    const k = endpointText(s);
+    let a = m.get(k);
+    if (!a) { a = { server: s, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 }; m.set(k, a); }
     return a;
   };
   for (const c of conns) { const a = get(c.server); a.connections++; if (c.teardown === 'rst') a.resets++; }
@@ -58,18 +60,19 @@ export const byPileUp = (x: ServerAggregate, y: ServerAggregate): number =>
  * instant, so the ratio can never exceed 1. Rate and pressure are null below MIN_CONNECTIONS_FOR_RATE connections.
  */
 export function pairAggregates(conns: ConnectionReport[], findings: Finding[], timeWait: number): PairAggregate[] {
-  type Acc = { client: string; server: string; n: number; ports: Set<number>; first: number; last: number; reuses: number; rejected: number; fastest: number | null;
+  type Acc = { client: string; server: Endpoint; n: number; ports: Set<number>; first: number; last: number; reuses: number; rejected: number; fastest: number | null;
     spans: [number, number, number][] };
   const m = new Map<string, Acc>();
   const pairOf = new Map<string, Acc>();
   for (const c of conns) {
-    const colon = c.client.lastIndexOf(':');
-    const host = c.client.charCodeAt(0) === 91 /* [ */ ? c.client.slice(1, colon - 1) : c.client.slice(0, colon);
-    const key = host + '>' + c.server;
+    const client = endpointText(c.client);
+    const colon = client.lastIndexOf(':');
+    const host = client.charCodeAt(0) === 91 /* [ */ ? client.slice(1, colon - 1) : client.slice(0, colon);
+    const key = host + '>' + endpointText(c.server);
     let a = m.get(key);
     if (a === undefined) { a = { client: host, server: c.server, n: 0, ports: new Set(), first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null, spans: [] }; m.set(key, a); }
     a.n++;
-    const port = +c.client.slice(colon + 1);
+    const port = +client.slice(colon + 1);
     a.ports.add(port);
     a.spans.push([port, c.start, Math.max(c.end, c.times.timeWaitUntil ?? c.end)]);
     if (c.start < a.first) a.first = c.start;
@@ -94,7 +97,7 @@ export function pairAggregates(conns: ConnectionReport[], findings: Finding[], t
 /** What a pair's aggregate is made of: sums, distinct ports, first and last connection start, the fastest reuse. */
 export interface PairTotals {
   client: string;
-  server: string;
+  server: Endpoint;
   connections: number;
   distinctClientPorts: number;
   first: number;

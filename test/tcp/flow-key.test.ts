@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
 import type { FlowKey, Report } from '../../src/model/report.js';
 import { PcapngBuilder } from '../helpers/pcapng-writer.js';
+import { endpointText } from '../../src/model/endpoint.js';
 import {
   fromClients, mergeByTime, readFrames, shiftSeq, shiftTime, tagSome, toPcap, verdicts, type Frame,
 } from '../helpers/rewrite.js';
@@ -39,8 +40,8 @@ describe('flow identity', () => {
       const base = await analyze(toPcap(frames), `${f}-base.pcap`);
       let other = tagSome(frames, () => true, 20);
       // Another connection's ISNs: far from these in both directions (RFC 9293 §3.4.1 clock-driven, here fixed).
-      for (const port of new Set(base.connections.map((c) => portOf(c.client)))) other = shiftSeq(other, port, 0x40000000);
-      for (const port of new Set(base.connections.map((c) => portOf(c.server)))) other = shiftSeq(other, port, 0x60000000);
+      for (const port of new Set(base.connections.map((c) => portOf(endpointText(c.client))))) other = shiftSeq(other, port, 0x40000000);
+      for (const port of new Set(base.connections.map((c) => portOf(endpointText(c.server))))) other = shiftSeq(other, port, 0x60000000);
       const merged = mergeByTime(tagSome(frames, () => true, 10), shiftTime(other, 1000n));
       const r = await analyze(toPcap(merged), `${f}-vrf.pcap`);
       assert.deepEqual(judged(r), [...judged(base), ...judged(base)].sort(), f);
