@@ -65,14 +65,12 @@ export function pairAggregates(conns: ConnectionReport[], findings: Finding[], t
   const m = new Map<string, Acc>();
   const pairOf = new Map<string, Acc>();
   for (const c of conns) {
-    const client = endpointText(c.client);
-    const colon = client.lastIndexOf(':');
-    const host = client.charCodeAt(0) === 91 /* [ */ ? client.slice(1, colon - 1) : client.slice(0, colon);
+    const host = c.client.address;
     const key = host + '>' + endpointText(c.server);
     let a = m.get(key);
     if (a === undefined) { a = { client: host, server: c.server, n: 0, ports: new Set(), first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null, spans: [] }; m.set(key, a); }
     a.n++;
-    const port = +client.slice(colon + 1);
+    const port = c.client.port;
     a.ports.add(port);
     a.spans.push([port, c.start, Math.max(c.end, c.times.timeWaitUntil ?? c.end)]);
     if (c.start < a.first) a.first = c.start;

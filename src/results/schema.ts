@@ -43,15 +43,10 @@ export interface RowContext {
   shard: string | null;
 }
 
-function hostOf(endpoint: string): string {
-  const colon = endpoint.lastIndexOf(':');
-  return endpoint.charCodeAt(0) === 91 /* [ */ ? endpoint.slice(1, colon - 1) : endpoint.slice(0, colon);
-}
-
 export function connectionRow(x: RowContext, c: ConnectionReport, ladder: boolean): Record<string, unknown> {
   return {
     label: x.label, capture: x.capture, shard: x.shard,
-    id: c.id, client: endpointText(c.client), server: endpointText(c.server), client_host: hostOf(endpointText(c.client)), client_guessed: c.clientGuessed,
+    id: c.id, client: endpointText(c.client), server: endpointText(c.server), client_host: c.client.address, client_guessed: c.clientGuessed,
     ip_version: c.ipVersion, incarnation: c.incarnation, previous: c.previous, next: c.next,
     first_frame: c.firstFrame, last_frame: c.lastFrame, start_time: c.start, end_time: c.end, packets: c.packets,
     bytes_c2s: c.bytes.c2s, bytes_s2c: c.bytes.s2c, retransmissions_c2s: c.retransmissions.c2s, retransmissions_s2c: c.retransmissions.s2c,

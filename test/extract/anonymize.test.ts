@@ -133,7 +133,7 @@ describe('Anonymizer', () => {
     assert.equal(new Set(mapped).size, ports.length, 'one to one');
     assert.ok(ports.every((p) => m.get(p) !== p), "ports.every((p) => m.get(p) !== p)");
     assert.deepEqual([...a.addressMap], [['10.1.1.1', '10.0.0.1'], ['10.2.2.2', '10.0.0.2'], ['10.1.1.3', '10.0.0.3']]);
-    assert.equal(a.mapEndpoint('10.2.2.2:443'), `10.0.0.2:${m.get(443)}`);
+    assert.deepEqual(a.mapEndpoint(ep('10.2.2.2', 443)), ep('10.0.0.2', m.get(443)!));
   });
 
   it('rewrites MAC addresses consistently and locally administered', () => {

@@ -11,7 +11,7 @@ import { LINKTYPE, newTcpPacket } from '../../src/decode/packet.js';
 import { frameOf } from './packets.js';
 import { gre, ipv4, ipv6, udp, vxlan } from './encap.js';
 import { PcapngBuilder } from './pcapng-writer.js';
-import { endpointText } from '../../src/model/endpoint.js';
+import { endpointText, type Endpoint } from '../../src/model/endpoint.js';
 
 export interface Frame { tsSec: number; tsNsec: number; linkType: number; bytes: Uint8Array; wireLength: number }
 
@@ -115,9 +115,9 @@ export function toPcapng(frames: Frame[]): Buffer {
 
 /** Verdicts keyed by tuple and incarnation (ids depend on interleaving). */
 export function verdicts(r: Report, portMap: (p: number) => number = (p) => p) {
-  const norm = (ep: string) => { const i = ep.lastIndexOf(':'); return `${ep.slice(0, i)}:${portMap(Number(ep.slice(i + 1)))}`; };
+  const norm = (ep: Endpoint) => endpointText({ ...ep, port: portMap(ep.port) });
   const byId = new Map(r.connections.map((c) => [c.id, c]));
-  const key = (id: string) => { const c = byId.get(id)!; return `${norm(endpointText(c.client))}>${norm(endpointText(c.server))}#${c.incarnation}`; };
+  const key = (id: string) => { const c = byId.get(id)!; return `${norm(c.client)}>${norm(c.server)}#${c.incarnation}`; };
   const pick = (d: Record<string, unknown>) => Object.fromEntries(Object.entries(d).filter(([k]) =>
     ['closedSide', 'stuckSide', 'stuck', 'openAtEnd', 'by', 'class', 'origin', 'holder', 'isn', 'timestamps', 'outcome', 'lostBy', 'variant', 'ackCaptured', 'retransmissions', 'legitimate'].includes(k)));
   return {
