@@ -1,6 +1,6 @@
 import type { RawFrame } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
-import { formatAddress, formatEndpoint } from '../decode/format.js';
+import { formatAddress } from '../decode/format.js';
 import { newTcpPacket, type DecodeStatus } from '../decode/packet.js';
 import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
@@ -13,6 +13,7 @@ import { contributionOf, ReportSpool, spoolRecord, type Contribution, type Spool
 import { reportSummary } from './summary.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings } from '../model/report.js';
+import type { Endpoint } from '../model/endpoint.js';
 
 export interface SessionHooks {
   /** A finding was made (a connection was judged, or a half-close became stuck on the clock). */
@@ -231,13 +232,13 @@ export class AnalysisSession {
 
   private judgeOnly(c: Connection, e: TupleEntry, now: number, atEnd: boolean): Judgement {
     const v = e.v;
-    const a = e.textA ??= formatEndpoint(v, e.a, e.aPort);
-    const b = e.textB ??= formatEndpoint(v, e.b, e.bPort);
+    const a = e.endA ??= { ipVersion: v, address: formatAddress(v, e.a), port: e.aPort };
+    const b = e.endB ??= { ipVersion: v, address: formatAddress(v, e.b), port: e.bPort };
     const client = c.clientIsA ? a : b;
     const server = c.clientIsA ? b : a;
     const ladder = this.ladders === 'auto' ? (this.counters.connections < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
     const j = judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
-      wiresharkFilter(e, c), v, ladder);
+      wiresharkFilter(a, b, c), v, ladder);
     j.report.encapsulation = e.path.report();
     const lost = this.lossOf.get(c);
     if (lost !== undefined) {
@@ -348,9 +349,9 @@ export class AnalysisSession {
   }
 }
 
-/** A Wireshark display filter isolating one incarnation: its 4-tuple (from the address words) and its frame range. */
-function wiresharkFilter(e: TupleEntry, c: Connection): string {
-  const ip = e.v === 4 ? 'ip' : 'ipv6';
-  return `${ip}.addr==${formatAddress(e.v, e.a)} && ${ip}.addr==${formatAddress(e.v, e.b)} && tcp.port==${e.aPort} && tcp.port==${e.bPort}`
+/** A Wireshark display filter isolating one incarnation: its 4-tuple (a = first packet's source) and its frame range. */
+function wiresharkFilter(a: Endpoint, b: Endpoint, c: Connection): string {
+  const ip = a.ipVersion === 4 ? 'ip' : 'ipv6';
+  return `${ip}.addr==${a.address} && ${ip}.addr==${b.address} && tcp.port==${a.port} && tcp.port==${b.port}`
     + ` && frame.number>=${c.firstFrame} && frame.number<=${c.lastFrame}`;
 }

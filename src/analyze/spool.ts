@@ -1,3 +1,4 @@
+import { connectionJson } from '../model/connection-json.js';
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
 import type { ConnectionReport, Evictions, Finding, FindingKind, Report, Severity, Teardown } from '../model/report.js';
 import { SortedSpill } from './spill.js';
@@ -52,7 +53,7 @@ function halfClass(f: Finding): SpoolFinding['half'] {
 /** A judged connection and its findings as a spool record (the JSON exactly as `jsonChunks` writes it). */
 export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], seq: number, version: number, opts: SpoolOptions): SpoolConnection {
   const json = !opts.json ? null
-    : JSON.stringify(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0 ? c : { ...c, ladder: [], elided: c.elided + c.ladder.length });
+    : JSON.stringify(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0 ? connectionJson(c) : { ...connectionJson(c), ladder: [], elided: c.elided + c.ladder.length });
   return {
     ff: c.firstFrame, seq, version, teardown: c.teardown, oneSided: c.capture === 'one-sided', agg: aggregateInput(c, findings), json,
     findings: findings.map((f, idx) => ({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: opts.json ? JSON.stringify(f) : null })),

@@ -2,6 +2,7 @@
  * Output helpers: addresses, endpoints and flag names as text, and the reverse for selectors.
  * Not on the hot path: these allocate freely.
  */
+import { endpointText, type Endpoint } from '../model/endpoint.js';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } from './packet.js';
 
 /** Address words as in TcpPacket: IPv4 in [0]; IPv6 as four big-endian 32-bit words. */
@@ -44,10 +45,9 @@ export function formatAddress(ipVersion: 4 | 6, words: AddressWords): string {
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
 }
 
-/** `10.0.0.1:80` or `[2001:db8::1]:443`. */
+/** `10.0.0.1:80` or `[2001:db8::1]:443` (endpointText). */
 export function formatEndpoint(ipVersion: 4 | 6, words: AddressWords, port: number): string {
-  const a = formatAddress(ipVersion, words);
-  return ipVersion === 6 ? `[${a}]:${port}` : `${a}:${port}`;
+  return endpointText({ ipVersion, address: formatAddress(ipVersion, words), port });
 }
 
 const FLAG_NAMES: readonly (readonly [number, string])[] = [
@@ -183,4 +183,10 @@ export function parseEndpoint(text: string): ParsedEndpoint | null {
     if (port > 65535) return null;
   }
   return { ipVersion: addr.ipVersion, words: addr.words, port };
+}
+
+/** An endpoint's text form (endpointText) read back, as stored results hold it; null when it is not one with a port. */
+export function endpointFromText(text: string): Endpoint | null {
+  const e = parseEndpoint(text);
+  return e === null || e.port < 0 ? null : { ipVersion: e.ipVersion, address: formatAddress(e.ipVersion, e.words), port: e.port };
 }

@@ -3,6 +3,7 @@
  * is about. Text forms: an id (`c3`), or a 4-tuple in either order with an optional incarnation
  * (`127.0.0.1:41009 -> 127.0.0.1:5009`, `[::1]:5000,[::1]:40000 #1`; separators `->`, `→`, `<->`, `-`, `,`, space).
  */
+import { endpointText, type Endpoint } from '../model/endpoint.js';
 import type { ConnectionReport } from '../model/report.js';
 import { formatAddress, parseEndpoint } from '../decode/format.js';
 import type { ConnectionSelector, SelectorEndpoint } from './format.js';
@@ -55,38 +56,21 @@ export function parseSelectorText(text: string): ConnectionSelector {
   return t.incarnation === null ? { tuple: t.tuple } : { tuple: t.tuple, incarnation: t.incarnation };
 }
 
-interface Ends { client: SelectorEndpoint; server: SelectorEndpoint }
-const endsCache = new WeakMap<ConnectionReport, Ends>();
-
-function ends(c: ConnectionReport): Ends {
-  let e = endsCache.get(c);
-  if (e === undefined) {
-    const fallback = (text: string): SelectorEndpoint => ({ address: text, port: -1, text });
-    e = {
-      client: parseSelectorEndpoint(c.client) ?? fallback(c.client),
-      server: parseSelectorEndpoint(c.server) ?? fallback(c.server),
-    };
-    endsCache.set(c, e);
-  }
-  return e;
-}
-
-function sameEndpoint(want: SelectorEndpoint, have: SelectorEndpoint): boolean {
+function sameEndpoint(want: SelectorEndpoint, have: Endpoint): boolean {
   return want.address === have.address && (want.port < 0 || want.port === have.port);
 }
 
 export function matchesConnection(sel: ConnectionSelector, c: ConnectionReport): boolean {
   if (sel.id !== undefined && sel.id !== c.id) return false;
   if (sel.incarnation !== undefined && sel.incarnation !== c.incarnation) return false;
-  const e = ends(c);
-  if (sel.clientPort !== undefined && sel.clientPort !== e.client.port) return false;
-  if (sel.serverPort !== undefined && sel.serverPort !== e.server.port) return false;
-  if (sel.client !== undefined && !sameEndpoint(sel.client, e.client)) return false;
-  if (sel.server !== undefined && !sameEndpoint(sel.server, e.server)) return false;
+  if (sel.clientPort !== undefined && sel.clientPort !== c.client.port) return false;
+  if (sel.serverPort !== undefined && sel.serverPort !== c.server.port) return false;
+  if (sel.client !== undefined && !sameEndpoint(sel.client, c.client)) return false;
+  if (sel.server !== undefined && !sameEndpoint(sel.server, c.server)) return false;
   if (sel.tuple !== undefined) {
     const [a, b] = sel.tuple;
-    const forward = sameEndpoint(a, e.client) && sameEndpoint(b, e.server);
-    const backward = sameEndpoint(a, e.server) && sameEndpoint(b, e.client);
+    const forward = sameEndpoint(a, c.client) && sameEndpoint(b, c.server);
+    const backward = sameEndpoint(a, c.server) && sameEndpoint(b, c.client);
     if (!forward && !backward) return false;
   }
   return true;
@@ -112,10 +96,10 @@ export function selectorText(sel: ConnectionSelector | null): string {
 
 /** One line naming a connection: `c3 127.0.0.1:41009 → 127.0.0.1:5009 #1`. */
 export function connectionText(c: ConnectionReport): string {
-  return `${c.id} ${c.client} → ${c.server} #${c.incarnation}`;
+  return `${c.id} ${endpointText(c.client)} → ${endpointText(c.server)} #${c.incarnation}`;
 }
 
-const endKey = (e: SelectorEndpoint): string => `${e.address}|${e.port}`;
+const endKey = (e: SelectorEndpoint | Endpoint): string => `${e.address}|${e.port}`;
 
 /**
  * Selector lookups over many connections: ids and full client/server (or tuple) endpoints go through maps, other
@@ -128,8 +112,7 @@ export class ConnectionIndex {
   constructor(readonly connections: readonly ConnectionReport[]) {
     for (const c of connections) {
       this.byId.set(c.id, c);
-      const e = ends(c);
-      const k = `${endKey(e.client)}>${endKey(e.server)}`;
+      const k = `${endKey(c.client)}>${endKey(c.server)}`;
       const list = this.byPair.get(k);
       if (list === undefined) this.byPair.set(k, [c]);
       else list.push(c);

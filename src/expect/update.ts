@@ -6,6 +6,7 @@
  * (`"ageSeconds": ">= 30"`) where a number is the point. Refreshing an existing file keeps its description,
  * settings, unexpected mode and `$` keys, and replaces the connection and finding entries.
  */
+import { endpointText } from '../model/endpoint.js';
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import { EXPECTATION_VERSION, type ExpectationSettings } from './format.js';
 
@@ -24,7 +25,7 @@ function categorical(v: unknown): Json | undefined {
 }
 
 export function selectorJson(c: ConnectionReport): { [k: string]: Json } {
-  return { client: c.client, server: c.server, incarnation: c.incarnation };
+  return { client: endpointText(c.client), server: endpointText(c.server), incarnation: c.incarnation };
 }
 
 /** A finding's categorical details (what --update writes): strings, booleans, objects of them; no references. */

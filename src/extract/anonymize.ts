@@ -18,14 +18,14 @@
  *   with timestamps) stays. A TSecr of 0 (nothing to echo yet) stays 0.
  * Not rewritten: addresses inside IPv6 routing headers and inside payloads kept with keepPayload.
  */
+import type { Endpoint } from '../model/endpoint.js';
 import type { ConnectionReport } from '../model/report.js';
-import { parseEndpoint } from '../decode/format.js';
 import { decodeIp } from '../decode/ip.js';
 import { decodeLink, newDecodeCursor, NEXT_IP } from '../decode/link.js';
 import { LINKTYPE } from '../model/link-types.js';
 import { newTcpPacket } from '../decode/packet.js';
 import { decodeTcp, resetTcpOptions } from '../decode/tcp.js';
-import { formatAddress, formatEndpoint } from '../decode/format.js';
+import { formatAddress, parseAddress } from '../decode/format.js';
 import { finish, fold, incremental, read16, sum16, write16 } from './checksum.js';
 
 export interface AnonymizeOptions {
@@ -88,11 +88,11 @@ export class Anonymizer {
   constructor(connections: readonly ConnectionReport[], private readonly opts: AnonymizeOptions = {}) {
     const ports = new Set<number>();
     for (const c of connections) {
-      for (const text of [c.client, c.server]) {
-        const e = parseEndpoint(text);
-        if (e === null) continue;
-        this.address(e.ipVersion, e.words);
-        if (e.port >= 0) ports.add(e.port);
+      for (const e of [c.client, c.server]) {
+        const a = parseAddress(e.address);
+        if (a === null) continue;
+        this.address(a.ipVersion, a.words);
+        ports.add(e.port);
       }
     }
     this.planPorts([...ports]);
@@ -182,11 +182,11 @@ export class Anonymizer {
     }
   }
 
-  /** The new form of an endpoint text (`10.0.0.1:80`) as this anonymizer maps it; the text unchanged if unparsable. */
-  mapEndpoint(text: string): string {
-    const e = parseEndpoint(text);
-    if (e === null) return text;
-    return formatEndpoint(e.ipVersion, this.address(e.ipVersion, e.words), e.port < 0 ? 0 : this.port(e.port));
+  /** The new form of an endpoint as this anonymizer maps it. */
+  mapEndpoint(e: Endpoint): Endpoint {
+    const a = parseAddress(e.address);
+    if (a === null) return e;
+    return { ipVersion: a.ipVersion, address: formatAddress(a.ipVersion, this.address(a.ipVersion, a.words)), port: this.port(e.port) };
   }
 
   /** Original → new port. */

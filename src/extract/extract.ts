@@ -15,7 +15,7 @@ import { openCapture } from '../capture/open.js';
 import { PcapWriter } from '../capture/pcap-writer.js';
 import type { PacketSource, RawFrame } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
-import { parseEndpoint } from '../decode/format.js';
+import { parseAddress } from '../decode/format.js';
 import { newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { linkTypeName } from '../model/link-types.js';
 import { Anonymizer } from './anonymize.js';
@@ -81,14 +81,16 @@ function same(x: Uint32Array, y: Uint32Array): boolean {
 function wantedIndex(conns: readonly ConnectionReport[]): Map<number, Wanted[]> {
   const index = new Map<number, Wanted[]>();
   for (const c of conns) {
-    const a = parseEndpoint(c.client);
-    const b = parseEndpoint(c.server);
+    const a = parseAddress(c.client.address);
+    const b = parseAddress(c.server.address);
     if (a === null || b === null) continue;
-    const key = portKey(a.port, b.port);
+    const aPort = c.client.port;
+    const bPort = c.server.port;
+    const key = portKey(aPort, bPort);
     const list = index.get(key) ?? [];
-    let w = list.find((x) => x.v === a.ipVersion && x.aPort === a.port && x.bPort === b.port && same(x.a, a.words) && same(x.b, b.words));
+    let w = list.find((x) => x.v === a.ipVersion && x.aPort === aPort && x.bPort === bPort && same(x.a, a.words) && same(x.b, b.words));
     if (w === undefined) {
-      w = { v: a.ipVersion, a: a.words, aPort: a.port, b: b.words, bPort: b.port, ranges: [] };
+      w = { v: a.ipVersion, a: a.words, aPort, b: b.words, bPort, ranges: [] };
       list.push(w);
       index.set(key, list);
     }

@@ -9,6 +9,7 @@
  * A connection whose verdict depends on an earlier incarnation (time-wait-reuse, syn-on-live-tuple: the previous
  * connection's close decides it) brings that incarnation along, so the extract yields the same verdicts.
  */
+import { endpointText } from '../model/endpoint.js';
 import type { ConnectionReport, FindingKind, Report } from '../model/report.js';
 import { FINDING_KINDS } from '../model/report.js';
 import type { ConnectionSelector } from '../expect/format.js';
@@ -41,7 +42,7 @@ function listing(conns: readonly ConnectionReport[]): string {
   return conns.length > MAX_LISTED ? `${shown}; … ${conns.length - MAX_LISTED} more` : shown;
 }
 
-const tupleKey = (c: ConnectionReport): string => [c.client, c.server].sort().join(' ');
+const tupleKey = (c: ConnectionReport): string => [endpointText(c.client), endpointText(c.server)].sort().join(' ');
 
 export function resolveSelection(report: Report, req: SelectionRequest): Selection {
   if (req.connections.length === 0 && req.finding === undefined) {

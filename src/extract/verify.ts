@@ -5,6 +5,7 @@
  * incarnation numbers are allowed to differ (the extract renumbers them); endpoints are compared through the
  * anonymizer's mapping when there is one.
  */
+import { endpointText, type Endpoint } from '../model/endpoint.js';
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import { detailsJson } from '../expect/update.js';
 import type { Anonymizer } from './anonymize.js';
@@ -23,12 +24,12 @@ export function compareVerdicts(original: Report, chosen: readonly ConnectionRep
     out.push(`the extract has ${have.length} connection(s), ${want.length} were chosen`);
     return out;
   }
-  const map = (s: string): string => (anonymizer === null ? s : anonymizer.mapEndpoint(s));
+  const map = (e: Endpoint): string => endpointText(anonymizer === null ? e : anonymizer.mapEndpoint(e));
   want.forEach((o, i) => {
     const x = have[i]!;
     const name = `${o.id} (${x.id} in the extract)`;
     const fields: [string, unknown, unknown][] = [
-      ['client', map(o.client), x.client], ['server', map(o.server), x.server],
+      ['client', map(o.client), endpointText(x.client)], ['server', map(o.server), endpointText(x.server)],
       ['teardown', o.teardown, x.teardown], ['closer', o.closer, x.closer], ['ending', o.ending, x.ending],
       ['handshake', o.handshake, x.handshake], ['states', `${o.states.client}/${o.states.server}`, `${x.states.client}/${x.states.server}`],
       ['packets', o.packets, x.packets],

@@ -1,3 +1,4 @@
+import { endpointText, type Endpoint } from '../model/endpoint.js';
 import type { ConnectionReport, Finding, PairAggregate, ServerAggregate, Teardown } from '../model/report.js';
 
 /** Sweep over [port, from, to] intervals: the most distinct ports in use at one instant (an end before a start). */
@@ -81,8 +82,8 @@ export const MIN_CONNECTIONS_FOR_RATE = 10;
 
 /** What the aggregates need of one judged connection and its findings (a few fields, not the report). */
 export interface AggregateInput {
-  client: string;
-  server: string;
+  client: Endpoint;
+  server: Endpoint;
   teardown: Teardown;
   start: number;
   end: number;
@@ -109,7 +110,7 @@ export function aggregateInput(c: ConnectionReport, findings: readonly Finding[]
  * the port-peak sweep are made when a second connection comes.
  */
 interface PairAcc {
-  client: string; server: string; n: number; port: number; from: number; to: number; ports: Set<number> | null;
+  client: string; server: Endpoint; n: number; port: number; from: number; to: number; ports: Set<number> | null;
   first: number; last: number; reuses: number; rejected: number; fastest: number | null; peak: PortPeak | null;
 }
 
@@ -171,22 +172,22 @@ export class AggregateAccumulator {
     )).sort(byPressure);
   }
 
-  private server(name: string): ServerAggregate {
+  private server(e: Endpoint): ServerAggregate {
+    const name = endpointText(e);
     let a = this.servers.get(name);
-    if (!a) { a = { server: name, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 }; this.servers.set(name, a); }
+    if (!a) { a = { server: e, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 }; this.servers.set(name, a); }
     return a;
   }
 
   private pair(c: AggregateInput): { a: PairAcc; port: number } {
-    const colon = c.client.lastIndexOf(':');
-    const host = c.client.charCodeAt(0) === 91 /* [ */ ? c.client.slice(1, colon - 1) : c.client.slice(0, colon);
-    const key = host + '>' + c.server;
+    const host = c.client.address;
+    const key = host + '>' + endpointText(c.server);
     let a = this.pairs.get(key);
     if (a === undefined) {
       a = { client: host, server: c.server, n: 0, port: 0, from: 0, to: 0, ports: null, first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null, peak: null };
       this.pairs.set(key, a);
     }
-    return { a, port: +c.client.slice(colon + 1) };
+    return { a, port: c.client.port };
   }
 }
 
@@ -197,7 +198,7 @@ export const byPileUp = (x: ServerAggregate, y: ServerAggregate): number =>
 /** What a pair's aggregate is made of: sums, distinct ports, first and last connection start, the fastest reuse. */
 export interface PairTotals {
   client: string;
-  server: string;
+  server: Endpoint;
   connections: number;
   distinctClientPorts: number;
   first: number;

@@ -1,4 +1,5 @@
 import type { Finding, Side, Teardown } from '../model/report.js';
+import { endpointText } from '../model/endpoint.js';
 import type { Connection } from '../tcp/connection.js';
 import { finCovers, type FinRecord } from '../tcp/endpoint.js';
 import { gt } from '../tcp/seq.js';
@@ -91,7 +92,7 @@ export function closingFindings(ctx: JudgeContext, end: Ending): Finding[] {
     const cli = cl;
     const r = c.acceptedRst;
     out.push(finding(ctx, 'refused', 'warn', r?.t ?? c.lastT,
-      `Connection refused: the SYN to ${ctx.server} was answered by RST${cli.synRetx ? `; the client sent it ${cli.synRetx + 1} times with the same ISN (one attempt, ${c.refusals} RST${c.refusals === 1 ? '' : 's'})` : ''}.`,
+      `Connection refused: the SYN to ${endpointText(ctx.server)} was answered by RST${cli.synRetx ? `; the client sent it ${cli.synRetx + 1} times with the same ISN (one attempt, ${c.refusals} RST${c.refusals === 1 ? '' : 's'})` : ''}.`,
       `RST,ACK with ack=${r?.ack} = SYN seq ${cli.isn} + 1 while the client was in SYN_SENT (RFC 9293 §3.10.7.3); no SYN-ACK was seen.`,
       [cli.synFrame, r?.frame ?? 0, ...(c.reuse === null ? retryFrames(c) : [])],
       { attempts: cli.synRetx + 1, refusals: c.refusals, rttSeconds: r ? r.t - cli.synT : null }));

@@ -1,16 +1,17 @@
 import type { Finding, FindingKind, PacketRef, Settings, Side } from '../model/report.js';
+import { endpointText, type Endpoint } from '../model/endpoint.js';
 import { flagsString } from '../decode/format.js';
 import type { Connection } from '../tcp/connection.js';
 import type { LogRec } from '../tcp/packet-log.js';
 import { rel32 } from '../tcp/seq.js';
 import { CATALOG } from './catalog.js';
 
-/** What every detector gets: the connection, its printable endpoints, the settings and the judging time. */
+/** What every detector gets: the connection, its endpoints, the settings and the judging time. */
 export interface JudgeContext {
   c: Connection;
   id: string;
-  client: string;
-  server: string;
+  client: Endpoint;
+  server: Endpoint;
   settings: Settings;
   /** The time the connection is judged at: capture end (atEnd) or the moment it was replaced/swept. */
   now: number;
@@ -22,7 +23,7 @@ export const sideName = (d: 0 | 1): Side => (d === 0 ? 'client' : 'server');
 export const otherSide = (d: 0 | 1): 0 | 1 => (d === 0 ? 1 : 0);
 
 export function endpointName(ctx: JudgeContext, d: 0 | 1): string {
-  return d === 0 ? `client ${ctx.client}` : `server ${ctx.server}`;
+  return d === 0 ? `client ${endpointText(ctx.client)}` : `server ${endpointText(ctx.server)}`;
 }
 
 /** A logged packet as evidence, with sequence numbers relative to each direction's ISN (docs/rules.md §6 evidence). */

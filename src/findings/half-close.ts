@@ -1,6 +1,6 @@
 import type { Finding } from '../model/report.js';
 import { finCovers } from '../tcp/endpoint.js';
-import { finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
+import { endpointName, finding, otherSide, secs, sideName, type JudgeContext } from './context.js';
 
 /**
  * `stuck-half-close` (docs/rules.md §6.1): X's FIN was acknowledged, Y sent neither FIN nor RST — still so when the
@@ -32,7 +32,7 @@ export function halfCloseFindings(ctx: JudgeContext): Finding[] {
     const severity = stuck ? (openAtEnd ? 'error' : 'warn') : 'info';
     const closer = sideName(X);
     const stuckSide = sideName(Y);
-    const who = Y === 0 ? `client ${ctx.client}` : `server ${ctx.server}`;
+    const who = endpointName(ctx, Y);
     let summary: string;
     // An orphaned closer (close(), not shutdown()) drops its FIN_WAIT_2 silently after tcp_fin_timeout (Linux
     // tcp_fin_time, default 60 s): the stuck side's eventual FIN will then be answered by RST (docs/rules.md §6.1).

@@ -1,7 +1,10 @@
 /**
  * The single output model. Text, JSON, NDJSON, JUnit, the terminal UI and `teardown check` all read this;
- * nothing downstream recomputes a verdict. `--json` prints a Report as is (see docs/json-format.md).
+ * nothing downstream recomputes a verdict. `--json` prints a Report as is (see docs/json-format.md), endpoints in their
+ * text form (endpointText).
  */
+import type { Endpoint } from './endpoint.js';
+
 export type Severity = 'info' | 'warn' | 'error';
 
 /** Finding kinds are a public interface: stable names users grep for. */
@@ -86,9 +89,9 @@ export interface Finding {
 export interface ConnectionReport {
   /** Stable for the same input: 'c' + ordinal of the connection's first packet among connections. */
   id: string;
-  /** 'a.b.c.d:port' or '[v6]:port'. client = the SYN sender; guessed from ports without a SYN. */
-  client: string;
-  server: string;
+  /** client = the SYN sender; guessed from ports without a SYN. Printed 'a.b.c.d:port' or '[v6]:port'. */
+  client: Endpoint;
+  server: Endpoint;
   clientGuessed: boolean;
   ipVersion: 4 | 6;
   /** 0-based index among the connections on this 4-tuple, in capture order. */
@@ -188,7 +191,7 @@ export interface Encapsulation {
 }
 
 export interface ServerAggregate {
-  server: string;
+  server: Endpoint;
   connections: number;
   /** Connections this server left half-closed (it is in CLOSE_WAIT: the client's FIN acked, no FIN back). */
   halfClosed: number;
@@ -199,7 +202,7 @@ export interface ServerAggregate {
 
 export interface PairAggregate {
   client: string;   // client address (no port)
-  server: string;   // server address:port
+  server: Endpoint;
   connections: number;
   distinctClientPorts: number;
   /** Connections per second over the pair's active span (first to last connection start); null below 10 connections. */

@@ -1,5 +1,19 @@
 import type { ReportSpool } from '../analyze/spool.js';
+import { endpointText, type Endpoint } from '../model/endpoint.js';
 import type { ConnectionReport, Report } from '../model/report.js';
+
+import { connectionJson, type ConnectionJson } from '../model/connection-json.js';
+export { connectionJson, type ConnectionJson } from '../model/connection-json.js';
+
+/** An aggregate row (per server, per pair) as JSON shows it: its server endpoint as text. */
+export function aggregateJson<T extends { server: Endpoint }>(a: T): Omit<T, 'server'> & { server: string } {
+  return { ...a, server: endpointText(a.server) };
+}
+
+/** The report's aggregates as JSON shows them. */
+export function aggregatesJson(a: Report['aggregates']): { servers: unknown[]; pairs: unknown[] } {
+  return { servers: a.servers.map(aggregateJson), pairs: a.pairs.map(aggregateJson) };
+}
 
 export interface JsonOptions {
   /** Packet ladders for all connections, or only for those with findings (default). */
@@ -50,8 +64,10 @@ export function jsonHead(r: Pick<Report, 'version' | 'tool' | 'capture' | 'setti
 }
 
 // A ladder left out counts as elided packets, as when the session never built it (past LADDER_ALL_LIMIT connections).
-export function jsonConnection(c: ConnectionReport, allLadders: boolean): unknown {
-  return allLadders || c.findings.length > 0 || c.ladder.length === 0 ? c : { ...c, ladder: [], elided: c.elided + c.ladder.length };
+export function jsonConnection(c: ConnectionReport, allLadders: boolean): ConnectionJson {
+  const j = connectionJson(c);
+  if (!(allLadders || c.findings.length > 0 || c.ladder.length === 0)) { j.ladder = []; j.elided = c.elided + c.ladder.length; }
+  return j;
 }
 
 /** An array field written an item at a time, one per line (`open`, `item` per element, `close`). */
@@ -85,7 +101,7 @@ function* jsonList<T>(k: string, items: Iterable<T>, map: (x: T) => unknown, com
 export function* jsonAggregates(a: Report['aggregates']): Generator<string> {
   // Aggregates can hold a row per client host: one row per line, like connections.
   yield '  "aggregates": {\n';
-  yield* jsonList('servers', a.servers, (x) => x, true, '    ');
-  yield* jsonList('pairs', a.pairs, (x) => x, false, '    ');
+  yield* jsonList('servers', a.servers, aggregateJson, true, '    ');
+  yield* jsonList('pairs', a.pairs, aggregateJson, false, '    ');
   yield '  }';
 }

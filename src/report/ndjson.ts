@@ -1,6 +1,7 @@
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import type { SessionHooks } from '../analyze/session.js';
 import type { SummaryExtras } from '../analyze/sink.js';
+import { aggregatesJson, connectionJson } from './json.js';
 
 /**
  * NDJSON stream (`teardown live` without a terminal, `teardown analyze --ndjson`): one JSON object per line,
@@ -13,7 +14,7 @@ import type { SummaryExtras } from '../analyze/sink.js';
  *       `ladder` is kept only for connections with findings unless ladders='all' (as --json does).
  *   {"type":"summary", tool, capture, settings, summary, aggregates, evicted, live?}   last line.
  *
- * The objects are the Report model's (src/model/report.ts); nothing here recomputes a verdict.
+ * The objects are the Report model's (src/model/report.ts), endpoints as text; nothing here recomputes a verdict.
  */
 
 export interface NdjsonOptions {
@@ -26,13 +27,13 @@ export function findingLine(f: Finding, final = true): string {
 
 export function connectionLine(c: ConnectionReport, opts: NdjsonOptions = {}): string {
   const keep = opts.ladders === 'all' || c.findings.length > 0;
-  return JSON.stringify({ type: 'connection', ...c, ladder: keep ? c.ladder : [] }) + '\n';
+  return JSON.stringify({ type: 'connection', ...connectionJson(c), ladder: keep ? c.ladder : [] }) + '\n';
 }
 
 export function summaryLine(r: Report, extras: SummaryExtras = {}): string {
   const line: Record<string, unknown> = {
     type: 'summary', tool: r.tool, capture: r.capture, settings: r.settings, summary: r.summary,
-    aggregates: r.aggregates, evicted: extras.evicted ?? 0,
+    aggregates: aggregatesJson(r.aggregates), evicted: extras.evicted ?? 0,
   };
   if (extras.live !== undefined) line.live = extras.live;
   return JSON.stringify(line) + '\n';

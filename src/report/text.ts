@@ -1,5 +1,6 @@
 import type { ConnectionReport, Finding, FindingKind, Report } from '../model/report.js';
 import { FINDING_KINDS } from '../model/report.js';
+import { endpointText } from '../model/endpoint.js';
 import { CATALOG } from '../findings/catalog.js';
 import { linkTypeName } from '../model/link-types.js';
 import { CONNECTION_ROWS, TextDigest } from '../analyze/digest.js';
@@ -22,7 +23,7 @@ export function evictedLine(r: Report): string | null {
 
 export function findingText(f: Finding, c: ConnectionReport | undefined): string {
   const lines: string[] = [];
-  const where = c ? `${c.client} → ${c.server} (incarnation ${c.incarnation})` : typeof f.details.server === 'string' ? `server ${f.details.server}` : '';
+  const where = c ? `${endpointText(c.client)} → ${endpointText(c.server)} (incarnation ${c.incarnation})` : typeof f.details.server === 'string' ? `server ${f.details.server}` : '';
   lines.push(`[${f.severity}] ${f.kind}  ${f.connection}  ${where}  at ${isoTime(f.time)}`);
   lines.push(`  ${f.summary}`);
   lines.push(`  why: ${f.why}`);
@@ -111,14 +112,14 @@ export function textReport(r: Report, opts: TextOptions = {}, digest?: TextDiges
   if (servers.length) {
     out.push('', 'Half-close (CLOSE_WAIT) pile-ups by server');
     for (const a of servers.slice(0, 20)) {
-      out.push(`  ${a.server.padEnd(28)} ${a.halfClosed} half-closed (${a.stuck} stuck), oldest ${a.oldestHalfCloseSeconds === null ? '-' : duration(a.oldestHalfCloseSeconds)}, of ${plural(a.connections, 'connection')}`);
+      out.push(`  ${endpointText(a.server).padEnd(28)} ${a.halfClosed} half-closed (${a.stuck} stuck), oldest ${a.oldestHalfCloseSeconds === null ? '-' : duration(a.oldestHalfCloseSeconds)}, of ${plural(a.connections, 'connection')}`);
     }
   }
   const pairs = r.aggregates.pairs.filter((p) => p.timeWaitReuses > 0 || p.distinctClientPorts < p.connections);
   if (pairs.length) {
     out.push('', 'TIME_WAIT reuse by client → server');
     for (const p of pairs.slice(0, 20)) {
-      out.push(`  ${`${p.client} → ${p.server}`.padEnd(40)} ${plural(p.connections, 'connection')} from ${plural(p.distinctClientPorts, 'port')}, ${p.ratePerSecond === null ? 'rate: not enough data' : `${p.ratePerSecond.toFixed(1)}/s`}, ${plural(p.timeWaitReuses, 'reuse')} (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? 'not enough data' : `${(p.exhaustionRatio * 100).toFixed(1)}% (${plural(p.portsInUsePeak ?? 0, 'port')} in use at once)`}`);
+      out.push(`  ${`${p.client} → ${endpointText(p.server)}`.padEnd(40)} ${plural(p.connections, 'connection')} from ${plural(p.distinctClientPorts, 'port')}, ${p.ratePerSecond === null ? 'rate: not enough data' : `${p.ratePerSecond.toFixed(1)}/s`}, ${plural(p.timeWaitReuses, 'reuse')} (${p.rejectedReuses} rejected), fastest ${p.fastestReuseSeconds === null ? '-' : duration(p.fastestReuseSeconds)}, port pressure ${p.exhaustionRatio === null ? 'not enough data' : `${(p.exhaustionRatio * 100).toFixed(1)}% (${plural(p.portsInUsePeak ?? 0, 'port')} in use at once)`}`);
     }
   }
   const total = r.summary.connections;
@@ -127,7 +128,7 @@ export function textReport(r: Report, opts: TextOptions = {}, digest?: TextDiges
     const shown = d.rows(total);
     if (shown.length < total) out.push(`  (${shown.length} with findings shown of ${total}; --json lists all)`);
     for (const c of shown) {
-      out.push(`  ${c.id.padEnd(7)} ${`${c.client} → ${c.server}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}${c.capture === 'one-sided' ? `  one-sided (no ${c.missingSide} packets)` : ''}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
+      out.push(`  ${c.id.padEnd(7)} ${`${endpointText(c.client)} → ${endpointText(c.server)}`.padEnd(44)} #${c.incarnation} ${c.teardown.padEnd(10)} closer ${String(c.closer ?? '-').padEnd(6)} ${c.ending.padEnd(26)} ${c.states.client}/${c.states.server}${c.capture === 'one-sided' ? `  one-sided (no ${c.missingSide} packets)` : ''}  frames ${c.firstFrame}-${c.lastFrame}${c.findings.length ? `  [${c.findings.join(', ')}]` : ''}${c.encapsulation ? `  via ${c.encapsulation.text}` : ''}`);
       for (const x of c.inferences ?? []) out.push(`          inferred: the ${x.side}'s FIN (not captured) from frame ${x.frame}: ${x.why}`);
       for (const v of c.revisions) out.push(`          revised: frame ${v.frame} (${v.what}) overruled by frame ${v.revisedBy}: ${v.why}`);
     }

@@ -1,6 +1,7 @@
 import { byPileUp, byPressure, MIN_CONNECTIONS_FOR_RATE, pairAggregate } from '../findings/aggregates.js';
 import type { PairAggregate, ServerAggregate } from '../model/report.js';
 import type { Db } from './duckdb.js';
+import { CONNECTIONS_FILE, endpointColumn } from './schema.js';
 
 /**
  * Per-server CLOSE_WAIT pile-ups and per-pair port pressure of the merged runs, computed by DuckDB over the
@@ -39,7 +40,7 @@ export async function sqlServerAggregates(db: Db, byLabel: boolean): Promise<Map
     let list = out.get(key);
     if (list === undefined) { list = []; out.set(key, list); }
     list.push({
-      server: r.server as string, connections: n(r.connections), halfClosed: n(r.half_closed), stuck: n(r.stuck),
+      server: endpointColumn(CONNECTIONS_FILE, r.server, 'server'), connections: n(r.connections), halfClosed: n(r.half_closed), stuck: n(r.stuck),
       oldestHalfCloseSeconds: r.oldest === null ? null : n(r.oldest), resets: n(r.resets),
     });
   }
@@ -87,7 +88,7 @@ export async function sqlPairAggregates(db: Db, byLabel: boolean): Promise<Map<s
     let list = out.get(key);
     if (list === undefined) { list = []; out.set(key, list); }
     list.push(pairAggregate({
-      client: r.host as string, server: r.server as string, connections: n(r.n), distinctClientPorts: n(r.ports),
+      client: r.host as string, server: endpointColumn(CONNECTIONS_FILE, r.server, 'server'), connections: n(r.n), distinctClientPorts: n(r.ports),
       first: n(r.first), last: n(r.last), reuses: n(r.reuses), rejected: n(r.rejected), fastest: r.fastest === null ? null : n(r.fastest),
     }, () => n(r.peak)));
   }

@@ -1,4 +1,4 @@
-import { jsonAggregates, jsonHead, JsonList } from '../report/json.js';
+import { aggregatesJson, connectionJson, jsonAggregates, jsonHead, JsonList } from '../report/json.js';
 import type { Merge } from './merge.js';
 
 /**
@@ -8,16 +8,16 @@ import type { Merge } from './merge.js';
  */
 export async function* mergedJsonChunks(m: Merge): AsyncGenerator<string> {
   yield jsonHead(m.head);
-  yield* list(new JsonList('connections'), m.connections());
-  yield* list(new JsonList('findings'), m.findings());
+  yield* list(new JsonList('connections'), m.connections(), connectionJson);
+  yield* list(new JsonList('findings'), m.findings(), (f) => f);
   yield* jsonAggregates(m.head.aggregates);
-  yield `,\n  "captures": ${JSON.stringify(m.captures)},\n  "labels": ${JSON.stringify(m.labels)},\n  "overTime": ${JSON.stringify(m.overTime)}\n}\n`;
+  yield `,\n  "captures": ${JSON.stringify(m.captures)},\n  "labels": ${JSON.stringify(m.labels.map((l) => ({ ...l, aggregates: aggregatesJson(l.aggregates) })))},\n  "overTime": ${JSON.stringify(m.overTime)}\n}\n`;
 }
 
-async function* list(l: JsonList, batches: AsyncIterable<unknown[]>): AsyncGenerator<string> {
+async function* list<T>(l: JsonList, batches: AsyncIterable<T[]>, map: (x: T) => unknown): AsyncGenerator<string> {
   let buf = l.open();
   for await (const batch of batches) {
-    for (const x of batch) buf += l.item(x);
+    for (const x of batch) buf += l.item(map(x));
     if (buf.length > 1 << 16) { yield buf; buf = ''; }
   }
   yield buf + l.close();

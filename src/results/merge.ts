@@ -183,7 +183,7 @@ export class Merge {
   }
 
   private connection(r: Record<string, unknown>, run: number, nid: number): ConnectionReport {
-    const c = connectionFromRow(r);
+    const c = connectionFromRow(r, r.filename as string);
     c.id = `c${nid}`;
     c.previous = this.ids.id(run, c.previous);
     c.next = this.ids.id(run, c.next);

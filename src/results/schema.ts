@@ -1,4 +1,7 @@
 import type { ConnectionReport, Encapsulation, EndpointState, Finding, FindingKind, PacketRef, Severity } from '../model/report.js';
+import { endpointText, type Endpoint } from '../model/endpoint.js';
+import { endpointFromText } from '../decode/format.js';
+import { ResultsError } from './error.js';
 
 /**
  * The result folder (`analyze --out DIR`, read by `report`), schema version 1 (docs/results-format.md):
@@ -40,15 +43,10 @@ export interface RowContext {
   shard: string | null;
 }
 
-function hostOf(endpoint: string): string {
-  const colon = endpoint.lastIndexOf(':');
-  return endpoint.charCodeAt(0) === 91 /* [ */ ? endpoint.slice(1, colon - 1) : endpoint.slice(0, colon);
-}
-
 export function connectionRow(x: RowContext, c: ConnectionReport, ladder: boolean): Record<string, unknown> {
   return {
     label: x.label, capture: x.capture, shard: x.shard,
-    id: c.id, client: c.client, server: c.server, client_host: hostOf(c.client), client_guessed: c.clientGuessed,
+    id: c.id, client: endpointText(c.client), server: endpointText(c.server), client_host: c.client.address, client_guessed: c.clientGuessed,
     ip_version: c.ipVersion, incarnation: c.incarnation, previous: c.previous, next: c.next,
     first_frame: c.firstFrame, last_frame: c.lastFrame, start_time: c.start, end_time: c.end, packets: c.packets,
     bytes_c2s: c.bytes.c2s, bytes_s2c: c.bytes.s2c, retransmissions_c2s: c.retransmissions.c2s, retransmissions_s2c: c.retransmissions.s2c,
@@ -75,10 +73,20 @@ const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : v as nu
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 const json = <T>(v: unknown): T => JSON.parse(v as string) as T;
 
-/** A row read back (DuckDB JS values) → the report's connection, field for field, keys in the session's order (report --json prints what analyze --json prints). */
-export function connectionFromRow(r: Record<string, unknown>): ConnectionReport {
+/** An endpoint column's text (as connectionRow writes it) read back; one that is not address:port is an error naming `file`. */
+export function endpointColumn(file: string, text: unknown, what: string): Endpoint {
+  const e = endpointFromText(String(text));
+  if (e === null) throw new ResultsError(file, `${what} '${String(text)}' is not an address:port`);
+  return e;
+}
+
+/**
+ * A row of `file` read back (DuckDB JS values) → the report's connection, field for field, keys in the session's
+ * order (report --json prints what analyze --json prints).
+ */
+export function connectionFromRow(r: Record<string, unknown>, file: string): ConnectionReport {
   return {
-    id: r.id as string, client: r.client as string, server: r.server as string, clientGuessed: r.client_guessed as boolean,
+    id: r.id as string, client: endpointColumn(file, r.client, `connection ${String(r.id)}: client`), server: endpointColumn(file, r.server, `connection ${String(r.id)}: server`), clientGuessed: r.client_guessed as boolean,
     ipVersion: num(r.ip_version) as 4 | 6, incarnation: num(r.incarnation),
     previous: r.previous as string | null, next: r.next as string | null,
     firstFrame: num(r.first_frame), lastFrame: num(r.last_frame), start: num(r.start_time), end: num(r.end_time), packets: num(r.packets),

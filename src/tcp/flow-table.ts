@@ -1,3 +1,4 @@
+import type { Endpoint as ReportEndpoint } from '../model/endpoint.js';
 import type { FlowKey } from '../model/report.js';
 import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
@@ -40,9 +41,9 @@ export class TupleEntry implements LruNode<TupleEntry> {
   tomb: Tombstone | null = null;
   incarnations = 0;
   lastT = 0;
-  /** Printable endpoints, formatted once per tuple when its first connection is judged. */
-  textA: string | null = null;
-  textB: string | null = null;
+  /** The report's endpoints, made once per tuple when its first connection is judged. */
+  endA: ReportEndpoint | null = null;
+  endB: ReportEndpoint | null = null;
   next: TupleEntry | null = null;
   /** Recency links: in the table's handshake-only, other or resting list (see FlowTable). */
   lruPrev: TupleEntry | null = null;

@@ -6,6 +6,7 @@
 import { FINDING_KINDS } from '../model/report.js';
 import { linkTypeName } from '../model/link-types.js';
 import { SEVERITY_RANK } from '../model/severity.js';
+import { endpointText, type Endpoint } from '../model/endpoint.js';
 import type { ConnectionReport, Finding, FindingKind, PacketRef, PairAggregate, Report, ServerAggregate, Severity } from '../model/report.js';
 import type { KindFilter, SortKey } from './view-state.js';
 
@@ -86,7 +87,7 @@ const haystacks = new WeakMap<Finding, string>();
 function haystack(f: Finding, c: ConnectionReport | undefined): string {
   let h = haystacks.get(f);
   if (h === undefined) {
-    h = [f.kind, f.severity, f.connection, c?.client ?? '', c?.server ?? '', f.summary, f.why].join('\n').toLowerCase();
+    h = [f.kind, f.severity, f.connection, c ? endpointText(c.client) : '', c ? endpointText(c.server) : '', f.summary, f.why].join('\n').toLowerCase();
     if (c !== undefined) haystacks.set(f, h);
   }
   return h;
@@ -108,12 +109,12 @@ export function matchesFilter(f: Finding, c: ConnectionReport | undefined, filte
 }
 
 /** A server endpoint as a string that sorts numerically by plain comparison (digit runs zero-padded). */
-const serverKeys = new Map<string, string>();
-function serverKey(server: string): string {
+const serverKeys = new WeakMap<Endpoint, string>();
+function serverKey(server: Endpoint | undefined): string {
+  if (server === undefined) return '';
   let k = serverKeys.get(server);
   if (k === undefined) {
-    k = server.replace(/\d+/g, (d) => d.padStart(10, '0'));
-    if (serverKeys.size > 100_000) serverKeys.clear();
+    k = endpointText(server).replace(/\d+/g, (d) => d.padStart(10, '0'));
     serverKeys.set(server, k);
   }
   return k;
@@ -133,7 +134,7 @@ export function findingRows(findings: readonly Finding[], connections: ReadonlyM
     case 'age': return rows.sort((a, b) => (b.age ?? -1) - (a.age ?? -1) || byTime(a, b));
     case 'severity': return rows.sort((a, b) => SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] || byTime(a, b));
     case 'server': {
-      const keyed = rows.map((r) => ({ r, k: serverKey(r.connection?.server ?? '') }));
+      const keyed = rows.map((r) => ({ r, k: serverKey(r.connection?.server) }));
       keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : byTime(a.r, b.r)));
       return keyed.map((x) => x.r);
     }

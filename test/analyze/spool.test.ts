@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { TextDigest } from '../../src/analyze/digest.js';
+import { endpointText } from '../../src/model/endpoint.js';
 import { AnalysisSession } from '../../src/analyze/session.js';
 import { ReportSpool } from '../../src/analyze/spool.js';
 import { analyzeFile } from '../../src/analyze/analyze.js';
@@ -88,7 +89,7 @@ describe('streamed report (--json/--text write or fold each judged connection; n
     const digest = new TextDigest(50);
     const t = run(frames, folded, digest);
     try {
-      const mine = whole.connections.filter((c) => c.client === '10.0.0.1:40000');
+      const mine = whole.connections.filter((c) => endpointText(c.client) === '10.0.0.1:40000');
       assert.equal(mine.length, 2);
       assert.equal(mine[0]!.next, mine[1]!.id);
       assert.ok(whole.findings.some((f) => f.kind === 'lost-final-ack'), 'reopened and re-judged');

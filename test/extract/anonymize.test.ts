@@ -10,6 +10,7 @@ import { extractCapture } from '../../src/extract/extract.js';
 import { compareVerdicts } from '../../src/extract/verify.js';
 import { buildFrame } from '../helpers/packets.js';
 import { checksumsValid, fixture, readFrames, report, tcpLayout, tmp, type Frame } from '../check/util.js';
+import type { Endpoint } from '../../src/model/endpoint.js';
 
 function decoded(f: Frame) {
   const pkt = newTcpPacket();
@@ -29,7 +30,7 @@ describe('extract --anonymize on real captures', () => {
     const { r, frames, original, again } = await anonymized('tw-reuse-lower-isn.pcap');
     assert.deepEqual(compareVerdicts(r.source, r.selection.connections, again, r.anonymizer), []);
     assert.notDeepEqual(again.connections.map((c) => c.client), r.source.connections.map((c) => c.client), 'addresses differ');
-    assert.ok(again.connections.every((c) => c.client.startsWith('10.0.0.') && c.server.startsWith('10.0.0.')), "again.connections.every((c) => c.client.startsWith('10.0.0.'");
+    assert.ok(again.connections.every((c) => c.client.address.startsWith('10.0.0.') && c.server.address.startsWith('10.0.0.')), "again.connections.every((c) => c.client.startsWith('10.0.0.'");
     // Same findings, same details that are not addresses.
     assert.deepEqual(again.findings.map((f) => [f.kind, f.severity, f.details.isn, f.details.outcome]),
       r.source.findings.map((f) => [f.kind, f.severity, f.details.isn, f.details.outcome]));
@@ -104,7 +105,7 @@ describe('extract --anonymize on real captures', () => {
   it('IPv6: addresses become 2001:db8::n, checksums verify, verdicts unchanged', async () => {
     const { r, frames, again } = await anonymized('ipv6-tw-reuse-higher-isn.pcap');
     assert.deepEqual(compareVerdicts(r.source, r.selection.connections, again, r.anonymizer), []);
-    assert.ok(again.connections.every((c) => c.client.startsWith('[2001:db8::')), "again.connections.every((c) => c.client.startsWith('[2001:db");
+    assert.ok(again.connections.every((c) => c.client.address.startsWith('2001:db8::')), "again.connections.every((c) => c.client.startsWith('[2001:db");
     assert.ok(again.findings.some((f) => f.kind === 'time-wait-reuse'), "again.findings.some((f) => f.kind === 'time-wait-reuse')");
     for (const f of frames.filter((x) => decoded(x).st === 'ok')) assert.ok(checksumsValid(f.bytes, f.linkType), `frame ${f.index}`);
   });
@@ -117,11 +118,12 @@ describe('extract --anonymize on real captures', () => {
   });
 });
 
-const conn = (client: string, server: string) => ({ client, server }) as ConnectionReport;
+const ep = (address: string, port: number): Endpoint => ({ ipVersion: address.includes(':') ? 6 : 4, address, port });
+const conn = (client: Endpoint, server: Endpoint) => ({ client, server }) as ConnectionReport;
 
 describe('Anonymizer', () => {
   it('maps ports one to one, keeping their order inside 1-1023, 1024-32767 and 32768-65535', () => {
-    const a = new Anonymizer([conn('10.1.1.1:50000', '10.2.2.2:443'), conn('10.1.1.1:40000', '10.2.2.2:80'), conn('10.1.1.3:2000', '10.2.2.2:8080')]);
+    const a = new Anonymizer([conn(ep('10.1.1.1', 50000), ep('10.2.2.2', 443)), conn(ep('10.1.1.1', 40000), ep('10.2.2.2', 80)), conn(ep('10.1.1.3', 2000), ep('10.2.2.2', 8080))]);
     const m = a.portMap;
     const cls = (p: number) => (p < 1024 ? 0 : p < 32768 ? 1 : 2);
     const ports = [80, 443, 2000, 8080, 40000, 50000];
@@ -131,11 +133,11 @@ describe('Anonymizer', () => {
     assert.equal(new Set(mapped).size, ports.length, 'one to one');
     assert.ok(ports.every((p) => m.get(p) !== p), "ports.every((p) => m.get(p) !== p)");
     assert.deepEqual([...a.addressMap], [['10.1.1.1', '10.0.0.1'], ['10.2.2.2', '10.0.0.2'], ['10.1.1.3', '10.0.0.3']]);
-    assert.equal(a.mapEndpoint('10.2.2.2:443'), `10.0.0.2:${m.get(443)}`);
+    assert.deepEqual(a.mapEndpoint(ep('10.2.2.2', 443)), ep('10.0.0.2', m.get(443)!));
   });
 
   it('rewrites MAC addresses consistently and locally administered', () => {
-    const a = new Anonymizer([conn('10.0.0.5:40000', '10.0.0.6:80')]);
+    const a = new Anonymizer([conn(ep('10.0.0.5', 40000), ep('10.0.0.6', 80))]);
     const f1 = buildFrame({ src: '10.0.0.5', dst: '10.0.0.6', sport: 40000, dport: 80, seq: 1, ack: 1, flags: '.', len: 0 });
     const f2 = buildFrame({ src: '10.0.0.6', dst: '10.0.0.5', sport: 80, dport: 40000, seq: 1, ack: 1, flags: '.', len: 0 });
     const srcMac1 = Buffer.from(f1.subarray(6, 12));
@@ -152,7 +154,7 @@ describe('Anonymizer', () => {
   it('rewrites the IPoIB hardware address (QPN and GID) as it does a MAC', async () => {
     const frames = await readFrames(join(import.meta.dirname, '../decode/captures/ipoib.pcap'));
     const f = frames[9]!; // frame 10: 34170 -> 22, ACK
-    const a = new Anonymizer([conn('192.168.56.10:34170', '192.168.56.24:22')]);
+    const a = new Anonymizer([conn(ep('192.168.56.10', 34170), ep('192.168.56.24', 22))]);
     const b = Uint8Array.from(f.bytes);
     const gid = Buffer.from(b.subarray(24, 40));
     assert.ok(a.rewrite(b, f.linkType), 'rewritten');
@@ -169,7 +171,7 @@ describe('Anonymizer', () => {
       src, dst, sport: src === A ? 51000 : 443, dport: src === A ? 443 : 51000, seq: 1000, ack: flags.includes('.') ? 2000 : 0, flags,
       options: { mss: 1460, sackPermitted: true, ts }, ...(payload ? { payload } : {}),
     });
-    const a = new Anonymizer([conn(`${A}:51000`, `${B}:443`)], { rebaseTimestamps: true, keepPayload: true });
+    const a = new Anonymizer([conn(ep(A, 51000), ep(B, 443))], { rebaseTimestamps: true, keepPayload: true });
     const frames = [
       seg(A, B, 'S', [4_000_000_000, 0]),
       seg(B, A, 'S.', [77, 4_000_000_000]),
@@ -188,7 +190,7 @@ describe('Anonymizer', () => {
     const whole = buildFrame({ src: B, dst: A, sport: 443, dport: 51000, seq: 1000, ack: 2000, flags: 'P.', payload }, { type: 'ethernet' }, { tcpOptions: oddTs });
     const cut = Uint8Array.from(whole.subarray(0, whole.length - 200));
     const fresh = () => {
-      const x = new Anonymizer([conn(`${A}:51000`, `${B}:443`)], { rebaseTimestamps: true, keepPayload: true });
+      const x = new Anonymizer([conn(ep(A, 51000), ep(B, 443))], { rebaseTimestamps: true, keepPayload: true });
       x.rewrite(seg(A, B, 'S', [4_000_000_000, 0]), 1);
       x.rewrite(seg(B, A, 'S.', [77, 4_000_000_000]), 1);
       return x;
@@ -207,7 +209,7 @@ describe('Anonymizer', () => {
       const whole = buildFrame({ src, dst, sport: 51000, dport: 443, seq: 1000, ack: 2000, flags: 'P.', payload });
       assert.ok(checksumsValid(Buffer.from(whole), 1), 'the built frame is right');
       const cut = Uint8Array.from(whole.subarray(0, whole.length - 200)); // snaplen: the last 200 payload bytes missing
-      const conns = [conn(src.includes(':') ? `[${src}]:51000` : `${src}:51000`, dst.includes(':') ? `[${dst}]:443` : `${dst}:443`)];
+      const conns = [conn(ep(src, 51000), ep(dst, 443))];
       // keepPayload: the cut bytes are unknown, so only an incremental update can be right.
       assert.ok(new Anonymizer(conns, { keepPayload: true }).rewrite(whole, 1), 'rewritten');
       assert.ok(new Anonymizer(conns, { keepPayload: true }).rewrite(cut, 1), 'rewritten');

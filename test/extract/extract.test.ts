@@ -11,6 +11,7 @@ import { SelectionError } from '../../src/extract/select.js';
 import { compareVerdicts } from '../../src/extract/verify.js';
 import { PcapngBuilder } from '../helpers/pcapng-writer.js';
 import { fixture, merged, readFrames, report, tmp, type Frame } from '../check/util.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 /** Frames of `path` on the 4-tuple of `client`/`server` within [first, last]. */
 function framesOf(frames: readonly Frame[], client: string, server: string, first: number, last: number): Frame[] {
@@ -51,8 +52,8 @@ describe('extract from a big capture (real captures merged by time)', () => {
       const { r, out, again } = await run(`${c.id}.pcap`, { connections: [c.id] });
       const chosen = r.selection.connections;
       assert.ok(chosen.some((x) => x.id === c.id), `${c.id} chosen`);
-      assert.deepEqual(compareVerdicts(bigReport, chosen, again), [], `${c.id} ${c.client} → ${c.server}`);
-      const want = chosen.flatMap((x) => framesOf(bigFrames, x.client, x.server, x.firstFrame, x.lastFrame)).sort((a, b) => a.index - b.index);
+      assert.deepEqual(compareVerdicts(bigReport, chosen, again), [], `${c.id} ${endpointText(c.client)} → ${endpointText(c.server)}`);
+      const want = chosen.flatMap((x) => framesOf(bigFrames, endpointText(x.client), endpointText(x.server), x.firstFrame, x.lastFrame)).sort((a, b) => a.index - b.index);
       const got = await readFrames(out);
       const tcp = got.filter((f) => f.index <= want.length);
       assert.equal(r.frames, want.length);
@@ -96,7 +97,7 @@ describe('extract from a big capture (real captures merged by time)', () => {
 
   it('selects by tuple (all incarnations, or #n), and widens an id with --all-incarnations', async () => {
     const reused = bigReport.connections.find((c) => c.incarnation === 1)!;
-    const tuple = `${reused.server} -> ${reused.client}`;
+    const tuple = `${endpointText(reused.server)} -> ${endpointText(reused.client)}`;
     const all = await run('tuple.pcap', { connections: [tuple] });
     assert.deepEqual(all.r.selection.connections.map((c) => c.incarnation), [0, 1]);
     const one = await run('tuple1.pcap', { connections: [`${tuple} #0`] });
@@ -161,7 +162,7 @@ describe('extract: capture formats', () => {
     const input = join(dir, 'two-links.pcapng');
     await writeFile(input, b.build());
     const rep = await report(input);
-    const tuple = `${rep.connections[0]!.client} -> ${rep.connections[0]!.server}`;
+    const tuple = `${endpointText(rep.connections[0]!.client)} -> ${endpointText(rep.connections[0]!.server)}`;
     const out = join(dir, 'out.pcap');
     await assert.rejects(extractCapture(input, { connections: [tuple], output: out }),
       (e: unknown) => e instanceof ExtractError && /different link types \(\d+ frame\(s\) with link type \d+ \(.*\), \d+ frame\(s\) with link type \d+ .*add --link-type/.test(e.message));

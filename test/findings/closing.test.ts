@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MAX_RTO } from '../../src/findings/closing.js';
 import { Conversation, kinds } from '../helpers/conversation.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 describe('who closed first (rules §4)', () => {
   test('normal 4-way close, client first: client active, both FINs acked, client holds TIME_WAIT', () => {
@@ -86,7 +87,7 @@ describe('who closed first (rules §4)', () => {
     const c = cv.report().connections[0]!;
     assert.equal(c.handshake, 'midstream');
     assert.equal(c.clientGuessed, true);
-    assert.equal(c.client, '10.0.0.1:40000');
+    assert.equal(endpointText(c.client), '10.0.0.1:40000');
     assert.equal(c.closer, 'server');
   });
 

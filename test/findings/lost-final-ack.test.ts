@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Conversation, kinds } from '../helpers/conversation.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 function close(lose: 'captured' | 'uncaptured' | 'never') {
   const cv = new Conversation().handshake();
@@ -59,7 +60,7 @@ describe('late segments after a connection was judged', () => {
     for (let i = 0; i < 70_000; i++) other.c('P.', { len: 1, dt: 0.0001 });
     cv.s('F.', { seq: finSeq, at: other.t + 0.01 }).c('.');
     const r = cv.report();
-    const mine = r.connections.filter((c) => c.client === '10.0.0.1:40000');
+    const mine = r.connections.filter((c) => endpointText(c.client) === '10.0.0.1:40000');
     assert.equal(mine.length, 1, JSON.stringify(mine.map((c) => [c.id, c.handshake, c.teardown])));
     const f = kinds(r, 'lost-final-ack');
     assert.equal(f.length, 1);

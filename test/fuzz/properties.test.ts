@@ -10,6 +10,7 @@ import { add32, between, d32, ge, gt, le, lt, rel32 } from '../../src/tcp/seq.js
 import { Conversation } from '../helpers/conversation.js';
 import { buildFrame, type SegmentSpec } from '../helpers/packets.js';
 import { analyzeBytes } from './targets/common.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 /** Distances the comparisons are defined for (|d| < 2^31). */
@@ -68,7 +69,7 @@ describe('incarnation splitting', () => {
       const frames = first.rawFrames();
       const bytes = PcapWriter.toBuffer(frames.map((f) => ({ tsSec: f.tsSec, tsNsec: f.tsNsec, data: f.data.subarray(f.dataOffset, f.dataOffset + f.capLength) })));
       const r = analyzeBytes(bytes);
-      const onTuple = r.connections.filter((c) => c.client === '10.0.0.1:40000');
+      const onTuple = r.connections.filter((c) => endpointText(c.client) === '10.0.0.1:40000');
       assert.equal(onTuple.length, sessions.length, JSON.stringify(onTuple.map((c) => [c.incarnation, c.handshake, c.teardown])));
       onTuple.forEach((c, i) => {
         assert.equal(c.incarnation, i);

@@ -11,6 +11,7 @@ import { LINKTYPE, newTcpPacket } from '../../src/decode/packet.js';
 import { frameOf } from './packets.js';
 import { gre, ipv4, ipv6, udp, vxlan } from './encap.js';
 import { PcapngBuilder } from './pcapng-writer.js';
+import { endpointText, type Endpoint } from '../../src/model/endpoint.js';
 
 export interface Frame { tsSec: number; tsNsec: number; linkType: number; bytes: Uint8Array; wireLength: number }
 
@@ -114,7 +115,7 @@ export function toPcapng(frames: Frame[]): Buffer {
 
 /** Verdicts keyed by tuple and incarnation (ids depend on interleaving). */
 export function verdicts(r: Report, portMap: (p: number) => number = (p) => p) {
-  const norm = (ep: string) => { const i = ep.lastIndexOf(':'); return `${ep.slice(0, i)}:${portMap(Number(ep.slice(i + 1)))}`; };
+  const norm = (ep: Endpoint) => endpointText({ ...ep, port: portMap(ep.port) });
   const byId = new Map(r.connections.map((c) => [c.id, c]));
   const key = (id: string) => { const c = byId.get(id)!; return `${norm(c.client)}>${norm(c.server)}#${c.incarnation}`; };
   const pick = (d: Record<string, unknown>) => Object.fromEntries(Object.entries(d).filter(([k]) =>
@@ -130,8 +131,8 @@ export function verdicts(r: Report, portMap: (p: number) => number = (p) => p) {
  * encapsulation) is one of the report's client endpoints.
  */
 export function fromClients(r: Report): (f: Frame) => boolean {
-  const clients = new Set(r.connections.map((c) => c.client));
-  const servers = new Set(r.connections.map((c) => c.server));
+  const clients = new Set(r.connections.map((c) => endpointText(c.client)));
+  const servers = new Set(r.connections.map((c) => endpointText(c.server)));
   const p = newTcpPacket();
   return (f) => {
     if (decodeFrame(frameOf(f.bytes, f.linkType, { wireLength: f.wireLength }), p) !== 'ok') return false;

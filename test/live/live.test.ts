@@ -11,6 +11,7 @@ import { analyzeFile } from '../../src/analyze/analyze.js';
 import { PcapParser } from '../../src/capture/pcap.js';
 import { readFileSync } from 'node:fs';
 import { createNetns, exitWithin, MAIN, ndjson, netnsUnavailable, nodeArgs, start } from './netns.js';
+import { connectionJson } from '../../src/report/json.js';
 
 const skip = netnsUnavailable();
 
@@ -114,7 +115,7 @@ test('live on a namespace loopback: stuck half-close on the clock, linger-0 abor
     assert.equal(report.capture.packets, summary.capture.packets);
     assert.deepEqual(report.summary, summary.summary);
     const verdict = (c: Record<string, any>) => [c.id, c.client, c.server, c.incarnation, c.teardown, c.ending, c.closer, c.states, [...c.findings].sort(), c.bytes];
-    assert.deepEqual(report.connections.map(verdict), [...conns].sort((a, b) => a.firstFrame - b.firstFrame).map(verdict));
+    assert.deepEqual(report.connections.map((c) => verdict(connectionJson(c))), [...conns].sort((a, b) => a.firstFrame - b.firstFrame).map(verdict));
     // The marker frame at the stop time ages the still-open half-close to the stop, offline too: it stays stuck.
     const offlineStuck = report.findings.find((f) => f.kind === 'stuck-half-close');
     assert.equal(offlineStuck?.details.stuck, true);

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
 import { jsonChunks } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 const GENEVE = join(import.meta.dirname, '..', 'decode', 'captures', 'geneve.pcap');
 
@@ -17,7 +18,7 @@ describe('encapsulation in the report', () => {
     const { report } = await analyzeFile(GENEVE);
     assert.equal(report.connections.length, 1);
     const c = report.connections[0]!;
-    assert.equal(`${c.client} → ${c.server}`, '30.0.0.2:51225 → 30.0.0.1:22');
+    assert.equal(`${endpointText(c.client)} → ${endpointText(c.server)}`, '30.0.0.2:51225 → 30.0.0.1:22');
     assert.deepEqual(c.encapsulation, {
       c2s: [{ type: 'ipv4', src: '20.0.0.2', dst: '20.0.0.1' }, { type: 'geneve', vni: 11, optionBytes: 0 }],
       s2c: [{ type: 'ipv4', src: '20.0.0.1', dst: '20.0.0.2' }, { type: 'geneve', vni: 10, optionBytes: 8 }],

@@ -86,5 +86,5 @@ export function canonical(v: unknown): string {
 /** The Report part of a merged report, as analyze --json shows it (JSON round trip: undefined fields drop out). */
 export function reportPart(m: MergedReport): unknown {
   const { captures: _c, labels: _l, overTime: _o, ...r } = m;
-  return JSON.parse(JSON.stringify(r));
+  return analyzeJson(r);
 }

@@ -28,7 +28,6 @@ async function analyze(bytes: Buffer, name: string, flowKey?: FlowKey): Promise<
 /** What each connection was judged, without its tuple: a multiset to compare captures that share tuples. */
 const judged = (r: Report) => r.connections.map((c) => JSON.stringify([c.teardown, c.closer, c.ending, c.states, c.handshake, c.findings])).sort();
 
-const portOf = (ep: string) => Number(ep.slice(ep.lastIndexOf(':') + 1));
 
 describe('flow identity', () => {
   test('the same capture twice on the same 4-tuples, in VLAN 10 and VLAN 20 with other sequence numbers: two connections each, every one judged as alone', async () => {
@@ -39,8 +38,8 @@ describe('flow identity', () => {
       const base = await analyze(toPcap(frames), `${f}-base.pcap`);
       let other = tagSome(frames, () => true, 20);
       // Another connection's ISNs: far from these in both directions (RFC 9293 §3.4.1 clock-driven, here fixed).
-      for (const port of new Set(base.connections.map((c) => portOf(c.client)))) other = shiftSeq(other, port, 0x40000000);
-      for (const port of new Set(base.connections.map((c) => portOf(c.server)))) other = shiftSeq(other, port, 0x60000000);
+      for (const port of new Set(base.connections.map((c) => c.client.port))) other = shiftSeq(other, port, 0x40000000);
+      for (const port of new Set(base.connections.map((c) => c.server.port))) other = shiftSeq(other, port, 0x60000000);
       const merged = mergeByTime(tagSome(frames, () => true, 10), shiftTime(other, 1000n));
       const r = await analyze(toPcap(merged), `${f}-vrf.pcap`);
       assert.deepEqual(judged(r), [...judged(base), ...judged(base)].sort(), f);

@@ -12,6 +12,7 @@ import { AnalysisStore, runAnalysis } from '../../src/ui/store.js';
 import { finishedStore, fixture, KEY, renderUi, reportOf } from './helpers.js';
 import { fromClients, readFrames, toPcap, tunnelSome } from '../helpers/rewrite.js';
 import type { Ui } from './helpers.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 const CW = fixture('close-wait-stuck.pcap');
 const open: Ui[] = [];
@@ -41,7 +42,7 @@ test('overview: capture facts, a count per finding kind and the CLOSE_WAIT pile-
   }
   const server = report.aggregates.servers.find((a) => a.halfClosed > 0);
   assert.ok(server, 'the fixture leaves a server half-closed');
-  assert.match(f, new RegExp(`${server.server.replace(/[.[\]]/g, '\\$&')} +${server.halfClosed} half-closed`));
+  assert.match(f, new RegExp(`${endpointText(server.server).replace(/[.[\]]/g, '\\$&')} +${server.halfClosed} half-closed`));
 });
 
 test('Enter opens the kind, Enter opens the connection: verdict, why, ladder with states and evidence; Esc goes back', { skip: CW.skip }, async () => {
@@ -53,7 +54,7 @@ test('Enter opens the kind, Enter opens the connection: verdict, why, ladder wit
   await u.press(KEY.enter);
   let f = u.frame();
   assert.match(f, /1 Overview │ 2 Findings 1/);
-  assert.ok(f.includes(`${finding.connection}`) && f.includes(`${conn.client} → ${conn.server}`), f);
+  assert.ok(f.includes(`${finding.connection}`) && f.includes(`${endpointText(conn.client)} → ${endpointText(conn.server)}`), f);
   assert.ok(f.includes(finding.summary.slice(0, 40)), 'the selected finding is previewed');
 
   await u.press(KEY.enter);
@@ -102,7 +103,7 @@ test('Tab cycles the views (connection only once one was opened); digits jump', 
 test('findings: / filters over addresses, ports and text; Enter keeps, Esc clears; q is text while typing', { skip: CW.skip }, async () => {
   const report = await reportOf(CW.path);
   const conn = report.connections.find((c) => c.id === report.findings[0]!.connection)!;
-  const port = conn.server.slice(conn.server.lastIndexOf(':') + 1);
+  const port = String(conn.server.port);
   const u = await ui(await finishedStore(CW.path));
   await u.press('2', '/');
   for (const ch of port) await u.press(ch);
@@ -112,7 +113,7 @@ test('findings: / filters over addresses, ports and text; Enter keeps, Esc clear
   assert.ok(u.frame().includes('nothing matches the filter'), u.frame());
   await u.press(KEY.backspace, KEY.enter);
   assert.ok(u.frame().includes(`filter: ${port}`), u.frame());
-  assert.ok(u.frame().includes(conn.client), 'the row is back');
+  assert.ok(u.frame().includes(endpointText(conn.client)), 'the row is back');
   await u.press('/', KEY.esc);
   assert.ok(u.frame().includes('filter: (none'), u.frame());
   // Words of the verdict match too (case-insensitive, in any order).
@@ -258,7 +259,7 @@ test('keys arriving together in one read count one by one (a held j, tmux send-k
   assert.ok(selected?.includes(` ${report.findings[3]!.connection} `), `the fourth finding is selected: ${selected}`);
   await u.press('ss');
   assert.ok(u.frame().includes('sort: severity'), u.frame());
-  const port = report.connections.find((c) => c.id === report.findings[0]!.connection)!.client.split(':')[1]!;
+  const port = report.connections.find((c) => c.id === report.findings[0]!.connection)!.client.port;
   await u.press(`s/${port}\r`);
   assert.ok(u.frame().includes(`filter: ${port}`) && u.frame().includes('sort: server'), u.frame());
   const shown = u.lines().filter((l) => / c\d+ +\S+ → /.test(l));

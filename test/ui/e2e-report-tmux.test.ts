@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../src/results/duckdb.js';
 import { analyzeTo, reportOf } from '../results/util.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 const HAVE_TMUX = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 const skip = HAVE_TMUX ? false : 'tmux is not installed (CI installs it): the end-to-end terminal test needs it';
@@ -62,7 +63,7 @@ test('teardown report in a terminal: the overview of the merged folders, a findi
   assert.match(s, /2 labels: /);
   for (const [kind, n] of Object.entries(merged.summary.findings)) assert.match(s, new RegExp(`${kind} +${n} `));
   const server = merged.aggregates.servers.find((x) => x.halfClosed > 0)!;
-  assert.ok(s.includes(server.server), s);
+  assert.ok(s.includes(endpointText(server.server)), s);
 
   // The time-wait-reuse finding: its connection and ladder, then p to the previous incarnation.
   const finding = merged.findings.find((f) => f.kind === 'time-wait-reuse')!;
@@ -75,7 +76,7 @@ test('teardown report in a terminal: the overview of the merged folders, a findi
   await waitFor('the filtered list', (x) => x.includes('sort: time') && !x.includes('stuck-half-close  '));
   keys('Enter');
   s = await waitFor('the ladder', (x) => x.includes(`3 Connection ${conn.id}`) && x.includes('Ladder'));
-  assert.ok(s.includes(`${conn.client} → ${conn.server}`), s);
+  assert.ok(s.includes(`${endpointText(conn.client)} → ${endpointText(conn.server)}`), s);
   keys('p');
   s = await waitFor('the previous incarnation', (x) => x.includes(`3 Connection ${conn.previous}`));
   assert.match(s, /Not kept: the result folder holds packet ladders only/);

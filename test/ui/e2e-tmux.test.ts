@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fixture, reportOf } from './helpers.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 const tmuxVersion = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
 const HAVE_TMUX = tmuxVersion.status === 0;
@@ -57,7 +58,7 @@ test('teardown analyze in a terminal: overview counts, a finding opened, its lad
   // Enter: the list of that kind, the finding selected.
   keys('Enter');
   s = await waitFor('the findings list', (x) => x.includes('sort: time'));
-  assert.ok(s.includes(`${conn.client} → ${conn.server}`), s);
+  assert.ok(s.includes(`${endpointText(conn.client)} → ${endpointText(conn.server)}`), s);
 
   // Enter: the connection, its verdict and ladder.
   keys('Enter');

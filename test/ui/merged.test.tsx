@@ -14,6 +14,7 @@ import { AnalysisStore } from '../../src/ui/store.js';
 import { analyzeTo, reportOf } from '../results/util.js';
 import { KEY, renderUi } from './helpers.js';
 import type { Ui } from './helpers.js';
+import { endpointText } from '../../src/model/endpoint.js';
 
 let db: Db;
 let tmp: string;
@@ -60,7 +61,7 @@ test('a finding opened from the merged list: its ladder; p: the previous incarna
   await u.press(KEY.enter, KEY.enter);
   let f = await u.waitFor('Ladder');
   assert.ok(f.includes(`3 Connection ${conn.id}`), f);
-  assert.ok(f.includes(`${conn.client} → ${conn.server}`), f);
+  assert.ok(f.includes(`${endpointText(conn.client)} → ${endpointText(conn.server)}`), f);
   assert.ok(f.split('\n').filter((l) => /│[─◀].*[─▶]│/.test(l)).length >= conn.ladder.length, f);
   await u.press('p');
   f = await u.waitFor(`3 Connection ${prev.id}`);

@@ -14,6 +14,7 @@ import { bytes, clip, count, pad, padStart, seg, wrap } from '../text.js';
 import type { Line } from '../text.js';
 import { blank, noNav, offset, offsetUnit, offsetWidth, SEVERITY_COLOR, sevSeg, title } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
+import { endpointText } from '../../model/endpoint.js';
 
 const STATE_W = 12;
 
@@ -57,7 +58,7 @@ export function ladderLines(rows: readonly LadderRow[], c: ConnectionReport, wid
   const out: Line[] = [];
   const half = Math.floor((arrowW - 2) / 2);
   out.push([seg(`${pad('  frame', 9)}${padStart(offsetUnit(span) ? 'time (s)' : 'time', timeW)} ${pad('client', STATE_W)} `, { dim: true, bold: true }),
-    seg(`${pad(clip(c.client, half), half)}${padStart(clip(c.server, arrowW - half), arrowW - half)}`, { bold: true }),
+    seg(`${pad(clip(endpointText(c.client), half), half)}${padStart(clip(endpointText(c.server), arrowW - half), arrowW - half)}`, { bold: true }),
     seg(` ${pad('server', STATE_W)}`, { dim: true, bold: true }), ...(noteW ? [seg(' note', { dim: true, bold: true })] : [])]);
   let prev: PacketRef | null = null;
   for (const r of rows) {
@@ -125,7 +126,7 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
   const others = focused.slice(1);
 
   const lines: Line[] = [];
-  lines.push([seg(`${c.id}  `, { bold: true }), seg(`${c.client} → ${c.server}`, { bold: true }),
+  lines.push([seg(`${c.id}  `, { bold: true }), seg(`${endpointText(c.client)} → ${endpointText(c.server)}`, { bold: true }),
     seg(`  #${c.incarnation} · IPv${c.ipVersion} · frames ${c.firstFrame}–${c.lastFrame} · ${count(c.packets)} packets · ${duration(Math.max(0, c.end - c.start))}`, { dim: true })]);
   lines.push([seg(`teardown ${c.teardown}`, { color: c.teardown === 'rst' || c.teardown === 'half-close' ? 'yellow' : c.teardown === 'fin' ? 'green' : undefined } as { color?: 'yellow' | 'green' }),
     seg(` (${c.ending}${c.closer ? `, closer ${c.closer}` : ''}) · end states ${c.states.client} / ${c.states.server} · handshake ${c.handshake} · c→s ${bytes(c.bytes.c2s)} · s→c ${bytes(c.bytes.s2c)}${c.clientGuessed ? ' · client guessed from ports' : ''}`, { dim: true })]);

@@ -10,6 +10,7 @@ import { follow } from '../view-state.js';
 import type { KindFilter, SortKey } from '../view-state.js';
 import { noNav, offset, offsetUnit, offsetWidth, selected, SEVERITY_COLOR, sevSeg } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
+import { endpointText } from '../../model/endpoint.js';
 
 const PREVIEW = 4;
 
@@ -72,7 +73,7 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
       seg(showAge ? ` ${padStart(r.age === null ? '-' : duration(r.age), 9)}  ` : '  '),
       ...(showKind ? [seg(pad(f.kind, kw), { color: SEVERITY_COLOR[f.severity] })] : []),
       seg(`${pad(f.connection, 6)}`, { dim: !on }),
-      seg(c ? `${c.client} → ${c.server}` : typeof f.details.server === 'string' ? `server ${f.details.server}` : '(connection still open)'),
+      seg(c ? `${endpointText(c.client)} → ${endpointText(c.server)}` : typeof f.details.server === 'string' ? `server ${f.details.server}` : '(connection still open)'),
       seg(c && c.incarnation > 0 ? ` #${c.incarnation}` : '', { dim: true }),
     ], width), on));
   }

@@ -12,6 +12,7 @@ import { follow } from '../view-state.js';
 import type { Target } from '../view-state.js';
 import { blank, noNav, SEVERITY_COLOR, timeSpan, title } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
+import { endpointText } from '../../model/endpoint.js';
 
 const kindsFor = memoLast(kindRows);
 const severitiesFor = memoLast(severityCounts);
@@ -100,10 +101,10 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
     }
     rest.push(blank, title('CLOSE_WAIT pile-ups', 'servers that left connections half-closed'));
     if (servers.length === 0) rest.push([seg('  none', { color: 'green' })]);
-    const sw = Math.max(12, Math.min(30, ...servers.slice(0, nServers).map((a) => a.server.length)));
+    const sw = Math.max(12, Math.min(30, ...servers.slice(0, nServers).map((a) => endpointText(a.server).length)));
     for (const a of servers.slice(0, nServers)) {
       rest.push([
-        seg(`  ${pad(a.server, sw)}`),
+        seg(`  ${pad(endpointText(a.server), sw)}`),
         seg(padStart(count(a.halfClosed), 6), { bold: true, color: a.stuck > 0 ? 'red' : 'yellow' }),
         seg(' half-closed'),
         seg(` · ${count(a.stuck)} stuck`, a.stuck > 0 ? { color: 'red' } : { dim: true }),
@@ -113,12 +114,12 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
     if (servers.length > nServers) rest.push([seg(`  … ${count(servers.length - nServers)} more`, { dim: true })]);
     rest.push(blank, title('TIME_WAIT reuse', 'client → server pairs; exhaustion 1.0 = every port of the pool tied up at once'));
     if (pairs.length === 0) rest.push([seg('  none', { color: 'green' })]);
-    const pw = Math.max(16, Math.min(44, ...pairs.slice(0, nPairs).map((x) => x.client.length + 3 + x.server.length)));
+    const pw = Math.max(16, Math.min(44, ...pairs.slice(0, nPairs).map((x) => x.client.length + 3 + endpointText(x.server).length)));
     for (const x of pairs.slice(0, nPairs)) {
       const ratio = x.exhaustionRatio;
       const color = ratio === null ? 'gray' : ratio >= 0.8 ? 'red' : ratio >= 0.5 ? 'yellow' : 'green';
       rest.push([
-        seg(`  ${pad(`${x.client} → ${x.server}`, pw)}`),
+        seg(`  ${pad(`${x.client} → ${endpointText(x.server)}`, pw)}`),
         seg(padStart(count(x.timeWaitReuses), 6), { bold: true, color: x.timeWaitReuses > 0 ? 'yellow' : 'gray' }),
         seg(` reuse${x.timeWaitReuses === 1 ? ' ' : 's'}`),
         seg(x.rejectedReuses ? ` (${count(x.rejectedReuses)} rejected)` : '', { color: 'red' }),
