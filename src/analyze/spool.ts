@@ -1,5 +1,5 @@
-import { connectionJson } from '../model/connection-json.js';
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
+import { connectionJson } from '../model/json.js';
 import type { ConnectionReport, Evictions, Finding, FindingKind, Report, Severity, Teardown } from '../model/report.js';
 import { SortedSpill } from './spill.js';
 

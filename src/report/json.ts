@@ -1,19 +1,6 @@
 import type { ReportSpool } from '../analyze/spool.js';
-import { endpointText, type Endpoint } from '../model/endpoint.js';
+import { aggregateJson, connectionJson, type ConnectionJson } from '../model/json.js';
 import type { ConnectionReport, Report } from '../model/report.js';
-
-import { connectionJson, type ConnectionJson } from '../model/connection-json.js';
-export { connectionJson, type ConnectionJson } from '../model/connection-json.js';
-
-/** An aggregate row (per server, per pair) as JSON shows it: its server endpoint as text. */
-export function aggregateJson<T extends { server: Endpoint }>(a: T): Omit<T, 'server'> & { server: string } {
-  return { ...a, server: endpointText(a.server) };
-}
-
-/** The report's aggregates as JSON shows them. */
-export function aggregatesJson(a: Report['aggregates']): { servers: unknown[]; pairs: unknown[] } {
-  return { servers: a.servers.map(aggregateJson), pairs: a.pairs.map(aggregateJson) };
-}
 
 export interface JsonOptions {
   /** Packet ladders for all connections, or only for those with findings (default). */

@@ -1,7 +1,7 @@
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import type { SessionHooks } from '../analyze/session.js';
 import type { SummaryExtras } from '../analyze/sink.js';
-import { aggregatesJson, connectionJson } from './json.js';
+import { aggregatesJson, connectionJson } from '../model/json.js';
 
 /**
  * NDJSON stream (`teardown live` without a terminal, `teardown analyze --ndjson`): one JSON object per line,

@@ -1,4 +1,5 @@
-import { aggregatesJson, connectionJson, jsonAggregates, jsonHead, JsonList } from '../report/json.js';
+import { aggregatesJson, connectionJson } from '../model/json.js';
+import { jsonAggregates, jsonHead, JsonList } from '../report/json.js';
 import type { Merge } from './merge.js';
 
 /**

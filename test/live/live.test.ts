@@ -11,7 +11,7 @@ import { analyzeFile } from '../../src/analyze/analyze.js';
 import { PcapParser } from '../../src/capture/pcap.js';
 import { readFileSync } from 'node:fs';
 import { createNetns, exitWithin, MAIN, ndjson, netnsUnavailable, nodeArgs, start } from './netns.js';
-import { connectionJson } from '../../src/report/json.js';
+import { connectionJson } from '../../src/model/json.js';
 
 const skip = netnsUnavailable();
 
