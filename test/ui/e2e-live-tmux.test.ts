@@ -6,6 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HAVE_TMUX, NO_TMUX, tmuxServer } from '../helpers/tmux.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,39 +15,24 @@ import { analyzeFile } from '../../src/analyze/analyze.js';
 import { MAIN, netnsUnavailable, nodeArgs, start } from '../live/netns.js';
 import type { Running } from '../live/netns.js';
 
-const HAVE_TMUX = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
-const skip = !HAVE_TMUX ? 'tmux is not installed (CI installs it): the end-to-end terminal test needs it' : netnsUnavailable();
+const skip = !HAVE_TMUX ? NO_TMUX : netnsUnavailable();
 
 const SERVER = `teardown-liveui-test-${process.pid}`;
 const SESSION = 'live';
 const NS = `td-liveui-${process.pid}`;
 
-function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', SERVER, ...args], { encoding: 'utf8', timeout: 5000 });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-const pane = () => tmux('capture-pane', '-p', '-t', SESSION);
+const T = tmuxServer(SERVER, SESSION);
+const { tmux, waitFor } = T;
 
 // Bounds for conditions that normally hold within a second: generous, so a loaded machine cannot fail the test.
 const LONG = 60_000;
-
-async function waitFor(what: string, ok: (screen: string) => boolean, ms: number): Promise<string> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const s = pane();
-    if (ok(s)) return s;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; the pane shows:\n${s}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function ip(...args: string[]): void {
   const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 5000 });
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim() || r.error?.message}`);
 }
 
-after(() => { if (HAVE_TMUX) spawnSync('tmux', ['-L', SERVER, 'kill-server'], { timeout: 5000 }); });
+after(() => T.kill());
 
 test('teardown live in a terminal: live header, a stuck half-close announced by the clock, q stops cleanly with a valid -w file', { skip: skip ?? false, timeout: 300_000 }, async (t) => {
   const pcap = join(tmpdir(), `td-liveui-${process.pid}.pcap`);
@@ -86,7 +72,7 @@ test('teardown live in a terminal: live header, a stuck half-close announced by 
     assert.ok(report.findings.some((f) => f.kind === 'stuck-half-close'), JSON.stringify(report.summary));
   } finally {
     scen?.kill('SIGKILL');
-    spawnSync('tmux', ['-L', SERVER, 'kill-server'], { timeout: 5000 });
+    T.kill();
     spawnSync('ip', ['netns', 'delete', NS], { timeout: 5000 });
     if (existsSync(pcap)) rmSync(pcap);
   }

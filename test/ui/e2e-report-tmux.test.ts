@@ -4,7 +4,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { HAVE_TMUX, NO_TMUX, tmuxServer } from '../helpers/tmux.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,32 +12,16 @@ import { openDb } from '../../src/results/duckdb.js';
 import { analyzeTo, reportOf } from '../results/util.js';
 import { endpointText } from '../../src/model/endpoint.js';
 
-const HAVE_TMUX = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
-const skip = HAVE_TMUX ? false : 'tmux is not installed (CI installs it): the end-to-end terminal test needs it';
+const skip = HAVE_TMUX ? false : NO_TMUX;
 const SERVER = `teardown-report-ui-test-${process.pid}`;
 const SESSION = 'report';
 const tmp = mkdtempSync(join(tmpdir(), 'teardown-report-ui-'));
 
-function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', SERVER, ...args], { encoding: 'utf8', timeout: 5000 });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-const pane = () => tmux('capture-pane', '-p', '-t', SESSION);
-const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
-
-async function waitFor(what: string, ok: (screen: string) => boolean, ms = 60_000): Promise<string> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const s = pane();
-    if (ok(s)) return s;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; the pane shows:\n${s}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const T = tmuxServer(SERVER, SESSION);
+const { tmux, waitFor, keys } = T;
 
 after(() => {
-  if (HAVE_TMUX) spawnSync('tmux', ['-L', SERVER, 'kill-server'], { timeout: 5000 });
+  T.kill();
   rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -4,37 +4,20 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { HAVE_TMUX, NO_TMUX, tmuxServer } from '../helpers/tmux.js';
 import { fixture, reportOf } from './helpers.js';
 import { endpointText } from '../../src/model/endpoint.js';
 
-const tmuxVersion = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
-const HAVE_TMUX = tmuxVersion.status === 0;
 const CW = fixture('close-wait-stuck.pcap');
-const skip = !HAVE_TMUX ? 'tmux is not installed (CI installs it): the end-to-end terminal test needs it' : CW.skip;
+const skip = !HAVE_TMUX ? NO_TMUX : CW.skip;
 
 const SERVER = `teardown-ui-test-${process.pid}`;
 const SESSION = 'ui';
 
-function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', SERVER, ...args], { encoding: 'utf8', timeout: 5000 });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-const pane = () => tmux('capture-pane', '-p', '-t', SESSION);
-const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
+const T = tmuxServer(SERVER, SESSION);
+const { tmux, waitFor, keys } = T;
 
-async function waitFor(what: string, ok: (screen: string) => boolean, ms = 60_000): Promise<string> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const s = pane();
-    if (ok(s)) return s;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; the pane shows:\n${s}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-after(() => { if (HAVE_TMUX) spawnSync('tmux', ['-L', SERVER, 'kill-server'], { timeout: 5000 }); });
+after(() => T.kill());
 
 test('teardown analyze in a terminal: overview counts, a finding opened, its ladder, resize, q restores the terminal', { skip, timeout: 300_000 }, async () => {
   const report = await reportOf(CW.path);
