@@ -254,21 +254,33 @@ export class AnalysisSession {
   private retire(c: Connection, e: TupleEntry, now: number, atEnd: boolean) {
     const j = this.judgeOnly(c, e, now, atEnd);
     if (this.spool !== null) return this.retireStreamed(c, e, j, this.spool);
-    let before: Set<string> | null = null;
     const prev = this.byConnection.get(c.id);
     if (prev !== undefined) {
       // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
       this.judged[prev.at] = j.report;
       this.hooks.onJudged?.(j.report, j.findings, prev.at, (prev.version = (prev.version ?? 0) + 1));
-      before = new Set(prev.findings.map((f) => f.kind));
-      for (const f of prev.findings) this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 1) - 1;
+      const earlier = prev.findings;
       prev.findings = j.findings;
-    } else {
-      this.byConnection.set(c.id, { at: this.judged.length, findings: j.findings });
-      this.hooks.onJudged?.(j.report, j.findings, this.judged.length, 0);
-      this.judged.push(j.report);
-      this.counters.connections++;
-      this.floods.observe(c, e);
+      return this.announce(c, j, earlier);
+    }
+    this.byConnection.set(c.id, { at: this.judged.length, findings: j.findings });
+    this.hooks.onJudged?.(j.report, j.findings, this.judged.length, 0);
+    this.judged.push(j.report);
+    this.counters.connections++;
+    this.floods.observe(c, e);
+    return this.announce(c, j, null);
+  }
+
+  /**
+   * The end of retiring a judged connection, whole or streamed: its findings counted and announced, then the
+   * connection. `earlier`: the findings of the judgement a reopen replaces (uncounted here; their kinds are not
+   * announced again), or null for a first judgement.
+   */
+  private announce(c: Connection, j: Judgement, earlier: readonly { kind: Finding['kind'] }[] | null) {
+    let before: Set<string> | null = null;
+    if (earlier !== null) {
+      before = new Set(earlier.map((f) => f.kind));
+      for (const f of earlier) this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 1) - 1;
     }
     for (const f of j.findings) {
       // A stuck half-close already announced on the clock, or a finding announced before a reopen, is not repeated.
@@ -288,26 +300,15 @@ export class AnalysisSession {
     spool.add(rec, prev);
     this.spooled.set(c, contributionOf(rec));
     this.hooks.onJudged?.(j.report, j.findings, seq, rec.version);
-    let before: Set<string> | null = null;
-    if (prev !== null) {
-      // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
-      before = new Set(prev.findings.map((f) => f.kind));
-      for (const f of prev.findings) this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 1) - 1;
-    } else {
-      const last = this.lastOnTuple.get(e);
-      // The previous incarnation's `next`, and its TIME_WAIT cut at this one's start (as build() does).
-      if (last !== undefined && c.previousId === last.id) spool.link(last.seq, c.id, j.report.start);
-      this.lastOnTuple.set(e, { id: c.id, seq });
-      this.counters.connections++;
-      this.floods.observe(c, e);
-    }
-    for (const f of j.findings) {
-      const told = (c.announcedStuck && f.kind === 'stuck-half-close') || (before !== null && before.has(f.kind));
-      if (!told) this.hooks.onFinding?.(f);
-      this.counters.findings[f.kind] = (this.counters.findings[f.kind] ?? 0) + 1;
-    }
-    this.hooks.onConnectionEnd?.(j.report);
-    return j.closing;
+    // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
+    if (prev !== null) return this.announce(c, j, prev.findings);
+    const last = this.lastOnTuple.get(e);
+    // The previous incarnation's `next`, and its TIME_WAIT cut at this one's start (as build() does).
+    if (last !== undefined && c.previousId === last.id) spool.link(last.seq, c.id, j.report.start);
+    this.lastOnTuple.set(e, { id: c.id, seq });
+    this.counters.connections++;
+    this.floods.observe(c, e);
+    return this.announce(c, j, null);
   }
 
   private evictions(): Evictions {
