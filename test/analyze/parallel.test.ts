@@ -3,11 +3,10 @@
  * (ids named inside summaries and notes) and crosses sweeps, through rings small enough to wrap and fill.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { TextDigest } from '../../src/analyze/digest.js';
 import { streamAnalysisParallel } from '../../src/analyze/parallel.js';
 import { ReportSpool } from '../../src/analyze/spool.js';
@@ -16,19 +15,11 @@ import { openCapture } from '../../src/capture/open.js';
 import { jsonSpoolChunks } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
 import type { Shard } from '../../src/tcp/shard.js';
+import { FIXTURES, fixtureCaptures } from '../helpers/fixture-captures.js';
 import { readFrames, remapPorts, shiftTime, toPcap, type Frame } from '../helpers/rewrite.js';
 
-const root = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const root = FIXTURES;
 
-function captures(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...captures(p));
-    else if (/\.(pcap|pcapng|cap)(\.gz)?$/.test(name)) out.push(p);
-  }
-  return out;
-}
 
 /** The JSON and the text report of one run (a JSON spool and a text digest fed by the same sessions). */
 async function outputs(path: string, threads: number | null, ringBytes?: number, shard?: Shard): Promise<{ json: string; text: string }> {
@@ -50,7 +41,7 @@ async function outputs(path: string, threads: number | null, ringBytes?: number,
 
 describe('--threads N: the same report as one thread', () => {
   test('every fixture: 2 threads write the same JSON and text as one', async () => {
-    const files = captures(root);
+    const files = fixtureCaptures();
     assert.ok(files.length > 50);
     for (const f of files) {
       const a = await outputs(f, null);

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { TextDigest } from '../../src/analyze/digest.js';
 import { endpointText } from '../../src/model/endpoint.js';
 import { AnalysisSession } from '../../src/analyze/session.js';
@@ -15,18 +12,9 @@ import type { Report } from '../../src/model/report.js';
 import { jsonChunks, jsonSpoolChunks } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
 import { Conversation } from '../helpers/conversation.js';
+import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
-const root = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
-function captures(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...captures(p));
-    else if (/\.(pcap|pcapng|cap)(\.gz)?$/.test(name)) out.push(p);
-  }
-  return out;
-}
 
 /** The streamed JSON and text of a capture, with runs of ~1 KB so every spill goes through disk. */
 async function streamed(path: string): Promise<{ json: string; all: string; text: string; judged: number; runs: boolean }> {
@@ -54,7 +42,7 @@ async function streamed(path: string): Promise<{ json: string; all: string; text
 
 describe('streamed report (--json/--text write or fold each judged connection; nothing is kept)', () => {
   test('on every fixture, the streamed JSON and text are the whole report\'s, byte for byte', async () => {
-    const files = captures(root);
+    const files = fixtureCaptures();
     assert.ok(files.length > 50);
     for (const f of files) {
       const { report } = await analyzeFile(f);
