@@ -34,17 +34,22 @@ export async function sqlServerAggregates(db: Db, byLabel: boolean): Promise<Map
       coalesce(h.stuck, 0) AS stuck, h.oldest
     FROM base b LEFT JOIN hc h ON h.server = b.server${byLabel ? ' AND h.label = b.label' : ''}
     ORDER BY b.first`);
-  const out = new Map<string, ServerAggregate[]>();
+  return perLabel(rows, byLabel, byPileUp, (r): ServerAggregate => ({
+    server: endpointColumn(CONNECTIONS_FILE, r.server, 'server'), connections: n(r.connections), halfClosed: n(r.half_closed), stuck: n(r.stuck),
+    oldestHalfCloseSeconds: r.oldest === null ? null : n(r.oldest), resets: n(r.resets),
+  }));
+}
+
+/** Rows grouped by their label ('' for all when not by label), each group in the report's order. */
+function perLabel<T>(rows: Record<string, unknown>[], byLabel: boolean, order: (x: T, y: T) => number, make: (r: Record<string, unknown>) => T): Map<string, T[]> {
+  const out = new Map<string, T[]>();
   for (const r of rows) {
     const key = byLabel ? r.label as string : '';
     let list = out.get(key);
     if (list === undefined) { list = []; out.set(key, list); }
-    list.push({
-      server: endpointColumn(CONNECTIONS_FILE, r.server, 'server'), connections: n(r.connections), halfClosed: n(r.half_closed), stuck: n(r.stuck),
-      oldestHalfCloseSeconds: r.oldest === null ? null : n(r.oldest), resets: n(r.resets),
-    });
+    list.push(make(r));
   }
-  for (const list of out.values()) list.sort(byPileUp);
+  for (const list of out.values()) list.sort(order);
   return out;
 }
 
@@ -82,18 +87,10 @@ export async function sqlPairAggregates(db: Db, byLabel: boolean): Promise<Map<s
       coalesce(tw.reuses, 0) AS reuses, coalesce(tw.rejected, 0) AS rejected, tw.fastest, coalesce(peak.peak, 0) AS peak
     FROM p LEFT JOIN tw ON ${on('tw', 'p')} LEFT JOIN peak ON ${on('peak', 'p')}
     ORDER BY p.first_nid`);
-  const out = new Map<string, PairAggregate[]>();
-  for (const r of rows) {
-    const key = byLabel ? r.label as string : '';
-    let list = out.get(key);
-    if (list === undefined) { list = []; out.set(key, list); }
-    list.push(pairAggregate({
-      client: r.host as string, server: endpointColumn(CONNECTIONS_FILE, r.server, 'server'), connections: n(r.n), distinctClientPorts: n(r.ports),
-      first: n(r.first), last: n(r.last), reuses: n(r.reuses), rejected: n(r.rejected), fastest: r.fastest === null ? null : n(r.fastest),
-    }, () => n(r.peak)));
-  }
-  for (const list of out.values()) list.sort(byPressure);
-  return out;
+  return perLabel(rows, byLabel, byPressure, (r) => pairAggregate({
+    client: r.host as string, server: endpointColumn(CONNECTIONS_FILE, r.server, 'server'), connections: n(r.n), distinctClientPorts: n(r.ports),
+    first: n(r.first), last: n(r.last), reuses: n(r.reuses), rejected: n(r.rejected), fastest: r.fastest === null ? null : n(r.fastest),
+  }, () => n(r.peak)));
 }
 
 const n = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : v as number);
