@@ -28,7 +28,7 @@ export const CONNECTION_COLUMNS: Record<string, string> = {
   half_closed_time: 'DOUBLE', closed_time: 'DOUBLE', time_wait_until: 'DOUBLE', reset_time: 'DOUBLE',
   capture_point: 'VARCHAR', filter: 'VARCHAR', ladder: 'JSON', elided: 'BIGINT', encapsulation: 'JSON',
   syn_retries: 'BIGINT', syn_ack_retries: 'BIGINT', revisions: 'JSON', capture_sides: 'VARCHAR', missing_side: 'VARCHAR',
-  inferences: 'JSON',
+  inferences: 'JSON', capture_loss: 'BIGINT',
 };
 
 export const FINDING_COLUMNS: Record<string, string> = {
@@ -57,7 +57,7 @@ export function connectionRow(x: RowContext, c: ConnectionReport, ladder: boolea
     capture_point: c.capturePoint, filter: c.filter, ladder: ladder ? c.ladder : [], elided: ladder ? c.elided : c.elided + c.ladder.length,
     encapsulation: c.encapsulation ?? null,
     syn_retries: c.retries.syn, syn_ack_retries: c.retries.synAck, revisions: c.revisions, capture_sides: c.capture, missing_side: c.missingSide,
-    inferences: c.inferences ?? null,
+    inferences: c.inferences ?? null, capture_loss: c.captureLoss ?? null,
   };
 }
 
@@ -108,6 +108,8 @@ export function connectionFromRow(r: Record<string, unknown>, file: string): Con
     capturePoint: r.capture_point as ConnectionReport['capturePoint'], filter: r.filter as string,
     ladder: json<PacketRef[]>(r.ladder), elided: num(r.elided),
     encapsulation: r.encapsulation === null || r.encapsulation === undefined ? null : json<Encapsulation>(r.encapsulation),
+    // Live captures: frames lost while the connection was open. NULL when none, absent from older folders.
+    ...(r.capture_loss === null || r.capture_loss === undefined ? {} : { captureLoss: num(r.capture_loss) }),
   };
 }
 

@@ -4,7 +4,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { streamAnalysis } from '../../src/analyze/stream.js';
+import { openCapture } from '../../src/capture/open.js';
 import { openDb, type Db } from '../../src/results/duckdb.js';
+import { ResultsSink } from '../../src/results/sink.js';
 import { textReport } from '../../src/report/text.js';
 import { allFixtures, analyzeDigest, analyzeJson, analyzeTo, canonical, reportOf, reportOutputs, reportPart } from './util.js';
 
@@ -24,6 +27,19 @@ describe('teardown report', () => {
       const report = await analyzeTo(db, f, dir);
       assert.equal(canonical(reportPart(await reportOf(db, [dir]))), canonical(analyzeJson(report)), f);
     }
+  });
+
+  it('a live capture\'s frame loss per connection (captureLoss) survives --out → report', async () => {
+    const dir = join(tmp, 'loss');
+    const { report } = await streamAnalysis(await openCapture('fixtures/close-wait-stuck.pcap'), { sink: {}, packetTickSeconds: null });
+    // What the live session sets on a connection open while the capture dropped frames (src/analyze/session.ts).
+    report.connections[0]!.captureLoss = 7;
+    const sink = new ResultsSink({ dir, db });
+    await sink.open();
+    await sink.end(report);
+    const back = reportPart(await reportOf(db, [dir]));
+    assert.equal(canonical(back), canonical(analyzeJson(report)));
+    assert.match(JSON.stringify(back), /"captureLoss":7/);
   });
 
   it('report --json prints analyze --json byte for byte (then its own fields), and report --text the analyze text report', async () => {
