@@ -3,11 +3,12 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import type { AnalysisSession } from '../../analyze/session.js';
 import type { AnalysisSink, SummaryExtras } from '../../analyze/sink.js';
-import { streamAnalysis } from '../../analyze/stream.js';
+import { ReportSpool } from '../../analyze/spool.js';
+import { streamAnalysis, type StreamOptions } from '../../analyze/stream.js';
 import { ArrivalClock, DEFAULT_LIVE_BUFFER, DEFAULT_RING, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
 import { endMarkerFrame } from '../../extract/marker.js';
-import type { SourceResult } from '../../capture/types.js';
+import type { PacketSource, SourceResult } from '../../capture/types.js';
 import type { Report, Severity } from '../../model/report.js';
 import { plural } from '../../report/format.js';
 import { TextView } from '../../report/live-text.js';
@@ -156,7 +157,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     }
   };
   try {
-    ({ report, session, result } = await streamAnalysis(source, {
+    ({ report, session, result } = await analyzeLive(source, results !== null, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal, shard: o.shard,
       // A slow reader of stdout holds the analysis; the capture thread goes on, and the ring's drops count it.
       gate: io.gate,
@@ -221,8 +222,25 @@ async function runLive(o: LiveFlags): Promise<number> {
     process.stderr.write(`teardown: ${why}; capture stopped after ${report.capture.packets} packets (the report covers them)\n`);
     return EXIT_USAGE;
   }
-  process.stderr.write(`teardown: stopped (${stopReason}) after ${plural(report.capture.packets, 'packet')}, ${plural(report.summary.connections, 'connection')}, ${plural(report.findings.length, 'finding')}; ${dropsText(source)}${writer ? `; ${plural(writer.framesWritten, 'packet')} saved to ${o.write}` : ''}\n`);
+  let findings = 0;
+  for (const n of Object.values(report.summary.findings)) findings += n ?? 0;
+  process.stderr.write(`teardown: stopped (${stopReason}) after ${plural(report.capture.packets, 'packet')}, ${plural(report.summary.connections, 'connection')}, ${plural(findings, 'finding')}; ${dropsText(source)}${writer ? `; ${plural(writer.framesWritten, 'packet')} saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
+}
+
+/**
+ * The analysis loop of a live capture, streamed: a judged connection goes out as its line (NDJSON) and is folded into
+ * exact counts and the aggregates (a spool) and, for the text report, into the view's bounded digest (TextView, the
+ * UI), not kept: memory follows the connections open at once, not every connection seen in hours of capture.
+ * `whole`: keep the whole report (--out writes its results folder from it).
+ */
+export async function analyzeLive(source: PacketSource, whole: boolean, opts: StreamOptions): ReturnType<typeof streamAnalysis> {
+  const spool = whole ? null : new ReportSpool({ json: false });
+  try {
+    return await streamAnalysis(source, { ...opts, spool: spool ?? undefined });
+  } finally {
+    spool?.close();
+  }
 }
 
 /** The drops in one phrase for the stop line and the text report. */
