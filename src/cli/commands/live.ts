@@ -125,6 +125,8 @@ async function runLive(o: LiveFlags): Promise<number> {
 
   const io = stopControls(() => writer?.close());
   const out = io.out;
+  // NDJSON lines go out together, between batches of frames and on the clock (a write per line is a system call each).
+  const lines = new LineBatch(out);
 
   const tty = process.stdout.isTTY === true;
   const useText = o.text === true || (tty && o.ndjson !== true);
@@ -133,7 +135,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     ? (await import('../../ui/live-view.js')).openLiveUi({ interface: o.interface, filter, stop: (why) => io.stop(why) }) : null;
   const view: AnalysisSink = ui ?? (useText
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
-    : new NdjsonSink(out, { ladders: o.ladders ?? 'findings' }));
+    : new NdjsonSink(lines.add, { ladders: o.ladders ?? 'findings' }));
 
   const started = clock.now();
   const durationTimer = o.duration === undefined ? null : setTimeout(() => io.stop('duration'), o.duration * 1000);
@@ -160,7 +162,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     ({ report, session, result } = await analyzeLive(source, results !== null, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal, shard: o.shard,
       // A slow reader of stdout holds the analysis; the capture thread goes on, and the ring's drops count it.
-      gate: io.gate,
+      gate: () => { lines.flush(); return io.gate(); },
       onFrame: writer === null ? undefined : (f) => saving((w) => w.writeRawFrame(f)),
       idleClock: () => clock.now(),
       endFrame: (index) => {
@@ -172,6 +174,7 @@ async function runLive(o: LiveFlags): Promise<number> {
       },
       deadline: o.duration === undefined ? undefined : { at: started + o.duration, stop: () => io.stop('duration') },
       onInterval: (s) => {
+        lines.flush();
         saving((w) => w.flush());
         const now = clock.now();
         const k = s.counters;
@@ -210,7 +213,9 @@ async function runLive(o: LiveFlags): Promise<number> {
     },
   };
   if (o.write !== undefined) writeSidecar(o.write, extras.live!);
+  lines.flush();
   await view.end?.(report, extras);
+  lines.flush();
   if (results !== null) {
     results.progress(session);
     await results.end(report);
@@ -240,6 +245,27 @@ export async function analyzeLive(source: PacketSource, whole: boolean, opts: St
     return await streamAnalysis(source, { ...opts, spool: spool ?? undefined });
   } finally {
     spool?.close();
+  }
+}
+
+/** Lines gathered into one write: flushed by the caller, and whenever 64 KiB are waiting. */
+export class LineBatch {
+  private parts: string[] = [];
+  private chars = 0;
+  constructor(private readonly out: (s: string) => void) {}
+
+  readonly add = (line: string): void => {
+    this.parts.push(line);
+    this.chars += line.length;
+    if (this.chars >= 1 << 16) this.flush();
+  };
+
+  flush(): void {
+    if (this.parts.length === 0) return;
+    const s = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+    this.parts = [];
+    this.chars = 0;
+    this.out(s);
   }
 }
 
