@@ -18,17 +18,19 @@
  * there); captured = packets teardown analyzed (without its end marker); drops = libpcap's and the ring's drop
  * counters (the summary's); lag = seconds teardown was still busy after the load ended (a backlog in the ring or
  * libpcap's buffer: more than a few tenths means it did not keep up, even when a step is too short to drop);
- * CPU = teardown's CPU seconds (all threads) from the load's start until it was idle, per packet in µs.
+ * CPU = teardown's CPU seconds from the load's start until it was idle: all threads, its JavaScript (main) thread,
+ * its capture thread; per packet in µs (all threads, and the JavaScript thread). teardown runs with node's flags as
+ * bin/teardown.js sets them (from src through tsx).
  *
  * Env: SECONDS_PER_STEP (5), STREAMS (4), LIVE_ARGS (extra live flags, e.g. '--buffer-size 512'), LIVE_PREFIX
  * (e.g. 'nice -n -15' on a machine shared with other work), LOAD_PREFIX (the same for the load), LIVE_NODE_ARGS
  * (node flags for teardown, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'), REPLAY (replay mode).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNetns, exitWithin, MAIN, ndjson, netnsUnavailable, nodeArgs, start } from './netns.js';
+import { createNetns, exitWithin, MAIN, ndjson, netnsUnavailable, nodeArgs, ROOT, start } from './netns.js';
 
 const why = netnsUnavailable();
 if (why !== null) {
@@ -59,10 +61,28 @@ if (mode === 'replay') {
   }
 }
 
-/** CPU seconds (utime + stime, all threads) of a process; ticks of 10 ms. */
-function cpuOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(stat[11]) + Number(stat[12])) / 100;
+/** CPU seconds (utime + stime; ticks of 10 ms) of a process or thread from its stat file. */
+function cpuIn(stat: string): number {
+  const f = readFileSync(stat, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+/** CPU seconds of a process: all its threads, its main (JavaScript) thread, and the capture thread (td-capture). */
+function cpuOf(pid: number): { all: number; js: number; capture: number } {
+  let capture = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === 'td-capture') capture += cpuIn(`/proc/${pid}/task/${tid}/stat`);
+    } catch { /* the thread ended */ }
+  }
+  return { all: cpuIn(`/proc/${pid}/stat`), js: cpuIn(`/proc/${pid}/task/${pid}/stat`), capture };
+}
+
+/** node's flags as bin/teardown.js starts the CLI (its shebang's, and the heap limit it adds): measure what users run. */
+function binFlags(): string[] {
+  const bin = readFileSync(join(ROOT, 'bin/teardown.js'), 'utf8');
+  const shebang = /^#!.*?\bnode\b(.*)$/m.exec(bin)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+  const old = /OLD_SPACE_MB\s*=\s*(\d+)/.exec(bin)?.[1];
+  return [...shebang, ...(old ? [`--max-old-space-size=${old}`] : [])];
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -80,7 +100,7 @@ function run(argv: string[], timeoutMs: number): Promise<string> {
 }
 
 console.log(`mode ${mode}, ${seconds} s per step${mode === 'stream' ? `, ${streams} streams` : ''}${process.env.LIVE_ARGS ? `, live ${process.env.LIVE_ARGS}` : ''}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-console.log('offered/s  wire pkts  captured  drops  wire pkt/s  lag s  teardown CPU s  µs/pkt');
+console.log('offered/s  wire pkts  captured  drops  wire pkt/s  lag s  CPU s (JS, capture)  µs/pkt (JS)');
 try {
   for (const r of rates) {
     const ns = createNetns();
@@ -89,7 +109,7 @@ try {
     try {
       const txPackets = (): number => Number(spawnSync('ip', ['netns', 'exec', ns.name, 'cat', '/sys/class/net/lo/statistics/tx_packets'], { encoding: 'utf8' }).stdout.trim());
       // LIVE_PREFIX='nice -n -15' runs teardown ahead of other work on a shared machine (exec'd: same pid).
-      const live = start(ns.exec([...words(process.env.LIVE_PREFIX), process.execPath, ...words(process.env.LIVE_NODE_ARGS), ...nodeArgs(MAIN, ['live', '-i', 'lo', '-f', 'tcp', ...words(process.env.LIVE_ARGS)]).slice(1)]), { stdout: fd });
+      const live = start(ns.exec([...words(process.env.LIVE_PREFIX), process.execPath, ...binFlags(), ...words(process.env.LIVE_NODE_ARGS), ...nodeArgs(MAIN, ['live', '-i', 'lo', '-f', 'tcp', ...words(process.env.LIVE_ARGS)]).slice(1)]), { stdout: fd });
       await live.waitFor('stderr', /capturing on lo/, 15_000);
       const pid = live.child.pid!;
       const before = txPackets();
@@ -107,11 +127,13 @@ try {
       for (let waited = 0; waited < 60_000; waited += 200) {
         await sleep(200);
         const now = cpuOf(pid);
-        if (now - last <= 0.02) break;
+        if (now.all - last.all <= 0.02) break;
         last = now;
         idleAt = performance.now();
       }
-      const cpu = last - cpu0;
+      const cpu = last.all - cpu0.all;
+      const js = last.js - cpu0.js;
+      const capture = last.capture - cpu0.capture;
       live.kill('SIGINT');
       await exitWithin(live, 60_000);
       const sum = ndjson(readFileSync(outFile, 'utf8')).at(-1);
@@ -122,7 +144,7 @@ try {
       if (mode !== 'replay') elapsed = (JSON.parse(loadOut.trim().split('\n').at(-1) || '{}') as { elapsed?: number }).elapsed ?? elapsed;
       const lag = Math.max(0, (idleAt - loadEnd) / 1000);
       const lost = wire - captured;
-      console.log(`${r.padStart(9)}  ${String(wire).padStart(9)}  ${String(captured).padStart(8)}  ${String(drops === lost ? drops : `${drops}/${lost}`).padStart(5)}  ${(wire / elapsed).toFixed(0).padStart(10)}  ${lag.toFixed(1).padStart(5)}  ${cpu.toFixed(2).padStart(14)}  ${(cpu * 1e6 / captured).toFixed(2).padStart(6)}`);
+      console.log(`${r.padStart(9)}  ${String(wire).padStart(9)}  ${String(captured).padStart(8)}  ${String(drops === lost ? drops : `${drops}/${lost}`).padStart(5)}  ${(wire / elapsed).toFixed(0).padStart(10)}  ${lag.toFixed(1).padStart(5)}  ${`${cpu.toFixed(2)} (${js.toFixed(2)}, ${capture.toFixed(2)})`.padStart(19)}  ${`${(cpu * 1e6 / captured).toFixed(2)} (${(js * 1e6 / captured).toFixed(2)})`.padStart(12)}`);
     } finally {
       closeSync(fd);
       ns.delete();
