@@ -18,6 +18,7 @@
  * there); captured = packets teardown analyzed (without its end marker); drops = libpcap's and the ring's drop
  * counters (the summary's); lag = seconds teardown was still busy after the load ended (a backlog in the ring or
  * libpcap's buffer: more than a few tenths means it did not keep up, even when a step is too short to drop);
+ * peak RSS = teardown's VmHWM before it stops (the final report is not in it).
  * CPU = teardown's CPU seconds from the load's start until it was idle: all threads, its JavaScript (main) thread,
  * its capture thread; per packet in µs (all threads, and the JavaScript thread). teardown runs with node's flags as
  * bin/teardown.js sets them (from src through tsx).
@@ -100,7 +101,7 @@ function run(argv: string[], timeoutMs: number): Promise<string> {
 }
 
 console.log(`mode ${mode}, ${seconds} s per step${mode === 'stream' ? `, ${streams} streams` : ''}${process.env.LIVE_ARGS ? `, live ${process.env.LIVE_ARGS}` : ''}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-console.log('offered/s  wire pkts  captured  drops  wire pkt/s  lag s  CPU s (JS, capture)  µs/pkt (JS)');
+console.log('offered/s  wire pkts  captured  drops  wire pkt/s  lag s  CPU s (JS, capture)  µs/pkt (JS)  peak RSS MiB');
 try {
   for (const r of rates) {
     const ns = createNetns();
@@ -134,6 +135,7 @@ try {
       const cpu = last.all - cpu0.all;
       const js = last.js - cpu0.js;
       const capture = last.capture - cpu0.capture;
+      const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
       live.kill('SIGINT');
       await exitWithin(live, 60_000);
       const sum = ndjson(readFileSync(outFile, 'utf8')).at(-1);
@@ -144,7 +146,7 @@ try {
       if (mode !== 'replay') elapsed = (JSON.parse(loadOut.trim().split('\n').at(-1) || '{}') as { elapsed?: number }).elapsed ?? elapsed;
       const lag = Math.max(0, (idleAt - loadEnd) / 1000);
       const lost = wire - captured;
-      console.log(`${r.padStart(9)}  ${String(wire).padStart(9)}  ${String(captured).padStart(8)}  ${String(drops === lost ? drops : `${drops}/${lost}`).padStart(5)}  ${(wire / elapsed).toFixed(0).padStart(10)}  ${lag.toFixed(1).padStart(5)}  ${`${cpu.toFixed(2)} (${js.toFixed(2)}, ${capture.toFixed(2)})`.padStart(19)}  ${`${(cpu * 1e6 / captured).toFixed(2)} (${(js * 1e6 / captured).toFixed(2)})`.padStart(12)}`);
+      console.log(`${r.padStart(9)}  ${String(wire).padStart(9)}  ${String(captured).padStart(8)}  ${String(drops === lost ? drops : `${drops}/${lost}`).padStart(5)}  ${(wire / elapsed).toFixed(0).padStart(10)}  ${lag.toFixed(1).padStart(5)}  ${`${cpu.toFixed(2)} (${js.toFixed(2)}, ${capture.toFixed(2)})`.padStart(19)}  ${`${(cpu * 1e6 / captured).toFixed(2)} (${(js * 1e6 / captured).toFixed(2)})`.padStart(12)}  ${peak.toFixed(0).padStart(12)}`);
     } finally {
       closeSync(fd);
       ns.delete();
