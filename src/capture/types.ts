@@ -82,8 +82,8 @@ export interface CaptureInfo {
  * Live capture's drop accounting. 'libpcap': libpcap's own counters (pcap_stats) and the ring buffer's;
  * 'estimate': the interface's packet counters against the packets seen (no libpcap counters available).
  *   received = kernel + delivered (libpcap counts before its kernel buffer), delivered = analyzed + ring (+ frames
- *   left unread after --count). On a loopback interface Linux counts each packet twice in `received` (once
- *   outgoing, once incoming) while libpcap delivers it once.
+ *   left unread after --count). On a loopback interface only the arriving copy of each packet is captured (the
+ *   addon sets PACKET_IGNORE_OUTGOING), so `received` counts each packet once there too.
  */
 export interface DropCounters {
   source: 'libpcap' | 'estimate';

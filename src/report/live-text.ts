@@ -1,12 +1,18 @@
+import { TextDigest } from '../analyze/digest.js';
 import type { AnalysisSession, SessionHooks } from '../analyze/session.js';
 import type { AnalysisSink, LiveStats, SummaryExtras } from '../analyze/sink.js';
-import type { ConnectionReport, Finding, Report } from '../model/report.js';
+import type { Finding, Report } from '../model/report.js';
 import { plural } from './format.js';
 import { findingText, textReport } from './text.js';
 
-/** Terminal fallback until the UI's live view is wired: findings as text as they come, a status line, the report. */
+/**
+ * `teardown live --text` (and a terminal without the UI): findings as text as they come, a status line, then the text
+ * report. The report is printed from a digest folded as connections are judged (the worst findings per kind, the
+ * first connections): what it keeps is bounded however long the capture runs.
+ */
 export class TextView implements AnalysisSink {
   readonly hooks: SessionHooks;
+  private readonly digest: TextDigest;
   private statusShown = false;
   /** Findings printed so far (clock announcements included, unlike the session's counters). */
   private heard = 0;
@@ -14,14 +20,17 @@ export class TextView implements AnalysisSink {
   constructor(
     private readonly out: (s: string) => void,
     private readonly status: ((s: string) => void) | null,
+    maxPerKind = 50,
   ) {
+    const digest = this.digest = new TextDigest(maxPerKind);
     this.hooks = {
+      onJudged: (c, findings, seq, version) => digest.add(c, findings, seq, version),
+      onLoose: (findings) => digest.addLoose(findings),
       onFinding: (f: Finding) => {
         this.heard++;
         this.clearStatus();
         this.out(`${findingText(f, undefined)}\n\n`);
       },
-      onConnectionEnd: (_c: ConnectionReport) => {},
     };
   }
 
@@ -38,7 +47,7 @@ export class TextView implements AnalysisSink {
 
   end(report: Report, extras: SummaryExtras): void {
     this.clearStatus();
-    this.out(textReport(report));
+    this.out(textReport(report, { maxPerKind: this.digest.maxPerKind }, this.digest));
     if (extras.evicted) this.out(`  ${plural(extras.evicted, 'connection')} judged early: --max-connections reached\n`);
     if (typeof extras.live?.dropsText === 'string') this.out(`  capture: ${extras.live.dropsText}\n`);
   }

@@ -11,7 +11,8 @@
 import type { ReactElement } from 'react';
 import { render } from 'ink';
 import type { Report } from '../model/report.js';
-import type { AnalysisSession } from '../analyze/session.js';
+import { TextDigest } from '../analyze/digest.js';
+import type { AnalysisSession, SessionHooks } from '../analyze/session.js';
 import type { AnalysisSink, LiveStats, SummaryExtras } from '../analyze/sink.js';
 import { plural } from '../report/format.js';
 import { textReport } from '../report/text.js';
@@ -21,6 +22,9 @@ import { keyboard } from './render.js';
 import { AnalysisStore } from './store.js';
 import type { LiveHeader, StoreOptions } from './store.js';
 import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from './screen.js';
+
+/** Findings the live view keeps while capturing (the latest; with their connections): bounded over hours. */
+export const LIVE_VIEW_FINDINGS = 2000;
 
 /** Stop reasons after which the UI closes at once (a person or a signal asked); otherwise it waits for q. */
 const CLOSE_AT_ONCE = new Set(['q', 'SIGINT', 'SIGTERM', 'SIGHUP', 'stdout closed']);
@@ -45,7 +49,9 @@ export interface LiveScreen {
  */
 export class StoreLiveView implements AnalysisSink {
   readonly store: AnalysisStore;
-  readonly hooks: AnalysisStore['hooks'];
+  readonly hooks: SessionHooks;
+  /** The text report printed when the UI closes, folded as connections are judged (bounded). */
+  private readonly digest = new TextDigest(50);
   private header: LiveHeader;
   private screen: LiveScreen | null = null;
   private quitRequested = false;
@@ -53,8 +59,13 @@ export class StoreLiveView implements AnalysisSink {
   private readonly quitted: Promise<void>;
 
   constructor(private readonly opts: LiveUiOptions, storeOptions: StoreOptions = {}) {
-    this.store = new AnalysisStore(opts.interface, storeOptions);
-    this.hooks = this.store.hooks;
+    this.store = new AnalysisStore(opts.interface, { keep: LIVE_VIEW_FINDINGS, ...storeOptions });
+    const digest = this.digest;
+    this.hooks = {
+      ...this.store.hooks,
+      onJudged: (c, findings, seq, version) => digest.add(c, findings, seq, version),
+      onLoose: (findings) => digest.addLoose(findings),
+    };
     this.quitted = new Promise<void>((res) => { this.quitWaiter = res; });
     this.header = {
       interface: opts.interface, filter: opts.filter, packets: 0, tcpPackets: 0, rate: 0, drops: null, dropsSource: null,
@@ -102,13 +113,19 @@ export class StoreLiveView implements AnalysisSink {
       connectionsEnded: report.summary.connections, findings, elapsedSeconds: seconds, stoppedBy,
     };
     this.store.live(this.header);
-    this.store.finish(report);
+    // A streamed report lists no connections or findings: the view shows the latest ones it kept (counts are exact).
+    const streamed = report.connections.length === 0 && report.findings.length === 0;
+    const kept = streamed ? this.store.kept() : null;
+    this.store.finish(kept === null ? report : {
+      ...report, connections: [...kept.connections].sort((a, b) => a.firstFrame - b.firstFrame),
+      findings: [...kept.findings].sort((a, b) => a.time - b.time),
+    });
     if (!CLOSE_AT_ONCE.has(stoppedBy)) await this.quitted;
     const screen = this.screen;
     this.store.dispose();
     if (screen === null) return;
     await screen.close();
-    screen.print(textReport(report, { maxPerKind: 50 }));
+    screen.print(textReport(report, { maxPerKind: 50 }, this.digest));
     if (extras.evicted) screen.print(`  ${plural(extras.evicted, 'connection')} judged early: --max-connections reached\n`);
   }
 }

@@ -71,6 +71,11 @@ export interface StoreOptions {
   now?: () => number;
   /** Minimum milliseconds between publishes (default 100: ten redraws a second). */
   interval?: number;
+  /**
+   * While reading, keep only the latest `keep` findings (and the connections they belong to) for the view; the counts
+   * stay exact. Default: all (a file's view); a live capture that runs for hours keeps a bounded list.
+   */
+  keep?: number;
 }
 
 type Listener = () => void;
@@ -87,6 +92,12 @@ export class AnalysisStore {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly liveFindings: Finding[] = [];
   private readonly liveConnections = new Map<string, ConnectionReport>();
+  private readonly keep: number;
+  /** With `keep`: the kept findings per connection (a connection leaves with its last kept finding). */
+  private readonly keptOf = new Map<string, number>();
+  /** Findings heard while reading (the list may keep fewer), and how many the published copy had heard. */
+  private heard = 0;
+  private copied = 0;
   /** Live inputs read at publish time: the source, the session's counters (a live object), frames counted. */
   private source: Pick<PacketSource, 'bytesRead' | 'info'> | null = null;
   private counters: Counters | null = null;
@@ -96,13 +107,24 @@ export class AnalysisStore {
 
   /** Session hooks that collect findings and their connections as they are judged. */
   readonly hooks: SessionHooks = {
-    onFinding: (f) => { this.liveFindings.push(f); this.schedule(); },
-    onConnectionEnd: (c) => { if (c.findings.length > 0) this.liveConnections.set(c.id, c); },
+    onFinding: (f) => {
+      this.heard++;
+      this.liveFindings.push(f);
+      if (this.keep !== Infinity) {
+        this.keptOf.set(f.connection, (this.keptOf.get(f.connection) ?? 0) + 1);
+        if (this.liveFindings.length >= this.keep + (this.keep >> 2)) this.trim();
+      }
+      this.schedule();
+    },
+    onConnectionEnd: (c) => {
+      if (c.findings.length > 0 && (this.keep === Infinity || this.keptOf.has(c.id))) this.liveConnections.set(c.id, c);
+    },
   };
 
   constructor(path: string, opts: StoreOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.interval = opts.interval ?? 100;
+    this.keep = opts.keep ?? Infinity;
     this.started = this.now();
     this.snap = {
       path, phase: 'reading', progress: this.readProgress(), findings: [], connections: this.liveConnections,
@@ -183,6 +205,21 @@ export class AnalysisStore {
     this.emit();
   }
 
+  /** What the view holds while reading: the findings (judgement order) and the connections with findings. */
+  kept(): { findings: readonly Finding[]; connections: readonly ConnectionReport[] } {
+    return { findings: this.liveFindings, connections: [...this.liveConnections.values()] };
+  }
+
+  /** Drops the oldest findings down to `keep`, and the connections left without a kept finding. */
+  private trim(): void {
+    const gone = this.liveFindings.splice(0, this.liveFindings.length - this.keep);
+    for (const f of gone) {
+      const n = (this.keptOf.get(f.connection) ?? 1) - 1;
+      if (n > 0) this.keptOf.set(f.connection, n);
+      else { this.keptOf.delete(f.connection); this.liveConnections.delete(f.connection); }
+    }
+  }
+
   dispose(): void {
     this.cancelTimer();
     this.listeners.clear();
@@ -196,7 +233,7 @@ export class AnalysisStore {
     return {
       bytesRead: src?.bytesRead ?? 0, totalBytes: src?.info.totalBytes ?? null, packets,
       tcpPackets: k?.tcpPackets ?? 0, connections: k?.connections ?? 0, findings: { ...(k?.findings ?? {}) },
-      findingsSoFar: this.liveFindings.length, elapsed,
+      findingsSoFar: this.heard, elapsed,
       packetsPerSecond: elapsed > 0 ? packets / elapsed : 0, firstTime: k?.firstTime ?? null, lastTime: k?.lastTime ?? null,
       format: src?.info.format ?? null, compressed: src?.info.compressed ?? false, linkTypes: [...(src?.info.linkTypes ?? [])],
     };
@@ -216,11 +253,11 @@ export class AnalysisStore {
     if (this.snap.phase === 'done') return;
     const progress = this.readProgress();
     // The list is copied (and so re-sorted by the views) at most once a second; counters move at every publish.
-    const copy = this.liveFindings.length !== this.snap.findings.length && this.now() - this.lastFindingsCopy >= 1000;
+    const copy = this.heard !== this.copied && this.now() - this.lastFindingsCopy >= 1000;
     const signature = `${progress.packets} ${progress.bytesRead} ${progress.connections} ${progress.findingsSoFar} ${Math.floor(progress.elapsed)} ${this.liveVersion}`;
     if (!copy && signature === this.lastSignature) return;
     this.lastSignature = signature;
-    if (copy) this.lastFindingsCopy = this.now();
+    if (copy) { this.lastFindingsCopy = this.now(); this.copied = this.heard; }
     this.snap = {
       ...this.snap,
       progress,

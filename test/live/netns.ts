@@ -74,9 +74,10 @@ export interface Running {
   kill(sig?: NodeJS.Signals): void;
 }
 
-export function start(argv: string[], opts: { stdin?: 'pipe' | 'ignore' } = {}): Running {
+/** `stdout`: a file descriptor to write standard output to instead of collecting it (r.stdout stays empty). */
+export function start(argv: string[], opts: { stdin?: 'pipe' | 'ignore'; stdout?: number } = {}): Running {
   const [cmd, ...rest] = argv;
-  const child = spawn(cmd as string, rest, { cwd: ROOT, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd as string, rest, { cwd: ROOT, stdio: [opts.stdin ?? 'ignore', opts.stdout ?? 'pipe', 'pipe'] });
   const waiters: (() => void)[] = [];
   const r: Running = {
     child, stdout: '', stderr: '',

@@ -7,6 +7,9 @@
  * counters (pcap_stats: ps_recv, ps_drop, ps_ifdrop) every 100 ms and once more when it stops; stats() returns
  * them with the ring's counters, so every lost frame is accounted for:
  *   received (ps_recv) = dropped by the kernel (ps_drop) + delivered,  delivered = queued + ringDropped.
+ * On a loopback interface the kernel is asked not to copy the leaving copy of each packet (PACKET_IGNORE_OUTGOING;
+ * libpcap would discard it anyway), so each packet costs one copy and counts once in ps_recv.
+ * The capture thread is named td-capture (top -H, /proc/<pid>/task/<tid>/comm).
  *
  * Ring record: u32 caplen, u32 wirelen, u32 ts_sec, u32 ts_nsec (native byte order), then caplen bytes, padded to
  * 4. A record never wraps: when it does not fit before the end, the producer writes a u32 0xFFFFFFFF there (when
@@ -32,6 +35,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SOL_PACKET
+#define SOL_PACKET 263
+#endif
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
 
 #define REC_HEADER 16u
 #define WRAP_MARK 0xFFFFFFFFu
@@ -160,6 +174,19 @@ static void *capture_thread(void *arg) {
   return NULL;
 }
 
+/* Whether `device` is a loopback interface (IFF_LOOPBACK); 0 when it cannot be told (e.g. "any"). */
+static int is_loopback(const char *device) {
+  struct ifreq r;
+  memset(&r, 0, sizeof r);
+  if (strlen(device) >= sizeof r.ifr_name) return 0;
+  strcpy(r.ifr_name, device);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return 0;
+  int ok = ioctl(fd, SIOCGIFFLAGS, &r) == 0;
+  close(fd);
+  return ok && (r.ifr_flags & IFF_LOOPBACK) != 0;
+}
+
 /* ---- Node-API glue ---- */
 
 #define CHECK(call)                                                      \
@@ -269,6 +296,14 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     goto fail;
   }
   nanos = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+  /* A loopback interface shows every packet twice, leaving and arriving; libpcap keeps only the arriving copy. Asking
+   * for that direction (PACKET_IGNORE_OUTGOING) spares the kernel copying the other into the buffer, and libpcap's
+   * counters then count each packet once (received = dropped + delivered holds on lo too). */
+  if (is_loopback(device)) {
+    int one = 1;
+    setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one); /* Linux >= 4.20 */
+    pcap_setdirection(p, PCAP_D_IN); /* libpcap's own check, for older kernels */
+  }
   if (filter[0] != 0) {
     struct bpf_program fp;
     if (pcap_compile(p, &fp, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
@@ -348,6 +383,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     c->wake = NULL;
     return throw_msg(env, "teardown-pcap: cannot start the capture thread");
   }
+  pthread_setname_np(c->thread, "td-capture"); /* shown in top -H and /proc/<pid>/task/<tid>/comm */
   c->started = 1;
   return NULL;
 }

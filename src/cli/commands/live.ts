@@ -3,11 +3,12 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import type { AnalysisSession } from '../../analyze/session.js';
 import type { AnalysisSink, SummaryExtras } from '../../analyze/sink.js';
-import { streamAnalysis } from '../../analyze/stream.js';
+import { ReportSpool } from '../../analyze/spool.js';
+import { streamAnalysis, type StreamOptions } from '../../analyze/stream.js';
 import { ArrivalClock, DEFAULT_LIVE_BUFFER, DEFAULT_RING, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
 import { endMarkerFrame } from '../../extract/marker.js';
-import type { SourceResult } from '../../capture/types.js';
+import type { PacketSource, SourceResult } from '../../capture/types.js';
 import type { Report, Severity } from '../../model/report.js';
 import { plural } from '../../report/format.js';
 import { TextView } from '../../report/live-text.js';
@@ -124,6 +125,8 @@ async function runLive(o: LiveFlags): Promise<number> {
 
   const io = stopControls(() => writer?.close());
   const out = io.out;
+  // NDJSON lines go out together, between batches of frames and on the clock (a write per line is a system call each).
+  const lines = new LineBatch(out);
 
   const tty = process.stdout.isTTY === true;
   const useText = o.text === true || (tty && o.ndjson !== true);
@@ -132,7 +135,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     ? (await import('../../ui/live-view.js')).openLiveUi({ interface: o.interface, filter, stop: (why) => io.stop(why) }) : null;
   const view: AnalysisSink = ui ?? (useText
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
-    : new NdjsonSink(out, { ladders: o.ladders ?? 'findings' }));
+    : new NdjsonSink(lines.add, { ladders: o.ladders ?? 'findings' }));
 
   const started = clock.now();
   const durationTimer = o.duration === undefined ? null : setTimeout(() => io.stop('duration'), o.duration * 1000);
@@ -156,10 +159,10 @@ async function runLive(o: LiveFlags): Promise<number> {
     }
   };
   try {
-    ({ report, session, result } = await streamAnalysis(source, {
+    ({ report, session, result } = await analyzeLive(source, results !== null, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal, shard: o.shard,
       // A slow reader of stdout holds the analysis; the capture thread goes on, and the ring's drops count it.
-      gate: io.gate,
+      gate: () => { lines.flush(); return io.gate(); },
       onFrame: writer === null ? undefined : (f) => saving((w) => w.writeRawFrame(f)),
       idleClock: () => clock.now(),
       endFrame: (index) => {
@@ -171,6 +174,7 @@ async function runLive(o: LiveFlags): Promise<number> {
       },
       deadline: o.duration === undefined ? undefined : { at: started + o.duration, stop: () => io.stop('duration') },
       onInterval: (s) => {
+        lines.flush();
         saving((w) => w.flush());
         const now = clock.now();
         const k = s.counters;
@@ -209,7 +213,9 @@ async function runLive(o: LiveFlags): Promise<number> {
     },
   };
   if (o.write !== undefined) writeSidecar(o.write, extras.live!);
+  lines.flush();
   await view.end?.(report, extras);
+  lines.flush();
   if (results !== null) {
     results.progress(session);
     await results.end(report);
@@ -221,8 +227,46 @@ async function runLive(o: LiveFlags): Promise<number> {
     process.stderr.write(`teardown: ${why}; capture stopped after ${report.capture.packets} packets (the report covers them)\n`);
     return EXIT_USAGE;
   }
-  process.stderr.write(`teardown: stopped (${stopReason}) after ${plural(report.capture.packets, 'packet')}, ${plural(report.summary.connections, 'connection')}, ${plural(report.findings.length, 'finding')}; ${dropsText(source)}${writer ? `; ${plural(writer.framesWritten, 'packet')} saved to ${o.write}` : ''}\n`);
+  let findings = 0;
+  for (const n of Object.values(report.summary.findings)) findings += n ?? 0;
+  process.stderr.write(`teardown: stopped (${stopReason}) after ${plural(report.capture.packets, 'packet')}, ${plural(report.summary.connections, 'connection')}, ${plural(findings, 'finding')}; ${dropsText(source)}${writer ? `; ${plural(writer.framesWritten, 'packet')} saved to ${o.write}` : ''}\n`);
   return exitCodeFor(report, o.failOn);
+}
+
+/**
+ * The analysis loop of a live capture, streamed: a judged connection goes out as its line (NDJSON) and is folded into
+ * exact counts and the aggregates (a spool) and, for the text report, into the view's bounded digest (TextView, the
+ * UI), not kept: memory follows the connections open at once, not every connection seen in hours of capture.
+ * `whole`: keep the whole report (--out writes its results folder from it).
+ */
+export async function analyzeLive(source: PacketSource, whole: boolean, opts: StreamOptions): ReturnType<typeof streamAnalysis> {
+  const spool = whole ? null : new ReportSpool({ json: false });
+  try {
+    return await streamAnalysis(source, { ...opts, spool: spool ?? undefined });
+  } finally {
+    spool?.close();
+  }
+}
+
+/** Lines gathered into one write: flushed by the caller, and whenever 64 KiB are waiting. */
+export class LineBatch {
+  private parts: string[] = [];
+  private chars = 0;
+  constructor(private readonly out: (s: string) => void) {}
+
+  readonly add = (line: string): void => {
+    this.parts.push(line);
+    this.chars += line.length;
+    if (this.chars >= 1 << 16) this.flush();
+  };
+
+  flush(): void {
+    if (this.parts.length === 0) return;
+    const s = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+    this.parts = [];
+    this.chars = 0;
+    this.out(s);
+  }
 }
 
 /** The drops in one phrase for the stop line and the text report. */
