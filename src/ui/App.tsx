@@ -57,7 +57,7 @@ function headerLine(snap: UiSnapshot, state: ViewState, width: number): Line {
   const line: Line = [seg(' teardown ', { bold: true, color: 'cyan' })];
   TABS.forEach((t, i) => {
     const on = !state.help && state.view === t.view;
-    const extra = t.view === 'findings' ? ` ${count(snap.findings.length)}` : t.view === 'connection' && state.connection.id ? ` ${state.connection.id}` : '';
+    const extra = t.view === 'findings' ? ` ${count(snap.rows.findingCount)}` : t.view === 'connection' && state.connection.id ? ` ${state.connection.id}` : '';
     const disabled = t.view === 'connection' && state.connection.id === null;
     line.push(seg('│', { dim: true }), seg(` ${i + 1} ${t.label}${extra} `, on ? { inverse: true, bold: true } : disabled ? { dim: true } : {}));
   });
@@ -100,7 +100,7 @@ export function liveLines(snap: UiSnapshot, width: number): Line[] {
   if (!h) return [];
   const p = snap.progress;
   const packets = Math.max(h.packets, p.packets);
-  const findings = Math.max(h.findings, p.findingsSoFar, snap.findings.length);
+  const findings = Math.max(h.findings, p.findingsSoFar, snap.rows.findingCount);
   const where: Line = [
     seg(snap.phase === 'reading' ? ' live ' : ' stopped ', { bold: true, inverse: true, color: snap.phase === 'reading' ? 'green' : 'yellow' }),
     seg(` ${h.interface}`, { bold: true }),

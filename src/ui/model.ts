@@ -216,7 +216,7 @@ export interface Timeline {
 }
 
 /** Bin the connections' timeline moments (`connections[].times`) over [start, end] into `bins` columns. */
-export function timeline(connections: readonly ConnectionReport[], start: number, end: number, bins: number): Timeline {
+export function timeline(connections: Iterable<Pick<ConnectionReport, 'times'>>, start: number, end: number, bins: number): Timeline {
   const n = Math.max(1, Math.floor(bins));
   const span = Math.max(0, end - start);
   const binOf = (t: number) => (span === 0 ? 0 : Math.min(n - 1, Math.max(0, Math.floor(((t - start) / span) * n))));
