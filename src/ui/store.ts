@@ -21,7 +21,7 @@ import { memoryRows, type RowSource } from './rows.js';
  * Findings (and their connections) `teardown analyze` holds for the list while the capture is read (the latest; the
  * counts stay exact), and the whole list is there when reading ends.
  */
-export const LIVE_ROWS = 10_000;
+export const LIVE_ROWS = 1000;
 
 export interface Progress {
   bytesRead: number;
@@ -57,6 +57,8 @@ export interface UiSnapshot {
    * above are empty.
    */
   rows: RowSource;
+  /** Reading has ended and the rows are being written to the on-disk index (the views follow when it is done). */
+  indexing?: boolean;
   /** While reading: more findings were made than the list keeps (it holds the latest until reading ends). */
   listCapped?: boolean;
   report: Report | null;
@@ -217,6 +219,13 @@ export class AnalysisStore {
     this.done(report, [], new Map(), index);
   }
 
+  /** Reading ended; the index is being written (shown in the header and the progress line). */
+  indexing(): void {
+    this.cancelTimer();
+    this.snap = { ...this.snap, progress: this.readProgress(), indexing: true, version: this.snap.version + 1 };
+    this.emit();
+  }
+
   /** Files the analysis writes for the view (removed by close(), also when it is called before the end). */
   own(x: { close(): void }): void {
     this.owned.push(x);
@@ -239,6 +248,7 @@ export class AnalysisStore {
       connections,
       rows,
       listCapped: false,
+      indexing: false,
       report,
       error: cap.error,
       version: this.snap.version + 1,
@@ -368,6 +378,7 @@ export async function runAnalysis(store: AnalysisStore, source: PacketSource, op
     const info = source.info;
     const ladders = offsets === null || offsets.broken || info.format === null || info.format === 'live' ? null
       : new CaptureLadders({ path: info.path, format: info.format, compressed: info.compressed, offsets: offsets.finish(), settings: opts.settings, changed: () => store.touch() });
+    store.indexing();
     const index = await RowIndex.build(dir, spool.connectionLines(), spool.findingLines(), { ladders });
     const full: Report = { ...report, aggregates: spool.aggregates() };
     spool.close();

@@ -70,6 +70,45 @@ const serverKey = (text: string): string => text.replace(/\d+/g, (d) => d.padSta
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
+type KeyFields = Pick<ConnectionJson, 'id' | 'client' | 'server' | 'start' | 'end' | 'findings' | 'times'>;
+
+/**
+ * What the index needs from a connection's JSON line, read without parsing the whole line (its ladder can be long):
+ * the fields come before any nested list, in the order judgeConnection writes them. Anything unexpected: a full parse.
+ */
+export function keyFields(line: string): KeyFields {
+  const text = (key: string, from: number): [string, number] | null => {
+    const k = line.indexOf(`"${key}":"`, from);
+    if (k < 0) return null;
+    const a = k + key.length + 4;
+    const b = line.indexOf('"', a);
+    return b < 0 || line.lastIndexOf('\\', b) > a ? null : [line.slice(a, b), b];
+  };
+  const raw = (key: string, from: number, close: string): [string, number] | null => {
+    const k = line.indexOf(`"${key}":`, from);
+    if (k < 0) return null;
+    const a = k + key.length + 3;
+    const b = line.indexOf(close, a);
+    return b < 0 ? null : [line.slice(a, close === ',' ? b : b + 1), b];
+  };
+  if (line.startsWith('{"id":"')) {
+    const id = text('id', 0);
+    const client = id && text('client', id[1]);
+    const server = client && text('server', client[1]);
+    const start = server && raw('start', server[1], ',');
+    const end = start && raw('end', start[1], ',');
+    const findings = end && raw('findings', end[1], ']');
+    const times = findings && raw('times', findings[1], '}');
+    if (times) {
+      return {
+        id: id![0], client: client![0], server: server![0], start: +start![0], end: +end![0],
+        findings: JSON.parse(findings![0]) as ConnectionJson['findings'], times: JSON.parse(times[0]) as ConnectionJson['times'],
+      };
+    }
+  }
+  return JSON.parse(line) as ConnectionJson;
+}
+
 function toReport(j: ConnectionJson): ConnectionReport {
   const client = endpointFromText(j.client);
   const server = endpointFromText(j.server);
@@ -134,7 +173,7 @@ export class RowIndex implements RowSource {
     try {
       for (const line of connections) {
         co.add(cw.add(line));
-        const c = JSON.parse(line) as ConnectionJson;
+        const c = keyFields(line);
         const m = /^c(\d+)$/.exec(c.id);
         if (m !== null) rowByOrdinal.set(+m[1]!, n); else rowById.set(c.id, n);
         const t = c.times;
