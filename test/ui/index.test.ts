@@ -170,3 +170,21 @@ test('the index lives in a private temporary directory, removed by close()', { t
   assert.ok(!existsSync(path), `${path} removed`);
   assert.ok(!indexDirs().includes(path));
 });
+
+test('while reading, analyze\'s list keeps the latest findings (LIVE_ROWS at most); the count stays exact', async () => {
+  const F = fixture('port-reuse-narrow-range.pcap');
+  const whole = (await analyzeFile(F.path)).report;
+  assert.ok(whole.findings.length > 3);
+  const store = new AnalysisStore(F.path, { interval: 0, now: () => 0, keep: 3 });
+  for (const f of whole.findings) store.hooks.onFinding?.(f);
+  for (const c of whole.connections) store.hooks.onConnectionEnd?.(c);
+  // The first publish (a timer, out of the loop) copies the list.
+  while (store.getSnapshot().version === 0) await sleep(5);
+  const s = store.getSnapshot();
+  assert.equal(s.findings.length, 3);
+  assert.deepEqual(s.findings, whole.findings.slice(-3));
+  assert.equal(s.listCapped, true);
+  assert.equal(s.progress.findingsSoFar, whole.findings.length);
+  assert.ok([...s.connections.keys()].every((id) => s.findings.some((f) => f.connection === id)));
+  store.dispose();
+});
