@@ -57,7 +57,7 @@ function headerLine(snap: UiSnapshot, state: ViewState, width: number): Line {
   const line: Line = [seg(' teardown ', { bold: true, color: 'cyan' })];
   TABS.forEach((t, i) => {
     const on = !state.help && state.view === t.view;
-    const extra = t.view === 'findings' ? ` ${count(snap.findings.length)}` : t.view === 'connection' && state.connection.id ? ` ${state.connection.id}` : '';
+    const extra = t.view === 'findings' ? ` ${count(snap.rows.findingCount)}` : t.view === 'connection' && state.connection.id ? ` ${state.connection.id}` : '';
     const disabled = t.view === 'connection' && state.connection.id === null;
     line.push(seg('│', { dim: true }), seg(` ${i + 1} ${t.label}${extra} `, on ? { inverse: true, bold: true } : disabled ? { dim: true } : {}));
   });
@@ -67,7 +67,7 @@ function headerLine(snap: UiSnapshot, state: ViewState, width: number): Line {
   const status = snap.live
     ? (snap.phase === 'reading' ? '● capturing' : `capture stopped${snap.live.stoppedBy ? ` (${snap.live.stoppedBy})` : ''}`)
     : m ? `merged from ${m.folders} result folder${m.folders === 1 ? '' : 's'}${snap.error ? ' (input damaged)' : ''}`
-    : snap.phase === 'reading' ? 'reading…' : `read in ${p.elapsed.toFixed(1)} s${snap.error ? ' (input damaged)' : ''}`;
+    : snap.phase === 'reading' ? (snap.indexing ? 'indexing…' : 'reading…') : `read in ${p.elapsed.toFixed(1)} s${snap.error ? ' (input damaged)' : ''}`;
   // On a narrow terminal the status loses its words before it would be cut.
   const short = snap.live ? (snap.phase === 'reading' ? '●' : 'stopped') : m ? `${m.folders} folders` : snap.phase === 'reading' ? '…' : snap.error ? 'damaged' : `${p.elapsed.toFixed(1)} s`;
   line.push(seg(`  ${lineWidth(line) + 2 + status.length <= width ? status : short}`, snap.error ? { color: 'red' } : { dim: true }));
@@ -84,7 +84,8 @@ export function progressLines(snap: UiSnapshot, width: number): Line[] {
     `${count(p.packets)} packets`, `${count(Math.round(p.packetsPerSecond))} pkt/s`, `${clock(p.elapsed)} elapsed`,
     ...(left !== null ? [`~${clock(left)} left`] : []), `${count(findings)} finding${findings === 1 ? '' : 's'}`,
   ].join(' · ');
-  const head = fraction === null ? ' reading ' : ` reading ${(fraction * 100).toFixed(1).padStart(5)}% `;
+  const verb = snap.indexing ? 'indexing' : 'reading';
+  const head = fraction === null ? ` ${verb} ` : ` ${verb} ${(fraction * 100).toFixed(1).padStart(5)}% `;
   const barOf = (w: number): Line => (fraction === null ? [] : [seg(bar(fraction, w), { color: 'cyan' }), seg(' ')]);
   const one = `${where} · ${counts}`;
   if (head.length + (fraction === null ? 0 : 21) + one.length <= width) {
@@ -100,7 +101,7 @@ export function liveLines(snap: UiSnapshot, width: number): Line[] {
   if (!h) return [];
   const p = snap.progress;
   const packets = Math.max(h.packets, p.packets);
-  const findings = Math.max(h.findings, p.findingsSoFar, snap.findings.length);
+  const findings = Math.max(h.findings, p.findingsSoFar, snap.rows.findingCount);
   const where: Line = [
     seg(snap.phase === 'reading' ? ' live ' : ' stopped ', { bold: true, inverse: true, color: snap.phase === 'reading' ? 'green' : 'yellow' }),
     seg(` ${h.interface}`, { bold: true }),

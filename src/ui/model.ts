@@ -216,44 +216,53 @@ export interface Timeline {
 }
 
 /** Bin the connections' timeline moments (`connections[].times`) over [start, end] into `bins` columns. */
-export function timeline(connections: readonly ConnectionReport[], start: number, end: number, bins: number): Timeline {
+export function timeline(connections: Iterable<Pick<ConnectionReport, 'times'>>, start: number, end: number, bins: number): Timeline {
   const n = Math.max(1, Math.floor(bins));
   const span = Math.max(0, end - start);
   const binOf = (t: number) => (span === 0 ? 0 : Math.min(n - 1, Math.max(0, Math.floor(((t - start) / span) * n))));
-  const half: [number, number][] = [];
-  const tw: [number, number][] = [];
+  // Interval ends as [from, to) pairs, flat (a capture of many connections: no object per interval).
+  const half: number[] = [];
+  const tw: number[] = [];
   const reset = new Array<number>(n).fill(0);
   for (const c of connections) {
     const t = c.times;
-    if (t.halfClosed !== null) half.push([t.halfClosed, t.closed ?? end]);
-    if (t.closed !== null && t.timeWaitUntil !== null) tw.push([t.closed, t.timeWaitUntil]);
+    if (t.halfClosed !== null) half.push(t.halfClosed, t.closed ?? end);
+    if (t.closed !== null && t.timeWaitUntil !== null) tw.push(t.closed, t.timeWaitUntil);
     if (t.reset !== null && t.reset >= start && t.reset <= end) reset[binOf(t.reset)]! += 1;
   }
   /**
    * Concurrency per bin by a sweep over [from, to) intervals clipped to the capture: an interval that ends at the
    * instant another starts does not overlap it, so the peak is the most held at one instant, never a count of
-   * every interval touching a column.
+   * every interval touching a column. Starts and ends are sorted apart and merged, an end first at one instant.
    */
-  const sweep = (spans: [number, number][]): number[] => {
+  const sweep = (spans: number[]): number[] => {
     const out = new Array<number>(n).fill(0);
-    const ev: [number, number][] = [];
-    for (const [f, t] of spans) {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (let x = 0; x < spans.length; x += 2) {
+      const f = spans[x]!;
+      const t = spans[x + 1]!;
       if (t < start || f > end) continue;
       if (span === 0) { out[0]! += 1; continue; } // a zero-length capture: everything at one instant
       const a = Math.max(f, start);
       const b = Math.min(t, end);
-      if (b > a) ev.push([a, 1], [b, -1]);
+      if (b > a) { starts.push(a); ends.push(b); }
     }
     if (span === 0) return out;
-    ev.sort((x, y) => x[0] - y[0] || x[1] - y[1]); // at one instant, ends before starts
-    let v = 0;
+    const S = Float64Array.from(starts).sort();
+    const E = Float64Array.from(ends).sort();
     let i = 0;
+    let j = 0;
+    let v = 0;
+    const endNext = () => j < E.length && (i >= S.length || E[j]! <= S[i]!);
+    const next = () => (endNext() ? E[j]! : i < S.length ? S[i]! : Infinity);
+    const take = () => { if (endNext()) { j++; v--; } else { i++; v++; } };
     for (let k = 0; k < n; k++) {
       const b0 = start + (span * k) / n;
       const b1 = k === n - 1 ? Infinity : start + (span * (k + 1)) / n;
-      while (i < ev.length && (ev[i] as [number, number])[0] <= b0) v += (ev[i++] as [number, number])[1];
+      while (next() <= b0) take();
       let m = v;
-      while (i < ev.length && (ev[i] as [number, number])[0] < b1) { v += (ev[i++] as [number, number])[1]; if (v > m) m = v; }
+      while (next() < b1) { take(); if (v > m) m = v; }
       out[k] = m;
     }
     return out;

@@ -11,7 +11,7 @@ import type { Report, Settings } from '../model/report.js';
 import { openCapture } from '../capture/open.js';
 import type { SourceResult } from '../capture/types.js';
 import { App } from './App.js';
-import { AnalysisStore, runAnalysis, type MergedFacts } from './store.js';
+import { AnalysisStore, LIVE_ROWS, runAnalysis, type MergedFacts } from './store.js';
 import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from './screen.js';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
@@ -49,7 +49,7 @@ export async function analyzeInteractively(capture: string, opts: InteractiveOpt
     keys.close();
     throw e;
   }
-  const store = new AnalysisStore(capture);
+  const store = new AnalysisStore(capture, { keep: LIVE_ROWS });
   const abort = new AbortController();
 
   let onScreen = true;
@@ -64,6 +64,8 @@ export async function analyzeInteractively(capture: string, opts: InteractiveOpt
   // alternate screen and die of the same signal. Registered after ink's handler, so that one runs first.
   const onSignal = (sig: NodeJS.Signals) => {
     restore();
+    // Dying of the signal runs no exit handler: the index and spill files go first.
+    store.close();
     for (const s of SIGNALS) process.removeListener(s, onSignal);
     process.kill(process.pid, sig);
   };
@@ -83,12 +85,19 @@ export async function analyzeInteractively(capture: string, opts: InteractiveOpt
     keys.close();
     store.dispose();
   }
-  const out = await analysis;
+  let out;
+  try {
+    out = await analysis;
+  } finally {
+    store.close();
+  }
   const r = out.report;
   const s = r.summary.severity;
   const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
+  // The report is streamed: its findings are counted in the summary, not listed.
+  const findings = Object.values(r.summary.findings).reduce((a: number, k) => a + (k ?? 0), 0);
   stdout.write(`teardown: ${r.capture.path}: ${n(r.capture.packets, 'packet')}, ${n(r.summary.connections, 'connection')}, `
-    + `${n(r.findings.length, 'finding')} (${s.error} error, ${s.warn} warn, ${s.info} info)${complete ? '' : ' — quit before the end of the input: partial'}\n`);
+    + `${n(findings, 'finding')} (${s.error} error, ${s.warn} warn, ${s.info} info)${complete ? '' : ' — quit before the end of the input: partial'}\n`);
   return out;
 }
 

@@ -1,14 +1,27 @@
 /**
  * The UI's data: a store with subscribe/getSnapshot (for React's useSyncExternalStore) fed by the analysis.
- * While the capture is read it holds progress figures and the findings judged so far (from the session hooks);
- * at the end it holds the final Report. Publishing is throttled (default 10 per second) and always deferred to
- * a timer, so no render ever runs inside the packet loop; `finish` publishes at once.
+ * While the capture is read it holds progress figures and the findings judged so far (from the session hooks, at
+ * `teardown analyze` keeps the latest LIVE_ROWS of them: StoreOptions.keep); at the end it holds the final Report, and the rows come from where the report is: in
+ * memory (`finish`: `teardown report`, `teardown live`), or the on-disk index a streamed `teardown analyze` writes
+ * (`finishIndexed`, src/ui/index/). Publishing is throttled (default 10 per second) and always deferred to a timer,
+ * so no render ever runs inside the packet loop; `finish` publishes at once.
  */
 import type { Counters, SessionHooks } from '../analyze/session.js';
 import type { AnalysisSink, LiveStats } from '../analyze/sink.js';
+import { ReportSpool } from '../analyze/spool.js';
 import { streamAnalysis } from '../analyze/stream.js';
 import type { ConnectionReport, Finding, FindingKind, Report, Settings } from '../model/report.js';
 import type { CaptureInfo, PacketSource, SourceResult } from '../capture/types.js';
+import { CaptureLadders, FrameOffsets } from './index/ladder-readback.js';
+import { RowIndex } from './index/row-index.js';
+import { TempDir } from './index/temp-dir.js';
+import { memoryRows, type RowSource } from './rows.js';
+
+/**
+ * Findings (and their connections) `teardown analyze` holds for the list while the capture is read (the latest; the
+ * counts stay exact), and the whole list is there when reading ends.
+ */
+export const LIVE_ROWS = 1000;
 
 export interface Progress {
   bytesRead: number;
@@ -39,6 +52,15 @@ export interface UiSnapshot {
   findings: readonly Finding[];
   /** Connections with findings while reading; every connection when done. */
   connections: ReadonlyMap<string, ConnectionReport>;
+  /**
+   * What the views read: the two lists above, or (after `teardown analyze`) the on-disk index, when the lists
+   * above are empty.
+   */
+  rows: RowSource;
+  /** Reading has ended and the rows are being written to the on-disk index (the views follow when it is done). */
+  indexing?: boolean;
+  /** While reading: more findings were made than the list keeps (it holds the latest until reading ends). */
+  listCapped?: boolean;
   report: Report | null;
   /** The capture damage line (`CaptureError.oneLine()`), when reading stopped early. */
   error: string | null;
@@ -105,6 +127,9 @@ export class AnalysisStore {
   private liveHeader: LiveHeader | undefined;
   private liveVersion = 0;
 
+  /** What finishIndexed() and runAnalysis() leave on disk: removed by close(). */
+  private readonly owned: { close(): void }[] = [];
+
   /** Session hooks that collect findings and their connections as they are judged. */
   readonly hooks: SessionHooks = {
     onFinding: (f) => {
@@ -128,7 +153,7 @@ export class AnalysisStore {
     this.started = this.now();
     this.snap = {
       path, phase: 'reading', progress: this.readProgress(), findings: [], connections: this.liveConnections,
-      report: null, error: null, version: 0,
+      rows: memoryRows([], this.liveConnections), report: null, error: null, version: 0,
     };
   }
 
@@ -179,8 +204,34 @@ export class AnalysisStore {
     this.schedule();
   }
 
-  /** The final report: published at once (`merged`: it comes from result folders). */
+  /** The final report, its lists in memory: published at once (`merged`: it comes from result folders). */
   finish(report: Report, merged?: MergedFacts): void {
+    const connections = new Map(report.connections.map((c) => [c.id, c]));
+    this.done(report, report.findings, connections, memoryRows(report.findings, connections), merged);
+  }
+
+  /**
+   * The final report of a streamed analysis (its connection and finding lists empty) with its rows in the on-disk
+   * index: published at once. The index is closed (its files removed) by close().
+   */
+  finishIndexed(report: Report, index: RowIndex): void {
+    this.owned.push(index);
+    this.done(report, [], new Map(), index);
+  }
+
+  /** Reading ended; the index is being written (shown in the header and the progress line). */
+  indexing(): void {
+    this.cancelTimer();
+    this.snap = { ...this.snap, progress: this.readProgress(), indexing: true, version: this.snap.version + 1 };
+    this.emit();
+  }
+
+  /** Files the analysis writes for the view (removed by close(), also when it is called before the end). */
+  own(x: { close(): void }): void {
+    this.owned.push(x);
+  }
+
+  private done(report: Report, findings: readonly Finding[], connections: ReadonlyMap<string, ConnectionReport>, rows: RowSource, merged?: MergedFacts): void {
     this.cancelTimer();
     const p = this.readProgress();
     const cap = report.capture;
@@ -189,12 +240,15 @@ export class AnalysisStore {
       phase: 'done',
       progress: {
         ...p, bytesRead: Math.max(p.bytesRead, p.totalBytes ?? 0), packets: cap.packets, tcpPackets: cap.tcpPackets,
-        connections: report.summary.connections, findings: { ...report.summary.findings }, findingsSoFar: report.findings.length,
+        connections: report.summary.connections, findings: { ...report.summary.findings }, findingsSoFar: rows.findingCount,
         packetsPerSecond: p.elapsed > 0 ? cap.packets / p.elapsed : 0, firstTime: cap.firstTime, lastTime: cap.lastTime,
         format: cap.format, compressed: cap.compressed, linkTypes: [...cap.linkTypes],
       },
-      findings: report.findings,
-      connections: new Map(report.connections.map((c) => [c.id, c])),
+      findings,
+      connections,
+      rows,
+      listCapped: false,
+      indexing: false,
       report,
       error: cap.error,
       version: this.snap.version + 1,
@@ -220,9 +274,20 @@ export class AnalysisStore {
     }
   }
 
+  /** A redraw for data that changed without a new snapshot (a ladder read back from the capture). */
+  touch(): void {
+    this.snap = { ...this.snap, version: this.snap.version + 1 };
+    this.emit();
+  }
+
   dispose(): void {
     this.cancelTimer();
     this.listeners.clear();
+  }
+
+  /** Removes the index and any spill files (idempotent). */
+  close(): void {
+    for (const x of this.owned.splice(0)) x.close();
   }
 
   private readProgress(): Progress {
@@ -258,10 +323,13 @@ export class AnalysisStore {
     if (!copy && signature === this.lastSignature) return;
     this.lastSignature = signature;
     if (copy) { this.lastFindingsCopy = this.now(); this.copied = this.heard; }
+    const findings = copy ? this.liveFindings.slice() : this.snap.findings;
     this.snap = {
       ...this.snap,
       progress,
-      findings: copy ? this.liveFindings.slice() : this.snap.findings,
+      findings,
+      rows: memoryRows(findings, this.liveConnections),
+      listCapped: this.heard > this.liveFindings.length,
       version: this.snap.version + 1,
       ...(this.liveHeader ? { live: this.liveHeader } : {}),
     };
@@ -280,20 +348,42 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Read `source` through the analysis loop, feeding the store; resolves with the engine's own result. */
+/**
+ * Read `source` through the analysis loop, feeding the store; resolves with the engine's own result. The analysis
+ * is streamed (src/analyze/spool.ts): judged connections go to the spool, not to memory; at the end they are read
+ * back in report order into the view's on-disk index (src/ui/index/row-index.ts). A file's frame offsets are kept
+ * so that ladders the report did not keep can be read back from it; input that cannot be read twice (stdin, a
+ * pipe) keeps every connection's ladder in the index instead. The report returned has the summary and aggregates
+ * but empty connection and finding lists (the index holds them). Quitting before the end skips the index.
+ */
 export async function runAnalysis(store: AnalysisStore, source: PacketSource, opts: RunOptions = {}): Promise<{ report: Report; result: SourceResult }> {
   // Counts move even when the loop has not called progress yet (small inputs, a slow pipe on stdin).
   const clock = setInterval(() => store.heartbeat(), 250);
+  const dir = new TempDir();
+  store.own({ close: () => dir.remove() });
+  const spool = new ReportSpool({ json: true, ladders: 'all' });
+  store.own(spool);
+  const rereadable = source.info.totalBytes !== null;
+  const offsets = rereadable ? new FrameOffsets(dir) : null;
   try {
     store.attach(source);
     const { report, result } = await streamAnalysis(source, {
-      sink: store.sink, onFrame: store.countFrame, packetTickSeconds: null,
+      sink: store.sink, onFrame: offsets === null ? store.countFrame : (f) => { store.countFrame(); offsets.add(f); },
+      packetTickSeconds: null, spool, ladders: rereadable ? 'auto' : 'all',
       ...(opts.settings ? { settings: opts.settings } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       maxConnections: opts.maxConnections,
     });
-    store.finish(report);
-    return { report, result };
+    if (opts.signal?.aborted) return { report: { ...report, aggregates: { servers: [], pairs: [] } }, result };
+    const info = source.info;
+    const ladders = offsets === null || offsets.broken || info.format === null || info.format === 'live' ? null
+      : new CaptureLadders({ path: info.path, format: info.format, compressed: info.compressed, offsets: offsets.finish(), settings: opts.settings, changed: () => store.touch() });
+    store.indexing();
+    const index = await RowIndex.build(dir, spool.connectionLines(), spool.findingLines(), { ladders });
+    const full: Report = { ...report, aggregates: spool.aggregates() };
+    spool.close();
+    store.finishIndexed(full, index);
+    return { report: full, result };
   } finally {
     clearInterval(clock);
   }

@@ -8,7 +8,7 @@
 import type { ConnectionReport, Finding, PacketRef } from '../../model/report.js';
 import { CATALOG } from '../../findings/catalog.js';
 import { duration } from '../../report/format.js';
-import { findingsOf, ladderRows } from '../model.js';
+import { ladderRows } from '../model.js';
 import type { LadderRow } from '../model.js';
 import { bytes, clip, count, pad, padStart, seg, wrap } from '../text.js';
 import type { Line } from '../text.js';
@@ -111,7 +111,10 @@ function findingLines(f: Finding, first: number | null, span: number, width: num
 
 export function connectionScreen({ snap, state, width, height }: ScreenInput): Screen {
   const id = state.connection.id;
-  const c = id === null ? undefined : snap.connections.get(id);
+  const kept = id === null ? undefined : snap.rows.connection(id);
+  // A ladder the report did not keep is read back from the capture when the connection is opened.
+  const readBack = kept !== undefined && kept.ladder.length === 0 && kept.packets > 0 && snap.rows.readLadder ? snap.rows.readLadder(kept) : null;
+  const c = kept !== undefined && readBack?.state === 'done' ? { ...kept, ladder: readBack.ladder, elided: readBack.elided } : kept;
   if (id === null || c === undefined) {
     const lines: Line[] = [[seg(id === null ? 'No connection opened yet: pick a finding in the list and press Enter.' : `Connection ${id} is not in the report.`, { dim: true })]];
     return { lines, nav: noNav(0, height), hints: 'Esc back · Tab views · ? help · q quit' };
@@ -119,7 +122,7 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
   const first = snap.report?.capture.firstTime ?? snap.progress.firstTime;
   const last = snap.report?.capture.lastTime ?? snap.progress.lastTime;
   const span = first !== null && last !== null ? last - first : 0;
-  const all = findingsOf(snap.findings, c.id);
+  const all = snap.rows.findingsOf(c.id);
   const focus = state.connection.focus;
   const focused = focus === null ? all : [...all.filter((f) => f.kind === focus), ...all.filter((f) => f.kind !== focus)];
   const main = focused[0];
@@ -155,11 +158,15 @@ export function connectionScreen({ snap, state, width, height }: ScreenInput): S
 
   const rows = ladderRows(c, all, focus);
   const evidenceCount = rows.filter((r) => r.type === 'packet' && r.evidence).length;
-  lines.push(title(`Ladder  ${count(c.ladder.length)} of ${count(c.packets)} packets`, evidenceCount ? '▶ evidence' : ''));
-  if (c.ladder.length === 0 && c.packets > 0) {
+  lines.push(title(`Ladder  ${count(c.ladder.length)} of ${count(c.packets)} packets`,
+    [...(evidenceCount ? ['▶ evidence'] : []), ...(readBack?.state === 'done' ? [readBack.how] : [])].join(' · ')));
+  if (readBack?.state === 'reading') {
+    lines.push([seg(`  Not kept in the report: reading its ${count(c.packets)} packets back from the capture…`, { color: 'yellow' })]);
+  } else if (c.ladder.length === 0 && c.packets > 0) {
     // Nothing to draw: say why rather than show an empty ladder.
     const why = snap.merged?.laddersWithFindingsOnly && c.findings.length === 0
       ? `Not kept: the result folder holds packet ladders only for connections with findings (write them all with analyze --out DIR --json --ladders all). The ${count(c.packets)} packets are in the capture: open it with the Wireshark filter below.`
+      : readBack?.state === 'failed' ? `Not kept in the report, and not read back from the capture: ${readBack.why}. The ${count(c.packets)} packets are in the capture: open it with the Wireshark filter below.`
       : `Not recorded: ${count(c.packets)} packets, none kept for the ladder.`;
     for (const t of wrap(why, width - 2)) lines.push([seg(`  ${t}`, { color: 'yellow' })]);
   } else lines.push(...ladderLines(rows, c, width));

@@ -3,7 +3,6 @@
  * and text. The selected finding's verdict is shown under the list; Enter opens its connection.
  */
 import { duration } from '../../report/format.js';
-import { findingRows, kindRows, memoLast } from '../model.js';
 import { count, pad, padLine, padStart, seg, wrap } from '../text.js';
 import type { Line } from '../text.js';
 import { follow } from '../view-state.js';
@@ -14,16 +13,14 @@ import { endpointText } from '../../model/endpoint.js';
 
 const PREVIEW = 4;
 
-const rowsFor = memoLast((findings: ScreenInput['snap']['findings'], connections: ScreenInput['snap']['connections'], kind: KindFilter, sort: SortKey, filter: string) =>
-  findingRows(findings, connections, { kind, sort, filter }));
-const kindsFor = memoLast(kindRows);
 
 export function findingsScreen({ snap, state, width, height }: ScreenInput): Screen {
   const fs = state.findings;
-  const kinds = kindsFor(snap.findings);
+  const all = snap.rows.findingCount;
+  const kinds = snap.rows.kinds();
   const tabs: KindFilter[] = ['all', ...kinds.map((k) => k.kind)];
   const kind: KindFilter = tabs.includes(fs.kind) ? fs.kind : 'all';
-  const rows = rowsFor(snap.findings, snap.connections, kind, fs.sort, fs.filter);
+  const list = snap.rows.list({ kind, sort: fs.sort, filter: fs.filter });
   const first = snap.report?.capture.firstTime ?? snap.progress.firstTime;
   const last = snap.report?.capture.lastTime ?? snap.progress.lastTime;
   const span = first !== null && last !== null ? last - first : 0;
@@ -31,7 +28,7 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
 
   // Tab strip: the current kind inverse; it scrolls so that the current tab stays visible.
   const tabSegs = tabs.map((k) => {
-    const n = k === 'all' ? snap.findings.length : kinds.find((r) => r.kind === k)?.count ?? 0;
+    const n = k === 'all' ? all : kinds.find((r) => r.kind === k)?.count ?? 0;
     const on = k === kind;
     const worst = k === 'all' ? undefined : kinds.find((r) => r.kind === k)?.worst;
     return seg(` ${k} ${count(n)} `, { inverse: on, bold: on, ...(worst ? { color: SEVERITY_COLOR[worst] } : {}) });
@@ -43,7 +40,8 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
   const tabLine: Line = [...(firstTab > 0 ? [seg('‹ ', { dim: true })] : []), ...tabSegs.slice(firstTab).flatMap((s) => [s, seg(' ')])];
 
   const status: Line = [
-    seg(`${count(rows.length)} of ${count(snap.findings.length)}${snap.phase === 'reading' ? ' so far' : ''}`, { bold: true }),
+    seg(`${count(list.length)} of ${count(all)}${snap.phase === 'reading' ? ' so far' : ''}`, { bold: true }),
+    ...(snap.phase === 'reading' && snap.listCapped ? [seg(` (the latest ${count(all)}; all when reading ends)`, { dim: true })] : []),
     seg(`   sort: ${fs.sort}`, { color: 'cyan' }),
     seg('   filter: '), seg(fs.filter || (fs.editing ? '' : '(none: / to filter)'), fs.filter ? { color: 'yellow', bold: true } : { dim: true }),
     ...(fs.editing ? [seg('▏', { color: 'yellow' })] : []),
@@ -57,12 +55,13 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
   const header: Line = [seg(`  ${pad('sev', 6)}${padStart(offsetUnit(span) ? 'time (s)' : 'time', tw)}${showAge ? ` ${padStart('age', 9)}` : ''}  ${showKind ? pad('kind', kw) : ''}connection`, { dim: true, bold: true })];
 
   // The list takes what it needs (at least half the body); the preview of the selected finding gets the rest.
-  const preview = Math.max(PREVIEW, Math.min(height - 3 - Math.max(1, rows.length), Math.floor((height - 3) / 2)));
+  const preview = Math.max(PREVIEW, Math.min(height - 3 - Math.max(1, list.length), Math.floor((height - 3) / 2)));
   const listHeight = Math.max(1, height - 3 - preview);
-  const view = follow(fs.selected, fs.scroll, rows.length, listHeight);
+  const view = follow(fs.selected, fs.scroll, list.length, listHeight);
+  const page = list.rows(view.scroll, view.scroll + listHeight);
   const lines: Line[] = [tabLine, status, header];
-  for (let i = view.scroll; i < Math.min(rows.length, view.scroll + listHeight); i++) {
-    const r = rows[i]!;
+  for (let i = view.scroll; i < Math.min(list.length, view.scroll + listHeight); i++) {
+    const r = page[i - view.scroll]!;
     const f = r.finding;
     const on = i === view.selected;
     const c = r.connection;
@@ -77,15 +76,15 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
       seg(c && c.incarnation > 0 ? ` #${c.incarnation}` : '', { dim: true }),
     ], width), on));
   }
-  if (rows.length === 0) {
-    lines.push([seg(snap.findings.length === 0
+  if (list.length === 0) {
+    lines.push([seg(all === 0
       ? (snap.phase === 'reading' ? '  no findings yet' : '  no findings in this capture')
       : '  nothing matches the filter (Esc clears it)', { dim: true })]);
   }
   while (lines.length < height - preview) lines.push([]);
 
   // Preview of the selected finding: the verdict, then why as far as it fits.
-  const sel = rows[view.selected];
+  const sel = view.selected >= view.scroll && view.selected < view.scroll + page.length ? page[view.selected - view.scroll] : list.rows(view.selected, view.selected + 1)[0];
   lines.push([seg('─'.repeat(Math.max(0, width)), { dim: true })]);
   if (sel) {
     const room = preview - 2;
@@ -100,7 +99,7 @@ export function findingsScreen({ snap, state, width, height }: ScreenInput): Scr
   return {
     lines,
     nav: {
-      ...noNav(rows.length, listHeight),
+      ...noNav(list.length, listHeight),
       kinds: tabs,
       target: sel && sel.finding.connection !== '' ? { type: 'connection', id: sel.finding.connection, focus: sel.finding.kind } : null,
     },

@@ -5,7 +5,7 @@
 import { CATALOG } from '../../findings/catalog.js';
 import { duration, plural as counted } from '../../report/format.js';
 import { evictedLine } from '../../report/text.js';
-import { closeWaitServers, kindRows, linkNames, memoLast, severityCounts, timeWaitPairs } from '../model.js';
+import { closeWaitServers, linkNames, timeWaitPairs } from '../model.js';
 import { bar, count, pad, padStart, seg } from '../text.js';
 import type { Line } from '../text.js';
 import { follow } from '../view-state.js';
@@ -13,9 +13,6 @@ import type { Target } from '../view-state.js';
 import { blank, noNav, SEVERITY_COLOR, timeSpan, title } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
 import { endpointText } from '../../model/endpoint.js';
-
-const kindsFor = memoLast(kindRows);
-const severitiesFor = memoLast(severityCounts);
 
 const plural = (n: number, one: string, many = `${one}s`) => counted(n, one, many, count);
 
@@ -55,8 +52,9 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
   for (const w of report?.capture.warnings ?? []) facts.push([seg(`note: ${w}`, { dim: true })]);
 
   // Finding kinds: the selectable rows.
-  const kinds = kindsFor(snap.findings);
-  const sev = severitiesFor(snap.findings);
+  const kinds = snap.rows.kinds();
+  const sev = snap.rows.severities();
+  const total = snap.rows.findingCount;
   const kindLines: Line[] = [];
   const sel = follow(state.overview.selected, 0, kinds.length, kinds.length).selected;
   const kw = Math.max(10, Math.min(22, width - 40));
@@ -73,14 +71,14 @@ export function overviewScreen({ snap, state, width, height }: ScreenInput): Scr
     kindLines.push(line);
   });
   const findingsTitle: Line = [
-    seg(pad(`Findings  ${count(snap.findings.length)}${reading ? ' so far' : ''}`, 2 + kw + 7), { bold: true }),
+    seg(pad(`Findings  ${count(total)}${reading ? ' so far' : ''}`, 2 + kw + 7), { bold: true }),
     seg(padStart('error', 6), { color: 'red' }), seg(padStart('warn', 6), { color: 'yellow' }), seg(padStart('info', 6), { color: 'cyan' }),
     seg('  Enter: list', { dim: true }),
   ];
   const noneLine: Line[] = kinds.length === 0
     ? [[seg(reading ? '  none yet' : '  none: every connection in the capture closed without a finding', { color: 'green' })]]
     : [];
-  const totals: Line = [seg(`  ${pad('total', kw)}${padStart(count(snap.findings.length), 7)}`, { dim: true }),
+  const totals: Line = [seg(`  ${pad('total', kw)}${padStart(count(total), 7)}`, { dim: true }),
     seg(padStart(String(sev.error), 6), { color: 'red' }), seg(padStart(String(sev.warn), 6), { color: 'yellow' }), seg(padStart(String(sev.info), 6), { color: 'cyan' })];
 
   const top: Line[] = [...facts, blank, findingsTitle, ...kindLines, ...noneLine, ...(kinds.length > 1 ? [totals] : [])];

@@ -3,13 +3,10 @@
  * the width, so a pile-up or a reset storm shows at a glance. Bins come from `connections[].times`.
  */
 import { duration } from '../../report/format.js';
-import { memoLast, timeline } from '../model.js';
 import { columnChart, count, pad, padStart, seg } from '../text.js';
 import type { Color, Line } from '../text.js';
 import { blank, noNav, timeSpan } from './common.js';
 import type { Screen, ScreenInput } from './common.js';
-
-const binned = memoLast(timeline);
 
 const HINTS = 'Tab views · Esc back · ? help · q quit';
 
@@ -24,7 +21,7 @@ export function timelineScreen({ snap, width, height }: ScreenInput): Screen {
     return { lines: [[seg('No packets: nothing to draw.', { dim: true })]], nav: noNav(0, height), hints: HINTS };
   }
   const chartW = Math.max(10, width - 2);
-  const tl = binned(report.connections, start, end, chartW);
+  const tl = snap.rows.timeline(start, end, chartW);
   const series: { name: string; what: string; values: number[]; color: Color; peakWord: string }[] = [
     { name: 'half-closed', what: 'one side closed, the other has not (CLOSE_WAIT / FIN_WAIT_2)', values: tl.halfClosed, color: 'yellow', peakWord: 'at once' },
     { name: 'TIME_WAIT', what: 'closed connections whose closer holds TIME_WAIT', values: tl.timeWait, color: 'cyan', peakWord: 'at once' },
