@@ -7,6 +7,7 @@ import type { Endpoint } from './endpoint.js';
 import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions, PathRecord } from './path.js';
+import { TimerHeap, type Sleeper } from './timers.js';
 
 const FROM_A = 0;
 const FROM_B = 1;
@@ -17,7 +18,7 @@ const NOT_THIS_TUPLE = -1;
  * Two entries hold the same 4-tuple when sequence numbers show two different connections on different paths
  * (overlapping address spaces in different VLANs, VRFs or tunnels); see FlowTable.ingest.
  */
-export class TupleEntry implements LruNode<TupleEntry> {
+export class TupleEntry implements LruNode<TupleEntry>, Sleeper {
   // Address words as plain fields (no typed-array allocation per tuple); a = source of the first packet.
   a0 = 0; a1 = 0; a2 = 0; a3 = 0;
   b0 = 0; b1 = 0; b2 = 0; b3 = 0;
@@ -49,6 +50,8 @@ export class TupleEntry implements LruNode<TupleEntry> {
   lruPrev: TupleEntry | null = null;
   lruNext: TupleEntry | null = null;
   lruList: LruList<TupleEntry> | null = null;
+  /** When the table's expiry next looks at this tuple (FlowTable.dueOf); Infinity: nothing pending. */
+  wake = Infinity;
   constructor(readonly hash: number) {}
 
   /** Address words for output (allocates: not for the per-packet path). */
@@ -235,6 +238,9 @@ export class FlowTable {
   /** Tuples without a connection (tombstone or reopenable judged connection), oldest first. */
   private readonly resting = new LruList<TupleEntry>();
   private readonly maxResting: number;
+  /** Tuples by the time something of theirs expires (a closed connection's linger, a reopen window, a tombstone). */
+  private readonly timers = new TimerHeap<TupleEntry>();
+  private readonly dueNow: TupleEntry[] = [];
 
   constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn, private readonly onDrop: DropFn = () => {}) {
     this.flowKey = opts.flowKey ?? 'tuple';
@@ -319,6 +325,7 @@ export class FlowTable {
     e.path.note(p, d, this.paths);
     c.onSegment(p, d, frame, t);
     (expendable(c) ? this.handshakes : this.others).touch(e);
+    if (c.isClosed()) this.timers.schedule(e, c.lastT + this.opts.closedLinger);
     if (this.active > this.opts.maxConnections) this.evict(t);
     while (this.resting.size > this.maxResting) this.forget(this.resting.head as TupleEntry);
     return c;
@@ -401,31 +408,42 @@ export class FlowTable {
     e.retired = c;
     this.active--;
     this.resting.touch(e);
+    this.timers.schedule(e, this.dueOf(e));
   }
 
-  /** Judge connections that are closed and quiet, drop stale tombstones (called on packet time or a live clock). */
+  /**
+   * When sweep() next has something to do on this tuple: a closed connection's linger ends, a judged connection's
+   * reopen window ends, or its tombstone expires (a tuple with neither connection nor tombstone leaves at the next
+   * sweep). Infinity while its connection is open: an open connection costs the sweeps nothing.
+   */
+  private dueOf(e: TupleEntry): number {
+    const c = e.current;
+    if (c !== null) return c.isClosed() ? c.lastT + this.opts.closedLinger : Infinity;
+    const r = e.retired;
+    const tomb = e.tomb;
+    const reopen = r !== null ? r.lastT + REOPEN_WINDOW : Infinity;
+    return tomb === null ? -Infinity : Math.min(reopen, tomb.lastT + this.opts.tombstoneLife);
+  }
+
+  /**
+   * Judge connections that are closed and quiet, forget judged connections past their reopen window, drop stale
+   * tombstones (called on packet time or a live clock). Only the tuples whose deadline came are visited (in
+   * deadline order): O(expired · log n), not O(open).
+   */
   sweep(now: number): void {
-    for (const head of this.buckets.values()) {
-      let dead = 0;
-      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
-        this.visits++;
-        const c = e.current;
-        if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
-        if (e.current === null && e.retired !== null && now - e.retired.lastT >= REOPEN_WINDOW) e.retired = null;
-        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) dead++;
-      }
-      if (dead === 0) continue; // most buckets: nothing to unlink, nothing written back
-      let keep: TupleEntry | null = null;
-      for (let e: TupleEntry | null = head; e !== null;) {
-        const next: TupleEntry | null = e.next;
-        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) {
-          this.entries--;
-          this.resting.remove(e);
-        } else { e.next = keep; keep = e; }
-        e = next;
-      }
-      if (keep === null) this.buckets.delete(head.hash); else this.buckets.set(head.hash, keep);
+    const due = this.dueNow;
+    // A little early rather than late: the tests below are the exact ones, a tuple not yet due sleeps again.
+    this.timers.popDue(now, 1e-3, due);
+    for (let i = 0; i < due.length; i++) {
+      const e = due[i] as TupleEntry;
+      this.visits++;
+      const c = e.current;
+      if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
+      if (e.current === null && e.retired !== null && now - e.retired.lastT >= REOPEN_WINDOW) e.retired = null;
+      if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) this.unlink(e);
+      else this.timers.schedule(e, this.dueOf(e));
     }
+    due.length = 0;
   }
 
   /** Connections still in the table (for live aging and snapshots). */
@@ -455,7 +473,7 @@ export class FlowTable {
       this.evictions.handshakeOnly++;
       this.onDrop(c, h);
       // Nothing of it stays; an older incarnation's tombstone on the same tuple does.
-      if (h.tomb !== null || h.retired !== null) this.resting.touch(h); else this.unlink(h);
+      if (h.tomb !== null || h.retired !== null) { this.resting.touch(h); this.timers.schedule(h, this.dueOf(h)); } else this.unlink(h);
       return;
     }
     const o = this.others.head;
@@ -484,6 +502,7 @@ export class FlowTable {
       p.next = e.next;
     }
     e.next = null;
+    e.wake = Infinity; // a deadline still queued for it is skipped
     this.entries--;
   }
 }
