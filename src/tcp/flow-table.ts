@@ -2,7 +2,8 @@ import type { Endpoint as ReportEndpoint } from '../model/endpoint.js';
 import type { FlowKey } from '../model/report.js';
 import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
-import { Connection, type Tombstone } from './connection.js';
+import { Connection } from './connection.js';
+import { Tombstone } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
 import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
@@ -133,8 +134,8 @@ function fitsEndpoints(S: Endpoint, R: Endpoint, p: TcpPacket): boolean {
 /** The same evidence against the last connection on the tuple when only its tombstone is left. */
 function fitsTombstone(t: Tombstone, srcIsClient: boolean, p: TcpPacket): boolean {
   const s = srcIsClient ? 0 : 1;
-  if (!near(p.seq, t.sndMax[s] as number)) return false;
-  return (p.flags & ACK) === 0 || near(p.ack, t.sndMax[s ^ 1] as number);
+  if (!near(p.seq, t.sndMaxOf(s))) return false;
+  return (p.flags & ACK) === 0 || near(p.ack, t.sndMaxOf(s ^ 1));
 }
 
 export interface FlowTableOptions {
@@ -529,10 +530,10 @@ export function tombstone(c: Connection, closeRecs: LogRec[]): Tombstone {
   if (cl.fin) { add(cl.fin.frame); add(cl.fin.ackFrame); }
   if (sv.fin) { add(sv.fin.frame); add(sv.fin.ackFrame); }
   if (c.acceptedRst) add(c.acceptedRst.frame);
-  return {
+  return new Tombstone({
     id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
     timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],
     lastTsVal: [cl.lastTsVal, sv.lastTsVal], usedTs: cl.usedTs && sv.usedTs,
     closeFrames: frames, closeRecs, isn: [cl.isn, sv.isn], firstT: c.firstT, lastT: c.lastT,
-  };
+  });
 }
