@@ -101,15 +101,11 @@ export class AnalysisSession {
   private readonly byConnection = new Map<string, { at: number; findings: Finding[]; version?: number }>();
   private sinceSweep = 0;
   private readonly selfSweeps: boolean;
-  /** Frames the capture lost while each connection was tracked (live drop accounting). */
-  private readonly lossOf = new WeakMap<Connection, number>();
   private readonly ladders: 'all' | 'findings' | 'auto';
   private readonly floods = new FloodTracker();
   private readonly maxConnections: number;
   private readonly shard: Shard | null;
   private readonly spool: SpoolTarget | null;
-  /** Streamed: each connection's share of the report while it may be judged again (it lives as long as the connection). */
-  private readonly spooled = new WeakMap<Connection, Contribution>();
   /** Streamed: the last judged connection of each tuple (a later incarnation links to it). */
   private readonly lastOnTuple = new WeakMap<TupleEntry, { id: string; seq: number }>();
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
@@ -169,7 +165,7 @@ export class AnalysisSession {
    */
   captureLoss(n: number): void {
     if (!(n > 0)) return;
-    for (const { c } of this.table.current()) this.lossOf.set(c, (this.lossOf.get(c) ?? 0) + n);
+    for (const { c } of this.table.current()) c.lost += n;
   }
 
   /** Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck. */
@@ -240,8 +236,8 @@ export class AnalysisSession {
     const j = judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
       wiresharkFilter(a, b, c), v, ladder);
     j.report.encapsulation = e.path.report();
-    const lost = this.lossOf.get(c);
-    if (lost !== undefined) {
+    const lost = c.lost;
+    if (lost > 0) {
       j.report.captureLoss = lost;
       for (const f of j.findings) {
         f.details.captureLoss = lost;
@@ -294,11 +290,12 @@ export class AnalysisSession {
 
   /** retire() of a streamed session: the judgement goes to the spool, linked to the tuple's previous incarnation. */
   private retireStreamed(c: Connection, e: TupleEntry, j: Judgement, spool: SpoolTarget) {
-    const prev = this.spooled.get(c) ?? null;
+    // Its share of the report from an earlier judgement, kept on the connection while it may be judged again.
+    const prev = c.kept as Contribution | null;
     const seq = prev?.seq ?? this.counters.connections;
     const rec = spoolRecord(j.report, j.findings, seq, prev === null ? 0 : prev.version + 1, spool.opts);
     spool.add(rec, prev);
-    this.spooled.set(c, contributionOf(rec));
+    c.kept = contributionOf(rec);
     this.hooks.onJudged?.(j.report, j.findings, seq, rec.version);
     // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
     if (prev !== null) return this.announce(c, j, prev.findings);

@@ -123,6 +123,10 @@ export class Connection {
   readonly inferences: Inference[] = [];
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
+  /** Frames the capture lost while this connection was tracked (live drop accounting). */
+  lost = 0;
+  /** What the judge keeps with a judged connection for judging it again after a reopen (opaque here). */
+  kept: unknown = null;
 
   /** Stable for the same input: 'c' + the order of the connection's first packet among connections. */
   readonly id: string;

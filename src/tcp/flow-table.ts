@@ -3,6 +3,7 @@ import type { FlowKey } from '../model/report.js';
 import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection } from './connection.js';
+import { freeze, thaw } from './frozen.js';
 import { Tombstone } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
 import { LruList, type LruNode } from './lru.js';
@@ -38,8 +39,12 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper {
   /** The encapsulation of the connection in `current` (or `retired`: never both at once). */
   path = new PathRecord();
   current: Connection | null = null;
-  /** The last judged connection, kept while its tombstone lives: late packets (a FIN retransmission) reopen it. */
-  retired: Connection | null = null;
+  /**
+   * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts): late
+   * packets (a FIN retransmission) reopen it. `retiredLastT`: its last packet's time.
+   */
+  retired: string | null = null;
+  retiredLastT = 0;
   tomb: Tombstone | null = null;
   incarnations = 0;
   lastT = 0;
@@ -293,9 +298,9 @@ export class FlowTable {
     let c = e.current;
     // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
-    const r = e.retired;
-    const after = c === null && r !== null && t - r.lastT < REOPEN_WINDOW ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
-    if (c === null && r !== null && t - r.lastT < REOPEN_WINDOW && after === null) {
+    const r = c === null && e.retired !== null && t - e.retiredLastT < REOPEN_WINDOW ? thaw(e.retired) : null;
+    const after = r !== null ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
+    if (r !== null && after === null) {
       c = r;
       e.current = r;
       e.retired = null;
@@ -342,7 +347,7 @@ export class FlowTable {
    */
   private continues(x: TupleEntry, fromA: boolean, p: TcpPacket, t: number): boolean {
     const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
-    const c = x.current ?? x.retired;
+    const c = x.current ?? (x.retired !== null ? thaw(x.retired) : null);
     if (c !== null) {
       const d = fromA === c.clientIsA ? 0 : 1;
       if (fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)) return true;
@@ -406,7 +411,8 @@ export class FlowTable {
     const closing = this.judge(c, e, now, atEnd);
     e.tomb = tombstone(c, closing);
     e.current = null;
-    e.retired = c;
+    e.retired = freeze(c);
+    e.retiredLastT = c.lastT;
     this.active--;
     this.resting.touch(e);
     this.timers.schedule(e, this.dueOf(e));
@@ -420,9 +426,8 @@ export class FlowTable {
   private dueOf(e: TupleEntry): number {
     const c = e.current;
     if (c !== null) return c.isClosed() ? c.lastT + this.opts.closedLinger : Infinity;
-    const r = e.retired;
     const tomb = e.tomb;
-    const reopen = r !== null ? r.lastT + REOPEN_WINDOW : Infinity;
+    const reopen = e.retired !== null ? e.retiredLastT + REOPEN_WINDOW : Infinity;
     return tomb === null ? -Infinity : Math.min(reopen, tomb.lastT + this.opts.tombstoneLife);
   }
 
@@ -440,7 +445,7 @@ export class FlowTable {
       this.visits++;
       const c = e.current;
       if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
-      if (e.current === null && e.retired !== null && now - e.retired.lastT >= REOPEN_WINDOW) e.retired = null;
+      if (e.current === null && e.retired !== null && now - e.retiredLastT >= REOPEN_WINDOW) e.retired = null;
       if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) this.unlink(e);
       else this.timers.schedule(e, this.dueOf(e));
     }
