@@ -6,8 +6,9 @@
  * so a reopened connection goes on as if it had never rested.
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
- * change here: per value one tag byte, then small integers as varints, other numbers as 8 bytes, strings as char
- * codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
+ * change here: per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a number
+ * equal to one of the last 16 large ones is the tag alone (times and sequence numbers repeat across fields), strings
+ * as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
  * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
  */
@@ -30,6 +31,9 @@ const OBJECT = 10;  // varint shape, then the values in the shape's key order
 const REF = 11;     // varint index of an object or array met before in this graph
 const U32 = 12;     // Uint32Array: varint length, then varints
 const U8 = 13;      // Uint8Array: varint length, then bytes
+/** RECENT + i: the number written i-th last among the RECENT_N last large ones (times, sequence numbers, fillers). */
+const RECENT = 32;
+const RECENT_N = 16;
 
 /** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
 const CLASSES: { proto: object; make: () => object }[] = [
@@ -50,6 +54,12 @@ const interned: string[] = [];
 const internIndex = new Map<string, number>();
 /** Strings interned: short ones without digits (state names, verdicts, kinds); a bound keeps the table small. */
 const MAX_INTERNED = 4096;
+
+/** The last large numbers (anything but a small integer) written or read, the same ring on both sides. */
+const recent = new Float64Array(RECENT_N);
+let recentAt = 0;
+function clearRecent(): void { recent.fill(0.5); recentAt = 0; }
+function remember(v: number): void { recent[recentAt] = v; recentAt = (recentAt + 1) & (RECENT_N - 1); }
 
 let buf = new Uint8Array(4096);
 let len = 0;
@@ -113,11 +123,18 @@ function internable(s: string): boolean {
 
 function put(v: unknown): void {
   switch (typeof v) {
-    case 'number':
+    case 'number': {
+      if (v < 8192 && v > -8192 && (v | 0) === v && !Object.is(v, -0)) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); return; }
+      for (let i = 1; i <= RECENT_N; i++) {
+        // Object.is: a recent 0 is not a -0, and NaN finds NaN.
+        if (Object.is(recent[(recentAt - i) & (RECENT_N - 1)], v)) { byte(RECENT + i - 1); return; }
+      }
+      remember(v);
       if ((v | 0) === v && !Object.is(v, -0)) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); }
       else if (v >>> 0 === v) { byte(UINT); varint(v); }
       else { byte(DOUBLE); f64[0] = v; ensure(8); buf.set(f64Bytes, len); len += 8; }
       return;
+    }
     case 'boolean': byte(v ? TRUE : FALSE); return;
     case 'undefined': byte(UNDEFINED); return;
     case 'string': {
@@ -167,6 +184,7 @@ function put(v: unknown): void {
 export function freeze(c: Connection): string {
   len = 0;
   seen.length = 0;
+  clearRecent();
   try {
     put(c);
   } finally {
@@ -197,11 +215,19 @@ function get(): unknown {
     case UNDEFINED: return undefined;
     case FALSE: return false;
     case TRUE: return true;
-    case INT: { const z = getVarint(); return (z >>> 1) ^ -(z & 1); }
-    case UINT: return getVarint();
-    case DOUBLE:
+    case INT: {
+      const z = getVarint();
+      const v = (z >>> 1) ^ -(z & 1);
+      if (v >= 8192 || v <= -8192) remember(v);
+      return v;
+    }
+    case UINT: { const v = getVarint(); remember(v); return v; }
+    case DOUBLE: {
       for (let k = 0; k < 8; k++) f64Bytes[k] = src.charCodeAt(pos++);
-      return f64[0];
+      const v = f64[0] as number;
+      remember(v);
+      return v;
+    }
     case STRING: {
       const n = getVarint();
       let s = '';
@@ -239,6 +265,7 @@ function get(): unknown {
       return o;
     }
     default:
+      if (tag >= RECENT && tag < RECENT + RECENT_N) return recent[(recentAt - (tag - RECENT) - 1) & (RECENT_N - 1)];
       throw new Error(`frozen connection damaged at byte ${pos - 1} (tag ${tag})`);
   }
 }
@@ -248,6 +275,7 @@ export function thaw(s: string): Connection {
   src = s;
   pos = 0;
   back.length = 0;
+  clearRecent();
   try {
     return get() as Connection;
   } finally {
