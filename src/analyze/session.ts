@@ -106,8 +106,6 @@ export class AnalysisSession {
   private readonly maxConnections: number;
   private readonly shard: Shard | null;
   private readonly spool: SpoolTarget | null;
-  /** Streamed: the last judged connection of each tuple (a later incarnation links to it). */
-  private readonly lastOnTuple = new WeakMap<TupleEntry, { id: string; seq: number }>();
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
 
@@ -228,14 +226,15 @@ export class AnalysisSession {
 
   private judgeOnly(c: Connection, e: TupleEntry, now: number, atEnd: boolean): Judgement {
     const v = e.v;
-    const a = e.endA ??= { ipVersion: v, address: formatAddress(v, e.a), port: e.aPort };
-    const b = e.endB ??= { ipVersion: v, address: formatAddress(v, e.b), port: e.bPort };
+    // Made per judgement, not kept on the tuple: tens of thousands of tuples rest between judgements.
+    const a: Endpoint = { ipVersion: v, address: formatAddress(v, e.a), port: e.aPort };
+    const b: Endpoint = { ipVersion: v, address: formatAddress(v, e.b), port: e.bPort };
     const client = c.clientIsA ? a : b;
     const server = c.clientIsA ? b : a;
     const ladder = this.ladders === 'auto' ? (this.counters.connections < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
     const j = judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
       wiresharkFilter(a, b, c), v, ladder);
-    j.report.encapsulation = e.path.report();
+    j.report.encapsulation = c.path.report();
     const lost = c.lost;
     if (lost > 0) {
       j.report.captureLoss = lost;
@@ -299,10 +298,10 @@ export class AnalysisSession {
     this.hooks.onJudged?.(j.report, j.findings, seq, rec.version);
     // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
     if (prev !== null) return this.announce(c, j, prev.findings);
-    const last = this.lastOnTuple.get(e);
     // The previous incarnation's `next`, and its TIME_WAIT cut at this one's start (as build() does).
-    if (last !== undefined && c.previousId === last.id) spool.link(last.seq, c.id, j.report.start);
-    this.lastOnTuple.set(e, { id: c.id, seq });
+    if (e.judgedId !== null && c.previousId === e.judgedId) spool.link(e.judgedSeq, c.id, j.report.start);
+    e.judgedId = c.id;
+    e.judgedSeq = seq;
     this.counters.connections++;
     this.floods.observe(c, e);
     return this.announce(c, j, null);

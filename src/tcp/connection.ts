@@ -2,6 +2,7 @@ import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, synchronized, type FinRecord, type RstRecord } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
+import { PathRecord } from './path.js';
 import type { Tombstone } from './tombstone.js';
 import { add32, between, ge, gt, le } from './seq.js';
 import { transition, type EndpointEvent, type Transition } from './transitions.js';
@@ -123,6 +124,8 @@ export class Connection {
   readonly inferences: Inference[] = [];
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
+  /** The encapsulation its packets came by. */
+  readonly path = new PathRecord();
   /** Frames the capture lost while this connection was tracked (live drop accounting). */
   lost = 0;
   /** What the judge keeps with a judged connection for judging it again after a reopen (opaque here). */

@@ -1,4 +1,3 @@
-import type { Endpoint as ReportEndpoint } from '../model/endpoint.js';
 import type { FlowKey } from '../model/report.js';
 import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
@@ -8,7 +7,7 @@ import { Tombstone } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
 import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
-import { PathDescriptions, PathRecord } from './path.js';
+import { PathDescriptions } from './path.js';
 import { TimerHeap, type Sleeper } from './timers.js';
 
 const FROM_A = 0;
@@ -36,8 +35,6 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper {
   hasSigB = false;
   /** Further signatures as pairs [side (0 a, 1 b), signature, …]; null while each side kept to one path. */
   moreSigs: number[] | null = null;
-  /** The encapsulation of the connection in `current` (or `retired`: never both at once). */
-  path = new PathRecord();
   current: Connection | null = null;
   /**
    * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts): late
@@ -48,9 +45,9 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper {
   tomb: Tombstone | null = null;
   incarnations = 0;
   lastT = 0;
-  /** The report's endpoints, made once per tuple when its first connection is judged. */
-  endA: ReportEndpoint | null = null;
-  endB: ReportEndpoint | null = null;
+  /** The judge's record of the last connection judged on this tuple (its id and number): a later incarnation links to it. */
+  judgedId: string | null = null;
+  judgedSeq = 0;
   next: TupleEntry | null = null;
   /** Recency links: in the table's handshake-only, other or resting list (see FlowTable). */
   lruPrev: TupleEntry | null = null;
@@ -328,7 +325,7 @@ export class FlowTable {
       c = this.open(e, p, srcIsA, t, frame, reason);
     }
     const d = srcIsA === c.clientIsA ? 0 : 1;
-    e.path.note(p, d, this.paths);
+    c.path.note(p, d, this.paths);
     c.onSegment(p, d, frame, t);
     (expendable(c) ? this.handshakes : this.others).touch(e);
     if (c.isClosed()) this.timers.schedule(e, c.lastT + this.opts.closedLinger);
@@ -401,7 +398,6 @@ export class FlowTable {
     }
     e.current = c;
     e.retired = null;
-    e.path = new PathRecord();
     this.active++;
     return c;
   }

@@ -15,6 +15,7 @@
 import { Connection } from './connection.js';
 import { Endpoint } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
+import { PathRecord } from './path.js';
 import { Tombstone } from './tombstone.js';
 
 const NULL = 0;
@@ -40,6 +41,7 @@ const CLASSES: { proto: object; make: () => object }[] = [
   { proto: Connection.prototype, make: () => new Connection(0, true, false, 0, null, '') },
   { proto: Endpoint.prototype, make: () => new Endpoint() },
   { proto: PacketLog.prototype, make: () => new PacketLog() },
+  { proto: PathRecord.prototype, make: () => new PathRecord() },
   { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
 ];
 
