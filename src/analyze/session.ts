@@ -7,6 +7,7 @@ import { judgeConnection, type Judgement } from '../findings/judge.js';
 import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
+import { TimerHeap } from '../tcp/timers.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { contributionOf, ReportSpool, spoolRecord, type Contribution, type SpoolTarget } from './spool.js';
@@ -108,6 +109,11 @@ export class AnalysisSession {
   private readonly spool: SpoolTarget | null;
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
+  /** Half-closed connections by the time their half-close can first become stuck (live aging, tick()). */
+  private readonly clock = new TimerHeap<'clockWake', TupleEntry>('clockWake');
+  private readonly clockDue: TupleEntry[] = [];
+  /** Connections examined by tick(): a work count for complexity tests. */
+  tickVisits = 0;
 
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
@@ -135,7 +141,8 @@ export class AnalysisSession {
     if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
     k.tcpPackets++;
     if (this.shard === null || inShard(this.pkt, this.shard)) {
-      this.table.ingest(this.pkt, frame.index, t);
+      const c = this.table.ingest(this.pkt, frame.index, t);
+      if (c.ep[0].fin !== null || c.ep[1].fin !== null) this.watchHalfClose(this.table.lastEntry as TupleEntry, c);
       this.counters.evicted = this.table.evicted;
     } else this.otherShardPackets++;
     // Another shard's segment is skipped, but still counts towards the sweep.
@@ -166,16 +173,44 @@ export class AnalysisSession {
     for (const { c } of this.table.current()) c.lost += n;
   }
 
-  /** Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck. */
+  /**
+   * Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck.
+   * Only the connections whose time came are looked at (the flow table's deadlines, and the half-closes' below):
+   * O(due), not O(open).
+   */
   tick(now: number): void {
     this.table.sweep(now);
-    for (const { c, e } of this.table.current()) {
+    const due = this.clockDue;
+    this.clock.popDue(now, 1e-3, due);
+    for (let i = 0; i < due.length; i++) {
+      const e = due[i] as TupleEntry;
+      const c = e.current;
       // Only half-closes can become stuck on the clock; closed connections are left to the sweep.
-      if (c.announcedStuck || c.isClosed() || (c.ep[0].fin === null && c.ep[1].fin === null)) continue;
+      if (c === null || c.announcedStuck || c.isClosed() || (c.ep[0].fin === null && c.ep[1].fin === null)) continue;
+      this.tickVisits++;
       const j = this.judgeOnly(c, e, now, true);
       const stuck = j.findings.find((f) => f.kind === 'stuck-half-close' && f.details.stuck === true);
-      if (stuck) { c.announcedStuck = true; this.hooks.onFinding?.(stuck); }
+      if (stuck) { c.announcedStuck = true; this.hooks.onFinding?.(stuck); } else this.watchHalfClose(e, c);
     }
+    due.length = 0;
+  }
+
+  /**
+   * A connection with a FIN: when its half-close can first be stuck (findings/half-close.ts: a FIN acknowledged,
+   * no FIN or RST back, and both the age and the peer's idle time reach --half-close-timeout). Later packets only
+   * move that later: the tuple is then looked at early and waits again.
+   */
+  private watchHalfClose(e: TupleEntry, c: Connection): void {
+    if (c.announcedStuck || c.isClosed()) return;
+    const T = this.settings.halfCloseTimeout;
+    let at = Infinity;
+    for (let x = 0; x < 2; x++) {
+      const xf = (c.ep[x] as Connection['ep'][0]).fin;
+      const y = c.ep[x ^ 1] as Connection['ep'][0];
+      if (xf === null || xf.ackFrame === 0 || y.fin !== null) continue;
+      at = Math.min(at, Math.max(xf.ackT, y.lastNonKeepaliveT) + T);
+    }
+    if (at !== Infinity) this.clock.schedule(e, at);
   }
 
   /** The report as of now, including provisional verdicts on connections still open. */
@@ -226,9 +261,12 @@ export class AnalysisSession {
 
   private judgeOnly(c: Connection, e: TupleEntry, now: number, atEnd: boolean): Judgement {
     const v = e.v;
-    // Made per judgement, not kept on the tuple: tens of thousands of tuples rest between judgements.
-    const a: Endpoint = { ipVersion: v, address: formatAddress(v, e.a), port: e.aPort };
-    const b: Endpoint = { ipVersion: v, address: formatAddress(v, e.b), port: e.bPort };
+    // Kept on the tuple only while reports are kept (they hold them anyway); streamed, tens of thousands of tuples
+    // rest between judgements and the values are made per judgement.
+    const keep = this.spool === null;
+    const a: Endpoint = e.endA ?? { ipVersion: v, address: formatAddress(v, e.a), port: e.aPort };
+    const b: Endpoint = e.endB ?? { ipVersion: v, address: formatAddress(v, e.b), port: e.bPort };
+    if (keep) { e.endA = a; e.endB = b; }
     const client = c.clientIsA ? a : b;
     const server = c.clientIsA ? b : a;
     const ladder = this.ladders === 'auto' ? (this.counters.connections < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;

@@ -1,3 +1,4 @@
+import type { Endpoint as ReportEndpoint } from '../model/endpoint.js';
 import type { FlowKey } from '../model/report.js';
 import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
@@ -19,7 +20,7 @@ const NOT_THIS_TUPLE = -1;
  * Two entries hold the same 4-tuple when sequence numbers show two different connections on different paths
  * (overlapping address spaces in different VLANs, VRFs or tunnels); see FlowTable.ingest.
  */
-export class TupleEntry implements LruNode<TupleEntry>, Sleeper {
+export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper<'clockWake'> {
   // Address words as plain fields (no typed-array allocation per tuple); a = source of the first packet.
   a0 = 0; a1 = 0; a2 = 0; a3 = 0;
   b0 = 0; b1 = 0; b2 = 0; b3 = 0;
@@ -45,6 +46,12 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper {
   tomb: Tombstone | null = null;
   incarnations = 0;
   lastT = 0;
+  /**
+   * The report's endpoints, shared by the reports of its incarnations when reports are kept (a streamed analysis
+   * makes them per judgement: the tuple may rest long between judgements).
+   */
+  endA: ReportEndpoint | null = null;
+  endB: ReportEndpoint | null = null;
   /** The judge's record of the last connection judged on this tuple (its id and number): a later incarnation links to it. */
   judgedId: string | null = null;
   judgedSeq = 0;
@@ -55,6 +62,8 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper {
   lruList: LruList<TupleEntry> | null = null;
   /** When the table's expiry next looks at this tuple (FlowTable.dueOf); Infinity: nothing pending. */
   wake = Infinity;
+  /** When live aging (AnalysisSession.tick) next looks at this tuple's connection; Infinity: nothing pending. */
+  clockWake = Infinity;
   constructor(readonly hash: number) {}
 
   /** Address words for output (allocates: not for the per-packet path). */
@@ -235,6 +244,8 @@ export class FlowTable {
   readonly evictions: EvictionCounts = { handshakeOnly: 0, judgedEarly: 0, tombstones: 0 };
   /** Tuples visited by bookkeeping (sweeps, evictions, unlinking): a work count for complexity tests. */
   visits = 0;
+  /** The tuple of the connection the last ingest() fed. */
+  lastEntry: TupleEntry | null = null;
   /** Tuples with a connection, least recently active first: expendable ones, and the others. */
   private readonly handshakes = new LruList<TupleEntry>();
   private readonly others = new LruList<TupleEntry>();
@@ -242,7 +253,7 @@ export class FlowTable {
   private readonly resting = new LruList<TupleEntry>();
   private readonly maxResting: number;
   /** Tuples by the time something of theirs expires (a closed connection's linger, a reopen window, a tombstone). */
-  private readonly timers = new TimerHeap<TupleEntry>();
+  private readonly timers = new TimerHeap<'wake', TupleEntry>('wake');
   private readonly dueNow: TupleEntry[] = [];
 
   constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn, private readonly onDrop: DropFn = () => {}) {
@@ -327,6 +338,7 @@ export class FlowTable {
     const d = srcIsA === c.clientIsA ? 0 : 1;
     c.path.note(p, d, this.paths);
     c.onSegment(p, d, frame, t);
+    this.lastEntry = e;
     (expendable(c) ? this.handshakes : this.others).touch(e);
     if (c.isClosed()) this.timers.schedule(e, c.lastT + this.opts.closedLinger);
     if (this.active > this.opts.maxConnections) this.evict(t);

@@ -1,7 +1,5 @@
-/** Something that can wait for a deadline in a TimerHeap: `wake` is the deadline it waits for (Infinity: none). */
-export interface Sleeper {
-  wake: number;
-}
+/** Something that can wait for a deadline in a TimerHeap: its field K is the deadline it waits for (Infinity: none). */
+export type Sleeper<K extends string> = Record<K, number>;
 
 /**
  * Deadlines, earliest first: a binary min-heap kept as two parallel arrays (no object per timer). Each sleeper waits
@@ -9,9 +7,12 @@ export interface Sleeper {
  * (lazy deletion), moving it later is left to the sleeper (it is woken early and sleeps again). Popping what is due
  * costs O(due · log n), whatever the number of sleepers not due.
  */
-export class TimerHeap<T extends Sleeper> {
+export class TimerHeap<K extends string, T extends Sleeper<K>> {
   private readonly due: number[] = [];
   private readonly who: T[] = [];
+
+  /** `key`: the field of a sleeper holding its deadline (one object can wait in several heaps, one field each). */
+  constructor(private readonly key: K) {}
 
   get size(): number {
     return this.due.length;
@@ -19,8 +20,9 @@ export class TimerHeap<T extends Sleeper> {
 
   /** `s` wakes at `at` unless it already waits for an earlier deadline. */
   schedule(s: T, at: number): void {
-    if (!(at < s.wake)) return;
-    s.wake = at;
+    const key = this.key;
+    if (!(at < s[key])) return;
+    (s as Sleeper<K>)[key] = at;
     const due = this.due;
     const who = this.who;
     let i = due.length;
@@ -40,17 +42,18 @@ export class TimerHeap<T extends Sleeper> {
 
   /**
    * Takes out every sleeper whose deadline is at or before `now` (plus `slack`) and appends it to `out`, earliest
-   * first; each one's `wake` is reset to Infinity. Entries a sleeper no longer waits for are dropped on the way.
+   * first; each one's deadline is reset to Infinity. Entries a sleeper no longer waits for are dropped on the way.
    */
   popDue(now: number, slack: number, out: T[]): void {
     const due = this.due;
     const who = this.who;
+    const key = this.key;
     while (due.length > 0 && (due[0] as number) <= now + slack) {
       const at = due[0] as number;
       const s = who[0] as T;
       this.popTop();
-      if (s.wake !== at) continue; // superseded by an earlier deadline (already woken), or cancelled
-      s.wake = Infinity;
+      if (s[key] !== at) continue; // superseded by an earlier deadline (already woken), or cancelled
+      (s as Sleeper<K>)[key] = Infinity;
       out.push(s);
     }
   }
