@@ -43,7 +43,10 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
    */
   retired: string | null = null;
   retiredLastT = 0;
-  tomb: Tombstone | null = null;
+  /** What the last judged connection left for judging a reuse of the tuple (frozen), its last packet's time, and whether it was closed. */
+  tomb: string | null = null;
+  tombLastT = 0;
+  tombClosed = false;
   incarnations = 0;
   lastT = 0;
   /**
@@ -306,7 +309,7 @@ export class FlowTable {
     let c = e.current;
     // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
-    const r = c === null && e.retired !== null && t - e.retiredLastT < REOPEN_WINDOW ? thaw(e.retired) : null;
+    const r = c === null && e.retired !== null && t - e.retiredLastT < REOPEN_WINDOW ? thaw<Connection>(e.retired) : null;
     const after = r !== null ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
     if (r !== null && after === null) {
       c = r;
@@ -330,9 +333,8 @@ export class FlowTable {
       // The previous incarnation was judged already (a sweep after its linger, or only its tombstone is left): a SYN
       // starts the next one linked to that tombstone, as it would before the sweep (docs/rules.md §6.4), so a
       // TIME_WAIT reuse is still judged however the sweeps fell.
-      const tomb = e.tomb;
-      const reason: NewReason | null = after ?? (tomb !== null && (p.flags & (SYN | RST | ACK)) === SYN
-        ? (t - tomb.lastT > this.opts.idleSplit || !tomb.closed ? 'idle' : 'closed') : null);
+      const reason: NewReason | null = after ?? (e.tomb !== null && (p.flags & (SYN | RST | ACK)) === SYN
+        ? (t - e.tombLastT > this.opts.idleSplit || !e.tombClosed ? 'idle' : 'closed') : null);
       c = this.open(e, p, srcIsA, t, frame, reason);
     }
     const d = srcIsA === c.clientIsA ? 0 : 1;
@@ -356,14 +358,17 @@ export class FlowTable {
    */
   private continues(x: TupleEntry, fromA: boolean, p: TcpPacket, t: number): boolean {
     const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
-    const c = x.current ?? (x.retired !== null ? thaw(x.retired) : null);
+    const c = x.current ?? (x.retired !== null ? thaw<Connection>(x.retired) : null);
     if (c !== null) {
       const d = fromA === c.clientIsA ? 0 : 1;
       if (fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)) return true;
       if (synOnly && (x.current === null || c.isClosed() || t - c.lastT > this.opts.idleSplit)) return true;
     }
     // The previous incarnation's numbers: a TIME_WAIT holder's ACK answering the new SYN (rules §6.4 "rejected").
-    return x.tomb !== null && ((c === null && synOnly) || fitsTombstone(x.tomb, fromA === x.tomb.clientIsA, p));
+    if (x.tomb === null) return false;
+    if (c === null && synOnly) return true;
+    const tomb = thaw<Tombstone>(x.tomb);
+    return fitsTombstone(tomb, fromA === tomb.clientIsA, p);
   }
 
   /**
@@ -398,9 +403,9 @@ export class FlowTable {
   private open(e: TupleEntry, p: TcpPacket, srcIsA: boolean, t: number, frame: number, reason: NewReason | null): Connection {
     const g = guessClient(p);
     const clientIsA = g.srcIsClient === srcIsA;
-    const prev = e.tomb;
+    const prev = reason !== null && e.tomb !== null ? thaw<Tombstone>(e.tomb) : null;
     const n = ++this.ordinal;
-    const c = new Connection(n, clientIsA, g.guessed, e.incarnations++, reason !== null && prev ? prev.id : null, this.opts.idOf?.(n));
+    const c = new Connection(n, clientIsA, g.guessed, e.incarnations++, prev !== null ? prev.id : null, this.opts.idOf?.(n));
     if (reason !== null && prev !== null && (p.flags & (SYN | ACK)) === SYN) {
       c.reuse = {
         previous: prev, reason, synFrame: frame, synT: t, synSeq: p.seq, synHasTs: p.hasTs, synTsVal: p.tsVal,
@@ -417,7 +422,10 @@ export class FlowTable {
   /** Judge a connection and leave its tombstone on the tuple. */
   private retire(e: TupleEntry, c: Connection, now: number, atEnd: boolean): void {
     const closing = this.judge(c, e, now, atEnd);
-    e.tomb = tombstone(c, closing);
+    const tomb = tombstone(c, closing);
+    e.tomb = freeze(tomb);
+    e.tombLastT = tomb.lastT;
+    e.tombClosed = tomb.closed;
     e.current = null;
     e.retired = freeze(c);
     e.retiredLastT = c.lastT;
@@ -434,9 +442,8 @@ export class FlowTable {
   private dueOf(e: TupleEntry): number {
     const c = e.current;
     if (c !== null) return c.isClosed() ? c.lastT + this.opts.closedLinger : Infinity;
-    const tomb = e.tomb;
     const reopen = e.retired !== null ? e.retiredLastT + REOPEN_WINDOW : Infinity;
-    return tomb === null ? -Infinity : Math.min(reopen, tomb.lastT + this.opts.tombstoneLife);
+    return e.tomb === null ? -Infinity : Math.min(reopen, e.tombLastT + this.opts.tombstoneLife);
   }
 
   /**
@@ -454,7 +461,7 @@ export class FlowTable {
       const c = e.current;
       if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
       if (e.current === null && e.retired !== null && now - e.retiredLastT >= REOPEN_WINDOW) e.retired = null;
-      if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) this.unlink(e);
+      if (e.current === null && (e.tomb === null || now - e.tombLastT >= this.opts.tombstoneLife)) this.unlink(e);
       else this.timers.schedule(e, this.dueOf(e));
     }
     due.length = 0;

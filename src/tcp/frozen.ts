@@ -182,8 +182,8 @@ function put(v: unknown): void {
   }
 }
 
-/** The connection as a compact string (see the module comment); the connection itself is left as it was. */
-export function freeze(c: Connection): string {
+/** A connection (or a tombstone) as a compact string (see the module comment); the object itself is left as it was. */
+export function freeze(c: Connection | Tombstone): string {
   len = 0;
   seen.length = 0;
   clearRecent();
@@ -272,14 +272,14 @@ function get(): unknown {
   }
 }
 
-/** The connection freeze() was given, rebuilt. */
-export function thaw(s: string): Connection {
+/** What freeze() was given, rebuilt (the caller knows which it froze). */
+export function thaw<T extends Connection | Tombstone = Connection>(s: string): T {
   src = s;
   pos = 0;
   back.length = 0;
   clearRecent();
   try {
-    return get() as Connection;
+    return get() as T;
   } finally {
     back.length = 0;
     src = '';

@@ -4,7 +4,8 @@ import { openCapture } from '../../src/capture/open.js';
 import { decodeFrame } from '../../src/decode/decode.js';
 import { newTcpPacket } from '../../src/decode/packet.js';
 import type { Connection } from '../../src/tcp/connection.js';
-import { FlowTable } from '../../src/tcp/flow-table.js';
+import { FlowTable, tombstone } from '../../src/tcp/flow-table.js';
+import type { Tombstone } from '../../src/tcp/tombstone.js';
 import { freeze, thaw } from '../../src/tcp/frozen.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
@@ -26,7 +27,7 @@ async function judgedConnections(path: string, each: (c: Connection) => void): P
 }
 
 describe('frozen judged connections', () => {
-  test('thaw(freeze(c)) rebuilds every connection of every fixture exactly: classes, fields, shared records', async () => {
+  test('thaw(freeze(c)) rebuilds every connection of every fixture, and its tombstone, exactly: classes, fields, shared records', async () => {
     let count = 0;
     let shared = 0;
     for (const path of fixtureCaptures()) {
@@ -41,6 +42,12 @@ describe('frozen judged connections', () => {
           assert.ok(back.ep[c.rstBy].rsts.includes(back.acceptedRst as NonNullable<typeof back.acceptedRst>), `${path} ${c.id}`);
         }
         assert.equal(freeze(back), s);
+        // Its tombstone too (closing packets included): the tuple keeps it frozen.
+        const tomb = tombstone(c, c.log.packets().slice(-4));
+        const tombBack = thaw<Tombstone>(freeze(tomb));
+        assert.deepStrictEqual(tombBack, tomb);
+        assert.deepStrictEqual(tombBack.closeRecs, tomb.closeRecs);
+        assert.deepStrictEqual([tombBack.sndMax, tombBack.isn, tombBack.closeFrames], [tomb.sndMax, tomb.isn, tomb.closeFrames]);
         count++;
       });
     }
