@@ -109,8 +109,12 @@ export class AnalysisSession {
   private readonly spool: SpoolTarget | null;
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
-  /** Half-closed connections by the time their half-close can first become stuck (live aging, tick()). */
+  /**
+   * Half-closed connections by the time their half-close can first become stuck (live aging, tick()). Kept only
+   * once tick() is called (offline analysis never ticks: nothing would take them out).
+   */
   private readonly clock = new TimerHeap<'clockWake', TupleEntry>('clockWake');
+  private clockOn = false;
   private readonly clockDue: TupleEntry[] = [];
   /** Connections examined by tick(): a work count for complexity tests. */
   tickVisits = 0;
@@ -142,7 +146,7 @@ export class AnalysisSession {
     k.tcpPackets++;
     if (this.shard === null || inShard(this.pkt, this.shard)) {
       const c = this.table.ingest(this.pkt, frame.index, t);
-      if (c.ep[0].fin !== null || c.ep[1].fin !== null) this.watchHalfClose(this.table.lastEntry as TupleEntry, c);
+      if (this.clockOn && (c.ep[0].fin !== null || c.ep[1].fin !== null)) this.watchHalfClose(this.table.lastEntry as TupleEntry, c);
       this.counters.evicted = this.table.evicted;
     } else this.otherShardPackets++;
     // Another shard's segment is skipped, but still counts towards the sweep.
@@ -180,6 +184,11 @@ export class AnalysisSession {
    */
   tick(now: number): void {
     this.table.sweep(now);
+    if (!this.clockOn) {
+      // The first tick: the half-closes so far wait for their time; from now on ingest() adds them as they come.
+      this.clockOn = true;
+      for (const { c, e } of this.table.current()) if (c.ep[0].fin !== null || c.ep[1].fin !== null) this.watchHalfClose(e, c);
+    }
     const due = this.clockDue;
     this.clock.popDue(now, 1e-3, due);
     for (let i = 0; i < due.length; i++) {
