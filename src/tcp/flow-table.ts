@@ -48,7 +48,6 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
   tombLastT = 0;
   tombClosed = false;
   incarnations = 0;
-  lastT = 0;
   /**
    * The report's endpoints, shared by the reports of its incarnations when reports are kept (a streamed analysis
    * makes them per judgement: the tuple may rest long between judgements).
@@ -304,7 +303,6 @@ export class FlowTable {
       this.buckets.set(h, e);
       this.entries++;
     }
-    e.lastT = t;
 
     let c = e.current;
     // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
