@@ -27,18 +27,15 @@ function attribute(s: AnalysisSession): void {
     if (e.retired) { ret++; frozenBytes += e.retired.length; }
     if (e.tomb) tomb++;
   }
-  console.log(`entries ${entries.length} current ${cur} retired ${ret} (${frozenBytes} bytes frozen) tombs ${tomb}`);
+  console.log(`tuples ${entries.length}: open connections ${cur}, judged at rest ${ret} (${frozenBytes} bytes frozen), tombstones ${tomb}`);
   const steps: [string, () => void][] = [
-    ['retired connections (frozen)', () => { for (const e of entries) e.retired = null; }],
-    ['tombstones', () => { for (const e of entries) e.tomb = null; }],
-    ['report endpoints endA/endB', () => { for (const e of entries) { e.endA = null; e.endB = null; } }],
-    ['PathRecord', () => { for (const e of entries) e.path = null; }],
-    ['current connections', () => { for (const e of entries) e.current = null; }],
-    ['spool (runs, links, latest)', () => { const sp = (s as any).spool; for (const k of Object.keys(sp)) if (typeof sp[k] === 'object') sp[k] = null; }],
-    ['floods', () => { (s as any).floods = null; }],
-    ['session.lastOnTuple', () => { (s as any).lastOnTuple = new WeakMap(); }],
-    ['flow table timers', () => { table.timers = null; }],
-    ['TupleEntry + buckets + lists', () => { entries.length = 0; buckets.clear(); table.handshakes.head = table.handshakes.tail = null; table.others.head = table.others.tail = null; table.resting.head = table.resting.tail = null; }],
+    ['judged connections at rest (frozen)', () => { for (const e of entries) e.retired = null; }],
+    ['tombstones (frozen)', () => { for (const e of entries) e.tomb = null; }],
+    ['open connections', () => { for (const e of entries) e.current = null; }],
+    ['report spool (runs in memory, links)', () => { const sp = (s as any).spool; for (const k of Object.keys(sp)) if (typeof sp[k] === 'object') sp[k] = null; }],
+    ['syn-flood tracker', () => { (s as any).floods = null; }],
+    ['deadline heaps', () => { table.timers = null; (s as any).clock = null; }],
+    ['tuples (entries, hash buckets, lists)', () => { entries.length = 0; buckets.clear(); table.handshakes.head = table.handshakes.tail = null; table.others.head = table.others.tail = null; table.resting.head = table.resting.tail = null; table.lastEntry = null; }],
   ];
   let h = heap();
   console.log(`heap at frame ${at}: ${mib(h)} MiB, rss ${mib(process.memoryUsage().rss)} MiB`);
