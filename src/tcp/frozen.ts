@@ -32,9 +32,10 @@ const OBJECT = 10;  // varint shape, then the values in the shape's key order
 const REF = 11;     // varint index of an object or array met before in this graph
 const U32 = 12;     // Uint32Array: varint length, then varints
 const U8 = 13;      // Uint8Array: varint length, then bytes
-/** RECENT + i: the number written i-th last among the RECENT_N last large ones (times, sequence numbers, fillers). */
-const RECENT = 32;
-const RECENT_N = 16;
+const NUMS = 14;    // an array of numbers only: varint length, then the numbers (read as ARRAY; written without a type check each)
+/** RECENT + i: the large number in slot i of a small cache of the last ones (times, sequence numbers, fillers). */
+const RECENT = 64;
+const RECENT_N = 64;
 
 /** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
 const CLASSES: { proto: object; make: () => object }[] = [
@@ -45,7 +46,18 @@ const CLASSES: { proto: object; make: () => object }[] = [
   { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
 ];
 
-interface Shape { cls: number; keys: string[]; id: number }
+interface Shape {
+  cls: number;
+  keys: string[];
+  id: number;
+  /** Writes an object's values in key order: made once per shape, so each field is a named (monomorphic) load. */
+  write: (o: object, put: (v: unknown) => void) => void;
+}
+
+function writerOf(keys: readonly string[]): Shape['write'] {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('o', 'put', keys.map((k) => `put(o[${JSON.stringify(k)}]);`).join('\n')) as Shape['write'];
+}
 
 const shapes: Shape[] = [];
 const shapeByKey = new Map<string, Shape>();
@@ -59,11 +71,17 @@ const MAX_INTERNED = 4096;
 
 /** The last large numbers (anything but a small integer) written or read, the same ring on both sides. */
 const recent = new Float64Array(RECENT_N);
-let recentAt = 0;
-function clearRecent(): void { recent.fill(0.5); recentAt = 0; }
-function remember(v: number): void { recent[recentAt] = v; recentAt = (recentAt + 1) & (RECENT_N - 1); }
+const h64 = new Float64Array(1);
+const h32 = new Uint32Array(h64.buffer);
+/** A number's slot in the cache: a hash of its bits (direct-mapped: a newer number takes the slot). */
+function slotOf(v: number): number {
+  h64[0] = v;
+  return Math.imul((h32[0] as number) ^ (h32[1] as number), 0x9e3779b1) >>> 26;
+}
+function clearRecent(): void { recent.fill(0.5); }
+function remember(v: number): void { recent[slotOf(v)] = v; }
 
-let buf = new Uint8Array(4096);
+let buf = Buffer.allocUnsafeSlow(4096);
 let len = 0;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
@@ -72,8 +90,8 @@ const keyScratch: string[] = [];
 
 function ensure(n: number): void {
   if (len + n <= buf.length) return;
-  const b = new Uint8Array(Math.max(buf.length * 2, len + n));
-  b.set(buf.subarray(0, len));
+  const b = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, len + n));
+  buf.copy(b, 0, 0, len);
   buf = b;
 }
 
@@ -95,8 +113,17 @@ function classOf(o: object): number {
   throw new Error(`cannot freeze an object of class ${(p as { constructor?: { name?: string } }).constructor?.name ?? '?'}`);
 }
 
+/**
+ * The shape of an object. A class instance has its constructor's fields, in their order (every field is declared
+ * and set in the constructor; none is added later: test/tcp/frozen.test.ts rebuilds every fixture connection and
+ * compares), so its keys are read once per class; a plain object's are read each time (few per connection).
+ */
 function shapeOf(o: object): Shape {
   const cls = classOf(o);
+  if (cls < CLASSES.length) {
+    const known = lastShape[cls];
+    if (known !== null && known !== undefined) return known;
+  }
   const keys = keyScratch;
   keys.length = 0;
   for (const k in o) keys.push(k);
@@ -109,7 +136,7 @@ function shapeOf(o: object): Shape {
   const key = `${cls}:${keys.join(',')}`;
   let s = shapeByKey.get(key);
   if (s === undefined) {
-    s = { cls, keys: keys.slice(), id: shapes.length };
+    s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(keys) };
     shapes.push(s);
     shapeByKey.set(key, s);
   }
@@ -123,20 +150,20 @@ function internable(s: string): boolean {
   return true;
 }
 
+function putNumber(v: number): void {
+  if (v < 8192 && v > -8192 && (v | 0) === v && (v !== 0 || 1 / v > 0)) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); return; }
+  // A large number (or -0, NaN): one byte when the cache holds it.
+  const slot = slotOf(v);
+  if (recent[slot] === v) { byte(RECENT + slot); return; } // NaN never matches; -0 only a -0 (0 never enters)
+  recent[slot] = v;
+  if ((v | 0) === v && v !== 0) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); }
+  else if (v >>> 0 === v && v !== 0) { byte(UINT); varint(v); }
+  else { byte(DOUBLE); f64[0] = v; ensure(8); for (let k = 0; k < 8; k++) buf[len++] = f64Bytes[k] as number; }
+}
+
 function put(v: unknown): void {
   switch (typeof v) {
-    case 'number': {
-      if (v < 8192 && v > -8192 && (v | 0) === v && !Object.is(v, -0)) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); return; }
-      for (let i = 1; i <= RECENT_N; i++) {
-        // Object.is: a recent 0 is not a -0, and NaN finds NaN.
-        if (Object.is(recent[(recentAt - i) & (RECENT_N - 1)], v)) { byte(RECENT + i - 1); return; }
-      }
-      remember(v);
-      if ((v | 0) === v && !Object.is(v, -0)) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); }
-      else if (v >>> 0 === v) { byte(UINT); varint(v); }
-      else { byte(DOUBLE); f64[0] = v; ensure(8); buf.set(f64Bytes, len); len += 8; }
-      return;
-    }
+    case 'number': putNumber(v); return;
     case 'boolean': byte(v ? TRUE : FALSE); return;
     case 'undefined': byte(UNDEFINED); return;
     case 'string': {
@@ -157,6 +184,13 @@ function put(v: unknown): void {
       if (at >= 0) { byte(REF); varint(at); return; }
       seen.push(v);
       if (Array.isArray(v)) {
+        let numbers = true;
+        for (let k = 0; k < v.length; k++) if (typeof v[k] !== 'number') { numbers = false; break; }
+        if (numbers) {
+          byte(NUMS); varint(v.length);
+          for (let k = 0; k < v.length; k++) putNumber(v[k] as number);
+          return;
+        }
         byte(ARRAY); varint(v.length);
         for (let k = 0; k < v.length; k++) put(v[k]);
         return;
@@ -173,8 +207,7 @@ function put(v: unknown): void {
       }
       const s = shapeOf(v);
       byte(OBJECT); varint(s.id);
-      const o = v as Record<string, unknown>;
-      for (const k of s.keys) put(o[k]);
+      s.write(v, put);
       return;
     }
     default:
@@ -192,7 +225,7 @@ export function freeze(c: Connection | Tombstone): string {
   } finally {
     seen.length = 0;
   }
-  return Buffer.from(buf.buffer, buf.byteOffset, len).toString('latin1');
+  return buf.toString('latin1', 0, len);
 }
 
 let src = '';
@@ -201,12 +234,12 @@ const back: object[] = [];
 
 function getVarint(): number {
   let x = 0;
-  let shift = 0;
+  let shift = 1;
   for (;;) {
     const b = src.charCodeAt(pos++);
-    x += (b & 0x7f) * 2 ** shift;
+    x += (b & 0x7f) * shift;
     if (b < 0x80) return x;
-    shift += 7;
+    shift *= 128;
   }
 }
 
@@ -237,6 +270,7 @@ function get(): unknown {
       return s;
     }
     case INTERNED: return interned[getVarint()];
+    case NUMS:
     case ARRAY: {
       const n = getVarint();
       const a: unknown[] = [];
@@ -267,7 +301,7 @@ function get(): unknown {
       return o;
     }
     default:
-      if (tag >= RECENT && tag < RECENT + RECENT_N) return recent[(recentAt - (tag - RECENT) - 1) & (RECENT_N - 1)];
+      if (tag >= RECENT && tag < RECENT + RECENT_N) return recent[tag - RECENT];
       throw new Error(`frozen connection damaged at byte ${pos - 1} (tag ${tag})`);
   }
 }
