@@ -55,7 +55,6 @@ interface Shape {
 }
 
 function writerOf(keys: readonly string[]): Shape['write'] {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('o', 'put', keys.map((k) => `put(o[${JSON.stringify(k)}]);`).join('\n')) as Shape['write'];
 }
 
