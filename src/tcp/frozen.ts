@@ -6,9 +6,9 @@
  * so a reopened connection goes on as if it had never rested.
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
- * change here: per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a number
- * equal to one of the last 16 large ones is the tag alone (times and sequence numbers repeat across fields), strings
- * as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
+ * change here: per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
+ * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
+ * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
  * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
  */
