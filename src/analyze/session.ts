@@ -7,6 +7,7 @@ import { judgeConnection, type Judgement } from '../findings/judge.js';
 import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
+import { TimerHeap } from '../tcp/timers.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { contributionOf, ReportSpool, spoolRecord, type Contribution, type SpoolTarget } from './spool.js';
@@ -101,19 +102,22 @@ export class AnalysisSession {
   private readonly byConnection = new Map<string, { at: number; findings: Finding[]; version?: number }>();
   private sinceSweep = 0;
   private readonly selfSweeps: boolean;
-  /** Frames the capture lost while each connection was tracked (live drop accounting). */
-  private readonly lossOf = new WeakMap<Connection, number>();
   private readonly ladders: 'all' | 'findings' | 'auto';
   private readonly floods = new FloodTracker();
   private readonly maxConnections: number;
   private readonly shard: Shard | null;
   private readonly spool: SpoolTarget | null;
-  /** Streamed: each connection's share of the report while it may be judged again (it lives as long as the connection). */
-  private readonly spooled = new WeakMap<Connection, Contribution>();
-  /** Streamed: the last judged connection of each tuple (a later incarnation links to it). */
-  private readonly lastOnTuple = new WeakMap<TupleEntry, { id: string; seq: number }>();
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
+  /**
+   * Half-closed connections by the time their half-close can first become stuck (live aging, tick()). Kept only
+   * once tick() is called (offline analysis never ticks: nothing would take them out).
+   */
+  private readonly clock = new TimerHeap<'clockWake', TupleEntry>('clockWake');
+  private clockOn = false;
+  private readonly clockDue: TupleEntry[] = [];
+  /** Connections examined by tick(): a work count for complexity tests. */
+  tickVisits = 0;
 
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
@@ -141,7 +145,8 @@ export class AnalysisSession {
     if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
     k.tcpPackets++;
     if (this.shard === null || inShard(this.pkt, this.shard)) {
-      this.table.ingest(this.pkt, frame.index, t);
+      const c = this.table.ingest(this.pkt, frame.index, t);
+      if (this.clockOn && (c.ep[0].fin !== null || c.ep[1].fin !== null)) this.watchHalfClose(this.table.lastEntry as TupleEntry, c);
       this.counters.evicted = this.table.evicted;
     } else this.otherShardPackets++;
     // Another shard's segment is skipped, but still counts towards the sweep.
@@ -169,19 +174,52 @@ export class AnalysisSession {
    */
   captureLoss(n: number): void {
     if (!(n > 0)) return;
-    for (const { c } of this.table.current()) this.lossOf.set(c, (this.lossOf.get(c) ?? 0) + n);
+    for (const { c } of this.table.current()) c.lost += n;
   }
 
-  /** Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck. */
+  /**
+   * Age state on a clock (live capture): judge quiet closed connections, announce half-closes that became stuck.
+   * Only the connections whose time came are looked at (the flow table's deadlines, and the half-closes' below):
+   * O(due), not O(open).
+   */
   tick(now: number): void {
     this.table.sweep(now);
-    for (const { c, e } of this.table.current()) {
+    if (!this.clockOn) {
+      // The first tick: the half-closes so far wait for their time; from now on ingest() adds them as they come.
+      this.clockOn = true;
+      for (const { c, e } of this.table.current()) if (c.ep[0].fin !== null || c.ep[1].fin !== null) this.watchHalfClose(e, c);
+    }
+    const due = this.clockDue;
+    this.clock.popDue(now, 1e-3, due);
+    for (let i = 0; i < due.length; i++) {
+      const e = due[i] as TupleEntry;
+      const c = e.current;
       // Only half-closes can become stuck on the clock; closed connections are left to the sweep.
-      if (c.announcedStuck || c.isClosed() || (c.ep[0].fin === null && c.ep[1].fin === null)) continue;
+      if (c === null || c.announcedStuck || c.isClosed() || (c.ep[0].fin === null && c.ep[1].fin === null)) continue;
+      this.tickVisits++;
       const j = this.judgeOnly(c, e, now, true);
       const stuck = j.findings.find((f) => f.kind === 'stuck-half-close' && f.details.stuck === true);
-      if (stuck) { c.announcedStuck = true; this.hooks.onFinding?.(stuck); }
+      if (stuck) { c.announcedStuck = true; this.hooks.onFinding?.(stuck); } else this.watchHalfClose(e, c);
     }
+    due.length = 0;
+  }
+
+  /**
+   * A connection with a FIN: when its half-close can first be stuck (findings/half-close.ts: a FIN acknowledged,
+   * no FIN or RST back, and both the age and the peer's idle time reach --half-close-timeout). Later packets only
+   * move that later: the tuple is then looked at early and waits again.
+   */
+  private watchHalfClose(e: TupleEntry, c: Connection): void {
+    if (c.announcedStuck || c.isClosed()) return;
+    const T = this.settings.halfCloseTimeout;
+    let at = Infinity;
+    for (let x = 0; x < 2; x++) {
+      const xf = (c.ep[x] as Connection['ep'][0]).fin;
+      const y = c.ep[x ^ 1] as Connection['ep'][0];
+      if (xf === null || xf.ackFrame === 0 || y.fin !== null) continue;
+      at = Math.min(at, Math.max(xf.ackT, y.lastNonKeepaliveT) + T);
+    }
+    if (at !== Infinity) this.clock.schedule(e, at);
   }
 
   /** The report as of now, including provisional verdicts on connections still open. */
@@ -232,16 +270,20 @@ export class AnalysisSession {
 
   private judgeOnly(c: Connection, e: TupleEntry, now: number, atEnd: boolean): Judgement {
     const v = e.v;
-    const a = e.endA ??= { ipVersion: v, address: formatAddress(v, e.a), port: e.aPort };
-    const b = e.endB ??= { ipVersion: v, address: formatAddress(v, e.b), port: e.bPort };
+    // Kept on the tuple only while reports are kept (they hold them anyway); streamed, tens of thousands of tuples
+    // rest between judgements and the values are made per judgement.
+    const keep = this.spool === null;
+    const a: Endpoint = e.endA ?? { ipVersion: v, address: formatAddress(v, e.a), port: e.aPort };
+    const b: Endpoint = e.endB ?? { ipVersion: v, address: formatAddress(v, e.b), port: e.bPort };
+    if (keep) { e.endA = a; e.endB = b; }
     const client = c.clientIsA ? a : b;
     const server = c.clientIsA ? b : a;
     const ladder = this.ladders === 'auto' ? (this.counters.connections < LADDER_ALL_LIMIT ? 'all' : 'findings') : this.ladders;
     const j = judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
       wiresharkFilter(a, b, c), v, ladder);
-    j.report.encapsulation = e.path.report();
-    const lost = this.lossOf.get(c);
-    if (lost !== undefined) {
+    j.report.encapsulation = c.path.report();
+    const lost = c.lost;
+    if (lost > 0) {
       j.report.captureLoss = lost;
       for (const f of j.findings) {
         f.details.captureLoss = lost;
@@ -294,18 +336,19 @@ export class AnalysisSession {
 
   /** retire() of a streamed session: the judgement goes to the spool, linked to the tuple's previous incarnation. */
   private retireStreamed(c: Connection, e: TupleEntry, j: Judgement, spool: SpoolTarget) {
-    const prev = this.spooled.get(c) ?? null;
+    // Its share of the report from an earlier judgement, kept on the connection while it may be judged again.
+    const prev = c.kept as Contribution | null;
     const seq = prev?.seq ?? this.counters.connections;
     const rec = spoolRecord(j.report, j.findings, seq, prev === null ? 0 : prev.version + 1, spool.opts);
     spool.add(rec, prev);
-    this.spooled.set(c, contributionOf(rec));
+    c.kept = contributionOf(rec);
     this.hooks.onJudged?.(j.report, j.findings, seq, rec.version);
     // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
     if (prev !== null) return this.announce(c, j, prev.findings);
-    const last = this.lastOnTuple.get(e);
     // The previous incarnation's `next`, and its TIME_WAIT cut at this one's start (as build() does).
-    if (last !== undefined && c.previousId === last.id) spool.link(last.seq, c.id, j.report.start);
-    this.lastOnTuple.set(e, { id: c.id, seq });
+    if (e.judgedId !== null && c.previousId === e.judgedId) spool.link(e.judgedSeq, c.id, j.report.start);
+    e.judgedId = c.id;
+    e.judgedSeq = seq;
     this.counters.connections++;
     this.floods.observe(c, e);
     return this.announce(c, j, null);

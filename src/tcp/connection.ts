@@ -1,30 +1,13 @@
 import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, synchronized, type FinRecord, type RstRecord } from './endpoint.js';
-import { PacketLog, type LogRec } from './packet-log.js';
+import { PacketLog } from './packet-log.js';
+import { PathRecord } from './path.js';
+import type { Tombstone } from './tombstone.js';
 import { add32, between, ge, gt, le } from './seq.js';
 import { transition, type EndpointEvent, type Transition } from './transitions.js';
 
-/** What a closed previous incarnation on the same 4-tuple leaves behind for judging a reuse (docs/rules.md §6.4). */
-export interface Tombstone {
-  id: string;
-  /** Side indexes refer to the previous connection: 0 its client, 1 its server; `clientAddrIsA` maps them to the tuple. */
-  clientIsA: boolean;
-  closed: boolean;
-  /** Time of the last FIN's ACK (or last FIN), or of the accepted RST; the last packet when never closed. */
-  closeT: number;
-  endedByRst: boolean;
-  timeWait: [boolean, boolean];
-  sndMax: [number, number];
-  lastTsVal: [number, number];
-  usedTs: boolean;
-  closeFrames: number[];
-  /** The previous connection's closing packets, its ISNs and start, to show them as evidence if needed. */
-  closeRecs: LogRec[];
-  isn: [number, number];
-  firstT: number;
-  lastT: number;
-}
+export { Tombstone } from './tombstone.js';
 
 /** An inference taken back: what was assumed at `frame`, and the packet (`revisedBy`) that contradicted it. */
 export interface Revision {
@@ -141,6 +124,12 @@ export class Connection {
   readonly inferences: Inference[] = [];
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
+  /** The encapsulation its packets came by. */
+  readonly path = new PathRecord();
+  /** Frames the capture lost while this connection was tracked (live drop accounting). */
+  lost = 0;
+  /** What the judge keeps with a judged connection for judging it again after a reopen (opaque here). */
+  kept: unknown = null;
 
   /** Stable for the same input: 'c' + the order of the connection's first packet among connections. */
   readonly id: string;

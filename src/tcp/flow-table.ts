@@ -2,11 +2,14 @@ import type { Endpoint as ReportEndpoint } from '../model/endpoint.js';
 import type { FlowKey } from '../model/report.js';
 import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
-import { Connection, type Tombstone } from './connection.js';
+import { Connection } from './connection.js';
+import { freeze, thaw } from './frozen.js';
+import { Tombstone } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
 import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
-import { PathDescriptions, PathRecord } from './path.js';
+import { PathDescriptions } from './path.js';
+import { TimerHeap, type Sleeper } from './timers.js';
 
 const FROM_A = 0;
 const FROM_B = 1;
@@ -17,7 +20,7 @@ const NOT_THIS_TUPLE = -1;
  * Two entries hold the same 4-tuple when sequence numbers show two different connections on different paths
  * (overlapping address spaces in different VLANs, VRFs or tunnels); see FlowTable.ingest.
  */
-export class TupleEntry implements LruNode<TupleEntry> {
+export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper<'clockWake'> {
   // Address words as plain fields (no typed-array allocation per tuple); a = source of the first packet.
   a0 = 0; a1 = 0; a2 = 0; a3 = 0;
   b0 = 0; b1 = 0; b2 = 0; b3 = 0;
@@ -33,22 +36,36 @@ export class TupleEntry implements LruNode<TupleEntry> {
   hasSigB = false;
   /** Further signatures as pairs [side (0 a, 1 b), signature, …]; null while each side kept to one path. */
   moreSigs: number[] | null = null;
-  /** The encapsulation of the connection in `current` (or `retired`: never both at once). */
-  path = new PathRecord();
   current: Connection | null = null;
-  /** The last judged connection, kept while its tombstone lives: late packets (a FIN retransmission) reopen it. */
-  retired: Connection | null = null;
-  tomb: Tombstone | null = null;
+  /**
+   * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts): late
+   * packets (a FIN retransmission) reopen it. `retiredLastT`: its last packet's time.
+   */
+  retired: string | null = null;
+  retiredLastT = 0;
+  /** What the last judged connection left for judging a reuse of the tuple (frozen), its last packet's time, and whether it was closed. */
+  tomb: string | null = null;
+  tombLastT = 0;
+  tombClosed = false;
   incarnations = 0;
-  lastT = 0;
-  /** The report's endpoints, made once per tuple when its first connection is judged. */
+  /**
+   * The report's endpoints, shared by the reports of its incarnations when reports are kept (a streamed analysis
+   * makes them per judgement: the tuple may rest long between judgements).
+   */
   endA: ReportEndpoint | null = null;
   endB: ReportEndpoint | null = null;
+  /** The judge's record of the last connection judged on this tuple (its id and number): a later incarnation links to it. */
+  judgedId: string | null = null;
+  judgedSeq = 0;
   next: TupleEntry | null = null;
   /** Recency links: in the table's handshake-only, other or resting list (see FlowTable). */
   lruPrev: TupleEntry | null = null;
   lruNext: TupleEntry | null = null;
   lruList: LruList<TupleEntry> | null = null;
+  /** When the table's expiry next looks at this tuple (FlowTable.dueOf); Infinity: nothing pending. */
+  wake = Infinity;
+  /** When live aging (AnalysisSession.tick) next looks at this tuple's connection; Infinity: nothing pending. */
+  clockWake = Infinity;
   constructor(readonly hash: number) {}
 
   /** Address words for output (allocates: not for the per-packet path). */
@@ -130,8 +147,8 @@ function fitsEndpoints(S: Endpoint, R: Endpoint, p: TcpPacket): boolean {
 /** The same evidence against the last connection on the tuple when only its tombstone is left. */
 function fitsTombstone(t: Tombstone, srcIsClient: boolean, p: TcpPacket): boolean {
   const s = srcIsClient ? 0 : 1;
-  if (!near(p.seq, t.sndMax[s] as number)) return false;
-  return (p.flags & ACK) === 0 || near(p.ack, t.sndMax[s ^ 1] as number);
+  if (!near(p.seq, t.sndMaxOf(s))) return false;
+  return (p.flags & ACK) === 0 || near(p.ack, t.sndMaxOf(s ^ 1));
 }
 
 export interface FlowTableOptions {
@@ -229,12 +246,17 @@ export class FlowTable {
   readonly evictions: EvictionCounts = { handshakeOnly: 0, judgedEarly: 0, tombstones: 0 };
   /** Tuples visited by bookkeeping (sweeps, evictions, unlinking): a work count for complexity tests. */
   visits = 0;
+  /** The tuple of the connection the last ingest() fed. */
+  lastEntry: TupleEntry | null = null;
   /** Tuples with a connection, least recently active first: expendable ones, and the others. */
   private readonly handshakes = new LruList<TupleEntry>();
   private readonly others = new LruList<TupleEntry>();
   /** Tuples without a connection (tombstone or reopenable judged connection), oldest first. */
   private readonly resting = new LruList<TupleEntry>();
   private readonly maxResting: number;
+  /** Tuples by the time something of theirs expires (a closed connection's linger, a reopen window, a tombstone). */
+  private readonly timers = new TimerHeap<'wake', TupleEntry>('wake');
+  private readonly dueNow: TupleEntry[] = [];
 
   constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn, private readonly onDrop: DropFn = () => {}) {
     this.flowKey = opts.flowKey ?? 'tuple';
@@ -281,14 +303,13 @@ export class FlowTable {
       this.buckets.set(h, e);
       this.entries++;
     }
-    e.lastT = t;
 
     let c = e.current;
     // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
-    const r = e.retired;
-    const after = c === null && r !== null && t - r.lastT < REOPEN_WINDOW ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
-    if (c === null && r !== null && t - r.lastT < REOPEN_WINDOW && after === null) {
+    const r = c === null && e.retired !== null && t - e.retiredLastT < REOPEN_WINDOW ? thaw<Connection>(e.retired) : null;
+    const after = r !== null ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
+    if (r !== null && after === null) {
       c = r;
       e.current = r;
       e.retired = null;
@@ -310,15 +331,16 @@ export class FlowTable {
       // The previous incarnation was judged already (a sweep after its linger, or only its tombstone is left): a SYN
       // starts the next one linked to that tombstone, as it would before the sweep (docs/rules.md §6.4), so a
       // TIME_WAIT reuse is still judged however the sweeps fell.
-      const tomb = e.tomb;
-      const reason: NewReason | null = after ?? (tomb !== null && (p.flags & (SYN | RST | ACK)) === SYN
-        ? (t - tomb.lastT > this.opts.idleSplit || !tomb.closed ? 'idle' : 'closed') : null);
+      const reason: NewReason | null = after ?? (e.tomb !== null && (p.flags & (SYN | RST | ACK)) === SYN
+        ? (t - e.tombLastT > this.opts.idleSplit || !e.tombClosed ? 'idle' : 'closed') : null);
       c = this.open(e, p, srcIsA, t, frame, reason);
     }
     const d = srcIsA === c.clientIsA ? 0 : 1;
-    e.path.note(p, d, this.paths);
+    c.path.note(p, d, this.paths);
     c.onSegment(p, d, frame, t);
+    this.lastEntry = e;
     (expendable(c) ? this.handshakes : this.others).touch(e);
+    if (c.isClosed()) this.timers.schedule(e, c.lastT + this.opts.closedLinger);
     if (this.active > this.opts.maxConnections) this.evict(t);
     while (this.resting.size > this.maxResting) this.forget(this.resting.head as TupleEntry);
     return c;
@@ -334,14 +356,17 @@ export class FlowTable {
    */
   private continues(x: TupleEntry, fromA: boolean, p: TcpPacket, t: number): boolean {
     const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
-    const c = x.current ?? x.retired;
+    const c = x.current ?? (x.retired !== null ? thaw<Connection>(x.retired) : null);
     if (c !== null) {
       const d = fromA === c.clientIsA ? 0 : 1;
       if (fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)) return true;
       if (synOnly && (x.current === null || c.isClosed() || t - c.lastT > this.opts.idleSplit)) return true;
     }
     // The previous incarnation's numbers: a TIME_WAIT holder's ACK answering the new SYN (rules §6.4 "rejected").
-    return x.tomb !== null && ((c === null && synOnly) || fitsTombstone(x.tomb, fromA === x.tomb.clientIsA, p));
+    if (x.tomb === null) return false;
+    if (c === null && synOnly) return true;
+    const tomb = thaw<Tombstone>(x.tomb);
+    return fitsTombstone(tomb, fromA === tomb.clientIsA, p);
   }
 
   /**
@@ -376,9 +401,9 @@ export class FlowTable {
   private open(e: TupleEntry, p: TcpPacket, srcIsA: boolean, t: number, frame: number, reason: NewReason | null): Connection {
     const g = guessClient(p);
     const clientIsA = g.srcIsClient === srcIsA;
-    const prev = e.tomb;
+    const prev = reason !== null && e.tomb !== null ? thaw<Tombstone>(e.tomb) : null;
     const n = ++this.ordinal;
-    const c = new Connection(n, clientIsA, g.guessed, e.incarnations++, reason !== null && prev ? prev.id : null, this.opts.idOf?.(n));
+    const c = new Connection(n, clientIsA, g.guessed, e.incarnations++, prev !== null ? prev.id : null, this.opts.idOf?.(n));
     if (reason !== null && prev !== null && (p.flags & (SYN | ACK)) === SYN) {
       c.reuse = {
         previous: prev, reason, synFrame: frame, synT: t, synSeq: p.seq, synHasTs: p.hasTs, synTsVal: p.tsVal,
@@ -388,7 +413,6 @@ export class FlowTable {
     }
     e.current = c;
     e.retired = null;
-    e.path = new PathRecord();
     this.active++;
     return c;
   }
@@ -396,36 +420,49 @@ export class FlowTable {
   /** Judge a connection and leave its tombstone on the tuple. */
   private retire(e: TupleEntry, c: Connection, now: number, atEnd: boolean): void {
     const closing = this.judge(c, e, now, atEnd);
-    e.tomb = tombstone(c, closing);
+    const tomb = tombstone(c, closing);
+    e.tomb = freeze(tomb);
+    e.tombLastT = tomb.lastT;
+    e.tombClosed = tomb.closed;
     e.current = null;
-    e.retired = c;
+    e.retired = freeze(c);
+    e.retiredLastT = c.lastT;
     this.active--;
     this.resting.touch(e);
+    this.timers.schedule(e, this.dueOf(e));
   }
 
-  /** Judge connections that are closed and quiet, drop stale tombstones (called on packet time or a live clock). */
+  /**
+   * When sweep() next has something to do on this tuple: a closed connection's linger ends, a judged connection's
+   * reopen window ends, or its tombstone expires (a tuple with neither connection nor tombstone leaves at the next
+   * sweep). Infinity while its connection is open: an open connection costs the sweeps nothing.
+   */
+  private dueOf(e: TupleEntry): number {
+    const c = e.current;
+    if (c !== null) return c.isClosed() ? c.lastT + this.opts.closedLinger : Infinity;
+    const reopen = e.retired !== null ? e.retiredLastT + REOPEN_WINDOW : Infinity;
+    return e.tomb === null ? -Infinity : Math.min(reopen, e.tombLastT + this.opts.tombstoneLife);
+  }
+
+  /**
+   * Judge connections that are closed and quiet, forget judged connections past their reopen window, drop stale
+   * tombstones (called on packet time or a live clock). Only the tuples whose deadline came are visited (in
+   * deadline order): O(expired · log n), not O(open).
+   */
   sweep(now: number): void {
-    for (const head of this.buckets.values()) {
-      let dead = 0;
-      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
-        this.visits++;
-        const c = e.current;
-        if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
-        if (e.current === null && e.retired !== null && now - e.retired.lastT >= REOPEN_WINDOW) e.retired = null;
-        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) dead++;
-      }
-      if (dead === 0) continue; // most buckets: nothing to unlink, nothing written back
-      let keep: TupleEntry | null = null;
-      for (let e: TupleEntry | null = head; e !== null;) {
-        const next: TupleEntry | null = e.next;
-        if (e.current === null && (e.tomb === null || now - e.tomb.lastT >= this.opts.tombstoneLife)) {
-          this.entries--;
-          this.resting.remove(e);
-        } else { e.next = keep; keep = e; }
-        e = next;
-      }
-      if (keep === null) this.buckets.delete(head.hash); else this.buckets.set(head.hash, keep);
+    const due = this.dueNow;
+    // A little early rather than late: the tests below are the exact ones, a tuple not yet due sleeps again.
+    this.timers.popDue(now, 1e-3, due);
+    for (let i = 0; i < due.length; i++) {
+      const e = due[i] as TupleEntry;
+      this.visits++;
+      const c = e.current;
+      if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
+      if (e.current === null && e.retired !== null && now - e.retiredLastT >= REOPEN_WINDOW) e.retired = null;
+      if (e.current === null && (e.tomb === null || now - e.tombLastT >= this.opts.tombstoneLife)) this.unlink(e);
+      else this.timers.schedule(e, this.dueOf(e));
     }
+    due.length = 0;
   }
 
   /** Connections still in the table (for live aging and snapshots). */
@@ -455,7 +492,7 @@ export class FlowTable {
       this.evictions.handshakeOnly++;
       this.onDrop(c, h);
       // Nothing of it stays; an older incarnation's tombstone on the same tuple does.
-      if (h.tomb !== null || h.retired !== null) this.resting.touch(h); else this.unlink(h);
+      if (h.tomb !== null || h.retired !== null) { this.resting.touch(h); this.timers.schedule(h, this.dueOf(h)); } else this.unlink(h);
       return;
     }
     const o = this.others.head;
@@ -484,6 +521,7 @@ export class FlowTable {
       p.next = e.next;
     }
     e.next = null;
+    e.wake = Infinity; // a deadline still queued for it is skipped
     this.entries--;
   }
 }
@@ -510,10 +548,10 @@ export function tombstone(c: Connection, closeRecs: LogRec[]): Tombstone {
   if (cl.fin) { add(cl.fin.frame); add(cl.fin.ackFrame); }
   if (sv.fin) { add(sv.fin.frame); add(sv.fin.ackFrame); }
   if (c.acceptedRst) add(c.acceptedRst.frame);
-  return {
+  return new Tombstone({
     id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
     timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],
     lastTsVal: [cl.lastTsVal, sv.lastTsVal], usedTs: cl.usedTs && sv.usedTs,
     closeFrames: frames, closeRecs, isn: [cl.isn, sv.isn], firstT: c.firstT, lastT: c.lastT,
-  };
+  });
 }

@@ -49,6 +49,24 @@ function noteIndex(n: string | null): number {
   return i;
 }
 
+/** Appends one record to `out` as a row of ROW_WIDTH numbers (the log's own row format). */
+export function packRec(r: LogRec, out: number[]): void {
+  out.push(r.frame, r.t, r.seq, r.ack, r.len, r.win,
+    r.dir | (r.flags << 1) | (STATE_INDEX[r.client] << 9) | (STATE_INDEX[r.server] << 14), noteIndex(r.note));
+}
+
+/** The record in the row starting at a[o]. */
+export function unpackRec(a: readonly number[], o: number): LogRec {
+  const p = a[o + 6] as number;
+  return {
+    frame: a[o] as number, t: a[o + 1] as number, seq: a[o + 2] as number, ack: a[o + 3] as number,
+    len: a[o + 4] as number, win: a[o + 5] as number, dir: (p & 1) as 0 | 1, flags: (p >> 1) & 0xff,
+    client: STATES[(p >> 9) & 31] ?? 'UNKNOWN', server: STATES[(p >> 14) & 31] ?? 'UNKNOWN', note: NOTES[a[o + 7] as number] ?? null,
+  };
+}
+
+export const ROW_WIDTH = W;
+
 /**
  * Keeps the packets that tell a connection's story with bounded memory and no object per packet: the first HEAD
  * packets, every marked packet (SYN/FIN/RST and packets with a note, up to MARKS), and a ring of the last TAIL.
@@ -94,13 +112,7 @@ export class PacketLog {
   }
 
   private static rec(a: number[], i: number): LogRec {
-    const o = i * W;
-    const p = a[o + 6] as number;
-    return {
-      frame: a[o] as number, t: a[o + 1] as number, seq: a[o + 2] as number, ack: a[o + 3] as number,
-      len: a[o + 4] as number, win: a[o + 5] as number, dir: (p & 1) as 0 | 1, flags: (p >> 1) & 0xff,
-      client: STATES[(p >> 9) & 31] ?? 'UNKNOWN', server: STATES[(p >> 14) & 31] ?? 'UNKNOWN', note: NOTES[a[o + 7] as number] ?? null,
-    };
+    return unpackRec(a, i * W);
   }
 
   /** The kept packets in frame order, without repeats. */

@@ -1,0 +1,320 @@
+/**
+ * A judged connection at rest, as a compact string: FlowTable keeps each judged connection for REOPEN_WINDOW (a late
+ * FIN retransmission reopens and re-judges it), tens of thousands at once on a busy capture, and almost none is ever
+ * reopened. As objects one takes ~4 KB (three class instances of ~60 fields, boxed doubles, a dozen small arrays);
+ * frozen, a few hundred bytes. thaw() rebuilds the object graph exactly (field order, classes, shared references),
+ * so a reopened connection goes on as if it had never rested.
+ *
+ * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
+ * change here: per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
+ * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
+ * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
+ * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
+ * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
+ */
+import { Connection } from './connection.js';
+import { Endpoint } from './endpoint.js';
+import { PacketLog } from './packet-log.js';
+import { PathRecord } from './path.js';
+import { Tombstone } from './tombstone.js';
+
+const NULL = 0;
+const UNDEFINED = 1;
+const FALSE = 2;
+const TRUE = 3;
+const INT = 4;      // zigzag varint (int32)
+const UINT = 5;     // varint (uint32 beyond int32: sequence numbers)
+const DOUBLE = 6;   // 8 bytes
+const STRING = 7;   // varint length, then each char code as a varint
+const INTERNED = 8; // varint index into the interned strings
+const ARRAY = 9;    // varint length, then the elements
+const OBJECT = 10;  // varint shape, then the values in the shape's key order
+const REF = 11;     // varint index of an object or array met before in this graph
+const U32 = 12;     // Uint32Array: varint length, then varints
+const U8 = 13;      // Uint8Array: varint length, then bytes
+const NUMS = 14;    // an array of numbers only: varint length, then the numbers (read as ARRAY; written without a type check each)
+/** RECENT + i: the large number in slot i of a small cache of the last ones (times, sequence numbers, fillers). */
+const RECENT = 64;
+const RECENT_N = 64;
+
+/** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
+const CLASSES: { proto: object; make: () => object }[] = [
+  { proto: Connection.prototype, make: () => new Connection(0, true, false, 0, null, '') },
+  { proto: Endpoint.prototype, make: () => new Endpoint() },
+  { proto: PacketLog.prototype, make: () => new PacketLog() },
+  { proto: PathRecord.prototype, make: () => new PathRecord() },
+  { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
+];
+
+interface Shape {
+  cls: number;
+  keys: string[];
+  id: number;
+  /** Writes an object's values in key order: made once per shape, so each field is a named (monomorphic) load. */
+  write: (o: object, put: (v: unknown) => void) => void;
+}
+
+function writerOf(keys: readonly string[]): Shape['write'] {
+  return new Function('o', 'put', keys.map((k) => `put(o[${JSON.stringify(k)}]);`).join('\n')) as Shape['write'];
+}
+
+const shapes: Shape[] = [];
+const shapeByKey = new Map<string, Shape>();
+/** The last shape seen per class (index into CLASSES, or CLASSES.length for plain objects): the usual hit. */
+const lastShape: (Shape | null)[] = CLASSES.map(() => null).concat([null]);
+
+const interned: string[] = [];
+const internIndex = new Map<string, number>();
+/** Strings interned: short ones without digits (state names, verdicts, kinds); a bound keeps the table small. */
+const MAX_INTERNED = 4096;
+
+/** The last large numbers (anything but a small integer) written or read, the same ring on both sides. */
+const recent = new Float64Array(RECENT_N);
+const h64 = new Float64Array(1);
+const h32 = new Uint32Array(h64.buffer);
+/** A number's slot in the cache: a hash of its bits (direct-mapped: a newer number takes the slot). */
+function slotOf(v: number): number {
+  h64[0] = v;
+  return Math.imul((h32[0] as number) ^ (h32[1] as number), 0x9e3779b1) >>> 26;
+}
+function clearRecent(): void { recent.fill(0.5); }
+function remember(v: number): void { recent[slotOf(v)] = v; }
+
+let buf = Buffer.allocUnsafeSlow(4096);
+let len = 0;
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const seen: object[] = [];
+const keyScratch: string[] = [];
+
+function ensure(n: number): void {
+  if (len + n <= buf.length) return;
+  const b = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, len + n));
+  buf.copy(b, 0, 0, len);
+  buf = b;
+}
+
+function byte(x: number): void {
+  ensure(1);
+  buf[len++] = x;
+}
+
+function varint(x: number): void {
+  ensure(5);
+  while (x >= 0x80) { buf[len++] = (x & 0x7f) | 0x80; x >>>= 7; }
+  buf[len++] = x;
+}
+
+function classOf(o: object): number {
+  const p = Object.getPrototypeOf(o) as object;
+  for (let i = 0; i < CLASSES.length; i++) if ((CLASSES[i] as { proto: object }).proto === p) return i;
+  if (p === Object.prototype) return CLASSES.length;
+  throw new Error(`cannot freeze an object of class ${(p as { constructor?: { name?: string } }).constructor?.name ?? '?'}`);
+}
+
+/**
+ * The shape of an object. A class instance has its constructor's fields, in their order (every field is declared
+ * and set in the constructor; none is added later: test/tcp/frozen.test.ts rebuilds every fixture connection and
+ * compares), so its keys are read once per class; a plain object's are read each time (few per connection).
+ */
+function shapeOf(o: object): Shape {
+  const cls = classOf(o);
+  if (cls < CLASSES.length) {
+    const known = lastShape[cls];
+    if (known !== null && known !== undefined) return known;
+  }
+  const keys = keyScratch;
+  keys.length = 0;
+  for (const k in o) keys.push(k);
+  const last = lastShape[cls] ?? null;
+  if (last !== null && last.keys.length === keys.length) {
+    let same = true;
+    for (let i = 0; i < keys.length; i++) if (last.keys[i] !== keys[i]) { same = false; break; }
+    if (same) return last;
+  }
+  const key = `${cls}:${keys.join(',')}`;
+  let s = shapeByKey.get(key);
+  if (s === undefined) {
+    s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(keys) };
+    shapes.push(s);
+    shapeByKey.set(key, s);
+  }
+  lastShape[cls] = s;
+  return s;
+}
+
+function internable(s: string): boolean {
+  if (s.length > 40) return false;
+  for (let i = 0; i < s.length; i++) { const ch = s.charCodeAt(i); if (ch >= 48 && ch <= 57) return false; }
+  return true;
+}
+
+function putNumber(v: number): void {
+  if (v < 8192 && v > -8192 && (v | 0) === v && (v !== 0 || 1 / v > 0)) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); return; }
+  // A large number (or -0, NaN): one byte when the cache holds it.
+  const slot = slotOf(v);
+  if (recent[slot] === v) { byte(RECENT + slot); return; } // NaN never matches; -0 only a -0 (0 never enters)
+  recent[slot] = v;
+  if ((v | 0) === v && v !== 0) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); }
+  else if (v >>> 0 === v && v !== 0) { byte(UINT); varint(v); }
+  else { byte(DOUBLE); f64[0] = v; ensure(8); for (let k = 0; k < 8; k++) buf[len++] = f64Bytes[k] as number; }
+}
+
+function put(v: unknown): void {
+  switch (typeof v) {
+    case 'number': putNumber(v); return;
+    case 'boolean': byte(v ? TRUE : FALSE); return;
+    case 'undefined': byte(UNDEFINED); return;
+    case 'string': {
+      let i = internIndex.get(v);
+      if (i === undefined && interned.length < MAX_INTERNED && internable(v)) {
+        i = interned.length;
+        interned.push(v);
+        internIndex.set(v, i);
+      }
+      if (i !== undefined) { byte(INTERNED); varint(i); return; }
+      byte(STRING); varint(v.length);
+      for (let k = 0; k < v.length; k++) varint(v.charCodeAt(k));
+      return;
+    }
+    case 'object': {
+      if (v === null) { byte(NULL); return; }
+      const at = seen.indexOf(v);
+      if (at >= 0) { byte(REF); varint(at); return; }
+      seen.push(v);
+      if (Array.isArray(v)) {
+        let numbers = true;
+        for (let k = 0; k < v.length; k++) if (typeof v[k] !== 'number') { numbers = false; break; }
+        if (numbers) {
+          byte(NUMS); varint(v.length);
+          for (let k = 0; k < v.length; k++) putNumber(v[k] as number);
+          return;
+        }
+        byte(ARRAY); varint(v.length);
+        for (let k = 0; k < v.length; k++) put(v[k]);
+        return;
+      }
+      if (v instanceof Uint32Array) {
+        byte(U32); varint(v.length);
+        for (let k = 0; k < v.length; k++) varint(v[k] as number);
+        return;
+      }
+      if (v instanceof Uint8Array) {
+        byte(U8); varint(v.length); ensure(v.length);
+        buf.set(v, len); len += v.length;
+        return;
+      }
+      const s = shapeOf(v);
+      byte(OBJECT); varint(s.id);
+      s.write(v, put);
+      return;
+    }
+    default:
+      throw new Error(`cannot freeze a ${typeof v}`);
+  }
+}
+
+/** A connection (or a tombstone) as a compact string (see the module comment); the object itself is left as it was. */
+export function freeze(c: Connection | Tombstone): string {
+  len = 0;
+  seen.length = 0;
+  clearRecent();
+  try {
+    put(c);
+  } finally {
+    seen.length = 0;
+  }
+  return buf.toString('latin1', 0, len);
+}
+
+let src = '';
+let pos = 0;
+const back: object[] = [];
+
+function getVarint(): number {
+  let x = 0;
+  let shift = 1;
+  for (;;) {
+    const b = src.charCodeAt(pos++);
+    x += (b & 0x7f) * shift;
+    if (b < 0x80) return x;
+    shift *= 128;
+  }
+}
+
+function get(): unknown {
+  const tag = src.charCodeAt(pos++);
+  switch (tag) {
+    case NULL: return null;
+    case UNDEFINED: return undefined;
+    case FALSE: return false;
+    case TRUE: return true;
+    case INT: {
+      const z = getVarint();
+      const v = (z >>> 1) ^ -(z & 1);
+      if (v >= 8192 || v <= -8192) remember(v);
+      return v;
+    }
+    case UINT: { const v = getVarint(); remember(v); return v; }
+    case DOUBLE: {
+      for (let k = 0; k < 8; k++) f64Bytes[k] = src.charCodeAt(pos++);
+      const v = f64[0] as number;
+      remember(v);
+      return v;
+    }
+    case STRING: {
+      const n = getVarint();
+      let s = '';
+      for (let k = 0; k < n; k++) s += String.fromCharCode(getVarint());
+      return s;
+    }
+    case INTERNED: return interned[getVarint()];
+    case NUMS:
+    case ARRAY: {
+      const n = getVarint();
+      const a: unknown[] = [];
+      back.push(a);
+      for (let k = 0; k < n; k++) a.push(get());
+      return a;
+    }
+    case U32: {
+      const n = getVarint();
+      const a = new Uint32Array(n);
+      back.push(a);
+      for (let k = 0; k < n; k++) a[k] = getVarint();
+      return a;
+    }
+    case U8: {
+      const n = getVarint();
+      const a = new Uint8Array(n);
+      back.push(a);
+      for (let k = 0; k < n; k++) a[k] = src.charCodeAt(pos++);
+      return a;
+    }
+    case REF: return back[getVarint()];
+    case OBJECT: {
+      const s = shapes[getVarint()] as Shape;
+      const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
+      back.push(o);
+      for (const k of s.keys) o[k] = get();
+      return o;
+    }
+    default:
+      if (tag >= RECENT && tag < RECENT + RECENT_N) return recent[tag - RECENT];
+      throw new Error(`frozen connection damaged at byte ${pos - 1} (tag ${tag})`);
+  }
+}
+
+/** What freeze() was given, rebuilt (the caller knows which it froze). */
+export function thaw<T extends Connection | Tombstone = Connection>(s: string): T {
+  src = s;
+  pos = 0;
+  back.length = 0;
+  clearRecent();
+  try {
+    return get() as T;
+  } finally {
+    back.length = 0;
+    src = '';
+  }
+}

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AnalysisSession } from '../../src/analyze/session.js';
+import type { Finding } from '../../src/model/report.js';
+import { Conversation } from '../helpers/conversation.js';
+
+describe('live aging', () => {
+  test('tick() looks at the half-closes whose time came, not at every open connection', () => {
+    const t0 = 1_700_000_000;
+    const first = new Conversation({ t0, cport: 1024 });
+    first.handshake();
+    // 3000 established connections, idle: no tick has anything to do with them.
+    for (let i = 1; i < 3000; i++) first.sibling({ t0: t0 + i * 1e-4, cport: 1024 + i }).handshake();
+    // One half-close: the client's FIN acknowledged at t0 + 1, the server silent after it.
+    const half = first.sibling({ t0: t0 + 1, cport: 50000 });
+    half.handshake();
+    half.c('F.');
+    half.s('.');
+    const frames = first.rawFrames().sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
+    const found: { f: Finding; at: number }[] = [];
+    let now = 0;
+    const s = new AnalysisSession({ halfCloseTimeout: 30 }, { onFinding: (f) => found.push({ f, at: now }) });
+    for (const f of frames) s.ingest(f);
+    for (let k = 2; k <= 100; k++) { now = t0 + k; s.tick(now); }
+    assert.equal(s.held.connections, 3001);
+    // Announced once, at the first tick 30 s after the FIN's ACK (and the server's last segment).
+    assert.equal(found.length, 1);
+    assert.equal(found[0]!.f.kind, 'stuck-half-close');
+    assert.equal(found[0]!.at, t0 + 32);
+    // A pass over the open connections per tick would examine 3001 × 99; the deadline, one.
+    assert.ok(s.tickVisits <= 3, `${s.tickVisits} connections examined by 99 ticks`);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * What a tuple costs while it rests (its connection judged, kept for a reopen and for its tombstone): a busy capture
+ * holds tens of thousands of them at once, so the cost per tuple is the memory floor. Measured as the heap after a
+ * full GC with and without them (a count of bytes, not of time).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { ACK, FIN, newTcpPacket, PSH, SYN } from '../../src/decode/packet.js';
+import { FlowTable } from '../../src/tcp/flow-table.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+function heapAfterGc(): number {
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack: number, len = 0) {
+  const p = newTcpPacket();
+  p.src[0] = src; p.dst[0] = dst; p.srcPort = sport; p.dstPort = dport; p.flags = flags; p.seq = seq; p.ack = ack;
+  p.ipId = -1; p.payloadLen = len; p.capturedPayloadLen = 0; p.window = 502; p.hasTs = true; p.tsVal = 7;
+  return p;
+}
+
+/** n connections of 8 packets (handshake, a request and its answer, FIN from each side, last ACK), all resting. */
+function restingTable(n: number): FlowTable {
+  const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 1_000_000 }, () => []);
+  const S = 0x0a0000ff;
+  let f = 0;
+  for (let i = 0; i < n; i++) {
+    const C = 0x0a010000 + (i >>> 14);
+    const port = 1024 + (i & 0x3fff);
+    const t = 1_700_000_000 + i * 1e-3;
+    const c = (0x1000 * i + 12345) >>> 0;
+    const s = (0x2000 * i + 777) >>> 0;
+    tab.ingest(pkt(C, port, S, 80, SYN, c, 0), ++f, t);
+    tab.ingest(pkt(S, 80, C, port, SYN | ACK, s, c + 1), ++f, t + 1e-4);
+    tab.ingest(pkt(C, port, S, 80, ACK, c + 1, s + 1), ++f, t + 2e-4);
+    tab.ingest(pkt(C, port, S, 80, PSH | ACK, c + 1, s + 1, 100), ++f, t + 3e-4);
+    tab.ingest(pkt(S, 80, C, port, PSH | ACK, s + 1, c + 101, 1000), ++f, t + 4e-4);
+    tab.ingest(pkt(C, port, S, 80, FIN | ACK, c + 101, s + 1001), ++f, t + 5e-4);
+    tab.ingest(pkt(S, 80, C, port, FIN | ACK, s + 1001, c + 102), ++f, t + 6e-4);
+    tab.ingest(pkt(C, port, S, 80, ACK, c + 102, s + 1002), ++f, t + 7e-4);
+  }
+  tab.sweep(1_700_000_000 + n * 1e-3 + 6); // every one closed and past its linger: judged, resting
+  return tab;
+}
+
+describe('memory per resting tuple', () => {
+  test('a judged connection at rest with its tombstone costs under 2.5 KB', () => {
+    const n = 20_000;
+    const before = heapAfterGc();
+    let tab: FlowTable | null = restingTable(n);
+    assert.equal(tab.active, 0);
+    assert.equal(tab.entries, n);
+    const held = heapAfterGc() - before;
+    const per = held / n;
+    tab = null;
+    // As live objects (~4 KB per judged connection, ~1.5 KB per tombstone, plus the tuple) it was ~6 KB.
+    assert.ok(per < 2500, `${per.toFixed(0)} bytes per resting tuple`);
+  });
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ACK, FIN, newTcpPacket, SYN } from '../../src/decode/packet.js';
+import { FlowTable } from '../../src/tcp/flow-table.js';
+
+function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0) {
+  const p = newTcpPacket();
+  p.src[0] = src; p.dst[0] = dst; p.srcPort = sport; p.dstPort = dport; p.flags = flags; p.seq = seq; p.ack = ack;
+  p.ipId = -1; p.payloadLen = 0; p.capturedPayloadLen = 0;
+  return p;
+}
+
+const CLIENT = 0x0a000001;
+const SERVER = 0x0a0000ff;
+let frame = 0;
+
+/** A handshake on client port `port` at time t: the connection stays open (established, idle). */
+function open(tab: FlowTable, port: number, t: number): void {
+  tab.ingest(pkt(CLIENT, port, SERVER, 80, SYN, 1000), ++frame, t);
+  tab.ingest(pkt(SERVER, 80, CLIENT, port, SYN | ACK, 5000, 1001), ++frame, t);
+  tab.ingest(pkt(CLIENT, port, SERVER, 80, ACK, 1001, 5001), ++frame, t);
+}
+
+/** Both FINs and the last ACK on client port `port` at time t: the connection is closed. */
+function close(tab: FlowTable, port: number, t: number): void {
+  tab.ingest(pkt(CLIENT, port, SERVER, 80, FIN | ACK, 1001, 5001), ++frame, t);
+  tab.ingest(pkt(SERVER, 80, CLIENT, port, FIN | ACK, 5001, 1002), ++frame, t);
+  tab.ingest(pkt(CLIENT, port, SERVER, 80, ACK, 1002, 5002), ++frame, t);
+}
+
+describe('time-ordered expiry', () => {
+  test('a sweep visits the tuples whose deadline came, not every open connection', () => {
+    const judged: string[] = [];
+    const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000 },
+      (c) => { judged.push(c.id); return []; });
+    // 20 000 established connections, idle but never due (no FIN, no RST): a sweep has nothing to do with them.
+    for (let i = 0; i < 20_000; i++) open(tab, 1024 + i, 0);
+    // Then, 10 s apart, one more connection opened and closed at a time, and a sweep.
+    let sweepVisits = 0;
+    for (let k = 0; k < 50; k++) {
+      const t = 10 + 10 * k;
+      open(tab, 40_000 + k, t);
+      close(tab, 40_000 + k, t);
+      const before = tab.visits;
+      tab.sweep(t + 6);
+      sweepVisits += tab.visits - before;
+    }
+    // Each sweep judges the connection closed 6 s before (past its 5 s linger) and nothing else.
+    assert.equal(judged.length, 50);
+    assert.equal(tab.active, 20_000);
+    // A full pass over the table visits 20 000 tuples per sweep (a million in all); the deadlines, a few per sweep.
+    assert.ok(sweepVisits <= 4 * 50, `${sweepVisits} tuples visited by 50 sweeps (50 due)`);
+  });
+
+  test('deadlines are exact: a closed connection is judged at its linger, its tuple leaves when its tombstone expires', () => {
+    const judged: string[] = [];
+    const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000 },
+      (c) => { judged.push(c.id); return []; });
+    open(tab, 2000, 100);
+    close(tab, 2000, 101);
+    tab.sweep(105.9);
+    assert.deepEqual(judged, []); // 4.9 s after the last packet: still lingering
+    tab.sweep(106);
+    assert.deepEqual(judged, ['c1']);
+    assert.equal(tab.entries, 1); // the tombstone stays
+    // A late packet within the reopen window reopens it; it is judged again after a new linger.
+    tab.ingest(pkt(SERVER, 80, CLIENT, 2000, FIN | ACK, 5001, 1002), ++frame, 150);
+    assert.equal(tab.active, 1);
+    tab.sweep(154.9);
+    assert.deepEqual(judged, ['c1']);
+    tab.sweep(155);
+    assert.deepEqual(judged, ['c1', 'c1']);
+    tab.sweep(150 + 239.9);
+    assert.equal(tab.entries, 1);
+    tab.sweep(150 + 240);
+    assert.equal(tab.entries, 0);
+  });
+});
