@@ -1,5 +1,5 @@
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
-import { connectionJson } from '../model/json.js';
+import { connectionJsonText, findingJsonText } from '../model/json.js';
 import type { ConnectionReport, Evictions, Finding, FindingKind, Report, Severity, Teardown } from '../model/report.js';
 import { SortedSpill } from './spill.js';
 
@@ -52,11 +52,10 @@ function halfClass(f: Finding): SpoolFinding['half'] {
 
 /** A judged connection and its findings as a spool record (the JSON exactly as `jsonChunks` writes it). */
 export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], seq: number, version: number, opts: SpoolOptions): SpoolConnection {
-  const json = !opts.json ? null
-    : JSON.stringify(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0 ? connectionJson(c) : { ...connectionJson(c), ladder: [], elided: c.elided + c.ladder.length });
+  const json = !opts.json ? null : connectionJsonText(c, !(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0));
   return {
     ff: c.firstFrame, seq, version, teardown: c.teardown, oneSided: c.capture === 'one-sided', agg: aggregateInput(c, findings), json,
-    findings: findings.map((f, idx) => ({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: opts.json ? JSON.stringify(f) : null })),
+    findings: findings.map((f, idx) => ({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: opts.json ? findingJsonText(f) : null })),
   };
 }
 
