@@ -199,6 +199,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   if (failure !== null) throw failure;
 
   spool.ids = (line) => line.replace(LOCAL_ID, (_, w: string, local: string) => `c${ledger.global(Number(w), Number(local))}`);
+  spool.globalId = (w, local) => ledger.global(w, local);
   const floods = new FloodTracker();
   const x = { handshakeOnly: 0, judgedEarly: 0, tombstones: 0 };
   ends.forEach((e, w) => {

@@ -1,7 +1,7 @@
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
 import { connectionJsonText, findingJsonText } from '../model/json.js';
 import type { ConnectionReport, Evictions, Finding, FindingKind, Report, Severity, Teardown } from '../model/report.js';
-import { SortedSpill } from './spill.js';
+import { SortedSpill, type SpillRecord } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
 export interface SpoolFinding {
@@ -40,8 +40,8 @@ export interface SpoolOptions {
   json: boolean;
   /** With json: ladders of all connections, or only of those with findings (as `jsonChunks` writes them). */
   ladders?: 'all' | 'findings';
-  /** Characters of text held in memory before a sorted run goes to disk (tests make it small). */
-  runChars?: number;
+  /** Bytes held in memory before a sorted run goes to disk (tests make it small). */
+  runBytes?: number;
 }
 
 function halfClass(f: Finding): SpoolFinding['half'] {
@@ -74,6 +74,37 @@ export interface SpoolTarget {
 }
 
 type Key = [number, number, number, number];
+
+const TEARDOWNS: readonly Teardown[] = ['fin', 'rst', 'half-close', 'refused', 'open', 'none'];
+
+/** A connection's aggregate input as numbers (its addresses go in the record's text): see aggFrom(). */
+function aggNums(a: AggregateInput, out: number[]): number {
+  out[0] = TEARDOWNS.indexOf(a.teardown); out[1] = a.start; out[2] = a.end; out[3] = a.timeWaitUntil ?? NaN;
+  out[4] = a.client.ipVersion; out[5] = a.client.port; out[6] = a.server.ipVersion; out[7] = a.server.port;
+  let n = 8;
+  out[n++] = a.halfCloses.length;
+  for (const [stuck, age] of a.halfCloses) { out[n++] = stuck ? 1 : 0; out[n++] = age; }
+  out[n++] = a.reuses.length;
+  for (const [rejected, since] of a.reuses) { out[n++] = rejected ? 1 : 0; out[n++] = since; }
+  return n;
+}
+
+function aggFrom(r: SpillRecord, client: string, server: string): AggregateInput {
+  const tw = r.num(3);
+  const halfCloses: [boolean, number][] = [];
+  const reuses: [boolean, number][] = [];
+  let n = 8;
+  for (let k = r.num(n++); k > 0; k--, n += 2) halfCloses.push([r.num(n) === 1, r.num(n + 1)]);
+  for (let k = r.num(n++); k > 0; k--, n += 2) reuses.push([r.num(n) === 1, r.num(n + 1)]);
+  return {
+    client: { ipVersion: r.num(4) as 4 | 6, address: client, port: r.num(5) }, server: { ipVersion: r.num(6) as 4 | 6, address: server, port: r.num(7) },
+    teardown: TEARDOWNS[r.num(0)] as Teardown, start: r.num(1), end: r.num(2), timeWaitUntil: Number.isNaN(tw) ? null : tw, halfCloses, reuses,
+  };
+}
+
+/** A JSON line read back in place: bytes [at, end) of buf. */
+export interface LineBytes { buf: Buffer; at: number; end: number }
+
 const keyBefore = (a: Key, b: Key): boolean =>
   a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && (a[2] < b[2] || (a[2] === b[2] && a[3] < b[3])))));
 
@@ -108,10 +139,13 @@ export class ReportSpool implements SpoolTarget {
   private agg: AggregateAccumulator | null = null;
   /** Put the final connection ids into a JSON line (threads number connections on their own); identity by default. */
   ids: (line: string) => string = (line) => line;
+  /** Threads: the final number of thread w's connection `local` (the lines' bytes hold placeholders); null: ids are final. */
+  globalId: ((w: number, local: number) => number) | null = null;
+  private readonly nums: number[] = [];
 
   constructor(readonly opts: SpoolOptions) {
-    this.conns = new SortedSpill('connections', opts.runChars);
-    this.finds = opts.json ? new SortedSpill('findings', opts.runChars) : null;
+    this.conns = new SortedSpill('connections', opts.runBytes);
+    this.finds = opts.json ? new SortedSpill('findings', opts.runBytes) : null;
   }
 
   /** A judged connection; `prev`: its share from an earlier judgement of the same connection (withdrawn). */
@@ -124,9 +158,10 @@ export class ReportSpool implements SpoolTarget {
     if (r.oneSided) this.oneSided++;
     for (const f of r.findings) {
       this.count(f, 1, [f.time, r.ff, r.seq, f.idx]);
-      if (this.finds !== null) this.finds.add(f.time, r.ff, r.seq, f.idx, `${r.version}\t${f.json ?? ''}`);
+      if (this.finds !== null) { this.nums[0] = r.version; this.finds.add(f.time, r.ff, r.seq, f.idx, this.nums, 1, f.json ?? ''); }
     }
-    this.conns.add(r.ff, r.seq, r.version, 0, `${JSON.stringify(r.agg)}\t${r.json ?? ''}`);
+    const n = aggNums(r.agg, this.nums);
+    this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, `${r.agg.client.address}\t${r.agg.server.address}\t${r.json ?? ''}`);
   }
 
   /** Connection `seq` is followed on its tuple by connection `next`, which starts at `start`. */
@@ -140,7 +175,8 @@ export class ReportSpool implements SpoolTarget {
     for (const f of findings) {
       const idx = this.floodKeys++;
       this.count({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: null }, 1, [f.time, ff, seq + 0.5, idx]);
-      this.finds?.add(f.time, ff, seq + 0.5, idx, `-1\t${JSON.stringify(f)}`);
+      this.nums[0] = -1;
+      this.finds?.add(f.time, ff, seq + 0.5, idx, this.nums, 1, JSON.stringify(f));
     }
   }
 
@@ -156,40 +192,48 @@ export class ReportSpool implements SpoolTarget {
   }
 
   /**
-   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings); the
+   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings): in place
+   * (bytes of a run, valid until the next line) unless the line had to change (a later incarnation's `next`); the
    * aggregates are folded on the way (aggregates() after this).
    */
-  *connectionLines(): Generator<string> {
+  *connectionLines(): Generator<string | LineBytes> {
     const agg = new AggregateAccumulator();
+    const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.conns.sorted()) {
       const latest = this.latest.get(r.k1);
       if (latest !== undefined && latest !== r.k2) continue;
-      const tab = r.line.indexOf('\t');
-      const a = JSON.parse(r.line.slice(0, tab)) as AggregateInput;
-      let json = r.line.slice(tab + 1);
+      const t0 = r.buf.indexOf(9, r.textAt);
+      const t1 = r.buf.indexOf(9, t0 + 1);
+      const a = aggFrom(r, r.buf.toString('latin1', r.textAt, t0), r.buf.toString('latin1', t0 + 1, t1));
       const link = this.links.get(r.k1);
       if (link !== undefined) {
+        let json = r.buf.toString('utf8', t1 + 1, r.textEnd);
         const [next, start] = link;
         if (json !== '') json = json.replace('"next":null', `"next":${JSON.stringify(next)}`);
         if (a.timeWaitUntil !== null && a.timeWaitUntil > start) {
           if (json !== '') json = json.replace(`"timeWaitUntil":${JSON.stringify(a.timeWaitUntil)}`, `"timeWaitUntil":${JSON.stringify(start)}`);
           a.timeWaitUntil = start;
         }
+        agg.add(a);
+        yield json === '' ? json : this.ids(json);
+        continue;
       }
       agg.add(a);
-      yield json === '' ? json : this.ids(json);
+      bytes.buf = r.buf; bytes.at = t1 + 1; bytes.end = r.textEnd;
+      yield bytes.at === bytes.end ? '' : bytes;
     }
     this.agg = agg;
   }
 
-  /** The findings in report order, as JSON lines (the spool keeps JSON). */
-  *findingLines(): Generator<string> {
+  /** The findings in report order, as JSON lines (the spool keeps JSON): in place, or text for a finding not tied to a connection. */
+  *findingLines(): Generator<string | LineBytes> {
     if (this.finds === null) return;
+    const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.finds.sorted()) {
-      const tab = r.line.indexOf('\t');
-      const version = +r.line.slice(0, tab);
+      const version = r.num(0);
       if (version >= 0) { const latest = this.latest.get(r.k2); if (latest !== undefined && latest !== version) continue; }
-      yield this.ids(r.line.slice(tab + 1));
+      bytes.buf = r.buf; bytes.at = r.textAt; bytes.end = r.textEnd;
+      yield bytes;
     }
   }
 
@@ -227,9 +271,9 @@ export class ReportSpool implements SpoolTarget {
   private readFirsts(): void {
     this.firstOf.clear();
     for (const r of (this.finds as SortedSpill).sorted()) {
-      const version = +r.line.slice(0, r.line.indexOf('\t'));
+      const version = r.num(0);
       if (version >= 0) { const latest = this.latest.get(r.k2); if (latest !== undefined && latest !== version) continue; }
-      const kind = /"kind":"([a-z-]+)"/.exec(r.line)?.[1] as FindingKind;
+      const kind = /"kind":"([a-z-]+)"/.exec(r.text())?.[1] as FindingKind;
       if (!this.firstOf.has(kind)) this.firstOf.set(kind, [r.k0, r.k1, r.k2, r.k3]);
     }
     this.firstsStale = false;

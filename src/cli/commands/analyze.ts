@@ -143,7 +143,7 @@ function isFile(path: string): boolean {
 const nothingAnalyzed = (report: Report): boolean => report.capture.error !== null && report.capture.packets === 0;
 
 /** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
-async function writeJsonTo(io: StopControls, chunks: Iterable<string>): Promise<void> {
+async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array>): Promise<void> {
   for (const c of chunks) {
     if (io.broken) return;
     io.out(c);
