@@ -54,6 +54,30 @@ const RUN_BYTES = Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_li
 /** Bytes read at once from a run (one buffer per run while they merge) and written at once to one. */
 const CHUNK = 1 << 16;
 
+/** Bytes a record of `count` numbers and this text takes at most (3 bytes of UTF-8 per UTF-16 unit). */
+export function recordBound(count: number, text: string): number {
+  return HEAD + 8 * count + 3 * text.length;
+}
+
+/** Writes a record (keys, `count` numbers of `nums`, text) at `at` of `m` (room for recordBound()); returns its end. */
+export function writeRecord(m: Buffer, at: number, k0: number, k1: number, k2: number, k3: number, nums: ArrayLike<number>, count: number, text: string): number {
+  m.writeUInt32LE(count, at + 4);
+  m.writeDoubleLE(k0, at + 8);
+  m.writeDoubleLE(k1, at + 16);
+  m.writeDoubleLE(k2, at + 24);
+  m.writeDoubleLE(k3, at + 32);
+  let p = at + HEAD;
+  for (let i = 0; i < count; i++, p += 8) m.writeDoubleLE(nums[i] as number, p);
+  if (text.length > 0) p += m.write(text, p, 'utf8');
+  m.writeUInt32LE(p - at, at);
+  return p;
+}
+
+/** Sets key k (0…3) of the record at `at`. */
+export function setRecordKey(m: Buffer, at: number, k: number, v: number): void {
+  m.writeDoubleLE(v, at + 8 + 8 * k);
+}
+
 function keyBefore(k: Float64Array, a: number, b: number): boolean {
   const x = 4 * a;
   const y = 4 * b;
@@ -92,14 +116,33 @@ export class SortedSpill {
 
   /** A record: its keys, `count` numbers from `nums`, and a text. */
   add(k0: number, k1: number, k2: number, k3: number, nums: ArrayLike<number>, count: number, text: string): void {
-    // At most 3 bytes of UTF-8 per UTF-16 unit.
-    const most = HEAD + 8 * count + 3 * text.length;
+    const at = this.room(recordBound(count, text));
+    this.used = writeRecord(this.mem, at, k0, k1, k2, k3, nums, count, text);
+    this.index(at, k0, k1, k2, k3);
+  }
+
+  /** A record already written as bytes (by writeRecord) at `from` of `src`; returns its length. */
+  addRecord(src: Buffer, from: number): number {
+    const len = src.readUInt32LE(from);
+    const at = this.room(len);
+    src.copy(this.mem, at, from, from + len);
+    this.used = at + len;
+    this.index(at, src.readDoubleLE(from + 8), src.readDoubleLE(from + 16), src.readDoubleLE(from + 24), src.readDoubleLE(from + 32));
+    return len;
+  }
+
+  /** Where a record of at most `most` bytes goes (a run goes to disk first when this one would not fit). */
+  private room(most: number): number {
     if (this.used + most > this.runBytes && this.n > 0) this.flush();
     if (this.used + most > this.mem.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.used + most, Math.min(this.runBytes, 2 * this.mem.length)));
       this.mem.copy(grown, 0, 0, this.used);
       this.mem = grown;
     }
+    return this.used;
+  }
+
+  private index(at: number, k0: number, k1: number, k2: number, k3: number): void {
     if (this.n === this.offs.length) {
       const o = new Uint32Array(2 * this.n);
       o.set(this.offs);
@@ -108,21 +151,9 @@ export class SortedSpill {
       k.set(this.keys);
       this.keys = k;
     }
-    const m = this.mem;
-    const at = this.used;
-    m.writeUInt32LE(count, at + 4);
-    m.writeDoubleLE(k0, at + 8);
-    m.writeDoubleLE(k1, at + 16);
-    m.writeDoubleLE(k2, at + 24);
-    m.writeDoubleLE(k3, at + 32);
-    let p = at + HEAD;
-    for (let i = 0; i < count; i++, p += 8) m.writeDoubleLE(nums[i] as number, p);
-    if (text.length > 0) p += m.write(text, p, 'utf8');
-    m.writeUInt32LE(p - at, at);
     const i4 = 4 * this.n;
     this.keys[i4] = k0; this.keys[i4 + 1] = k1; this.keys[i4 + 2] = k2; this.keys[i4 + 3] = k3;
     this.offs[this.n++] = at;
-    this.used = p;
     this.size++;
   }
 

@@ -1,7 +1,7 @@
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
 import { connectionJsonText, findingJsonText } from '../model/json.js';
-import type { ConnectionReport, Evictions, Finding, FindingKind, Report, Severity, Teardown } from '../model/report.js';
-import { SortedSpill, type SpillRecord } from './spill.js';
+import { FINDING_KINDS, type ConnectionReport, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
+import { recordBound, setRecordKey, SortedSpill, writeRecord, type SpillRecord } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
 export interface SpoolFinding {
@@ -102,6 +102,74 @@ function aggFrom(r: SpillRecord, client: string, server: string): AggregateInput
   };
 }
 
+const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
+
+/** A connection record's text: the client's and the server's addresses (for the aggregates), then its JSON. */
+const connText = (r: SpoolConnection): string => `${r.agg.client.address}\t${r.agg.server.address}\t${r.json ?? ''}`;
+
+/** A contribution as numbers (ReportSpool.addBatch reads them back). */
+function pushContribution(out: number[], r: Contribution): void {
+  out.push(r.ff, r.seq, r.version, TEARDOWNS.indexOf(r.teardown), r.oneSided ? 1 : 0, r.findings.length);
+  for (const f of r.findings) out.push(FINDING_KINDS.indexOf(f.kind), SEVERITIES.indexOf(f.severity), f.half, f.time);
+}
+
+/**
+ * An analysis thread's judged connections on their way to the reader's ReportSpool: the spill records written here
+ * as bytes (the JSON encoded once, in this thread) and each connection's share of the totals as numbers, handed over
+ * as transferable buffers (no copy of text between threads).
+ */
+export class SpoolBatch implements SpoolTarget {
+  private buf = newBatchBuffer(1 << 20);
+  private used = 0;
+  private meta: number[] = [];
+  private readonly nums: number[] = [];
+  /** Connections in this batch. */
+  size = 0;
+
+  constructor(readonly opts: SpoolOptions, private readonly onLink: (seq: number, next: string, start: number) => void) {}
+
+  add(r: SpoolConnection, prev: Contribution | null): void {
+    pushContribution(this.meta, r);
+    if (prev === null) this.meta.push(0); else { this.meta.push(1); pushContribution(this.meta, prev); }
+    const n = aggNums(r.agg, this.nums);
+    const text = connText(r);
+    this.room(recordBound(n, text));
+    this.used = writeRecord(this.buf, this.used, r.ff, r.seq, r.version, 0, this.nums, n, text);
+    this.size++;
+    if (!this.opts.json) return;
+    for (const f of r.findings) {
+      const json = f.json ?? '';
+      this.room(recordBound(1, json));
+      this.nums[0] = r.version;
+      this.used = writeRecord(this.buf, this.used, f.time, r.ff, r.seq, f.idx, this.nums, 1, json);
+    }
+  }
+
+  link(seq: number, next: string, start: number): void {
+    this.onLink(seq, next, start);
+  }
+
+  /** The batch so far (its buffers change hands: transfer them), and a fresh one started. */
+  take(): { bytes: ArrayBuffer; used: number; meta: Float64Array } {
+    const out = { bytes: this.buf.buffer as ArrayBuffer, used: this.used, meta: Float64Array.from(this.meta) };
+    this.buf = newBatchBuffer(this.buf.length);
+    this.used = 0;
+    this.meta = [];
+    this.size = 0;
+    return out;
+  }
+
+  private room(need: number): void {
+    if (this.used + need <= this.buf.length) return;
+    const grown = newBatchBuffer(Math.max(this.used + need, 2 * this.buf.length));
+    this.buf.copy(grown, 0, 0, this.used);
+    this.buf = grown;
+  }
+}
+
+/** A buffer of its own ArrayBuffer (transferable; not a slice of node's pool). */
+const newBatchBuffer = (n: number): Buffer => Buffer.from(new ArrayBuffer(n));
+
 /** A JSON line read back in place: bytes [at, end) of buf. */
 export interface LineBytes { buf: Buffer; at: number; end: number }
 
@@ -150,18 +218,54 @@ export class ReportSpool implements SpoolTarget {
 
   /** A judged connection; `prev`: its share from an earlier judgement of the same connection (withdrawn). */
   add(r: SpoolConnection, prev: Contribution | null): void {
+    this.account(r, prev);
+    if (this.finds !== null) {
+      for (const f of r.findings) { this.nums[0] = r.version; this.finds.add(f.time, r.ff, r.seq, f.idx, this.nums, 1, f.json ?? ''); }
+    }
+    const n = aggNums(r.agg, this.nums);
+    this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, connText(r));
+  }
+
+  /**
+   * Judged connections from an analysis thread (SpoolBatch): their shares as numbers (`meta`) and their records as
+   * bytes, copied into the spills as they are; `seq` maps the thread's connection numbers to this spool's.
+   */
+  addBatch(bytes: Buffer, meta: Float64Array, seq: (local: number) => number): void {
+    let m = 0;
+    let at = 0;
+    const contribution = (): Contribution => {
+      const ff = meta[m++] as number;
+      const s = seq(meta[m++] as number);
+      const version = meta[m++] as number;
+      const teardown = TEARDOWNS[meta[m++] as number] as Teardown;
+      const oneSided = meta[m++] === 1;
+      const findings: SpoolFinding[] = [];
+      for (let k = meta[m++] as number, idx = 0; k > 0; k--, idx++) {
+        findings.push({ kind: FINDING_KINDS[meta[m++] as number] as FindingKind, severity: SEVERITIES[meta[m++] as number] as Severity, half: meta[m++] as SpoolFinding['half'], time: meta[m++] as number, idx, json: null });
+      }
+      return { ff, seq: s, version, teardown, oneSided, findings };
+    };
+    while (m < meta.length) {
+      const r = contribution();
+      const prev = meta[m++] === 1 ? contribution() : null;
+      this.account(r, prev);
+      setRecordKey(bytes, at, 1, r.seq);
+      at += this.conns.addRecord(bytes, at);
+      if (this.finds !== null) {
+        for (let k = 0; k < r.findings.length; k++) { setRecordKey(bytes, at, 2, r.seq); at += this.finds.addRecord(bytes, at); }
+      }
+    }
+  }
+
+  /** A judged connection's share of the totals (`prev`: its earlier judgement's, withdrawn). */
+  private account(r: Contribution, prev: Contribution | null): void {
     if (prev !== null) this.withdraw(prev);
     else this.connections++;
     if (r.version > 0) this.latest.set(r.seq, r.version);
     if (this.first === null || r.ff < this.first[0] || (r.ff === this.first[0] && r.seq < this.first[1])) this.first = [r.ff, r.seq];
     this.teardown[r.teardown]++;
     if (r.oneSided) this.oneSided++;
-    for (const f of r.findings) {
-      this.count(f, 1, [f.time, r.ff, r.seq, f.idx]);
-      if (this.finds !== null) { this.nums[0] = r.version; this.finds.add(f.time, r.ff, r.seq, f.idx, this.nums, 1, f.json ?? ''); }
-    }
-    const n = aggNums(r.agg, this.nums);
-    this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, `${r.agg.client.address}\t${r.agg.server.address}\t${r.json ?? ''}`);
+    for (const f of r.findings) this.count(f, 1, [f.time, r.ff, r.seq, f.idx]);
   }
 
   /** Connection `seq` is followed on its tuple by connection `next`, which starts at `start`. */
