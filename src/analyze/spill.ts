@@ -54,13 +54,19 @@ const RUN_BYTES = Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_li
 /** Bytes read at once from a run (one buffer per run while they merge) and written at once to one. */
 const CHUNK = 1 << 16;
 
-/** Bytes a record of `count` numbers and this text takes at most (3 bytes of UTF-8 per UTF-16 unit). */
-export function recordBound(count: number, text: string): number {
-  return HEAD + 8 * count + 3 * text.length;
+/** Bytes [at, end) of buf: a record's text already encoded (UTF-8). */
+export interface Span { buf: Uint8Array; at: number; end: number }
+
+/** Bytes a record of `count` numbers and this text takes at most (`head`: 3 bytes of UTF-8 per UTF-16 unit). */
+export function recordBound(count: number, head: string, body: Span | null): number {
+  return HEAD + 8 * count + 3 * head.length + (body === null ? 0 : body.end - body.at);
 }
 
-/** Writes a record (keys, `count` numbers of `nums`, text) at `at` of `m` (room for recordBound()); returns its end. */
-export function writeRecord(m: Buffer, at: number, k0: number, k1: number, k2: number, k3: number, nums: ArrayLike<number>, count: number, text: string): number {
+/**
+ * Writes a record (keys, `count` numbers of `nums`, its text: `head` then the bytes of `body`) at `at` of `m` (room
+ * for recordBound()); returns its end.
+ */
+export function writeRecord(m: Buffer, at: number, k0: number, k1: number, k2: number, k3: number, nums: ArrayLike<number>, count: number, head: string, body: Span | null): number {
   m.writeUInt32LE(count, at + 4);
   m.writeDoubleLE(k0, at + 8);
   m.writeDoubleLE(k1, at + 16);
@@ -68,7 +74,8 @@ export function writeRecord(m: Buffer, at: number, k0: number, k1: number, k2: n
   m.writeDoubleLE(k3, at + 32);
   let p = at + HEAD;
   for (let i = 0; i < count; i++, p += 8) m.writeDoubleLE(nums[i] as number, p);
-  if (text.length > 0) p += m.write(text, p, 'utf8');
+  if (head.length > 0) p += m.write(head, p, 'utf8');
+  if (body !== null && body.end > body.at) { m.set(body.buf.subarray(body.at, body.end), p); p += body.end - body.at; }
   m.writeUInt32LE(p - at, at);
   return p;
 }
@@ -114,10 +121,10 @@ export class SortedSpill {
     this.mem = Buffer.allocUnsafe(Math.min(runBytes, CHUNK));
   }
 
-  /** A record: its keys, `count` numbers from `nums`, and a text. */
-  add(k0: number, k1: number, k2: number, k3: number, nums: ArrayLike<number>, count: number, text: string): void {
-    const at = this.room(recordBound(count, text));
-    this.used = writeRecord(this.mem, at, k0, k1, k2, k3, nums, count, text);
+  /** A record: its keys, `count` numbers from `nums`, and a text (`head`, then the bytes of `body`). */
+  add(k0: number, k1: number, k2: number, k3: number, nums: ArrayLike<number>, count: number, head: string, body: Span | null = null): void {
+    const at = this.room(recordBound(count, head, body));
+    this.used = writeRecord(this.mem, at, k0, k1, k2, k3, nums, count, head, body);
     this.index(at, k0, k1, k2, k3);
   }
 

@@ -1,7 +1,7 @@
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
-import { connectionJsonText, findingJsonText } from '../model/json.js';
+import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
 import { FINDING_KINDS, type ConnectionReport, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
-import { recordBound, setRecordKey, SortedSpill, writeRecord, type SpillRecord } from './spill.js';
+import { recordBound, setRecordKey, SortedSpill, writeRecord, type Span, type SpillRecord } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
 export interface SpoolFinding {
@@ -12,8 +12,8 @@ export interface SpoolFinding {
   time: number;
   /** Its place among its connection's findings. */
   idx: number;
-  /** The finding as JSON (when the spool writes JSON), else null. */
-  json: string | null;
+  /** The finding as JSON (when the spool writes JSON: UTF-8 bytes, valid until the next spoolRecord()), else null. */
+  json: Span | null;
 }
 
 /**
@@ -28,7 +28,8 @@ export interface SpoolConnection {
   teardown: Teardown;
   oneSided: boolean;
   agg: AggregateInput;
-  json: string | null;
+  /** Its JSON when the spool writes JSON (UTF-8 bytes, valid until the next spoolRecord()), else null. */
+  json: Span | null;
   findings: SpoolFinding[];
 }
 
@@ -50,13 +51,29 @@ function halfClass(f: Finding): SpoolFinding['half'] {
   return d.stuck === true ? 1 : d.legitimate === true ? 2 : d.openAtEnd === true ? 3 : 4;
 }
 
+/** Where spool records write their JSON (one at a time: a record's bytes are copied into a spill before the next). */
+const scratch = new JsonBytes();
+
 /** A judged connection and its findings as a spool record (the JSON exactly as `jsonChunks` writes it). */
 export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], seq: number, version: number, opts: SpoolOptions): SpoolConnection {
-  const json = !opts.json ? null : connectionJsonText(c, !(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0));
-  return {
-    ff: c.firstFrame, seq, version, teardown: c.teardown, oneSided: c.capture === 'one-sided', agg: aggregateInput(c, findings), json,
-    findings: findings.map((f, idx) => ({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: opts.json ? findingJsonText(f) : null })),
-  };
+  const w = scratch;
+  w.n = 0;
+  let json: Span | null = null;
+  if (opts.json) {
+    writeConnectionJson(w, c, !(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0));
+    json = { buf: w.buf, at: 0, end: w.n };
+  }
+  const fs: SpoolFinding[] = [];
+  for (let idx = 0; idx < findings.length; idx++) {
+    const f = findings[idx] as Finding;
+    let fj: Span | null = null;
+    if (opts.json) { const at = w.n; writeFindingJson(w, f); fj = { buf: w.buf, at, end: w.n }; }
+    fs.push({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: fj });
+  }
+  // The buffer may have grown while the findings were written: every span points into the final one.
+  if (json !== null) json.buf = w.buf;
+  for (const f of fs) if (f.json !== null) f.json.buf = w.buf;
+  return { ff: c.firstFrame, seq, version, teardown: c.teardown, oneSided: c.capture === 'one-sided', agg: aggregateInput(c, findings), json, findings: fs };
 }
 
 export function contributionOf(r: SpoolConnection): Contribution {
@@ -105,7 +122,7 @@ function aggFrom(r: SpillRecord, client: string, server: string): AggregateInput
 const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
 
 /** A connection record's text: the client's and the server's addresses (for the aggregates), then its JSON. */
-const connText = (r: SpoolConnection): string => `${r.agg.client.address}\t${r.agg.server.address}\t${r.json ?? ''}`;
+const connHead = (r: SpoolConnection): string => `${r.agg.client.address}\t${r.agg.server.address}\t`;
 
 /** A contribution as numbers (ReportSpool.addBatch reads them back). */
 function pushContribution(out: number[], r: Contribution): void {
@@ -132,16 +149,15 @@ export class SpoolBatch implements SpoolTarget {
     pushContribution(this.meta, r);
     if (prev === null) this.meta.push(0); else { this.meta.push(1); pushContribution(this.meta, prev); }
     const n = aggNums(r.agg, this.nums);
-    const text = connText(r);
-    this.room(recordBound(n, text));
-    this.used = writeRecord(this.buf, this.used, r.ff, r.seq, r.version, 0, this.nums, n, text);
+    const head = connHead(r);
+    this.room(recordBound(n, head, r.json));
+    this.used = writeRecord(this.buf, this.used, r.ff, r.seq, r.version, 0, this.nums, n, head, r.json);
     this.size++;
     if (!this.opts.json) return;
     for (const f of r.findings) {
-      const json = f.json ?? '';
-      this.room(recordBound(1, json));
+      this.room(recordBound(1, '', f.json));
       this.nums[0] = r.version;
-      this.used = writeRecord(this.buf, this.used, f.time, r.ff, r.seq, f.idx, this.nums, 1, json);
+      this.used = writeRecord(this.buf, this.used, f.time, r.ff, r.seq, f.idx, this.nums, 1, '', f.json);
     }
   }
 
@@ -220,10 +236,10 @@ export class ReportSpool implements SpoolTarget {
   add(r: SpoolConnection, prev: Contribution | null): void {
     this.account(r, prev);
     if (this.finds !== null) {
-      for (const f of r.findings) { this.nums[0] = r.version; this.finds.add(f.time, r.ff, r.seq, f.idx, this.nums, 1, f.json ?? ''); }
+      for (const f of r.findings) { this.nums[0] = r.version; this.finds.add(f.time, r.ff, r.seq, f.idx, this.nums, 1, '', f.json); }
     }
     const n = aggNums(r.agg, this.nums);
-    this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, connText(r));
+    this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, connHead(r), r.json);
   }
 
   /**

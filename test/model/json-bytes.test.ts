@@ -1,17 +1,30 @@
 /**
- * The JSON text writers of src/model/json.ts give JSON.stringify's bytes: on every connection and finding of every
+ * The JSON byte writers of src/model/json-bytes.ts give JSON.stringify's bytes: on every connection and finding of every
  * fixture, and on values built to reach every escape and every optional field.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
-import { connectionJson, connectionJsonText, findingJsonText, jsonString, packetRefText } from '../../src/model/json.js';
+import { connectionJson } from '../../src/model/json.js';
+import { JsonBytes, writeConnectionJson, writeFindingJson, writePacketRef } from '../../src/model/json-bytes.js';
 import type { ConnectionReport, Finding, PacketRef } from '../../src/model/report.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
+/** What a writer writes, as text (the buffer starts small, so long values make it grow). */
+function bytes(write: (w: JsonBytes) => void): string {
+  const w = new JsonBytes(16);
+  write(w);
+  return Buffer.from(w.buf.subarray(0, w.n)).toString('utf8');
+}
+const connectionJsonText = (c: ConnectionReport, elide = false) => bytes((w) => writeConnectionJson(w, c, elide));
+const findingJsonText = (f: Finding) => bytes((w) => writeFindingJson(w, f));
+const packetRefText = (p: PacketRef) => bytes((w) => writePacketRef(w, p));
+const jsonString = (s: string) => bytes((w) => w.str(s));
+const jsonNumber = (x: number) => bytes((w) => w.num(x));
+
 const elided = (c: ConnectionReport) => JSON.stringify({ ...connectionJson(c), ladder: [], elided: c.elided + c.ladder.length });
 
-describe('JSON text writers', () => {
+describe('JSON byte writers', () => {
   test('every connection and finding of every fixture: the bytes of JSON.stringify', async () => {
     const files = fixtureCaptures();
     assert.ok(files.length > 50);
@@ -35,6 +48,9 @@ describe('JSON text writers', () => {
   test('escapes, non-finite numbers, nulls and the optional fields as JSON.stringify writes them', () => {
     for (const s of ['', 'plain', 'a"b', 'back\\slash', 'tab\there', '\u0001w.3\u0002', '\u007f', '\u2028', 'é', '😀', '\ud83d', 'x\udc00y']) {
       assert.equal(jsonString(s), JSON.stringify(s), JSON.stringify(s));
+    }
+    for (const x of [0, -0, 1, 9, 10, 99, 100, 12345, 2 ** 31, 2 ** 32 - 1, 999999999999999, 1e15, 2 ** 53, 1e21, 1e-7, -1, -12.5, 0.1 + 0.2, 1735689600.405565, NaN, Infinity, -Infinity]) {
+      assert.equal(jsonNumber(x), JSON.stringify(x), String(x));
     }
     const p: PacketRef = {
       frame: 1, time: 1.5e-7, offset: -0, dir: 'c2s', flags: 'FIN,ACK', seq: 4294967295, ack: null, relSeq: 0, relAck: null, len: 0, win: 65535,
