@@ -80,7 +80,7 @@ export class JsonBytes {
 
   /** Any value as JSON.stringify writes it (objects of free shape: a finding's details, an encapsulation). */
   any(v: unknown): void {
-    this.utf8(JSON.stringify(v) ?? 'null');
+    if (v === null) this.ascii('null'); else this.utf8(JSON.stringify(v) ?? 'null');
   }
 }
 
