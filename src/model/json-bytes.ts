@@ -58,8 +58,37 @@ export class JsonBytes {
   /** A number as JSON.stringify writes it (non-finite: null). */
   num(x: number | null): void {
     if (x === null || !Number.isFinite(x)) { this.ascii('null'); return; }
-    if (Number.isInteger(x) && x >= 0 && x < 1e15) { this.uint(x); return; }
-    this.ascii(`${x}`);
+    if (Number.isInteger(x)) {
+      if (x >= 0 && x < 1e15) this.uint(x); else this.ascii(`${x}`);
+      return;
+    }
+    if (!this.micros(x)) this.ascii(`${x}`);
+  }
+
+  /**
+   * A number that is a whole count of millionths (a capture timestamp, a duration in µs), written as digits without
+   * the general conversion; false for any other (nothing written). Exact: when m ÷ 10⁶, correctly rounded, is x, the
+   * decimal m·10⁻⁶ reads back as x, and below 2³² two such decimals within one ulp (< 10⁻⁶) of x are the same: it is
+   * the shortest and closest one, which is what JavaScript prints (test/model/json-bytes.test.ts checks against it).
+   */
+  private micros(x: number): boolean {
+    const a = x < 0 ? -x : x;
+    if (!(a >= 1e-6 && a < 4294967296)) return false;
+    const m = Math.round(a * 1e6);
+    if (m / 1e6 !== a) return false;
+    const whole = Math.floor(m / 1e6);
+    let frac = m - whole * 1e6;
+    if (x < 0) this.ascii('-');
+    this.uint(whole);
+    this.room(8);
+    const b = this.buf;
+    b[this.n++] = 0x2e;
+    let digits = 6;
+    while (frac % 10 === 0) { frac /= 10; digits--; }
+    let n = this.n + digits;
+    this.n = n;
+    for (let i = 0; i < digits; i++) { const q = Math.floor(frac / 10); b[--n] = 0x30 + (frac - 10 * q); frac = q; }
+    return true;
   }
 
   private uint(x: number): void {
@@ -70,7 +99,12 @@ export class JsonBytes {
     for (let p = 10; p <= x; p *= 10) digits++;
     let n = this.n + digits;
     this.n = n;
-    do { const q = Math.floor(x / 10); b[--n] = 0x30 + (x - 10 * q); x = q; } while (x > 0);
+    if (x < 0x80000000) {
+      let v = x | 0;
+      do { const q = (v / 10) | 0; b[--n] = 0x30 + (v - 10 * q); v = q; } while (v > 0);
+    } else {
+      do { const q = Math.floor(x / 10); b[--n] = 0x30 + (x - 10 * q); x = q; } while (x > 0);
+    }
   }
 
   private utf8(s: string): void {

@@ -52,6 +52,17 @@ describe('JSON byte writers', () => {
     for (const x of [0, -0, 1, 9, 10, 99, 100, 12345, 2 ** 31, 2 ** 32 - 1, 999999999999999, 1e15, 2 ** 53, 1e21, 1e-7, -1, -12.5, 0.1 + 0.2, 1735689600.405565, NaN, Infinity, -Infinity]) {
       assert.equal(jsonNumber(x), JSON.stringify(x), String(x));
     }
+    // Whole counts of millionths (timestamps, durations) and their neighbours, as JavaScript prints them.
+    let seed = 7;
+    const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+    for (let i = 0; i < 20000; i++) {
+      const sec = [0, 1, 59, 1735689600, 4294967295, 4294967296, 2 ** 33][i % 7] as number;
+      const micro = Math.floor(rand() * 1e6);
+      const t = sec + micro * 1e-6;
+      for (const x of [t, -t, t + 1e-9, micro / 1e6, sec + Math.floor(rand() * 1e9) * 1e-9, t - Math.floor(t), rand() * 1e-5]) {
+        assert.equal(jsonNumber(x), JSON.stringify(x), String(x));
+      }
+    }
     const p: PacketRef = {
       frame: 1, time: 1.5e-7, offset: -0, dir: 'c2s', flags: 'FIN,ACK', seq: 4294967295, ack: null, relSeq: 0, relAck: null, len: 0, win: 65535,
       states: { client: 'FIN_WAIT_1', server: 'ESTABLISHED' }, note: 'FIN "quoted"\n',
