@@ -4,7 +4,7 @@
  * fixture), without the intermediate object, strings or their encoding. A streamed --json writes one per judged
  * connection: this is most of its output.
  */
-import { endpointText } from './endpoint.js';
+import type { Endpoint } from './endpoint.js';
 import type { ConnectionReport, Finding, PacketRef } from './report.js';
 
 /** UTF-8 bytes written at the end of a growing buffer. */
@@ -118,6 +118,13 @@ export class JsonBytes {
   }
 }
 
+/** JSON.stringify(endpointText(e)), without making the text: an address is printed ASCII (dotted quad, RFC 5952). */
+function endpoint(w: JsonBytes, e: Endpoint): void {
+  if (e.ipVersion === 6) { w.ascii('"['); w.ascii(e.address); w.ascii(']:'); } else { w.ascii('"'); w.ascii(e.address); w.ascii(':'); }
+  w.num(e.port);
+  w.ascii('"');
+}
+
 function pair(w: JsonBytes, a: string, x: number, b: string, y: number): void {
   w.ascii(a); w.num(x); w.ascii(b); w.num(y); w.ascii('}');
 }
@@ -155,8 +162,8 @@ function refs(w: JsonBytes, list: readonly PacketRef[]): void {
  */
 export function writeConnectionJson(w: JsonBytes, c: ConnectionReport, elide = false): void {
   w.ascii('{"id":'); w.str(c.id);
-  w.ascii(',"client":'); w.str(endpointText(c.client));
-  w.ascii(',"server":'); w.str(endpointText(c.server));
+  w.ascii(',"client":'); endpoint(w, c.client);
+  w.ascii(',"server":'); endpoint(w, c.server);
   w.ascii(c.clientGuessed ? ',"clientGuessed":true,"ipVersion":' : ',"clientGuessed":false,"ipVersion":'); w.num(c.ipVersion);
   w.ascii(',"incarnation":'); w.num(c.incarnation);
   w.ascii(',"previous":'); w.strOrNull(c.previous);
