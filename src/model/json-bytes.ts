@@ -5,7 +5,7 @@
  * connection: this is most of its output.
  */
 import type { Endpoint } from './endpoint.js';
-import type { ConnectionReport, Finding, PacketRef } from './report.js';
+import type { ConnectionReport, Finding, PacketRef, PairAggregate, ServerAggregate } from './report.js';
 
 /** UTF-8 bytes written at the end of a growing buffer. */
 export class JsonBytes {
@@ -236,5 +236,31 @@ export function writeFindingJson(w: JsonBytes, f: Finding): void {
   w.ascii(',"time":'); w.num(f.time);
   w.ascii(',"evidence":'); refs(w, f.evidence);
   w.ascii(',"details":'); w.any(f.details);
+  w.ascii('}');
+}
+
+/** JSON.stringify(aggregateJson(a)) for a server row as AggregateAccumulator makes it (src/findings/aggregates.ts). */
+export function writeServerAggregate(w: JsonBytes, a: ServerAggregate): void {
+  w.ascii('{"server":'); endpoint(w, a.server);
+  w.ascii(',"connections":'); w.num(a.connections);
+  w.ascii(',"halfClosed":'); w.num(a.halfClosed);
+  w.ascii(',"stuck":'); w.num(a.stuck);
+  w.ascii(',"oldestHalfCloseSeconds":'); w.num(a.oldestHalfCloseSeconds);
+  w.ascii(',"resets":'); w.num(a.resets);
+  w.ascii('}');
+}
+
+/** JSON.stringify(aggregateJson(a)) for a pair row as AggregateAccumulator makes it. */
+export function writePairAggregate(w: JsonBytes, a: PairAggregate): void {
+  w.ascii('{"client":'); w.str(a.client);
+  w.ascii(',"server":'); endpoint(w, a.server);
+  w.ascii(',"connections":'); w.num(a.connections);
+  w.ascii(',"distinctClientPorts":'); w.num(a.distinctClientPorts);
+  w.ascii(',"ratePerSecond":'); w.num(a.ratePerSecond);
+  w.ascii(',"timeWaitReuses":'); w.num(a.timeWaitReuses);
+  w.ascii(',"rejectedReuses":'); w.num(a.rejectedReuses);
+  w.ascii(',"fastestReuseSeconds":'); w.num(a.fastestReuseSeconds);
+  w.ascii(',"portsInUsePeak":'); w.num(a.portsInUsePeak);
+  w.ascii(',"exhaustionRatio":'); w.num(a.exhaustionRatio);
   w.ascii('}');
 }

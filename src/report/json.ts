@@ -1,5 +1,6 @@
 import type { LineBytes, ReportSpool } from '../analyze/spool.js';
 import { aggregateJson, connectionJson, type ConnectionJson } from '../model/json.js';
+import { JsonBytes, writePairAggregate, writeServerAggregate } from '../model/json-bytes.js';
 import type { ConnectionReport, Report } from '../model/report.js';
 
 export interface JsonOptions {
@@ -30,7 +31,7 @@ export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<strin
   yield jsonHead(r);
   yield* byteList('connections', spool.connectionLines(), spool.globalId);
   yield* byteList('findings', spool.findingLines(), spool.globalId);
-  yield* jsonAggregates(spool.aggregates());
+  yield* aggregateBytes(spool.aggregates());
   yield '\n}\n';
 }
 
@@ -57,9 +58,10 @@ class ByteChunks {
     this.n += this.buf.write(s, this.n, 'utf8');
   }
 
-  bytes(src: Buffer, at: number, end: number): void {
+  bytes(src: Uint8Array, at: number, end: number): void {
     this.room(end - at);
-    this.n += src.copy(this.buf, this.n, at, end);
+    this.buf.set(src.subarray(at, end), this.n);
+    this.n += end - at;
   }
 
   /** Bytes whose thread id placeholders (`\u0001w.n\u0002`) become the final ids (`c` + global(w, n)). */
@@ -137,6 +139,29 @@ function* jsonList<T>(k: string, items: Iterable<T>, map: (x: T) => unknown, com
     if (buf.length > 1 << 16) { yield buf; buf = ''; }
   }
   yield buf + l.close(comma);
+}
+
+/** jsonAggregates() of the rows an AggregateAccumulator made, as bytes (the same text: one row per line). */
+function* aggregateBytes(a: Report['aggregates']): Generator<string | Uint8Array> {
+  const out = new ByteChunks();
+  const w = new JsonBytes();
+  out.str('  "aggregates": {\n');
+  const rows = function* <T>(k: string, list: readonly T[], write: (w: JsonBytes, x: T) => void, comma: boolean): Generator<Uint8Array> {
+    const l = new JsonList(k, '    ');
+    out.str(l.open());
+    for (const x of list) {
+      out.str(l.raw(''));
+      w.n = 0;
+      write(w, x);
+      out.bytes(w.buf, 0, w.n);
+      if (out.n >= OUT_CHUNK - 4096) yield out.take();
+    }
+    out.str(l.close(comma));
+  };
+  yield* rows('servers', a.servers, writeServerAggregate, true);
+  yield* rows('pairs', a.pairs, writePairAggregate, false);
+  out.str('  }');
+  yield out.take();
 }
 
 /** The `aggregates` field, up to its closing brace (the object's end or further fields follow). */

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
-import { connectionJson } from '../../src/model/json.js';
-import { JsonBytes, writeConnectionJson, writeFindingJson, writePacketRef } from '../../src/model/json-bytes.js';
+import { aggregateJson, connectionJson } from '../../src/model/json.js';
+import { JsonBytes, writeConnectionJson, writeFindingJson, writePacketRef, writePairAggregate, writeServerAggregate } from '../../src/model/json-bytes.js';
 import type { ConnectionReport, Finding, PacketRef } from '../../src/model/report.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
@@ -28,7 +28,7 @@ describe('JSON byte writers', () => {
   test('every connection and finding of every fixture: the bytes of JSON.stringify', async () => {
     const files = fixtureCaptures();
     assert.ok(files.length > 50);
-    const seen = { inferences: 0, encapsulation: 0, revisions: 0, notes: 0 };
+    const seen = { inferences: 0, encapsulation: 0, revisions: 0, notes: 0, rated: 0 };
     for (const f of files) {
       const { report } = await analyzeFile(f, { ladders: 'all' });
       for (const c of report.connections) {
@@ -40,6 +40,11 @@ describe('JSON byte writers', () => {
         if (c.ladder.some((p) => p.note !== undefined)) seen.notes++;
       }
       for (const x of report.findings) if (x.connection !== '') assert.equal(findingJsonText(x), JSON.stringify(x), `${f} ${x.kind}`);
+      for (const a of report.aggregates.servers) assert.equal(bytes((w) => writeServerAggregate(w, a)), JSON.stringify(aggregateJson(a)), `${f} server row`);
+      for (const a of report.aggregates.pairs) {
+        assert.equal(bytes((w) => writePairAggregate(w, a)), JSON.stringify(aggregateJson(a)), `${f} pair row`);
+        if (a.exhaustionRatio !== null) seen.rated++;
+      }
     }
     // The fixtures reach the optional fields.
     for (const [k, n] of Object.entries(seen)) assert.ok(n > 0, k);
