@@ -312,11 +312,23 @@ export class ReportSpool implements SpoolTarget {
   }
 
   /**
-   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings): in place
-   * (bytes of a run, valid until the next line) unless the line had to change (a later incarnation's `next`); the
-   * aggregates are folded on the way (aggregates() after this).
+   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings), with their
+   * final ids; the aggregates are folded on the way (aggregates() after this).
    */
-  *connectionLines(): Generator<string | LineBytes> {
+  *connectionLines(): Generator<string> {
+    for (const x of this.connectionBytes()) yield typeof x === 'string' ? x : this.ids(x.buf.toString('utf8', x.at, x.end));
+  }
+
+  /** The findings in report order, as JSON lines (the spool keeps JSON). */
+  *findingLines(): Generator<string> {
+    for (const x of this.findingBytes()) yield typeof x === 'string' ? x : this.ids(x.buf.toString('utf8', x.at, x.end));
+  }
+
+  /**
+   * connectionLines() without making strings: a line the spool did not have to change comes as its bytes in place
+   * (valid until the next one; thread id placeholders still in them: see globalId).
+   */
+  *connectionBytes(): Generator<string | LineBytes> {
     const agg = new AggregateAccumulator();
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.conns.sorted()) {
@@ -345,8 +357,8 @@ export class ReportSpool implements SpoolTarget {
     this.agg = agg;
   }
 
-  /** The findings in report order, as JSON lines (the spool keeps JSON): in place, or text for a finding not tied to a connection. */
-  *findingLines(): Generator<string | LineBytes> {
+  /** findingLines() as bytes in place (thread id placeholders still in them: see globalId). */
+  *findingBytes(): Generator<string | LineBytes> {
     if (this.finds === null) return;
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.finds.sorted()) {
@@ -359,7 +371,7 @@ export class ReportSpool implements SpoolTarget {
 
   /** Per-server and per-pair rows (reads the connections back when connectionLines() was not run). */
   aggregates(): Report['aggregates'] {
-    if (this.agg === null) for (const _ of this.connectionLines()) { /* folds */ }
+    if (this.agg === null) for (const _ of this.connectionBytes()) { /* folds */ }
     const a = this.agg as AggregateAccumulator;
     return { servers: a.serverRows(), pairs: a.pairRows() };
   }

@@ -29,8 +29,8 @@ export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string
  */
 export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<string | Uint8Array> {
   yield jsonHead(r);
-  yield* byteList('connections', spool.connectionLines(), spool.globalId);
-  yield* byteList('findings', spool.findingLines(), spool.globalId);
+  yield* byteList('connections', spool.connectionBytes(), spool.globalId);
+  yield* byteList('findings', spool.findingBytes(), spool.globalId);
   yield* aggregateBytes(spool.aggregates());
   yield '\n}\n';
 }
