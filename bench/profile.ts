@@ -1,10 +1,10 @@
 /**
  * CPU profile of one teardown run on the bench capture, summarized by self time.
  *
- *   node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--text] [--inproc] [--no-json]
+ *   node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--text] [--threads N] [--inproc] [--no-json]
  *
  * Default: the built CLI, `node --cpu-prof bin/teardown.js analyze FILE --json --threads 1 > /dev/null` (`--text`: the text
- * report). A run that exits non-zero is still summarized (the profile shows where it went). `--inproc`: analyzeFile()
+ * report; `--threads N`: N analysis threads, every thread's profile summarized, busiest first). A run that exits non-zero is still summarized (the profile shows where it went). `--inproc`: analyzeFile()
  * only (bench/inproc.ts, from src via tsx; add --no-json to leave out the serialization). The .cpuprofile stays in
  * bench/data/prof/ (open it in Chrome DevTools → Performance, or speedscope).
  */
@@ -93,7 +93,7 @@ function main(): void {
   const { values } = parseArgs({
     options: {
       packets: { type: 'string' }, file: { type: 'string' }, top: { type: 'string' },
-      inproc: { type: 'boolean' }, 'no-json': { type: 'boolean' }, text: { type: 'boolean' },
+      inproc: { type: 'boolean' }, 'no-json': { type: 'boolean' }, text: { type: 'boolean' }, threads: { type: 'string' },
     },
   });
   const top = Number(values.top ?? 10);
@@ -110,7 +110,7 @@ function main(): void {
   const args = values.inproc
     ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'bench/inproc.ts', file, ...(values['no-json'] ? [] : ['--json'])]
     // One thread: the whole analysis in the profiled thread (with workers each thread writes its own profile).
-    : ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'bin/teardown.js', 'analyze', file, values.text ? '--text' : '--json', '--threads', '1'];
+    : ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'bin/teardown.js', 'analyze', file, values.text ? '--text' : '--json', '--threads', values.threads ?? '1'];
   log(`profile: node ${args.join(' ')} > /dev/null`);
   const devnull = openSync('/dev/null', 'w');
   const t0 = Date.now();
@@ -119,22 +119,21 @@ function main(): void {
   if (r.status !== 0) log(`profile: warning: the profiled run exited ${r.status ?? r.signal}`);
   const wall = (Date.now() - t0) / 1000;
   const profs = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
-  // One profile per thread (tsx's loader hooks run on their own thread): keep the busiest.
+  // One profile per thread (tsx's loader hooks and the launcher run on their own threads): the busiest, or with
+  // --threads every busy one.
   const busy = (x: ReturnType<typeof summarize>): number => x.total - (x.functions.find((f) => f.name === '(idle)')?.ms ?? 0);
-  let path: string | undefined;
-  let s: ReturnType<typeof summarize> | undefined;
-  for (const p of profs) {
-    const x = summarize(JSON.parse(readFileSync(p, 'utf8')) as CpuProfile);
-    if (s === undefined || busy(x) > busy(s)) { s = x; path = p; }
-  }
-  if (path === undefined || s === undefined) throw new Error('no .cpuprofile written');
+  const all = profs.map((p) => ({ path: p, s: summarize(JSON.parse(readFileSync(p, 'utf8')) as CpuProfile) })).sort((a, b) => busy(b.s) - busy(a.s));
+  if (all.length === 0) throw new Error('no .cpuprofile written');
+  const shown = values.threads === undefined ? all.slice(0, 1) : all.filter((x) => busy(x.s) > 1000);
   const line = (e: SelfTime, i: number): string =>
     `${String(i + 1).padStart(3)}. ${e.pct.toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}${e.where ? `  ${e.where}` : ''}`;
-  process.stdout.write([
-    `profile: ${relative(ROOT, path)} (${s.total.toFixed(0)} ms sampled, ${wall.toFixed(1)} s wall with the profiler on, exit ${r.status ?? r.signal})`,
-    '', `top ${top} functions by self time:`, ...s.functions.slice(0, top).map(line),
-    '', `top ${top} files by self time:`, ...s.files.slice(0, top).map(line), '',
-  ].join('\n'));
+  for (const { path, s } of shown) {
+    process.stdout.write([
+      `profile: ${relative(ROOT, path)} (${s.total.toFixed(0)} ms sampled, ${(busy(s) / 1000).toFixed(1)} s busy, ${wall.toFixed(1)} s wall with the profiler on, exit ${r.status ?? r.signal})`,
+      '', `top ${top} functions by self time:`, ...s.functions.slice(0, top).map(line),
+      '', `top ${top} files by self time:`, ...s.files.slice(0, top).map(line), '',
+    ].join('\n'));
+  }
 }
 
 main();

@@ -196,7 +196,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(`usage: npm run bench -- [--packets 3.5M] [--seed 1] [--file FILE] [--runs 3] [--warmup 1] [--timeout 600]
-                        [--only teardown-cli,teardown-cli-t1,teardown-cli-text,teardown-inproc,tshark-conv,tshark-expert,tcptrace,argus]
+                        [--only teardown-cli,teardown-cli-t1,teardown-cli-text,teardown-cli-text-t1,teardown-inproc,tshark-conv,tshark-expert,tcptrace,argus]
                         [--syn-flood 2M] [--flat] [--no-build]
   --syn-flood N: also a flood of N SYNs (bench/make-hostile.ts flood, 100 k/s) for teardown, tcptrace and argus
   --flat: also teardown-cli on a capture 10× longer at the same rate (the flat-memory figure)\n`);
@@ -232,11 +232,11 @@ async function main(): Promise<void> {
   if (!haveTime) log(`bench: ${TIME} not found: peak RSS is VmHWM polled from /proc every 50 ms (approximate)`);
 
   const node = process.execPath;
-  // Every core for the headline rows; --threads 1 next to them.
+  // The headline rows as a user runs them (--threads defaults to every core); --threads 1 next to them.
   const cores = cpus().length;
   const cmds: Cmd[] = [
-    { id: 'teardown-cli', tool: 'teardown', what: `teardown analyze --json --threads ${cores} (built CLI, whole process)`, exe: node, args: ['bin/teardown.js', 'analyze', file, '--json', '--threads', String(cores)] },
-    { id: 'teardown-cli-text', tool: 'teardown', what: `teardown analyze --text --threads ${cores} (built CLI, whole process)`, exe: node, args: ['bin/teardown.js', 'analyze', file, '--text', '--threads', String(cores)] },
+    { id: 'teardown-cli', tool: 'teardown', what: `teardown analyze --json (built CLI, whole process, default --threads ${cores})`, exe: node, args: ['bin/teardown.js', 'analyze', file, '--json'] },
+    { id: 'teardown-cli-text', tool: 'teardown', what: `teardown analyze --text (built CLI, whole process, default --threads ${cores})`, exe: node, args: ['bin/teardown.js', 'analyze', file, '--text'] },
     { id: 'teardown-inproc', tool: 'teardown', what: 'analyzeFile() in process (no start-up, no output)', exe: node, args: ['--import', 'tsx', 'bench/inproc.ts', file], capture: true },
     { id: 'tshark-conv', tool: 'tshark', what: 'tshark -q -z conv,tcp (one pass, conversation table)', exe: 'tshark', args: ['-r', file, '-q', '-z', 'conv,tcp'] },
     { id: 'tshark-expert', tool: 'tshark', what: 'tshark -q -z expert (one pass, TCP analysis, full tree)', exe: 'tshark', args: ['-r', file, '-q', '-z', 'expert'] },
@@ -245,6 +245,7 @@ async function main(): Promise<void> {
   ];
   // --threads 1 next to every core; the bench checks their JSON is the same.
   cmds.splice(1, 0, { id: 'teardown-cli-t1', tool: 'teardown', what: 'teardown analyze --json --threads 1 (one thread)', exe: node, args: ['bin/teardown.js', 'analyze', file, '--json', '--threads', '1'] });
+  cmds.splice(3, 0, { id: 'teardown-cli-text-t1', tool: 'teardown', what: 'teardown analyze --text --threads 1 (one thread)', exe: node, args: ['bin/teardown.js', 'analyze', file, '--text', '--threads', '1'] });
   if (values['syn-flood'] !== undefined) {
     const flood = makeHostile({ kind: 'flood', syns: parseCount(values['syn-flood']), rate: 100_000 });
     cmds.push(

@@ -126,11 +126,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   const onBatch = (w: number, m: BatchMessage) => {
     ledger.append(w, m.opens);
     const seq = seqOf(w);
-    for (const [r, prev] of m.recs) {
-      r.seq = seq(r.seq);
-      if (prev !== null) prev.seq = seq(prev.seq);
-      spool.add(r, prev);
-    }
+    spool.addBatch(Buffer.from(m.bytes, 0, m.used), m.meta, seq);
     for (const [s, next, start] of m.links) spool.link(seq(s), next, start);
   };
   const workers = rings.map((ring, w) => {
@@ -199,6 +195,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   if (failure !== null) throw failure;
 
   spool.ids = (line) => line.replace(LOCAL_ID, (_, w: string, local: string) => `c${ledger.global(Number(w), Number(local))}`);
+  spool.globalId = (w, local) => ledger.global(w, local);
   const floods = new FloodTracker();
   const x = { handshakeOnly: 0, judgedEarly: 0, tombstones: 0 };
   ends.forEach((e, w) => {

@@ -3,28 +3,113 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 
-/** A record of a SortedSpill: four numeric sort keys and a line of text (no newline). */
-export interface SpillRecord { k0: number; k1: number; k2: number; k3: number; line: string }
+/**
+ * A record as the merge hands it out: four numeric sort keys, a few numbers and a text, read in place from the
+ * bytes of a run (valid until the next record is asked for; copy what you keep).
+ *
+ * Bytes of a record: u32 total length | u32 count of numbers | f64 k0 k1 k2 k3 | f64 × count | text (UTF-8).
+ */
+export class SpillRecord {
+  k0 = 0;
+  k1 = 0;
+  k2 = 0;
+  k3 = 0;
+  /** The bytes holding the record (a run's buffer) and where its text starts and ends in them. */
+  buf: Buffer = EMPTY;
+  textAt = 0;
+  textEnd = 0;
+  private numsAt = 0;
+  /** Numbers stored with the record. */
+  count = 0;
 
-function before(a: SpillRecord, b: SpillRecord): boolean {
-  return a.k0 < b.k0 || (a.k0 === b.k0 && (a.k1 < b.k1 || (a.k1 === b.k1 && (a.k2 < b.k2 || (a.k2 === b.k2 && a.k3 < b.k3)))));
+  /** Reads the record at `at` of `buf` (its length and keys already known to fit). */
+  read(buf: Buffer, at: number): void {
+    this.buf = buf;
+    const len = buf.readUInt32LE(at);
+    this.count = buf.readUInt32LE(at + 4);
+    this.k0 = buf.readDoubleLE(at + 8);
+    this.k1 = buf.readDoubleLE(at + 16);
+    this.k2 = buf.readDoubleLE(at + 24);
+    this.k3 = buf.readDoubleLE(at + 32);
+    this.numsAt = at + HEAD;
+    this.textAt = this.numsAt + 8 * this.count;
+    this.textEnd = at + len;
+  }
+
+  num(i: number): number {
+    return this.buf.readDoubleLE(this.numsAt + 8 * i);
+  }
+
+  text(): string {
+    return this.buf.toString('utf8', this.textAt, this.textEnd);
+  }
 }
-const order = (a: SpillRecord, b: SpillRecord): number => (before(a, b) ? -1 : before(b, a) ? 1 : 0);
 
-/** Text held in memory before a sorted run goes to disk: 16 M characters, less in a small heap (a 16th of it). */
-const RUN_CHARS = Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
-/** Bytes read at once from a run (one buffer per run while they merge). */
-const READ_CHUNK = 1 << 16;
+const EMPTY = Buffer.alloc(0);
+/** Length, count and the four keys. */
+const HEAD = 40;
+
+/** Bytes held in memory before a sorted run goes to disk: 16 MiB, less in a small heap (a 16th of it). */
+const RUN_BYTES = Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
+/** Bytes read at once from a run (one buffer per run while they merge) and written at once to one. */
+const CHUNK = 1 << 16;
+
+/** Bytes [at, end) of buf: a record's text already encoded (UTF-8). */
+export interface Span { buf: Uint8Array; at: number; end: number }
+
+/** Bytes a record of `count` numbers and this text takes at most (`head`: 3 bytes of UTF-8 per UTF-16 unit). */
+export function recordBound(count: number, head: string, body: Span | null): number {
+  return HEAD + 8 * count + 3 * head.length + (body === null ? 0 : body.end - body.at);
+}
 
 /**
- * An external sort of text lines by four numeric keys, in bounded memory: records gather in memory up to RUN_CHARS
- * characters, are sorted and written as a run to a private temporary directory (mode 0700, files 0600); sorted()
+ * Writes a record (keys, `count` numbers of `nums`, its text: `head` then the bytes of `body`) at `at` of `m` (room
+ * for recordBound()); returns its end.
+ */
+export function writeRecord(m: Buffer, at: number, k0: number, k1: number, k2: number, k3: number, nums: ArrayLike<number>, count: number, head: string, body: Span | null): number {
+  m.writeUInt32LE(count, at + 4);
+  m.writeDoubleLE(k0, at + 8);
+  m.writeDoubleLE(k1, at + 16);
+  m.writeDoubleLE(k2, at + 24);
+  m.writeDoubleLE(k3, at + 32);
+  let p = at + HEAD;
+  for (let i = 0; i < count; i++, p += 8) m.writeDoubleLE(nums[i] as number, p);
+  if (head.length > 0) p += m.write(head, p, 'utf8');
+  if (body !== null && body.end > body.at) { m.set(body.buf.subarray(body.at, body.end), p); p += body.end - body.at; }
+  m.writeUInt32LE(p - at, at);
+  return p;
+}
+
+/** Sets key k (0…3) of the record at `at`. */
+export function setRecordKey(m: Buffer, at: number, k: number, v: number): void {
+  m.writeDoubleLE(v, at + 8 + 8 * k);
+}
+
+function keyBefore(k: Float64Array, a: number, b: number): boolean {
+  const x = 4 * a;
+  const y = 4 * b;
+  for (let i = 0; i < 4; i++) {
+    const p = k[x + i] as number;
+    const q = k[y + i] as number;
+    if (p !== q) return p < q;
+  }
+  return false;
+}
+
+/**
+ * An external sort of records (four numeric keys, a few numbers, a text) in bounded memory: records are written as
+ * bytes into one buffer (outside the JS heap: nothing for the garbage collector to trace or copy) up to `runBytes`,
+ * then sorted by an index and written as a run to a private temporary directory (mode 0700, files 0600); sorted()
  * merges the runs and the records still in memory. Records with equal keys come out in the order they were added.
  * close() removes the directory (also at process exit).
  */
 export class SortedSpill {
-  private mem: SpillRecord[] = [];
-  private chars = 0;
+  private mem: Buffer;
+  private used = 0;
+  /** Per record in memory: its four keys, and its offset in `mem`. */
+  private keys = new Float64Array(4 * 1024);
+  private offs = new Uint32Array(1024);
+  private n = 0;
   private dir: string | null = null;
   private readonly runs: string[] = [];
   /** Records added. */
@@ -32,57 +117,98 @@ export class SortedSpill {
   /** Sorted runs written to disk. */
   get runCount(): number { return this.runs.length; }
 
-  constructor(private readonly name: string, private readonly runChars: number = RUN_CHARS) {}
+  constructor(private readonly name: string, private readonly runBytes: number = RUN_BYTES) {
+    this.mem = Buffer.allocUnsafe(Math.min(runBytes, CHUNK));
+  }
 
-  add(k0: number, k1: number, k2: number, k3: number, line: string): void {
-    this.mem.push({ k0, k1, k2, k3, line });
+  /** A record: its keys, `count` numbers from `nums`, and a text (`head`, then the bytes of `body`). */
+  add(k0: number, k1: number, k2: number, k3: number, nums: ArrayLike<number>, count: number, head: string, body: Span | null = null): void {
+    const at = this.room(recordBound(count, head, body));
+    this.used = writeRecord(this.mem, at, k0, k1, k2, k3, nums, count, head, body);
+    this.index(at, k0, k1, k2, k3);
+  }
+
+  /** A record already written as bytes (by writeRecord) at `from` of `src`; returns its length. */
+  addRecord(src: Buffer, from: number): number {
+    const len = src.readUInt32LE(from);
+    const at = this.room(len);
+    src.copy(this.mem, at, from, from + len);
+    this.used = at + len;
+    this.index(at, src.readDoubleLE(from + 8), src.readDoubleLE(from + 16), src.readDoubleLE(from + 24), src.readDoubleLE(from + 32));
+    return len;
+  }
+
+  /** Where a record of at most `most` bytes goes (a run goes to disk first when this one would not fit). */
+  private room(most: number): number {
+    if (this.used + most > this.runBytes && this.n > 0) this.flush();
+    if (this.used + most > this.mem.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.used + most, Math.min(this.runBytes, 2 * this.mem.length)));
+      this.mem.copy(grown, 0, 0, this.used);
+      this.mem = grown;
+    }
+    return this.used;
+  }
+
+  private index(at: number, k0: number, k1: number, k2: number, k3: number): void {
+    if (this.n === this.offs.length) {
+      const o = new Uint32Array(2 * this.n);
+      o.set(this.offs);
+      this.offs = o;
+      const k = new Float64Array(8 * this.n);
+      k.set(this.keys);
+      this.keys = k;
+    }
+    const i4 = 4 * this.n;
+    this.keys[i4] = k0; this.keys[i4 + 1] = k1; this.keys[i4 + 2] = k2; this.keys[i4 + 3] = k3;
+    this.offs[this.n++] = at;
     this.size++;
-    this.chars += line.length + 40;
-    if (this.chars >= this.runChars) this.flush();
   }
 
   /**
-   * Every record, in key order (a record is a fresh object per call; read it, do not keep it). The runs and what is
-   * in memory merge through a heap on their heads: O(log runs) per record, a read buffer of READ_CHUNK per run.
+   * Every record, in key order (one SpillRecord per source, read in place: use it before asking for the next). The
+   * runs and what is in memory merge through a heap on their heads: O(log runs) per record, a read buffer of CHUNK
+   * per run.
    */
   *sorted(): Generator<SpillRecord> {
-    const mem = this.mem.sort(order); // stable: equal keys keep their arrival order
-    const sources: RunReader[] = this.runs.map((f) => new RunReader(f));
-    let m = 0;
-    // Heap of [record, source]; the source in memory is sources.length. On equal keys the older source goes first.
-    const heap: [SpillRecord, number][] = [];
-    const less = (a: [SpillRecord, number], b: [SpillRecord, number]): boolean => before(a[0], b[0]) || (!before(b[0], a[0]) && a[1] < b[1]);
-    const push = (x: [SpillRecord, number]): void => {
-      let i = heap.length;
-      heap.push(x);
-      while (i > 0) { const up = (i - 1) >> 1; if (!less(x, heap[up] as [SpillRecord, number])) break; heap[i] = heap[up] as [SpillRecord, number]; i = up; }
-      heap[i] = x;
+    const order = this.order();
+    const sources: Source[] = this.runs.map((f) => new RunReader(f));
+    sources.push(new MemReader(this.mem, this.offs, order));
+    // Heap of source numbers by their current record; on equal keys the older source (lower number) goes first.
+    const heap: number[] = [];
+    const less = (a: number, b: number): boolean => {
+      const x = (sources[a] as Source).rec;
+      const y = (sources[b] as Source).rec;
+      if (x.k0 !== y.k0) return x.k0 < y.k0;
+      if (x.k1 !== y.k1) return x.k1 < y.k1;
+      if (x.k2 !== y.k2) return x.k2 < y.k2;
+      if (x.k3 !== y.k3) return x.k3 < y.k3;
+      return a < b;
     };
-    const pop = (): [SpillRecord, number] => {
-      const top = heap[0] as [SpillRecord, number];
-      const last = heap.pop() as [SpillRecord, number];
-      if (heap.length > 0) {
-        let i = 0;
-        for (;;) {
-          let k = 2 * i + 1;
-          if (k >= heap.length) break;
-          if (k + 1 < heap.length && less(heap[k + 1] as [SpillRecord, number], heap[k] as [SpillRecord, number])) k++;
-          if (!less(heap[k] as [SpillRecord, number], last)) break;
-          heap[i] = heap[k] as [SpillRecord, number];
-          i = k;
-        }
-        heap[i] = last;
+    const down = (i: number): void => {
+      const v = heap[i] as number;
+      for (;;) {
+        let k = 2 * i + 1;
+        if (k >= heap.length) break;
+        if (k + 1 < heap.length && less(heap[k + 1] as number, heap[k] as number)) k++;
+        if (!less(heap[k] as number, v)) break;
+        heap[i] = heap[k] as number;
+        i = k;
       }
-      return top;
+      heap[i] = v;
     };
     try {
-      sources.forEach((src, i) => { const r = src.next(); if (r !== null) push([r, i]); });
-      if (mem.length > 0) push([mem[m++] as SpillRecord, sources.length]);
+      for (let s = 0; s < sources.length; s++) if ((sources[s] as Source).next()) heap.push(s);
+      for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
       while (heap.length > 0) {
-        const [rec, i] = pop();
-        const nextRec = i === sources.length ? (m < mem.length ? mem[m++] as SpillRecord : null) : (sources[i] as RunReader).next();
-        if (nextRec !== null) push([nextRec, i]);
-        yield rec;
+        const s = heap[0] as number;
+        const src = sources[s] as Source;
+        yield src.rec;
+        if (!src.next()) {
+          const last = heap.pop() as number;
+          if (heap.length === 0) break;
+          heap[0] = last;
+        }
+        down(0);
       }
     } finally {
       for (const s of sources) s.close();
@@ -90,8 +216,18 @@ export class SortedSpill {
   }
 
   close(): void {
-    this.mem = [];
+    this.mem = EMPTY;
+    this.n = 0;
+    this.used = 0;
     if (this.dir !== null) { rmSync(this.dir, { recursive: true, force: true }); spillDirs.delete(this.dir); this.dir = null; }
+  }
+
+  /** The records in memory in key order (indexes), stable. */
+  private order(): Uint32Array {
+    const idx = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) idx[i] = i;
+    const k = this.keys;
+    return idx.sort((a, b) => (keyBefore(k, a, b) ? -1 : keyBefore(k, b, a) ? 1 : a - b));
   }
 
   private flush(): void {
@@ -99,60 +235,98 @@ export class SortedSpill {
     const file = join(this.dir, `${this.name}-${this.runs.length}`);
     const fd = openSync(file, 'w', 0o600);
     try {
-      let buf = '';
-      for (const r of this.mem.sort(order)) {
-        buf += `${r.k0}\t${r.k1}\t${r.k2}\t${r.k3}\t${r.line}\n`;
-        if (buf.length > READ_CHUNK) { writeSync(fd, buf); buf = ''; }
+      const m = this.mem;
+      const out = Buffer.allocUnsafe(CHUNK);
+      let o = 0;
+      for (const i of this.order()) {
+        const at = this.offs[i] as number;
+        const len = m.readUInt32LE(at);
+        if (o + len > CHUNK) {
+          if (o > 0) { writeAll(fd, out, o); o = 0; }
+          if (len > CHUNK) { writeAll(fd, m.subarray(at, at + len), len); continue; }
+        }
+        m.copy(out, o, at, at + len);
+        o += len;
       }
-      writeSync(fd, buf);
+      if (o > 0) writeAll(fd, out, o);
     } finally {
       closeSync(fd);
     }
     this.runs.push(file);
-    this.mem = [];
-    this.chars = 0;
+    this.n = 0;
+    this.used = 0;
   }
+}
+
+function writeAll(fd: number, b: Uint8Array, len: number): void {
+  for (let o = 0; o < len;) o += writeSync(fd, b, o, len - o);
 }
 
 /** Directories of spills not closed yet: removed when the process exits however it ends. */
 const spillDirs = new Set<string>();
 process.once('exit', () => { for (const d of spillDirs) rmSync(d, { recursive: true, force: true }); });
 
-/** Reads one run back, a line at a time, in chunks. */
-class RunReader {
+interface Source {
+  readonly rec: SpillRecord;
+  /** Moves `rec` to the next record; false at the end. */
+  next(): boolean;
+  close(): void;
+}
+
+/** The records still in memory, in key order. */
+class MemReader implements Source {
+  readonly rec = new SpillRecord();
+  private i = 0;
+  constructor(private readonly mem: Buffer, private readonly offs: Uint32Array, private readonly order: Uint32Array) {}
+  next(): boolean {
+    if (this.i >= this.order.length) return false;
+    this.rec.read(this.mem, this.offs[this.order[this.i++] as number] as number);
+    return true;
+  }
+  close(): void { /* nothing held */ }
+}
+
+/** Reads one run back, a record at a time, in chunks. */
+class RunReader implements Source {
+  readonly rec = new SpillRecord();
   private fd: number | null;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  private len = 0;
   private at = 0;
   private pos = 0;
-  private eof = false;
 
   constructor(file: string) { this.fd = openSync(file, 'r'); }
 
-  next(): SpillRecord | null {
+  next(): boolean {
     for (;;) {
-      const nl = this.buf.indexOf(10, this.at);
-      if (nl >= 0) {
-        const line = this.buf.toString('utf8', this.at, nl);
-        this.at = nl + 1;
-        const t0 = line.indexOf('\t');
-        const t1 = line.indexOf('\t', t0 + 1);
-        const t2 = line.indexOf('\t', t1 + 1);
-        const t3 = line.indexOf('\t', t2 + 1);
-        return {
-          k0: +line.slice(0, t0), k1: +line.slice(t0 + 1, t1), k2: +line.slice(t1 + 1, t2), k3: +line.slice(t2 + 1, t3),
-          line: line.slice(t3 + 1),
-        };
-      }
-      if (this.eof || this.fd === null) return null;
-      const rest = this.buf.subarray(this.at);
-      const chunk = Buffer.allocUnsafe(Math.max(READ_CHUNK, rest.length * 2));
-      rest.copy(chunk, 0);
-      const n = readSync(this.fd, chunk, rest.length, chunk.length - rest.length, this.pos);
-      this.pos += n;
-      if (n === 0) this.eof = true;
-      this.buf = chunk.subarray(0, rest.length + n);
-      this.at = 0;
+      const have = this.len - this.at;
+      if (have >= 4) {
+        const size = this.buf.readUInt32LE(this.at);
+        if (have >= size) {
+          this.rec.read(this.buf, this.at);
+          this.at += size;
+          return true;
+        }
+        if (!this.fill(size)) return false;
+      } else if (!this.fill(HEAD)) return false;
     }
+  }
+
+  /** Reads more, keeping the unread bytes and making room for a record of `need` bytes; false at the end of the run. */
+  private fill(need: number): boolean {
+    if (this.fd === null) return false;
+    const rest = this.len - this.at;
+    // The current record may still be in use until next() is called: it is, so the unread bytes can move.
+    const target = need > this.buf.length ? Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length)) : this.buf;
+    this.buf.copy(target, 0, this.at, this.len);
+    this.buf = target;
+    this.at = 0;
+    this.len = rest;
+    const n = readSync(this.fd, this.buf, rest, this.buf.length - rest, this.pos);
+    this.pos += n;
+    this.len += n;
+    if (n === 0) { this.close(); return false; }
+    return true;
   }
 
   close(): void {

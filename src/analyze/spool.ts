@@ -1,7 +1,7 @@
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
-import { connectionJson } from '../model/json.js';
-import type { ConnectionReport, Evictions, Finding, FindingKind, Report, Severity, Teardown } from '../model/report.js';
-import { SortedSpill } from './spill.js';
+import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
+import { FINDING_KINDS, type ConnectionReport, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
+import { recordBound, setRecordKey, SortedSpill, writeRecord, type Span, type SpillRecord } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
 export interface SpoolFinding {
@@ -12,8 +12,8 @@ export interface SpoolFinding {
   time: number;
   /** Its place among its connection's findings. */
   idx: number;
-  /** The finding as JSON (when the spool writes JSON), else null. */
-  json: string | null;
+  /** The finding as JSON (when the spool writes JSON: UTF-8 bytes, valid until the next spoolRecord()), else null. */
+  json: Span | null;
 }
 
 /**
@@ -28,7 +28,8 @@ export interface SpoolConnection {
   teardown: Teardown;
   oneSided: boolean;
   agg: AggregateInput;
-  json: string | null;
+  /** Its JSON when the spool writes JSON (UTF-8 bytes, valid until the next spoolRecord()), else null. */
+  json: Span | null;
   findings: SpoolFinding[];
 }
 
@@ -40,8 +41,8 @@ export interface SpoolOptions {
   json: boolean;
   /** With json: ladders of all connections, or only of those with findings (as `jsonChunks` writes them). */
   ladders?: 'all' | 'findings';
-  /** Characters of text held in memory before a sorted run goes to disk (tests make it small). */
-  runChars?: number;
+  /** Bytes held in memory before a sorted run goes to disk (tests make it small). */
+  runBytes?: number;
 }
 
 function halfClass(f: Finding): SpoolFinding['half'] {
@@ -50,14 +51,29 @@ function halfClass(f: Finding): SpoolFinding['half'] {
   return d.stuck === true ? 1 : d.legitimate === true ? 2 : d.openAtEnd === true ? 3 : 4;
 }
 
+/** Where spool records write their JSON (one at a time: a record's bytes are copied into a spill before the next). */
+const scratch = new JsonBytes();
+
 /** A judged connection and its findings as a spool record (the JSON exactly as `jsonChunks` writes it). */
 export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], seq: number, version: number, opts: SpoolOptions): SpoolConnection {
-  const json = !opts.json ? null
-    : JSON.stringify(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0 ? connectionJson(c) : { ...connectionJson(c), ladder: [], elided: c.elided + c.ladder.length });
-  return {
-    ff: c.firstFrame, seq, version, teardown: c.teardown, oneSided: c.capture === 'one-sided', agg: aggregateInput(c, findings), json,
-    findings: findings.map((f, idx) => ({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: opts.json ? JSON.stringify(f) : null })),
-  };
+  const w = scratch;
+  w.n = 0;
+  let json: Span | null = null;
+  if (opts.json) {
+    writeConnectionJson(w, c, !(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0));
+    json = { buf: w.buf, at: 0, end: w.n };
+  }
+  const fs: SpoolFinding[] = [];
+  for (let idx = 0; idx < findings.length; idx++) {
+    const f = findings[idx] as Finding;
+    let fj: Span | null = null;
+    if (opts.json) { const at = w.n; writeFindingJson(w, f); fj = { buf: w.buf, at, end: w.n }; }
+    fs.push({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: fj });
+  }
+  // The buffer may have grown while the findings were written: every span points into the final one.
+  if (json !== null) json.buf = w.buf;
+  for (const f of fs) if (f.json !== null) f.json.buf = w.buf;
+  return { ff: c.firstFrame, seq, version, teardown: c.teardown, oneSided: c.capture === 'one-sided', agg: aggregateInput(c, findings), json, findings: fs };
 }
 
 export function contributionOf(r: SpoolConnection): Contribution {
@@ -75,6 +91,104 @@ export interface SpoolTarget {
 }
 
 type Key = [number, number, number, number];
+
+const TEARDOWNS: readonly Teardown[] = ['fin', 'rst', 'half-close', 'refused', 'open', 'none'];
+
+/** A connection's aggregate input as numbers (its addresses go in the record's text): see aggFrom(). */
+function aggNums(a: AggregateInput, out: number[]): number {
+  out[0] = TEARDOWNS.indexOf(a.teardown); out[1] = a.start; out[2] = a.end; out[3] = a.timeWaitUntil ?? NaN;
+  out[4] = a.client.ipVersion; out[5] = a.client.port; out[6] = a.server.ipVersion; out[7] = a.server.port;
+  let n = 8;
+  out[n++] = a.halfCloses.length;
+  for (const [stuck, age] of a.halfCloses) { out[n++] = stuck ? 1 : 0; out[n++] = age; }
+  out[n++] = a.reuses.length;
+  for (const [rejected, since] of a.reuses) { out[n++] = rejected ? 1 : 0; out[n++] = since; }
+  return n;
+}
+
+function aggFrom(r: SpillRecord, client: string, server: string): AggregateInput {
+  const tw = r.num(3);
+  const halfCloses: [boolean, number][] = [];
+  const reuses: [boolean, number][] = [];
+  let n = 8;
+  for (let k = r.num(n++); k > 0; k--, n += 2) halfCloses.push([r.num(n) === 1, r.num(n + 1)]);
+  for (let k = r.num(n++); k > 0; k--, n += 2) reuses.push([r.num(n) === 1, r.num(n + 1)]);
+  return {
+    client: { ipVersion: r.num(4) as 4 | 6, address: client, port: r.num(5) }, server: { ipVersion: r.num(6) as 4 | 6, address: server, port: r.num(7) },
+    teardown: TEARDOWNS[r.num(0)] as Teardown, start: r.num(1), end: r.num(2), timeWaitUntil: Number.isNaN(tw) ? null : tw, halfCloses, reuses,
+  };
+}
+
+const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
+
+/** A connection record's text: the client's and the server's addresses (for the aggregates), then its JSON. */
+const connHead = (r: SpoolConnection): string => `${r.agg.client.address}\t${r.agg.server.address}\t`;
+
+/** A contribution as numbers (ReportSpool.addBatch reads them back). */
+function pushContribution(out: number[], r: Contribution): void {
+  out.push(r.ff, r.seq, r.version, TEARDOWNS.indexOf(r.teardown), r.oneSided ? 1 : 0, r.findings.length);
+  for (const f of r.findings) out.push(FINDING_KINDS.indexOf(f.kind), SEVERITIES.indexOf(f.severity), f.half, f.time);
+}
+
+/**
+ * An analysis thread's judged connections on their way to the reader's ReportSpool: the spill records written here
+ * as bytes (the JSON encoded once, in this thread) and each connection's share of the totals as numbers, handed over
+ * as transferable buffers (no copy of text between threads).
+ */
+export class SpoolBatch implements SpoolTarget {
+  private buf = newBatchBuffer(1 << 20);
+  private used = 0;
+  private meta: number[] = [];
+  private readonly nums: number[] = [];
+  /** Connections in this batch. */
+  size = 0;
+
+  constructor(readonly opts: SpoolOptions, private readonly onLink: (seq: number, next: string, start: number) => void) {}
+
+  add(r: SpoolConnection, prev: Contribution | null): void {
+    pushContribution(this.meta, r);
+    if (prev === null) this.meta.push(0); else { this.meta.push(1); pushContribution(this.meta, prev); }
+    const n = aggNums(r.agg, this.nums);
+    const head = connHead(r);
+    this.room(recordBound(n, head, r.json));
+    this.used = writeRecord(this.buf, this.used, r.ff, r.seq, r.version, 0, this.nums, n, head, r.json);
+    this.size++;
+    if (!this.opts.json) return;
+    for (const f of r.findings) {
+      this.room(recordBound(1, '', f.json));
+      this.nums[0] = r.version;
+      this.used = writeRecord(this.buf, this.used, f.time, r.ff, r.seq, f.idx, this.nums, 1, '', f.json);
+    }
+  }
+
+  link(seq: number, next: string, start: number): void {
+    this.onLink(seq, next, start);
+  }
+
+  /** The batch so far (its buffers change hands: transfer them), and a fresh one started. */
+  take(): { bytes: ArrayBuffer; used: number; meta: Float64Array } {
+    const out = { bytes: this.buf.buffer as ArrayBuffer, used: this.used, meta: Float64Array.from(this.meta) };
+    this.buf = newBatchBuffer(this.buf.length);
+    this.used = 0;
+    this.meta = [];
+    this.size = 0;
+    return out;
+  }
+
+  private room(need: number): void {
+    if (this.used + need <= this.buf.length) return;
+    const grown = newBatchBuffer(Math.max(this.used + need, 2 * this.buf.length));
+    this.buf.copy(grown, 0, 0, this.used);
+    this.buf = grown;
+  }
+}
+
+/** A buffer of its own ArrayBuffer (transferable; not a slice of node's pool). */
+const newBatchBuffer = (n: number): Buffer => Buffer.from(new ArrayBuffer(n));
+
+/** A JSON line read back in place: bytes [at, end) of buf. */
+export interface LineBytes { buf: Buffer; at: number; end: number }
+
 const keyBefore = (a: Key, b: Key): boolean =>
   a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && (a[2] < b[2] || (a[2] === b[2] && a[3] < b[3])))));
 
@@ -109,25 +223,65 @@ export class ReportSpool implements SpoolTarget {
   private agg: AggregateAccumulator | null = null;
   /** Put the final connection ids into a JSON line (threads number connections on their own); identity by default. */
   ids: (line: string) => string = (line) => line;
+  /** Threads: the final number of thread w's connection `local` (the lines' bytes hold placeholders); null: ids are final. */
+  globalId: ((w: number, local: number) => number) | null = null;
+  private readonly nums: number[] = [];
 
   constructor(readonly opts: SpoolOptions) {
-    this.conns = new SortedSpill('connections', opts.runChars);
-    this.finds = opts.json ? new SortedSpill('findings', opts.runChars) : null;
+    this.conns = new SortedSpill('connections', opts.runBytes);
+    this.finds = opts.json ? new SortedSpill('findings', opts.runBytes) : null;
   }
 
   /** A judged connection; `prev`: its share from an earlier judgement of the same connection (withdrawn). */
   add(r: SpoolConnection, prev: Contribution | null): void {
+    this.account(r, prev);
+    if (this.finds !== null) {
+      for (const f of r.findings) { this.nums[0] = r.version; this.finds.add(f.time, r.ff, r.seq, f.idx, this.nums, 1, '', f.json); }
+    }
+    const n = aggNums(r.agg, this.nums);
+    this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, connHead(r), r.json);
+  }
+
+  /**
+   * Judged connections from an analysis thread (SpoolBatch): their shares as numbers (`meta`) and their records as
+   * bytes, copied into the spills as they are; `seq` maps the thread's connection numbers to this spool's.
+   */
+  addBatch(bytes: Buffer, meta: Float64Array, seq: (local: number) => number): void {
+    let m = 0;
+    let at = 0;
+    const contribution = (): Contribution => {
+      const ff = meta[m++] as number;
+      const s = seq(meta[m++] as number);
+      const version = meta[m++] as number;
+      const teardown = TEARDOWNS[meta[m++] as number] as Teardown;
+      const oneSided = meta[m++] === 1;
+      const findings: SpoolFinding[] = [];
+      for (let k = meta[m++] as number, idx = 0; k > 0; k--, idx++) {
+        findings.push({ kind: FINDING_KINDS[meta[m++] as number] as FindingKind, severity: SEVERITIES[meta[m++] as number] as Severity, half: meta[m++] as SpoolFinding['half'], time: meta[m++] as number, idx, json: null });
+      }
+      return { ff, seq: s, version, teardown, oneSided, findings };
+    };
+    while (m < meta.length) {
+      const r = contribution();
+      const prev = meta[m++] === 1 ? contribution() : null;
+      this.account(r, prev);
+      setRecordKey(bytes, at, 1, r.seq);
+      at += this.conns.addRecord(bytes, at);
+      if (this.finds !== null) {
+        for (let k = 0; k < r.findings.length; k++) { setRecordKey(bytes, at, 2, r.seq); at += this.finds.addRecord(bytes, at); }
+      }
+    }
+  }
+
+  /** A judged connection's share of the totals (`prev`: its earlier judgement's, withdrawn). */
+  private account(r: Contribution, prev: Contribution | null): void {
     if (prev !== null) this.withdraw(prev);
     else this.connections++;
     if (r.version > 0) this.latest.set(r.seq, r.version);
     if (this.first === null || r.ff < this.first[0] || (r.ff === this.first[0] && r.seq < this.first[1])) this.first = [r.ff, r.seq];
     this.teardown[r.teardown]++;
     if (r.oneSided) this.oneSided++;
-    for (const f of r.findings) {
-      this.count(f, 1, [f.time, r.ff, r.seq, f.idx]);
-      if (this.finds !== null) this.finds.add(f.time, r.ff, r.seq, f.idx, `${r.version}\t${f.json ?? ''}`);
-    }
-    this.conns.add(r.ff, r.seq, r.version, 0, `${JSON.stringify(r.agg)}\t${r.json ?? ''}`);
+    for (const f of r.findings) this.count(f, 1, [f.time, r.ff, r.seq, f.idx]);
   }
 
   /** Connection `seq` is followed on its tuple by connection `next`, which starts at `start`. */
@@ -141,7 +295,8 @@ export class ReportSpool implements SpoolTarget {
     for (const f of findings) {
       const idx = this.floodKeys++;
       this.count({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: null }, 1, [f.time, ff, seq + 0.5, idx]);
-      this.finds?.add(f.time, ff, seq + 0.5, idx, `-1\t${JSON.stringify(f)}`);
+      this.nums[0] = -1;
+      this.finds?.add(f.time, ff, seq + 0.5, idx, this.nums, 1, JSON.stringify(f));
     }
   }
 
@@ -157,46 +312,66 @@ export class ReportSpool implements SpoolTarget {
   }
 
   /**
-   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings); the
-   * aggregates are folded on the way (aggregates() after this).
+   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings), with their
+   * final ids; the aggregates are folded on the way (aggregates() after this).
    */
   *connectionLines(): Generator<string> {
+    for (const x of this.connectionBytes()) yield typeof x === 'string' ? x : this.ids(x.buf.toString('utf8', x.at, x.end));
+  }
+
+  /** The findings in report order, as JSON lines (the spool keeps JSON). */
+  *findingLines(): Generator<string> {
+    for (const x of this.findingBytes()) yield typeof x === 'string' ? x : this.ids(x.buf.toString('utf8', x.at, x.end));
+  }
+
+  /**
+   * connectionLines() without making strings: a line the spool did not have to change comes as its bytes in place
+   * (valid until the next one; thread id placeholders still in them: see globalId).
+   */
+  *connectionBytes(): Generator<string | LineBytes> {
     const agg = new AggregateAccumulator();
+    const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.conns.sorted()) {
       const latest = this.latest.get(r.k1);
       if (latest !== undefined && latest !== r.k2) continue;
-      const tab = r.line.indexOf('\t');
-      const a = JSON.parse(r.line.slice(0, tab)) as AggregateInput;
-      let json = r.line.slice(tab + 1);
+      const t0 = r.buf.indexOf(9, r.textAt);
+      const t1 = r.buf.indexOf(9, t0 + 1);
+      const a = aggFrom(r, r.buf.toString('latin1', r.textAt, t0), r.buf.toString('latin1', t0 + 1, t1));
       const link = this.links.get(r.k1);
       if (link !== undefined) {
+        let json = r.buf.toString('utf8', t1 + 1, r.textEnd);
         const [next, start] = link;
         if (json !== '') json = json.replace('"next":null', `"next":${JSON.stringify(next)}`);
         if (a.timeWaitUntil !== null && a.timeWaitUntil > start) {
           if (json !== '') json = json.replace(`"timeWaitUntil":${JSON.stringify(a.timeWaitUntil)}`, `"timeWaitUntil":${JSON.stringify(start)}`);
           a.timeWaitUntil = start;
         }
+        agg.add(a);
+        yield json === '' ? json : this.ids(json);
+        continue;
       }
       agg.add(a);
-      yield json === '' ? json : this.ids(json);
+      bytes.buf = r.buf; bytes.at = t1 + 1; bytes.end = r.textEnd;
+      yield bytes.at === bytes.end ? '' : bytes;
     }
     this.agg = agg;
   }
 
-  /** The findings in report order, as JSON lines (the spool keeps JSON). */
-  *findingLines(): Generator<string> {
+  /** findingLines() as bytes in place (thread id placeholders still in them: see globalId). */
+  *findingBytes(): Generator<string | LineBytes> {
     if (this.finds === null) return;
+    const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.finds.sorted()) {
-      const tab = r.line.indexOf('\t');
-      const version = +r.line.slice(0, tab);
+      const version = r.num(0);
       if (version >= 0) { const latest = this.latest.get(r.k2); if (latest !== undefined && latest !== version) continue; }
-      yield this.ids(r.line.slice(tab + 1));
+      bytes.buf = r.buf; bytes.at = r.textAt; bytes.end = r.textEnd;
+      yield bytes;
     }
   }
 
   /** Per-server and per-pair rows (reads the connections back when connectionLines() was not run). */
   aggregates(): Report['aggregates'] {
-    if (this.agg === null) for (const _ of this.connectionLines()) { /* folds */ }
+    if (this.agg === null) for (const _ of this.connectionBytes()) { /* folds */ }
     const a = this.agg as AggregateAccumulator;
     return { servers: a.serverRows(), pairs: a.pairRows() };
   }
@@ -228,9 +403,9 @@ export class ReportSpool implements SpoolTarget {
   private readFirsts(): void {
     this.firstOf.clear();
     for (const r of (this.finds as SortedSpill).sorted()) {
-      const version = +r.line.slice(0, r.line.indexOf('\t'));
+      const version = r.num(0);
       if (version >= 0) { const latest = this.latest.get(r.k2); if (latest !== undefined && latest !== version) continue; }
-      const kind = /"kind":"([a-z-]+)"/.exec(r.line)?.[1] as FindingKind;
+      const kind = /"kind":"([a-z-]+)"/.exec(r.text())?.[1] as FindingKind;
       if (!this.firstOf.has(kind)) this.firstOf.set(kind, [r.k0, r.k1, r.k2, r.k3]);
     }
     this.firstsStale = false;

@@ -13,7 +13,7 @@ import { TextDigest, type DigestRaw } from './digest.js';
 import { heapGuard } from './memory.js';
 import { RingReader, type RingBuffers } from './ring.js';
 import { AnalysisSession } from './session.js';
-import type { Contribution, SpoolConnection, SpoolOptions, SpoolTarget } from './spool.js';
+import { SpoolBatch, type SpoolOptions } from './spool.js';
 
 export interface WorkerInput {
   ring: RingBuffers;
@@ -28,7 +28,10 @@ export interface WorkerInput {
 
 export interface BatchMessage {
   type: 'batch';
-  recs: [SpoolConnection, Contribution | null][];
+  /** Judged connections (SpoolBatch.take(): spill records as bytes, shares as numbers). */
+  bytes: ArrayBuffer;
+  used: number;
+  meta: Float64Array;
   links: [number, string, number][];
   /** Frames that opened connections since the last batch, ascending. */
   opens: Uint32Array;
@@ -54,19 +57,15 @@ function main(): void {
   const port = parentPort;
   if (port === null) return;
   const digest = input.maxPerKind === null ? null : new TextDigest(input.maxPerKind);
-  let recs: BatchMessage['recs'] = [];
   let links: BatchMessage['links'] = [];
   let opens: number[] = [];
+  const target = new SpoolBatch(input.spool, (seq, next, start) => { links.push([seq, next, start]); });
   const post = (): void => {
-    if (recs.length === 0 && links.length === 0 && opens.length === 0) return;
-    const msg: BatchMessage = { type: 'batch', recs, links, opens: Uint32Array.from(opens) };
-    port.postMessage(msg, [msg.opens.buffer as ArrayBuffer]);
-    recs = []; links = []; opens = [];
-  };
-  const target: SpoolTarget = {
-    opts: input.spool,
-    add: (r, prev) => { recs.push([r, prev]); if (recs.length >= BATCH) post(); },
-    link: (seq, next, start) => { links.push([seq, next, start]); },
+    if (target.size === 0 && links.length === 0 && opens.length === 0) return;
+    const { bytes, used, meta } = target.take();
+    const msg: BatchMessage = { type: 'batch', bytes, used, meta, links, opens: Uint32Array.from(opens) };
+    port.postMessage(msg, [bytes, meta.buffer as ArrayBuffer, msg.opens.buffer as ArrayBuffer]);
+    links = []; opens = [];
   };
   const session = new AnalysisSession(input.settings, digest === null ? {} : { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v) },
     { spool: target, sweeps: 'external', idOf: localId(input.w), maxConnections: input.maxConnections });
@@ -91,6 +90,7 @@ function main(): void {
     if ((++n & 0xfff) === 0) { const full = guard(); if (full !== null) stop('memory', full, index); }
     // At most one connection opens per frame.
     if (session.opened !== before) opens.push(index);
+    if (target.size >= BATCH) post();
   }, (tsSec, tsNsec) => {
     session.sweep(tsSec + tsNsec * 1e-9);
     post();

@@ -11,7 +11,7 @@ export interface StopControls {
   readonly interruptedBy: NodeJS.Signals | null;
   /** stdout failed (EPIPE, ENOSPC…): said on stderr once; nothing more is written to it. */
   readonly broken: boolean;
-  out(s: string): void;
+  out(s: string | Uint8Array): void;
   /** For the loop's `gate`: a promise while stdout's buffer is full, null otherwise. */
   gate(): Promise<void> | null;
   release(): void;
@@ -65,7 +65,7 @@ export function stopControls(onForce?: () => void): StopControls {
     get broken(): boolean {
       return broken;
     },
-    out: (s: string): void => {
+    out: (s: string | Uint8Array): void => {
       if (!broken) process.stdout.write(s);
     },
     gate: (): Promise<void> | null => {

@@ -125,12 +125,14 @@ export class AggregateAccumulator {
 
   /** Make the rows of this connection exist (the order of first appearance breaks ties), without folding it. */
   touch(c: AggregateInput): void {
-    this.server(c.server);
-    this.pair(c);
+    const name = endpointText(c.server);
+    this.server(c.server, name);
+    this.pair(c, name);
   }
 
   add(c: AggregateInput): void {
-    const s = this.server(c.server);
+    const name = endpointText(c.server);
+    const s = this.server(c.server, name);
     s.connections++;
     if (c.teardown === 'rst') s.resets++;
     for (const [stuck, age] of c.halfCloses) {
@@ -138,7 +140,8 @@ export class AggregateAccumulator {
       if (stuck) s.stuck++;
       if (s.oldestHalfCloseSeconds === null || age > s.oldestHalfCloseSeconds) s.oldestHalfCloseSeconds = age;
     }
-    const { a, port } = this.pair(c);
+    const a = this.pair(c, name);
+    const port = c.client.port;
     const to = Math.max(c.end, c.timeWaitUntil ?? c.end);
     if (a.n === 0) { a.port = port; a.from = c.start; a.to = to; } else {
       if (a.peak === null) {
@@ -172,22 +175,22 @@ export class AggregateAccumulator {
     )).sort(byPressure);
   }
 
-  private server(e: Endpoint): ServerAggregate {
-    const name = endpointText(e);
+  /** `name`: the endpoint's text. */
+  private server(e: Endpoint, name: string): ServerAggregate {
     let a = this.servers.get(name);
     if (!a) { a = { server: e, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 }; this.servers.set(name, a); }
     return a;
   }
 
-  private pair(c: AggregateInput): { a: PairAcc; port: number } {
+  private pair(c: AggregateInput, server: string): PairAcc {
     const host = c.client.address;
-    const key = host + '>' + endpointText(c.server);
+    const key = host + '>' + server;
     let a = this.pairs.get(key);
     if (a === undefined) {
       a = { client: host, server: c.server, n: 0, port: 0, from: 0, to: 0, ports: null, first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null, peak: null };
       this.pairs.set(key, a);
     }
-    return { a, port: c.client.port };
+    return a;
   }
 }
 

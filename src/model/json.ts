@@ -4,7 +4,7 @@
  * and a streamed run's spool), NDJSON, `report --json`.
  */
 import { endpointText, type Endpoint } from './endpoint.js';
-import type { ConnectionReport, Report } from './report.js';
+import type { ConnectionReport, Finding, PacketRef, Report } from './report.js';
 
 export type ConnectionJson = Omit<ConnectionReport, 'client' | 'server'> & { client: string; server: string };
 

@@ -1,5 +1,6 @@
-import type { ReportSpool } from '../analyze/spool.js';
+import type { LineBytes, ReportSpool } from '../analyze/spool.js';
 import { aggregateJson, connectionJson, type ConnectionJson } from '../model/json.js';
+import { JsonBytes, writePairAggregate, writeServerAggregate } from '../model/json-bytes.js';
 import type { ConnectionReport, Report } from '../model/report.js';
 
 export interface JsonOptions {
@@ -23,24 +24,80 @@ export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string
 
 /**
  * `--json` of a streamed analysis: the same document, byte for byte, with the connections and findings read back
- * in order from the spool the session wrote them to (the aggregates are folded while the connections go out).
+ * in order from the spool the session wrote them to (the aggregates are folded while the connections go out). The
+ * lists come as bytes (UTF-8), copied from the spool's runs without becoming strings; the rest as strings.
  */
-export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<string> {
+export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<string | Uint8Array> {
   yield jsonHead(r);
-  yield* rawList('connections', spool.connectionLines());
-  yield* rawList('findings', spool.findingLines());
-  yield* jsonAggregates(spool.aggregates());
+  yield* byteList('connections', spool.connectionBytes(), spool.globalId);
+  yield* byteList('findings', spool.findingBytes(), spool.globalId);
+  yield* aggregateBytes(spool.aggregates());
   yield '\n}\n';
 }
 
-function* rawList(k: string, items: Iterable<string>): Generator<string> {
-  const l = new JsonList(k);
-  let buf = l.open();
-  for (const x of items) {
-    buf += l.raw(x);
-    if (buf.length > 1 << 16) { yield buf; buf = ''; }
+/** Bytes gathered before a chunk goes out. */
+const OUT_CHUNK = 1 << 20;
+/** `\u0001` as JSON writes it: the start of a thread's connection id placeholder (src/analyze/worker.ts). */
+const ID_OPEN = Buffer.from('\\u0001', 'latin1');
+const ID_CLOSE = Buffer.from('\\u0002', 'latin1');
+
+/** UTF-8 output gathered into chunks (a fresh buffer per chunk: a chunk handed out may still be being written). */
+class ByteChunks {
+  private buf = Buffer.allocUnsafe(OUT_CHUNK);
+  n = 0;
+
+  private room(need: number): void {
+    if (this.n + need <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.n + need, 2 * this.buf.length));
+    this.buf.copy(grown, 0, 0, this.n);
+    this.buf = grown;
   }
-  yield buf + l.close(true);
+
+  str(s: string): void {
+    this.room(3 * s.length);
+    this.n += this.buf.write(s, this.n, 'utf8');
+  }
+
+  bytes(src: Uint8Array, at: number, end: number): void {
+    this.room(end - at);
+    this.buf.set(src.subarray(at, end), this.n);
+    this.n += end - at;
+  }
+
+  /** Bytes whose thread id placeholders (`\u0001w.n\u0002`) become the final ids (`c` + global(w, n)). */
+  bytesWithIds(src: Buffer, at: number, end: number, global: (w: number, local: number) => number): void {
+    for (;;) {
+      const m = src.indexOf(ID_OPEN, at);
+      if (m < 0 || m >= end) break;
+      const close = src.indexOf(ID_CLOSE, m + 6);
+      const [w, local] = src.toString('latin1', m + 6, close).split('.');
+      this.bytes(src, at, m);
+      this.str(`c${global(Number(w), Number(local))}`);
+      at = close + 6;
+    }
+    this.bytes(src, at, end);
+  }
+
+  take(): Buffer {
+    const b = this.buf.subarray(0, this.n);
+    this.buf = Buffer.allocUnsafe(OUT_CHUNK);
+    this.n = 0;
+    return b;
+  }
+}
+
+function* byteList(k: string, items: Iterable<string | LineBytes>, global: ((w: number, local: number) => number) | null): Generator<string | Uint8Array> {
+  const l = new JsonList(k);
+  const out = new ByteChunks();
+  out.str(l.open());
+  for (const x of items) {
+    if (typeof x === 'string') { out.str(l.raw(x)); continue; }
+    out.str(l.raw(''));
+    if (global === null) out.bytes(x.buf, x.at, x.end); else out.bytesWithIds(x.buf, x.at, x.end, global);
+    if (out.n >= OUT_CHUNK - 4096) yield out.take();
+  }
+  out.str(l.close(true));
+  yield out.take();
 }
 
 const field = (k: string, v: unknown) => `  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')},\n`;
@@ -82,6 +139,29 @@ function* jsonList<T>(k: string, items: Iterable<T>, map: (x: T) => unknown, com
     if (buf.length > 1 << 16) { yield buf; buf = ''; }
   }
   yield buf + l.close(comma);
+}
+
+/** jsonAggregates() of the rows an AggregateAccumulator made, as bytes (the same text: one row per line). */
+function* aggregateBytes(a: Report['aggregates']): Generator<string | Uint8Array> {
+  const out = new ByteChunks();
+  const w = new JsonBytes();
+  out.str('  "aggregates": {\n');
+  const rows = function* <T>(k: string, list: readonly T[], write: (w: JsonBytes, x: T) => void, comma: boolean): Generator<Uint8Array> {
+    const l = new JsonList(k, '    ');
+    out.str(l.open());
+    for (const x of list) {
+      out.str(l.raw(''));
+      w.n = 0;
+      write(w, x);
+      out.bytes(w.buf, 0, w.n);
+      if (out.n >= OUT_CHUNK - 4096) yield out.take();
+    }
+    out.str(l.close(comma));
+  };
+  yield* rows('servers', a.servers, writeServerAggregate, true);
+  yield* rows('pairs', a.pairs, writePairAggregate, false);
+  out.str('  }');
+  yield out.take();
 }
 
 /** The `aggregates` field, up to its closing brace (the object's end or further fields follow). */

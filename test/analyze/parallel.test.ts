@@ -15,6 +15,7 @@ import { openCapture } from '../../src/capture/open.js';
 import { jsonSpoolChunks } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
 import type { Shard } from '../../src/tcp/shard.js';
+import { joined } from '../helpers/chunks.js';
 import { FIXTURES, fixtureCaptures } from '../helpers/fixture-captures.js';
 import { readFrames, remapPorts, shiftTime, toPcap, type Frame } from '../helpers/rewrite.js';
 
@@ -23,7 +24,7 @@ const root = FIXTURES;
 
 /** The JSON and the text report of one run (a JSON spool and a text digest fed by the same sessions). */
 async function outputs(path: string, threads: number | null, ringBytes?: number, shard?: Shard): Promise<{ json: string; text: string }> {
-  const spool = new ReportSpool({ json: true, runChars: 2048 });
+  const spool = new ReportSpool({ json: true, runBytes: 2048 });
   const digest = new TextDigest(2);
   try {
     const r = threads === null
@@ -31,7 +32,7 @@ async function outputs(path: string, threads: number | null, ringBytes?: number,
         sink: { hooks: { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) } }, packetTickSeconds: null, spool, shard,
       })).report
       : (await streamAnalysisParallel(await openCapture(path), { threads, spool, digest, shard, ...(ringBytes ? { ringBytes } : {}) })).report;
-    const json = [...jsonSpoolChunks(r, spool)].join('');
+    const json = joined(jsonSpoolChunks(r, spool));
     // The JSON pass folded the aggregates; the text report shows them too.
     return { json, text: textReport({ ...r, aggregates: spool.aggregates() }, { maxPerKind: 2 }, digest) };
   } finally {

@@ -12,25 +12,26 @@ import type { Report } from '../../src/model/report.js';
 import { jsonChunks, jsonSpoolChunks } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
 import { Conversation } from '../helpers/conversation.js';
+import { joined } from '../helpers/chunks.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
 
 
 /** The streamed JSON and text of a capture, with runs of ~1 KB so every spill goes through disk. */
 async function streamed(path: string): Promise<{ json: string; all: string; text: string; judged: number; runs: boolean }> {
-  const json = new ReportSpool({ json: true, runChars: 1024 });
+  const json = new ReportSpool({ json: true, runBytes: 1024 });
   const r1 = (await streamAnalysis(await openCapture(path), { sink: {}, packetTickSeconds: null, spool: json })).report;
-  const all = new ReportSpool({ json: true, ladders: 'all', runChars: 1024 });
+  const all = new ReportSpool({ json: true, ladders: 'all', runBytes: 1024 });
   const r2 = (await streamAnalysis(await openCapture(path), { sink: {}, packetTickSeconds: null, spool: all })).report;
   const digest = new TextDigest(3);
-  const text = new ReportSpool({ json: false, runChars: 1024 });
+  const text = new ReportSpool({ json: false, runBytes: 1024 });
   const { report: r3, session } = await streamAnalysis(await openCapture(path), {
     sink: { hooks: { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) } },
     packetTickSeconds: null, spool: text,
   });
   try {
     return {
-      json: [...jsonSpoolChunks(r1, json)].join(''), all: [...jsonSpoolChunks(r2, all)].join(''),
+      json: joined(jsonSpoolChunks(r1, json)), all: joined(jsonSpoolChunks(r2, all)),
       text: textReport(r3, { maxPerKind: 3 }, digest),
       judged: (session as unknown as { judged: unknown[] }).judged.length,
       runs: r1.summary.connections < 2 || (json as unknown as { conns: { runCount: number } }).conns.runCount > 0,
@@ -71,9 +72,9 @@ describe('streamed report (--json/--text write or fold each judged connection; n
     again.c('F.').s('F.').c('.');
     const frames = cv.rawFrames();
     const whole = run(frames);
-    const spool = new ReportSpool({ json: true, runChars: 512 });
+    const spool = new ReportSpool({ json: true, runBytes: 512 });
     const r = run(frames, spool);
-    const folded = new ReportSpool({ json: false, runChars: 512 });
+    const folded = new ReportSpool({ json: false, runBytes: 512 });
     const digest = new TextDigest(50);
     const t = run(frames, folded, digest);
     try {
@@ -81,7 +82,7 @@ describe('streamed report (--json/--text write or fold each judged connection; n
       assert.equal(mine.length, 2);
       assert.equal(mine[0]!.next, mine[1]!.id);
       assert.ok(whole.findings.some((f) => f.kind === 'lost-final-ack'), 'reopened and re-judged');
-      assert.equal([...jsonSpoolChunks(r, spool)].join(''), [...jsonChunks(whole)].join(''));
+      assert.equal(joined(jsonSpoolChunks(r, spool)), [...jsonChunks(whole)].join(''));
       assert.equal(textReport(t, {}, digest), textReport(whole));
     } finally {
       spool.close();

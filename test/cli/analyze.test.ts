@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { availableParallelism } from 'node:os';
+import { analysisThreads } from '../../src/cli/commands/analyze.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'td-cli-'));
 function run(args: string[], input?: Buffer) {
@@ -95,6 +97,19 @@ describe('teardown analyze (CLI)', () => {
     assert.match(r.out, /19 more time-wait-reuse not shown/);
     const all = run(['analyze', 'fixtures/port-reuse-narrow-range.pcap', '--text', '--max-per-kind', '0']);
     assert.equal((all.out.match(/^\[info\] time-wait-reuse/gm) ?? []).length, 22);
+  });
+
+  test('--threads: the machine\'s cores by default for --json/--text, one for --ndjson; more than one with --ndjson is a usage error', () => {
+    assert.equal(analysisThreads(undefined, true, 8), 8);
+    assert.equal(analysisThreads(3, true, 8), 3);
+    assert.equal(analysisThreads(undefined, false, 8), 1);
+    assert.equal(analysisThreads(undefined, true), availableParallelism());
+    const one = run(['analyze', 'fixtures/refused.pcap', '--ndjson', '--threads', '1']);
+    assert.equal(one.code, 0, one.err);
+    assert.match(one.out, /"type":"summary"/);
+    const two = run(['analyze', 'fixtures/refused.pcap', '--ndjson', '--threads', '2']);
+    assert.equal(two.code, 2);
+    assert.match(two.err, /--threads applies to --json and --text only/);
   });
 
   test('usage errors exit 2', () => {

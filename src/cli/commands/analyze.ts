@@ -6,7 +6,7 @@ import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
 import { TextDigest } from '../../analyze/digest.js';
 import { statSync } from 'node:fs';
-import { streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
+import { defaultThreads, streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
 import { ReportSpool } from '../../analyze/spool.js';
 import { jsonChunks, jsonSpoolChunks } from '../../report/json.js';
 import { NdjsonSink } from '../../report/ndjson.js';
@@ -55,14 +55,15 @@ export function analyzeCommand(): Command {
     .option('--out <dir>', 'write the results as Parquet (connections.parquet, findings.parquet, run.json) for teardown report and SQL engines (docs/fleet.md); prints the report only with --text/--json')
     .option('--label <name>', 'with --out: the host or capture label stored with every row (default: the capture file name)')
     .option('--shard <K/N>', 'analyze only the connections whose 4-tuple hash modulo N is K (0-based): N processes with K = 0…N-1 cover the capture exactly once', shard)
-    .option('--threads <n>', 'with --json or --text: analysis threads, each holding the connections of its share of the 4-tuples (default 1); the report is the same for any number', wholeNumber('--threads', 1));
+    .option('--threads <n>', 'with --json or --text: analysis threads, each holding the connections of its share of the 4-tuples (default: the machine\'s cores; --ndjson and --out use one); the report is the same for any number', wholeNumber('--threads', 1));
   addAnalysisOptions(cmd);
   cmd.action(async (capture: string, o: AnalyzeFlags) => {
     // Options that cannot apply to the output chosen are refused rather than ignored.
     if (cmd.getOptionValueSource('ladders') === 'cli' && !o.json && !o.ndjson) throw new UsageError('--ladders only applies with --json or --ndjson');
     if (o.maxPerKind !== undefined && (o.json || o.ndjson)) throw new UsageError(`--max-per-kind only applies to the text report, not with --${o.json ? 'json' : 'ndjson'}`);
     if (o.label !== undefined && o.out === undefined) throw new UsageError('--label goes with --out');
-    if (o.threads !== undefined && (o.ndjson || o.out !== undefined || (!o.json && !o.text))) {
+    // One thread is always fine; more only where the report is printed from a spool (--json, --text).
+    if (o.threads !== undefined && o.threads > 1 && (o.ndjson || o.out !== undefined || (!o.json && !o.text))) {
       throw new UsageError(`--threads applies to --json and --text only${o.ndjson ? ' (--ndjson writes connections in the order they end, from one thread)' : o.out !== undefined ? ' (--out writes the results folder from one thread)' : ''}`);
     }
     // DuckDB is loaded before the capture is read: a missing package is reported at once.
@@ -87,7 +88,7 @@ export function analyzeCommand(): Command {
     // the connections open at once. The results folder (--out) is written from the whole report.
     let spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings' }) : null;
     let digest = spool !== null && !o.json ? new TextDigest(o.maxPerKind ?? 50) : null;
-    const threads = spool === null ? 1 : o.threads ?? 1;
+    const threads = analysisThreads(o.threads, spool !== null);
     const single = () => streamAnalysis(source, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
       sink: {
@@ -135,6 +136,14 @@ export function analyzeCommand(): Command {
   return cmd;
 }
 
+/**
+ * Analysis threads: as asked, else the machine's cores when the report is printed from a spool (--json, --text),
+ * else one (--ndjson writes connections as they end, --out from the whole report).
+ */
+export function analysisThreads(asked: number | undefined, spooled: boolean, cores: number = defaultThreads()): number {
+  return spooled ? asked ?? cores : 1;
+}
+
 function isFile(path: string): boolean {
   try { return statSync(path).isFile(); } catch { return false; }
 }
@@ -143,7 +152,7 @@ function isFile(path: string): boolean {
 const nothingAnalyzed = (report: Report): boolean => report.capture.error !== null && report.capture.packets === 0;
 
 /** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
-async function writeJsonTo(io: StopControls, chunks: Iterable<string>): Promise<void> {
+async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array>): Promise<void> {
   for (const c of chunks) {
     if (io.broken) return;
     io.out(c);
