@@ -14,7 +14,7 @@ import type { ConnectionReport, Finding, FindingKind, Report, Settings } from '.
 import type { CaptureInfo, PacketSource, SourceResult } from '../capture/types.js';
 import { CaptureLadders, FrameOffsets } from './index/ladder-readback.js';
 import { RowIndex } from './index/row-index.js';
-import { TempDir } from './index/temp-dir.js';
+import { TempDir } from '../analyze/temp-dir.js';
 import { memoryRows, type RowSource } from './rows.js';
 
 /**

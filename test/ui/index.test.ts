@@ -15,7 +15,7 @@ import { analyzeFile } from '../../src/analyze/analyze.js';
 import { openCapture } from '../../src/capture/open.js';
 import type { ConnectionReport, Report } from '../../src/model/report.js';
 import { RowIndex, ROW_CACHE } from '../../src/ui/index/row-index.js';
-import { indexDirs } from '../../src/ui/index/temp-dir.js';
+import { indexDirs } from '../../src/analyze/temp-dir.js';
 import { MemoryRows, type RowSource } from '../../src/ui/rows.js';
 import { AnalysisStore, runAnalysis } from '../../src/ui/store.js';
 import { SORT_KEYS } from '../../src/ui/view-state.js';

@@ -25,7 +25,7 @@ import type { ConnectionReport, PacketRef, Settings } from '../../model/report.j
 import type { LadderReadBack } from '../rows.js';
 import { F64Reader, F64Writer } from './files.js';
 import type { LadderSource } from './row-index.js';
-import type { TempDir } from './temp-dir.js';
+import type { TempDir } from '../../analyze/temp-dir.js';
 
 /** The byte offset of every frame's record, in frame order, written while the capture is analyzed. */
 export class FrameOffsets {

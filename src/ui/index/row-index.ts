@@ -16,7 +16,7 @@ import { memoLast, timeline } from '../model.js';
 import type { FindingList, LadderReadBack, RowSource } from '../rows.js';
 import type { SortKey } from '../view-state.js';
 import { F64Reader, F64Writer, LineReader, LineWriter } from './files.js';
-import type { TempDir } from './temp-dir.js';
+import type { TempDir } from '../../analyze/temp-dir.js';
 
 /** Rows parsed and kept for redraws (each kind): a screen shows a few dozen. */
 export const ROW_CACHE = 256;
