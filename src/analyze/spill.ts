@@ -1,7 +1,6 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
+import { TempDir } from './temp-dir.js';
 
 /**
  * A record as the merge hands it out: four numeric sort keys, a few numbers and a text, read in place from the
@@ -110,7 +109,7 @@ export class SortedSpill {
   private keys = new Float64Array(4 * 1024);
   private offs = new Uint32Array(1024);
   private n = 0;
-  private dir: string | null = null;
+  private dir: TempDir | null = null;
   private readonly runs: string[] = [];
   /** Records added. */
   size = 0;
@@ -219,7 +218,7 @@ export class SortedSpill {
     this.mem = EMPTY;
     this.n = 0;
     this.used = 0;
-    if (this.dir !== null) { rmSync(this.dir, { recursive: true, force: true }); spillDirs.delete(this.dir); this.dir = null; }
+    if (this.dir !== null) { this.dir.remove(); this.dir = null; }
   }
 
   /** The records in memory in key order (indexes), stable. */
@@ -231,8 +230,8 @@ export class SortedSpill {
   }
 
   private flush(): void {
-    if (this.dir === null) { this.dir = mkdtempSync(join(tmpdir(), 'teardown-')); spillDirs.add(this.dir); }
-    const file = join(this.dir, `${this.name}-${this.runs.length}`);
+    this.dir ??= new TempDir('teardown-');
+    const file = this.dir.file(`${this.name}-${this.runs.length}`);
     const fd = openSync(file, 'w', 0o600);
     try {
       const m = this.mem;
@@ -261,10 +260,6 @@ export class SortedSpill {
 function writeAll(fd: number, b: Uint8Array, len: number): void {
   for (let o = 0; o < len;) o += writeSync(fd, b, o, len - o);
 }
-
-/** Directories of spills not closed yet: removed when the process exits however it ends. */
-const spillDirs = new Set<string>();
-process.once('exit', () => { for (const d of spillDirs) rmSync(d, { recursive: true, force: true }); });
 
 interface Source {
   readonly rec: SpillRecord;

@@ -1,7 +1,7 @@
 /**
- * A private temporary directory for the view's on-disk index (mode 0700 in the OS temp dir, files 0600). It is
- * removed by remove(), and in any case when the process exits; a signal that ends the process must call
- * removeAllIndexDirs() first (a death by signal runs no 'exit' handler): the UI's signal handler does.
+ * A private temporary directory (mode 0700 in the OS temp dir, files 0600): the sorted runs of a spill, the view's
+ * on-disk index. It is removed by remove(), and in any case when the process exits; a death by signal runs no
+ * 'exit' handler, so whoever re-raises a signal removes its directories first (the UI closes its store).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +13,10 @@ let hooked = false;
 export class TempDir {
   readonly path: string;
 
-  constructor(prefix = 'teardown-view-') {
+  constructor(prefix: string) {
     this.path = mkdtempSync(join(tmpdir(), prefix));
     live.add(this.path);
-    if (!hooked) { hooked = true; process.once('exit', removeAllIndexDirs); }
+    if (!hooked) { hooked = true; process.once('exit', removeAll); }
   }
 
   file(name: string): string {
@@ -29,13 +29,13 @@ export class TempDir {
   }
 }
 
-/** Every index directory still there (process exit, or a signal about to end the process). */
-export function removeAllIndexDirs(): void {
+/** Every directory still there, when the process exits. */
+function removeAll(): void {
   for (const d of live) rmSync(d, { recursive: true, force: true });
   live.clear();
 }
 
 /** Directories not removed yet (tests check the cleanup). */
-export function indexDirs(): string[] {
+export function tempDirs(): string[] {
   return [...live];
 }

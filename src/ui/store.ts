@@ -359,7 +359,7 @@ export interface RunOptions {
 export async function runAnalysis(store: AnalysisStore, source: PacketSource, opts: RunOptions = {}): Promise<{ report: Report; result: SourceResult }> {
   // Counts move even when the loop has not called progress yet (small inputs, a slow pipe on stdin).
   const clock = setInterval(() => store.heartbeat(), 250);
-  const dir = new TempDir();
+  const dir = new TempDir('teardown-view-');
   store.own({ close: () => dir.remove() });
   const spool = new ReportSpool({ json: true, ladders: 'all' });
   store.own(spool);

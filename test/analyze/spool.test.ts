@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { TextDigest } from '../../src/analyze/digest.js';
 import { endpointText } from '../../src/model/endpoint.js';
 import { AnalysisSession } from '../../src/analyze/session.js';
 import { ReportSpool } from '../../src/analyze/spool.js';
+import { SortedSpill } from '../../src/analyze/spill.js';
+import { tempDirs } from '../../src/analyze/temp-dir.js';
 import { analyzeFile } from '../../src/analyze/analyze.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
 import { openCapture } from '../../src/capture/open.js';
@@ -100,3 +103,16 @@ function run(frames: RawFrame[], spool?: ReportSpool, digest?: TextDigest): Repo
     error: null, warnings: [], drops: null,
   });
 }
+
+test('a spill writes its runs in a private temporary directory (0700) it removes on close, one registry with the view index', () => {
+  const before = new Set(tempDirs());
+  const spill = new SortedSpill('probe', 4096);
+  for (let i = 0; i < 1000; i++) spill.add(1000 - i, 0, 0, 0, [i], 1, `record ${i}`);
+  assert.ok(spill.runCount > 0, 'runs went to disk');
+  const made = tempDirs().filter((d) => !before.has(d));
+  assert.equal(made.length, 1, 'the spill directory is known to the registry that removes temporary directories at exit');
+  assert.equal(statSync(made[0]!).mode & 0o777, 0o700);
+  spill.close();
+  assert.ok(!existsSync(made[0]!));
+  assert.deepEqual(tempDirs().filter((d) => !before.has(d)), []);
+});

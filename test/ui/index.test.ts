@@ -15,7 +15,7 @@ import { analyzeFile } from '../../src/analyze/analyze.js';
 import { openCapture } from '../../src/capture/open.js';
 import type { ConnectionReport, Report } from '../../src/model/report.js';
 import { RowIndex, ROW_CACHE } from '../../src/ui/index/row-index.js';
-import { indexDirs } from '../../src/analyze/temp-dir.js';
+import { tempDirs } from '../../src/analyze/temp-dir.js';
 import { MemoryRows, type RowSource } from '../../src/ui/rows.js';
 import { AnalysisStore, runAnalysis } from '../../src/ui/store.js';
 import { SORT_KEYS } from '../../src/ui/view-state.js';
@@ -158,9 +158,9 @@ test('stdin cannot be read twice: the index keeps every ladder, nothing is read 
 
 test('the index lives in a private temporary directory, removed by close()', { timeout: 120_000 }, async () => {
   const F = fixture('close-wait-stuck.pcap');
-  const before = new Set(indexDirs());
+  const before = new Set(tempDirs());
   const { store, rows } = await indexed(F.path);
-  const made = indexDirs().filter((d) => !before.has(d));
+  const made = tempDirs().filter((d) => !before.has(d));
   assert.equal(made.length, 1);
   const path = made[0]!;
   assert.equal((rows as RowIndex).path, path);
@@ -168,7 +168,7 @@ test('the index lives in a private temporary directory, removed by close()', { t
   assert.ok(readdirSync(path).includes('connections.jsonl'), readdirSync(path).join(' '));
   store.close();
   assert.ok(!existsSync(path), `${path} removed`);
-  assert.ok(!indexDirs().includes(path));
+  assert.ok(!tempDirs().includes(path));
 });
 
 test('while reading, analyze\'s list keeps the latest findings (LIVE_ROWS at most); the count stays exact', async () => {
