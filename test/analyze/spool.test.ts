@@ -14,7 +14,7 @@ import type { RawFrame } from '../../src/capture/types.js';
 import type { Report } from '../../src/model/report.js';
 import { jsonChunks, jsonSpoolChunks } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
-import { Conversation } from '../helpers/conversation.js';
+import { lateFinReopen } from '../helpers/late-fin.js';
 import { joined } from '../helpers/chunks.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
@@ -60,15 +60,7 @@ describe('streamed report (--json/--text write or fold each judged connection; n
   });
 
   test('a connection reopened by a late FIN, then its tuple reused: same JSON and text as the whole report', () => {
-    const cv = new Conversation().handshake();
-    cv.c('F.').s('.').s('F.', { dt: 0.1 });
-    const finSeq = cv.server.nxt - 1;
-    cv.c('.');
-    const other = cv.sibling({ cport: 41000, t0: cv.t });
-    other.handshake();
-    // Past 65 536 packets a sweep judges the closed connection after its linger; the late FIN reopens it.
-    for (let i = 0; i < 70_000; i++) other.c('P.', { len: 1, dt: 0.0001 });
-    cv.s('F.', { seq: finSeq, at: other.t + 0.01 }).c('.');
+    const cv = lateFinReopen();
     // The same tuple again within TIME_WAIT: its `next` and TIME_WAIT end are settled by this incarnation.
     const again = cv.sibling({ cIsn: 900_000, sIsn: 700_000, t0: cv.t + 2 });
     again.handshake();

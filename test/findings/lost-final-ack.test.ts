@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Conversation, kinds } from '../helpers/conversation.js';
 import { endpointText } from '../../src/model/endpoint.js';
+import { lateFinReopen } from '../helpers/late-fin.js';
 
 function close(lose: 'captured' | 'uncaptured' | 'never') {
   const cv = new Conversation().handshake();
@@ -49,16 +50,7 @@ describe('lost-final-ack (rules §6.5)', () => {
 
 describe('late segments after a connection was judged', () => {
   test('a FIN retransmitted after the linger reopens and re-judges the connection (no bogus midstream connection)', () => {
-    const cv = new Conversation().handshake();
-    cv.c('F.').s('.').s('F.', { dt: 0.1 });
-    const finSeq = cv.server.nxt - 1;
-    cv.c('.');
-    // Other traffic moves packet time past the 5 s linger; enough packets to trigger a sweep are not needed:
-    // the flow table judges closed connections when it sweeps, and at the latest at the end.
-    const other = cv.sibling({ cport: 41000, t0: cv.t });
-    other.handshake();
-    for (let i = 0; i < 70_000; i++) other.c('P.', { len: 1, dt: 0.0001 });
-    cv.s('F.', { seq: finSeq, at: other.t + 0.01 }).c('.');
+    const cv = lateFinReopen();
     const r = cv.report();
     const mine = r.connections.filter((c) => endpointText(c.client) === '10.0.0.1:40000');
     assert.equal(mine.length, 1, JSON.stringify(mine.map((c) => [c.id, c.handshake, c.teardown])));
