@@ -3,11 +3,13 @@
  *
  *   node --import tsx bench/inproc.ts FILE [--json]
  *
- * Times analyzeFile() alone (read → decode → flow state → findings → final report; no process start-up, no
- * output), then, with --json, the JSON report (jsonChunks joined) of the result. Prints one JSON line on stdout.
+ * Times analyzeFile() alone, one thread, streaming as the CLI does (read → decode → flow state → findings → judged
+ * connections folded into a ReportSpool that keeps counts and aggregates, not rows; no process start-up, no output),
+ * so its peak RSS is the pipeline's, not a whole report's. With --json, the spool also writes the connections' and
+ * findings' JSON to its runs (what `--json` pays before copying them out). Prints one JSON line on stdout.
  */
 import { analyzeFile } from '../src/analyze/analyze.js';
-import { jsonChunks } from '../src/report/json.js';
+import { ReportSpool } from '../src/analyze/spool.js';
 
 export interface InprocResult {
   packets: number;
@@ -19,9 +21,6 @@ export interface InprocResult {
   /** process.resourceUsage().maxRSS after analyzeFile, in KiB. */
   maxRssKiB: number;
   heapUsedMiB: number;
-  jsonMs: number | null;
-  jsonBytes: number | null;
-  jsonError: string | null;
   captureError: string | null;
 }
 
@@ -30,24 +29,18 @@ async function main(): Promise<void> {
   if (file === undefined) throw new Error('usage: bench/inproc.ts FILE [--json]');
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
-  const { report, result } = await analyzeFile(file);
+  const json = process.argv.includes('--json');
+  const spool = new ReportSpool({ json, ladders: 'findings' });
+  const { report, result } = await analyzeFile(file, { spool });
   const analyzeMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = process.cpuUsage(cpu0);
   const out: InprocResult = {
-    packets: report.capture.packets, connections: report.summary.connections, findings: report.findings.length,
+    packets: report.capture.packets, connections: report.summary.connections,
+    findings: Object.values(report.summary.findings).reduce((a, b) => a + (b ?? 0), 0),
     analyzeMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKiB: process.resourceUsage().maxRSS, heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-    jsonMs: null, jsonBytes: null, jsonError: null, captureError: result.error?.oneLine() ?? null,
+    captureError: result.error?.oneLine() ?? null,
   };
-  if (process.argv.includes('--json')) {
-    const t1 = process.hrtime.bigint();
-    try {
-      const s = [...jsonChunks(report)].join('');
-      out.jsonMs = Number(process.hrtime.bigint() - t1) / 1e6;
-      out.jsonBytes = Buffer.byteLength(s);
-    } catch (e) {
-      out.jsonError = (e as Error).message;
-    }
-  }
+  spool.close();
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

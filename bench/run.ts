@@ -237,7 +237,7 @@ async function main(): Promise<void> {
   const cmds: Cmd[] = [
     { id: 'teardown-cli', tool: 'teardown', what: `teardown analyze --json (built CLI, whole process, default --threads ${cores})`, exe: node, args: ['bin/teardown.js', 'analyze', file, '--json'] },
     { id: 'teardown-cli-text', tool: 'teardown', what: `teardown analyze --text (built CLI, whole process, default --threads ${cores})`, exe: node, args: ['bin/teardown.js', 'analyze', file, '--text'] },
-    { id: 'teardown-inproc', tool: 'teardown', what: 'analyzeFile() in process (no start-up, no output)', exe: node, args: ['--import', 'tsx', 'bench/inproc.ts', file], capture: true },
+    { id: 'teardown-inproc', tool: 'teardown', what: 'analyzeFile() in process, one thread, report streamed and folded (no start-up, no output)', exe: node, args: ['--import', 'tsx', 'bench/inproc.ts', file], capture: true },
     { id: 'tshark-conv', tool: 'tshark', what: 'tshark -q -z conv,tcp (one pass, conversation table)', exe: 'tshark', args: ['-r', file, '-q', '-z', 'conv,tcp'] },
     { id: 'tshark-expert', tool: 'tshark', what: 'tshark -q -z expert (one pass, TCP analysis, full tree)', exe: 'tshark', args: ['-r', file, '-q', '-z', 'expert'] },
     { id: 'tcptrace', tool: 'tcptrace', what: 'tcptrace -n -l (per-connection long stats)', exe: 'tcptrace', args: ['-n', '-l', file] },
