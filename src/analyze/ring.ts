@@ -6,18 +6,37 @@
  *
  * kind FRAME carries a frame; BOUNDARY a sweep (at tsSec/tsNsec); END the end of input (the capture's last time); WRAP says
  * the next record starts at offset 0. `ctrl` holds the write and read offsets: the writer publishes its offset
- * every PUBLISH_EVERY records (and at boundaries and the end), the reader its own after each batch; both notify.
+ * every PUBLISH_EVERY records (and at boundaries and the end), the reader its own every PUBLISH_EVERY records too.
+ *
+ * Waking a thread costs far more than a record (a context switch; on a machine with fewer cores than threads, a
+ * reschedule): each side says when it sleeps (a flag in `ctrl`) and is woken only then. A writer that found the ring
+ * full sleeps until a quarter of it is free, so the two sides trade places once per quarter ring, not once per
+ * record; a reader that found it empty is woken at the writer's next publication.
  */
 export const KIND_FRAME = 1;
 export const KIND_WRAP = 2;
 export const KIND_BOUNDARY = 3;
 export const KIND_END = 4;
 const HEADER = 32;
-const WRITE = 0;
-const READ = 1;
-/** Set by a reader that failed: the writer stops waiting for room and throws. */
-const FAILED = 2;
-const PUBLISH_EVERY = 64;
+/** The words of `ctrl` (Int32Array). */
+export const CTRL = {
+  /** The write and read offsets, as last published. */
+  WRITE: 0, READ: 1,
+  /** Set by a reader that failed: the writer stops waiting for room and throws. */
+  FAILED: 2,
+  /** Set while the writer sleeps for room / the reader sleeps for records: the other side wakes it. */
+  WRITER_SLEEPS: 3, READER_SLEEPS: 4,
+} as const;
+const { WRITE, READ, FAILED, WRITER_SLEEPS, READER_SLEEPS } = CTRL;
+const CTRL_WORDS = 5;
+export const PUBLISH_EVERY = 64;
+/** A writer that found the ring full sleeps until this share of it is free (1/RESUME_AT). */
+export const RESUME_AT = 4;
+/** Longest sleep (ms) before a side looks again on its own (a lost wakeup costs at most this). */
+const NAP = 20;
+
+/** Free bytes for the writer at w when the reader is at r (one byte stays free: w === r means empty). */
+const freeBytes = (w: number, r: number, cap: number): number => (r > w ? r - w : cap - w + r);
 
 /** The reader gave up (its thread stopped): it says why in a message of its own. */
 export class RingFailed extends Error {
@@ -27,7 +46,7 @@ export class RingFailed extends Error {
 export interface RingBuffers { data: SharedArrayBuffer; ctrl: SharedArrayBuffer }
 
 export function newRing(bytes: number): RingBuffers {
-  return { data: new SharedArrayBuffer(bytes & ~3), ctrl: new SharedArrayBuffer(12) };
+  return { data: new SharedArrayBuffer(bytes & ~3), ctrl: new SharedArrayBuffer(4 * CTRL_WORDS) };
 }
 
 export class RingWriter {
@@ -67,26 +86,33 @@ export class RingWriter {
   publish(): void {
     this.unpublished = 0;
     Atomics.store(this.ctrl, WRITE, this.w);
-    Atomics.notify(this.ctrl, WRITE);
+    if (Atomics.load(this.ctrl, READER_SLEEPS) !== 0) { Atomics.store(this.ctrl, READER_SLEEPS, 0); Atomics.notify(this.ctrl, WRITE); }
   }
 
-  /** Room for `size` bytes at the write offset (wrapping when the tail is too short); waits for the reader if full. */
+  /**
+   * Room for `size` bytes at the write offset (wrapping when the tail is too short). When the ring is full, sleeps
+   * until a quarter of it is free (the reader wakes it then), not just `size`.
+   */
   private reserve(size: number): number {
     if (size + 4 > this.cap / 2) throw new RangeError(`frame of ${size} bytes does not fit the ring`);
+    let want = size;
     for (;;) {
       const r = Atomics.load(this.ctrl, READ);
       const tail = this.cap - this.w;
       if (tail < size) {
         // Wrap: only when the reader is not at 0..size (it would look empty), and it has left the tail.
-        if (r <= this.w && r > size) { this.u32[this.w >>> 2] = KIND_WRAP; this.w = 0; continue; }
-      } else {
-        const free = r > this.w ? r - this.w : this.cap - this.w + r;
-        if (free > size) { const at = this.w; this.w += size; if (this.w === this.cap) this.w = 0; return at; }
+        if (r <= this.w && r > size && freeBytes(this.w, r, this.cap) > want) { this.u32[this.w >>> 2] = KIND_WRAP; this.w = 0; continue; }
+      } else if (freeBytes(this.w, r, this.cap) > want) {
+        const at = this.w; this.w += size; if (this.w === this.cap) this.w = 0; return at;
       }
       if (Atomics.load(this.ctrl, FAILED) !== 0) throw new RingFailed();
+      want = Math.max(size, (this.cap / RESUME_AT) | 0);
       this.publish();
       this.waits++;
-      Atomics.wait(this.ctrl, READ, r, 20);
+      // Say so, then look again (the reader may have moved before it could see the flag), then sleep.
+      Atomics.store(this.ctrl, WRITER_SLEEPS, 1);
+      if (Atomics.load(this.ctrl, READ) === r) Atomics.wait(this.ctrl, READ, r, NAP);
+      Atomics.store(this.ctrl, WRITER_SLEEPS, 0);
     }
   }
 }
@@ -117,9 +143,18 @@ export class RingReader {
   run(onFrame: (at: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number) => void,
     onBoundary: (tsSec: number, tsNsec: number) => void): { tsSec: number; tsNsec: number } {
     const u = this.u32;
+    const cap = u.length * 4;
+    let unpublished = 0;
     for (;;) {
       const w = Atomics.load(this.ctrl, WRITE);
-      if (w === this.r) { Atomics.wait(this.ctrl, WRITE, w, 50); continue; }
+      if (w === this.r) {
+        this.publish(cap);
+        // Say so, then look again (the writer may have published before it could see the flag), then sleep.
+        Atomics.store(this.ctrl, READER_SLEEPS, 1);
+        if (Atomics.load(this.ctrl, WRITE) === w) Atomics.wait(this.ctrl, WRITE, w, NAP);
+        Atomics.store(this.ctrl, READER_SLEEPS, 0);
+        continue;
+      }
       while (this.r !== w) {
         const i = this.r >>> 2;
         const kind = u[i];
@@ -132,14 +167,21 @@ export class RingReader {
         } else if (kind === KIND_END) {
           const end = { tsSec: u[i + 3] as number, tsNsec: u[i + 4] as number };
           this.r += HEADER;
-          Atomics.store(this.ctrl, READ, this.r);
-          Atomics.notify(this.ctrl, READ);
+          this.publish(cap);
           return end;
         }
         this.r += HEADER + ((len + 3) & ~3);
-        if (this.r === u.length * 4) this.r = 0;
+        if (this.r === cap) this.r = 0;
+        if (++unpublished === PUBLISH_EVERY) { unpublished = 0; this.publish(cap); }
       }
-      Atomics.store(this.ctrl, READ, this.r);
+    }
+  }
+
+  /** Publishes the read offset; wakes a sleeping writer once a quarter of the ring is free. */
+  private publish(cap: number): void {
+    Atomics.store(this.ctrl, READ, this.r);
+    if (Atomics.load(this.ctrl, WRITER_SLEEPS) !== 0 && freeBytes(Atomics.load(this.ctrl, WRITE), this.r, cap) > cap / RESUME_AT) {
+      Atomics.store(this.ctrl, WRITER_SLEEPS, 0);
       Atomics.notify(this.ctrl, READ);
     }
   }
