@@ -54,6 +54,11 @@ export interface SessionOptions {
    * not the connections ever seen.
    */
   spool?: SpoolTarget;
+  /**
+   * Capture seconds without a packet after which an open connection rests frozen on its tuple (FlowTableOptions.idleFreeze;
+   * default IDLE_FREEZE). Output is the same whatever it is; tests make it tiny to freeze and thaw at every packet.
+   */
+  idleFreeze?: number;
 }
 
 export const LADDER_ALL_LIMIT = 10_000;
@@ -132,6 +137,7 @@ export class AnalysisSession {
       idleSplit: this.settings.idleSplit, closedLinger: CLOSED_LINGER,
       tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: this.maxConnections,
       flowKey: this.settings.flowKey, ...(opts.idOf ? { idOf: opts.idOf } : {}),
+      ...(opts.idleFreeze !== undefined ? { idleFreeze: opts.idleFreeze } : {}),
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd), (c, e) => this.floods.observe(c, e));
   }
 
@@ -174,7 +180,7 @@ export class AnalysisSession {
    */
   captureLoss(n: number): void {
     if (!(n > 0)) return;
-    for (const { c } of this.table.current()) c.lost += n;
+    this.table.captureLoss(n);
   }
 
   /**
@@ -193,7 +199,7 @@ export class AnalysisSession {
     this.clock.popDue(now, 1e-3, due);
     for (let i = 0; i < due.length; i++) {
       const e = due[i] as TupleEntry;
-      const c = e.current;
+      const c = this.table.connectionOf(e); // thawed if it was asleep (it sleeps again at the next sweep)
       // Only half-closes can become stuck on the clock; closed connections are left to the sweep.
       if (c === null || c.announcedStuck || c.isClosed() || (c.ep[0].fin === null && c.ep[1].fin === null)) continue;
       this.tickVisits++;
