@@ -514,6 +514,7 @@ export class FlowTable {
     for (let i = 0; i < due.length; i++) {
       const e = due[i] as TupleEntry;
       this.visits++;
+      if (e.asleep !== null) continue; // a deadline from before it fell asleep (nothing is due while it sleeps)
       const c = e.current;
       if (c !== null) {
         if (c.isClosed()) {
@@ -544,7 +545,7 @@ export class FlowTable {
         try {
           yield { c, e };
         } finally {
-          e.asleep = freeze(c);
+          if (e.asleep !== null) e.asleep = freeze(c);
         }
       }
     }
