@@ -24,11 +24,11 @@ function attribute(s: AnalysisSession): void {
   let cur = 0, ret = 0, tomb = 0, frozenBytes = 0, asleep = 0, asleepBytes = 0;
   for (const e of entries) {
     if (e.current) cur++;
-    if (e.asleep) { asleep++; asleepBytes += e.asleep.length; }
+    if (e.asleep !== null) { asleep++; if (typeof e.asleep === 'string') asleepBytes += e.asleep.length; }
     if (e.retired) { ret++; frozenBytes += e.retired.length; }
     if (e.tomb) tomb++;
   }
-  console.log(`tuples ${entries.length}: open connections ${cur} + ${asleep} asleep (${asleepBytes} bytes frozen), judged at rest ${ret} (${frozenBytes} bytes frozen), tombstones ${tomb}`);
+  console.log(`tuples ${entries.length}: open connections ${cur} + ${asleep} asleep (${asleepBytes} bytes frozen on the heap), judged at rest ${ret} (${frozenBytes} bytes frozen), tombstones ${tomb}`);
   const steps: [string, () => void][] = [
     ['judged connections at rest (frozen)', () => { for (const e of entries) e.retired = null; }],
     ['tombstones (frozen)', () => { for (const e of entries) e.tomb = null; }],

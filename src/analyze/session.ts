@@ -8,6 +8,7 @@ import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
 import { TimerHeap } from '../tcp/timers.js';
+import { DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { contributionOf, ReportSpool, spoolRecord, type Contribution, type SpoolTarget } from './spool.js';
@@ -112,6 +113,8 @@ export class AnalysisSession {
   private readonly maxConnections: number;
   private readonly shard: Shard | null;
   private readonly spool: SpoolTarget | null;
+  /** Where asleep open connections wait when the report is streamed (removed at the end of input). */
+  private readonly cold: DiskColdStore | null;
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
   /**
@@ -131,6 +134,7 @@ export class AnalysisSession {
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.selfSweeps = opts.sweeps !== 'external';
+    this.cold = this.spool !== null ? new DiskColdStore() : null;
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
@@ -138,6 +142,8 @@ export class AnalysisSession {
       tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: this.maxConnections,
       flowKey: this.settings.flowKey, ...(opts.idOf ? { idOf: opts.idOf } : {}),
       ...(opts.idleFreeze !== undefined ? { idleFreeze: opts.idleFreeze } : {}),
+      // Streamed (a capture of any length): asleep connections wait on disk, not on the heap.
+      ...(this.cold !== null ? { coldStore: this.cold } : {}),
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd), (c, e) => this.floods.observe(c, e));
   }
 
@@ -244,6 +250,7 @@ export class AnalysisSession {
   /** End of input at packet time `tEnd`: judge everything still open (finish() does this at the last packet's time). */
   endOfInput(tEnd: number): void {
     this.table.flushAll(tEnd);
+    this.cold?.close();
     this.counters.evicted = this.table.evicted;
   }
 

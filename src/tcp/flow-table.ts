@@ -41,9 +41,10 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
   /**
    * The open connection while it is idle (no packet for FlowTable's idleFreeze of capture time): frozen
    * (src/tcp/frozen.ts), thawed exactly when a packet comes or whatever must look at it (judging, eviction, live
-   * aging, snapshots). It still counts as open: in `active`, in its recency list, under the bound.
+   * aging, snapshots). It still counts as open: in `active`, in its recency list, under the bound. With a ColdStore,
+   * its reference there instead of the string.
    */
-  asleep: string | null = null;
+  asleep: string | number | null = null;
   /** FlowTable.lost when the connection fell asleep: the capture loss it missed is added when it wakes. */
   asleepLoss = 0;
   /**
@@ -182,8 +183,19 @@ export interface FlowTableOptions {
    * Infinity: never.
    */
   idleFreeze?: number;
+  /** Where asleep connections are kept (default: their strings on the tuples). */
+  coldStore?: ColdStore;
   /** A connection's id from its ordinal (default 'c' + ordinal); an analysis thread uses a placeholder the reader renumbers. */
   idOf?: (ordinal: number) => string;
+}
+
+/**
+ * Keeps the frozen strings of asleep connections away from the heap (src/analyze/cold-store.ts: a temporary file),
+ * synchronously: put() returns a reference, take() the string put there.
+ */
+export interface ColdStore {
+  put(frozen: string): number;
+  take(ref: number): string;
 }
 
 /** Pressure counts: exact numbers of what the bounds took out of the table. */
@@ -267,6 +279,7 @@ export class FlowTable {
   /** Frames the capture lost so far (live): a connection asleep when some were lost has them added when it wakes. */
   private lost = 0;
   private readonly idleFreeze: number;
+  private readonly cold: ColdStore | null;
   /** Tuples with a connection, least recently active first: expendable ones, and the others. */
   private readonly handshakes = new LruList<TupleEntry>();
   private readonly others = new LruList<TupleEntry>();
@@ -281,6 +294,7 @@ export class FlowTable {
     this.flowKey = opts.flowKey ?? 'tuple';
     this.maxResting = opts.maxResting ?? opts.maxConnections;
     this.idleFreeze = opts.idleFreeze ?? IDLE_FREEZE;
+    this.cold = opts.coldStore ?? null;
   }
 
   /** The open connection of a tuple (thawed if it was asleep: it sleeps again at its next idle deadline), or null. */
@@ -296,17 +310,24 @@ export class FlowTable {
 
   /** An asleep connection rebuilt, with the capture loss it missed. */
   private thawAsleep(e: TupleEntry): Connection {
-    const c = thaw<Connection>(e.asleep as string);
+    const a = e.asleep as string | number;
+    const c = thaw<Connection>(typeof a === 'string' ? a : (this.cold as ColdStore).take(a));
     if (this.lost !== e.asleepLoss) c.lost += this.lost - e.asleepLoss;
     return c;
   }
 
   /** An open connection idle for idleFreeze: frozen on its tuple. */
   private sleep(e: TupleEntry, c: Connection): void {
-    e.asleep = freeze(c);
+    e.asleep = this.stash(c);
     e.asleepLoss = this.lost;
     e.current = null;
     this.asleep++;
+  }
+
+  /** A connection frozen, in the cold store if there is one. */
+  private stash(c: Connection): string | number {
+    const s = freeze(c);
+    return this.cold === null ? s : this.cold.put(s);
   }
 
   /** The capture lost `n` frames: every open connection is marked (asleep ones when they wake). */
@@ -545,7 +566,7 @@ export class FlowTable {
         try {
           yield { c, e };
         } finally {
-          if (e.asleep !== null) e.asleep = freeze(c);
+          if (e.asleep !== null) e.asleep = this.stash(c);
         }
       }
     }

@@ -8,7 +8,8 @@ import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ACK, FIN, newTcpPacket, PSH, SYN } from '../../src/decode/packet.js';
-import { FlowTable } from '../../src/tcp/flow-table.js';
+import { FlowTable, type ColdStore } from '../../src/tcp/flow-table.js';
+import { DiskColdStore } from '../../src/analyze/cold-store.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -50,8 +51,8 @@ function restingTable(n: number): FlowTable {
 }
 
 /** n connections that stay open: handshake, a request and its answer, then silence (no FIN, no RST). */
-function idleTable(n: number, idleFreeze?: number): FlowTable {
-  const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 1_000_000, ...(idleFreeze !== undefined ? { idleFreeze } : {}) }, () => []);
+function idleTable(n: number, coldStore?: ColdStore): FlowTable {
+  const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 1_000_000, ...(coldStore ? { coldStore } : {}) }, () => []);
   const S = 0x0a0000ff;
   let f = 0;
   for (let i = 0; i < n; i++) {
@@ -86,6 +87,19 @@ describe('memory per resting tuple', () => {
     const e = [...t2.current()][3] as { c: { packets: number; lastT: number } };
     assert.equal(e.c.packets, 6);
     assert.equal(t2.asleep, 10);
+  });
+
+  test('with the store on disk (a streamed analysis), an idle open connection costs the heap its tuple: under 600 bytes', () => {
+    const n = 20_000;
+    const store = new DiskColdStore();
+    const before = heapAfterGc();
+    let tab: FlowTable | null = idleTable(n, store);
+    assert.equal(tab.asleep, n);
+    assert.ok(store.records >= n);
+    const per = (heapAfterGc() - before) / n;
+    tab = null;
+    store.close();
+    assert.ok(per < 600, `${per.toFixed(0)} bytes per idle open connection`);
   });
 
 
