@@ -195,7 +195,12 @@ export interface FlowTableOptions {
  */
 export interface ColdStore {
   put(frozen: string): number;
+  /** The string put at `ref` (each reference is taken once: its record is dead afterwards). */
   take(ref: number): string;
+  /** Enough of the store is dead that compact() pays. */
+  wasteful(): boolean;
+  /** Keeps only the records at `refs`; returns their new references in the same order. */
+  compact(refs: readonly number[]): number[];
 }
 
 /** Pressure counts: exact numbers of what the bounds took out of the table. */
@@ -550,6 +555,20 @@ export class FlowTable {
       else this.timers.schedule(e, this.dueOf(e));
     }
     due.length = 0;
+    if (this.cold !== null && this.cold.wasteful()) this.compactCold(this.cold);
+  }
+
+  /** The cold store keeps only what still sleeps (O(tuples), when over half of it is dead: amortized O(1) per sleep). */
+  private compactCold(cold: ColdStore): void {
+    const sleepers: TupleEntry[] = [];
+    const refs: number[] = [];
+    for (const head of this.buckets.values()) {
+      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
+        if (typeof e.asleep === 'number') { sleepers.push(e); refs.push(e.asleep); }
+      }
+    }
+    const moved = cold.compact(refs);
+    for (let i = 0; i < sleepers.length; i++) (sleepers[i] as TupleEntry).asleep = moved[i] as number;
   }
 
   /**
