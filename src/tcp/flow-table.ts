@@ -530,8 +530,8 @@ export class FlowTable {
 
   /**
    * Judge connections that are closed and quiet, freeze open ones that are idle, forget judged connections past
-   * their reopen window, drop stale tombstones (called on packet time or a live clock). Only the tuples whose deadline came are visited (in
-   * deadline order): O(expired · log n), not O(open).
+   * their reopen window, drop stale tombstones (called on packet time or a live clock). Only the tuples whose
+   * deadline came are visited (in deadline order): O(expired · log n), not O(open).
    */
   sweep(now: number): void {
     const due = this.dueNow;
