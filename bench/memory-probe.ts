@@ -21,17 +21,19 @@ function attribute(s: AnalysisSession): void {
   const buckets: Map<number, any> = table.buckets;
   const entries: any[] = [];
   for (const h of buckets.values()) for (let e = h; e !== null; e = e.next) entries.push(e);
-  let cur = 0, ret = 0, tomb = 0, frozenBytes = 0;
+  let cur = 0, ret = 0, tomb = 0, frozenBytes = 0, asleep = 0, asleepBytes = 0;
   for (const e of entries) {
     if (e.current) cur++;
+    if (e.asleep !== null) { asleep++; if (typeof e.asleep === 'string') asleepBytes += e.asleep.length; }
     if (e.retired) { ret++; frozenBytes += e.retired.length; }
     if (e.tomb) tomb++;
   }
-  console.log(`tuples ${entries.length}: open connections ${cur}, judged at rest ${ret} (${frozenBytes} bytes frozen), tombstones ${tomb}`);
+  console.log(`tuples ${entries.length}: open connections ${cur} + ${asleep} asleep (${asleepBytes} bytes frozen on the heap), judged at rest ${ret} (${frozenBytes} bytes frozen), tombstones ${tomb}`);
   const steps: [string, () => void][] = [
     ['judged connections at rest (frozen)', () => { for (const e of entries) e.retired = null; }],
     ['tombstones (frozen)', () => { for (const e of entries) e.tomb = null; }],
     ['open connections', () => { for (const e of entries) e.current = null; }],
+    ['open connections asleep (frozen)', () => { for (const e of entries) e.asleep = null; }],
     ['report spool (runs in memory, links)', () => { const sp = (s as any).spool; for (const k of Object.keys(sp)) if (typeof sp[k] === 'object') sp[k] = null; }],
     ['syn-flood tracker', () => { (s as any).floods = null; }],
     ['deadline heaps', () => { table.timers = null; (s as any).clock = null; }],

@@ -8,6 +8,7 @@ import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
 import { TimerHeap } from '../tcp/timers.js';
+import { DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { contributionOf, ReportSpool, spoolRecord, type Contribution, type SpoolTarget } from './spool.js';
@@ -54,6 +55,11 @@ export interface SessionOptions {
    * not the connections ever seen.
    */
   spool?: SpoolTarget;
+  /**
+   * Capture seconds without a packet after which an open connection rests frozen on its tuple (FlowTableOptions.idleFreeze;
+   * default IDLE_FREEZE). Output is the same whatever it is; tests make it tiny to freeze and thaw at every packet.
+   */
+  idleFreeze?: number;
 }
 
 export const LADDER_ALL_LIMIT = 10_000;
@@ -107,6 +113,8 @@ export class AnalysisSession {
   private readonly maxConnections: number;
   private readonly shard: Shard | null;
   private readonly spool: SpoolTarget | null;
+  /** Where asleep open connections wait when the report is streamed (removed at the end of input). */
+  private readonly cold: DiskColdStore | null;
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
   /**
@@ -126,12 +134,16 @@ export class AnalysisSession {
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.selfSweeps = opts.sweeps !== 'external';
+    this.cold = this.spool !== null ? new DiskColdStore() : null;
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
       idleSplit: this.settings.idleSplit, closedLinger: CLOSED_LINGER,
       tombstoneLife: Math.max(this.settings.timeWait, 240), maxConnections: this.maxConnections,
       flowKey: this.settings.flowKey, ...(opts.idOf ? { idOf: opts.idOf } : {}),
+      ...(opts.idleFreeze !== undefined ? { idleFreeze: opts.idleFreeze } : {}),
+      // Streamed (a capture of any length): asleep connections wait on disk, not on the heap.
+      ...(this.cold !== null ? { coldStore: this.cold } : {}),
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd), (c, e) => this.floods.observe(c, e));
   }
 
@@ -174,7 +186,7 @@ export class AnalysisSession {
    */
   captureLoss(n: number): void {
     if (!(n > 0)) return;
-    for (const { c } of this.table.current()) c.lost += n;
+    this.table.captureLoss(n);
   }
 
   /**
@@ -193,7 +205,7 @@ export class AnalysisSession {
     this.clock.popDue(now, 1e-3, due);
     for (let i = 0; i < due.length; i++) {
       const e = due[i] as TupleEntry;
-      const c = e.current;
+      const c = this.table.connectionOf(e); // thawed if it was asleep (it sleeps again at the next sweep)
       // Only half-closes can become stuck on the clock; closed connections are left to the sweep.
       if (c === null || c.announcedStuck || c.isClosed() || (c.ep[0].fin === null && c.ep[1].fin === null)) continue;
       this.tickVisits++;
@@ -238,6 +250,7 @@ export class AnalysisSession {
   /** End of input at packet time `tEnd`: judge everything still open (finish() does this at the last packet's time). */
   endOfInput(tEnd: number): void {
     this.table.flushAll(tEnd);
+    this.cold?.close();
     this.counters.evicted = this.table.evicted;
   }
 

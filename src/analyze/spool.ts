@@ -1,6 +1,7 @@
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
-import { FINDING_KINDS, type ConnectionReport, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
+import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
+import { PairSpill } from './pair-spill.js';
 import { recordBound, setRecordKey, SortedSpill, writeRecord, type Span, type SpillRecord } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
@@ -220,7 +221,9 @@ export class ReportSpool implements SpoolTarget {
   /** The connection that comes first in the report (findings not tied to a connection sort right after it). */
   private first: [number, number] | null = null;
   private floodKeys = 0;
+  /** The server rows (in memory: one per server) and the pair rows (spilled: one per client → server pair), once folded. */
   private agg: AggregateAccumulator | null = null;
+  private pairs: PairSpill | null = null;
   /** Put the final connection ids into a JSON line (threads number connections on their own); identity by default. */
   ids: (line: string) => string = (line) => line;
   /** Threads: the final number of thread w's connection `local` (the lines' bytes hold placeholders); null: ids are final. */
@@ -329,7 +332,9 @@ export class ReportSpool implements SpoolTarget {
    * (valid until the next one; thread id placeholders still in them: see globalId).
    */
   *connectionBytes(): Generator<string | LineBytes> {
-    const agg = new AggregateAccumulator();
+    const agg = new AggregateAccumulator(false);
+    this.pairs?.close();
+    const pairs = new PairSpill(this.opts.runBytes);
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.conns.sorted()) {
       const latest = this.latest.get(r.k1);
@@ -347,14 +352,17 @@ export class ReportSpool implements SpoolTarget {
           a.timeWaitUntil = start;
         }
         agg.add(a);
+        pairs.add(a);
         yield json === '' ? json : this.ids(json);
         continue;
       }
       agg.add(a);
+      pairs.add(a);
       bytes.buf = r.buf; bytes.at = t1 + 1; bytes.end = r.textEnd;
       yield bytes.at === bytes.end ? '' : bytes;
     }
     this.agg = agg;
+    this.pairs = pairs;
   }
 
   /** findingLines() as bytes in place (thread id placeholders still in them: see globalId). */
@@ -371,14 +379,20 @@ export class ReportSpool implements SpoolTarget {
 
   /** Per-server and per-pair rows (reads the connections back when connectionLines() was not run). */
   aggregates(): Report['aggregates'] {
+    const a = this.aggregateRows();
+    return { servers: a.servers, pairs: [...a.pairs] };
+  }
+
+  /** aggregates() with the pair rows read back one at a time (a row per client → server pair: --json writes them as they come). */
+  aggregateRows(): { servers: ServerAggregate[]; pairs: Iterable<PairAggregate> } {
     if (this.agg === null) for (const _ of this.connectionBytes()) { /* folds */ }
-    const a = this.agg as AggregateAccumulator;
-    return { servers: a.serverRows(), pairs: a.pairRows() };
+    return { servers: (this.agg as AggregateAccumulator).serverRows(), pairs: (this.pairs as PairSpill).rows() };
   }
 
   close(): void {
     this.conns.close();
     this.finds?.close();
+    this.pairs?.close();
   }
 
   private count(f: SpoolFinding, d: 1 | -1, key: Key): void {

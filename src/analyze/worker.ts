@@ -67,8 +67,12 @@ function main(): void {
     port.postMessage(msg, [bytes, meta.buffer as ArrayBuffer, msg.opens.buffer as ArrayBuffer]);
     links = []; opens = [];
   };
-  const session = new AnalysisSession(input.settings, digest === null ? {} : { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v) },
-    { spool: target, sweeps: 'external', idOf: localId(input.w), maxConnections: input.maxConnections });
+  // At the end of input every connection still open is judged at once (tens of thousands on a long capture): the
+  // batch goes out whenever it is full then too, not as one buffer of all of them.
+  let ending = false;
+  const session = new AnalysisSession(input.settings, {
+    onJudged: (c, f, seq, v) => { digest?.add(c, f, seq, v); if (ending && target.size >= BATCH) post(); },
+  }, { spool: target, sweeps: 'external', idOf: localId(input.w), maxConnections: input.maxConnections });
   const guard = heapGuard();
   let n = 0;
   const stop = (why: StopMessage['why'], message: string, frame: number): never => {
@@ -95,6 +99,7 @@ function main(): void {
     session.sweep(tsSec + tsNsec * 1e-9);
     post();
   });
+  ending = true;
   session.endOfInput(end.tsSec + end.tsNsec * 1e-9);
   post();
   const done: EndMessage = { type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted, digest: digest?.raw() ?? null };

@@ -109,7 +109,7 @@ export function aggregateInput(c: ConnectionReport, findings: readonly Finding[]
  * A pair's running totals. Most pairs see one connection: its port and span stay inline, and the set of ports and
  * the port-peak sweep are made when a second connection comes.
  */
-interface PairAcc {
+export interface PairAcc {
   client: string; server: Endpoint; n: number; port: number; from: number; to: number; ports: Set<number> | null;
   first: number; last: number; reuses: number; rejected: number; fastest: number | null; peak: PortPeak | null;
 }
@@ -123,11 +123,14 @@ export class AggregateAccumulator {
   private readonly servers = new Map<string, ServerAggregate>();
   private readonly pairs = new Map<string, PairAcc>();
 
+  /** `withPairs` false: the server rows only (the pairs are folded elsewhere: src/analyze/pair-spill.ts). */
+  constructor(private readonly withPairs = true) {}
+
   /** Make the rows of this connection exist (the order of first appearance breaks ties), without folding it. */
   touch(c: AggregateInput): void {
     const name = endpointText(c.server);
     this.server(c.server, name);
-    this.pair(c, name);
+    if (this.withPairs) this.pair(c, name);
   }
 
   add(c: AggregateInput): void {
@@ -140,26 +143,7 @@ export class AggregateAccumulator {
       if (stuck) s.stuck++;
       if (s.oldestHalfCloseSeconds === null || age > s.oldestHalfCloseSeconds) s.oldestHalfCloseSeconds = age;
     }
-    const a = this.pair(c, name);
-    const port = c.client.port;
-    const to = Math.max(c.end, c.timeWaitUntil ?? c.end);
-    if (a.n === 0) { a.port = port; a.from = c.start; a.to = to; } else {
-      if (a.peak === null) {
-        a.peak = new PortPeak();
-        a.peak.add(a.port, a.from, a.to);
-        a.ports = new Set([a.port]);
-      }
-      (a.ports as Set<number>).add(port);
-      a.peak.add(port, c.start, to);
-    }
-    a.n++;
-    if (c.start < a.first) a.first = c.start;
-    if (c.start > a.last) a.last = c.start;
-    for (const [rejected, since] of c.reuses) {
-      a.reuses++;
-      if (rejected) a.rejected++;
-      if (a.fastest === null || since < a.fastest) a.fastest = since;
-    }
+    if (this.withPairs) foldPair(this.pair(c, name), c);
   }
 
   /** Per server endpoint: the CLOSE_WAIT pile-up (docs/rules.md §6.1 aggregate) and resets. */
@@ -169,10 +153,7 @@ export class AggregateAccumulator {
 
   /** Per client address → server endpoint (see pairAggregates). */
   pairRows(): PairAggregate[] {
-    return [...this.pairs.values()].map((a) => pairAggregate(
-      { client: a.client, server: a.server, connections: a.n, distinctClientPorts: a.ports?.size ?? 1, first: a.first, last: a.last, reuses: a.reuses, rejected: a.rejected, fastest: a.fastest },
-      () => a.peak?.peak ?? (a.to > a.from ? 1 : 0),
-    )).sort(byPressure);
+    return [...this.pairs.values()].map(pairRow).sort(byPressure);
   }
 
   /** `name`: the endpoint's text. */
@@ -187,11 +168,47 @@ export class AggregateAccumulator {
     const key = host + '>' + server;
     let a = this.pairs.get(key);
     if (a === undefined) {
-      a = { client: host, server: c.server, n: 0, port: 0, from: 0, to: 0, ports: null, first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null, peak: null };
+      a = newPairAcc(c);
       this.pairs.set(key, a);
     }
     return a;
   }
+}
+
+/** A pair's totals before its first connection is folded in. */
+export function newPairAcc(c: AggregateInput): PairAcc {
+  return { client: c.client.address, server: c.server, n: 0, port: 0, from: 0, to: 0, ports: null, first: c.start, last: c.start, reuses: 0, rejected: 0, fastest: null, peak: null };
+}
+
+/** One connection of the pair folded in (its connections in the report's order). */
+export function foldPair(a: PairAcc, c: AggregateInput): void {
+  const port = c.client.port;
+  const to = Math.max(c.end, c.timeWaitUntil ?? c.end);
+  if (a.n === 0) { a.port = port; a.from = c.start; a.to = to; } else {
+    if (a.peak === null) {
+      a.peak = new PortPeak();
+      a.peak.add(a.port, a.from, a.to);
+      a.ports = new Set([a.port]);
+    }
+    (a.ports as Set<number>).add(port);
+    a.peak.add(port, c.start, to);
+  }
+  a.n++;
+  if (c.start < a.first) a.first = c.start;
+  if (c.start > a.last) a.last = c.start;
+  for (const [rejected, since] of c.reuses) {
+    a.reuses++;
+    if (rejected) a.rejected++;
+    if (a.fastest === null || since < a.fastest) a.fastest = since;
+  }
+}
+
+/** The pair's row. */
+export function pairRow(a: PairAcc): PairAggregate {
+  return pairAggregate(
+    { client: a.client, server: a.server, connections: a.n, distinctClientPorts: a.ports?.size ?? 1, first: a.first, last: a.last, reuses: a.reuses, rejected: a.rejected, fastest: a.fastest },
+    () => a.peak?.peak ?? (a.to > a.from ? 1 : 0),
+  );
 }
 
 /** Largest CLOSE_WAIT pile-up first, then stuck, resets, connections (a stable sort keeps first-seen order). */

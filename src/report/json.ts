@@ -1,7 +1,7 @@
 import type { LineBytes, ReportSpool } from '../analyze/spool.js';
 import { aggregateJson, connectionJson, type ConnectionJson } from '../model/json.js';
 import { JsonBytes, writePairAggregate, writeServerAggregate } from '../model/json-bytes.js';
-import type { ConnectionReport, Report } from '../model/report.js';
+import type { ConnectionReport, PairAggregate, Report, ServerAggregate } from '../model/report.js';
 
 export interface JsonOptions {
   /** Packet ladders for all connections, or only for those with findings (default). */
@@ -31,7 +31,7 @@ export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<strin
   yield jsonHead(r);
   yield* byteList('connections', spool.connectionBytes(), spool.globalId);
   yield* byteList('findings', spool.findingBytes(), spool.globalId);
-  yield* aggregateBytes(spool.aggregates());
+  yield* aggregateBytes(spool.aggregateRows());
   yield '\n}\n';
 }
 
@@ -142,11 +142,11 @@ function* jsonList<T>(k: string, items: Iterable<T>, map: (x: T) => unknown, com
 }
 
 /** jsonAggregates() of the rows an AggregateAccumulator made, as bytes (the same text: one row per line). */
-function* aggregateBytes(a: Report['aggregates']): Generator<string | Uint8Array> {
+function* aggregateBytes(a: { servers: Iterable<ServerAggregate>; pairs: Iterable<PairAggregate> }): Generator<string | Uint8Array> {
   const out = new ByteChunks();
   const w = new JsonBytes();
   out.str('  "aggregates": {\n');
-  const rows = function* <T>(k: string, list: readonly T[], write: (w: JsonBytes, x: T) => void, comma: boolean): Generator<Uint8Array> {
+  const rows = function* <T>(k: string, list: Iterable<T>, write: (w: JsonBytes, x: T) => void, comma: boolean): Generator<Uint8Array> {
     const l = new JsonList(k, '    ');
     out.str(l.open());
     for (const x of list) {

@@ -36,7 +36,17 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
   hasSigB = false;
   /** Further signatures as pairs [side (0 a, 1 b), signature, …]; null while each side kept to one path. */
   moreSigs: number[] | null = null;
+  /** The open connection, as objects while it is active; null while it rests frozen in `asleep` (or there is none). */
   current: Connection | null = null;
+  /**
+   * The open connection while it is idle (no packet for FlowTable's idleFreeze of capture time): frozen
+   * (src/tcp/frozen.ts), thawed exactly when a packet comes or whatever must look at it (judging, eviction, live
+   * aging, snapshots). It still counts as open: in `active`, in its recency list, under the bound. With a ColdStore,
+   * its reference there instead of the string.
+   */
+  asleep: string | number | null = null;
+  /** FlowTable.lost when the connection fell asleep: the capture loss it missed is added when it wakes. */
+  asleepLoss = 0;
   /**
    * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts): late
    * packets (a FIN retransmission) reopen it. `retiredLastT`: its last packet's time.
@@ -168,8 +178,29 @@ export interface FlowTableOptions {
   flowKey?: FlowKey;
   /** Bound on tuples kept only for their tombstone (reuse detection); the oldest go first. Default maxConnections. */
   maxResting?: number;
+  /**
+   * Capture time without a packet after which an open connection is frozen on its tuple (default IDLE_FREEZE);
+   * Infinity: never.
+   */
+  idleFreeze?: number;
+  /** Where asleep connections are kept (default: their strings on the tuples). */
+  coldStore?: ColdStore;
   /** A connection's id from its ordinal (default 'c' + ordinal); an analysis thread uses a placeholder the reader renumbers. */
   idOf?: (ordinal: number) => string;
+}
+
+/**
+ * Keeps the frozen strings of asleep connections away from the heap (src/analyze/cold-store.ts: a temporary file),
+ * synchronously: put() returns a reference, take() the string put there.
+ */
+export interface ColdStore {
+  put(frozen: string): number;
+  /** The string put at `ref` (each reference is taken once: its record is dead afterwards). */
+  take(ref: number): string;
+  /** Enough of the store is dead that compact() pays. */
+  wasteful(): boolean;
+  /** Keeps only the records at `refs`; returns their new references in the same order. */
+  compact(refs: readonly number[]): number[];
 }
 
 /** Pressure counts: exact numbers of what the bounds took out of the table. */
@@ -248,6 +279,12 @@ export class FlowTable {
   visits = 0;
   /** The tuple of the connection the last ingest() fed. */
   lastEntry: TupleEntry | null = null;
+  /** Open connections frozen while idle (counted in `active` too). */
+  asleep = 0;
+  /** Frames the capture lost so far (live): a connection asleep when some were lost has them added when it wakes. */
+  private lost = 0;
+  private readonly idleFreeze: number;
+  private readonly cold: ColdStore | null;
   /** Tuples with a connection, least recently active first: expendable ones, and the others. */
   private readonly handshakes = new LruList<TupleEntry>();
   private readonly others = new LruList<TupleEntry>();
@@ -261,6 +298,49 @@ export class FlowTable {
   constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn, private readonly onDrop: DropFn = () => {}) {
     this.flowKey = opts.flowKey ?? 'tuple';
     this.maxResting = opts.maxResting ?? opts.maxConnections;
+    this.idleFreeze = opts.idleFreeze ?? IDLE_FREEZE;
+    this.cold = opts.coldStore ?? null;
+  }
+
+  /** The open connection of a tuple (thawed if it was asleep: it sleeps again at its next idle deadline), or null. */
+  connectionOf(e: TupleEntry): Connection | null {
+    if (e.asleep === null) return e.current;
+    const c = this.thawAsleep(e);
+    e.current = c;
+    e.asleep = null;
+    this.asleep--;
+    this.timers.schedule(e, c.lastT + this.idleFreeze);
+    return c;
+  }
+
+  /** An asleep connection rebuilt, with the capture loss it missed. */
+  private thawAsleep(e: TupleEntry): Connection {
+    const a = e.asleep as string | number;
+    const c = thaw<Connection>(typeof a === 'string' ? a : (this.cold as ColdStore).take(a));
+    if (this.lost !== e.asleepLoss) c.lost += this.lost - e.asleepLoss;
+    return c;
+  }
+
+  /** An open connection idle for idleFreeze: frozen on its tuple. */
+  private sleep(e: TupleEntry, c: Connection): void {
+    e.asleep = this.stash(c);
+    e.asleepLoss = this.lost;
+    e.current = null;
+    this.asleep++;
+  }
+
+  /** A connection frozen, in the cold store if there is one. */
+  private stash(c: Connection): string | number {
+    const s = freeze(c);
+    return this.cold === null ? s : this.cold.put(s);
+  }
+
+  /** The capture lost `n` frames: every open connection is marked (asleep ones when they wake). */
+  captureLoss(n: number): void {
+    this.lost += n;
+    for (const head of this.buckets.values()) {
+      for (let e: TupleEntry | null = head; e !== null; e = e.next) if (e.current !== null) e.current.lost += n;
+    }
   }
 
   /** Finds or creates the connection for a segment and feeds it; returns it. */
@@ -304,7 +384,7 @@ export class FlowTable {
       this.entries++;
     }
 
-    let c = e.current;
+    let c = e.asleep !== null ? this.connectionOf(e) : e.current;
     // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
     const r = c === null && e.retired !== null && t - e.retiredLastT < REOPEN_WINDOW ? thaw<Connection>(e.retired) : null;
@@ -340,7 +420,9 @@ export class FlowTable {
     c.onSegment(p, d, frame, t);
     this.lastEntry = e;
     (expendable(c) ? this.handshakes : this.others).touch(e);
-    if (c.isClosed()) this.timers.schedule(e, c.lastT + this.opts.closedLinger);
+    // A closed connection is judged after its linger; an open one sleeps once idle (a no-op while an earlier
+    // deadline is pending: per packet one comparison).
+    this.timers.schedule(e, c.lastT + (c.isClosed() ? this.opts.closedLinger : this.idleFreeze));
     if (this.active > this.opts.maxConnections) this.evict(t);
     while (this.resting.size > this.maxResting) this.forget(this.resting.head as TupleEntry);
     return c;
@@ -356,11 +438,12 @@ export class FlowTable {
    */
   private continues(x: TupleEntry, fromA: boolean, p: TcpPacket, t: number): boolean {
     const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
-    const c = x.current ?? (x.retired !== null ? thaw<Connection>(x.retired) : null);
+    const open = this.connectionOf(x);
+    const c = open ?? (x.retired !== null ? thaw<Connection>(x.retired) : null);
     if (c !== null) {
       const d = fromA === c.clientIsA ? 0 : 1;
       if (fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)) return true;
-      if (synOnly && (x.current === null || c.isClosed() || t - c.lastT > this.opts.idleSplit)) return true;
+      if (synOnly && (open === null || c.isClosed() || t - c.lastT > this.opts.idleSplit)) return true;
     }
     // The previous incarnation's numbers: a TIME_WAIT holder's ACK answering the new SYN (rules §6.4 "rejected").
     if (x.tomb === null) return false;
@@ -435,19 +518,20 @@ export class FlowTable {
   /**
    * When sweep() next has something to do on this tuple: a closed connection's linger ends, a judged connection's
    * reopen window ends, or its tombstone expires (a tuple with neither connection nor tombstone leaves at the next
-   * sweep). Infinity while its connection is open: an open connection costs the sweeps nothing.
+   * sweep), or its open connection has been idle long enough to sleep. Infinity while its connection sleeps.
    */
   private dueOf(e: TupleEntry): number {
+    if (e.asleep !== null) return Infinity;
     const c = e.current;
-    if (c !== null) return c.isClosed() ? c.lastT + this.opts.closedLinger : Infinity;
+    if (c !== null) return c.lastT + (c.isClosed() ? this.opts.closedLinger : this.idleFreeze);
     const reopen = e.retired !== null ? e.retiredLastT + REOPEN_WINDOW : Infinity;
     return e.tomb === null ? -Infinity : Math.min(reopen, e.tombLastT + this.opts.tombstoneLife);
   }
 
   /**
-   * Judge connections that are closed and quiet, forget judged connections past their reopen window, drop stale
-   * tombstones (called on packet time or a live clock). Only the tuples whose deadline came are visited (in
-   * deadline order): O(expired · log n), not O(open).
+   * Judge connections that are closed and quiet, freeze open ones that are idle, forget judged connections past
+   * their reopen window, drop stale tombstones (called on packet time or a live clock). Only the tuples whose
+   * deadline came are visited (in deadline order): O(expired · log n), not O(open).
    */
   sweep(now: number): void {
     const due = this.dueNow;
@@ -456,26 +540,73 @@ export class FlowTable {
     for (let i = 0; i < due.length; i++) {
       const e = due[i] as TupleEntry;
       this.visits++;
+      if (e.asleep !== null) continue; // a deadline from before it fell asleep (nothing is due while it sleeps)
       const c = e.current;
-      if (c !== null && c.isClosed() && now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
+      if (c !== null) {
+        if (c.isClosed()) {
+          if (now - c.lastT >= this.opts.closedLinger) this.retire(e, c, now, false);
+        } else if (now - c.lastT >= this.idleFreeze) {
+          this.sleep(e, c);
+          continue;
+        }
+      }
       if (e.current === null && e.retired !== null && now - e.retiredLastT >= REOPEN_WINDOW) e.retired = null;
       if (e.current === null && (e.tomb === null || now - e.tombLastT >= this.opts.tombstoneLife)) this.unlink(e);
       else this.timers.schedule(e, this.dueOf(e));
     }
     due.length = 0;
+    if (this.cold !== null && this.cold.wasteful()) this.compactCold(this.cold);
   }
 
-  /** Connections still in the table (for live aging and snapshots). */
+  /** The cold store keeps only what still sleeps (O(tuples), when over half of it is dead: amortized O(1) per sleep). */
+  private compactCold(cold: ColdStore): void {
+    const sleepers: TupleEntry[] = [];
+    const refs: number[] = [];
+    for (const head of this.buckets.values()) {
+      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
+        if (typeof e.asleep === 'number') { sleepers.push(e); refs.push(e.asleep); }
+      }
+    }
+    const moved = cold.compact(refs);
+    for (let i = 0; i < sleepers.length; i++) (sleepers[i] as TupleEntry).asleep = moved[i] as number;
+  }
+
+  /**
+   * Connections still in the table (for live aging and snapshots). An asleep one is thawed for the caller and
+   * frozen again (with whatever the caller changed) when the caller moves on.
+   */
   *current(): IterableIterator<{ c: Connection; e: TupleEntry }> {
     for (const head of this.buckets.values()) {
-      for (let e: TupleEntry | null = head; e !== null; e = e.next) if (e.current !== null) yield { c: e.current, e };
+      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
+        if (e.current !== null) { yield { c: e.current, e }; continue; }
+        if (e.asleep === null) continue;
+        const c = this.thawAsleep(e);
+        e.asleepLoss = this.lost;
+        try {
+          yield { c, e };
+        } finally {
+          if (e.asleep !== null) e.asleep = this.stash(c);
+        }
+      }
     }
   }
 
-  /** End of input: judge everything still open. */
+  /**
+   * End of input: judge everything still open. Nothing comes after it, so a judged connection leaves neither a
+   * reopenable copy nor a tombstone (at the end of a long capture that would be ~1.3 KB more for every connection
+   * open, frozen all at once); an asleep one is thawed only to be judged.
+   */
   flushAll(tEnd: number): void {
     for (const head of this.buckets.values()) {
-      for (let e: TupleEntry | null = head; e !== null; e = e.next) if (e.current !== null) this.retire(e, e.current, tEnd, true);
+      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
+        let c = e.current;
+        if (e.asleep !== null) { c = this.thawAsleep(e); e.asleep = null; this.asleep--; }
+        if (c === null) continue;
+        e.current = c;
+        this.judge(c, e, tEnd, true);
+        e.current = null;
+        this.active--;
+      }
     }
   }
 
@@ -484,7 +615,7 @@ export class FlowTable {
     this.visits++;
     const h = this.handshakes.head;
     if (h !== null) {
-      const c = h.current as Connection;
+      const c = this.connectionOf(h) as Connection;
       this.handshakes.remove(h);
       h.current = null;
       this.active--;
@@ -500,7 +631,7 @@ export class FlowTable {
     this.others.remove(o);
     this.evicted++;
     this.evictions.judgedEarly++;
-    this.retire(o, o.current as Connection, now, true);
+    this.retire(o, this.connectionOf(o) as Connection, now, true);
   }
 
   /** Too many resting tuples: the oldest loses its tombstone and leaves. */
@@ -531,6 +662,17 @@ export class FlowTable {
  * exponential backoff for tcp_orphan_retries (8: 0.2 s … 51 s, ~100 s in all; docs/rules.md §6.5).
  */
 export const REOPEN_WINDOW = 120;
+
+/**
+ * Capture seconds without a packet after which an open connection is frozen on its tuple (~3.7 KB as objects, a few
+ * hundred bytes frozen). Connections that never close (one-sided captures, abandoned or stuck half-closes) pile up
+ * over a long capture; the ones still talking are those that matter for speed. 30 s: longer than the closed
+ * connections' linger (5 s), so a closed connection is judged, never frozen first; longer than the gaps of an
+ * active exchange (retransmission backoff up to ~25 s after 6 tries, delayed ACKs, think time), so what is frozen
+ * seldom wakes; and a wake costs one thaw (microseconds) per idle period at most, against memory for as long as
+ * the connection stays.
+ */
+export const IDLE_FREEZE = 30;
 
 export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
 

@@ -8,7 +8,8 @@ import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ACK, FIN, newTcpPacket, PSH, SYN } from '../../src/decode/packet.js';
-import { FlowTable } from '../../src/tcp/flow-table.js';
+import { FlowTable, type ColdStore } from '../../src/tcp/flow-table.js';
+import { DiskColdStore } from '../../src/analyze/cold-store.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -49,7 +50,59 @@ function restingTable(n: number): FlowTable {
   return tab;
 }
 
+/** n connections that stay open: handshake, a request and its answer, then silence (no FIN, no RST). */
+function idleTable(n: number, coldStore?: ColdStore): FlowTable {
+  const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 1_000_000, ...(coldStore ? { coldStore } : {}) }, () => []);
+  const S = 0x0a0000ff;
+  let f = 0;
+  for (let i = 0; i < n; i++) {
+    const C = 0x0a010000 + (i >>> 14);
+    const port = 1024 + (i & 0x3fff);
+    const t = 1_700_000_000 + i * 1e-3;
+    const c = (0x1000 * i + 12345) >>> 0;
+    const s = (0x2000 * i + 777) >>> 0;
+    tab.ingest(pkt(C, port, S, 80, SYN, c, 0), ++f, t);
+    tab.ingest(pkt(S, 80, C, port, SYN | ACK, s, c + 1), ++f, t + 1e-4);
+    tab.ingest(pkt(C, port, S, 80, ACK, c + 1, s + 1), ++f, t + 2e-4);
+    tab.ingest(pkt(C, port, S, 80, PSH | ACK, c + 1, s + 1, 100), ++f, t + 3e-4);
+    tab.ingest(pkt(S, 80, C, port, PSH | ACK, s + 1, c + 101, 1000), ++f, t + 4e-4);
+    tab.ingest(pkt(C, port, S, 80, ACK, c + 101, s + 1001), ++f, t + 5e-4);
+  }
+  tab.sweep(1_700_000_000 + n * 1e-3 + 60); // a minute of silence for each
+  return tab;
+}
+
 describe('memory per resting tuple', () => {
+  test('an open connection gone idle costs under 1.2 KB with its tuple (frozen), not ~4.5 KB as objects', () => {
+    const n = 20_000;
+    const before = heapAfterGc();
+    let tab: FlowTable | null = idleTable(n);
+    assert.equal(tab.active, n);
+    assert.equal(tab.asleep, n);
+    const per = (heapAfterGc() - before) / n;
+    tab = null;
+    assert.ok(per < 1200, `${per.toFixed(0)} bytes per idle open connection`);
+    // Thawed on its next packet: the same connection goes on.
+    const t2 = idleTable(10);
+    const e = [...t2.current()][3] as { c: { packets: number; lastT: number } };
+    assert.equal(e.c.packets, 6);
+    assert.equal(t2.asleep, 10);
+  });
+
+  test('with the store on disk (a streamed analysis), an idle open connection costs the heap its tuple: under 600 bytes', () => {
+    const n = 20_000;
+    const store = new DiskColdStore();
+    const before = heapAfterGc();
+    let tab: FlowTable | null = idleTable(n, store);
+    assert.equal(tab.asleep, n);
+    assert.ok(store.records >= n);
+    const per = (heapAfterGc() - before) / n;
+    tab = null;
+    store.close();
+    assert.ok(per < 600, `${per.toFixed(0)} bytes per idle open connection`);
+  });
+
+
   test('a judged connection at rest with its tombstone costs under 2.5 KB', () => {
     const n = 20_000;
     const before = heapAfterGc();

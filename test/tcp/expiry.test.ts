@@ -31,9 +31,9 @@ function close(tab: FlowTable, port: number, t: number): void {
 describe('time-ordered expiry', () => {
   test('a sweep visits the tuples whose deadline came, not every open connection', () => {
     const judged: string[] = [];
-    const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000 },
+    const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000, idleFreeze: Infinity },
       (c) => { judged.push(c.id); return []; });
-    // 20 000 established connections, idle but never due (no FIN, no RST): a sweep has nothing to do with them.
+    // 20 000 established connections, idle but never due (no FIN, no RST, never frozen): a sweep has nothing to do with them.
     for (let i = 0; i < 20_000; i++) open(tab, 1024 + i, 0);
     // Then, 10 s apart, one more connection opened and closed at a time, and a sweep.
     let sweepVisits = 0;
@@ -50,6 +50,24 @@ describe('time-ordered expiry', () => {
     assert.equal(tab.active, 20_000);
     // A full pass over the table visits 20 000 tuples per sweep (a million in all); the deadlines, a few per sweep.
     assert.ok(sweepVisits <= 4 * 50, `${sweepVisits} tuples visited by 50 sweeps (50 due)`);
+  });
+
+  test('an idle open connection is visited once, when it falls asleep: not again by later sweeps', () => {
+    const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000, idleFreeze: 30 }, () => []);
+    for (let i = 0; i < 20_000; i++) open(tab, 1024 + i, 0);
+    const before = tab.visits;
+    for (let k = 0; k < 50; k++) tab.sweep(10 + 10 * k);
+    // Swept at 10 s and 20 s: none due. At 30 s every one falls asleep (one visit each); later sweeps leave them be.
+    assert.equal(tab.asleep, 20_000);
+    assert.equal(tab.active, 20_000);
+    assert.equal(tab.visits - before, 20_000);
+    // A packet wakes one: it is open again as objects, and sleeps again once idle.
+    open(tab, 1024, 600);
+    assert.equal(tab.asleep, 19_999);
+    tab.sweep(629);
+    assert.equal(tab.asleep, 19_999);
+    tab.sweep(630);
+    assert.equal(tab.asleep, 20_000);
   });
 
   test('deadlines are exact: a closed connection is judged at its linger, its tuple leaves when its tombstone expires', () => {

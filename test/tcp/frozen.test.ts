@@ -8,6 +8,10 @@ import { FlowTable, tombstone } from '../../src/tcp/flow-table.js';
 import type { Tombstone } from '../../src/tcp/tombstone.js';
 import { freeze, thaw } from '../../src/tcp/frozen.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
+import { streamAnalysis } from '../../src/analyze/stream.js';
+import { AnalysisSession } from '../../src/analyze/session.js';
+import { ReportSpool } from '../../src/analyze/spool.js';
+import type { CaptureSummary } from '../../src/model/report.js';
 
 /** Every connection of a capture as the flow table judges it (a snapshot of its state at each judgement). */
 async function judgedConnections(path: string, each: (c: Connection) => void): Promise<void> {
@@ -60,5 +64,75 @@ describe('frozen judged connections', () => {
     await judgedConnections(fixtureCaptures().find((p) => p.endsWith('fin-3way.pcap')) as string, (c) => { sizes.push(freeze(c).length); });
     assert.ok(sizes.length > 0);
     for (const n of sizes) assert.ok(n < 1200, `${n} bytes`);
+  });
+});
+
+/**
+ * A capture analysed with a tick (sweep and live aging) after every packet, as everything the caller hears: the
+ * findings announced, the connections judged (in order, with their findings), the report, and with a spool its lines
+ * and aggregates. `idleFreeze` 0: every open connection is frozen after each of its packets and thawed by the next.
+ */
+async function everything(path: string, idleFreeze: number, opts: { maxConnections?: number; spool?: boolean }): Promise<string> {
+  const heard: unknown[] = [];
+  const spool = opts.spool ? new ReportSpool({ json: true, ladders: 'all', runBytes: 4096 }) : undefined;
+  const { report } = await streamAnalysis(await openCapture(path), {
+    sink: { hooks: {
+      onFinding: (f) => heard.push(['finding', f]),
+      onJudged: (c, f, seq, version) => heard.push(['judged', c, f, seq, version]),
+    } },
+    packetTickSeconds: 1e-9, memoryGuard: null, ladders: 'all', idleFreeze,
+    ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}), ...(spool ? { spool } : {}),
+  });
+  const lines = spool ? [[...spool.connectionLines()], [...spool.findingLines()], spool.aggregates()] : null;
+  spool?.close();
+  return JSON.stringify({ heard, report, lines });
+}
+
+describe('open connections frozen while idle', () => {
+  test('frozen after every packet and thawed by the next: the same findings, judgements and report on every fixture', async () => {
+    let asleepSeen = 0;
+    for (const path of fixtureCaptures()) {
+      for (const opts of [{}, { maxConnections: 3 }, { spool: true }]) {
+        const plain = await everything(path, Infinity, opts);
+        const frozen = await everything(path, 0, opts);
+        assert.equal(frozen, plain, `${path} ${JSON.stringify(opts)}`);
+      }
+      // The tiny threshold did freeze connections that were still open (not only judged ones).
+      const s = new AnalysisSession({}, {}, { idleFreeze: 0, sweeps: 'external' });
+      const src = await openCapture(path);
+      await src.run((f) => {
+        s.ingest(f);
+        s.sweep(f.tsSec + f.tsNsec * 1e-9);
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        asleepSeen += (s as any).table.asleep;
+      });
+    }
+    assert.ok(asleepSeen > 1000, `${asleepSeen} connection-packets asleep`);
+  });
+
+  test('snapshots and capture loss see asleep connections as they are, and leave them asleep', async () => {
+    const path = fixtureCaptures().find((p) => p.endsWith('close-wait-stuck.pcap')) as string;
+    const capture = { path } as unknown as CaptureSummary;
+    const run = async (idleFreeze: number) => {
+      const s = new AnalysisSession({}, {}, { idleFreeze, ladders: 'all' });
+      const snaps: string[] = [];
+      const src = await openCapture(path);
+      await src.run((f) => {
+        s.ingest(f);
+        const t = f.tsSec + f.tsNsec * 1e-9;
+        s.tick(t);
+        s.captureLoss(f.index % 3);
+        snaps.push(JSON.stringify(s.snapshot(capture)));
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      return { snaps, asleep: (s as any).table.asleep as number, report: JSON.stringify(s.finish(capture)) };
+    };
+    const plain = await run(Infinity);
+    const frozen = await run(0);
+    assert.ok(frozen.asleep > 0);
+    assert.equal(plain.asleep, 0);
+    assert.deepStrictEqual(frozen.snaps, plain.snaps);
+    assert.equal(frozen.report, plain.report);
+    assert.match(frozen.report, /"captureLoss":[1-9]/);
   });
 });
