@@ -146,6 +146,15 @@ export class Connection {
     this.id = id ?? `c${ordinal}`;
   }
 
+  /**
+   * The connection leaves the flow table (judged and frozen, or dropped): its endpoints give their pool rows back
+   * (src/tcp/row-pool.ts). It must not be fed or read again.
+   */
+  free(): void {
+    this.ep[0].free();
+    this.ep[1].free();
+  }
+
   /** Closed for incarnation purposes (docs/rules.md §6.4 case 1): both FINs seen, an accepted RST, or refused. */
   isClosed(): boolean {
     return this.acceptedRst !== null || this.refused || (this.ep[0].fin !== null && this.ep[1].fin !== null);

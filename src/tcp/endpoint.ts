@@ -1,3 +1,4 @@
+import { RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
 /** The first FIN an endpoint sent, and what became of it (docs/rules.md §1 `fin`, §0.2). */
@@ -80,25 +81,40 @@ export interface RstRecord {
   reason: string;
 }
 
+// Places in an endpoint's row (see Endpoint.rows).
+const ISN = 0;
+const SYN_T = 1;
+const SYN_TS_VAL = 2;
+const SND_MAX = 3;
+const CONTIG_END = 4;
+const ACK_MAX = 5;
+const FIRST_T = 6;
+const LAST_T = 7;
+const LAST_NON_KEEPALIVE_T = 8;
+const LAST_DATA_T = 9;
+const DATA_END = 10;
+const LAST_TS_VAL = 11;
+const LAST_SEQ = 12;
+const LAST_ACK_FIELD = 13;
+const DUP_SEQ = 14;
+const DUP_ACK = 15;
+const DUP_TS_VAL = 16;
+const DUP_T = 17;
+export const ROW_WIDTH = 18;
+/** The rows of every endpoint of this thread. */
+export const ROWS = new RowPool(ROW_WIDTH);
+
 /** One side of a connection, as an observer can reconstruct it (docs/rules.md §1). */
 export class Endpoint {
   state: EndpointState = 'UNKNOWN';
   /** 0 unknown, 1 from its SYN, 2 inferred (first seq - 1, or peer ack - 1) like Wireshark's base_seq. */
   isnKnown: 0 | 1 | 2 = 0;
-  isn = 0;
   synFrame = 0;
-  synT = 0;
   /** Its SYN (or SYN-ACK) sent again with the same ISN: retries of one attempt. */
   synRetx = 0;
   synHasTs = false;
-  synTsVal = 0;
   seen = false;
-  /** Highest end (seq + len + SYN + FIN) sent (Wireshark nextseq). */
-  sndMax = 0;
-  /** Highest contiguous end (Wireshark maxseqtobeacked). */
-  contigEnd = 0;
   hasAck = false;
-  ackMax = 0;
   win = 0;
   /** Window scale from its SYN, -1 unknown. */
   wscale = -1;
@@ -106,10 +122,6 @@ export class Endpoint {
   dataBytes = 0;
   retransmits = 0;
   keepalives = 0;
-  firstT = 0;
-  lastT = 0;
-  lastNonKeepaliveT = 0;
-  lastDataT = 0;
   /** Bytes sent after it had acknowledged the peer's FIN (legitimate half-close traffic, docs/rules.md §6.1). */
   dataAfterPeerFin = 0;
   /** Segments with new data sent after the peer's FIN was captured, acknowledged or not (first 8 frames). */
@@ -117,29 +129,20 @@ export class Endpoint {
   dataAfterPeerFinNew = 0;
   /** ACK field of the first of those segments (-1 without the ACK bit). */
   dataAfterPeerFinAck = -1;
-  /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
-  dataEnd = 0;
   hasDataEnd = false;
   usedTs = false;
-  lastTsVal = 0;
   ttl = -1;
   ttlMismatches = 0;
   // The last non-RST segment it sent (for RST classification, docs/rules.md §6.2).
   lastFrame = 0;
-  lastSeq = 0;
   lastAckBit = false;
-  lastAckField = 0;
   lastLen = 0;
   lastFlags = 0;
   lastNewData = false;
   // Duplicate detection (docs/rules.md §10.2): the previous segment's signature.
   dupIpId = -1;
-  dupSeq = 0;
-  dupAck = 0;
   dupFlags = 0;
   dupLen = -1;
-  dupTsVal = 0;
-  dupT = 0;
   /** Authentication option kind its first segment carried (0 none, 19 TCP-MD5, 29 TCP-AO); -1 before any. */
   authMode = -1;
   /** It sent an RST with the ACK bit: its ACK field acknowledges something the peer sent. */
@@ -154,6 +157,79 @@ export class Endpoint {
   unsyncDropped = 0;
   fin: FinRecord | null = null;
   rsts: RstRecord[] = [];
+
+  /**
+   * Its numbers that are not small integers (sequence numbers, times) live in a row of the shared pool (ROWS), read
+   * and written through the accessors below: no heap number per field. Not enumerable: the fields above are the
+   * record, the row is where the rest of it is kept (src/tcp/frozen.ts writes the row's numbers after the fields).
+   */
+  declare readonly rows: Float64Array;
+  declare at: number;
+
+  constructor() {
+    const rows = ROWS.take();
+    Object.defineProperty(this, 'rows', { value: rows, writable: false, enumerable: false, configurable: false });
+    Object.defineProperty(this, 'at', { value: ROWS.lastAt, writable: true, enumerable: false, configurable: false });
+  }
+
+  /** Gives its row back to the pool: the endpoint is dropped and must not be used again. Once only. */
+  free(): void {
+    if (this.at < 0) return;
+    ROWS.free(this.rows, this.at);
+    this.at = -1;
+  }
+
+  /** Its row's numbers (for freezing and tests). */
+  rowValues(): number[] {
+    const out: number[] = [];
+    for (let k = 0; k < ROW_WIDTH; k++) out.push(this.rows[this.at + k] as number);
+    return out;
+  }
+
+  /** Sets one of its row's numbers (thawing). */
+  setRow(k: number, v: number): void {
+    this.rows[this.at + k] = v;
+  }
+
+  get isn(): number { return this.rows[this.at + ISN] as number; }
+  set isn(v: number) { this.rows[this.at + ISN] = v; }
+  get synT(): number { return this.rows[this.at + SYN_T] as number; }
+  set synT(v: number) { this.rows[this.at + SYN_T] = v; }
+  get synTsVal(): number { return this.rows[this.at + SYN_TS_VAL] as number; }
+  set synTsVal(v: number) { this.rows[this.at + SYN_TS_VAL] = v; }
+  /** Highest end (seq + len + SYN + FIN) sent (Wireshark nextseq). */
+  get sndMax(): number { return this.rows[this.at + SND_MAX] as number; }
+  set sndMax(v: number) { this.rows[this.at + SND_MAX] = v; }
+  /** Highest contiguous end (Wireshark maxseqtobeacked). */
+  get contigEnd(): number { return this.rows[this.at + CONTIG_END] as number; }
+  set contigEnd(v: number) { this.rows[this.at + CONTIG_END] = v; }
+  get ackMax(): number { return this.rows[this.at + ACK_MAX] as number; }
+  set ackMax(v: number) { this.rows[this.at + ACK_MAX] = v; }
+  get firstT(): number { return this.rows[this.at + FIRST_T] as number; }
+  set firstT(v: number) { this.rows[this.at + FIRST_T] = v; }
+  get lastT(): number { return this.rows[this.at + LAST_T] as number; }
+  set lastT(v: number) { this.rows[this.at + LAST_T] = v; }
+  get lastNonKeepaliveT(): number { return this.rows[this.at + LAST_NON_KEEPALIVE_T] as number; }
+  set lastNonKeepaliveT(v: number) { this.rows[this.at + LAST_NON_KEEPALIVE_T] = v; }
+  get lastDataT(): number { return this.rows[this.at + LAST_DATA_T] as number; }
+  set lastDataT(v: number) { this.rows[this.at + LAST_DATA_T] = v; }
+  /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
+  get dataEnd(): number { return this.rows[this.at + DATA_END] as number; }
+  set dataEnd(v: number) { this.rows[this.at + DATA_END] = v; }
+  get lastTsVal(): number { return this.rows[this.at + LAST_TS_VAL] as number; }
+  set lastTsVal(v: number) { this.rows[this.at + LAST_TS_VAL] = v; }
+  get lastSeq(): number { return this.rows[this.at + LAST_SEQ] as number; }
+  set lastSeq(v: number) { this.rows[this.at + LAST_SEQ] = v; }
+  get lastAckField(): number { return this.rows[this.at + LAST_ACK_FIELD] as number; }
+  set lastAckField(v: number) { this.rows[this.at + LAST_ACK_FIELD] = v; }
+  get dupSeq(): number { return this.rows[this.at + DUP_SEQ] as number; }
+  set dupSeq(v: number) { this.rows[this.at + DUP_SEQ] = v; }
+  get dupAck(): number { return this.rows[this.at + DUP_ACK] as number; }
+  set dupAck(v: number) { this.rows[this.at + DUP_ACK] = v; }
+  get dupTsVal(): number { return this.rows[this.at + DUP_TS_VAL] as number; }
+  set dupTsVal(v: number) { this.rows[this.at + DUP_TS_VAL] = v; }
+  get dupT(): number { return this.rows[this.at + DUP_T] as number; }
+  set dupT(v: number) { this.rows[this.at + DUP_T] = v; }
 }
 
 /** States in which an endpoint is synchronized (RFC 9293 §3.3.2). */

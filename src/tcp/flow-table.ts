@@ -324,6 +324,7 @@ export class FlowTable {
   /** An open connection idle for idleFreeze: frozen on its tuple. */
   private sleep(e: TupleEntry, c: Connection): void {
     e.asleep = this.stash(c);
+    c.free(); // it lives on frozen
     e.asleepLoss = this.lost;
     e.current = null;
     this.asleep++;
@@ -389,6 +390,7 @@ export class FlowTable {
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
     const r = c === null && e.retired !== null && t - e.retiredLastT < REOPEN_WINDOW ? thaw<Connection>(e.retired) : null;
     const after = r !== null ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
+    if (after !== null) (r as Connection).free(); // a new incarnation starts: the judged one stays frozen
     if (r !== null && after === null) {
       c = r;
       e.current = r;
@@ -442,8 +444,10 @@ export class FlowTable {
     const c = open ?? (x.retired !== null ? thaw<Connection>(x.retired) : null);
     if (c !== null) {
       const d = fromA === c.clientIsA ? 0 : 1;
-      if (fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)) return true;
-      if (synOnly && (open === null || c.isClosed() || t - c.lastT > this.opts.idleSplit)) return true;
+      const fits = fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)
+        || (synOnly && (open === null || c.isClosed() || t - c.lastT > this.opts.idleSplit));
+      if (c !== open) c.free(); // thawed only to look: it stays frozen
+      if (fits) return true;
     }
     // The previous incarnation's numbers: a TIME_WAIT holder's ACK answering the new SYN (rules §6.4 "rejected").
     if (x.tomb === null) return false;
@@ -510,6 +514,7 @@ export class FlowTable {
     e.current = null;
     e.retired = freeze(c);
     e.retiredLastT = c.lastT;
+    c.free();
     this.active--;
     this.resting.touch(e);
     this.timers.schedule(e, this.dueOf(e));
@@ -586,6 +591,7 @@ export class FlowTable {
           yield { c, e };
         } finally {
           if (e.asleep !== null) e.asleep = this.stash(c);
+          c.free(); // this copy was the caller's only: frozen again, or woken by the caller as another copy
         }
       }
     }
@@ -605,6 +611,7 @@ export class FlowTable {
         e.current = c;
         this.judge(c, e, tEnd, true);
         e.current = null;
+        c.free();
         this.active--;
       }
     }
@@ -622,6 +629,7 @@ export class FlowTable {
       this.evicted++;
       this.evictions.handshakeOnly++;
       this.onDrop(c, h);
+      c.free();
       // Nothing of it stays; an older incarnation's tombstone on the same tuple does.
       if (h.tomb !== null || h.retired !== null) { this.resting.touch(h); this.timers.schedule(h, this.dueOf(h)); } else this.unlink(h);
       return;

@@ -6,14 +6,14 @@
  * so a reopened connection goes on as if it had never rested.
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
- * change here: per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
+ * change here (an endpoint's pooled numbers, src/tcp/row-pool.ts, follow its fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
  * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
  * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
  */
 import { Connection } from './connection.js';
-import { Endpoint } from './endpoint.js';
+import { Endpoint, ROW_WIDTH } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
 import { Tombstone } from './tombstone.js';
@@ -40,6 +40,8 @@ const RECENT_N = 64;
 /** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
 const CLASSES: { proto: object; make: () => object }[] = [
   { proto: Connection.prototype, make: () => new Connection(0, true, false, 0, null, '') },
+  // An endpoint's sequence numbers and times are in its pool row (not fields): written after its fields, and read
+  // into the row a new endpoint takes.
   { proto: Endpoint.prototype, make: () => new Endpoint() },
   { proto: PacketLog.prototype, make: () => new PacketLog() },
   { proto: PathRecord.prototype, make: () => new PathRecord() },
@@ -57,6 +59,8 @@ interface Shape {
 function writerOf(keys: readonly string[]): Shape['write'] {
   return new Function('o', 'put', keys.map((k) => `put(o[${JSON.stringify(k)}]);`).join('\n')) as Shape['write'];
 }
+
+const ENDPOINT = 1;
 
 const shapes: Shape[] = [];
 const shapeByKey = new Map<string, Shape>();
@@ -207,6 +211,10 @@ function put(v: unknown): void {
       const s = shapeOf(v);
       byte(OBJECT); varint(s.id);
       s.write(v, put);
+      if (s.cls === ENDPOINT) {
+        const e = v as Endpoint;
+        for (let k = 0; k < ROW_WIDTH; k++) putNumber(e.rows[e.at + k] as number);
+      }
       return;
     }
     default:
@@ -297,6 +305,7 @@ function get(): unknown {
       const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
       back.push(o);
       for (const k of s.keys) o[k] = get();
+      if (s.cls === ENDPOINT) for (let k = 0; k < ROW_WIDTH; k++) (o as unknown as Endpoint).setRow(k, get() as number);
       return o;
     }
     default:
