@@ -30,6 +30,22 @@ export interface Inference {
   before: [EndpointState, EndpointState];
 }
 
+/** Events without parameters, made once (no object per state change). */
+const EV = {
+  seenMidstream: { kind: 'seen-midstream' },
+  sendAckUnseenSynAck: { kind: 'send-ack-unseen-syn-ack' },
+  peerCompletedHandshake: { kind: 'peer-completed-handshake' },
+  sendSyn: { kind: 'send-syn' },
+  peerSyn: { kind: 'peer-syn' },
+  sendSynAck: { kind: 'send-syn-ack' },
+  resendSyn: { kind: 'resend-syn' },
+  recvSynAck: { kind: 'recv-syn-ack' },
+  recvAckOfSyn: { kind: 'recv-ack-of-syn' },
+  recvAckOfFin: { kind: 'recv-ack-of-fin' },
+  recvRst: { kind: 'recv-rst' },
+  sendRst: { kind: 'send-rst' },
+} as const satisfies Record<string, EndpointEvent>;
+
 /** Sequence space a segment occupies: payload + SYN + FIN (docs/rules.md §0.2). */
 function spaceOf(p: TcpPacket): number {
   return p.payloadLen + ((p.flags & SYN) !== 0 ? 1 : 0) + ((p.flags & FIN) !== 0 ? 1 : 0);
@@ -275,7 +291,7 @@ export class Connection {
         S.sndMax = seq;
         S.contigEnd = seq;
         // An RST is no sign of a synchronized sender: a closed port answers that way (RFC 9293 §3.10.7.1).
-        if (!rst) this.move(d, { kind: 'seen-midstream' });
+        if (!rst) this.move(d, EV.seenMidstream);
       }
     }
     if (!rst) {
@@ -336,8 +352,8 @@ export class Connection {
     // A SYN-SENT endpoint sending an ACK had received a SYN-ACK: the capture missed it (RFC 9293 §3.10.7.3). An ACK
     // field of 0 is what a stack sends with nothing to acknowledge, no sign of a SYN-ACK.
     if (!syn && ackBit && ack !== 0 && S.state === 'SYN_SENT' && !this.sawSynAck) {
-      this.move(d, { kind: 'send-ack-unseen-syn-ack' });
-      this.move((d ^ 1) as 0 | 1, { kind: 'peer-completed-handshake' });
+      this.move(d, EV.sendAckUnseenSynAck);
+      this.move((d ^ 1) as 0 | 1, EV.peerCompletedHandshake);
       this.established = true;
     }
 
@@ -349,12 +365,12 @@ export class Connection {
         S.synHasTs = p.hasTs; S.synTsVal = p.tsVal;
         S.wscale = p.wscale;
         if (!ackBit) {
-          this.move(d, { kind: 'send-syn' });
+          this.move(d, EV.sendSyn);
           this.sawSyn = true;
-          this.move((d ^ 1) as 0 | 1, { kind: 'peer-syn' });
+          this.move((d ^ 1) as 0 | 1, EV.peerSyn);
           note = 'SYN';
         } else {
-          this.move(d, { kind: 'send-syn-ack' });
+          this.move(d, EV.sendSynAck);
           this.sawSynAck = true;
           note = 'SYN,ACK';
         }
@@ -364,12 +380,12 @@ export class Connection {
         if (!ackBit) {
           note = 'SYN retransmission';
           this.trackSynRetry(frame);
-          if (this.refused) this.move(d, { kind: 'resend-syn' });
+          if (this.refused) this.move(d, EV.resendSyn);
         } else note = 'SYN,ACK retransmission';
       }
       if (ackBit && R.isnKnown === 1 && ack === add32(R.isn, 1) && R.state === 'SYN_SENT') {
         // The SYN sender becomes ESTABLISHED on receiving a SYN-ACK that acknowledges its SYN.
-        this.move((d ^ 1) as 0 | 1, { kind: 'recv-syn-ack' });
+        this.move((d ^ 1) as 0 | 1, EV.recvSynAck);
         this.trackSynAck(frame, t, seq);
         if (this.refused) {
           // The retried SYN (same ISN) was accepted: the attempt succeeded after its refusals; not a refused one.
@@ -385,7 +401,7 @@ export class Connection {
 
     // --- ACK (RFC 9293 §3.10.7.4 fifth step). ACKs on RSTs are not trusted (Zeek), handled in onRst.
     if (ackBit) {
-      const inf = this.inferences.find((x) => x.side !== d);
+      const inf = this.inferences.length === 0 ? undefined : this.inferences.find((x) => x.side !== d);
       if (inf !== undefined && R.fin !== null && R.fin.inferredFrom !== 0 && gt(ack, add32(R.fin.finSeq, 1))) {
         this.uninferPeerFin(inf, d, frame, t, ack);
       } else if (S.hasAck && ack === add32(S.ackMax, 1) && len === 0 && !syn && !fin) {
@@ -396,7 +412,7 @@ export class Connection {
       S.hasAck = true;
       if (R.isnKnown === 0) { R.isn = add32(ack, -1); R.isnKnown = 2; } // Wireshark reverse base from the first ACK
       if (R.state === 'SYN_RECEIVED' && !syn && R.isnKnown === 1 && ge(ack, add32(R.isn, 1))) {
-        this.move((d ^ 1) as 0 | 1, { kind: 'recv-ack-of-syn' });
+        this.move((d ^ 1) as 0 | 1, EV.recvAckOfSyn);
         this.established = true;
       }
       if (S.state === 'ESTABLISHED' && R.state === 'ESTABLISHED') this.established = true;
@@ -561,7 +577,7 @@ export class Connection {
   private finAcked(x: 0 | 1): void {
     const X = this.ep[x];
     const other = this.ep[x ^ 1] as Endpoint;
-    this.move(x, { kind: 'recv-ack-of-fin' });
+    this.move(x, EV.recvAckOfFin);
     if (other.fin !== null && other.fin.ackFrame !== 0 && X.fin !== null && X.fin.ackFrame !== 0 && this.closedT === 0) {
       this.closedT = Math.max(other.fin.reAckT || other.fin.ackT, X.fin.reAckT || X.fin.ackT);
     }
@@ -663,14 +679,14 @@ export class Connection {
     if (rec.verdict === 'accepted' && this.refused && this.acceptedRst !== null && R.state === 'SYN_SENT') {
       // Another refusal of the same (retried) attempt.
       this.refusals++;
-      this.move((d ^ 1) as 0 | 1, { kind: 'recv-rst' });
+      this.move((d ^ 1) as 0 | 1, EV.recvRst);
     } else if ((rec.verdict === 'accepted' || rec.verdict === 'unverifiable') && this.acceptedRst === null) {
       if (this.refused) this.refusals = 1;
       this.acceptedRst = rec;
       this.rstBy = d;
-      this.move(d, { kind: 'send-rst' });
+      this.move(d, EV.sendRst);
       // A SYN_SENT receiver was never synchronized: it is refused (CLOSED, ECONNREFUSED), not reset.
-      this.move((d ^ 1) as 0 | 1, { kind: 'recv-rst' });
+      this.move((d ^ 1) as 0 | 1, EV.recvRst);
       if (this.closedT === 0) this.closedT = t;
     }
     this.log.record(frame, t, d, p.flags, seq, p.ack, p.payloadLen, p.window, this.ep[0].state, this.ep[1].state,
