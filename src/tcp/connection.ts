@@ -163,12 +163,13 @@ export class Connection {
   }
 
   /**
-   * The connection leaves the flow table (judged and frozen, or dropped): its endpoints give their pool rows back
+   * The connection leaves the flow table (judged and frozen, or dropped): its endpoints and packet log give their pool rows back
    * (src/tcp/row-pool.ts). It must not be fed or read again.
    */
   free(): void {
     this.ep[0].free();
     this.ep[1].free();
+    this.log.free();
   }
 
   /** Closed for incarnation purposes (docs/rules.md §6.4 case 1): both FINs seen, an accepted RST, or refused. */

@@ -6,7 +6,7 @@
  * so a reopened connection goes on as if it had never rested.
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
- * change here (an endpoint's pooled numbers, src/tcp/row-pool.ts, follow its fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
+ * change here (an endpoint's and a packet log's pooled numbers, src/tcp/row-pool.ts, follow their fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
  * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
@@ -43,6 +43,7 @@ const CLASSES: { proto: object; make: () => object }[] = [
   // An endpoint's sequence numbers and times are in its pool row (not fields): written after its fields, and read
   // into the row a new endpoint takes.
   { proto: Endpoint.prototype, make: () => new Endpoint() },
+  // A packet log's head rows are pooled too: written after its fields, read into a row the new log takes.
   { proto: PacketLog.prototype, make: () => new PacketLog() },
   { proto: PathRecord.prototype, make: () => new PathRecord() },
   { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
@@ -61,6 +62,7 @@ function writerOf(keys: readonly string[]): Shape['write'] {
 }
 
 const ENDPOINT = 1;
+const LOG = 2;
 
 const shapes: Shape[] = [];
 const shapeByKey = new Map<string, Shape>();
@@ -215,6 +217,10 @@ function put(v: unknown): void {
         const e = v as Endpoint;
         for (let k = 0; k < ROW_WIDTH; k++) putNumber(e.rows[e.at + k] as number);
       }
+      if (s.cls === LOG) {
+        const l = v as PacketLog;
+        for (let k = 0, n = l.headLength; k < n; k++) putNumber(l.headAt(k));
+      }
       return;
     }
     default:
@@ -306,6 +312,7 @@ function get(): unknown {
       back.push(o);
       for (const k of s.keys) o[k] = get();
       if (s.cls === ENDPOINT) for (let k = 0; k < ROW_WIDTH; k++) (o as unknown as Endpoint).setRow(k, get() as number);
+      if (s.cls === LOG) (o as unknown as PacketLog).restoreHead(() => get() as number);
       return o;
     }
     default:

@@ -39,8 +39,9 @@ describe('frozen judged connections', () => {
         const s = freeze(c);
         const back = thaw(s);
         assert.deepStrictEqual(back, c, `${path} ${c.id}`); // prototypes included
-        // The endpoints' sequence numbers and times live in pool rows, not fields: compared apart.
+        // The endpoints' sequence numbers and times, and the packet log's first rows, live in pool rows, not fields: compared apart.
         assert.deepStrictEqual(back.ep.map((e) => e.rowValues()), c.ep.map((e) => e.rowValues()), `${path} ${c.id}`);
+        assert.deepStrictEqual(back.log.packets(), c.log.packets(), `${path} ${c.id}`);
         assert.notEqual(back, c);
         // The accepted RST is one of its sender's RST records, in the copy too (a later packet may revise it).
         if (c.acceptedRst !== null) {
