@@ -81,7 +81,7 @@ export interface RstRecord {
   reason: string;
 }
 
-// Places in an endpoint's row (see Endpoint.rows).
+// Places in an endpoint's row (see Endpoint's #rows).
 const ISN = 0;
 const SYN_T = 1;
 const SYN_TS_VAL = 2;
@@ -160,76 +160,75 @@ export class Endpoint {
 
   /**
    * Its numbers that are not small integers (sequence numbers, times) live in a row of the shared pool (ROWS), read
-   * and written through the accessors below: no heap number per field. Not enumerable: the fields above are the
-   * record, the row is where the rest of it is kept (src/tcp/frozen.ts writes the row's numbers after the fields).
+   * and written through the accessors below: no heap number per field. Private: the fields above are the record,
+   * the row is where the rest of it is kept (src/tcp/frozen.ts writes the row's numbers after the fields).
    */
-  declare readonly rows: Float64Array;
-  declare at: number;
-
-  constructor() {
-    const rows = ROWS.take();
-    Object.defineProperty(this, 'rows', { value: rows, writable: false, enumerable: false, configurable: false });
-    Object.defineProperty(this, 'at', { value: ROWS.lastAt, writable: true, enumerable: false, configurable: false });
-  }
+  readonly #rows: Float64Array = ROWS.take();
+  #at = ROWS.lastAt;
 
   /** Gives its row back to the pool: the endpoint is dropped and must not be used again. Once only. */
   free(): void {
-    if (this.at < 0) return;
-    ROWS.free(this.rows, this.at);
-    this.at = -1;
+    if (this.#at < 0) return;
+    ROWS.free(this.#rows, this.#at);
+    this.#at = -1;
   }
 
   /** Its row's numbers (for freezing and tests). */
   rowValues(): number[] {
     const out: number[] = [];
-    for (let k = 0; k < ROW_WIDTH; k++) out.push(this.rows[this.at + k] as number);
+    for (let k = 0; k < ROW_WIDTH; k++) out.push(this.#rows[this.#at + k] as number);
     return out;
+  }
+
+  /** One of its row's numbers (freezing). */
+  rowAt(k: number): number {
+    return this.#rows[this.#at + k] as number;
   }
 
   /** Sets one of its row's numbers (thawing). */
   setRow(k: number, v: number): void {
-    this.rows[this.at + k] = v;
+    this.#rows[this.#at + k] = v;
   }
 
-  get isn(): number { return this.rows[this.at + ISN] as number; }
-  set isn(v: number) { this.rows[this.at + ISN] = v; }
-  get synT(): number { return this.rows[this.at + SYN_T] as number; }
-  set synT(v: number) { this.rows[this.at + SYN_T] = v; }
-  get synTsVal(): number { return this.rows[this.at + SYN_TS_VAL] as number; }
-  set synTsVal(v: number) { this.rows[this.at + SYN_TS_VAL] = v; }
+  get isn(): number { return this.#rows[this.#at + ISN] as number; }
+  set isn(v: number) { this.#rows[this.#at + ISN] = v; }
+  get synT(): number { return this.#rows[this.#at + SYN_T] as number; }
+  set synT(v: number) { this.#rows[this.#at + SYN_T] = v; }
+  get synTsVal(): number { return this.#rows[this.#at + SYN_TS_VAL] as number; }
+  set synTsVal(v: number) { this.#rows[this.#at + SYN_TS_VAL] = v; }
   /** Highest end (seq + len + SYN + FIN) sent (Wireshark nextseq). */
-  get sndMax(): number { return this.rows[this.at + SND_MAX] as number; }
-  set sndMax(v: number) { this.rows[this.at + SND_MAX] = v; }
+  get sndMax(): number { return this.#rows[this.#at + SND_MAX] as number; }
+  set sndMax(v: number) { this.#rows[this.#at + SND_MAX] = v; }
   /** Highest contiguous end (Wireshark maxseqtobeacked). */
-  get contigEnd(): number { return this.rows[this.at + CONTIG_END] as number; }
-  set contigEnd(v: number) { this.rows[this.at + CONTIG_END] = v; }
-  get ackMax(): number { return this.rows[this.at + ACK_MAX] as number; }
-  set ackMax(v: number) { this.rows[this.at + ACK_MAX] = v; }
-  get firstT(): number { return this.rows[this.at + FIRST_T] as number; }
-  set firstT(v: number) { this.rows[this.at + FIRST_T] = v; }
-  get lastT(): number { return this.rows[this.at + LAST_T] as number; }
-  set lastT(v: number) { this.rows[this.at + LAST_T] = v; }
-  get lastNonKeepaliveT(): number { return this.rows[this.at + LAST_NON_KEEPALIVE_T] as number; }
-  set lastNonKeepaliveT(v: number) { this.rows[this.at + LAST_NON_KEEPALIVE_T] = v; }
-  get lastDataT(): number { return this.rows[this.at + LAST_DATA_T] as number; }
-  set lastDataT(v: number) { this.rows[this.at + LAST_DATA_T] = v; }
+  get contigEnd(): number { return this.#rows[this.#at + CONTIG_END] as number; }
+  set contigEnd(v: number) { this.#rows[this.#at + CONTIG_END] = v; }
+  get ackMax(): number { return this.#rows[this.#at + ACK_MAX] as number; }
+  set ackMax(v: number) { this.#rows[this.#at + ACK_MAX] = v; }
+  get firstT(): number { return this.#rows[this.#at + FIRST_T] as number; }
+  set firstT(v: number) { this.#rows[this.#at + FIRST_T] = v; }
+  get lastT(): number { return this.#rows[this.#at + LAST_T] as number; }
+  set lastT(v: number) { this.#rows[this.#at + LAST_T] = v; }
+  get lastNonKeepaliveT(): number { return this.#rows[this.#at + LAST_NON_KEEPALIVE_T] as number; }
+  set lastNonKeepaliveT(v: number) { this.#rows[this.#at + LAST_NON_KEEPALIVE_T] = v; }
+  get lastDataT(): number { return this.#rows[this.#at + LAST_DATA_T] as number; }
+  set lastDataT(v: number) { this.#rows[this.#at + LAST_DATA_T] = v; }
   /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
-  get dataEnd(): number { return this.rows[this.at + DATA_END] as number; }
-  set dataEnd(v: number) { this.rows[this.at + DATA_END] = v; }
-  get lastTsVal(): number { return this.rows[this.at + LAST_TS_VAL] as number; }
-  set lastTsVal(v: number) { this.rows[this.at + LAST_TS_VAL] = v; }
-  get lastSeq(): number { return this.rows[this.at + LAST_SEQ] as number; }
-  set lastSeq(v: number) { this.rows[this.at + LAST_SEQ] = v; }
-  get lastAckField(): number { return this.rows[this.at + LAST_ACK_FIELD] as number; }
-  set lastAckField(v: number) { this.rows[this.at + LAST_ACK_FIELD] = v; }
-  get dupSeq(): number { return this.rows[this.at + DUP_SEQ] as number; }
-  set dupSeq(v: number) { this.rows[this.at + DUP_SEQ] = v; }
-  get dupAck(): number { return this.rows[this.at + DUP_ACK] as number; }
-  set dupAck(v: number) { this.rows[this.at + DUP_ACK] = v; }
-  get dupTsVal(): number { return this.rows[this.at + DUP_TS_VAL] as number; }
-  set dupTsVal(v: number) { this.rows[this.at + DUP_TS_VAL] = v; }
-  get dupT(): number { return this.rows[this.at + DUP_T] as number; }
-  set dupT(v: number) { this.rows[this.at + DUP_T] = v; }
+  get dataEnd(): number { return this.#rows[this.#at + DATA_END] as number; }
+  set dataEnd(v: number) { this.#rows[this.#at + DATA_END] = v; }
+  get lastTsVal(): number { return this.#rows[this.#at + LAST_TS_VAL] as number; }
+  set lastTsVal(v: number) { this.#rows[this.#at + LAST_TS_VAL] = v; }
+  get lastSeq(): number { return this.#rows[this.#at + LAST_SEQ] as number; }
+  set lastSeq(v: number) { this.#rows[this.#at + LAST_SEQ] = v; }
+  get lastAckField(): number { return this.#rows[this.#at + LAST_ACK_FIELD] as number; }
+  set lastAckField(v: number) { this.#rows[this.#at + LAST_ACK_FIELD] = v; }
+  get dupSeq(): number { return this.#rows[this.#at + DUP_SEQ] as number; }
+  set dupSeq(v: number) { this.#rows[this.#at + DUP_SEQ] = v; }
+  get dupAck(): number { return this.#rows[this.#at + DUP_ACK] as number; }
+  set dupAck(v: number) { this.#rows[this.#at + DUP_ACK] = v; }
+  get dupTsVal(): number { return this.#rows[this.#at + DUP_TS_VAL] as number; }
+  set dupTsVal(v: number) { this.#rows[this.#at + DUP_TS_VAL] = v; }
+  get dupT(): number { return this.#rows[this.#at + DUP_T] as number; }
+  set dupT(v: number) { this.#rows[this.#at + DUP_T] = v; }
 }
 
 /** States in which an endpoint is synchronized (RFC 9293 §3.3.2). */

@@ -215,7 +215,7 @@ function put(v: unknown): void {
       s.write(v, put);
       if (s.cls === ENDPOINT) {
         const e = v as Endpoint;
-        for (let k = 0; k < ROW_WIDTH; k++) putNumber(e.rows[e.at + k] as number);
+        for (let k = 0; k < ROW_WIDTH; k++) putNumber(e.rowAt(k));
       }
       if (s.cls === LOG) {
         const l = v as PacketLog;

@@ -87,14 +87,9 @@ export class PacketLog {
   private tailN = 0;
   private tailNext = 0;
   count = 0;
-  /** The head's pooled row (null before the first packet) and its offset: not enumerable (see src/tcp/frozen.ts). */
-  declare private hr: Float64Array | null;
-  declare private ha: number;
-
-  constructor() {
-    Object.defineProperty(this, 'hr', { value: null, writable: true, enumerable: false, configurable: false });
-    Object.defineProperty(this, 'ha', { value: 0, writable: true, enumerable: false, configurable: false });
-  }
+  /** The head's pooled row (null before the first packet) and its offset (private: see src/tcp/frozen.ts). */
+  #hr: Float64Array | null = null;
+  #ha = 0;
 
   record(frame: number, t: number, dir: 0 | 1, flags: number, seq: number, ack: number, len: number, win: number,
     client: EndpointState, server: EndpointState, note: string | null, mark: boolean): void {
@@ -102,10 +97,10 @@ export class PacketLog {
     let a: ArrayLike<number> & { [i: number]: number };
     let o: number;
     if (this.headN < HEAD) {
-      if (this.hr === null) this.takeHead(SMALL);
+      if (this.#hr === null) this.takeHead(SMALL);
       else if (this.headN === SMALL) this.takeHead(HEAD);
-      a = this.hr as Float64Array;
-      o = this.ha + this.headN++ * W;
+      a = this.#hr as Float64Array;
+      o = this.#ha + this.headN++ * W;
     } else if (mark && this.marksN < MARKS) {
       if (this.marks === null || this.marks.length < (this.marksN + 1) * W) {
         this.marks = this.marks === null ? newRows(8) : grow(this.marks, Math.min(MARKS, this.marksN * 2));
@@ -128,32 +123,32 @@ export class PacketLog {
     const pool = rows === SMALL ? SMALL_HEADS : HEADS;
     const r = pool.take();
     const at = pool.lastAt;
-    const old = this.hr;
+    const old = this.#hr;
     if (old !== null) {
-      r.set(old.subarray(this.ha, this.ha + this.headN * W), at);
-      SMALL_HEADS.free(old, this.ha);
+      for (let k = 0, from = this.#ha, n = this.headN * W; k < n; k++) r[at + k] = old[from + k] as number;
+      SMALL_HEADS.free(old, this.#ha);
     }
-    this.hr = r;
-    this.ha = at;
+    this.#hr = r;
+    this.#ha = at;
   }
 
   /** The connection is dropped: the head's row goes back to its pool. Once only; the log must not be used again. */
   free(): void {
-    if (this.hr === null) return;
-    (this.headN <= SMALL ? SMALL_HEADS : HEADS).free(this.hr, this.ha);
-    this.hr = null;
+    if (this.#hr === null) return;
+    (this.headN <= SMALL ? SMALL_HEADS : HEADS).free(this.#hr, this.#ha);
+    this.#hr = null;
   }
 
   /** How many numbers the head holds (headN rows), and one of them: for freezing. */
   get headLength(): number { return this.headN * W; }
-  headAt(k: number): number { return (this.hr as Float64Array)[this.ha + k] as number; }
+  headAt(k: number): number { return (this.#hr as Float64Array)[this.#ha + k] as number; }
 
   /** Thawing: headN is set; the head's numbers, in order, from `next`. */
   restoreHead(next: () => number): void {
     if (this.headN === 0) return;
     this.takeHead(this.headN <= SMALL ? SMALL : HEAD);
-    const r = this.hr as Float64Array;
-    for (let k = 0; k < this.headN * W; k++) r[this.ha + k] = next();
+    const r = this.#hr as Float64Array;
+    for (let k = 0; k < this.headN * W; k++) r[this.#ha + k] = next();
   }
 
   private static rec(a: ArrayLike<number>, i: number, base = 0): LogRec {
@@ -163,7 +158,7 @@ export class PacketLog {
   /** The kept packets in frame order, without repeats. */
   packets(): LogRec[] {
     const all: LogRec[] = [];
-    for (let i = 0; i < this.headN; i++) all.push(PacketLog.rec(this.hr as Float64Array, i, this.ha));
+    for (let i = 0; i < this.headN; i++) all.push(PacketLog.rec(this.#hr as Float64Array, i, this.#ha));
     for (let i = 0; i < this.marksN; i++) all.push(PacketLog.rec(this.marks as number[], i));
     for (let i = 0; i < this.tailN; i++) all.push(PacketLog.rec(this.tail as number[], i));
     all.sort((x, y) => x.frame - y.frame);
@@ -174,8 +169,8 @@ export class PacketLog {
 
   /** The packet with this frame number, if kept. */
   find(frame: number): LogRec | undefined {
-    const r = this.hr;
-    if (r !== null) for (let i = 0; i < this.headN; i++) if (r[this.ha + i * W] === frame) return PacketLog.rec(r, i, this.ha);
+    const r = this.#hr;
+    if (r !== null) for (let i = 0; i < this.headN; i++) if (r[this.#ha + i * W] === frame) return PacketLog.rec(r, i, this.#ha);
     const scan = (a: number[] | null, n: number): LogRec | undefined => {
       if (a === null) return undefined;
       for (let i = 0; i < n; i++) if (a[i * W] === frame) return PacketLog.rec(a, i);
