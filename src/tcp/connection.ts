@@ -1,6 +1,6 @@
 import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
-import { Endpoint, synchronized, type FinRecord, type RstRecord } from './endpoint.js';
+import { Endpoint, FinRecord, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
 import type { Tombstone } from './tombstone.js';
@@ -462,11 +462,7 @@ export class Connection {
       const sf = S.fin;
       if (sf === null) {
         const acksPeerFin = ackBit && R.fin !== null && ge(ack, add32(R.fin.finSeq, 1));
-        S.fin = {
-          finSeq, frame, t, hasAck: ackBit, ack, acksPeerFin,
-          lastAck: ack, lastT: t, retx: 0, reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
-          reAckFrame: 0, reAckT: 0, idleBefore: prevActivity > 0 ? t - prevActivity : 0, inferredFrom: 0,
-        };
+        S.fin = new FinRecord(finSeq, frame, t, ackBit, ack, acksPeerFin, prevActivity > 0 ? t - prevActivity : 0, 0);
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
         // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
         // if the peer's FIN is already on its way (crossing FINs), it will be CLOSING (RFC 9293 Figure 13).
@@ -547,11 +543,7 @@ export class Connection {
     const r = d === 0 ? 1 : 0;
     this.inferences.push({ frame, what: 'fin-not-captured', side: r, why, before: [this.ep[0].state, this.ep[1].state] });
     const finAck = add32(sf.finSeq, 1);
-    R.fin = {
-      finSeq: S.ackMax, frame: 0, t, hasAck: true, ack: finAck, acksPeerFin: true, lastAck: finAck, lastT: t, retx: 0,
-      reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false, reAckFrame: 0, reAckT: 0,
-      idleBefore: 0, inferredFrom: frame,
-    };
+    R.fin = new FinRecord(S.ackMax, 0, t, true, finAck, true, 0, frame);
     // The inferred FIN carried the ACK of S's FIN: R was in CLOSE-WAIT and moves to LAST-ACK; S takes both.
     sf.ackFrame = frame; sf.ackT = t; sf.ackedBeforeRetx = sf.retx === 0;
     this.move(r, { kind: 'send-fin', acksPeerFin: true, peerFinUnacked: false });
@@ -564,6 +556,7 @@ export class Connection {
   private uninferPeerFin(inf: Inference, d: 0 | 1, frame: number, t: number, ack: number): void {
     const S = this.ep[d];
     const R = this.ep[d ^ 1] as Endpoint;
+    R.fin?.free();
     R.fin = null;
     if (S.fin !== null && S.fin.ackFrame === inf.frame) { S.fin.ackFrame = 0; S.fin.ackT = 0; }
     this.restore(0, inf.before[0]);

@@ -1,37 +1,85 @@
 import { RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
-/** The first FIN an endpoint sent, and what became of it (docs/rules.md §1 `fin`, §0.2). */
-export interface FinRecord {
-  /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (docs/rules.md §0.2). */
-  finSeq: number;
+// Places in a FIN record's row (see FinRecord's #rows).
+const F_FIN_SEQ = 0;
+const F_T = 1;
+const F_ACK = 2;
+const F_LAST_ACK = 3;
+const F_LAST_T = 4;
+const F_ACK_T = 5;
+const F_RE_ACK_T = 6;
+const F_IDLE_BEFORE = 7;
+export const FIN_ROW_WIDTH = 8;
+/** The rows of every FIN record of this thread. */
+const FIN_ROWS = new RowPool(FIN_ROW_WIDTH);
+
+/**
+ * The first FIN an endpoint sent, and what became of it (docs/rules.md §1 `fin`, §0.2). Its sequence numbers and
+ * times live in a pooled row (as an endpoint's), given back by free() when its connection is dropped.
+ */
+export class FinRecord {
   frame: number;
-  t: number;
   hasAck: boolean;
-  ack: number;
   /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (docs/rules.md §4). */
   acksPeerFin: boolean;
-  /** ACK field and time of the latest transmission of this FIN. */
-  lastAck: number;
-  lastT: number;
   /** Retransmissions (same finSeq). Frames/times of the first MAX_RETX_FRAMES kept for evidence. */
-  retx: number;
+  retx = 0;
   /** The same FIN sent again as the ACK of the peer's crossing FIN (ack newly covers it): not a retransmission. */
-  reAcks: number;
-  retxFrames: number[];
-  retxTimes: number[];
+  reAcks = 0;
+  retxFrames: number[] = [];
+  retxTimes: number[] = [];
   /** First peer segment with ack >= finSeq + 1 (the ACK of this FIN), 0 when none. */
-  ackFrame: number;
-  ackT: number;
+  ackFrame = 0;
   /** The ACK was captured before the first retransmission: lost after the capture point (docs/rules.md §6.5). */
-  ackedBeforeRetx: boolean;
+  ackedBeforeRetx = false;
   /** First peer ACK covering the FIN after the last retransmission, 0 when none. */
-  reAckFrame: number;
-  reAckT: number;
-  /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
-  idleBefore: number;
+  reAckFrame = 0;
   /** Not captured: inferred from the peer's ACK in this frame (Connection.inferPeerFin); 0 for a captured FIN. */
   inferredFrom: number;
+  readonly #rows: Float64Array = FIN_ROWS.take();
+  #at = FIN_ROWS.lastAt;
+
+  /** A FIN with sequence number `finSeq` sent in `frame` at `t`; lastAck and lastT start as its ack and t. */
+  constructor(finSeq: number, frame: number, t: number, hasAck: boolean, ack: number, acksPeerFin: boolean,
+    idleBefore: number, inferredFrom: number) {
+    this.frame = frame;
+    this.hasAck = hasAck;
+    this.acksPeerFin = acksPeerFin;
+    this.inferredFrom = inferredFrom;
+    this.finSeq = finSeq; this.t = t; this.ack = ack; this.lastAck = ack; this.lastT = t; this.idleBefore = idleBefore;
+  }
+
+  /** Gives its row back to the pool: the record is dropped and must not be used again. Once only. */
+  free(): void {
+    if (this.#at < 0) return;
+    FIN_ROWS.free(this.#rows, this.#at);
+    this.#at = -1;
+  }
+
+  /** One of its row's numbers (freezing), and setting one (thawing). */
+  rowAt(k: number): number { return this.#rows[this.#at + k] as number; }
+  setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
+
+  /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (docs/rules.md §0.2). */
+  get finSeq(): number { return this.#rows[this.#at + F_FIN_SEQ] as number; }
+  set finSeq(v: number) { this.#rows[this.#at + F_FIN_SEQ] = v; }
+  get t(): number { return this.#rows[this.#at + F_T] as number; }
+  set t(v: number) { this.#rows[this.#at + F_T] = v; }
+  get ack(): number { return this.#rows[this.#at + F_ACK] as number; }
+  set ack(v: number) { this.#rows[this.#at + F_ACK] = v; }
+  /** ACK field and time of the latest transmission of this FIN. */
+  get lastAck(): number { return this.#rows[this.#at + F_LAST_ACK] as number; }
+  set lastAck(v: number) { this.#rows[this.#at + F_LAST_ACK] = v; }
+  get lastT(): number { return this.#rows[this.#at + F_LAST_T] as number; }
+  set lastT(v: number) { this.#rows[this.#at + F_LAST_T] = v; }
+  get ackT(): number { return this.#rows[this.#at + F_ACK_T] as number; }
+  set ackT(v: number) { this.#rows[this.#at + F_ACK_T] = v; }
+  get reAckT(): number { return this.#rows[this.#at + F_RE_ACK_T] as number; }
+  set reAckT(v: number) { this.#rows[this.#at + F_RE_ACK_T] = v; }
+  /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
+  get idleBefore(): number { return this.#rows[this.#at + F_IDLE_BEFORE] as number; }
+  set idleBefore(v: number) { this.#rows[this.#at + F_IDLE_BEFORE] = v; }
 }
 
 export type RstVerdict =
@@ -166,11 +214,12 @@ export class Endpoint {
   readonly #rows: Float64Array = ROWS.take();
   #at = ROWS.lastAt;
 
-  /** Gives its row back to the pool: the endpoint is dropped and must not be used again. Once only. */
+  /** Gives its row (and its FIN record's) back to the pools: the endpoint is dropped and must not be used again. Once only. */
   free(): void {
     if (this.#at < 0) return;
     ROWS.free(this.#rows, this.#at);
     this.#at = -1;
+    this.fin?.free();
   }
 
   /** Its row's numbers (for freezing and tests). */

@@ -6,14 +6,14 @@
  * so a reopened connection goes on as if it had never rested.
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
- * change here (an endpoint's and a packet log's pooled numbers, src/tcp/row-pool.ts, follow their fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
+ * change here (the pooled numbers of an endpoint, a FIN record and a packet log, src/tcp/row-pool.ts, follow their fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
  * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
  * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
  */
 import { Connection } from './connection.js';
-import { Endpoint, ROW_WIDTH } from './endpoint.js';
+import { Endpoint, FIN_ROW_WIDTH, FinRecord, ROW_WIDTH } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
 import { Tombstone } from './tombstone.js';
@@ -47,6 +47,8 @@ const CLASSES: { proto: object; make: () => object }[] = [
   { proto: PacketLog.prototype, make: () => new PacketLog() },
   { proto: PathRecord.prototype, make: () => new PathRecord() },
   { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
+  // A FIN record's sequence numbers and times are pooled as an endpoint's.
+  { proto: FinRecord.prototype, make: () => new FinRecord(0, 0, 0, false, 0, false, 0, 0) },
 ];
 
 interface Shape {
@@ -63,6 +65,7 @@ function writerOf(keys: readonly string[]): Shape['write'] {
 
 const ENDPOINT = 1;
 const LOG = 2;
+const FIN = 5;
 
 const shapes: Shape[] = [];
 const shapeByKey = new Map<string, Shape>();
@@ -217,6 +220,10 @@ function put(v: unknown): void {
         const e = v as Endpoint;
         for (let k = 0; k < ROW_WIDTH; k++) putNumber(e.rowAt(k));
       }
+      if (s.cls === FIN) {
+        const f = v as FinRecord;
+        for (let k = 0; k < FIN_ROW_WIDTH; k++) putNumber(f.rowAt(k));
+      }
       if (s.cls === LOG) {
         const l = v as PacketLog;
         for (let k = 0, n = l.headLength; k < n; k++) putNumber(l.headAt(k));
@@ -313,6 +320,7 @@ function get(): unknown {
       for (const k of s.keys) o[k] = get();
       if (s.cls === ENDPOINT) for (let k = 0; k < ROW_WIDTH; k++) (o as unknown as Endpoint).setRow(k, get() as number);
       if (s.cls === LOG) (o as unknown as PacketLog).restoreHead(() => get() as number);
+      if (s.cls === FIN) for (let k = 0; k < FIN_ROW_WIDTH; k++) (o as unknown as FinRecord).setRow(k, get() as number);
       return o;
     }
     default:
