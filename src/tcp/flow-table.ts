@@ -684,20 +684,23 @@ export const IDLE_FREEZE = 30;
 
 export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
 
+/** Adds frame `f` (not 0, not already there) to `frames`, kept in frame order (a handful of frames: no sort). */
+function addFrame(frames: number[], f: number): void {
+  if (f === 0 || frames.includes(f)) return;
+  let i = frames.length;
+  frames.push(f);
+  while (i > 0 && (frames[i - 1] as number) > f) { frames[i] = frames[i - 1] as number; i--; }
+  frames[i] = f;
+}
+
 /** What a retired connection leaves for judging the next SYN on its tuple (docs/rules.md §6.4). */
 export function tombstone(c: Connection, closeRecs: LogRec[]): Tombstone {
   const [cl, sv] = c.ep;
   const closeT = c.closedT || Math.max(cl.fin?.t ?? 0, sv.fin?.t ?? 0) || c.lastT;
   const frames: number[] = [];
-  const add = (f: number) => {
-    if (f === 0 || frames.includes(f)) return;
-    let i = frames.length; // in frame order (a handful of frames: no sort)
-    while (i > 0 && (frames[i - 1] as number) > f) i--;
-    frames.splice(i, 0, f);
-  };
-  if (cl.fin) { add(cl.fin.frame); add(cl.fin.ackFrame); }
-  if (sv.fin) { add(sv.fin.frame); add(sv.fin.ackFrame); }
-  if (c.acceptedRst) add(c.acceptedRst.frame);
+  if (cl.fin) { addFrame(frames, cl.fin.frame); addFrame(frames, cl.fin.ackFrame); }
+  if (sv.fin) { addFrame(frames, sv.fin.frame); addFrame(frames, sv.fin.ackFrame); }
+  if (c.acceptedRst) addFrame(frames, c.acceptedRst.frame);
   return new Tombstone({
     id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
     timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],

@@ -50,10 +50,11 @@ function noteIndex(n: string | null): number {
   return i;
 }
 
-/** Appends one record to `out` as a row of ROW_WIDTH numbers (the log's own row format). */
-export function packRec(r: LogRec, out: number[]): void {
-  out.push(r.frame, r.t, r.seq, r.ack, r.len, r.win,
-    r.dir | (r.flags << 1) | (STATE_INDEX[r.client] << 9) | (STATE_INDEX[r.server] << 14), noteIndex(r.note));
+/** Writes one record into `out` at `o` as a row of ROW_WIDTH numbers (the log's own row format). */
+export function packRecAt(r: LogRec, out: number[], o: number): void {
+  out[o] = r.frame; out[o + 1] = r.t; out[o + 2] = r.seq; out[o + 3] = r.ack; out[o + 4] = r.len; out[o + 5] = r.win;
+  out[o + 6] = r.dir | (r.flags << 1) | (STATE_INDEX[r.client] << 9) | (STATE_INDEX[r.server] << 14);
+  out[o + 7] = noteIndex(r.note);
 }
 
 /** The record in the row starting at a[o]. */
@@ -171,11 +172,10 @@ export class PacketLog {
   find(frame: number): LogRec | undefined {
     const r = this.#hr;
     if (r !== null) for (let i = 0; i < this.headN; i++) if (r[this.#ha + i * W] === frame) return PacketLog.rec(r, i, this.#ha);
-    const scan = (a: number[] | null, n: number): LogRec | undefined => {
-      if (a === null) return undefined;
-      for (let i = 0; i < n; i++) if (a[i * W] === frame) return PacketLog.rec(a, i);
-      return undefined;
-    };
-    return scan(this.marks, this.marksN) ?? scan(this.tail, this.tailN);
+    const m = this.marks;
+    if (m !== null) for (let i = 0; i < this.marksN; i++) if (m[i * W] === frame) return PacketLog.rec(m, i);
+    const t = this.tail;
+    if (t !== null) for (let i = 0; i < this.tailN; i++) if (t[i * W] === frame) return PacketLog.rec(t, i);
+    return undefined;
   }
 }
