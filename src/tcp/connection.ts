@@ -2,6 +2,7 @@ import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, FinRecord, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
+import { RowPool } from './row-pool.js';
 import { PathRecord } from './path.js';
 import type { Tombstone } from './tombstone.js';
 import { add32, between, ge, gt, le } from './seq.js';
@@ -91,6 +92,18 @@ export interface ReuseTrack {
   synAckSeq: number;
 }
 
+// Places in a connection's row (see Connection's #rows).
+const C_FIRST_T = 0;
+const C_LAST_T = 1;
+const C_THIRD_T = 2;
+const C_CLIENT_ACK_T = 3;
+const C_CLOSED_T = 4;
+const C_REJECT_ACK_ACK = 5;
+const C_LIVE_SYN_FIRST_T = 6;
+const C_LIVE_SYN_T = 7;
+export const CONN_ROW_WIDTH = 8;
+const CONN_ROWS = new RowPool(CONN_ROW_WIDTH);
+
 /**
  * One incarnation of a 4-tuple: two endpoints (0 = client, the SYN sender; 1 = server) whose states are inferred
  * from the segments seen (docs/rules.md §2, §3). Synchronous, no I/O; time is the packet timestamp in seconds.
@@ -99,17 +112,11 @@ export class Connection {
   readonly ep: [Endpoint, Endpoint] = [new Endpoint(), new Endpoint()];
   firstFrame = 0;
   lastFrame = 0;
-  firstT = 0;
-  lastT = 0;
   packets = 0;
   /** Capture duplicates dropped (docs/rules.md §10.2). */
   duplicates = 0;
   sawSyn = false;
   sawSynAck = false;
-  /** Time of the client's first segment after the SYN-ACK (handshake gap d2, docs/rules.md §10.1); 0 until seen. */
-  thirdT = 0;
-  /** Time of the client's first ACK-bearing segment after its captured SYN (SYN-ACK captured or not); 0 until seen. */
-  clientAckT = 0;
   established = false;
   refused = false;
   /** RSTs that refused the SYN of this attempt (one per try when a refused connect is retried). */
@@ -117,22 +124,17 @@ export class Connection {
   /** The first accepted RST and its sender (0/1); null while none. */
   acceptedRst: RstRecord | null = null;
   rstBy: 0 | 1 = 0;
-  /** Time both directions were closed (last FIN acknowledged) or the connection was reset; 0 while open. */
-  closedT = 0;
   /** The server's ACK that answered a SYN during the handshake without acknowledging it (TIME_WAIT reject). */
   rejectAckFrame = 0;
-  rejectAckAck = 0;
   reuse: ReuseTrack | null = null;
   /** Set when a SYN with a new ISN arrived while this connection was established and the peer then accepted it (docs/rules.md §6.4 case 3). */
   supersededBySyn = 0;
   /** SYNs with a new ISN seen while synchronized (RFC 5961 §4.2): count, first frames, the last one (for replay). */
   liveSyns = 0;
-  liveSynFirstT = 0;
   readonly liveSynFrames: number[] = [];
   liveSyn: TcpPacket | null = null;
   liveSynSide: 0 | 1 = 0;
   liveSynFrame = 0;
-  liveSynT = 0;
   readonly log: PacketLog;
   /** Earlier inferences that later packets contradicted and that were taken back (docs/rules.md §6.3, §6.5). */
   readonly revisions: Revision[] = [];
@@ -149,6 +151,9 @@ export class Connection {
 
   /** Stable for the same input: 'c' + the order of the connection's first packet among connections. */
   readonly id: string;
+  /** Its times and the reject ACK's number, in a pooled row (src/tcp/row-pool.ts) behind the accessors below. */
+  readonly #rows: Float64Array = CONN_ROWS.take();
+  #at = CONN_ROWS.lastAt;
 
   constructor(
     readonly ordinal: number,
@@ -167,10 +172,37 @@ export class Connection {
    * (src/tcp/row-pool.ts). It must not be fed or read again.
    */
   free(): void {
+    if (this.#at < 0) return;
+    CONN_ROWS.free(this.#rows, this.#at);
+    this.#at = -1;
     this.ep[0].free();
     this.ep[1].free();
     this.log.free();
   }
+
+  /** One of its row's numbers (freezing), and setting one (thawing). */
+  rowAt(k: number): number { return this.#rows[this.#at + k] as number; }
+  setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
+
+  get firstT(): number { return this.#rows[this.#at + C_FIRST_T] as number; }
+  set firstT(v: number) { this.#rows[this.#at + C_FIRST_T] = v; }
+  get lastT(): number { return this.#rows[this.#at + C_LAST_T] as number; }
+  set lastT(v: number) { this.#rows[this.#at + C_LAST_T] = v; }
+  /** Time of the client's first segment after the SYN-ACK (handshake gap d2, docs/rules.md §10.1); 0 until seen. */
+  get thirdT(): number { return this.#rows[this.#at + C_THIRD_T] as number; }
+  set thirdT(v: number) { this.#rows[this.#at + C_THIRD_T] = v; }
+  /** Time of the client's first ACK-bearing segment after its captured SYN (SYN-ACK captured or not); 0 until seen. */
+  get clientAckT(): number { return this.#rows[this.#at + C_CLIENT_ACK_T] as number; }
+  set clientAckT(v: number) { this.#rows[this.#at + C_CLIENT_ACK_T] = v; }
+  /** Time both directions were closed (last FIN acknowledged) or the connection was reset; 0 while open. */
+  get closedT(): number { return this.#rows[this.#at + C_CLOSED_T] as number; }
+  set closedT(v: number) { this.#rows[this.#at + C_CLOSED_T] = v; }
+  get rejectAckAck(): number { return this.#rows[this.#at + C_REJECT_ACK_ACK] as number; }
+  set rejectAckAck(v: number) { this.#rows[this.#at + C_REJECT_ACK_ACK] = v; }
+  get liveSynFirstT(): number { return this.#rows[this.#at + C_LIVE_SYN_FIRST_T] as number; }
+  set liveSynFirstT(v: number) { this.#rows[this.#at + C_LIVE_SYN_FIRST_T] = v; }
+  get liveSynT(): number { return this.#rows[this.#at + C_LIVE_SYN_T] as number; }
+  set liveSynT(v: number) { this.#rows[this.#at + C_LIVE_SYN_T] = v; }
 
   /** Closed for incarnation purposes (docs/rules.md §6.4 case 1): both FINs seen, an accepted RST, or refused. */
   isClosed(): boolean {

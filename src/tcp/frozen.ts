@@ -6,13 +6,14 @@
  * so a reopened connection goes on as if it had never rested.
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
- * change here (the pooled numbers of an endpoint, a FIN record and a packet log, src/tcp/row-pool.ts, follow their fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
+ * change here (the pooled numbers of a connection, an endpoint, a FIN record and a packet log, src/tcp/row-pool.ts,
+ * follow their fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
  * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
  * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
  */
-import { Connection } from './connection.js';
+import { CONN_ROW_WIDTH, Connection } from './connection.js';
 import { Endpoint, FIN_ROW_WIDTH, FinRecord, ROW_WIDTH } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
@@ -63,6 +64,7 @@ function writerOf(keys: readonly string[]): Shape['write'] {
   return new Function('o', 'put', keys.map((k) => `put(o[${JSON.stringify(k)}]);`).join('\n')) as Shape['write'];
 }
 
+const CONNECTION = 0;
 const ENDPOINT = 1;
 const LOG = 2;
 const FIN = 5;
@@ -216,6 +218,10 @@ function put(v: unknown): void {
       const s = shapeOf(v);
       byte(OBJECT); varint(s.id);
       s.write(v, put);
+      if (s.cls === CONNECTION) {
+        const c = v as Connection;
+        for (let k = 0; k < CONN_ROW_WIDTH; k++) putNumber(c.rowAt(k));
+      }
       if (s.cls === ENDPOINT) {
         const e = v as Endpoint;
         for (let k = 0; k < ROW_WIDTH; k++) putNumber(e.rowAt(k));
@@ -318,6 +324,7 @@ function get(): unknown {
       const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
       back.push(o);
       for (const k of s.keys) o[k] = get();
+      if (s.cls === CONNECTION) for (let k = 0; k < CONN_ROW_WIDTH; k++) (o as unknown as Connection).setRow(k, get() as number);
       if (s.cls === ENDPOINT) for (let k = 0; k < ROW_WIDTH; k++) (o as unknown as Endpoint).setRow(k, get() as number);
       if (s.cls === LOG) (o as unknown as PacketLog).restoreHead(() => get() as number);
       if (s.cls === FIN) for (let k = 0; k < FIN_ROW_WIDTH; k++) (o as unknown as FinRecord).setRow(k, get() as number);
