@@ -69,6 +69,8 @@ export function unpackRec(a: ArrayLike<number>, o: number): LogRec {
 
 export const ROW_WIDTH = W;
 
+const byFrame = (x: LogRec, y: LogRec): number => x.frame - y.frame;
+
 /** Rows a log's head starts with (most connections are short), and the pools of small and full heads. */
 const SMALL = 4;
 const SMALL_HEADS = new RowPool(SMALL * W);
@@ -162,7 +164,11 @@ export class PacketLog {
     for (let i = 0; i < this.headN; i++) all.push(PacketLog.rec(this.#hr as Float64Array, i, this.#ha));
     for (let i = 0; i < this.marksN; i++) all.push(PacketLog.rec(this.marks as number[], i));
     for (let i = 0; i < this.tailN; i++) all.push(PacketLog.rec(this.tail as number[], i));
-    all.sort((x, y) => x.frame - y.frame);
+    // Usually already in frame order without repeats (a short connection is all head): then as it is.
+    let ordered = true;
+    for (let i = 1; i < all.length && ordered; i++) ordered = (all[i - 1] as LogRec).frame < (all[i] as LogRec).frame;
+    if (ordered) return all;
+    all.sort(byFrame);
     const out: LogRec[] = [];
     for (const r of all) if (out.length === 0 || out[out.length - 1]!.frame !== r.frame) out.push(r);
     return out;
