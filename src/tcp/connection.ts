@@ -31,7 +31,7 @@ export interface Inference {
   before: [EndpointState, EndpointState];
 }
 
-/** Events without parameters, made once (no object per state change). */
+/** Events made once (no object per state change): those without parameters, and below each variant of the others. */
 const EV = {
   seenMidstream: { kind: 'seen-midstream' },
   sendAckUnseenSynAck: { kind: 'send-ack-unseen-syn-ack' },
@@ -46,6 +46,14 @@ const EV = {
   recvRst: { kind: 'recv-rst' },
   sendRst: { kind: 'send-rst' },
 } as const satisfies Record<string, EndpointEvent>;
+
+type Ev<K extends EndpointEvent['kind']> = Extract<EndpointEvent, { kind: K }>;
+const SEND_FIN: Ev<'send-fin'>[] = [0, 1, 2, 3].map((i) => ({ kind: 'send-fin', acksPeerFin: (i & 1) !== 0, peerFinUnacked: (i & 2) !== 0 }));
+const RECV_FIN: Ev<'recv-fin'>[] = [0, 1].map((i) => ({ kind: 'recv-fin', acksOwnFin: i !== 0 }));
+const RESEND_FIN: Ev<'resend-fin'>[] = [0, 1, 2, 3].map((i) => ({ kind: 'resend-fin', acksPeerFin: (i & 1) !== 0, peerFinSeen: (i & 2) !== 0 }));
+const sendFin = (acksPeerFin: boolean, peerFinUnacked: boolean) => SEND_FIN[(acksPeerFin ? 1 : 0) | (peerFinUnacked ? 2 : 0)] as Ev<'send-fin'>;
+const recvFin = (acksOwnFin: boolean) => RECV_FIN[acksOwnFin ? 1 : 0] as Ev<'recv-fin'>;
+const resendFin = (acksPeerFin: boolean, peerFinSeen: boolean) => RESEND_FIN[(acksPeerFin ? 1 : 0) | (peerFinSeen ? 2 : 0)] as Ev<'resend-fin'>;
 
 /** Sequence space a segment occupies: payload + SYN + FIN (docs/rules.md §0.2). */
 function spaceOf(p: TcpPacket): number {
@@ -498,9 +506,9 @@ export class Connection {
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
         // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
         // if the peer's FIN is already on its way (crossing FINs), it will be CLOSING (RFC 9293 Figure 13).
-        this.move(d, { kind: 'send-fin', acksPeerFin, peerFinUnacked: R.fin !== null && R.fin.ackFrame === 0 });
+        this.move(d, sendFin(acksPeerFin, R.fin !== null && R.fin.ackFrame === 0));
         // Receiver, on receipt of the FIN.
-        this.move((d ^ 1) as 0 | 1, { kind: 'recv-fin', acksOwnFin: acksPeerFin });
+        this.move((d ^ 1) as 0 | 1, recvFin(acksPeerFin));
       } else if (finSeq === sf.finSeq && ackBit && ((R.fin !== null && !coveredPeerFinBefore
         && ge(ack, add32(R.fin.finSeq, 1)) && sf.retx === 0)
         || (sf.hasAck && gt(ack, sf.lastAck) && t - sf.lastT < MIN_RTO))) {
@@ -519,7 +527,7 @@ export class Connection {
         note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
         // The retransmission proves the sender never got the ACK: it is still in LAST-ACK / FIN-WAIT-1 / CLOSING.
         const before = S.state;
-        const tr = this.move(d, { kind: 'resend-fin', acksPeerFin: sf.acksPeerFin, peerFinSeen: R.fin !== null });
+        const tr = this.move(d, resendFin(sf.acksPeerFin, R.fin !== null));
         if (tr.state !== before && sf.ackFrame !== 0) {
           this.revise(sf.ackFrame, frame, t, 'fin-ack-not-received',
             `the ${d === 0 ? 'client' : 'server'} sent its FIN again: the ACK in frame ${sf.ackFrame} never reached it (${before} → ${tr.state})`);
@@ -578,9 +586,9 @@ export class Connection {
     R.fin = new FinRecord(S.ackMax, 0, t, true, finAck, true, 0, frame);
     // The inferred FIN carried the ACK of S's FIN: R was in CLOSE-WAIT and moves to LAST-ACK; S takes both.
     sf.ackFrame = frame; sf.ackT = t; sf.ackedBeforeRetx = sf.retx === 0;
-    this.move(r, { kind: 'send-fin', acksPeerFin: true, peerFinUnacked: false });
+    this.move(r, sendFin(true, false));
     this.finAcked(d);
-    this.move(d, { kind: 'recv-fin', acksOwnFin: true });
+    this.move(d, recvFin(true));
     return `ACK of the ${r === 0 ? 'client' : 'server'}'s FIN (not captured: inferred, ack = previous ack + 1, no data)`;
   }
 
