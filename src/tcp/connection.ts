@@ -100,15 +100,7 @@ export interface ReuseTrack {
   synAckSeq: number;
 }
 
-// Places in a connection's row (see Connection's #rows).
-const C_FIRST_T = 0;
-const C_LAST_T = 1;
-const C_THIRD_T = 2;
-const C_CLIENT_ACK_T = 3;
-const C_CLOSED_T = 4;
-const C_REJECT_ACK_ACK = 5;
-const C_LIVE_SYN_FIRST_T = 6;
-const C_LIVE_SYN_T = 7;
+// A connection's row (see Connection's #rows); its accessors name the places, as literal offsets (src/tcp/endpoint.ts).
 export const CONN_ROW_WIDTH = 8;
 const CONN_ROWS = new RowPool(CONN_ROW_WIDTH);
 
@@ -192,25 +184,25 @@ export class Connection {
   rowAt(k: number): number { return this.#rows[this.#at + k] as number; }
   setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
 
-  get firstT(): number { return this.#rows[this.#at + C_FIRST_T] as number; }
-  set firstT(v: number) { this.#rows[this.#at + C_FIRST_T] = v; }
-  get lastT(): number { return this.#rows[this.#at + C_LAST_T] as number; }
-  set lastT(v: number) { this.#rows[this.#at + C_LAST_T] = v; }
+  get firstT(): number { return this.#rows[this.#at + 0] as number; }
+  set firstT(v: number) { this.#rows[this.#at + 0] = v; }
+  get lastT(): number { return this.#rows[this.#at + 1] as number; }
+  set lastT(v: number) { this.#rows[this.#at + 1] = v; }
   /** Time of the client's first segment after the SYN-ACK (handshake gap d2, docs/rules.md §10.1); 0 until seen. */
-  get thirdT(): number { return this.#rows[this.#at + C_THIRD_T] as number; }
-  set thirdT(v: number) { this.#rows[this.#at + C_THIRD_T] = v; }
+  get thirdT(): number { return this.#rows[this.#at + 2] as number; }
+  set thirdT(v: number) { this.#rows[this.#at + 2] = v; }
   /** Time of the client's first ACK-bearing segment after its captured SYN (SYN-ACK captured or not); 0 until seen. */
-  get clientAckT(): number { return this.#rows[this.#at + C_CLIENT_ACK_T] as number; }
-  set clientAckT(v: number) { this.#rows[this.#at + C_CLIENT_ACK_T] = v; }
+  get clientAckT(): number { return this.#rows[this.#at + 3] as number; }
+  set clientAckT(v: number) { this.#rows[this.#at + 3] = v; }
   /** Time both directions were closed (last FIN acknowledged) or the connection was reset; 0 while open. */
-  get closedT(): number { return this.#rows[this.#at + C_CLOSED_T] as number; }
-  set closedT(v: number) { this.#rows[this.#at + C_CLOSED_T] = v; }
-  get rejectAckAck(): number { return this.#rows[this.#at + C_REJECT_ACK_ACK] as number; }
-  set rejectAckAck(v: number) { this.#rows[this.#at + C_REJECT_ACK_ACK] = v; }
-  get liveSynFirstT(): number { return this.#rows[this.#at + C_LIVE_SYN_FIRST_T] as number; }
-  set liveSynFirstT(v: number) { this.#rows[this.#at + C_LIVE_SYN_FIRST_T] = v; }
-  get liveSynT(): number { return this.#rows[this.#at + C_LIVE_SYN_T] as number; }
-  set liveSynT(v: number) { this.#rows[this.#at + C_LIVE_SYN_T] = v; }
+  get closedT(): number { return this.#rows[this.#at + 4] as number; }
+  set closedT(v: number) { this.#rows[this.#at + 4] = v; }
+  get rejectAckAck(): number { return this.#rows[this.#at + 5] as number; }
+  set rejectAckAck(v: number) { this.#rows[this.#at + 5] = v; }
+  get liveSynFirstT(): number { return this.#rows[this.#at + 6] as number; }
+  set liveSynFirstT(v: number) { this.#rows[this.#at + 6] = v; }
+  get liveSynT(): number { return this.#rows[this.#at + 7] as number; }
+  set liveSynT(v: number) { this.#rows[this.#at + 7] = v; }
 
   /** Closed for incarnation purposes (docs/rules.md §6.4 case 1): both FINs seen, an accepted RST, or refused. */
   isClosed(): boolean {

@@ -1,15 +1,8 @@
 import { RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
-// Places in a FIN record's row (see FinRecord's #rows).
-const F_FIN_SEQ = 0;
-const F_T = 1;
-const F_ACK = 2;
-const F_LAST_ACK = 3;
-const F_LAST_T = 4;
-const F_ACK_T = 5;
-const F_RE_ACK_T = 6;
-const F_IDLE_BEFORE = 7;
+// A FIN record's row (see FinRecord's #rows); its accessors name the places, as literal offsets: a setter that small
+// is inlined wherever it is called.
 export const FIN_ROW_WIDTH = 8;
 /** The rows of every FIN record of this thread. */
 const FIN_ROWS = new RowPool(FIN_ROW_WIDTH);
@@ -62,24 +55,24 @@ export class FinRecord {
   setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
 
   /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (docs/rules.md §0.2). */
-  get finSeq(): number { return this.#rows[this.#at + F_FIN_SEQ] as number; }
-  set finSeq(v: number) { this.#rows[this.#at + F_FIN_SEQ] = v; }
-  get t(): number { return this.#rows[this.#at + F_T] as number; }
-  set t(v: number) { this.#rows[this.#at + F_T] = v; }
-  get ack(): number { return this.#rows[this.#at + F_ACK] as number; }
-  set ack(v: number) { this.#rows[this.#at + F_ACK] = v; }
+  get finSeq(): number { return this.#rows[this.#at + 0] as number; }
+  set finSeq(v: number) { this.#rows[this.#at + 0] = v; }
+  get t(): number { return this.#rows[this.#at + 1] as number; }
+  set t(v: number) { this.#rows[this.#at + 1] = v; }
+  get ack(): number { return this.#rows[this.#at + 2] as number; }
+  set ack(v: number) { this.#rows[this.#at + 2] = v; }
   /** ACK field and time of the latest transmission of this FIN. */
-  get lastAck(): number { return this.#rows[this.#at + F_LAST_ACK] as number; }
-  set lastAck(v: number) { this.#rows[this.#at + F_LAST_ACK] = v; }
-  get lastT(): number { return this.#rows[this.#at + F_LAST_T] as number; }
-  set lastT(v: number) { this.#rows[this.#at + F_LAST_T] = v; }
-  get ackT(): number { return this.#rows[this.#at + F_ACK_T] as number; }
-  set ackT(v: number) { this.#rows[this.#at + F_ACK_T] = v; }
-  get reAckT(): number { return this.#rows[this.#at + F_RE_ACK_T] as number; }
-  set reAckT(v: number) { this.#rows[this.#at + F_RE_ACK_T] = v; }
+  get lastAck(): number { return this.#rows[this.#at + 3] as number; }
+  set lastAck(v: number) { this.#rows[this.#at + 3] = v; }
+  get lastT(): number { return this.#rows[this.#at + 4] as number; }
+  set lastT(v: number) { this.#rows[this.#at + 4] = v; }
+  get ackT(): number { return this.#rows[this.#at + 5] as number; }
+  set ackT(v: number) { this.#rows[this.#at + 5] = v; }
+  get reAckT(): number { return this.#rows[this.#at + 6] as number; }
+  set reAckT(v: number) { this.#rows[this.#at + 6] = v; }
   /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
-  get idleBefore(): number { return this.#rows[this.#at + F_IDLE_BEFORE] as number; }
-  set idleBefore(v: number) { this.#rows[this.#at + F_IDLE_BEFORE] = v; }
+  get idleBefore(): number { return this.#rows[this.#at + 7] as number; }
+  set idleBefore(v: number) { this.#rows[this.#at + 7] = v; }
 }
 
 export type RstVerdict =
@@ -129,25 +122,7 @@ export interface RstRecord {
   reason: string;
 }
 
-// Places in an endpoint's row (see Endpoint's #rows).
-const ISN = 0;
-const SYN_T = 1;
-const SYN_TS_VAL = 2;
-const SND_MAX = 3;
-const CONTIG_END = 4;
-const ACK_MAX = 5;
-const FIRST_T = 6;
-const LAST_T = 7;
-const LAST_NON_KEEPALIVE_T = 8;
-const LAST_DATA_T = 9;
-const DATA_END = 10;
-const LAST_TS_VAL = 11;
-const LAST_SEQ = 12;
-const LAST_ACK_FIELD = 13;
-const DUP_SEQ = 14;
-const DUP_ACK = 15;
-const DUP_TS_VAL = 16;
-const DUP_T = 17;
+// An endpoint's row (see Endpoint's #rows); its accessors name the places, as literal offsets (see FIN_ROW_WIDTH).
 export const ROW_WIDTH = 18;
 /** The rows of every endpoint of this thread. */
 export const ROWS = new RowPool(ROW_WIDTH);
@@ -239,45 +214,45 @@ export class Endpoint {
     this.#rows[this.#at + k] = v;
   }
 
-  get isn(): number { return this.#rows[this.#at + ISN] as number; }
-  set isn(v: number) { this.#rows[this.#at + ISN] = v; }
-  get synT(): number { return this.#rows[this.#at + SYN_T] as number; }
-  set synT(v: number) { this.#rows[this.#at + SYN_T] = v; }
-  get synTsVal(): number { return this.#rows[this.#at + SYN_TS_VAL] as number; }
-  set synTsVal(v: number) { this.#rows[this.#at + SYN_TS_VAL] = v; }
+  get isn(): number { return this.#rows[this.#at + 0] as number; }
+  set isn(v: number) { this.#rows[this.#at + 0] = v; }
+  get synT(): number { return this.#rows[this.#at + 1] as number; }
+  set synT(v: number) { this.#rows[this.#at + 1] = v; }
+  get synTsVal(): number { return this.#rows[this.#at + 2] as number; }
+  set synTsVal(v: number) { this.#rows[this.#at + 2] = v; }
   /** Highest end (seq + len + SYN + FIN) sent (Wireshark nextseq). */
-  get sndMax(): number { return this.#rows[this.#at + SND_MAX] as number; }
-  set sndMax(v: number) { this.#rows[this.#at + SND_MAX] = v; }
+  get sndMax(): number { return this.#rows[this.#at + 3] as number; }
+  set sndMax(v: number) { this.#rows[this.#at + 3] = v; }
   /** Highest contiguous end (Wireshark maxseqtobeacked). */
-  get contigEnd(): number { return this.#rows[this.#at + CONTIG_END] as number; }
-  set contigEnd(v: number) { this.#rows[this.#at + CONTIG_END] = v; }
-  get ackMax(): number { return this.#rows[this.#at + ACK_MAX] as number; }
-  set ackMax(v: number) { this.#rows[this.#at + ACK_MAX] = v; }
-  get firstT(): number { return this.#rows[this.#at + FIRST_T] as number; }
-  set firstT(v: number) { this.#rows[this.#at + FIRST_T] = v; }
-  get lastT(): number { return this.#rows[this.#at + LAST_T] as number; }
-  set lastT(v: number) { this.#rows[this.#at + LAST_T] = v; }
-  get lastNonKeepaliveT(): number { return this.#rows[this.#at + LAST_NON_KEEPALIVE_T] as number; }
-  set lastNonKeepaliveT(v: number) { this.#rows[this.#at + LAST_NON_KEEPALIVE_T] = v; }
-  get lastDataT(): number { return this.#rows[this.#at + LAST_DATA_T] as number; }
-  set lastDataT(v: number) { this.#rows[this.#at + LAST_DATA_T] = v; }
+  get contigEnd(): number { return this.#rows[this.#at + 4] as number; }
+  set contigEnd(v: number) { this.#rows[this.#at + 4] = v; }
+  get ackMax(): number { return this.#rows[this.#at + 5] as number; }
+  set ackMax(v: number) { this.#rows[this.#at + 5] = v; }
+  get firstT(): number { return this.#rows[this.#at + 6] as number; }
+  set firstT(v: number) { this.#rows[this.#at + 6] = v; }
+  get lastT(): number { return this.#rows[this.#at + 7] as number; }
+  set lastT(v: number) { this.#rows[this.#at + 7] = v; }
+  get lastNonKeepaliveT(): number { return this.#rows[this.#at + 8] as number; }
+  set lastNonKeepaliveT(v: number) { this.#rows[this.#at + 8] = v; }
+  get lastDataT(): number { return this.#rows[this.#at + 9] as number; }
+  set lastDataT(v: number) { this.#rows[this.#at + 9] = v; }
   /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
-  get dataEnd(): number { return this.#rows[this.#at + DATA_END] as number; }
-  set dataEnd(v: number) { this.#rows[this.#at + DATA_END] = v; }
-  get lastTsVal(): number { return this.#rows[this.#at + LAST_TS_VAL] as number; }
-  set lastTsVal(v: number) { this.#rows[this.#at + LAST_TS_VAL] = v; }
-  get lastSeq(): number { return this.#rows[this.#at + LAST_SEQ] as number; }
-  set lastSeq(v: number) { this.#rows[this.#at + LAST_SEQ] = v; }
-  get lastAckField(): number { return this.#rows[this.#at + LAST_ACK_FIELD] as number; }
-  set lastAckField(v: number) { this.#rows[this.#at + LAST_ACK_FIELD] = v; }
-  get dupSeq(): number { return this.#rows[this.#at + DUP_SEQ] as number; }
-  set dupSeq(v: number) { this.#rows[this.#at + DUP_SEQ] = v; }
-  get dupAck(): number { return this.#rows[this.#at + DUP_ACK] as number; }
-  set dupAck(v: number) { this.#rows[this.#at + DUP_ACK] = v; }
-  get dupTsVal(): number { return this.#rows[this.#at + DUP_TS_VAL] as number; }
-  set dupTsVal(v: number) { this.#rows[this.#at + DUP_TS_VAL] = v; }
-  get dupT(): number { return this.#rows[this.#at + DUP_T] as number; }
-  set dupT(v: number) { this.#rows[this.#at + DUP_T] = v; }
+  get dataEnd(): number { return this.#rows[this.#at + 10] as number; }
+  set dataEnd(v: number) { this.#rows[this.#at + 10] = v; }
+  get lastTsVal(): number { return this.#rows[this.#at + 11] as number; }
+  set lastTsVal(v: number) { this.#rows[this.#at + 11] = v; }
+  get lastSeq(): number { return this.#rows[this.#at + 12] as number; }
+  set lastSeq(v: number) { this.#rows[this.#at + 12] = v; }
+  get lastAckField(): number { return this.#rows[this.#at + 13] as number; }
+  set lastAckField(v: number) { this.#rows[this.#at + 13] = v; }
+  get dupSeq(): number { return this.#rows[this.#at + 14] as number; }
+  set dupSeq(v: number) { this.#rows[this.#at + 14] = v; }
+  get dupAck(): number { return this.#rows[this.#at + 15] as number; }
+  set dupAck(v: number) { this.#rows[this.#at + 15] = v; }
+  get dupTsVal(): number { return this.#rows[this.#at + 16] as number; }
+  set dupTsVal(v: number) { this.#rows[this.#at + 16] = v; }
+  get dupT(): number { return this.#rows[this.#at + 17] as number; }
+  set dupT(v: number) { this.#rows[this.#at + 17] = v; }
 }
 
 /** States in which an endpoint is synchronized (RFC 9293 §3.3.2). */
