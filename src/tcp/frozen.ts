@@ -40,7 +40,8 @@ const RECENT_N = 64;
 
 /** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
 const CLASSES: { proto: object; make: () => object }[] = [
-  { proto: Connection.prototype, make: () => new Connection(0, true, false, 0, null, '') },
+  // The endpoints a new connection makes are replaced by the thawed ones: their pool rows go back at once.
+  { proto: Connection.prototype, make: () => { const c = new Connection(0, true, false, 0, null, ''); c.ep[0].free(); c.ep[1].free(); return c; } },
   // An endpoint's sequence numbers and times are in its pool row (not fields): written after its fields, and read
   // into the row a new endpoint takes.
   { proto: Endpoint.prototype, make: () => new Endpoint() },

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Connection } from '../../src/tcp/connection.js';
+import { ROWS } from '../../src/tcp/endpoint.js';
+import { freeze, thaw } from '../../src/tcp/frozen.js';
 import { RowPool } from '../../src/tcp/row-pool.js';
 import { Pair } from './builders.js';
 
@@ -43,5 +46,15 @@ describe('pooled rows', () => {
     b.c('S');
     assert.deepEqual(b.conn.log.packets().map((r) => r.frame), [1]);
     assert.equal(b.conn.ep[0].isn, 1000);
+  });
+
+  test('a connection thawed and freed again gives back every endpoint row it took (an idle connection sleeps and wakes many times)', () => {
+    const a = new Pair();
+    a.c('S').s('S.').c('.').c('P.', { len: 5 }).s('.').c('F.').s('F.').c('.');
+    const frozen = freeze(a.conn);
+    a.conn.free();
+    const before = ROWS.live;
+    for (let i = 0; i < 3; i++) thaw<Connection>(frozen).free();
+    assert.equal(ROWS.live, before);
   });
 });
