@@ -1,7 +1,8 @@
 import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
-import { Endpoint, synchronized, type FinRecord, type RstRecord } from './endpoint.js';
+import { Endpoint, FinRecord, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
+import { RowPool } from './row-pool.js';
 import { PathRecord } from './path.js';
 import type { Tombstone } from './tombstone.js';
 import { add32, between, ge, gt, le } from './seq.js';
@@ -29,6 +30,30 @@ export interface Inference {
   /** States before the inference, restored when a later packet contradicts it. */
   before: [EndpointState, EndpointState];
 }
+
+/** Events made once (no object per state change): those without parameters, and below each variant of the others. */
+const EV = {
+  seenMidstream: { kind: 'seen-midstream' },
+  sendAckUnseenSynAck: { kind: 'send-ack-unseen-syn-ack' },
+  peerCompletedHandshake: { kind: 'peer-completed-handshake' },
+  sendSyn: { kind: 'send-syn' },
+  peerSyn: { kind: 'peer-syn' },
+  sendSynAck: { kind: 'send-syn-ack' },
+  resendSyn: { kind: 'resend-syn' },
+  recvSynAck: { kind: 'recv-syn-ack' },
+  recvAckOfSyn: { kind: 'recv-ack-of-syn' },
+  recvAckOfFin: { kind: 'recv-ack-of-fin' },
+  recvRst: { kind: 'recv-rst' },
+  sendRst: { kind: 'send-rst' },
+} as const satisfies Record<string, EndpointEvent>;
+
+type Ev<K extends EndpointEvent['kind']> = Extract<EndpointEvent, { kind: K }>;
+const SEND_FIN: Ev<'send-fin'>[] = [0, 1, 2, 3].map((i) => ({ kind: 'send-fin', acksPeerFin: (i & 1) !== 0, peerFinUnacked: (i & 2) !== 0 }));
+const RECV_FIN: Ev<'recv-fin'>[] = [0, 1].map((i) => ({ kind: 'recv-fin', acksOwnFin: i !== 0 }));
+const RESEND_FIN: Ev<'resend-fin'>[] = [0, 1, 2, 3].map((i) => ({ kind: 'resend-fin', acksPeerFin: (i & 1) !== 0, peerFinSeen: (i & 2) !== 0 }));
+const sendFin = (acksPeerFin: boolean, peerFinUnacked: boolean) => SEND_FIN[(acksPeerFin ? 1 : 0) | (peerFinUnacked ? 2 : 0)] as Ev<'send-fin'>;
+const recvFin = (acksOwnFin: boolean) => RECV_FIN[acksOwnFin ? 1 : 0] as Ev<'recv-fin'>;
+const resendFin = (acksPeerFin: boolean, peerFinSeen: boolean) => RESEND_FIN[(acksPeerFin ? 1 : 0) | (peerFinSeen ? 2 : 0)] as Ev<'resend-fin'>;
 
 /** Sequence space a segment occupies: payload + SYN + FIN (docs/rules.md §0.2). */
 function spaceOf(p: TcpPacket): number {
@@ -75,6 +100,10 @@ export interface ReuseTrack {
   synAckSeq: number;
 }
 
+// A connection's row (see Connection's #rows); its accessors name the places, as literal offsets (src/tcp/endpoint.ts).
+export const CONN_ROW_WIDTH = 8;
+const CONN_ROWS = new RowPool(CONN_ROW_WIDTH);
+
 /**
  * One incarnation of a 4-tuple: two endpoints (0 = client, the SYN sender; 1 = server) whose states are inferred
  * from the segments seen (docs/rules.md §2, §3). Synchronous, no I/O; time is the packet timestamp in seconds.
@@ -83,17 +112,11 @@ export class Connection {
   readonly ep: [Endpoint, Endpoint] = [new Endpoint(), new Endpoint()];
   firstFrame = 0;
   lastFrame = 0;
-  firstT = 0;
-  lastT = 0;
   packets = 0;
   /** Capture duplicates dropped (docs/rules.md §10.2). */
   duplicates = 0;
   sawSyn = false;
   sawSynAck = false;
-  /** Time of the client's first segment after the SYN-ACK (handshake gap d2, docs/rules.md §10.1); 0 until seen. */
-  thirdT = 0;
-  /** Time of the client's first ACK-bearing segment after its captured SYN (SYN-ACK captured or not); 0 until seen. */
-  clientAckT = 0;
   established = false;
   refused = false;
   /** RSTs that refused the SYN of this attempt (one per try when a refused connect is retried). */
@@ -101,22 +124,17 @@ export class Connection {
   /** The first accepted RST and its sender (0/1); null while none. */
   acceptedRst: RstRecord | null = null;
   rstBy: 0 | 1 = 0;
-  /** Time both directions were closed (last FIN acknowledged) or the connection was reset; 0 while open. */
-  closedT = 0;
   /** The server's ACK that answered a SYN during the handshake without acknowledging it (TIME_WAIT reject). */
   rejectAckFrame = 0;
-  rejectAckAck = 0;
   reuse: ReuseTrack | null = null;
   /** Set when a SYN with a new ISN arrived while this connection was established and the peer then accepted it (docs/rules.md §6.4 case 3). */
   supersededBySyn = 0;
   /** SYNs with a new ISN seen while synchronized (RFC 5961 §4.2): count, first frames, the last one (for replay). */
   liveSyns = 0;
-  liveSynFirstT = 0;
   readonly liveSynFrames: number[] = [];
   liveSyn: TcpPacket | null = null;
   liveSynSide: 0 | 1 = 0;
   liveSynFrame = 0;
-  liveSynT = 0;
   readonly log: PacketLog;
   /** Earlier inferences that later packets contradicted and that were taken back (docs/rules.md §6.3, §6.5). */
   readonly revisions: Revision[] = [];
@@ -133,6 +151,9 @@ export class Connection {
 
   /** Stable for the same input: 'c' + the order of the connection's first packet among connections. */
   readonly id: string;
+  /** Its times and the reject ACK's number, in a pooled row (src/tcp/row-pool.ts) behind the accessors below. */
+  readonly #rows: Float64Array = CONN_ROWS.take();
+  #at = CONN_ROWS.lastAt;
 
   constructor(
     readonly ordinal: number,
@@ -145,6 +166,43 @@ export class Connection {
     this.log = new PacketLog();
     this.id = id ?? `c${ordinal}`;
   }
+
+  /**
+   * The connection leaves the flow table (judged and frozen, or dropped): its endpoints and packet log give their pool rows back
+   * (src/tcp/row-pool.ts). It must not be fed or read again.
+   */
+  free(): void {
+    if (this.#at < 0) return;
+    CONN_ROWS.free(this.#rows, this.#at);
+    this.#at = -1;
+    this.ep[0].free();
+    this.ep[1].free();
+    this.log.free();
+  }
+
+  /** One of its row's numbers (freezing), and setting one (thawing). */
+  rowAt(k: number): number { return this.#rows[this.#at + k] as number; }
+  setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
+
+  get firstT(): number { return this.#rows[this.#at + 0] as number; }
+  set firstT(v: number) { this.#rows[this.#at + 0] = v; }
+  get lastT(): number { return this.#rows[this.#at + 1] as number; }
+  set lastT(v: number) { this.#rows[this.#at + 1] = v; }
+  /** Time of the client's first segment after the SYN-ACK (handshake gap d2, docs/rules.md §10.1); 0 until seen. */
+  get thirdT(): number { return this.#rows[this.#at + 2] as number; }
+  set thirdT(v: number) { this.#rows[this.#at + 2] = v; }
+  /** Time of the client's first ACK-bearing segment after its captured SYN (SYN-ACK captured or not); 0 until seen. */
+  get clientAckT(): number { return this.#rows[this.#at + 3] as number; }
+  set clientAckT(v: number) { this.#rows[this.#at + 3] = v; }
+  /** Time both directions were closed (last FIN acknowledged) or the connection was reset; 0 while open. */
+  get closedT(): number { return this.#rows[this.#at + 4] as number; }
+  set closedT(v: number) { this.#rows[this.#at + 4] = v; }
+  get rejectAckAck(): number { return this.#rows[this.#at + 5] as number; }
+  set rejectAckAck(v: number) { this.#rows[this.#at + 5] = v; }
+  get liveSynFirstT(): number { return this.#rows[this.#at + 6] as number; }
+  set liveSynFirstT(v: number) { this.#rows[this.#at + 6] = v; }
+  get liveSynT(): number { return this.#rows[this.#at + 7] as number; }
+  set liveSynT(v: number) { this.#rows[this.#at + 7] = v; }
 
   /** Closed for incarnation purposes (docs/rules.md §6.4 case 1): both FINs seen, an accepted RST, or refused. */
   isClosed(): boolean {
@@ -266,7 +324,7 @@ export class Connection {
         S.sndMax = seq;
         S.contigEnd = seq;
         // An RST is no sign of a synchronized sender: a closed port answers that way (RFC 9293 §3.10.7.1).
-        if (!rst) this.move(d, { kind: 'seen-midstream' });
+        if (!rst) this.move(d, EV.seenMidstream);
       }
     }
     if (!rst) {
@@ -327,8 +385,8 @@ export class Connection {
     // A SYN-SENT endpoint sending an ACK had received a SYN-ACK: the capture missed it (RFC 9293 §3.10.7.3). An ACK
     // field of 0 is what a stack sends with nothing to acknowledge, no sign of a SYN-ACK.
     if (!syn && ackBit && ack !== 0 && S.state === 'SYN_SENT' && !this.sawSynAck) {
-      this.move(d, { kind: 'send-ack-unseen-syn-ack' });
-      this.move((d ^ 1) as 0 | 1, { kind: 'peer-completed-handshake' });
+      this.move(d, EV.sendAckUnseenSynAck);
+      this.move((d ^ 1) as 0 | 1, EV.peerCompletedHandshake);
       this.established = true;
     }
 
@@ -340,12 +398,12 @@ export class Connection {
         S.synHasTs = p.hasTs; S.synTsVal = p.tsVal;
         S.wscale = p.wscale;
         if (!ackBit) {
-          this.move(d, { kind: 'send-syn' });
+          this.move(d, EV.sendSyn);
           this.sawSyn = true;
-          this.move((d ^ 1) as 0 | 1, { kind: 'peer-syn' });
+          this.move((d ^ 1) as 0 | 1, EV.peerSyn);
           note = 'SYN';
         } else {
-          this.move(d, { kind: 'send-syn-ack' });
+          this.move(d, EV.sendSynAck);
           this.sawSynAck = true;
           note = 'SYN,ACK';
         }
@@ -355,12 +413,12 @@ export class Connection {
         if (!ackBit) {
           note = 'SYN retransmission';
           this.trackSynRetry(frame);
-          if (this.refused) this.move(d, { kind: 'resend-syn' });
+          if (this.refused) this.move(d, EV.resendSyn);
         } else note = 'SYN,ACK retransmission';
       }
       if (ackBit && R.isnKnown === 1 && ack === add32(R.isn, 1) && R.state === 'SYN_SENT') {
         // The SYN sender becomes ESTABLISHED on receiving a SYN-ACK that acknowledges its SYN.
-        this.move((d ^ 1) as 0 | 1, { kind: 'recv-syn-ack' });
+        this.move((d ^ 1) as 0 | 1, EV.recvSynAck);
         this.trackSynAck(frame, t, seq);
         if (this.refused) {
           // The retried SYN (same ISN) was accepted: the attempt succeeded after its refusals; not a refused one.
@@ -376,7 +434,7 @@ export class Connection {
 
     // --- ACK (RFC 9293 §3.10.7.4 fifth step). ACKs on RSTs are not trusted (Zeek), handled in onRst.
     if (ackBit) {
-      const inf = this.inferences.find((x) => x.side !== d);
+      const inf = this.inferences.length === 0 ? undefined : this.inferences.find((x) => x.side !== d);
       if (inf !== undefined && R.fin !== null && R.fin.inferredFrom !== 0 && gt(ack, add32(R.fin.finSeq, 1))) {
         this.uninferPeerFin(inf, d, frame, t, ack);
       } else if (S.hasAck && ack === add32(S.ackMax, 1) && len === 0 && !syn && !fin) {
@@ -387,7 +445,7 @@ export class Connection {
       S.hasAck = true;
       if (R.isnKnown === 0) { R.isn = add32(ack, -1); R.isnKnown = 2; } // Wireshark reverse base from the first ACK
       if (R.state === 'SYN_RECEIVED' && !syn && R.isnKnown === 1 && ge(ack, add32(R.isn, 1))) {
-        this.move((d ^ 1) as 0 | 1, { kind: 'recv-ack-of-syn' });
+        this.move((d ^ 1) as 0 | 1, EV.recvAckOfSyn);
         this.established = true;
       }
       if (S.state === 'ESTABLISHED' && R.state === 'ESTABLISHED') this.established = true;
@@ -436,17 +494,13 @@ export class Connection {
       const sf = S.fin;
       if (sf === null) {
         const acksPeerFin = ackBit && R.fin !== null && ge(ack, add32(R.fin.finSeq, 1));
-        S.fin = {
-          finSeq, frame, t, hasAck: ackBit, ack, acksPeerFin,
-          lastAck: ack, lastT: t, retx: 0, reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false,
-          reAckFrame: 0, reAckT: 0, idleBefore: prevActivity > 0 ? t - prevActivity : 0, inferredFrom: 0,
-        };
+        S.fin = new FinRecord(finSeq, frame, t, ackBit, ack, acksPeerFin, prevActivity > 0 ? t - prevActivity : 0, 0);
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
         // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
         // if the peer's FIN is already on its way (crossing FINs), it will be CLOSING (RFC 9293 Figure 13).
-        this.move(d, { kind: 'send-fin', acksPeerFin, peerFinUnacked: R.fin !== null && R.fin.ackFrame === 0 });
+        this.move(d, sendFin(acksPeerFin, R.fin !== null && R.fin.ackFrame === 0));
         // Receiver, on receipt of the FIN.
-        this.move((d ^ 1) as 0 | 1, { kind: 'recv-fin', acksOwnFin: acksPeerFin });
+        this.move((d ^ 1) as 0 | 1, recvFin(acksPeerFin));
       } else if (finSeq === sf.finSeq && ackBit && ((R.fin !== null && !coveredPeerFinBefore
         && ge(ack, add32(R.fin.finSeq, 1)) && sf.retx === 0)
         || (sf.hasAck && gt(ack, sf.lastAck) && t - sf.lastT < MIN_RTO))) {
@@ -465,7 +519,7 @@ export class Connection {
         note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
         // The retransmission proves the sender never got the ACK: it is still in LAST-ACK / FIN-WAIT-1 / CLOSING.
         const before = S.state;
-        const tr = this.move(d, { kind: 'resend-fin', acksPeerFin: sf.acksPeerFin, peerFinSeen: R.fin !== null });
+        const tr = this.move(d, resendFin(sf.acksPeerFin, R.fin !== null));
         if (tr.state !== before && sf.ackFrame !== 0) {
           this.revise(sf.ackFrame, frame, t, 'fin-ack-not-received',
             `the ${d === 0 ? 'client' : 'server'} sent its FIN again: the ACK in frame ${sf.ackFrame} never reached it (${before} → ${tr.state})`);
@@ -521,16 +575,12 @@ export class Connection {
     const r = d === 0 ? 1 : 0;
     this.inferences.push({ frame, what: 'fin-not-captured', side: r, why, before: [this.ep[0].state, this.ep[1].state] });
     const finAck = add32(sf.finSeq, 1);
-    R.fin = {
-      finSeq: S.ackMax, frame: 0, t, hasAck: true, ack: finAck, acksPeerFin: true, lastAck: finAck, lastT: t, retx: 0,
-      reAcks: 0, retxFrames: [], retxTimes: [], ackFrame: 0, ackT: 0, ackedBeforeRetx: false, reAckFrame: 0, reAckT: 0,
-      idleBefore: 0, inferredFrom: frame,
-    };
+    R.fin = new FinRecord(S.ackMax, 0, t, true, finAck, true, 0, frame);
     // The inferred FIN carried the ACK of S's FIN: R was in CLOSE-WAIT and moves to LAST-ACK; S takes both.
     sf.ackFrame = frame; sf.ackT = t; sf.ackedBeforeRetx = sf.retx === 0;
-    this.move(r, { kind: 'send-fin', acksPeerFin: true, peerFinUnacked: false });
+    this.move(r, sendFin(true, false));
     this.finAcked(d);
-    this.move(d, { kind: 'recv-fin', acksOwnFin: true });
+    this.move(d, recvFin(true));
     return `ACK of the ${r === 0 ? 'client' : 'server'}'s FIN (not captured: inferred, ack = previous ack + 1, no data)`;
   }
 
@@ -538,6 +588,7 @@ export class Connection {
   private uninferPeerFin(inf: Inference, d: 0 | 1, frame: number, t: number, ack: number): void {
     const S = this.ep[d];
     const R = this.ep[d ^ 1] as Endpoint;
+    R.fin?.free();
     R.fin = null;
     if (S.fin !== null && S.fin.ackFrame === inf.frame) { S.fin.ackFrame = 0; S.fin.ackT = 0; }
     this.restore(0, inf.before[0]);
@@ -552,7 +603,7 @@ export class Connection {
   private finAcked(x: 0 | 1): void {
     const X = this.ep[x];
     const other = this.ep[x ^ 1] as Endpoint;
-    this.move(x, { kind: 'recv-ack-of-fin' });
+    this.move(x, EV.recvAckOfFin);
     if (other.fin !== null && other.fin.ackFrame !== 0 && X.fin !== null && X.fin.ackFrame !== 0 && this.closedT === 0) {
       this.closedT = Math.max(other.fin.reAckT || other.fin.ackT, X.fin.reAckT || X.fin.ackT);
     }
@@ -654,14 +705,14 @@ export class Connection {
     if (rec.verdict === 'accepted' && this.refused && this.acceptedRst !== null && R.state === 'SYN_SENT') {
       // Another refusal of the same (retried) attempt.
       this.refusals++;
-      this.move((d ^ 1) as 0 | 1, { kind: 'recv-rst' });
+      this.move((d ^ 1) as 0 | 1, EV.recvRst);
     } else if ((rec.verdict === 'accepted' || rec.verdict === 'unverifiable') && this.acceptedRst === null) {
       if (this.refused) this.refusals = 1;
       this.acceptedRst = rec;
       this.rstBy = d;
-      this.move(d, { kind: 'send-rst' });
+      this.move(d, EV.sendRst);
       // A SYN_SENT receiver was never synchronized: it is refused (CLOSED, ECONNREFUSED), not reset.
-      this.move((d ^ 1) as 0 | 1, { kind: 'recv-rst' });
+      this.move((d ^ 1) as 0 | 1, EV.recvRst);
       if (this.closedT === 0) this.closedT = t;
     }
     this.log.record(frame, t, d, p.flags, seq, p.ack, p.payloadLen, p.window, this.ep[0].state, this.ep[1].state,

@@ -1,36 +1,78 @@
+import { RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
-/** The first FIN an endpoint sent, and what became of it (docs/rules.md §1 `fin`, §0.2). */
-export interface FinRecord {
-  /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (docs/rules.md §0.2). */
-  finSeq: number;
+// A FIN record's row (see FinRecord's #rows); its accessors name the places, as literal offsets: a setter that small
+// is inlined wherever it is called.
+export const FIN_ROW_WIDTH = 8;
+/** The rows of every FIN record of this thread. */
+const FIN_ROWS = new RowPool(FIN_ROW_WIDTH);
+
+/**
+ * The first FIN an endpoint sent, and what became of it (docs/rules.md §1 `fin`, §0.2). Its sequence numbers and
+ * times live in a pooled row (as an endpoint's), given back by free() when its connection is dropped.
+ */
+export class FinRecord {
   frame: number;
-  t: number;
   hasAck: boolean;
-  ack: number;
   /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (docs/rules.md §4). */
   acksPeerFin: boolean;
-  /** ACK field and time of the latest transmission of this FIN. */
-  lastAck: number;
-  lastT: number;
   /** Retransmissions (same finSeq). Frames/times of the first MAX_RETX_FRAMES kept for evidence. */
-  retx: number;
+  retx = 0;
   /** The same FIN sent again as the ACK of the peer's crossing FIN (ack newly covers it): not a retransmission. */
-  reAcks: number;
-  retxFrames: number[];
-  retxTimes: number[];
+  reAcks = 0;
+  retxFrames: number[] = [];
+  retxTimes: number[] = [];
   /** First peer segment with ack >= finSeq + 1 (the ACK of this FIN), 0 when none. */
-  ackFrame: number;
-  ackT: number;
+  ackFrame = 0;
   /** The ACK was captured before the first retransmission: lost after the capture point (docs/rules.md §6.5). */
-  ackedBeforeRetx: boolean;
+  ackedBeforeRetx = false;
   /** First peer ACK covering the FIN after the last retransmission, 0 when none. */
-  reAckFrame: number;
-  reAckT: number;
-  /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
-  idleBefore: number;
+  reAckFrame = 0;
   /** Not captured: inferred from the peer's ACK in this frame (Connection.inferPeerFin); 0 for a captured FIN. */
   inferredFrom: number;
+  readonly #rows: Float64Array = FIN_ROWS.take();
+  #at = FIN_ROWS.lastAt;
+
+  /** A FIN with sequence number `finSeq` sent in `frame` at `t`; lastAck and lastT start as its ack and t. */
+  constructor(finSeq: number, frame: number, t: number, hasAck: boolean, ack: number, acksPeerFin: boolean,
+    idleBefore: number, inferredFrom: number) {
+    this.frame = frame;
+    this.hasAck = hasAck;
+    this.acksPeerFin = acksPeerFin;
+    this.inferredFrom = inferredFrom;
+    this.finSeq = finSeq; this.t = t; this.ack = ack; this.lastAck = ack; this.lastT = t; this.idleBefore = idleBefore;
+  }
+
+  /** Gives its row back to the pool: the record is dropped and must not be used again. Once only. */
+  free(): void {
+    if (this.#at < 0) return;
+    FIN_ROWS.free(this.#rows, this.#at);
+    this.#at = -1;
+  }
+
+  /** One of its row's numbers (freezing), and setting one (thawing). */
+  rowAt(k: number): number { return this.#rows[this.#at + k] as number; }
+  setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
+
+  /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (docs/rules.md §0.2). */
+  get finSeq(): number { return this.#rows[this.#at + 0] as number; }
+  set finSeq(v: number) { this.#rows[this.#at + 0] = v; }
+  get t(): number { return this.#rows[this.#at + 1] as number; }
+  set t(v: number) { this.#rows[this.#at + 1] = v; }
+  get ack(): number { return this.#rows[this.#at + 2] as number; }
+  set ack(v: number) { this.#rows[this.#at + 2] = v; }
+  /** ACK field and time of the latest transmission of this FIN. */
+  get lastAck(): number { return this.#rows[this.#at + 3] as number; }
+  set lastAck(v: number) { this.#rows[this.#at + 3] = v; }
+  get lastT(): number { return this.#rows[this.#at + 4] as number; }
+  set lastT(v: number) { this.#rows[this.#at + 4] = v; }
+  get ackT(): number { return this.#rows[this.#at + 5] as number; }
+  set ackT(v: number) { this.#rows[this.#at + 5] = v; }
+  get reAckT(): number { return this.#rows[this.#at + 6] as number; }
+  set reAckT(v: number) { this.#rows[this.#at + 6] = v; }
+  /** How long the sender had been idle (no non-keepalive segment) before this FIN. */
+  get idleBefore(): number { return this.#rows[this.#at + 7] as number; }
+  set idleBefore(v: number) { this.#rows[this.#at + 7] = v; }
 }
 
 export type RstVerdict =
@@ -80,25 +122,22 @@ export interface RstRecord {
   reason: string;
 }
 
+// An endpoint's row (see Endpoint's #rows); its accessors name the places, as literal offsets (see FIN_ROW_WIDTH).
+export const ROW_WIDTH = 18;
+/** The rows of every endpoint of this thread. */
+export const ROWS = new RowPool(ROW_WIDTH);
+
 /** One side of a connection, as an observer can reconstruct it (docs/rules.md §1). */
 export class Endpoint {
   state: EndpointState = 'UNKNOWN';
   /** 0 unknown, 1 from its SYN, 2 inferred (first seq - 1, or peer ack - 1) like Wireshark's base_seq. */
   isnKnown: 0 | 1 | 2 = 0;
-  isn = 0;
   synFrame = 0;
-  synT = 0;
   /** Its SYN (or SYN-ACK) sent again with the same ISN: retries of one attempt. */
   synRetx = 0;
   synHasTs = false;
-  synTsVal = 0;
   seen = false;
-  /** Highest end (seq + len + SYN + FIN) sent (Wireshark nextseq). */
-  sndMax = 0;
-  /** Highest contiguous end (Wireshark maxseqtobeacked). */
-  contigEnd = 0;
   hasAck = false;
-  ackMax = 0;
   win = 0;
   /** Window scale from its SYN, -1 unknown. */
   wscale = -1;
@@ -106,10 +145,6 @@ export class Endpoint {
   dataBytes = 0;
   retransmits = 0;
   keepalives = 0;
-  firstT = 0;
-  lastT = 0;
-  lastNonKeepaliveT = 0;
-  lastDataT = 0;
   /** Bytes sent after it had acknowledged the peer's FIN (legitimate half-close traffic, docs/rules.md §6.1). */
   dataAfterPeerFin = 0;
   /** Segments with new data sent after the peer's FIN was captured, acknowledged or not (first 8 frames). */
@@ -117,29 +152,20 @@ export class Endpoint {
   dataAfterPeerFinNew = 0;
   /** ACK field of the first of those segments (-1 without the ACK bit). */
   dataAfterPeerFinAck = -1;
-  /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
-  dataEnd = 0;
   hasDataEnd = false;
   usedTs = false;
-  lastTsVal = 0;
   ttl = -1;
   ttlMismatches = 0;
   // The last non-RST segment it sent (for RST classification, docs/rules.md §6.2).
   lastFrame = 0;
-  lastSeq = 0;
   lastAckBit = false;
-  lastAckField = 0;
   lastLen = 0;
   lastFlags = 0;
   lastNewData = false;
   // Duplicate detection (docs/rules.md §10.2): the previous segment's signature.
   dupIpId = -1;
-  dupSeq = 0;
-  dupAck = 0;
   dupFlags = 0;
   dupLen = -1;
-  dupTsVal = 0;
-  dupT = 0;
   /** Authentication option kind its first segment carried (0 none, 19 TCP-MD5, 29 TCP-AO); -1 before any. */
   authMode = -1;
   /** It sent an RST with the ACK bit: its ACK field acknowledges something the peer sent. */
@@ -154,6 +180,79 @@ export class Endpoint {
   unsyncDropped = 0;
   fin: FinRecord | null = null;
   rsts: RstRecord[] = [];
+
+  /**
+   * Its numbers that are not small integers (sequence numbers, times) live in a row of the shared pool (ROWS), read
+   * and written through the accessors below: no heap number per field. Private: the fields above are the record,
+   * the row is where the rest of it is kept (src/tcp/frozen.ts writes the row's numbers after the fields).
+   */
+  readonly #rows: Float64Array = ROWS.take();
+  #at = ROWS.lastAt;
+
+  /** Gives its row (and its FIN record's) back to the pools: the endpoint is dropped and must not be used again. Once only. */
+  free(): void {
+    if (this.#at < 0) return;
+    ROWS.free(this.#rows, this.#at);
+    this.#at = -1;
+    this.fin?.free();
+  }
+
+  /** Its row's numbers (for freezing and tests). */
+  rowValues(): number[] {
+    const out: number[] = [];
+    for (let k = 0; k < ROW_WIDTH; k++) out.push(this.#rows[this.#at + k] as number);
+    return out;
+  }
+
+  /** One of its row's numbers (freezing). */
+  rowAt(k: number): number {
+    return this.#rows[this.#at + k] as number;
+  }
+
+  /** Sets one of its row's numbers (thawing). */
+  setRow(k: number, v: number): void {
+    this.#rows[this.#at + k] = v;
+  }
+
+  get isn(): number { return this.#rows[this.#at + 0] as number; }
+  set isn(v: number) { this.#rows[this.#at + 0] = v; }
+  get synT(): number { return this.#rows[this.#at + 1] as number; }
+  set synT(v: number) { this.#rows[this.#at + 1] = v; }
+  get synTsVal(): number { return this.#rows[this.#at + 2] as number; }
+  set synTsVal(v: number) { this.#rows[this.#at + 2] = v; }
+  /** Highest end (seq + len + SYN + FIN) sent (Wireshark nextseq). */
+  get sndMax(): number { return this.#rows[this.#at + 3] as number; }
+  set sndMax(v: number) { this.#rows[this.#at + 3] = v; }
+  /** Highest contiguous end (Wireshark maxseqtobeacked). */
+  get contigEnd(): number { return this.#rows[this.#at + 4] as number; }
+  set contigEnd(v: number) { this.#rows[this.#at + 4] = v; }
+  get ackMax(): number { return this.#rows[this.#at + 5] as number; }
+  set ackMax(v: number) { this.#rows[this.#at + 5] = v; }
+  get firstT(): number { return this.#rows[this.#at + 6] as number; }
+  set firstT(v: number) { this.#rows[this.#at + 6] = v; }
+  get lastT(): number { return this.#rows[this.#at + 7] as number; }
+  set lastT(v: number) { this.#rows[this.#at + 7] = v; }
+  get lastNonKeepaliveT(): number { return this.#rows[this.#at + 8] as number; }
+  set lastNonKeepaliveT(v: number) { this.#rows[this.#at + 8] = v; }
+  get lastDataT(): number { return this.#rows[this.#at + 9] as number; }
+  set lastDataT(v: number) { this.#rows[this.#at + 9] = v; }
+  /** End of the highest data byte sent (no SYN/FIN), when it sent any. */
+  get dataEnd(): number { return this.#rows[this.#at + 10] as number; }
+  set dataEnd(v: number) { this.#rows[this.#at + 10] = v; }
+  get lastTsVal(): number { return this.#rows[this.#at + 11] as number; }
+  set lastTsVal(v: number) { this.#rows[this.#at + 11] = v; }
+  get lastSeq(): number { return this.#rows[this.#at + 12] as number; }
+  set lastSeq(v: number) { this.#rows[this.#at + 12] = v; }
+  get lastAckField(): number { return this.#rows[this.#at + 13] as number; }
+  set lastAckField(v: number) { this.#rows[this.#at + 13] = v; }
+  get dupSeq(): number { return this.#rows[this.#at + 14] as number; }
+  set dupSeq(v: number) { this.#rows[this.#at + 14] = v; }
+  get dupAck(): number { return this.#rows[this.#at + 15] as number; }
+  set dupAck(v: number) { this.#rows[this.#at + 15] = v; }
+  get dupTsVal(): number { return this.#rows[this.#at + 16] as number; }
+  set dupTsVal(v: number) { this.#rows[this.#at + 16] = v; }
+  get dupT(): number { return this.#rows[this.#at + 17] as number; }
+  set dupT(v: number) { this.#rows[this.#at + 17] = v; }
 }
 
 /** States in which an endpoint is synchronized (RFC 9293 §3.3.2). */

@@ -324,6 +324,7 @@ export class FlowTable {
   /** An open connection idle for idleFreeze: frozen on its tuple. */
   private sleep(e: TupleEntry, c: Connection): void {
     e.asleep = this.stash(c);
+    c.free(); // it lives on frozen
     e.asleepLoss = this.lost;
     e.current = null;
     this.asleep++;
@@ -389,6 +390,7 @@ export class FlowTable {
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
     const r = c === null && e.retired !== null && t - e.retiredLastT < REOPEN_WINDOW ? thaw<Connection>(e.retired) : null;
     const after = r !== null ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
+    if (after !== null) (r as Connection).free(); // a new incarnation starts: the judged one stays frozen
     if (r !== null && after === null) {
       c = r;
       e.current = r;
@@ -442,8 +444,10 @@ export class FlowTable {
     const c = open ?? (x.retired !== null ? thaw<Connection>(x.retired) : null);
     if (c !== null) {
       const d = fromA === c.clientIsA ? 0 : 1;
-      if (fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)) return true;
-      if (synOnly && (open === null || c.isClosed() || t - c.lastT > this.opts.idleSplit)) return true;
+      const fits = fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)
+        || (synOnly && (open === null || c.isClosed() || t - c.lastT > this.opts.idleSplit));
+      if (c !== open) c.free(); // thawed only to look: it stays frozen
+      if (fits) return true;
     }
     // The previous incarnation's numbers: a TIME_WAIT holder's ACK answering the new SYN (rules §6.4 "rejected").
     if (x.tomb === null) return false;
@@ -510,6 +514,7 @@ export class FlowTable {
     e.current = null;
     e.retired = freeze(c);
     e.retiredLastT = c.lastT;
+    c.free();
     this.active--;
     this.resting.touch(e);
     this.timers.schedule(e, this.dueOf(e));
@@ -586,6 +591,7 @@ export class FlowTable {
           yield { c, e };
         } finally {
           if (e.asleep !== null) e.asleep = this.stash(c);
+          c.free(); // this copy was the caller's only: frozen again, or woken by the caller as another copy
         }
       }
     }
@@ -605,6 +611,7 @@ export class FlowTable {
         e.current = c;
         this.judge(c, e, tEnd, true);
         e.current = null;
+        c.free();
         this.active--;
       }
     }
@@ -622,6 +629,7 @@ export class FlowTable {
       this.evicted++;
       this.evictions.handshakeOnly++;
       this.onDrop(c, h);
+      c.free();
       // Nothing of it stays; an older incarnation's tombstone on the same tuple does.
       if (h.tomb !== null || h.retired !== null) { this.resting.touch(h); this.timers.schedule(h, this.dueOf(h)); } else this.unlink(h);
       return;
@@ -676,20 +684,23 @@ export const IDLE_FREEZE = 30;
 
 export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
 
+/** Adds frame `f` (not 0, not already there) to `frames`, kept in frame order (a handful of frames: no sort). */
+function addFrame(frames: number[], f: number): void {
+  if (f === 0 || frames.includes(f)) return;
+  let i = frames.length;
+  frames.push(f);
+  while (i > 0 && (frames[i - 1] as number) > f) { frames[i] = frames[i - 1] as number; i--; }
+  frames[i] = f;
+}
+
 /** What a retired connection leaves for judging the next SYN on its tuple (docs/rules.md §6.4). */
 export function tombstone(c: Connection, closeRecs: LogRec[]): Tombstone {
   const [cl, sv] = c.ep;
   const closeT = c.closedT || Math.max(cl.fin?.t ?? 0, sv.fin?.t ?? 0) || c.lastT;
   const frames: number[] = [];
-  const add = (f: number) => {
-    if (f === 0 || frames.includes(f)) return;
-    let i = frames.length; // in frame order (a handful of frames: no sort)
-    while (i > 0 && (frames[i - 1] as number) > f) i--;
-    frames.splice(i, 0, f);
-  };
-  if (cl.fin) { add(cl.fin.frame); add(cl.fin.ackFrame); }
-  if (sv.fin) { add(sv.fin.frame); add(sv.fin.ackFrame); }
-  if (c.acceptedRst) add(c.acceptedRst.frame);
+  if (cl.fin) { addFrame(frames, cl.fin.frame); addFrame(frames, cl.fin.ackFrame); }
+  if (sv.fin) { addFrame(frames, sv.fin.frame); addFrame(frames, sv.fin.ackFrame); }
+  if (c.acceptedRst) addFrame(frames, c.acceptedRst.frame);
   return new Tombstone({
     id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
     timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],

@@ -6,14 +6,15 @@
  * so a reopened connection goes on as if it had never rested.
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
- * change here: per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
+ * change here (the pooled numbers of a connection, an endpoint, a FIN record and a packet log, src/tcp/row-pool.ts,
+ * follow their fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
  * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
  * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
  */
-import { Connection } from './connection.js';
-import { Endpoint } from './endpoint.js';
+import { CONN_ROW_WIDTH, Connection } from './connection.js';
+import { Endpoint, FIN_ROW_WIDTH, FinRecord, ROW_WIDTH } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
 import { Tombstone } from './tombstone.js';
@@ -39,11 +40,17 @@ const RECENT_N = 64;
 
 /** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
 const CLASSES: { proto: object; make: () => object }[] = [
-  { proto: Connection.prototype, make: () => new Connection(0, true, false, 0, null, '') },
+  // The endpoints a new connection makes are replaced by the thawed ones: their pool rows go back at once.
+  { proto: Connection.prototype, make: () => { const c = new Connection(0, true, false, 0, null, ''); c.ep[0].free(); c.ep[1].free(); return c; } },
+  // An endpoint's sequence numbers and times are in its pool row (not fields): written after its fields, and read
+  // into the row a new endpoint takes.
   { proto: Endpoint.prototype, make: () => new Endpoint() },
+  // A packet log's head rows are pooled too: written after its fields, read into a row the new log takes.
   { proto: PacketLog.prototype, make: () => new PacketLog() },
   { proto: PathRecord.prototype, make: () => new PathRecord() },
   { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
+  // A FIN record's sequence numbers and times are pooled as an endpoint's.
+  { proto: FinRecord.prototype, make: () => new FinRecord(0, 0, 0, false, 0, false, 0, 0) },
 ];
 
 interface Shape {
@@ -57,6 +64,11 @@ interface Shape {
 function writerOf(keys: readonly string[]): Shape['write'] {
   return new Function('o', 'put', keys.map((k) => `put(o[${JSON.stringify(k)}]);`).join('\n')) as Shape['write'];
 }
+
+const CONNECTION = 0;
+const ENDPOINT = 1;
+const LOG = 2;
+const FIN = 5;
 
 const shapes: Shape[] = [];
 const shapeByKey = new Map<string, Shape>();
@@ -207,6 +219,22 @@ function put(v: unknown): void {
       const s = shapeOf(v);
       byte(OBJECT); varint(s.id);
       s.write(v, put);
+      if (s.cls === CONNECTION) {
+        const c = v as Connection;
+        for (let k = 0; k < CONN_ROW_WIDTH; k++) putNumber(c.rowAt(k));
+      }
+      if (s.cls === ENDPOINT) {
+        const e = v as Endpoint;
+        for (let k = 0; k < ROW_WIDTH; k++) putNumber(e.rowAt(k));
+      }
+      if (s.cls === FIN) {
+        const f = v as FinRecord;
+        for (let k = 0; k < FIN_ROW_WIDTH; k++) putNumber(f.rowAt(k));
+      }
+      if (s.cls === LOG) {
+        const l = v as PacketLog;
+        for (let k = 0, n = l.headLength; k < n; k++) putNumber(l.headAt(k));
+      }
       return;
     }
     default:
@@ -297,6 +325,10 @@ function get(): unknown {
       const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
       back.push(o);
       for (const k of s.keys) o[k] = get();
+      if (s.cls === CONNECTION) for (let k = 0; k < CONN_ROW_WIDTH; k++) (o as unknown as Connection).setRow(k, get() as number);
+      if (s.cls === ENDPOINT) for (let k = 0; k < ROW_WIDTH; k++) (o as unknown as Endpoint).setRow(k, get() as number);
+      if (s.cls === LOG) (o as unknown as PacketLog).restoreHead(() => get() as number);
+      if (s.cls === FIN) for (let k = 0; k < FIN_ROW_WIDTH; k++) (o as unknown as FinRecord).setRow(k, get() as number);
       return o;
     }
     default:

@@ -1,4 +1,5 @@
 import type { EndpointState } from '../model/report.js';
+import { RowPool } from './row-pool.js';
 
 /** One logged packet of a connection, materialized only when a ladder or evidence is built. */
 export interface LogRec {
@@ -49,14 +50,15 @@ function noteIndex(n: string | null): number {
   return i;
 }
 
-/** Appends one record to `out` as a row of ROW_WIDTH numbers (the log's own row format). */
-export function packRec(r: LogRec, out: number[]): void {
-  out.push(r.frame, r.t, r.seq, r.ack, r.len, r.win,
-    r.dir | (r.flags << 1) | (STATE_INDEX[r.client] << 9) | (STATE_INDEX[r.server] << 14), noteIndex(r.note));
+/** Writes one record into `out` at `o` as a row of ROW_WIDTH numbers (the log's own row format). */
+export function packRecAt(r: LogRec, out: number[], o: number): void {
+  out[o] = r.frame; out[o + 1] = r.t; out[o + 2] = r.seq; out[o + 3] = r.ack; out[o + 4] = r.len; out[o + 5] = r.win;
+  out[o + 6] = r.dir | (r.flags << 1) | (STATE_INDEX[r.client] << 9) | (STATE_INDEX[r.server] << 14);
+  out[o + 7] = noteIndex(r.note);
 }
 
 /** The record in the row starting at a[o]. */
-export function unpackRec(a: readonly number[], o: number): LogRec {
+export function unpackRec(a: ArrayLike<number>, o: number): LogRec {
   const p = a[o + 6] as number;
   return {
     frame: a[o] as number, t: a[o + 1] as number, seq: a[o + 2] as number, ack: a[o + 3] as number,
@@ -67,14 +69,20 @@ export function unpackRec(a: readonly number[], o: number): LogRec {
 
 export const ROW_WIDTH = W;
 
+const byFrame = (x: LogRec, y: LogRec): number => x.frame - y.frame;
+
+/** Rows a log's head starts with (most connections are short), and the pools of small and full heads. */
+const SMALL = 4;
+const SMALL_HEADS = new RowPool(SMALL * W);
+const HEADS = new RowPool(HEAD * W);
+
 /**
  * Keeps the packets that tell a connection's story with bounded memory and no object per packet: the first HEAD
  * packets, every marked packet (SYN/FIN/RST and packets with a note, up to MARKS), and a ring of the last TAIL.
- * Rows live in plain number arrays (on-heap double elements, no per-row object, no off-heap backing store);
- * a short connection allocates one small array.
+ * The head's rows live in a pooled row of a shared Float64Array (src/tcp/row-pool.ts: SMALL rows, moved to a
+ * HEAD-row one when it fills), given back by free(); marks and tail (long connections only) in plain number arrays.
  */
 export class PacketLog {
-  private head: number[] | null = null;
   private headN = 0;
   private marks: number[] | null = null;
   private marksN = 0;
@@ -82,18 +90,20 @@ export class PacketLog {
   private tailN = 0;
   private tailNext = 0;
   count = 0;
+  /** The head's pooled row (null before the first packet) and its offset (private: see src/tcp/frozen.ts). */
+  #hr: Float64Array | null = null;
+  #ha = 0;
 
   record(frame: number, t: number, dir: 0 | 1, flags: number, seq: number, ack: number, len: number, win: number,
     client: EndpointState, server: EndpointState, note: string | null, mark: boolean): void {
     this.count++;
-    let a: number[];
+    let a: ArrayLike<number> & { [i: number]: number };
     let o: number;
     if (this.headN < HEAD) {
-      // Most connections are short: start with 4 rows and grow to HEAD.
-      if (this.head === null) this.head = newRows(4);
-      else if (this.head.length < (this.headN + 1) * W) this.head = grow(this.head, HEAD);
-      a = this.head;
-      o = this.headN++ * W;
+      if (this.#hr === null) this.takeHead(SMALL);
+      else if (this.headN === SMALL) this.takeHead(HEAD);
+      a = this.#hr as Float64Array;
+      o = this.#ha + this.headN++ * W;
     } else if (mark && this.marksN < MARKS) {
       if (this.marks === null || this.marks.length < (this.marksN + 1) * W) {
         this.marks = this.marks === null ? newRows(8) : grow(this.marks, Math.min(MARKS, this.marksN * 2));
@@ -111,17 +121,54 @@ export class PacketLog {
     a[o + 7] = noteIndex(note);
   }
 
-  private static rec(a: number[], i: number): LogRec {
-    return unpackRec(a, i * W);
+  /** A head row of `rows` rows (SMALL or HEAD), with the rows kept so far copied in; the old one is given back. */
+  private takeHead(rows: number): void {
+    const pool = rows === SMALL ? SMALL_HEADS : HEADS;
+    const r = pool.take();
+    const at = pool.lastAt;
+    const old = this.#hr;
+    if (old !== null) {
+      for (let k = 0, from = this.#ha, n = this.headN * W; k < n; k++) r[at + k] = old[from + k] as number;
+      SMALL_HEADS.free(old, this.#ha);
+    }
+    this.#hr = r;
+    this.#ha = at;
+  }
+
+  /** The connection is dropped: the head's row goes back to its pool. Once only; the log must not be used again. */
+  free(): void {
+    if (this.#hr === null) return;
+    (this.headN <= SMALL ? SMALL_HEADS : HEADS).free(this.#hr, this.#ha);
+    this.#hr = null;
+  }
+
+  /** How many numbers the head holds (headN rows), and one of them: for freezing. */
+  get headLength(): number { return this.headN * W; }
+  headAt(k: number): number { return (this.#hr as Float64Array)[this.#ha + k] as number; }
+
+  /** Thawing: headN is set; the head's numbers, in order, from `next`. */
+  restoreHead(next: () => number): void {
+    if (this.headN === 0) return;
+    this.takeHead(this.headN <= SMALL ? SMALL : HEAD);
+    const r = this.#hr as Float64Array;
+    for (let k = 0; k < this.headN * W; k++) r[this.#ha + k] = next();
+  }
+
+  private static rec(a: ArrayLike<number>, i: number, base = 0): LogRec {
+    return unpackRec(a, base + i * W);
   }
 
   /** The kept packets in frame order, without repeats. */
   packets(): LogRec[] {
     const all: LogRec[] = [];
-    for (let i = 0; i < this.headN; i++) all.push(PacketLog.rec(this.head as number[], i));
+    for (let i = 0; i < this.headN; i++) all.push(PacketLog.rec(this.#hr as Float64Array, i, this.#ha));
     for (let i = 0; i < this.marksN; i++) all.push(PacketLog.rec(this.marks as number[], i));
     for (let i = 0; i < this.tailN; i++) all.push(PacketLog.rec(this.tail as number[], i));
-    all.sort((x, y) => x.frame - y.frame);
+    // Usually already in frame order without repeats (a short connection is all head): then as it is.
+    let ordered = true;
+    for (let i = 1; i < all.length && ordered; i++) ordered = (all[i - 1] as LogRec).frame < (all[i] as LogRec).frame;
+    if (ordered) return all;
+    all.sort(byFrame);
     const out: LogRec[] = [];
     for (const r of all) if (out.length === 0 || out[out.length - 1]!.frame !== r.frame) out.push(r);
     return out;
@@ -129,11 +176,12 @@ export class PacketLog {
 
   /** The packet with this frame number, if kept. */
   find(frame: number): LogRec | undefined {
-    const scan = (a: number[] | null, n: number): LogRec | undefined => {
-      if (a === null) return undefined;
-      for (let i = 0; i < n; i++) if (a[i * W] === frame) return PacketLog.rec(a, i);
-      return undefined;
-    };
-    return scan(this.head, this.headN) ?? scan(this.marks, this.marksN) ?? scan(this.tail, this.tailN);
+    const r = this.#hr;
+    if (r !== null) for (let i = 0; i < this.headN; i++) if (r[this.#ha + i * W] === frame) return PacketLog.rec(r, i, this.#ha);
+    const m = this.marks;
+    if (m !== null) for (let i = 0; i < this.marksN; i++) if (m[i * W] === frame) return PacketLog.rec(m, i);
+    const t = this.tail;
+    if (t !== null) for (let i = 0; i < this.tailN; i++) if (t[i * W] === frame) return PacketLog.rec(t, i);
+    return undefined;
   }
 }

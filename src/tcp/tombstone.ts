@@ -1,4 +1,4 @@
-import { packRec, ROW_WIDTH, unpackRec, type LogRec } from './packet-log.js';
+import { packRecAt, ROW_WIDTH, unpackRec, type LogRec } from './packet-log.js';
 
 const CLIENT_IS_A = 1;
 const CLOSED = 2;
@@ -50,11 +50,16 @@ export class Tombstone {
     this.id = f.id;
     this.bits = (f.clientIsA ? CLIENT_IS_A : 0) | (f.closed ? CLOSED : 0) | (f.endedByRst ? ENDED_BY_RST : 0)
       | (f.timeWait[0] ? TIME_WAIT_0 : 0) | (f.timeWait[1] ? TIME_WAIT_1 : 0) | (f.usedTs ? USED_TS : 0);
-    const n: number[] = [f.closeT, f.firstT, f.lastT, f.sndMax[0], f.sndMax[1], f.lastTsVal[0], f.lastTsVal[1],
-      f.isn[0], f.isn[1], f.closeFrames.length, ...f.closeFrames];
-    for (const r of f.closeRecs) packRec(r, n);
-    // A copy of exactly its length (no spare capacity from the pushes).
-    this.n = n.slice();
+    // Exactly its length, filled in place (no spare capacity, no copy).
+    const frames = f.closeFrames;
+    const n = new Array<number>(FRAMES + frames.length + f.closeRecs.length * ROW_WIDTH);
+    n[CLOSE_T] = f.closeT; n[FIRST_T] = f.firstT; n[LAST_T] = f.lastT;
+    n[SND_MAX] = f.sndMax[0]; n[SND_MAX + 1] = f.sndMax[1]; n[TS_VAL] = f.lastTsVal[0]; n[TS_VAL + 1] = f.lastTsVal[1];
+    n[ISN] = f.isn[0]; n[ISN + 1] = f.isn[1]; n[N_FRAMES] = frames.length;
+    let o = FRAMES;
+    for (let i = 0; i < frames.length; i++) n[o++] = frames[i] as number;
+    for (const r of f.closeRecs) { packRecAt(r, n, o); o += ROW_WIDTH; }
+    this.n = n;
   }
 
   /** Side indexes refer to the previous connection: 0 its client, 1 its server; this maps them to the tuple. */

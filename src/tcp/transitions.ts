@@ -47,8 +47,21 @@ export interface Transition {
   rule: string;
 }
 
-const stay = (state: EndpointState): Transition => ({ state, rule: '' });
-const to = (state: EndpointState, rule: string): Transition => ({ state, rule });
+// Results are made once per state and rule and shared (callers only read them): no object per state change.
+const stays = new Map<EndpointState, Transition>();
+const tos = new Map<string, Map<EndpointState, Transition>>();
+const stay = (state: EndpointState): Transition => {
+  let t = stays.get(state);
+  if (t === undefined) stays.set(state, (t = Object.freeze({ state, rule: '' })));
+  return t;
+};
+const to = (state: EndpointState, rule: string): Transition => {
+  let byState = tos.get(rule);
+  if (byState === undefined) tos.set(rule, (byState = new Map()));
+  let t = byState.get(state);
+  if (t === undefined) byState.set(state, (t = Object.freeze({ state, rule })));
+  return t;
+};
 
 export function transition(s: EndpointState, ev: EndpointEvent): Transition {
   switch (ev.kind) {
