@@ -2,7 +2,7 @@
  * Where the heap goes during `analyze --json` (one thread): heap and RSS every 256 k frames, and at frame AT the
  * flow table's parts released one after another (after a full GC each), the heap drop naming what each held.
  *
- *   node --max-semi-space-size=64 --max-old-space-size=1536 --expose-gc --import tsx bench/memory-probe.ts FILE [AT]
+ *   node --max-old-space-size=1536 --expose-gc --import tsx bench/memory-probe.ts FILE [AT]
  */
 import { openCapture } from '../src/capture/open.js';
 import { streamAnalysis } from '../src/analyze/stream.js';
