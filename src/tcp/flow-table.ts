@@ -295,6 +295,11 @@ export class FlowTable {
   private readonly timers = new TimerHeap<'wake', TupleEntry>('wake');
   private readonly dueNow: TupleEntry[] = [];
 
+  /** Entries in the deadline heap, dead ones included (bounded by about twice the tuples waiting). */
+  get timerEntries(): number {
+    return this.timers.size;
+  }
+
   constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn, private readonly onDrop: DropFn = () => {}) {
     this.flowKey = opts.flowKey ?? 'tuple';
     this.maxResting = opts.maxResting ?? opts.maxConnections;

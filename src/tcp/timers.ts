@@ -1,19 +1,33 @@
 /** Something that can wait for a deadline in a TimerHeap: its field K is the deadline it waits for (Infinity: none). */
 export type Sleeper<K extends string> = Record<K, number>;
 
+/** Entries before the first compaction (see compact()). */
+const COMPACT_MIN = 4096;
+
 /**
- * Deadlines, earliest first: a binary min-heap kept as two parallel arrays (no object per timer). Each sleeper waits
- * for one deadline at a time; moving it earlier pushes a new entry and the old one is skipped when it comes up
- * (lazy deletion), moving it later is left to the sleeper (it is woken early and sleeps again). Popping what is due
- * costs O(due · log n), whatever the number of sleepers not due.
+ * Deadlines, earliest first (equal deadlines in the order they were set): a binary min-heap kept as parallel arrays
+ * (no object per timer). Each sleeper waits for one deadline at a time; moving it earlier pushes a new entry and the
+ * old one is skipped when it comes up (lazy deletion), moving it later is left to the sleeper (it is woken early and
+ * sleeps again). Popping what is due costs O(due · log n), whatever the number of sleepers not due.
+ *
+ * Entries a sleeper no longer waits for (superseded, or cancelled when its owner set the deadline to Infinity) would
+ * otherwise stay until their time came, holding the sleeper: during a SYN flood, connections evicted under the bound
+ * a second after they opened left one each for the whole idle period, millions. When the heap has doubled since it
+ * was last compacted, the dead entries are dropped (amortized O(1) per entry). Since ties are broken by the order the
+ * deadlines were set, the heap's shape never decides what pops first, so compacting changes nothing that is seen.
  */
 export class TimerHeap<K extends string, T extends Sleeper<K>> {
-  private readonly due: number[] = [];
-  private readonly who: T[] = [];
+  private due: number[] = [];
+  private who: T[] = [];
+  /** The order each entry was set in (ties of `due`). */
+  private ord: number[] = [];
+  private serial = 0;
+  private compactAt = COMPACT_MIN;
 
   /** `key`: the field of a sleeper holding its deadline (one object can wait in several heaps, one field each). */
   constructor(private readonly key: K) {}
 
+  /** Entries held, dead ones included. */
   get size(): number {
     return this.due.length;
   }
@@ -23,21 +37,27 @@ export class TimerHeap<K extends string, T extends Sleeper<K>> {
     const key = this.key;
     if (!(at < s[key])) return;
     (s as Sleeper<K>)[key] = at;
+    if (this.due.length >= this.compactAt) this.compact();
     const due = this.due;
     const who = this.who;
+    const ord = this.ord;
+    const o = this.serial++;
     let i = due.length;
     due.push(at);
     who.push(s);
+    ord.push(o);
     while (i > 0) {
       const p = (i - 1) >> 1;
       const dp = due[p] as number;
-      if (dp <= at) break;
+      if (dp < at || (dp === at && (ord[p] as number) < o)) break;
       due[i] = dp;
       who[i] = who[p] as T;
+      ord[i] = ord[p] as number;
       i = p;
     }
     due[i] = at;
     who[i] = s;
+    ord[i] = o;
   }
 
   /**
@@ -58,26 +78,59 @@ export class TimerHeap<K extends string, T extends Sleeper<K>> {
     }
   }
 
+  /** Drops the entries no sleeper waits for any more and rebuilds the heap from the rest. */
+  private compact(): void {
+    const key = this.key;
+    const due: number[] = [];
+    const who: T[] = [];
+    const ord: number[] = [];
+    for (let i = 0; i < this.due.length; i++) {
+      const s = this.who[i] as T;
+      const at = this.due[i] as number;
+      if (s[key] !== at) continue;
+      due.push(at);
+      who.push(s);
+      ord.push(this.ord[i] as number);
+    }
+    this.due = due;
+    this.who = who;
+    this.ord = ord;
+    for (let i = (due.length >> 1) - 1; i >= 0; i--) this.siftDown(i, due[i] as number, who[i] as T, ord[i] as number);
+    this.compactAt = Math.max(COMPACT_MIN, 2 * due.length);
+  }
+
   private popTop(): void {
+    const lastAt = this.due.pop() as number;
+    const last = this.who.pop() as T;
+    const lastOrd = this.ord.pop() as number;
+    if (this.due.length > 0) this.siftDown(0, lastAt, last, lastOrd);
+  }
+
+  /** Places (at, s, o) at slot i or below, moving smaller children up. */
+  private siftDown(i: number, at: number, s: T, o: number): void {
     const due = this.due;
     const who = this.who;
-    const lastAt = due.pop() as number;
-    const last = who.pop() as T;
+    const ord = this.ord;
     const n = due.length;
-    if (n === 0) return;
-    let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && (due[r] as number) < (due[l] as number) ? r : l;
+      let c = l;
+      if (r < n) {
+        const dr = due[r] as number;
+        const dl = due[l] as number;
+        if (dr < dl || (dr === dl && (ord[r] as number) < (ord[l] as number))) c = r;
+      }
       const dc = due[c] as number;
-      if (dc >= lastAt) break;
+      if (dc > at || (dc === at && (ord[c] as number) > o)) break;
       due[i] = dc;
       who[i] = who[c] as T;
+      ord[i] = ord[c] as number;
       i = c;
     }
-    due[i] = lastAt;
-    who[i] = last;
+    due[i] = at;
+    who[i] = s;
+    ord[i] = o;
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ACK, FIN, newTcpPacket, SYN } from '../../src/decode/packet.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
+import { TimerHeap } from '../../src/tcp/timers.js';
 
 function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0) {
   const p = newTcpPacket();
@@ -92,5 +93,40 @@ describe('time-ordered expiry', () => {
     assert.equal(tab.entries, 1);
     tab.sweep(150 + 240);
     assert.equal(tab.entries, 0);
+  });
+});
+
+describe('the deadline heap stays the size of what waits', () => {
+  test('a SYN flood under the connection bound: evicted tuples do not leave their idle deadlines behind', () => {
+    const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 1_000, idleFreeze: 30 }, () => []);
+    // 200 000 SYNs from distinct ports at 100 k/s: each tuple is evicted a few ms after it opened, long before its
+    // 30 s idle deadline; every one of them scheduled that deadline.
+    let t = 0;
+    for (let i = 0; i < 200_000; i++) {
+      t = i * 1e-5;
+      tab.ingest(pkt(CLIENT + (i >>> 16), 1024 + (i & 0xffff), SERVER, 80, SYN, 1000 + i), ++frame, t);
+      if ((i & 0xfff) === 0) tab.sweep(t);
+    }
+    assert.ok(tab.evicted > 190_000, `${tab.evicted} evicted`);
+    // What waits: at most the 1 000 open tuples and the resting ones (bounded like them); dead entries at most as many
+    // again, plus the first compaction's threshold.
+    assert.ok(tab.timerEntries <= 2 * (tab.entries + 1) + 4096, `${tab.timerEntries} heap entries for ${tab.entries} tuples`);
+  });
+
+  test('deadlines that tie pop in the order they were set, before and after the heap drops dead entries', () => {
+    const heap = new TimerHeap<'at', { at: number; id: number }>('at');
+    const all = Array.from({ length: 20_000 }, (_, id) => ({ at: Infinity, id }));
+    // Deadlines 0..9 in a scrambled order; every third sleeper cancelled (its entry dead) to force compactions.
+    for (const s of all) heap.schedule(s, (s.id * 7919) % 10);
+    for (const s of all) if (s.id % 3 === 0) s.at = Infinity;
+    const extra = Array.from({ length: 20_000 }, (_, k) => ({ at: Infinity, id: 20_000 + k }));
+    for (const s of extra) heap.schedule(s, (s.id * 7919) % 10);
+    const out: { at: number; id: number }[] = [];
+    heap.popDue(100, 0, out);
+    const expected = [...all.filter((s) => s.id % 3 !== 0), ...extra]
+      .map((s) => ({ id: s.id, d: (s.id * 7919) % 10 }))
+      .sort((a, b) => a.d - b.d || a.id - b.id);
+    assert.deepEqual(out.map((s) => s.id), expected.map((s) => s.id));
+    assert.equal(heap.size, 0);
   });
 });
