@@ -26,26 +26,37 @@ function pkt(src: number, sport: number, dst: number, dport: number, flags: numb
   return p;
 }
 
+/**
+ * Connection i's first five packets on `tab` (handshake, a request and its answer) from frame f + 1, then `last`:
+ * a FIN from each side and the last ACK (closed), or the client's ACK of the answer (left open and silent).
+ */
+function exchange(tab: FlowTable, i: number, f: number, last: 'close' | 'stay-open'): number {
+  const S = 0x0a0000ff;
+  const C = 0x0a010000 + (i >>> 14);
+  const port = 1024 + (i & 0x3fff);
+  const t = 1_700_000_000 + i * 1e-3;
+  const c = (0x1000 * i + 12345) >>> 0;
+  const s = (0x2000 * i + 777) >>> 0;
+  tab.ingest(pkt(C, port, S, 80, SYN, c, 0), ++f, t);
+  tab.ingest(pkt(S, 80, C, port, SYN | ACK, s, c + 1), ++f, t + 1e-4);
+  tab.ingest(pkt(C, port, S, 80, ACK, c + 1, s + 1), ++f, t + 2e-4);
+  tab.ingest(pkt(C, port, S, 80, PSH | ACK, c + 1, s + 1, 100), ++f, t + 3e-4);
+  tab.ingest(pkt(S, 80, C, port, PSH | ACK, s + 1, c + 101, 1000), ++f, t + 4e-4);
+  if (last === 'stay-open') {
+    tab.ingest(pkt(C, port, S, 80, ACK, c + 101, s + 1001), ++f, t + 5e-4);
+    return f;
+  }
+  tab.ingest(pkt(C, port, S, 80, FIN | ACK, c + 101, s + 1001), ++f, t + 5e-4);
+  tab.ingest(pkt(S, 80, C, port, FIN | ACK, s + 1001, c + 102), ++f, t + 6e-4);
+  tab.ingest(pkt(C, port, S, 80, ACK, c + 102, s + 1002), ++f, t + 7e-4);
+  return f;
+}
+
 /** n connections of 8 packets (handshake, a request and its answer, FIN from each side, last ACK), all resting. */
 function restingTable(n: number): FlowTable {
   const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 1_000_000 }, () => []);
-  const S = 0x0a0000ff;
   let f = 0;
-  for (let i = 0; i < n; i++) {
-    const C = 0x0a010000 + (i >>> 14);
-    const port = 1024 + (i & 0x3fff);
-    const t = 1_700_000_000 + i * 1e-3;
-    const c = (0x1000 * i + 12345) >>> 0;
-    const s = (0x2000 * i + 777) >>> 0;
-    tab.ingest(pkt(C, port, S, 80, SYN, c, 0), ++f, t);
-    tab.ingest(pkt(S, 80, C, port, SYN | ACK, s, c + 1), ++f, t + 1e-4);
-    tab.ingest(pkt(C, port, S, 80, ACK, c + 1, s + 1), ++f, t + 2e-4);
-    tab.ingest(pkt(C, port, S, 80, PSH | ACK, c + 1, s + 1, 100), ++f, t + 3e-4);
-    tab.ingest(pkt(S, 80, C, port, PSH | ACK, s + 1, c + 101, 1000), ++f, t + 4e-4);
-    tab.ingest(pkt(C, port, S, 80, FIN | ACK, c + 101, s + 1001), ++f, t + 5e-4);
-    tab.ingest(pkt(S, 80, C, port, FIN | ACK, s + 1001, c + 102), ++f, t + 6e-4);
-    tab.ingest(pkt(C, port, S, 80, ACK, c + 102, s + 1002), ++f, t + 7e-4);
-  }
+  for (let i = 0; i < n; i++) f = exchange(tab, i, f, 'close');
   tab.sweep(1_700_000_000 + n * 1e-3 + 6); // every one closed and past its linger: judged, resting
   return tab;
 }
@@ -53,21 +64,8 @@ function restingTable(n: number): FlowTable {
 /** n connections that stay open: handshake, a request and its answer, then silence (no FIN, no RST). */
 function idleTable(n: number, coldStore?: ColdStore): FlowTable {
   const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 1_000_000, ...(coldStore ? { coldStore } : {}) }, () => []);
-  const S = 0x0a0000ff;
   let f = 0;
-  for (let i = 0; i < n; i++) {
-    const C = 0x0a010000 + (i >>> 14);
-    const port = 1024 + (i & 0x3fff);
-    const t = 1_700_000_000 + i * 1e-3;
-    const c = (0x1000 * i + 12345) >>> 0;
-    const s = (0x2000 * i + 777) >>> 0;
-    tab.ingest(pkt(C, port, S, 80, SYN, c, 0), ++f, t);
-    tab.ingest(pkt(S, 80, C, port, SYN | ACK, s, c + 1), ++f, t + 1e-4);
-    tab.ingest(pkt(C, port, S, 80, ACK, c + 1, s + 1), ++f, t + 2e-4);
-    tab.ingest(pkt(C, port, S, 80, PSH | ACK, c + 1, s + 1, 100), ++f, t + 3e-4);
-    tab.ingest(pkt(S, 80, C, port, PSH | ACK, s + 1, c + 101, 1000), ++f, t + 4e-4);
-    tab.ingest(pkt(C, port, S, 80, ACK, c + 101, s + 1001), ++f, t + 5e-4);
-  }
+  for (let i = 0; i < n; i++) f = exchange(tab, i, f, 'stay-open');
   tab.sweep(1_700_000_000 + n * 1e-3 + 60); // a minute of silence for each
   return tab;
 }
