@@ -405,14 +405,15 @@ export class FlowTable {
     if (c !== null) {
       const reason = this.newIncarnation(c, p, srcIsA === c.clientIsA ? 0 : 1, t);
       if (reason !== null) {
-        const prev = c;
+        // The SYN recorded on the old connection, read before retire() gives its pooled row back.
+        const syn = reason === 'live' ? c.liveSyn : null;
+        const synFromA = (c.liveSynSide === 0) === c.clientIsA;
+        const synFrame = c.liveSynFrame;
+        const synT = c.liveSynT;
         this.retire(e, c, t, false);
         c = this.open(e, p, srcIsA, t, frame, reason);
-        if (reason === 'live' && prev.liveSyn !== null) {
-          // The new connection begins with the SYN recorded on the old one.
-          const synFromA = (prev.liveSynSide === 0) === prev.clientIsA;
-          c.onSegment(prev.liveSyn, synFromA === c.clientIsA ? 0 : 1, prev.liveSynFrame, prev.liveSynT);
-        }
+        // The new connection begins with that SYN.
+        if (syn !== null) c.onSegment(syn, synFromA === c.clientIsA ? 0 : 1, synFrame, synT);
       }
     } else {
       // The previous incarnation was judged already (a sweep after its linger, or only its tombstone is left): a SYN

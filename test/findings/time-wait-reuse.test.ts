@@ -141,11 +141,16 @@ describe('time-wait-reuse (rules §6.4)', () => {
     const cv = new Conversation().handshake();
     cv.c('P.', { len: 10 }).s('.');
     const cv2 = cv.sibling({ cIsn: 777_777, sIsn: 90_000 });
-    cv2.c('S', { dt: 5 }).s('S.').c('.');
+    cv2.c('S', { dt: 5 });
+    const synT = cv2.t;
+    cv2.s('S.').c('.');
     const r = cv.report();
     assert.equal(r.connections.length, 2);
     assert.equal(r.connections[1]!.handshake, 'complete');
     assert.equal(r.connections[1]!.firstFrame, 6);
+    // The SYN recorded on the old connection is replayed into the new one with its own time (read before the old
+    // connection's pooled row was given back).
+    assert.equal(r.connections[1]!.start, synT);
     assert.equal(kinds(r, 'syn-on-live-tuple')[0]!.details.newConnectionAccepted, true);
   });
 });
