@@ -2,7 +2,7 @@ import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, FinRecord, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
-import { RowPool } from './row-pool.js';
+import { FREED, RowPool } from './row-pool.js';
 import { PathRecord } from './path.js';
 import type { Tombstone } from './tombstone.js';
 import { add32, between, ge, gt, le } from './seq.js';
@@ -174,7 +174,7 @@ export class Connection {
   free(): void {
     if (this.#at < 0) return;
     CONN_ROWS.free(this.#rows, this.#at);
-    this.#at = -1;
+    this.#at = FREED;
     this.ep[0].free();
     this.ep[1].free();
     this.log.free();

@@ -1,4 +1,4 @@
-import { RowPool } from './row-pool.js';
+import { FREED, RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
 // A FIN record's row (see FinRecord's #rows); its accessors name the places, as literal offsets: a setter that small
@@ -47,7 +47,7 @@ export class FinRecord {
   free(): void {
     if (this.#at < 0) return;
     FIN_ROWS.free(this.#rows, this.#at);
-    this.#at = -1;
+    this.#at = FREED;
   }
 
   /** One of its row's numbers (freezing), and setting one (thawing). */
@@ -193,7 +193,7 @@ export class Endpoint {
   free(): void {
     if (this.#at < 0) return;
     ROWS.free(this.#rows, this.#at);
-    this.#at = -1;
+    this.#at = FREED;
     this.fin?.free();
   }
 

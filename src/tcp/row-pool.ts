@@ -8,6 +8,12 @@
  * dropped (free); a freed row is handed out again, so chunks grow with the records alive at once, not with the
  * records ever made. A record never freed only keeps its row.
  */
+/**
+ * The offset a record holds once it has given its row back: far below 0 (still a small integer), so a read through
+ * it is undefined (NaN) and a write is dropped, instead of landing in the row before it, someone else's.
+ */
+export const FREED = -0x40000000;
+
 export class RowPool {
   private chunks = 0;
   private chunk: Float64Array;
