@@ -365,6 +365,7 @@ export async function runAnalysis(store: AnalysisStore, source: PacketSource, op
   store.own(spool);
   const rereadable = source.info.totalBytes !== null;
   const offsets = rereadable ? new FrameOffsets(dir) : null;
+  if (offsets !== null) store.own(offsets);
   try {
     store.attach(source);
     const { report, result } = await streamAnalysis(source, {
@@ -378,6 +379,7 @@ export async function runAnalysis(store: AnalysisStore, source: PacketSource, op
     const info = source.info;
     const ladders = offsets === null || offsets.broken || info.format === null || info.format === 'live' ? null
       : new CaptureLadders({ path: info.path, format: info.format, compressed: info.compressed, offsets: offsets.finish(), settings: opts.settings, changed: () => store.touch() });
+    if (ladders !== null) store.own(ladders); // the index closes it too; until it exists, only this does
     store.indexing();
     const index = await RowIndex.build(dir, spool.connectionLines(), spool.findingLines(), { ladders });
     const full: Report = { ...report, aggregates: spool.aggregates() };

@@ -42,8 +42,9 @@ export class FrameOffsets {
     this.w.add(f.fileOffset);
   };
 
-  get count(): number {
-    return this.w.count;
+  /** Stops writing (the offsets are not wanted: quit early, or no read-back); finish() closes it too. */
+  close(): void {
+    this.w.close();
   }
 
   /** Done writing: the offsets to read by frame (position = frame number − 1). */
