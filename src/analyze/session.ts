@@ -249,8 +249,11 @@ export class AnalysisSession {
 
   /** End of input at packet time `tEnd`: judge everything still open (finish() does this at the last packet's time). */
   endOfInput(tEnd: number): void {
-    this.table.flushAll(tEnd);
-    this.cold?.close();
+    try {
+      this.table.flushAll(tEnd);
+    } finally {
+      this.cold?.close(); // its temporary file, also when judging failed
+    }
     this.counters.evicted = this.table.evicted;
   }
 

@@ -334,7 +334,9 @@ export class ReportSpool implements SpoolTarget {
   *connectionBytes(): Generator<string | LineBytes> {
     const agg = new AggregateAccumulator(false);
     this.pairs?.close();
+    // Known to close() at once: a reader that stops early (a closed pipe) still leaves no runs behind.
     const pairs = new PairSpill(this.opts.runBytes);
+    this.pairs = pairs;
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.conns.sorted()) {
       const latest = this.latest.get(r.k1);
@@ -362,7 +364,6 @@ export class ReportSpool implements SpoolTarget {
       yield bytes.at === bytes.end ? '' : bytes;
     }
     this.agg = agg;
-    this.pairs = pairs;
   }
 
   /** findingLines() as bytes in place (thread id placeholders still in them: see globalId). */
