@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { availableParallelism } from 'node:os';
 import { analysisThreads } from '../../src/cli/commands/analyze.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'td-cli-'));
@@ -103,7 +102,6 @@ describe('teardown analyze (CLI)', () => {
     assert.equal(analysisThreads(undefined, true, 8), 8);
     assert.equal(analysisThreads(3, true, 8), 3);
     assert.equal(analysisThreads(undefined, false, 8), 1);
-    assert.equal(analysisThreads(undefined, true), availableParallelism());
     const one = run(['analyze', 'fixtures/refused.pcap', '--ndjson', '--threads', '1']);
     assert.equal(one.code, 0, one.err);
     assert.match(one.out, /"type":"summary"/);

@@ -80,11 +80,16 @@ describe('memory per resting tuple', () => {
     const per = (heapAfterGc() - before) / n;
     tab = null;
     assert.ok(per < 1200, `${per.toFixed(0)} bytes per idle open connection`);
-    // Thawed on its next packet: the same connection goes on.
+    // Thawed on its next packet: the same connection goes on (its seventh packet), and it alone is awake.
     const t2 = idleTable(10);
-    const e = [...t2.current()][3] as { c: { packets: number; lastT: number } };
-    assert.equal(e.c.packets, 6);
-    assert.equal(t2.asleep, 10);
+    const i = 3;
+    const c = (0x1000 * i + 12345) >>> 0;
+    const s = (0x2000 * i + 777) >>> 0;
+    t2.ingest(pkt(0x0a010000, 1024 + i, 0x0a0000ff, 80, ACK, c + 101, s + 1001), 1000, 1_700_000_100);
+    assert.equal(t2.asleep, 9);
+    const woken = [...t2.current()].map((x) => x.c).filter((x) => x.packets === 7);
+    assert.equal(woken.length, 1);
+    assert.equal(t2.asleep, 9);
   });
 
   test('with the store on disk (a streamed analysis), an idle open connection costs the heap its tuple: under 600 bytes', () => {
