@@ -197,13 +197,6 @@ export class Endpoint {
     this.fin?.free();
   }
 
-  /** Its row's numbers (for freezing and tests). */
-  rowValues(): number[] {
-    const out: number[] = [];
-    for (let k = 0; k < ROW_WIDTH; k++) out.push(this.#rows[this.#at + k] as number);
-    return out;
-  }
-
   /** One of its row's numbers (freezing). */
   rowAt(k: number): number {
     return this.#rows[this.#at + k] as number;
