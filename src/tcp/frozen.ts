@@ -39,18 +39,22 @@ const RECENT = 64;
 const RECENT_N = 64;
 
 /** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
-const CLASSES: { proto: object; make: () => object }[] = [
+/** A record whose numbers are in a pool row (src/tcp/row-pool.ts), not fields. */
+interface Rowed { rowAt(k: number): number; setRow(k: number, v: number): void }
+
+/**
+ * `row`: the width of its pool row, for a class whose numbers live there: written after its fields, and read into the
+ * row the rebuilt object took.
+ */
+const CLASSES: { proto: object; make: () => object; row?: number }[] = [
   // The endpoints a new connection makes are replaced by the thawed ones: their pool rows go back at once.
-  { proto: Connection.prototype, make: () => { const c = new Connection(0, true, false, 0, null, ''); c.ep[0].free(); c.ep[1].free(); return c; } },
-  // An endpoint's sequence numbers and times are in its pool row (not fields): written after its fields, and read
-  // into the row a new endpoint takes.
-  { proto: Endpoint.prototype, make: () => new Endpoint() },
+  { proto: Connection.prototype, make: () => { const c = new Connection(0, true, false, 0, null, ''); c.ep[0].free(); c.ep[1].free(); return c; }, row: CONN_ROW_WIDTH },
+  { proto: Endpoint.prototype, make: () => new Endpoint(), row: ROW_WIDTH },
   // A packet log's head rows are pooled too: written after its fields, read into a row the new log takes.
   { proto: PacketLog.prototype, make: () => new PacketLog() },
   { proto: PathRecord.prototype, make: () => new PathRecord() },
   { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
-  // A FIN record's sequence numbers and times are pooled as an endpoint's.
-  { proto: FinRecord.prototype, make: () => new FinRecord(0, 0, 0, false, 0, false, 0, 0) },
+  { proto: FinRecord.prototype, make: () => new FinRecord(0, 0, 0, false, 0, false, 0, 0), row: FIN_ROW_WIDTH },
 ];
 
 interface Shape {
@@ -65,10 +69,7 @@ function writerOf(keys: readonly string[]): Shape['write'] {
   return new Function('o', 'put', keys.map((k) => `put(o[${JSON.stringify(k)}]);`).join('\n')) as Shape['write'];
 }
 
-const CONNECTION = 0;
-const ENDPOINT = 1;
 const LOG = 2;
-const FIN = 5;
 
 const shapes: Shape[] = [];
 const shapeByKey = new Map<string, Shape>();
@@ -219,18 +220,8 @@ function put(v: unknown): void {
       const s = shapeOf(v);
       byte(OBJECT); varint(s.id);
       s.write(v, put);
-      if (s.cls === CONNECTION) {
-        const c = v as Connection;
-        for (let k = 0; k < CONN_ROW_WIDTH; k++) putNumber(c.rowAt(k));
-      }
-      if (s.cls === ENDPOINT) {
-        const e = v as Endpoint;
-        for (let k = 0; k < ROW_WIDTH; k++) putNumber(e.rowAt(k));
-      }
-      if (s.cls === FIN) {
-        const f = v as FinRecord;
-        for (let k = 0; k < FIN_ROW_WIDTH; k++) putNumber(f.rowAt(k));
-      }
+      const width = CLASSES[s.cls]?.row ?? 0;
+      for (let k = 0; k < width; k++) putNumber((v as Rowed).rowAt(k));
       if (s.cls === LOG) {
         const l = v as PacketLog;
         for (let k = 0, n = l.headLength; k < n; k++) putNumber(l.headAt(k));
@@ -325,10 +316,9 @@ function get(): unknown {
       const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
       back.push(o);
       for (const k of s.keys) o[k] = get();
-      if (s.cls === CONNECTION) for (let k = 0; k < CONN_ROW_WIDTH; k++) (o as unknown as Connection).setRow(k, get() as number);
-      if (s.cls === ENDPOINT) for (let k = 0; k < ROW_WIDTH; k++) (o as unknown as Endpoint).setRow(k, get() as number);
+      const width = CLASSES[s.cls]?.row ?? 0;
+      for (let k = 0; k < width; k++) (o as unknown as Rowed).setRow(k, get() as number);
       if (s.cls === LOG) (o as unknown as PacketLog).restoreHead(() => get() as number);
-      if (s.cls === FIN) for (let k = 0; k < FIN_ROW_WIDTH; k++) (o as unknown as FinRecord).setRow(k, get() as number);
       return o;
     }
     default:
