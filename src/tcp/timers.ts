@@ -38,26 +38,36 @@ export class TimerHeap<K extends string, T extends Sleeper<K>> {
     if (!(at < s[key])) return;
     (s as Sleeper<K>)[key] = at;
     if (this.due.length >= this.compactAt) this.compact();
-    const due = this.due;
-    const who = this.who;
-    const ord = this.ord;
     const o = this.serial++;
-    let i = due.length;
-    due.push(at);
-    who.push(s);
-    ord.push(o);
+    this.due.push(at);
+    this.who.push(s);
+    this.ord.push(o);
+    let i = this.due.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const dp = due[p] as number;
-      if (dp < at || (dp === at && (ord[p] as number) < o)) break;
-      due[i] = dp;
-      who[i] = who[p] as T;
-      ord[i] = ord[p] as number;
+      if (this.before(p, at, o)) break;
+      this.move(p, i);
       i = p;
     }
-    due[i] = at;
-    who[i] = s;
-    ord[i] = o;
+    this.place(i, at, s, o);
+  }
+
+  /** Whether the entry in slot i comes before (at, o). */
+  private before(i: number, at: number, o: number): boolean {
+    const d = this.due[i] as number;
+    return d < at || (d === at && (this.ord[i] as number) < o);
+  }
+
+  private move(from: number, to: number): void {
+    this.due[to] = this.due[from] as number;
+    this.who[to] = this.who[from] as T;
+    this.ord[to] = this.ord[from] as number;
+  }
+
+  private place(i: number, at: number, s: T, o: number): void {
+    this.due[i] = at;
+    this.who[i] = s;
+    this.ord[i] = o;
   }
 
   /**
@@ -108,29 +118,16 @@ export class TimerHeap<K extends string, T extends Sleeper<K>> {
 
   /** Places (at, s, o) at slot i or below, moving smaller children up. */
   private siftDown(i: number, at: number, s: T, o: number): void {
-    const due = this.due;
-    const who = this.who;
-    const ord = this.ord;
-    const n = due.length;
+    const n = this.due.length;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      let c = l;
-      if (r < n) {
-        const dr = due[r] as number;
-        const dl = due[l] as number;
-        if (dr < dl || (dr === dl && (ord[r] as number) < (ord[l] as number))) c = r;
-      }
-      const dc = due[c] as number;
-      if (dc > at || (dc === at && (ord[c] as number) > o)) break;
-      due[i] = dc;
-      who[i] = who[c] as T;
-      ord[i] = ord[c] as number;
+      const c = r < n && this.before(r, this.due[l] as number, this.ord[l] as number) ? r : l;
+      if (!this.before(c, at, o)) break;
+      this.move(c, i);
       i = c;
     }
-    due[i] = at;
-    who[i] = s;
-    ord[i] = o;
+    this.place(i, at, s, o);
   }
 }
