@@ -19,6 +19,7 @@ import { Endpoint, FIN_ROW_WIDTH, FinRecord, ROW_WIDTH } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
 import { Tombstone } from './tombstone.js';
+import type { ByteArena } from './byte-arena.js';
 
 const NULL = 0;
 const UNDEFINED = 1;
@@ -332,6 +333,12 @@ function put(v: unknown): void {
 
 /** A connection (or a tombstone) as a compact string (see the module comment); the object itself is left as it was. */
 export function freeze(c: Connection | Tombstone): string {
+  encode(c);
+  return bytes.toString('latin1', 0, len);
+}
+
+/** The encoding of `c` into u8[0 .. len). */
+function encode(c: Connection | Tombstone): void {
   len = 0;
   seen.length = 0;
   clearRecent();
@@ -340,10 +347,11 @@ export function freeze(c: Connection | Tombstone): string {
   } finally {
     seen.length = 0;
   }
-  return bytes.toString('latin1', 0, len);
 }
 
-let src = '';
+/** What thaw() reads: a frozen string copied in, or an arena's chunk. */
+let inp: Uint8Array = new Uint8Array(0);
+let strIn = Buffer.allocUnsafeSlow(4096);
 let pos = 0;
 const back: object[] = [];
 
@@ -351,7 +359,7 @@ function getVarint(): number {
   let x = 0;
   let shift = 1;
   for (;;) {
-    const b = src.charCodeAt(pos++);
+    const b = (inp[pos++] as number);
     x += (b & 0x7f) * shift;
     if (b < 0x80) return x;
     shift *= 128;
@@ -359,7 +367,7 @@ function getVarint(): number {
 }
 
 function get(): unknown {
-  const tag = src.charCodeAt(pos++);
+  const tag = (inp[pos++] as number);
   switch (tag) {
     case NULL: return null;
     case UNDEFINED: return undefined;
@@ -367,21 +375,21 @@ function get(): unknown {
     case TRUE: return true;
     case INT: { const z = getVarint(); return (z >>> 1) ^ -(z & 1); }
     case INT24: {
-      const v = ((src.charCodeAt(pos) | (src.charCodeAt(pos + 1) << 8) | (src.charCodeAt(pos + 2) << 16)) << 8) >> 8;
+      const v = (((inp[pos] as number) | ((inp[pos + 1] as number) << 8) | ((inp[pos + 2] as number) << 16)) << 8) >> 8;
       pos += 3;
       remember(v);
       return v;
     }
     case INT32:
     case UINT32: {
-      const x = src.charCodeAt(pos) | (src.charCodeAt(pos + 1) << 8) | (src.charCodeAt(pos + 2) << 16) | (src.charCodeAt(pos + 3) << 24);
+      const x = (inp[pos] as number) | ((inp[pos + 1] as number) << 8) | ((inp[pos + 2] as number) << 16) | ((inp[pos + 3] as number) << 24);
       pos += 4;
       const v = tag === INT32 ? x : x >>> 0;
       remember(v);
       return v;
     }
     case DOUBLE: {
-      for (let k = 0; k < 8; k++) f64Bytes[k] = src.charCodeAt(pos++);
+      for (let k = 0; k < 8; k++) f64Bytes[k] = (inp[pos++] as number);
       const v = f64[0] as number;
       remember(v);
       return v;
@@ -412,7 +420,7 @@ function get(): unknown {
       const n = getVarint();
       const a = new Uint8Array(n);
       back.push(a);
-      for (let k = 0; k < n; k++) a[k] = src.charCodeAt(pos++);
+      for (let k = 0; k < n; k++) a[k] = (inp[pos++] as number);
       return a;
     }
     case REF: return back[getVarint()];
@@ -425,7 +433,7 @@ function get(): unknown {
         const keys = s.keys;
         const bits = pos;
         pos += (keys.length + 7) >> 3;
-        for (let i = 0; i < keys.length; i++) if ((src.charCodeAt(bits + (i >> 3)) & (1 << (i & 7))) !== 0) o[keys[i] as string] = get();
+        for (let i = 0; i < keys.length; i++) if (((inp[bits + (i >> 3)] as number) & (1 << (i & 7))) !== 0) o[keys[i] as string] = get();
       } else {
         for (const k of s.keys) o[k] = get();
       }
@@ -442,14 +450,33 @@ function get(): unknown {
 
 /** What freeze() was given, rebuilt (the caller knows which it froze). */
 export function thaw<T extends Connection | Tombstone = Connection>(s: string): T {
-  src = s;
-  pos = 0;
+  if (strIn.length < s.length) strIn = Buffer.allocUnsafeSlow(Math.max(s.length, strIn.length * 2));
+  strIn.write(s, 0, 'latin1');
+  return read<T>(strIn, 0);
+}
+
+/** freeze() into an arena (src/tcp/byte-arena.ts): the record's reference. */
+export function freezeTo(c: Connection | Tombstone, arena: ByteArena): number {
+  encode(c);
+  return arena.put(u8, len);
+}
+
+/** What freezeTo() stored at `ref`, rebuilt (the record stays in the arena). */
+export function thawFrom<T extends Connection | Tombstone = Connection>(arena: ByteArena, ref: number): T {
+  return read<T>(arena.chunk(ref), arena.start(ref));
+}
+
+const EMPTY = new Uint8Array(0);
+
+function read<T>(bytes: Uint8Array, at: number): T {
+  inp = bytes;
+  pos = at;
   back.length = 0;
   clearRecent();
   try {
     return get() as T;
   } finally {
     back.length = 0;
-    src = '';
+    inp = EMPTY;
   }
 }
