@@ -12,7 +12,8 @@
  * ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
- * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
+ * back-reference. freeze() returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them
+ * in a ByteArena (outside the heap: the flow table's resting tuples).
  */
 import { CONN_ROW_WIDTH, Connection } from './connection.js';
 import { Endpoint, FIN_ROW_WIDTH, FinRecord, ROW_WIDTH } from './endpoint.js';
