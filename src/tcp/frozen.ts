@@ -11,7 +11,8 @@
  * and sequence numbers) and other numbers in 8 bytes, except that a large number still in a 64-slot cache of recent
  * ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
- * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
+ * once per process) and their values (a class instance: a bitmap of the fields that differ from a new instance's, and
+ * those; thaw() starts from a new instance), arrays and typed arrays with their length, and an object met again as a
  * back-reference. freeze() returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them
  * in a ByteArena (outside the heap: the flow table's resting tuples).
  */

@@ -1,7 +1,7 @@
 /**
  * What a tuple costs while it rests (its connection judged, kept for a reopen and for its tombstone): a busy capture
  * holds tens of thousands of them at once, so the cost per tuple is the memory floor. Measured as the heap after a
- * full GC with and without them (a count of bytes, not of time).
+ * full GC with and without them, plus what the flow table holds outside the heap for them (a count of bytes, not of time).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
