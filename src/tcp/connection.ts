@@ -180,9 +180,10 @@ export class Connection {
     this.log.free();
   }
 
-  /** One of its row's numbers (freezing), and setting one (thawing). */
-  rowAt(k: number): number { return this.#rows[this.#at + k] as number; }
+  /** Sets one of its row's numbers (thawing). */
   setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
+  /** Its row's numbers into out[0 .. CONN_ROW_WIDTH) (freezing: one call, not one per number). */
+  copyRow(out: Float64Array): void { for (let k = 0, r = this.#rows, a = this.#at; k < CONN_ROW_WIDTH; k++) out[k] = r[a + k] as number; }
 
   get firstT(): number { return this.#rows[this.#at + 0] as number; }
   set firstT(v: number) { this.#rows[this.#at + 0] = v; }

@@ -50,9 +50,10 @@ export class FinRecord {
     this.#at = FREED;
   }
 
-  /** One of its row's numbers (freezing), and setting one (thawing). */
-  rowAt(k: number): number { return this.#rows[this.#at + k] as number; }
+  /** Sets one of its row's numbers (thawing). */
   setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
+  /** Its row's numbers into out[0 .. FIN_ROW_WIDTH) (freezing: one call, not one per number). */
+  copyRow(out: Float64Array): void { for (let k = 0, r = this.#rows, a = this.#at; k < FIN_ROW_WIDTH; k++) out[k] = r[a + k] as number; }
 
   /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (docs/rules.md §0.2). */
   get finSeq(): number { return this.#rows[this.#at + 0] as number; }
@@ -197,9 +198,9 @@ export class Endpoint {
     this.fin?.free();
   }
 
-  /** One of its row's numbers (freezing). */
-  rowAt(k: number): number {
-    return this.#rows[this.#at + k] as number;
+  /** Its row's numbers into out[0 .. ROW_WIDTH) (freezing: one call, not one per number). */
+  copyRow(out: Float64Array): void {
+    for (let k = 0, r = this.#rows, a = this.#at; k < ROW_WIDTH; k++) out[k] = r[a + k] as number;
   }
 
   /** Sets one of its row's numbers (thawing). */

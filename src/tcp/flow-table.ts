@@ -3,13 +3,17 @@ import type { FlowKey } from '../model/report.js';
 import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection } from './connection.js';
-import { freeze, thaw } from './frozen.js';
+import { freeze, freezeTo, thaw, thawFrom } from './frozen.js';
+import { ByteArena } from './byte-arena.js';
 import { Tombstone } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
 import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions } from './path.js';
 import { TimerHeap, type Sleeper } from './timers.js';
+
+/** No record (TupleEntry.retired, TupleEntry.tomb). */
+const NONE = -1;
 
 const FROM_A = 0;
 const FROM_B = 1;
@@ -48,13 +52,17 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
   /** FlowTable.lost when the connection fell asleep: the capture loss it missed is added when it wakes. */
   asleepLoss = 0;
   /**
-   * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts): late
-   * packets (a FIN retransmission) reopen it. `retiredLastT`: its last packet's time.
+   * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts, a record in
+   * the table's arena of them; NONE without): late packets (a FIN retransmission) reopen it. `retiredLastT`: its last
+   * packet's time.
    */
-  retired: string | null = null;
+  retired = NONE;
   retiredLastT = 0;
-  /** What the last judged connection left for judging a reuse of the tuple (frozen), its last packet's time, and whether it was closed. */
-  tomb: string | null = null;
+  /**
+   * What the last judged connection left for judging a reuse of the tuple (frozen, a record in the table's arena of
+   * tombstones; NONE without), its last packet's time, and whether it was closed.
+   */
+  tomb = NONE;
   tombLastT = 0;
   tombClosed = false;
   incarnations = 0;
@@ -293,11 +301,40 @@ export class FlowTable {
   private readonly maxResting: number;
   /** Tuples by the time something of theirs expires (a closed connection's linger, a reopen window, a tombstone). */
   private readonly timers = new TimerHeap<'wake', TupleEntry>('wake');
+  /**
+   * The frozen judged connections (kept REOPEN_WINDOW) and tombstones (kept tombstoneLife) of resting tuples, out of
+   * the heap (src/tcp/byte-arena.ts): one arena each, as each kind dies in about the order it was made.
+   */
+  private readonly retiredArena = new ByteArena();
+  private readonly tombArena = new ByteArena();
   private readonly dueNow: TupleEntry[] = [];
 
   /** Entries in the deadline heap, dead ones included (bounded by about twice the tuples waiting). */
   get timerEntries(): number {
     return this.timers.size;
+  }
+
+  /** Bytes the frozen judged connections and tombstones of resting tuples hold outside the heap. */
+  get restingBytes(): number {
+    return this.retiredArena.bytes + this.tombArena.bytes;
+  }
+
+  /** Frozen judged connections and tombstones held (records in the arenas). */
+  get restingRecords(): number {
+    return this.retiredArena.records + this.tombArena.records;
+  }
+
+  /** The tuple's judged connection is no longer kept (reopened, superseded, or past its window). */
+  private dropRetired(e: TupleEntry): void {
+    if (e.retired === NONE) return;
+    this.retiredArena.free(e.retired);
+    e.retired = NONE;
+  }
+
+  private dropTomb(e: TupleEntry): void {
+    if (e.tomb === NONE) return;
+    this.tombArena.free(e.tomb);
+    e.tomb = NONE;
   }
 
   constructor(private readonly opts: FlowTableOptions, private readonly judge: JudgeFn, private readonly onDrop: DropFn = () => {}) {
@@ -393,13 +430,13 @@ export class FlowTable {
     let c = e.asleep !== null ? this.connectionOf(e) : e.current;
     // A late segment of a connection judged after its linger (say a FIN retransmitted after a lost final ACK)
     // reopens it, so it is judged again with that segment instead of starting a bogus midstream connection.
-    const r = c === null && e.retired !== null && t - e.retiredLastT < REOPEN_WINDOW ? thaw<Connection>(e.retired) : null;
+    const r = c === null && e.retired !== NONE && t - e.retiredLastT < REOPEN_WINDOW ? thawFrom<Connection>(this.retiredArena, e.retired) : null;
     const after = r !== null ? this.newIncarnation(r, p, srcIsA === r.clientIsA ? 0 : 1, t) : null;
     if (after !== null) (r as Connection).free(); // a new incarnation starts: the judged one stays frozen
     if (r !== null && after === null) {
       c = r;
       e.current = r;
-      e.retired = null;
+      this.dropRetired(e);
       this.active++;
     }
     if (c !== null) {
@@ -419,7 +456,7 @@ export class FlowTable {
       // The previous incarnation was judged already (a sweep after its linger, or only its tombstone is left): a SYN
       // starts the next one linked to that tombstone, as it would before the sweep (docs/rules.md §6.4), so a
       // TIME_WAIT reuse is still judged however the sweeps fell.
-      const reason: NewReason | null = after ?? (e.tomb !== null && (p.flags & (SYN | RST | ACK)) === SYN
+      const reason: NewReason | null = after ?? (e.tomb !== NONE && (p.flags & (SYN | RST | ACK)) === SYN
         ? (t - e.tombLastT > this.opts.idleSplit || !e.tombClosed ? 'idle' : 'closed') : null);
       c = this.open(e, p, srcIsA, t, frame, reason);
     }
@@ -447,7 +484,7 @@ export class FlowTable {
   private continues(x: TupleEntry, fromA: boolean, p: TcpPacket, t: number): boolean {
     const synOnly = (p.flags & (SYN | ACK | RST)) === SYN;
     const open = this.connectionOf(x);
-    const c = open ?? (x.retired !== null ? thaw<Connection>(x.retired) : null);
+    const c = open ?? (x.retired !== NONE ? thawFrom<Connection>(this.retiredArena, x.retired) : null);
     if (c !== null) {
       const d = fromA === c.clientIsA ? 0 : 1;
       const fits = fitsEndpoints(c.ep[d], c.ep[d ^ 1] as Endpoint, p)
@@ -456,9 +493,9 @@ export class FlowTable {
       if (fits) return true;
     }
     // The previous incarnation's numbers: a TIME_WAIT holder's ACK answering the new SYN (rules §6.4 "rejected").
-    if (x.tomb === null) return false;
+    if (x.tomb === NONE) return false;
     if (c === null && synOnly) return true;
-    const tomb = thaw<Tombstone>(x.tomb);
+    const tomb = thawFrom<Tombstone>(this.tombArena, x.tomb);
     return fitsTombstone(tomb, fromA === tomb.clientIsA, p);
   }
 
@@ -494,7 +531,7 @@ export class FlowTable {
   private open(e: TupleEntry, p: TcpPacket, srcIsA: boolean, t: number, frame: number, reason: NewReason | null): Connection {
     const g = guessClient(p);
     const clientIsA = g.srcIsClient === srcIsA;
-    const prev = reason !== null && e.tomb !== null ? thaw<Tombstone>(e.tomb) : null;
+    const prev = reason !== null && e.tomb !== NONE ? thawFrom<Tombstone>(this.tombArena, e.tomb) : null;
     const n = ++this.ordinal;
     const c = new Connection(n, clientIsA, g.guessed, e.incarnations++, prev !== null ? prev.id : null, this.opts.idOf?.(n));
     if (reason !== null && prev !== null && (p.flags & (SYN | ACK)) === SYN) {
@@ -505,7 +542,7 @@ export class FlowTable {
       };
     }
     e.current = c;
-    e.retired = null;
+    this.dropRetired(e);
     this.active++;
     return c;
   }
@@ -514,11 +551,13 @@ export class FlowTable {
   private retire(e: TupleEntry, c: Connection, now: number, atEnd: boolean): void {
     const closing = this.judge(c, e, now, atEnd);
     const tomb = tombstone(c, closing);
-    e.tomb = freeze(tomb);
+    this.dropTomb(e);
+    e.tomb = freezeTo(tomb, this.tombArena);
     e.tombLastT = tomb.lastT;
     e.tombClosed = tomb.closed;
     e.current = null;
-    e.retired = freeze(c);
+    this.dropRetired(e);
+    e.retired = freezeTo(c, this.retiredArena);
     e.retiredLastT = c.lastT;
     c.free();
     this.active--;
@@ -535,8 +574,8 @@ export class FlowTable {
     if (e.asleep !== null) return Infinity;
     const c = e.current;
     if (c !== null) return c.lastT + (c.isClosed() ? this.opts.closedLinger : this.idleFreeze);
-    const reopen = e.retired !== null ? e.retiredLastT + REOPEN_WINDOW : Infinity;
-    return e.tomb === null ? -Infinity : Math.min(reopen, e.tombLastT + this.opts.tombstoneLife);
+    const reopen = e.retired !== NONE ? e.retiredLastT + REOPEN_WINDOW : Infinity;
+    return e.tomb === NONE ? -Infinity : Math.min(reopen, e.tombLastT + this.opts.tombstoneLife);
   }
 
   /**
@@ -561,8 +600,8 @@ export class FlowTable {
           continue;
         }
       }
-      if (e.current === null && e.retired !== null && now - e.retiredLastT >= REOPEN_WINDOW) e.retired = null;
-      if (e.current === null && (e.tomb === null || now - e.tombLastT >= this.opts.tombstoneLife)) this.unlink(e);
+      if (e.current === null && e.retired !== NONE && now - e.retiredLastT >= REOPEN_WINDOW) this.dropRetired(e);
+      if (e.current === null && (e.tomb === NONE || now - e.tombLastT >= this.opts.tombstoneLife)) this.unlink(e);
       else this.timers.schedule(e, this.dueOf(e));
     }
     due.length = 0;
@@ -637,7 +676,7 @@ export class FlowTable {
       this.onDrop(c, h);
       c.free();
       // Nothing of it stays; an older incarnation's tombstone on the same tuple does.
-      if (h.tomb !== null || h.retired !== null) { this.resting.touch(h); this.timers.schedule(h, this.dueOf(h)); } else this.unlink(h);
+      if (h.tomb !== NONE || h.retired !== NONE) { this.resting.touch(h); this.timers.schedule(h, this.dueOf(h)); } else this.unlink(h);
       return;
     }
     const o = this.others.head;
@@ -657,6 +696,8 @@ export class FlowTable {
   /** Remove a tuple without a connection from its hash chain and from the recency lists. */
   private unlink(e: TupleEntry): void {
     e.lruList?.remove(e);
+    this.dropRetired(e);
+    this.dropTomb(e);
     const head = this.buckets.get(e.hash) as TupleEntry;
     if (head === e) {
       if (e.next === null) this.buckets.delete(e.hash); else this.buckets.set(e.hash, e.next);

@@ -7,24 +7,28 @@
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
  * change here (the pooled numbers of a connection, an endpoint, a FIN record and a packet log, src/tcp/row-pool.ts,
- * follow their fields): per value one tag byte, then integers as varints and other numbers as 8 bytes, except that a large
- * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
+ * follow their fields): per value one tag byte, then a small integer as a varint, a larger one in 3 or 4 bytes (frame
+ * and sequence numbers) and other numbers in 8 bytes, except that a large number still in a 64-slot cache of recent
+ * ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
- * once per process) and their values, arrays and typed arrays with their length, and an object met again as a
- * back-reference. The bytes are kept as a one-byte string (on the heap, one byte each, no external buffer).
+ * once per process) and their values (a class instance: a bitmap of the fields that differ from a new instance's, and
+ * those; thaw() starts from a new instance), arrays and typed arrays with their length, and an object met again as a
+ * back-reference. freeze() returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them
+ * in a ByteArena (outside the heap: the flow table's resting tuples).
  */
 import { CONN_ROW_WIDTH, Connection } from './connection.js';
 import { Endpoint, FIN_ROW_WIDTH, FinRecord, ROW_WIDTH } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
 import { Tombstone } from './tombstone.js';
+import type { ByteArena } from './byte-arena.js';
 
 const NULL = 0;
 const UNDEFINED = 1;
 const FALSE = 2;
 const TRUE = 3;
-const INT = 4;      // zigzag varint (int32)
-const UINT = 5;     // varint (uint32 beyond int32: sequence numbers)
+const INT = 4;      // zigzag varint (a small integer: 1 or 2 bytes)
+const UINT32 = 5;   // 4 bytes (a sequence number, or another integer of 0 .. 2^32 - 1 beyond INT24)
 const DOUBLE = 6;   // 8 bytes
 const STRING = 7;   // varint length, then each char code as a varint
 const INTERNED = 8; // varint index into the interned strings
@@ -34,13 +38,15 @@ const REF = 11;     // varint index of an object or array met before in this gra
 const U32 = 12;     // Uint32Array: varint length, then varints
 const U8 = 13;      // Uint8Array: varint length, then bytes
 const NUMS = 14;    // an array of numbers only: varint length, then the numbers (read as ARRAY; written without a type check each)
+const INT24 = 15;   // 3 bytes, two's complement (an integer of -2^23 .. 2^23 - 1 that is not small: frame numbers)
+const INT32 = 16;   // 4 bytes, two's complement (a negative integer beyond INT24)
 /** RECENT + i: the large number in slot i of a small cache of the last ones (times, sequence numbers, fillers). */
 const RECENT = 64;
 const RECENT_N = 64;
 
 /** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
 /** A record whose numbers are in a pool row (src/tcp/row-pool.ts), not fields. */
-interface Rowed { rowAt(k: number): number; setRow(k: number, v: number): void }
+interface Rowed { copyRow(out: Float64Array): void; setRow(k: number, v: number): void }
 
 /**
  * `row`: the width of its pool row, for a class whose numbers live there: written after its fields, and read into the
@@ -61,12 +67,8 @@ interface Shape {
   cls: number;
   keys: string[];
   id: number;
-  /** Writes an object's values in key order: made once per shape, so each field is a named (monomorphic) load. */
-  write: (o: object, put: (v: unknown) => void) => void;
-}
-
-function writerOf(keys: readonly string[]): Shape['write'] {
-  return new Function('o', 'put', keys.map((k) => `put(o[${JSON.stringify(k)}]);`).join('\n')) as Shape['write'];
+  /** Writes an object's fields, its row and its log head (see writerOf). */
+  write: (o: object) => void;
 }
 
 const LOG = 2;
@@ -93,29 +95,138 @@ function slotOf(v: number): number {
 function clearRecent(): void { recent.fill(0.5); }
 function remember(v: number): void { recent[slotOf(v)] = v; }
 
-let buf = Buffer.allocUnsafeSlow(4096);
+/**
+ * The bytes being written: one buffer seen as bytes, as a DataView (a number of 3, 4 or 8 bytes in one store) and as
+ * a Buffer (to make the string).
+ */
+let u8 = new Uint8Array(1 << 16);
+let dv = new DataView(u8.buffer);
+let bytes = Buffer.from(u8.buffer);
 let len = 0;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const seen: object[] = [];
+/** A row's numbers (or a packet log's head) copied out at once for writing (the largest: a full head of 12 rows of 8). */
+const rowScratch = new Float64Array(128);
 const keyScratch: string[] = [];
 
-function ensure(n: number): void {
-  if (len + n <= buf.length) return;
-  const b = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, len + n));
-  buf.copy(b, 0, 0, len);
-  buf = b;
+/** The most bytes one number takes (a tag and 8 bytes), or any other value without parts of its own. */
+const MAX_VALUE = 9;
+
+/**
+ * Room for `n` more bytes. The writes below do not check one by one: a writer makes room once for what it writes
+ * without calling put() (MAX_VALUE per value), and again after each put() of a value with parts (an object, an
+ * array, a string: they make their own room, and may use what was left).
+ */
+function room(n: number): void {
+  if (len + n > u8.length) grow(n);
+}
+
+function grow(n: number): void {
+  const b = new Uint8Array(Math.max(u8.length * 2, len + n));
+  b.set(u8.subarray(0, len));
+  u8 = b;
+  dv = new DataView(b.buffer);
+  bytes = Buffer.from(b.buffer);
 }
 
 function byte(x: number): void {
-  ensure(1);
-  buf[len++] = x;
+  u8[len++] = x;
 }
 
 function varint(x: number): void {
-  ensure(5);
-  while (x >= 0x80) { buf[len++] = (x & 0x7f) | 0x80; x >>>= 7; }
-  buf[len++] = x;
+  while (x >= 0x80) { u8[len++] = (x & 0x7f) | 0x80; x >>>= 7; }
+  u8[len++] = x;
+}
+
+/** A number (room made): a small integer as its zigzag varint, a large one as a cache slot, a varint or 8 bytes. */
+function num(v: number): void {
+  if (v < 8192 && v > -8192 && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+    const z = ((v << 1) ^ (v >> 31)) >>> 0;
+    u8[len++] = INT;
+    if (z < 0x80) u8[len++] = z; else { u8[len++] = (z & 0x7f) | 0x80; u8[len++] = z >>> 7; }
+    return;
+  }
+  // A large number (or -0, NaN): one byte when the cache holds it.
+  const slot = slotOf(v);
+  if (recent[slot] === v) { u8[len++] = RECENT + slot; return; } // NaN never matches; -0 only a -0 (0 never enters)
+  recent[slot] = v;
+  // 4 bytes stored for INT24 too (room is made for MAX_VALUE): the next value overwrites the fourth.
+  if ((v | 0) === v && v !== 0) {
+    if (v < 0x800000 && v >= -0x800000) { u8[len] = INT24; dv.setInt32(len + 1, v, true); len += 4; }
+    else { u8[len] = INT32; dv.setInt32(len + 1, v, true); len += 5; }
+  } else if (v >>> 0 === v && v !== 0) { u8[len] = UINT32; dv.setUint32(len + 1, v, true); len += 5; }
+  else { u8[len] = DOUBLE; dv.setFloat64(len + 1, v, true); len += 9; }
+}
+
+/**
+ * The writer of a shape, made once per shape: each field a named (monomorphic) load, numbers, booleans, null and
+ * undefined written in line, anything else by put(); then a pooled class's row, and a packet log's head. The same
+ * bytes as put() would write field by field.
+ */
+function writerOf(cls: number, keys: readonly string[]): Shape['write'] {
+  const width = CLASSES[cls]?.row ?? 0;
+  const defaults = defaultsOf(cls, keys);
+  const nb = defaults === null ? 0 : (keys.length + 7) >> 3;
+  const lines: string[] = [`room(${nb + (keys.length + width) * MAX_VALUE});`, 'let v;'];
+  // A class instance: a bitmap of the fields written (those that differ from a new instance's), then those.
+  if (nb > 0) lines.push(`const m = skip(${nb});`, ...Array.from({ length: nb }, (_, b) => `let b${b} = 0;`));
+  keys.forEach((k, i) => {
+    const write = [
+      `if (typeof v === 'number') num(v); else if (v === true) byte(${TRUE}); else if (v === false) byte(${FALSE});`,
+      `else if (v === null) byte(${NULL}); else if (v === undefined) byte(${UNDEFINED});`,
+      `else { put(v); room(${(keys.length - i - 1 + width) * MAX_VALUE}); }`,
+    ];
+    lines.push(`v = o[${JSON.stringify(k)}];`);
+    if (defaults === null) lines.push(...write);
+    else lines.push(`if (${differs(defaults[i])}) {`, `b${i >> 3} |= ${1 << (i & 7)};`, ...write, '}');
+  });
+  for (let b = 0; b < nb; b++) lines.push(`poke(m + ${b}, b${b});`);
+  // The row (and a log's head) last: the fields above may write other objects' rows through the same scratch.
+  if (width > 0) lines.push('o.copyRow(R);');
+  for (let k = 0; k < width; k++) lines.push(`num(R[${k}]);`);
+  if (cls === LOG) lines.push(`o.copyHead(R);`, `room(o.headLength * ${MAX_VALUE});`, `for (let k = 0, n = o.headLength; k < n; k++) num(R[k]);`);
+  return new Function('room', 'num', 'byte', 'put', 'R', 'skip', 'poke', `return function write(o) {\n${lines.join('\n')}\n};`)(
+    room, num, byte, put, rowScratch, skip, poke) as Shape['write'];
+}
+
+/**
+ * The values of a class's fields in a new instance (what thaw() starts from), in key order; null for a plain object
+ * (every field written). Only a number, boolean, string, null or undefined is ever left out: an object or array is
+ * always written (it may be referred to again).
+ */
+const ALWAYS = {};
+function defaultsOf(cls: number, keys: readonly string[]): unknown[] | null {
+  const c = CLASSES[cls];
+  if (c === undefined) return null;
+  const t = c.make() as Record<string, unknown> & { free?: () => void };
+  const d = keys.map((k) => (k in t ? t[k] : ALWAYS)); // a field a new instance lacks is written always
+  t.free?.(); // pool rows back
+  return d;
+}
+
+/** A JS condition: the field value `v` is not `d` (exactly: -0 is not 0; NaN is written always; an object always). */
+function differs(d: unknown): string {
+  if (d === null) return 'v !== null';
+  if (d === undefined) return 'v !== undefined';
+  if (typeof d === 'boolean' || typeof d === 'string') return `v !== ${JSON.stringify(d)}`;
+  if (typeof d === 'number') {
+    if (Number.isNaN(d)) return 'true';
+    if (d === 0) return Object.is(d, -0) ? '(v !== 0 || 1 / v > 0)' : '(v !== 0 || 1 / v < 0)';
+    return `v !== ${String(d)}`;
+  }
+  return 'true';
+}
+
+/** Reserves n bytes (room made) for writing later with poke(); returns where they are. */
+function skip(n: number): number {
+  const at = len;
+  len += n;
+  return at;
+}
+
+function poke(at: number, x: number): void {
+  u8[at] = x;
 }
 
 function classOf(o: object): number {
@@ -148,7 +259,7 @@ function shapeOf(o: object): Shape {
   const key = `${cls}:${keys.join(',')}`;
   let s = shapeByKey.get(key);
   if (s === undefined) {
-    s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(keys) };
+    s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(cls, keys) };
     shapes.push(s);
     shapeByKey.set(key, s);
   }
@@ -162,22 +273,12 @@ function internable(s: string): boolean {
   return true;
 }
 
-function putNumber(v: number): void {
-  if (v < 8192 && v > -8192 && (v | 0) === v && (v !== 0 || 1 / v > 0)) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); return; }
-  // A large number (or -0, NaN): one byte when the cache holds it.
-  const slot = slotOf(v);
-  if (recent[slot] === v) { byte(RECENT + slot); return; } // NaN never matches; -0 only a -0 (0 never enters)
-  recent[slot] = v;
-  if ((v | 0) === v && v !== 0) { byte(INT); varint(((v << 1) ^ (v >> 31)) >>> 0); }
-  else if (v >>> 0 === v && v !== 0) { byte(UINT); varint(v); }
-  else { byte(DOUBLE); f64[0] = v; ensure(8); for (let k = 0; k < 8; k++) buf[len++] = f64Bytes[k] as number; }
-}
-
+/** Any value, with room made for it (written in line by a shape's writer when it is a number, boolean, null or undefined). */
 function put(v: unknown): void {
   switch (typeof v) {
-    case 'number': putNumber(v); return;
-    case 'boolean': byte(v ? TRUE : FALSE); return;
-    case 'undefined': byte(UNDEFINED); return;
+    case 'number': room(MAX_VALUE); num(v); return;
+    case 'boolean': room(1); byte(v ? TRUE : FALSE); return;
+    case 'undefined': room(1); byte(UNDEFINED); return;
     case 'string': {
       let i = internIndex.get(v);
       if (i === undefined && interned.length < MAX_INTERNED && internable(v)) {
@@ -185,12 +286,14 @@ function put(v: unknown): void {
         interned.push(v);
         internIndex.set(v, i);
       }
-      if (i !== undefined) { byte(INTERNED); varint(i); return; }
+      if (i !== undefined) { room(6); byte(INTERNED); varint(i); return; }
+      room(6 + v.length * 3);
       byte(STRING); varint(v.length);
       for (let k = 0; k < v.length; k++) varint(v.charCodeAt(k));
       return;
     }
     case 'object': {
+      room(6);
       if (v === null) { byte(NULL); return; }
       const at = seen.indexOf(v);
       if (at >= 0) { byte(REF); varint(at); return; }
@@ -199,8 +302,9 @@ function put(v: unknown): void {
         let numbers = true;
         for (let k = 0; k < v.length; k++) if (typeof v[k] !== 'number') { numbers = false; break; }
         if (numbers) {
+          room(6 + v.length * MAX_VALUE);
           byte(NUMS); varint(v.length);
-          for (let k = 0; k < v.length; k++) putNumber(v[k] as number);
+          for (let k = 0; k < v.length; k++) num(v[k] as number);
           return;
         }
         byte(ARRAY); varint(v.length);
@@ -208,24 +312,20 @@ function put(v: unknown): void {
         return;
       }
       if (v instanceof Uint32Array) {
+        room(6 + v.length * 5);
         byte(U32); varint(v.length);
         for (let k = 0; k < v.length; k++) varint(v[k] as number);
         return;
       }
       if (v instanceof Uint8Array) {
-        byte(U8); varint(v.length); ensure(v.length);
-        buf.set(v, len); len += v.length;
+        room(6 + v.length);
+        byte(U8); varint(v.length);
+        u8.set(v, len); len += v.length;
         return;
       }
       const s = shapeOf(v);
       byte(OBJECT); varint(s.id);
-      s.write(v, put);
-      const width = CLASSES[s.cls]?.row ?? 0;
-      for (let k = 0; k < width; k++) putNumber((v as Rowed).rowAt(k));
-      if (s.cls === LOG) {
-        const l = v as PacketLog;
-        for (let k = 0, n = l.headLength; k < n; k++) putNumber(l.headAt(k));
-      }
+      s.write(v);
       return;
     }
     default:
@@ -235,6 +335,12 @@ function put(v: unknown): void {
 
 /** A connection (or a tombstone) as a compact string (see the module comment); the object itself is left as it was. */
 export function freeze(c: Connection | Tombstone): string {
+  encode(c);
+  return bytes.toString('latin1', 0, len);
+}
+
+/** The encoding of `c` into u8[0 .. len). */
+function encode(c: Connection | Tombstone): void {
   len = 0;
   seen.length = 0;
   clearRecent();
@@ -243,10 +349,11 @@ export function freeze(c: Connection | Tombstone): string {
   } finally {
     seen.length = 0;
   }
-  return buf.toString('latin1', 0, len);
 }
 
-let src = '';
+/** What thaw() reads: a frozen string copied in, or an arena's chunk. */
+let inp: Uint8Array = new Uint8Array(0);
+let strIn = Buffer.allocUnsafeSlow(4096);
 let pos = 0;
 const back: object[] = [];
 
@@ -254,7 +361,7 @@ function getVarint(): number {
   let x = 0;
   let shift = 1;
   for (;;) {
-    const b = src.charCodeAt(pos++);
+    const b = (inp[pos++] as number);
     x += (b & 0x7f) * shift;
     if (b < 0x80) return x;
     shift *= 128;
@@ -262,21 +369,29 @@ function getVarint(): number {
 }
 
 function get(): unknown {
-  const tag = src.charCodeAt(pos++);
+  const tag = (inp[pos++] as number);
   switch (tag) {
     case NULL: return null;
     case UNDEFINED: return undefined;
     case FALSE: return false;
     case TRUE: return true;
-    case INT: {
-      const z = getVarint();
-      const v = (z >>> 1) ^ -(z & 1);
-      if (v >= 8192 || v <= -8192) remember(v);
+    case INT: { const z = getVarint(); return (z >>> 1) ^ -(z & 1); }
+    case INT24: {
+      const v = (((inp[pos] as number) | ((inp[pos + 1] as number) << 8) | ((inp[pos + 2] as number) << 16)) << 8) >> 8;
+      pos += 3;
+      remember(v);
       return v;
     }
-    case UINT: { const v = getVarint(); remember(v); return v; }
+    case INT32:
+    case UINT32: {
+      const x = (inp[pos] as number) | ((inp[pos + 1] as number) << 8) | ((inp[pos + 2] as number) << 16) | ((inp[pos + 3] as number) << 24);
+      pos += 4;
+      const v = tag === INT32 ? x : x >>> 0;
+      remember(v);
+      return v;
+    }
     case DOUBLE: {
-      for (let k = 0; k < 8; k++) f64Bytes[k] = src.charCodeAt(pos++);
+      for (let k = 0; k < 8; k++) f64Bytes[k] = (inp[pos++] as number);
       const v = f64[0] as number;
       remember(v);
       return v;
@@ -307,7 +422,7 @@ function get(): unknown {
       const n = getVarint();
       const a = new Uint8Array(n);
       back.push(a);
-      for (let k = 0; k < n; k++) a[k] = src.charCodeAt(pos++);
+      for (let k = 0; k < n; k++) a[k] = (inp[pos++] as number);
       return a;
     }
     case REF: return back[getVarint()];
@@ -315,7 +430,15 @@ function get(): unknown {
       const s = shapes[getVarint()] as Shape;
       const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
       back.push(o);
-      for (const k of s.keys) o[k] = get();
+      if (s.cls < CLASSES.length) {
+        // The fields that differ from the new instance's, by the bitmap before them.
+        const keys = s.keys;
+        const bits = pos;
+        pos += (keys.length + 7) >> 3;
+        for (let i = 0; i < keys.length; i++) if (((inp[bits + (i >> 3)] as number) & (1 << (i & 7))) !== 0) o[keys[i] as string] = get();
+      } else {
+        for (const k of s.keys) o[k] = get();
+      }
       const width = CLASSES[s.cls]?.row ?? 0;
       for (let k = 0; k < width; k++) (o as unknown as Rowed).setRow(k, get() as number);
       if (s.cls === LOG) (o as unknown as PacketLog).restoreHead(() => get() as number);
@@ -329,14 +452,33 @@ function get(): unknown {
 
 /** What freeze() was given, rebuilt (the caller knows which it froze). */
 export function thaw<T extends Connection | Tombstone = Connection>(s: string): T {
-  src = s;
-  pos = 0;
+  if (strIn.length < s.length) strIn = Buffer.allocUnsafeSlow(Math.max(s.length, strIn.length * 2));
+  strIn.write(s, 0, 'latin1');
+  return read<T>(strIn, 0);
+}
+
+/** freeze() into an arena (src/tcp/byte-arena.ts): the record's reference. */
+export function freezeTo(c: Connection | Tombstone, arena: ByteArena): number {
+  encode(c);
+  return arena.put(u8, len);
+}
+
+/** What freezeTo() stored at `ref`, rebuilt (the record stays in the arena). */
+export function thawFrom<T extends Connection | Tombstone = Connection>(arena: ByteArena, ref: number): T {
+  return read<T>(arena.chunk(ref), arena.start(ref));
+}
+
+const EMPTY = new Uint8Array(0);
+
+function read<T>(bytes: Uint8Array, at: number): T {
+  inp = bytes;
+  pos = at;
   back.length = 0;
   clearRecent();
   try {
     return get() as T;
   } finally {
     back.length = 0;
-    src = '';
+    inp = EMPTY;
   }
 }

@@ -142,9 +142,13 @@ export class PacketLog {
     this.#hr = null;
   }
 
-  /** How many numbers the head holds (headN rows), and one of them: for freezing. */
+  /** How many numbers the head holds (headN rows): for freezing. */
   get headLength(): number { return this.headN * W; }
-  headAt(k: number): number { return (this.#hr as Float64Array)[this.#ha + k] as number; }
+  /** The head's numbers into out[0 .. headLength) (freezing: one call, not one per number). */
+  copyHead(out: Float64Array): void {
+    const r = this.#hr;
+    if (r !== null) for (let k = 0, a = this.#ha, n = this.headN * W; k < n; k++) out[k] = r[a + k] as number;
+  }
 
   /** Thawing: headN is set; the head's numbers, in order, from `next`. */
   restoreHead(next: () => number): void {

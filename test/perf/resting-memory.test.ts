@@ -1,7 +1,7 @@
 /**
  * What a tuple costs while it rests (its connection judged, kept for a reopen and for its tombstone): a busy capture
  * holds tens of thousands of them at once, so the cost per tuple is the memory floor. Measured as the heap after a
- * full GC with and without them (a count of bytes, not of time).
+ * full GC with and without them, plus what the flow table holds outside the heap for them (a count of bytes, not of time).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -112,10 +112,28 @@ describe('memory per resting tuple', () => {
     let tab: FlowTable | null = restingTable(n);
     assert.equal(tab.active, 0);
     assert.equal(tab.entries, n);
-    const held = heapAfterGc() - before;
+    // The frozen copies and tombstones are held outside the heap (src/tcp/byte-arena.ts): counted with it.
+    assert.equal(tab.restingRecords, 2 * n);
+    const held = heapAfterGc() - before + tab.restingBytes;
     const per = held / n;
     tab = null;
     // As live objects (~4 KB per judged connection, ~1.5 KB per tombstone, plus the tuple) it was ~6 KB.
     assert.ok(per < 2500, `${per.toFixed(0)} bytes per resting tuple`);
+  });
+
+  test('resting tuples give their frozen records back when their times run out: the arenas end empty', () => {
+    const n = 5_000;
+    const tab = restingTable(n);
+    assert.equal(tab.restingRecords, 2 * n);
+    assert.ok(tab.restingBytes > n * 500, `${tab.restingBytes} bytes for ${n} resting tuples`);
+    // Past every reopen window (the frozen copies go) …
+    tab.sweep(1_700_000_000 + n * 1e-3 + 200);
+    assert.equal(tab.restingRecords, n);
+    // … and every tombstone's life (the tuples go).
+    tab.sweep(1_700_000_000 + n * 1e-3 + 1000);
+    assert.equal(tab.entries, 0);
+    assert.equal(tab.restingRecords, 0);
+    // Each arena keeps at most the chunk it fills and one spare (1 MiB each) for the next records.
+    assert.ok(tab.restingBytes <= 4 * (1 << 20), `${tab.restingBytes} bytes held with no tuple resting`);
   });
 });

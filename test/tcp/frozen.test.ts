@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { openCapture } from '../../src/capture/open.js';
 import { decodeFrame } from '../../src/decode/decode.js';
 import { newTcpPacket } from '../../src/decode/packet.js';
-import type { Connection } from '../../src/tcp/connection.js';
+import { Connection } from '../../src/tcp/connection.js';
 import { FlowTable, tombstone } from '../../src/tcp/flow-table.js';
 import type { Tombstone } from '../../src/tcp/tombstone.js';
 import { freeze, thaw } from '../../src/tcp/frozen.js';
@@ -75,6 +75,27 @@ describe('frozen judged connections', () => {
     }
     assert.ok(count > 200, `${count} connections`);
     assert.ok(shared > 20, `${shared} connections with an accepted RST`);
+  });
+
+  test('every kind of number comes back as it was: small and large integers of each width, uint32, doubles, -0, NaN, infinities', () => {
+    const c = new Connection(1, true, false, 0, null);
+    const edges = [0, -0, 1, -1, 8191, -8191, 8192, -8192, 0x7fffff, -0x800000, 0x800000, -0x800001, 0x7fffffff, -0x80000000,
+      0x80000000, 0xffffffff, 2 ** 32, -(2 ** 32), 2 ** 53, 0.5, -1.25, 1_735_689_600.123456, 1e-300, 1e300, NaN, Infinity, -Infinity];
+    // Each twice in a row and again later: the second and third time from the cache of recent numbers.
+    const nums = [...edges.flatMap((v) => [v, v]), ...edges];
+    // In a number array, and as fields of a plain object (each written by its shape's writer).
+    c.kept = { nums, fields: Object.fromEntries(nums.map((v, i) => [`f${i}`, v])) };
+    c.firstT = -0x800001; c.lastT = 0xffffffff; c.thirdT = -0;
+    const back = thaw(freeze(c));
+    const kept = back.kept as { nums: number[]; fields: Record<string, number> };
+    assert.equal(kept.nums.length, nums.length);
+    nums.forEach((v, i) => {
+      assert.ok(Object.is(kept.nums[i], v), `nums[${i}]: ${kept.nums[i]} for ${v}`);
+      assert.ok(Object.is(kept.fields[`f${i}`], v), `f${i}: ${kept.fields[`f${i}`]} for ${v}`);
+    });
+    assert.ok(Object.is(back.firstT, -0x800001) && Object.is(back.lastT, 0xffffffff) && Object.is(back.thirdT, -0));
+    back.free();
+    c.free();
   });
 
   test('a frozen connection is a fraction of the live one', async () => {
