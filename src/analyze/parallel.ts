@@ -82,18 +82,28 @@ class IdLedger {
     this.lens[w] = len + frames.length;
   }
 
-  /** Global ordinal of worker w's n-th connection: 1 + connections (on any worker) opened before its frame. */
-  global(w: number, n: number): number {
-    const frame = (this.lists[w] as Uint32Array)[n - 1] as number;
-    let rank = 1;
-    for (let v = 0; v < this.lists.length; v++) {
-      const l = this.lists[v] as Uint32Array;
-      let lo = 0;
-      let hi = this.lens[v] as number;
-      while (lo < hi) { const m = (lo + hi) >>> 1; if ((l[m] as number) < frame) lo = m + 1; else hi = m; }
-      rank += lo;
+  /**
+   * Once every frame is in (no append after): each list's frames become the global ordinals of the connections they
+   * opened (the lists merged by frame, in place: frames are distinct, each went to one worker).
+   */
+  rank(): void {
+    const heads = new Array<number>(this.lists.length).fill(0);
+    for (let rank = 1; ; rank++) {
+      let best = -1;
+      let min = Infinity;
+      for (let v = 0; v < this.lists.length; v++) {
+        const h = heads[v] as number;
+        if (h < (this.lens[v] as number)) { const f = (this.lists[v] as Uint32Array)[h] as number; if (f < min) { min = f; best = v; } }
+      }
+      if (best < 0) break;
+      (this.lists[best] as Uint32Array)[heads[best] as number] = rank;
+      heads[best] = (heads[best] as number) + 1;
     }
-    return rank;
+  }
+
+  /** Global ordinal of worker w's n-th connection (after rank()): 1 + connections (on any worker) opened before its frame. */
+  global(w: number, n: number): number {
+    return (this.lists[w] as Uint32Array)[n - 1] as number;
   }
 }
 
@@ -194,6 +204,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   }
   if (failure !== null) throw failure;
 
+  ledger.rank();
   spool.ids = (line) => line.replace(LOCAL_ID, (_, w: string, local: string) => `c${ledger.global(Number(w), Number(local))}`);
   spool.globalId = (w, local) => ledger.global(w, local);
   const floods = new FloodTracker();
