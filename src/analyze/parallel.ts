@@ -64,12 +64,15 @@ const LOCAL_ID = /\\u0001(\d+)\.(\d+)\\u0002/g;
 class IdLedger {
   private readonly lists: Uint32Array[];
   private readonly lens: number[];
+  /** The lists hold ranks instead of frames (rank()). */
+  private ranked = false;
   constructor(n: number) {
     this.lists = Array.from({ length: n }, () => new Uint32Array(1024));
     this.lens = new Array<number>(n).fill(0);
   }
 
   append(w: number, frames: Uint32Array): void {
+    if (this.ranked) throw new Error('IdLedger: frames appended after the ids were ranked');
     let l = this.lists[w] as Uint32Array;
     const len = this.lens[w] as number;
     if (len + frames.length > l.length) {
@@ -83,10 +86,11 @@ class IdLedger {
   }
 
   /**
-   * Once every frame is in (no append after): each list's frames become the global ordinals of the connections they
-   * opened (the lists merged by frame, in place: frames are distinct, each went to one worker).
+   * Once every frame is in (at the first global(); no append after): each list's frames become the global ordinals
+   * of the connections they opened (the lists merged by frame, in place: frames are distinct, each went to one worker).
    */
-  rank(): void {
+  private rank(): void {
+    this.ranked = true;
     const heads = new Array<number>(this.lists.length).fill(0);
     for (let rank = 1; ; rank++) {
       let best = -1;
@@ -101,8 +105,9 @@ class IdLedger {
     }
   }
 
-  /** Global ordinal of worker w's n-th connection (after rank()): 1 + connections (on any worker) opened before its frame. */
+  /** Global ordinal of worker w's n-th connection: 1 + connections (on any worker) opened before its frame. */
   global(w: number, n: number): number {
+    if (!this.ranked) this.rank();
     return (this.lists[w] as Uint32Array)[n - 1] as number;
   }
 }
@@ -204,7 +209,6 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   }
   if (failure !== null) throw failure;
 
-  ledger.rank();
   spool.ids = (line) => line.replace(LOCAL_ID, (_, w: string, local: string) => `c${ledger.global(Number(w), Number(local))}`);
   spool.globalId = (w, local) => ledger.global(w, local);
   const floods = new FloodTracker();
