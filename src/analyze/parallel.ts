@@ -64,12 +64,15 @@ const LOCAL_ID = /\\u0001(\d+)\.(\d+)\\u0002/g;
 class IdLedger {
   private readonly lists: Uint32Array[];
   private readonly lens: number[];
+  /** The lists hold ranks instead of frames (rank()). */
+  private ranked = false;
   constructor(n: number) {
     this.lists = Array.from({ length: n }, () => new Uint32Array(1024));
     this.lens = new Array<number>(n).fill(0);
   }
 
   append(w: number, frames: Uint32Array): void {
+    if (this.ranked) throw new Error('IdLedger: frames appended after the ids were ranked');
     let l = this.lists[w] as Uint32Array;
     const len = this.lens[w] as number;
     if (len + frames.length > l.length) {
@@ -82,18 +85,30 @@ class IdLedger {
     this.lens[w] = len + frames.length;
   }
 
+  /**
+   * Once every frame is in (at the first global(); no append after): each list's frames become the global ordinals
+   * of the connections they opened (the lists merged by frame, in place: frames are distinct, each went to one worker).
+   */
+  private rank(): void {
+    this.ranked = true;
+    const heads = new Array<number>(this.lists.length).fill(0);
+    for (let rank = 1; ; rank++) {
+      let best = -1;
+      let min = Infinity;
+      for (let v = 0; v < this.lists.length; v++) {
+        const h = heads[v] as number;
+        if (h < (this.lens[v] as number)) { const f = (this.lists[v] as Uint32Array)[h] as number; if (f < min) { min = f; best = v; } }
+      }
+      if (best < 0) break;
+      (this.lists[best] as Uint32Array)[heads[best] as number] = rank;
+      heads[best] = (heads[best] as number) + 1;
+    }
+  }
+
   /** Global ordinal of worker w's n-th connection: 1 + connections (on any worker) opened before its frame. */
   global(w: number, n: number): number {
-    const frame = (this.lists[w] as Uint32Array)[n - 1] as number;
-    let rank = 1;
-    for (let v = 0; v < this.lists.length; v++) {
-      const l = this.lists[v] as Uint32Array;
-      let lo = 0;
-      let hi = this.lens[v] as number;
-      while (lo < hi) { const m = (lo + hi) >>> 1; if ((l[m] as number) < frame) lo = m + 1; else hi = m; }
-      rank += lo;
-    }
-    return rank;
+    if (!this.ranked) this.rank();
+    return (this.lists[w] as Uint32Array)[n - 1] as number;
   }
 }
 

@@ -7,10 +7,26 @@
 import type { Endpoint } from './endpoint.js';
 import type { ConnectionReport, Finding, PacketRef, PairAggregate, ServerAggregate } from './report.js';
 
-/** UTF-8 bytes written at the end of a growing buffer. */
+/** Bytes of the longest number text JavaScript writes (`-0.0000012345678901234567`: 25; `null` is shorter). */
+const NUM_MAX = 25;
+
+/** The numbers that needed JavaScript's general conversion, remembered (per thread): 2^CACHE_BITS slots of NUM_MAX bytes, keyed by value. */
+const CACHE_BITS = 12;
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const cacheKeys = new Float64Array(1 << CACHE_BITS).fill(NaN);
+const cacheText = new Uint8Array(NUM_MAX << CACHE_BITS);
+const cacheLen = new Uint8Array(1 << CACHE_BITS);
+
+/**
+ * UTF-8 bytes written at the end of a growing buffer. The record writers below check the room once per run of
+ * fields of bounded length (room(), then the unchecked lit() and dec()); str(), any() and the others check their own.
+ */
 export class JsonBytes {
   buf: Uint8Array;
   n = 0;
+  /** buf as a Buffer (for its UTF-8 encoder), made when first needed after buf changed. */
+  private view: Buffer | null = null;
 
   constructor(size = 1 << 16) {
     this.buf = new Uint8Array(size);
@@ -21,12 +37,18 @@ export class JsonBytes {
     const grown = new Uint8Array(Math.max(this.n + k, 2 * this.buf.length));
     grown.set(this.buf.subarray(0, this.n));
     this.buf = grown;
+    this.view = null;
   }
 
   /** ASCII text that needs no escaping (keys, punctuation, names from a fixed set). */
   ascii(s: string): void {
+    this.room(s.length);
+    this.lit(s);
+  }
+
+  /** ascii() without the room check: the caller reserved s.length bytes. */
+  lit(s: string): void {
     const len = s.length;
-    this.room(len);
     const b = this.buf;
     let n = this.n;
     for (let i = 0; i < len; i++) b[n++] = s.charCodeAt(i);
@@ -57,12 +79,58 @@ export class JsonBytes {
 
   /** A number as JSON.stringify writes it (non-finite: null). */
   num(x: number | null): void {
-    if (x === null || !Number.isFinite(x)) { this.ascii('null'); return; }
-    if (Number.isInteger(x)) {
-      if (x >= 0 && x < 1e15) this.uint(x); else this.ascii(`${x}`);
+    this.room(NUM_MAX);
+    this.dec(x);
+  }
+
+  /** num() without the room check: the caller reserved NUM_MAX bytes. */
+  dec(x: number | null): void {
+    if (x === null) { this.nil(); return; }
+    if ((x | 0) === x) {
+      // Also -0, written 0 as JSON.stringify does.
+      if (x < 0) { this.buf[this.n++] = 0x2d; this.uint(-x); } else this.uint(x);
       return;
     }
-    if (!this.micros(x)) this.ascii(`${x}`);
+    if (x - x !== 0) { this.nil(); return; }
+    if (Math.floor(x) === x) {
+      if (x > 0 && x < 1e15) { this.uint(x); return; }
+      if (x < 0 && x > -1e15) { this.buf[this.n++] = 0x2d; this.uint(-x); return; }
+      this.general(x);
+      return;
+    }
+    if (!this.micros(x)) this.general(x);
+  }
+
+  private nil(): void {
+    const b = this.buf;
+    const n = this.n;
+    b[n] = 0x6e; b[n + 1] = 0x75; b[n + 2] = 0x6c; b[n + 3] = 0x6c;
+    this.n = n + 4;
+  }
+
+  /**
+   * Any finite number as JavaScript prints it (at most NUM_MAX ASCII bytes), through a small cache keyed by the
+   * value: durations and offsets within a capture come back again and again.
+   */
+  private general(x: number): void {
+    f64[0] = x;
+    const slot = (Math.imul((u32[0] as number) ^ (u32[1] as number), 0x9e3779b1) >>> (32 - CACHE_BITS));
+    const text = cacheText;
+    const at = slot * NUM_MAX;
+    const b = this.buf;
+    let n = this.n;
+    if (cacheKeys[slot] === x) {
+      const end = at + (cacheLen[slot] as number);
+      for (let i = at; i < end; i++) b[n++] = text[i] as number;
+      this.n = n;
+      return;
+    }
+    const s = `${x}`;
+    const len = s.length;
+    for (let i = 0; i < len; i++) { const c = s.charCodeAt(i); b[n++] = c; text[at + i] = c; }
+    this.n = n;
+    cacheKeys[slot] = x;
+    cacheLen[slot] = len;
   }
 
   /**
@@ -76,40 +144,50 @@ export class JsonBytes {
     if (!(a >= 1e-6 && a < 4294967296)) return false;
     const m = Math.round(a * 1e6);
     if (m / 1e6 !== a) return false;
-    const whole = Math.floor(m / 1e6);
+    const whole = Math.floor(a);
     let frac = m - whole * 1e6;
-    if (x < 0) this.ascii('-');
+    if (x < 0) this.buf[this.n++] = 0x2d;
     this.uint(whole);
-    this.room(8);
     const b = this.buf;
-    b[this.n++] = 0x2e;
-    let digits = 6;
-    while (frac % 10 === 0) { frac /= 10; digits--; }
-    let n = this.n + digits;
-    this.n = n;
-    for (let i = 0; i < digits; i++) { const q = Math.floor(frac / 10); b[--n] = 0x30 + (frac - 10 * q); frac = q; }
+    let n = this.n;
+    b[n] = 0x2e;
+    // Six digits, then the trailing zeros dropped (frac > 0: x is not whole).
+    for (let i = 6; i > 0; i--) { const q = (frac / 10) | 0; b[n + i] = 0x30 + (frac - 10 * q); frac = q; }
+    n += 6;
+    while (b[n] === 0x30) n--;
+    this.n = n + 1;
     return true;
   }
 
+  /** A whole number in [0, 1e15). */
   private uint(x: number): void {
-    this.room(16);
+    if (x < 0x80000000) { this.small(x | 0); return; }
+    // Above 2^31: the digits above the last eight, then those eight (integer arithmetic on both halves).
+    const hi = Math.floor(x / 1e8);
+    let lo = x - hi * 1e8;
+    this.small(hi);
     const b = this.buf;
-    if (x < 10) { b[this.n++] = 0x30 + x; return; }
-    let digits = 1;
-    for (let p = 10; p <= x; p *= 10) digits++;
-    let n = this.n + digits;
+    let n = this.n + 8;
     this.n = n;
-    if (x < 0x80000000) {
-      let v = x | 0;
-      do { const q = (v / 10) | 0; b[--n] = 0x30 + (v - 10 * q); v = q; } while (v > 0);
-    } else {
-      do { const q = Math.floor(x / 10); b[--n] = 0x30 + (x - 10 * q); x = q; } while (x > 0);
-    }
+    for (let i = 0; i < 8; i++) { const q = (lo / 10) | 0; b[--n] = 0x30 + (lo - 10 * q); lo = q; }
   }
 
+  /** A whole number in [0, 2^31). */
+  private small(v: number): void {
+    const b = this.buf;
+    if (v < 10) { b[this.n++] = 0x30 + v; return; }
+    const digits = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+    let n = this.n + digits;
+    this.n = n;
+    do { const q = (v / 10) | 0; b[--n] = 0x30 + (v - 10 * q); v = q; } while (v > 0);
+  }
+
+  /** Text already escaped as JSON, as UTF-8. */
   private utf8(s: string): void {
     this.room(3 * s.length);
-    this.n += Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.length).write(s, this.n, 'utf8');
+    const b = this.buf;
+    if (this.view === null || this.view.buffer !== b.buffer) this.view = Buffer.from(b.buffer, b.byteOffset, b.length);
+    this.n += this.view.write(s, this.n, 'utf8');
   }
 
   /** Any value as JSON.stringify writes it (objects of free shape: a finding's details, an encapsulation). */
@@ -118,34 +196,51 @@ export class JsonBytes {
   }
 }
 
-/** JSON.stringify(endpointText(e)), without making the text: an address is printed ASCII (dotted quad, RFC 5952). */
-function endpoint(w: JsonBytes, e: Endpoint): void {
-  if (e.ipVersion === 6) { w.ascii('"['); w.ascii(e.address); w.ascii(']:'); } else { w.ascii('"'); w.ascii(e.address); w.ascii(':'); }
-  w.num(e.port);
-  w.ascii('"');
+/** Room for an endpoint's text (endpointWrite()): its address and the rest. */
+const endpointRoom = (e: Endpoint): number => e.address.length + 8 + NUM_MAX;
+
+/** JSON.stringify(endpointText(e)), without making the text: an address is printed ASCII (dotted quad, RFC 5952). Unchecked. */
+function endpointWrite(w: JsonBytes, e: Endpoint): void {
+  if (e.ipVersion === 6) { w.lit('"['); w.lit(e.address); w.lit(']:'); } else { w.lit('"'); w.lit(e.address); w.lit(':'); }
+  w.dec(e.port);
+  w.lit('"');
 }
 
-function pair(w: JsonBytes, a: string, x: number, b: string, y: number): void {
-  w.ascii(a); w.num(x); w.ascii(b); w.num(y); w.ascii('}');
+function endpoint(w: JsonBytes, e: Endpoint): void {
+  w.room(endpointRoom(e));
+  endpointWrite(w, e);
 }
+
+/** Bytes a run of literals (`lits`: their lengths summed) and `nums` numbers takes at most. */
+const bound = (lits: number, nums: number): number => lits + nums * NUM_MAX;
+
+/** `{a x b y}`: a pair of numbers (unchecked: bound(a.length + b.length + 1, 2)). */
+function pair(w: JsonBytes, a: string, x: number, b: string, y: number): void {
+  w.lit(a); w.dec(x); w.lit(b); w.dec(y); w.lit('}');
+}
+
+/** The fixed text of a packet (its keys) and its numbers, flags and note aside: what one room check covers. */
+const PACKET_ROOM = bound(200, 9);
 
 /** A packet of a ladder or of a finding's evidence. */
 export function writePacketRef(w: JsonBytes, p: PacketRef): void {
-  w.ascii('{"frame":'); w.num(p.frame);
-  w.ascii(',"time":'); w.num(p.time);
-  w.ascii(',"offset":'); w.num(p.offset);
-  w.ascii(',"dir":"'); w.ascii(p.dir);
-  w.ascii('","flags":'); w.str(p.flags);
-  w.ascii(',"seq":'); w.num(p.seq);
-  w.ascii(',"ack":'); w.num(p.ack);
-  w.ascii(',"relSeq":'); w.num(p.relSeq);
-  w.ascii(',"relAck":'); w.num(p.relAck);
-  w.ascii(',"len":'); w.num(p.len);
-  w.ascii(',"win":'); w.num(p.win);
-  w.ascii(',"states":{"client":"'); w.ascii(p.states.client);
-  w.ascii('","server":"'); w.ascii(p.states.server);
-  w.ascii('"}');
-  if (p.note !== undefined) { w.ascii(',"note":'); w.str(p.note); }
+  w.room(PACKET_ROOM + p.dir.length);
+  w.lit('{"frame":'); w.dec(p.frame);
+  w.lit(',"time":'); w.dec(p.time);
+  w.lit(',"offset":'); w.dec(p.offset);
+  w.lit(',"dir":"'); w.lit(p.dir);
+  w.lit('","flags":'); w.str(p.flags);
+  w.room(PACKET_ROOM + p.states.client.length + p.states.server.length);
+  w.lit(',"seq":'); w.dec(p.seq);
+  w.lit(',"ack":'); w.dec(p.ack);
+  w.lit(',"relSeq":'); w.dec(p.relSeq);
+  w.lit(',"relAck":'); w.dec(p.relAck);
+  w.lit(',"len":'); w.dec(p.len);
+  w.lit(',"win":'); w.dec(p.win);
+  w.lit(',"states":{"client":"'); w.lit(p.states.client);
+  w.lit('","server":"'); w.lit(p.states.server);
+  w.lit('"}');
+  if (p.note !== undefined) { w.lit(',"note":'); w.str(p.note); }
   w.ascii('}');
 }
 
@@ -155,6 +250,9 @@ function refs(w: JsonBytes, list: readonly PacketRef[]): void {
   w.ascii(']');
 }
 
+/** A connection's fixed text (keys, names from the model's fixed sets) and numbers, per room check: see writeConnectionJson. */
+const CONN_ROOM = bound(400, 16);
+
 /**
  * JSON.stringify(connectionJson(c)), or with `elide` its ladder left out (an empty ladder, its packets counted as
  * elided: what `--ladders findings` writes for a connection without findings). Names from the model's fixed sets
@@ -162,42 +260,51 @@ function refs(w: JsonBytes, list: readonly PacketRef[]): void {
  */
 export function writeConnectionJson(w: JsonBytes, c: ConnectionReport, elide = false): void {
   w.ascii('{"id":'); w.str(c.id);
-  w.ascii(',"client":'); endpoint(w, c.client);
-  w.ascii(',"server":'); endpoint(w, c.server);
-  w.ascii(c.clientGuessed ? ',"clientGuessed":true,"ipVersion":' : ',"clientGuessed":false,"ipVersion":'); w.num(c.ipVersion);
-  w.ascii(',"incarnation":'); w.num(c.incarnation);
-  w.ascii(',"previous":'); w.strOrNull(c.previous);
+  w.room(CONN_ROOM + endpointRoom(c.client) + endpointRoom(c.server));
+  w.lit(',"client":'); endpointWrite(w, c.client);
+  w.lit(',"server":'); endpointWrite(w, c.server);
+  w.lit(c.clientGuessed ? ',"clientGuessed":true,"ipVersion":' : ',"clientGuessed":false,"ipVersion":'); w.dec(c.ipVersion);
+  w.lit(',"incarnation":'); w.dec(c.incarnation);
+  w.lit(',"previous":'); w.strOrNull(c.previous);
   w.ascii(',"next":'); w.strOrNull(c.next);
-  w.ascii(',"firstFrame":'); w.num(c.firstFrame);
-  w.ascii(',"lastFrame":'); w.num(c.lastFrame);
-  w.ascii(',"start":'); w.num(c.start);
-  w.ascii(',"end":'); w.num(c.end);
-  w.ascii(',"packets":'); w.num(c.packets);
+  w.room(CONN_ROOM + c.handshake.length + c.teardown.length + (c.closer?.length ?? 0));
+  w.lit(',"firstFrame":'); w.dec(c.firstFrame);
+  w.lit(',"lastFrame":'); w.dec(c.lastFrame);
+  w.lit(',"start":'); w.dec(c.start);
+  w.lit(',"end":'); w.dec(c.end);
+  w.lit(',"packets":'); w.dec(c.packets);
   pair(w, ',"bytes":{"c2s":', c.bytes.c2s, ',"s2c":', c.bytes.s2c);
   pair(w, ',"retransmissions":{"c2s":', c.retransmissions.c2s, ',"s2c":', c.retransmissions.s2c);
   pair(w, ',"keepalives":{"c2s":', c.keepalives.c2s, ',"s2c":', c.keepalives.s2c);
-  w.ascii(',"duplicates":'); w.num(c.duplicates);
-  w.ascii(',"handshake":"'); w.ascii(c.handshake);
+  w.lit(',"duplicates":'); w.dec(c.duplicates);
+  w.lit(',"handshake":"'); w.lit(c.handshake);
   pair(w, '","retries":{"syn":', c.retries.syn, ',"synAck":', c.retries.synAck);
-  w.ascii(',"teardown":"'); w.ascii(c.teardown);
-  w.ascii('","closer":'); if (c.closer === null) w.ascii('null'); else { w.ascii('"'); w.ascii(c.closer); w.ascii('"'); }
-  w.ascii(',"ending":'); w.str(c.ending);
-  w.ascii(',"states":{"client":"'); w.ascii(c.states.client);
-  w.ascii('","server":"'); w.ascii(c.states.server);
-  w.ascii('"},"findings":[');
-  for (let i = 0; i < c.findings.length; i++) { w.ascii(i > 0 ? ',"' : '"'); w.ascii(c.findings[i] as string); w.ascii('"'); }
+  w.lit(',"teardown":"'); w.lit(c.teardown);
+  w.lit('","closer":'); if (c.closer === null) w.lit('null'); else { w.lit('"'); w.lit(c.closer); w.lit('"'); }
+  w.lit(',"ending":'); w.str(c.ending);
+  w.room(CONN_ROOM + c.states.client.length + c.states.server.length);
+  w.lit(',"states":{"client":"'); w.lit(c.states.client);
+  w.lit('","server":"'); w.lit(c.states.server);
+  w.lit('"},"findings":[');
+  for (let i = 0; i < c.findings.length; i++) {
+    const k = c.findings[i] as string;
+    w.room(k.length + 3);
+    w.lit(i > 0 ? ',"' : '"'); w.lit(k); w.lit('"');
+  }
   const t = c.times;
-  w.ascii('],"times":{"halfClosed":'); w.num(t.halfClosed);
-  w.ascii(',"closed":'); w.num(t.closed);
-  w.ascii(',"timeWaitUntil":'); w.num(t.timeWaitUntil);
-  w.ascii(',"reset":'); w.num(t.reset);
-  w.ascii('},"revisions":[');
+  w.room(CONN_ROOM);
+  w.lit('],"times":{"halfClosed":'); w.dec(t.halfClosed);
+  w.lit(',"closed":'); w.dec(t.closed);
+  w.lit(',"timeWaitUntil":'); w.dec(t.timeWaitUntil);
+  w.lit(',"reset":'); w.dec(t.reset);
+  w.lit('},"revisions":[');
   for (let i = 0; i < c.revisions.length; i++) {
     const r = c.revisions[i] as ConnectionReport['revisions'][number];
-    w.ascii(i > 0 ? ',{"frame":' : '{"frame":'); w.num(r.frame);
-    w.ascii(',"revisedBy":'); w.num(r.revisedBy);
-    w.ascii(',"what":"'); w.ascii(r.what);
-    w.ascii('","why":'); w.str(r.why);
+    w.room(CONN_ROOM + r.what.length);
+    w.lit(i > 0 ? ',{"frame":' : '{"frame":'); w.dec(r.frame);
+    w.lit(',"revisedBy":'); w.dec(r.revisedBy);
+    w.lit(',"what":"'); w.lit(r.what);
+    w.lit('","why":'); w.str(r.why);
     w.ascii('}');
   }
   w.ascii(']');
@@ -205,22 +312,25 @@ export function writeConnectionJson(w: JsonBytes, c: ConnectionReport, elide = f
     w.ascii(',"inferences":[');
     for (let i = 0; i < c.inferences.length; i++) {
       const x = c.inferences[i] as NonNullable<ConnectionReport['inferences']>[number];
-      w.ascii(i > 0 ? ',{"frame":' : '{"frame":'); w.num(x.frame);
-      w.ascii(',"what":"'); w.ascii(x.what);
-      w.ascii('","side":"'); w.ascii(x.side);
-      w.ascii('","why":'); w.str(x.why);
+      w.room(CONN_ROOM + x.what.length + x.side.length);
+      w.lit(i > 0 ? ',{"frame":' : '{"frame":'); w.dec(x.frame);
+      w.lit(',"what":"'); w.lit(x.what);
+      w.lit('","side":"'); w.lit(x.side);
+      w.lit('","why":'); w.str(x.why);
       w.ascii('}');
     }
     w.ascii(']');
   }
-  w.ascii(',"capture":"'); w.ascii(c.capture);
-  w.ascii('","missingSide":'); if (c.missingSide === null) w.ascii('null'); else { w.ascii('"'); w.ascii(c.missingSide); w.ascii('"'); }
-  w.ascii(',"capturePoint":"'); w.ascii(c.capturePoint);
-  w.ascii('","filter":'); w.str(c.filter);
+  w.room(CONN_ROOM + c.capture.length + (c.missingSide?.length ?? 0) + c.capturePoint.length);
+  w.lit(',"capture":"'); w.lit(c.capture);
+  w.lit('","missingSide":'); if (c.missingSide === null) w.lit('null'); else { w.lit('"'); w.lit(c.missingSide); w.lit('"'); }
+  w.lit(',"capturePoint":"'); w.lit(c.capturePoint);
+  w.lit('","filter":'); w.str(c.filter);
   w.ascii(',"ladder":');
   if (elide) w.ascii('[]'); else refs(w, c.ladder);
-  w.ascii(',"elided":'); w.num(elide ? c.elided + c.ladder.length : c.elided);
-  if (c.encapsulation !== undefined) { w.ascii(',"encapsulation":'); w.any(c.encapsulation); }
+  w.room(CONN_ROOM);
+  w.lit(',"elided":'); w.dec(elide ? c.elided + c.ladder.length : c.elided);
+  if (c.encapsulation !== undefined) { w.lit(',"encapsulation":'); w.any(c.encapsulation); }
   if (c.captureLoss !== undefined) { w.ascii(',"captureLoss":'); w.num(c.captureLoss); }
   w.ascii('}');
 }

@@ -39,7 +39,8 @@ export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<strin
 const OUT_CHUNK = 1 << 20;
 /** `\u0001` as JSON writes it: the start of a thread's connection id placeholder (src/analyze/worker.ts). */
 const ID_OPEN = Buffer.from('\\u0001', 'latin1');
-const ID_CLOSE = Buffer.from('\\u0002', 'latin1');
+/** What JsonList.raw() puts before every item but the first of a top-level list. */
+const NEXT_ITEM = Buffer.from(',\n    ', 'latin1');
 
 /** UTF-8 output gathered into chunks (a fresh buffer per chunk: a chunk handed out may still be being written). */
 class ByteChunks {
@@ -69,13 +70,29 @@ class ByteChunks {
     for (;;) {
       const m = src.indexOf(ID_OPEN, at);
       if (m < 0 || m >= end) break;
-      const close = src.indexOf(ID_CLOSE, m + 6);
-      const [w, local] = src.toString('latin1', m + 6, close).split('.');
+      // The thread's number and its ordinal, read as digits in place.
+      let p = m + 6;
+      let w = 0;
+      for (let c = src[p] as number; c !== 0x2e; c = src[++p] as number) w = 10 * w + c - 0x30;
+      let local = 0;
+      for (let c = src[++p] as number; c !== 0x5c; c = src[++p] as number) local = 10 * local + c - 0x30;
       this.bytes(src, at, m);
-      this.str(`c${global(Number(w), Number(local))}`);
-      at = close + 6;
+      this.id(global(w, local));
+      at = p + 6;
     }
     this.bytes(src, at, end);
+  }
+
+  /** `c` and the digits of n. */
+  private id(n: number): void {
+    this.room(12);
+    const b = this.buf;
+    b[this.n++] = 0x63;
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    let i = this.n + digits;
+    this.n = i;
+    do { const q = Math.floor(n / 10); b[--i] = 0x30 + n - 10 * q; n = q; } while (n > 0);
   }
 
   take(): Buffer {
@@ -90,9 +107,10 @@ function* byteList(k: string, items: Iterable<string | LineBytes>, global: ((w: 
   const l = new JsonList(k);
   const out = new ByteChunks();
   out.str(l.open());
+  let first = true;
   for (const x of items) {
-    if (typeof x === 'string') { out.str(l.raw(x)); continue; }
-    out.str(l.raw(''));
+    if (typeof x === 'string') { out.str(l.raw(x)); first = false; continue; }
+    if (first) { out.str(l.raw('')); first = false; } else out.bytes(NEXT_ITEM, 0, NEXT_ITEM.length);
     if (global === null) out.bytes(x.buf, x.at, x.end); else out.bytesWithIds(x.buf, x.at, x.end, global);
     if (out.n >= OUT_CHUNK - 4096) yield out.take();
   }

@@ -24,6 +24,28 @@ const jsonNumber = (x: number) => bytes((w) => w.num(x));
 
 const elided = (c: ConnectionReport) => JSON.stringify({ ...connectionJson(c), ladder: [], elided: c.elided + c.ladder.length });
 
+/** A packet, a connection and a finding that reach every escape and every optional field. */
+const sp: PacketRef = {
+  frame: 1, time: 1.5e-7, offset: -0, dir: 'c2s', flags: 'FIN,ACK', seq: 4294967295, ack: null, relSeq: 0, relAck: null, len: 0, win: 65535,
+  states: { client: 'FIN_WAIT_1', server: 'ESTABLISHED' }, note: 'FIN "quoted"\n',
+};
+const { note: _, ...noNote } = sp;
+const sc: ConnectionReport = {
+  id: '\u00011.2\u0002', client: { ipVersion: 6, address: 'fe80::1', port: 1 }, server: { ipVersion: 6, address: '::', port: 443 },
+  clientGuessed: true, ipVersion: 6, incarnation: 2, previous: 'c1', next: null, firstFrame: 3, lastFrame: 9, start: 1e21, end: NaN, packets: 7,
+  bytes: { c2s: 0.1, s2c: Infinity }, retransmissions: { c2s: 0, s2c: 1 }, keepalives: { c2s: 2, s2c: 3 }, duplicates: 0, handshake: 'midstream',
+  retries: { syn: 0, synAck: 1 }, teardown: 'half-close', closer: null, ending: 'half-closed', states: { client: 'CLOSE_WAIT', server: 'FIN_WAIT_2' },
+  findings: ['stuck-half-close', 'rst-ignored'], times: { halfClosed: 1.25, closed: null, timeWaitUntil: null, reset: -1 },
+  revisions: [{ frame: 4, revisedBy: 5, what: 'fin-not-sent', why: 'a "why"\twith tab' }],
+  inferences: [{ frame: 6, what: 'fin-not-captured', side: 'server', why: 'ACK +1' }],
+  capture: 'one-sided', missingSide: 'server', capturePoint: 'middle', filter: 'ipv6.addr==fe80::1 && tcp.port==1', ladder: [sp, noNote], elided: 5,
+  encapsulation: { c2s: [{ type: 'vlan', id: 10 }], s2c: null, text: 'vlan 10', changed: { c2s: 0, s2c: 1 } }, captureLoss: 12,
+};
+const sf: Finding = {
+  kind: 'rst-ignored', severity: 'warn', connection: sc.id, summary: 'RST "out of window"', why: 'seq ∉ window\u0000', rule: 'RFC 5961 §3',
+  time: 1735689600.000001, evidence: [sp, noNote], details: { a: 1, b: [null, 'x'], c: { d: undefined, e: NaN } },
+};
+
 describe('JSON byte writers', () => {
   test('every connection and finding of every fixture: the bytes of JSON.stringify', async () => {
     const files = fixtureCaptures();
@@ -68,33 +90,56 @@ describe('JSON byte writers', () => {
         assert.equal(jsonNumber(x), JSON.stringify(x), String(x));
       }
     }
-    const p: PacketRef = {
-      frame: 1, time: 1.5e-7, offset: -0, dir: 'c2s', flags: 'FIN,ACK', seq: 4294967295, ack: null, relSeq: 0, relAck: null, len: 0, win: 65535,
-      states: { client: 'FIN_WAIT_1', server: 'ESTABLISHED' }, note: 'FIN "quoted"\n',
-    };
-    assert.equal(packetRefText(p), JSON.stringify(p));
-    const { note: _, ...noNote } = p;
+    assert.equal(packetRefText(sp), JSON.stringify(sp));
     assert.equal(packetRefText(noNote), JSON.stringify(noNote));
-    const c: ConnectionReport = {
-      id: '\u00011.2\u0002', client: { ipVersion: 6, address: 'fe80::1', port: 1 }, server: { ipVersion: 6, address: '::', port: 443 },
-      clientGuessed: true, ipVersion: 6, incarnation: 2, previous: 'c1', next: null, firstFrame: 3, lastFrame: 9, start: 1e21, end: NaN, packets: 7,
-      bytes: { c2s: 0.1, s2c: Infinity }, retransmissions: { c2s: 0, s2c: 1 }, keepalives: { c2s: 2, s2c: 3 }, duplicates: 0, handshake: 'midstream',
-      retries: { syn: 0, synAck: 1 }, teardown: 'half-close', closer: null, ending: 'half-closed', states: { client: 'CLOSE_WAIT', server: 'FIN_WAIT_2' },
-      findings: ['stuck-half-close', 'rst-ignored'], times: { halfClosed: 1.25, closed: null, timeWaitUntil: null, reset: -1 },
-      revisions: [{ frame: 4, revisedBy: 5, what: 'fin-not-sent', why: 'a "why"\twith tab' }],
-      inferences: [{ frame: 6, what: 'fin-not-captured', side: 'server', why: 'ACK +1' }],
-      capture: 'one-sided', missingSide: 'server', capturePoint: 'middle', filter: 'ipv6.addr==fe80::1 && tcp.port==1', ladder: [p, noNote], elided: 5,
-      encapsulation: { c2s: [{ type: 'vlan', id: 10 }], s2c: null, text: 'vlan 10', changed: { c2s: 0, s2c: 1 } }, captureLoss: 12,
-    };
-    assert.equal(connectionJsonText(c), JSON.stringify(connectionJson(c)));
-    assert.equal(connectionJsonText(c, true), elided(c));
-    const { inferences: _i, encapsulation: _e, captureLoss: _l, ...bare } = c;
+    assert.equal(connectionJsonText(sc), JSON.stringify(connectionJson(sc)));
+    assert.equal(connectionJsonText(sc, true), elided(sc));
+    const { inferences: _i, encapsulation: _e, captureLoss: _l, ...bare } = sc;
     assert.equal(connectionJsonText(bare), JSON.stringify(connectionJson(bare)));
-    const f: Finding = {
-      kind: 'rst-ignored', severity: 'warn', connection: c.id, summary: 'RST "out of window"', why: 'seq ∉ window\u0000', rule: 'RFC 5961 §3',
-      time: 1735689600.000001, evidence: [p, noNote], details: { a: 1, b: [null, 'x'], c: { d: undefined, e: NaN } },
-    };
-    assert.equal(findingJsonText(f), JSON.stringify(f));
-    assert.equal(findingJsonText({ ...f, evidence: [] }), JSON.stringify({ ...f, evidence: [] }));
+    assert.equal(findingJsonText(sf), JSON.stringify(sf));
+    assert.equal(findingJsonText({ ...sf, evidence: [] }), JSON.stringify({ ...sf, evidence: [] }));
+  });
+
+  /** x with every number in it replaced by the longest a number prints. */
+  const widest = <T>(x: T): T => JSON.parse(JSON.stringify(x), (_k, v: unknown) => (typeof v === 'number' ? tight : v)) as T;
+  /** 25 characters, the longest a number prints. */
+  const tight = -1.3014752091348996e-6;
+
+  test('every starting size of the buffer: the room is checked before each write (no byte lost at the end of a buffer)', () => {
+    const texts: [string, (w: JsonBytes) => void][] = [
+      [JSON.stringify(tight), (w) => w.num(tight)],
+      [JSON.stringify(sp), (w) => writePacketRef(w, sp)],
+      [JSON.stringify(connectionJson(sc)), (w) => writeConnectionJson(w, sc)],
+      [elided(sc), (w) => writeConnectionJson(w, sc, true)],
+      [JSON.stringify(sf), (w) => writeFindingJson(w, sf)],
+      // Every number as long as a number prints: the most each room check has to cover.
+      [JSON.stringify(widest(sp)), (w) => writePacketRef(w, widest(sp))],
+      [JSON.stringify(connectionJson(widest(sc))), (w) => writeConnectionJson(w, widest(sc))],
+      [JSON.stringify(widest(sf)), (w) => writeFindingJson(w, widest(sf))],
+    ];
+    for (const [want, write] of texts) {
+      for (let size = 1; size <= Buffer.byteLength(want) + 1; size++) {
+        const w = new JsonBytes(size);
+        write(w);
+        assert.equal(Buffer.from(w.buf.subarray(0, w.n)).toString('utf8'), want, `from ${size} bytes`);
+      }
+    }
+  });
+
+  test('numbers on every path: small and large whole numbers, negative, micro-second fractions, and the general conversion again and again', () => {
+    const whole = [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 5, 2 ** 32 + 1, 21 * 1e8 + 7, 1e8 * 12345, 100000000000005, 999999999999999, 1e15 - 1e8, 1e15 + 1, 1e20 + 1e5];
+    for (const x of [...whole, ...whole.map((y) => -y), -1, -9, -10, -2147483648, -2147483649, 2 ** 53 - 1]) assert.equal(jsonNumber(x), JSON.stringify(x), String(x));
+    // Differences of capture timestamps (exact multiples of 2^-22 near 1.7e9 s), each written several times and
+    // many sharing a slot of the remembered conversions: always their own text.
+    const xs: number[] = [];
+    for (let k = 1; k < 20000; k += 3) xs.push((1735689600 + k * 2 ** -22) - 1735689600, -k * 2 ** -30, k * 1e-7, k / 3);
+    const w = new JsonBytes(16);
+    for (let round = 0; round < 3; round++) {
+      for (const x of round === 1 ? [...xs].reverse() : xs) {
+        w.n = 0;
+        w.num(x);
+        assert.equal(Buffer.from(w.buf.subarray(0, w.n)).toString('latin1'), JSON.stringify(x), String(x));
+      }
+    }
   });
 });
