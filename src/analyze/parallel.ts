@@ -60,40 +60,52 @@ export interface ParallelOptions {
 /** A worker's connection ids: 'c' + worker + '.' + ordinal between U+0001 and U+0002 (escaped in JSON text). */
 const LOCAL_ID = /\\u0001(\d+)\.(\d+)\\u0002/g;
 
-/** The frames that opened connections, per worker, ascending: turns a worker's ordinal into the global one. */
-class IdLedger {
-  private readonly lists: Uint32Array[];
+/** Frames per ledger chunk (a power of two). */
+const CHUNK_BITS = 16;
+const CHUNK = 1 << CHUNK_BITS;
+
+/**
+ * The frames that opened connections, per worker, ascending: turns a worker's ordinal into the global one. Kept to
+ * the end (4 bytes per connection), in chunks of 64 k frames: a long capture's ledger never holds twice its size or
+ * copies itself to grow.
+ */
+export class IdLedger {
+  private readonly lists: Uint32Array[][];
   private readonly lens: number[];
   constructor(n: number) {
-    this.lists = Array.from({ length: n }, () => new Uint32Array(1024));
+    this.lists = Array.from({ length: n }, () => []);
     this.lens = new Array<number>(n).fill(0);
   }
 
   append(w: number, frames: Uint32Array): void {
-    let l = this.lists[w] as Uint32Array;
-    const len = this.lens[w] as number;
-    if (len + frames.length > l.length) {
-      const g = new Uint32Array(Math.max(l.length * 2, len + frames.length));
-      g.set(l.subarray(0, len));
-      l = g;
-      this.lists[w] = g;
+    const chunks = this.lists[w] as Uint32Array[];
+    let len = this.lens[w] as number;
+    for (let i = 0; i < frames.length;) {
+      const at = len & (CHUNK - 1);
+      if (at === 0 && len >>> CHUNK_BITS === chunks.length) chunks.push(new Uint32Array(CHUNK));
+      const take = Math.min(frames.length - i, CHUNK - at);
+      (chunks[len >>> CHUNK_BITS] as Uint32Array).set(frames.subarray(i, i + take), at);
+      i += take;
+      len += take;
     }
-    l.set(frames, len);
-    this.lens[w] = len + frames.length;
+    this.lens[w] = len;
   }
 
   /** Global ordinal of worker w's n-th connection: 1 + connections (on any worker) opened before its frame. */
   global(w: number, n: number): number {
-    const frame = (this.lists[w] as Uint32Array)[n - 1] as number;
+    const frame = this.at(w, n - 1);
     let rank = 1;
     for (let v = 0; v < this.lists.length; v++) {
-      const l = this.lists[v] as Uint32Array;
       let lo = 0;
       let hi = this.lens[v] as number;
-      while (lo < hi) { const m = (lo + hi) >>> 1; if ((l[m] as number) < frame) lo = m + 1; else hi = m; }
+      while (lo < hi) { const m = (lo + hi) >>> 1; if (this.at(v, m) < frame) lo = m + 1; else hi = m; }
       rank += lo;
     }
     return rank;
+  }
+
+  private at(w: number, i: number): number {
+    return ((this.lists[w] as Uint32Array[])[i >>> CHUNK_BITS] as Uint32Array)[i & (CHUNK - 1)] as number;
   }
 }
 
