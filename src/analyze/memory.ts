@@ -11,7 +11,7 @@ const DEFAULT_SEMI_MIB = 16;
  * The young generation V8 reserves inside heap_size_limit: three semi-spaces (two, plus the promotion reserve). An
  * analysis thread's is its own (the Worker's resourceLimits).
  */
-function youngReserve(): number {
+export function youngReserve(): number {
   if (!isMainThread && resourceLimits.maxYoungGenerationSizeMb !== undefined) return resourceLimits.maxYoungGenerationSizeMb * (1 << 20);
   const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
   const m = /--max-semi-space-size[= ](\d+)/.exec(flags);
