@@ -1,4 +1,5 @@
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { isMainThread, resourceLimits } from 'node:worker_threads';
 
 /** Share of the old generation's limit at which reading stops (the rest is headroom to judge and report). */
 export const HEAP_STOP_FRACTION = 0.75;
@@ -6,8 +7,12 @@ export const HEAP_STOP_FRACTION = 0.75;
 /** V8's default semi-space size on 64-bit (MiB); --max-semi-space-size overrides it. */
 const DEFAULT_SEMI_MIB = 16;
 
-/** The young generation V8 reserves inside heap_size_limit: three semi-spaces (two, plus the promotion reserve). */
-function youngReserve(): number {
+/**
+ * The young generation V8 reserves inside heap_size_limit: three semi-spaces (two, plus the promotion reserve). An
+ * analysis thread's is its own (the Worker's resourceLimits).
+ */
+export function youngReserve(): number {
+  if (!isMainThread && resourceLimits.maxYoungGenerationSizeMb !== undefined) return resourceLimits.maxYoungGenerationSizeMb * (1 << 20);
   const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
   const m = /--max-semi-space-size[= ](\d+)/.exec(flags);
   return 3 * (m === null ? DEFAULT_SEMI_MIB : Number(m[1])) * (1 << 20);

@@ -1,6 +1,7 @@
 import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
 import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
+import { LinkTable } from './link-table.js';
 import { PairSpill } from './pair-spill.js';
 import { recordBound, setRecordKey, SortedSpill, writeRecord, type Span, type SpillRecord } from './spill.js';
 
@@ -199,7 +200,7 @@ const keyBefore = (a: Key, b: Key): boolean =>
  * end the spills are read back merged: connections by first frame, findings by time then connection, exactly the
  * order of a whole report (AnalysisSession.build), with the `next` links and TIME_WAIT ends the later incarnations
  * settled (link()), and the aggregates folded on the way. Memory: one run of text, the totals, the aggregate rows,
- * and a link per tuple reused (a few dozen bytes each).
+ * and a link per tuple reused (~30 bytes each, outside the heap: LinkTable).
  */
 export class ReportSpool implements SpoolTarget {
   private readonly conns: SortedSpill;
@@ -207,7 +208,7 @@ export class ReportSpool implements SpoolTarget {
   /** Connections judged more than once: the version that counts. */
   private readonly latest = new Map<number, number>();
   /** Connections followed by a later incarnation: its id and start (the TIME_WAIT ends there). */
-  private readonly links = new Map<number, [string, number]>();
+  private readonly links = new LinkTable();
   private readonly teardown: Record<Teardown, number> = { fin: 0, rst: 0, 'half-close': 0, refused: 0, open: 0, none: 0 };
   private readonly severity: Record<Severity, number> = { info: 0, warn: 0, error: 0 };
   private readonly kinds = new Map<FindingKind, number>();
@@ -289,7 +290,7 @@ export class ReportSpool implements SpoolTarget {
 
   /** Connection `seq` is followed on its tuple by connection `next`, which starts at `start`. */
   link(seq: number, next: string, start: number): void {
-    this.links.set(seq, [next, start]);
+    this.links.set(seq, next, start);
   }
 
   /** Findings not tied to a connection (syn-flood), in their order: after the first connection's findings at the same time. */

@@ -1,0 +1,72 @@
+/**
+ * The `next` links of a streamed report: connection `seq` (its number in the spool) → the id of the incarnation
+ * that followed it on its tuple, and that one's start (where its TIME_WAIT ends). A busy capture reuses tuples all
+ * the time (one link per ~12 connections on the bench capture), and the links are kept to the end: here they cost
+ * ~30 bytes each in typed arrays and one buffer of id bytes (nothing for the garbage collector to trace), not a Map
+ * entry, an array, a string and a number (~130 bytes on the heap, twice that with the old space's slack).
+ *
+ * Lookups sort an index once (after the last set(); a later set() sorts again). A seq linked twice answers the last.
+ */
+export class LinkTable {
+  private seqs = new Float64Array(256);
+  private starts = new Float64Array(256);
+  /** Where link i's id ends in `text` (it starts where link i - 1's ends). */
+  private ends = new Uint32Array(256);
+  private text = Buffer.allocUnsafe(4096);
+  private n = 0;
+  /** Link indexes by seq, then by the order they were set; null until a lookup needs it. */
+  private order: Uint32Array | null = null;
+
+  get size(): number {
+    return this.n;
+  }
+
+  set(seq: number, next: string, start: number): void {
+    if (this.n === this.seqs.length) this.grow();
+    const at = this.n === 0 ? 0 : (this.ends[this.n - 1] as number);
+    const most = 3 * next.length;
+    if (at + most > this.text.length) {
+      const t = Buffer.allocUnsafe(Math.max(2 * this.text.length, at + most));
+      this.text.copy(t, 0, 0, at);
+      this.text = t;
+    }
+    this.seqs[this.n] = seq;
+    this.starts[this.n] = start;
+    this.ends[this.n] = at + this.text.write(next, at, 'utf8');
+    this.n++;
+    this.order = null;
+  }
+
+  /** The id and start of the connection that followed `seq`, or undefined. */
+  get(seq: number): [string, number] | undefined {
+    const order = this.order ?? this.sort();
+    const seqs = this.seqs;
+    // The last index whose seq is ≤ `seq`.
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if ((seqs[order[m] as number] as number) <= seq) lo = m + 1; else hi = m;
+    }
+    if (lo === 0) return undefined;
+    const i = order[lo - 1] as number;
+    if (seqs[i] !== seq) return undefined;
+    return [this.text.toString('utf8', i === 0 ? 0 : (this.ends[i - 1] as number), this.ends[i] as number), this.starts[i] as number];
+  }
+
+  private sort(): Uint32Array {
+    const idx = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) idx[i] = i;
+    const seqs = this.seqs;
+    idx.sort((a, b) => ((seqs[a] as number) - (seqs[b] as number)) || a - b);
+    this.order = idx;
+    return idx;
+  }
+
+  private grow(): void {
+    const m = 2 * this.n;
+    const s = new Float64Array(m); s.set(this.seqs); this.seqs = s;
+    const t = new Float64Array(m); t.set(this.starts); this.starts = t;
+    const e = new Uint32Array(m); e.set(this.ends); this.ends = e;
+  }
+}
