@@ -130,12 +130,14 @@ export class IdLedger {
 }
 
 /**
- * An analysis thread's young generation (MiB: two semi-spaces and the promotion reserve, 8 MiB each), half V8's
- * default. Every isolate keeps its own, committed once it has filled: on the bench capture with two threads, 16 MiB
- * semi-spaces cost ~50 MiB more peak RSS than 8 for the same CPU seconds, 4 MiB saved ~10 MiB more for ~10 % more
- * CPU (more scavenges). A user's --max-semi-space-size still sets the reader's (bench/README.md).
+ * An analysis thread's young generation (MiB: two semi-spaces and the promotion reserve, 16 MiB each): V8's default,
+ * set explicitly so the thread's heap guard knows it (src/analyze/memory.ts). Every isolate keeps its own, committed
+ * once it has filled. Half of it (24 MiB) saved ~45 MiB of peak RSS with two threads on the bench capture but cost
+ * ~1.5 s CPU on `--json` and ~2 s on `--text` (more scavenges; alternating runs in one window, bench/README.md):
+ * with it, `--text` was slower than before the freezing and spool changes that brought memory down.
+ * A user's --max-semi-space-size still sets the reader's.
  */
-export const WORKER_YOUNG_MB = 24;
+export const WORKER_YOUNG_MB = 48;
 
 /**
  * The worker: dist/analyze/worker.js when built; under tsx (tests, `node --import tsx`) this module is .ts and the
