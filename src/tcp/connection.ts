@@ -2,7 +2,7 @@ import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, FinRecord, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
-import { FREED, RowPool } from './row-pool.js';
+import { copyNumbers, FREED, RowPool } from './row-pool.js';
 import { PathRecord } from './path.js';
 import type { Tombstone } from './tombstone.js';
 import { add32, between, ge, gt, le } from './seq.js';
@@ -183,7 +183,7 @@ export class Connection {
   /** Sets one of its row's numbers (thawing). */
   setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
   /** Its row's numbers into out[0 .. CONN_ROW_WIDTH) (freezing: one call, not one per number). */
-  copyRow(out: Float64Array): void { for (let k = 0, r = this.#rows, a = this.#at; k < CONN_ROW_WIDTH; k++) out[k] = r[a + k] as number; }
+  copyRow(out: Float64Array): void { copyNumbers(this.#rows, this.#at, CONN_ROW_WIDTH, out); }
 
   get firstT(): number { return this.#rows[this.#at + 0] as number; }
   set firstT(v: number) { this.#rows[this.#at + 0] = v; }

@@ -1,4 +1,4 @@
-import { FREED, RowPool } from './row-pool.js';
+import { copyNumbers, FREED, RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
 // A FIN record's row (see FinRecord's #rows); its accessors name the places, as literal offsets: a setter that small
@@ -53,7 +53,7 @@ export class FinRecord {
   /** Sets one of its row's numbers (thawing). */
   setRow(k: number, v: number): void { this.#rows[this.#at + k] = v; }
   /** Its row's numbers into out[0 .. FIN_ROW_WIDTH) (freezing: one call, not one per number). */
-  copyRow(out: Float64Array): void { for (let k = 0, r = this.#rows, a = this.#at; k < FIN_ROW_WIDTH; k++) out[k] = r[a + k] as number; }
+  copyRow(out: Float64Array): void { copyNumbers(this.#rows, this.#at, FIN_ROW_WIDTH, out); }
 
   /** The sequence number the FIN occupies: seq + payload (+1 if SYN). Retransmissions share it (docs/rules.md §0.2). */
   get finSeq(): number { return this.#rows[this.#at + 0] as number; }
@@ -200,7 +200,7 @@ export class Endpoint {
 
   /** Its row's numbers into out[0 .. ROW_WIDTH) (freezing: one call, not one per number). */
   copyRow(out: Float64Array): void {
-    for (let k = 0, r = this.#rows, a = this.#at; k < ROW_WIDTH; k++) out[k] = r[a + k] as number;
+    copyNumbers(this.#rows, this.#at, ROW_WIDTH, out);
   }
 
   /** Sets one of its row's numbers (thawing). */

@@ -1,5 +1,5 @@
 import type { EndpointState } from '../model/report.js';
-import { RowPool } from './row-pool.js';
+import { copyNumbers, RowPool } from './row-pool.js';
 
 /** One logged packet of a connection, materialized only when a ladder or evidence is built. */
 export interface LogRec {
@@ -147,7 +147,7 @@ export class PacketLog {
   /** The head's numbers into out[0 .. headLength) (freezing: one call, not one per number). */
   copyHead(out: Float64Array): void {
     const r = this.#hr;
-    if (r !== null) for (let k = 0, a = this.#ha, n = this.headN * W; k < n; k++) out[k] = r[a + k] as number;
+    if (r !== null) copyNumbers(r, this.#ha, this.headN * W, out);
   }
 
   /** Thawing: headN is set; the head's numbers, in order, from `next`. */

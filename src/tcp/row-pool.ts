@@ -14,6 +14,11 @@
  */
 export const FREED = -0x40000000;
 
+/** n numbers of a row from `at` into out[0 .. n) (freezing: one call per record, no subarray made). */
+export function copyNumbers(rows: Float64Array, at: number, n: number, out: Float64Array): void {
+  for (let k = 0; k < n; k++) out[k] = rows[at + k] as number;
+}
+
 export class RowPool {
   private chunks = 0;
   private chunk: Float64Array;
