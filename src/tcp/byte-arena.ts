@@ -65,7 +65,9 @@ export class ByteArena {
 
   private next(need: number): void {
     const old = this.cur;
-    if (old >= 0 && this.live[old] === 0 && need <= (this.chunks[old] as Uint8Array).length) { this.used = 0; return; }
+    // An emptied chunk of the usual size is filled again; an oversized one (a single large record's) never is: records
+    // past chunkSize in it would have references in the next chunk's range.
+    if (old >= 0 && this.live[old] === 0 && need <= this.chunkSize && (this.chunks[old] as Uint8Array).length === this.chunkSize) { this.used = 0; return; }
     if (old >= 0 && this.live[old] === 0) this.release(old);
     const id = this.freeIds.pop() ?? this.chunks.length;
     let c: Uint8Array;

@@ -24,6 +24,15 @@ describe('ByteArena', () => {
     assert.equal(a.records, sizes.length);
   });
 
+  test('a record larger than a chunk, freed while its chunk is the current one: later records stay within chunk bounds', () => {
+    const a = new ByteArena(64);
+    a.free(a.put(record(0, 300), 300)); // its own 304-byte chunk, the current one, now empty
+    const refs: number[] = [];
+    for (let i = 1; i <= 20; i++) refs.push(a.put(record(i, 10), 10)); // 14 bytes each
+    assert.equal(new Set(refs).size, refs.length);
+    refs.forEach((r, i) => assert.deepStrictEqual(stored(a, r), [...record(i + 1, 10).subarray(0, 10)], `record ${i + 1}`));
+  });
+
   test('a chunk goes back when its last record is freed; the chunk being filled stays', () => {
     const a = new ByteArena(1024);
     const refs: number[] = [];
