@@ -87,6 +87,8 @@ export class NdjsonBytes {
     // A copy: a pipe's write may still hold the chunk when the buffer is reused.
     const chunk = Buffer.from(w.buf.subarray(0, w.n));
     w.n = 0;
+    // A line far past the limit (a connection's ladder of thousands of packets) grew the buffer: not kept that big.
+    if (w.buf.length > 8 * this.limit) w.buf = new Uint8Array(this.limit + (this.limit >> 1));
     this.out(chunk);
   }
 }

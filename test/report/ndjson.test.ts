@@ -214,3 +214,16 @@ test('NdjsonBytes: a copy goes out (the buffer is reused), once past its limit a
   assert.deepEqual(chunks.map((c) => (typeof c === 'string' ? c : Buffer.from(c).toString())), ['{"a":1}\n', '{}\n', '{"type":"summary"}\n']);
   assert.notEqual((chunks[0] as Uint8Array).buffer, b.w.buf.buffer);
 });
+
+test('NdjsonBytes: a line far longer than the limit grows the buffer only until it is written', () => {
+  const chunks: Uint8Array[] = [];
+  const b = new NdjsonBytes((c) => chunks.push(c as Uint8Array), 1024);
+  const size = b.w.buf.length;
+  b.w.str('x'.repeat(1 << 20));
+  b.lineDone();
+  assert.equal(chunks[0]!.length, (1 << 20) + 2);
+  assert.equal(b.w.buf.length, size);
+  b.w.ascii('{}');
+  b.flush();
+  assert.equal(Buffer.from(chunks[1]!).toString(), '{}');
+});
