@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { defaultThreads, streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
 import { ReportSpool } from '../../analyze/spool.js';
 import { jsonChunks, jsonSpoolChunks } from '../../report/json.js';
-import { NdjsonSink } from '../../report/ndjson.js';
+import { NdjsonBytes, NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { ResultsSink } from '../../results/sink.js';
 import { inCi } from '../ci.js';
@@ -169,7 +169,9 @@ async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Arra
 export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { ladders?: 'all' | 'findings'; failOn?: Severity; maxConnections?: number; shard?: { k: number; n: number } }, results: ResultsSink | null = null): Promise<number> {
   const source = await openCapture(path);
   const io = stopControls();
-  const sink = new NdjsonSink(io.out, { ladders: o.ladders ?? 'findings' });
+  // Lines go out together as bytes: after each chunk of input (the gate) and each clock tick on a quiet pipe.
+  const lines = new NdjsonBytes(io.out);
+  const sink = new NdjsonSink(lines, { ladders: o.ladders ?? 'findings' });
   // Lines go out as connections end; the summary line's counts and aggregates come from a spool (--out: the whole report).
   const spool = results === null ? new ReportSpool({ json: false }) : null;
   let lastArrival = Date.now();
@@ -178,10 +180,11 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
   try {
     const { report, result, session } = await streamAnalysis(source, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, spool: spool ?? undefined,
-      sink, signal: io.signal, gate: io.gate, interrupted: () => io.interruptedBy !== null,
+      sink, signal: io.signal, gate: () => { lines.flush(); return io.gate(); }, interrupted: () => io.interruptedBy !== null,
       // A file is read much faster than it was captured: ticking every 10 s of its time keeps the cost down.
       packetTickSeconds: stdin ? 1 : 10,
       onFrame: stdin ? () => { lastArrival = Date.now(); } : undefined,
+      onInterval: stdin ? () => lines.flush() : undefined,
       idleClock: stdin
         ? (s) => {
             const last = s.counters.lastTime;
@@ -194,6 +197,7 @@ export async function analyzeNdjson(path: string, o: CommonAnalysisFlags & { lad
     if (results !== null) { results.progress(session); await results.end(report); }
     code = outcome(report, result, io, o.failOn);
   } finally {
+    lines.flush(); // the lines made before a failure too
     spool?.close();
     io.release();
   }

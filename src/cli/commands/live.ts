@@ -12,7 +12,7 @@ import type { PacketSource, SourceResult } from '../../capture/types.js';
 import type { Report, Severity } from '../../model/report.js';
 import { plural } from '../../report/format.js';
 import { TextView } from '../../report/live-text.js';
-import { NdjsonSink } from '../../report/ndjson.js';
+import { NdjsonBytes, NdjsonSink } from '../../report/ndjson.js';
 import { inCi } from '../ci.js';
 import { EXIT_USAGE, UsageError } from '../errors.js';
 import { seconds, settingsFrom, severity, shard, wholeNumber, type CommonAnalysisFlags } from '../options.js';
@@ -126,7 +126,7 @@ async function runLive(o: LiveFlags): Promise<number> {
   const io = stopControls(() => writer?.close());
   const out = io.out;
   // NDJSON lines go out together, between batches of frames and on the clock (a write per line is a system call each).
-  const lines = new LineBatch(out);
+  const lines = new NdjsonBytes(out);
 
   const tty = process.stdout.isTTY === true;
   const useText = o.text === true || (tty && o.ndjson !== true);
@@ -135,7 +135,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     ? (await import('../../ui/live-view.js')).openLiveUi({ interface: o.interface, filter, stop: (why) => io.stop(why) }) : null;
   const view: AnalysisSink = ui ?? (useText
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
-    : new NdjsonSink(lines.add, { ladders: o.ladders ?? 'findings' }));
+    : new NdjsonSink(lines, { ladders: o.ladders ?? 'findings' }));
 
   const started = clock.now();
   const durationTimer = o.duration === undefined ? null : setTimeout(() => io.stop('duration'), o.duration * 1000);
@@ -245,27 +245,6 @@ export async function analyzeLive(source: PacketSource, whole: boolean, opts: St
     return await streamAnalysis(source, { ...opts, spool: spool ?? undefined });
   } finally {
     spool?.close();
-  }
-}
-
-/** Lines gathered into one write: flushed by the caller, and whenever 64 KiB are waiting. */
-export class LineBatch {
-  private parts: string[] = [];
-  private chars = 0;
-  constructor(private readonly out: (s: string) => void) {}
-
-  readonly add = (line: string): void => {
-    this.parts.push(line);
-    this.chars += line.length;
-    if (this.chars >= 1 << 16) this.flush();
-  };
-
-  flush(): void {
-    if (this.parts.length === 0) return;
-    const s = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
-    this.parts = [];
-    this.chars = 0;
-    this.out(s);
   }
 }
 

@@ -1,0 +1,85 @@
+/**
+ * CPU of the live analysis loop per packet, without a network: a capture's frames retimed to a steady rate (as
+ * `tcpreplay --pps` sends them: frame i at i / rate seconds) go through the loop `teardown live` runs (analyzeLive,
+ * its NDJSON sink and byte batching, src/cli/commands/live.ts) into /dev/null, in 1 MiB chunks as the capture ring
+ * hands them over. Prints the JavaScript thread's CPU per packet for each window of packet time, and the table's
+ * size: the cost a live capture at that rate pays as its state builds up, steadier than the namespace run
+ * (test/live/rate.ts), which also needs root, tcpreplay and a quiet machine.
+ *
+ *   node --import tsx bench/live-cpu.ts [--file bench/data/tiled-3500k-s1.pcap] [--rate 200000] [--packets 2000000] [--window 1]
+ */
+import { openSync, writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { AnalysisSession } from '../src/analyze/session.js';
+import { openCapture } from '../src/capture/open.js';
+import type { FrameSink, PacketSource } from '../src/capture/types.js';
+import { analyzeLive } from '../src/cli/commands/live.js';
+import { NdjsonBytes, NdjsonSink } from '../src/report/ndjson.js';
+import { parseCount } from './make-capture.js';
+
+const { values: a } = parseArgs({
+  options: {
+    file: { type: 'string', default: 'bench/data/tiled-3500k-s1.pcap' },
+    rate: { type: 'string', default: '200000' },
+    packets: { type: 'string', default: '2M' },
+    window: { type: 'string', default: '1' },
+  },
+});
+const rate = Number(a.rate);
+const limit = parseCount(a.packets!);
+const windowSeconds = Number(a.window);
+
+const file = await openCapture(a.file!);
+const t0 = Math.floor(Date.now() / 1000);
+/** The capture's frames, frame i stamped t0 + i / rate, stopping after `limit`. */
+const source: PacketSource = {
+  info: { ...file.info, format: 'live' },
+  get bytesRead() { return file.bytesRead; },
+  run(sink: FrameSink, signal, gate) {
+    let i = 0;
+    return file.run((f) => {
+      if (i >= limit) return;
+      const t = i++ / rate;
+      f.tsSec = t0 + Math.floor(t);
+      f.tsNsec = Math.round((t - Math.floor(t)) * 1e9);
+      sink(f);
+    }, signal, gate);
+  },
+};
+
+const fd = openSync('/dev/null', 'w');
+const lines = new NdjsonBytes((s) => { if (typeof s === 'string') writeSync(fd, s); else writeSync(fd, s); });
+const ndjson = new NdjsonSink(lines, { ladders: 'findings' });
+let next = windowSeconds;
+let cpu = process.cpuUsage();
+let packets = 0;
+let ended = 0;
+/** CPU µs and packets of the windows in which connections were judged at the capture's pace (past the first linger). */
+let steadyCpu = 0;
+let steadyPackets = 0;
+const cpuAll = process.cpuUsage();
+console.log(`${a.file} at ${rate} packets/s, ${limit} packets`);
+console.log('  time s  µs/pkt  connections ended/s  open  tuples');
+const sink = {
+  hooks: ndjson.hooks,
+  tick: (s: AnalysisSession, now: number) => ndjson.tick(s, now),
+  progress: (s: AnalysisSession) => {
+    const k = s.counters;
+    const t = (k.lastTime ?? t0) - t0;
+    if (t < next) return;
+    const c = process.cpuUsage(cpu);
+    const dp = k.packets - packets;
+    const held = s.held;
+    if (t > 6) { steadyCpu += c.user + c.system; steadyPackets += dp; }
+    console.log(`${t.toFixed(1).padStart(8)}  ${((c.user + c.system) / dp).toFixed(2).padStart(6)}  ${String(Math.round((k.connections - ended) / (dp / rate))).padStart(19)}  ${String(held.connections).padStart(6)}  ${String(held.tuples).padStart(6)}`);
+    packets = k.packets;
+    ended = k.connections;
+    cpu = process.cpuUsage();
+    next += windowSeconds;
+  },
+};
+const { report } = await analyzeLive(source, false, { sink, gate: () => { lines.flush(); return null; } });
+lines.flush();
+const c = process.cpuUsage(cpuAll);
+console.log(`steady (past 6 s of packet time): ${(steadyCpu / steadyPackets).toFixed(2)} µs/pkt`);
+console.log(`all: ${report.capture.packets} packets, ${report.summary.connections} connections, ${((c.user + c.system) / report.capture.packets).toFixed(2)} µs/pkt (CPU ${((c.user + c.system) / 1e6).toFixed(2)} s incl. the final report)`);
