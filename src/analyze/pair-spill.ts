@@ -35,7 +35,8 @@ export class PairSpill {
   private n = 0;
   private readonly nums: number[] = [];
 
-  constructor(private readonly runBytes?: number) {
+  /** `keep`: only the rows it keeps are spilled and read back (every pair is still folded); null: all. */
+  constructor(private readonly runBytes?: number, private readonly keep: ((row: PairAggregate) => boolean) | null = null) {
     this.input = new SortedSpill('pairs', runBytes);
   }
 
@@ -84,6 +85,7 @@ export class PairSpill {
     const flush = (): void => {
       for (const { acc, first, text } of group.values()) {
         const a = pairRow(acc);
+        if (this.keep !== null && !this.keep(a)) continue;
         x[0] = (a.ratePerSecond === null ? NO_RATE : 0) | (a.fastestReuseSeconds === null ? NO_FASTEST : 0)
           | (a.portsInUsePeak === null ? NO_PEAK : 0) | (a.exhaustionRatio === null ? NO_RATIO : 0);
         x[1] = a.connections; x[2] = a.distinctClientPorts; x[3] = a.ratePerSecond ?? 0; x[4] = a.timeWaitReuses;

@@ -1,4 +1,4 @@
-import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
+import { AggregateAccumulator, aggregateInput, showsReuse, type AggregateInput } from '../findings/aggregates.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
 import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
 import { LinkTable } from './link-table.js';
@@ -45,6 +45,11 @@ export interface SpoolOptions {
   ladders?: 'all' | 'findings';
   /** Bytes held in memory before a sorted run goes to disk (tests make it small). */
   runBytes?: number;
+  /**
+   * The pair rows aggregates() gives: all of them (default), or only those the text report lists (showsReuse: on a
+   * long capture almost every pair has one connection and no reuse, and is folded but neither kept nor read back).
+   */
+  pairs?: 'all' | 'reuse';
 }
 
 function halfClass(f: Finding): SpoolFinding['half'] {
@@ -354,7 +359,7 @@ export class ReportSpool implements SpoolTarget {
     const agg = new AggregateAccumulator(false);
     this.pairs?.close();
     // Known to close() at once: a reader that stops early (a closed pipe) still leaves no runs behind.
-    const pairs = new PairSpill(this.opts.runBytes);
+    const pairs = new PairSpill(this.opts.runBytes, this.opts.pairs === 'reuse' ? showsReuse : null);
     this.pairs = pairs;
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.conns.sorted()) {

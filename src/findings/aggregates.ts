@@ -243,6 +243,9 @@ export function pairAggregate(t: PairTotals, peak: () => number): PairAggregate 
   };
 }
 
+/** A pair the text report lists: TIME_WAIT reuses, or fewer client ports than connections. */
+export const showsReuse = (p: PairAggregate): boolean => p.timeWaitReuses > 0 || p.distinctClientPorts < p.connections;
+
 /** Closest to exhaustion first, then TIME_WAIT reuses, connections (a stable sort keeps first-seen order). */
 export const byPressure = (x: PairAggregate, y: PairAggregate): number =>
   (y.exhaustionRatio ?? 0) - (x.exhaustionRatio ?? 0) || y.timeWaitReuses - x.timeWaitReuses || y.connections - x.connections;
