@@ -13,13 +13,13 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CaptureError, type PacketSource, type SourceResult } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
-import { newTcpPacket, type TcpPacket } from '../decode/packet.js';
+import { newTcpPacket } from '../decode/packet.js';
 import { FloodTracker } from '../findings/syn-flood.js';
 import { fmix32 } from '../model/hash.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
 import type { Evictions, Report, Settings } from '../model/report.js';
-import { inShard, type Shard } from '../tcp/shard.js';
+import { inShard, tupleHash, type Shard } from '../tcp/shard.js';
 import type { DigestRaw, TextDigest } from './digest.js';
 import { KIND_BOUNDARY, KIND_END, newRing, RingFailed, RingWriter } from './ring.js';
 import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.js';
@@ -37,22 +37,6 @@ export class ThreadStop extends Error {
   constructor(readonly why: 'internal' | 'memory', readonly detail: string, readonly frame: number) {
     super(`${why === 'memory' ? detail : `the analysis failed on frame ${frame}: ${detail}`} (in an analysis thread; --threads 1 reports what was read before it)`);
   }
-}
-
-/** One endpoint (address words, port) mixed to 32 bits for threadOf(): a bijection of the words' xor. */
-const endpointMix = (a: Uint32Array, port: number): number =>
-  Math.imul((a[0] as number) ^ Math.imul(a[1] as number, 0x85ebca6b) ^ Math.imul(a[2] as number, 0xc2b2ae35) ^ Math.imul(a[3] as number, 0x27d4eb2f) ^ Math.imul(port, 0x165667b1), 0x9e3779b1);
-
-/**
- * The thread of a segment's (inner) 4-tuple: symmetric (sum and product of the two endpoints' mixes), so both
- * directions and every incarnation of a tuple go to one thread. Cheaper than the --shard hash (tupleHash: ten
- * finalizers a segment, on the one reading thread); only the spread matters here, the output is the same for any
- * assignment.
- */
-export function threadOf(p: TcpPacket, n: number): number {
-  const x = endpointMix(p.src, p.srcPort);
-  const y = endpointMix(p.dst, p.dstPort);
-  return (fmix32(((x + y) | 0) ^ Math.imul(x, y)) >>> 0) % n;
 }
 
 /** The default of --threads: the machine's cores. */
@@ -229,7 +213,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
         if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
         k.tcpPackets++;
         if (shard === null || inShard(pkt, shard)) {
-          const w = n === 1 ? 0 : threadOf(pkt, n);
+          const w = n === 1 ? 0 : (fmix32(tupleHash(pkt) ^ 0x2545f491) >>> 0) % n;
           (writers[w] as RingWriter).frame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
         }
         // Where one session would sweep (AnalysisSession.ingest): after this segment, at its time.
