@@ -10,7 +10,7 @@
  * ⌈maxConnections ÷ N⌉; docs/design.md "Threads").
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CaptureError, type PacketSource, type SourceResult } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
 import { newTcpPacket } from '../decode/packet.js';
@@ -143,12 +143,12 @@ export const WORKER_YOUNG_MB = 48;
  * The worker: dist/analyze/worker.js when built; under tsx (tests, `node --import tsx`) this module is .ts and the
  * worker is loaded through tsx's loader, registered in the worker first (a worker does not inherit --import hooks).
  */
-function startWorker(workerData: WorkerInput): Worker {
+function startWorker(workerData: WorkerInput, transferList: MessagePort[]): Worker {
   const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_MB };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData, resourceLimits });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData, resourceLimits, transferList });
   const api = import.meta.resolve('tsx/esm/api');
   const target = new URL('./worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`, { eval: true, workerData, resourceLimits });
+  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`, { eval: true, workerData, resourceLimits, transferList });
 }
 
 export async function streamAnalysisParallel(source: PacketSource, opts: ParallelOptions): Promise<{ report: Report; result: SourceResult }> {
@@ -166,14 +166,19 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   const stopper = new AbortController();
   const fail = (e: Error) => { failure ??= e; stopper.abort(); settle?.(); };
 
+  // Each batch's buffer goes back to its thread once its records are copied into the spool (the thread writes its
+  // next batches in it).
+  const backs = rings.map(() => new MessageChannel());
   const onBatch = (w: number, m: BatchMessage) => {
     ledger.append(w, m.opens);
     const seq = seqOf(w);
     spool.addBatch(Buffer.from(m.bytes, 0, m.used), m.meta, seq);
     for (const [s, next, start] of m.links) spool.link(seq(s), next, start);
+    (backs[w] as MessageChannel).port1.postMessage(m.bytes, [m.bytes]);
   };
   const workers = rings.map((ring, w) => {
-    const worker = startWorker({ ring, settings, maxConnections: Math.ceil(cap / n), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
+    const back = (backs[w] as MessageChannel).port2;
+    const worker = startWorker({ ring, settings, maxConnections: Math.ceil(cap / n), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w, back }, [back]);
     worker.on('message', (m: BatchMessage | EndMessage | StopMessage) => {
       if (m.type === 'stop') { fail(new ThreadStop(m.why, m.message, m.frame)); return; }
       if (m.type === 'batch') onBatch(w, m); else ends[w] = m;
@@ -204,7 +209,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
         const t = frame.tsSec + frame.tsNsec * 1e-9;
         if (k.firstTime === null) k.firstTime = t;
         if (k.lastTime === null || t > k.lastTime) { k.lastTime = t; lastSec = frame.tsSec; lastNsec = frame.tsNsec; }
-        const status = decodeFrame(frame, pkt);
+        const status = decodeFrame(frame, pkt, false);
         if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
         k.tcpPackets++;
         if (shard === null || inShard(pkt, shard)) {
@@ -234,6 +239,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
     await new Promise<void>((res) => { settle = res; if (failure !== null || ends.every((e) => e !== null)) res(); });
   } finally {
     for (const w of workers) void w.terminate();
+    for (const b of backs) b.port1.close();
   }
   if (failure !== null) throw failure;
 

@@ -1,4 +1,4 @@
-import { AggregateAccumulator, aggregateInput, type AggregateInput } from '../findings/aggregates.js';
+import { AggregateAccumulator, aggregateInput, showsReuse, type AggregateInput } from '../findings/aggregates.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
 import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
 import { LinkTable } from './link-table.js';
@@ -45,6 +45,11 @@ export interface SpoolOptions {
   ladders?: 'all' | 'findings';
   /** Bytes held in memory before a sorted run goes to disk (tests make it small). */
   runBytes?: number;
+  /**
+   * The pair rows aggregates() gives: all of them (default), or only those the text report lists (showsReuse: on a
+   * long capture almost every pair has one connection and no reuse, and is folded but neither kept nor read back).
+   */
+  pairs?: 'all' | 'reuse';
 }
 
 function halfClass(f: Finding): SpoolFinding['half'] {
@@ -139,6 +144,8 @@ function pushContribution(out: number[], r: Contribution): void {
  */
 export class SpoolBatch implements SpoolTarget {
   private buf = newBatchBuffer(1 << 20);
+  /** Buffers handed back (recycle()), for the next batches. */
+  private readonly spares: ArrayBuffer[] = [];
   private used = 0;
   private meta: number[] = [];
   private readonly nums: number[] = [];
@@ -167,14 +174,27 @@ export class SpoolBatch implements SpoolTarget {
     this.onLink(seq, next, start);
   }
 
-  /** The batch so far (its buffers change hands: transfer them), and a fresh one started. */
+  /**
+   * The batch so far (its buffers change hands: transfer them), and the next one started in a buffer handed back
+   * (recycle()) when there is one, else a fresh one.
+   */
   take(): { bytes: ArrayBuffer; used: number; meta: Float64Array } {
     const out = { bytes: this.buf.buffer as ArrayBuffer, used: this.used, meta: Float64Array.from(this.meta) };
-    this.buf = newBatchBuffer(this.buf.length);
+    const spare = this.spares.pop();
+    this.buf = spare !== undefined ? Buffer.from(spare) : newBatchBuffer(this.buf.length);
     this.used = 0;
     this.meta = [];
     this.size = 0;
     return out;
+  }
+
+  /**
+   * A buffer of an earlier batch, read and handed back: the next batches are written in it instead of a fresh one
+   * (a fresh buffer is a MiB of new pages to zero and fault in, and one more for the reading thread to free).
+   * Buffers smaller than the one in use are dropped.
+   */
+  recycle(bytes: ArrayBuffer): void {
+    if (bytes.byteLength >= this.buf.length && this.spares.length < MAX_SPARES) this.spares.push(bytes);
   }
 
   private room(need: number): void {
@@ -184,6 +204,9 @@ export class SpoolBatch implements SpoolTarget {
     this.buf = grown;
   }
 }
+
+/** Buffers handed back that a SpoolBatch keeps at most (more in flight are dropped). */
+const MAX_SPARES = 4;
 
 /** A buffer of its own ArrayBuffer (transferable; not a slice of node's pool). */
 const newBatchBuffer = (n: number): Buffer => Buffer.from(new ArrayBuffer(n));
@@ -336,7 +359,7 @@ export class ReportSpool implements SpoolTarget {
     const agg = new AggregateAccumulator(false);
     this.pairs?.close();
     // Known to close() at once: a reader that stops early (a closed pipe) still leaves no runs behind.
-    const pairs = new PairSpill(this.opts.runBytes);
+    const pairs = new PairSpill(this.opts.runBytes, this.opts.pairs === 'reuse' ? showsReuse : null);
     this.pairs = pairs;
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.conns.sorted()) {

@@ -4,7 +4,7 @@
  * posts its judged connections (spool records), the links between incarnations and the frames that opened
  * connections in batches; at the end its SYN-flood targets, evictions and text digest.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { RawFrame } from '../capture/types.js';
 import type { FloodRaw } from '../findings/syn-flood.js';
 import type { Settings } from '../model/report.js';
@@ -24,6 +24,8 @@ export interface WorkerInput {
   maxPerKind: number | null;
   /** This thread's number. */
   w: number;
+  /** Where the reader hands each batch's buffer back once it has read it (SpoolBatch.recycle()). */
+  back: MessagePort;
 }
 
 export interface BatchMessage {
@@ -62,6 +64,8 @@ function main(): void {
   const target = new SpoolBatch(input.spool, (seq, next, start) => { links.push([seq, next, start]); });
   const post = (): void => {
     if (target.size === 0 && links.length === 0 && opens.length === 0) return;
+    // The thread never waits on its event loop: buffers handed back are picked up here, before the next batch starts.
+    for (let m = receiveMessageOnPort(input.back); m !== undefined; m = receiveMessageOnPort(input.back)) target.recycle(m.message as ArrayBuffer);
     const { bytes, used, meta } = target.take();
     const msg: BatchMessage = { type: 'batch', bytes, used, meta, links, opens: Uint32Array.from(opens) };
     port.postMessage(msg, [bytes, meta.buffer as ArrayBuffer, msg.opens.buffer as ArrayBuffer]);

@@ -30,7 +30,11 @@ import { decodeTcp, resetTcpOptions } from './tcp.js';
 
 const cur = newDecodeCursor();
 
-export function decodeFrame(frame: RawFrame, out: TcpPacket): DecodeStatus {
+/**
+ * `options` false: the TCP options are left unread (reset: as if there were none); the status and every other field
+ * are the same. For a reader that only needs the 4-tuple (src/analyze/parallel.ts).
+ */
+export function decodeFrame(frame: RawFrame, out: TcpPacket, options = true): DecodeStatus {
   const data = frame.data;
   let start = frame.dataOffset;
   let end = start + frame.capLength;
@@ -59,7 +63,7 @@ export function decodeFrame(frame: RawFrame, out: TcpPacket): DecodeStatus {
       case NEXT_IP:
         st = decodeIp(data, cur, out);
         if (st !== 'ok') return st;
-        if (cur.proto === 6) return decodeTcp(data, cur, out);
+        if (cur.proto === 6) return decodeTcp(data, cur, out, options);
         st = ipPayload(data, cur, out);
         break;
       case NEXT_ETHER: st = decodeEthernet(data, cur, out); break;

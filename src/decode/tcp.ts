@@ -88,9 +88,10 @@ function parseOptions(data: Uint8Array, i: number, end: number, out: TcpPacket):
 
 /**
  * Decodes the TCP header at cur.pos; the segment is cur.segLen bytes long per the IP length fields and the frame
- * holds bytes up to cur.end. Fills ports, numbers, flags, window, options and payload bounds.
+ * holds bytes up to cur.end. Fills ports, numbers, flags, window, options (unless `options` is false: an option
+ * never changes the status) and payload bounds.
  */
-export function decodeTcp(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): DecodeStatus {
+export function decodeTcp(data: Uint8Array, cur: DecodeCursor, out: TcpPacket, options = true): DecodeStatus {
   const p = cur.pos;
   const segLen = cur.segLen;
   const avail = cur.end - p;
@@ -108,7 +109,7 @@ export function decodeTcp(data: Uint8Array, cur: DecodeCursor, out: TcpPacket): 
   out.ack = u32(data, p + 8);
   out.flags = data[p + 13]!; // CWR ECE URG ACK PSH RST SYN FIN; the AE/NS bit in byte 12 is not kept
   out.window = (data[p + 14]! << 8) | data[p + 15]!;
-  if (hlen > 20) parseOptions(data, p + 20, p + hlen, out);
+  if (hlen > 20 && options) parseOptions(data, p + 20, p + hlen, out);
 
   const payloadStart = p + hlen;
   out.payloadOffset = payloadStart;

@@ -120,7 +120,9 @@ export interface PairAcc {
  * the order the list functions below give (ties in order of first appearance).
  */
 export class AggregateAccumulator {
-  private readonly servers = new Map<string, ServerAggregate>();
+  /** Server rows by address, then port (no endpoint text per connection), and in order of first appearance. */
+  private readonly servers = new Map<string, Map<number, ServerAggregate>>();
+  private readonly serverList: ServerAggregate[] = [];
   private readonly pairs = new Map<string, PairAcc>();
 
   /** `withPairs` false: the server rows only (the pairs are folded elsewhere: src/analyze/pair-spill.ts). */
@@ -128,14 +130,12 @@ export class AggregateAccumulator {
 
   /** Make the rows of this connection exist (the order of first appearance breaks ties), without folding it. */
   touch(c: AggregateInput): void {
-    const name = endpointText(c.server);
-    this.server(c.server, name);
-    if (this.withPairs) this.pair(c, name);
+    this.server(c.server);
+    if (this.withPairs) this.pair(c, endpointText(c.server));
   }
 
   add(c: AggregateInput): void {
-    const name = endpointText(c.server);
-    const s = this.server(c.server, name);
+    const s = this.server(c.server);
     s.connections++;
     if (c.teardown === 'rst') s.resets++;
     for (const [stuck, age] of c.halfCloses) {
@@ -143,12 +143,12 @@ export class AggregateAccumulator {
       if (stuck) s.stuck++;
       if (s.oldestHalfCloseSeconds === null || age > s.oldestHalfCloseSeconds) s.oldestHalfCloseSeconds = age;
     }
-    if (this.withPairs) foldPair(this.pair(c, name), c);
+    if (this.withPairs) foldPair(this.pair(c, endpointText(c.server)), c);
   }
 
   /** Per server endpoint: the CLOSE_WAIT pile-up (docs/rules.md §6.1 aggregate) and resets. */
   serverRows(): ServerAggregate[] {
-    return [...this.servers.values()].sort(byPileUp);
+    return [...this.serverList].sort(byPileUp);
   }
 
   /** Per client address → server endpoint (see pairAggregates). */
@@ -156,10 +156,16 @@ export class AggregateAccumulator {
     return [...this.pairs.values()].map(pairRow).sort(byPressure);
   }
 
-  /** `name`: the endpoint's text. */
-  private server(e: Endpoint, name: string): ServerAggregate {
-    let a = this.servers.get(name);
-    if (!a) { a = { server: e, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 }; this.servers.set(name, a); }
+  /** The row of a server endpoint (its address text tells IPv4 from IPv6: the same as keying by endpointText). */
+  private server(e: Endpoint): ServerAggregate {
+    let ports = this.servers.get(e.address);
+    if (ports === undefined) { ports = new Map(); this.servers.set(e.address, ports); }
+    let a = ports.get(e.port);
+    if (a === undefined) {
+      a = { server: e, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 };
+      ports.set(e.port, a);
+      this.serverList.push(a);
+    }
     return a;
   }
 
@@ -242,6 +248,9 @@ export function pairAggregate(t: PairTotals, peak: () => number): PairAggregate 
     portsInUsePeak: p, exhaustionRatio: p === null ? null : p / pool,
   };
 }
+
+/** A pair the text report lists: TIME_WAIT reuses, or fewer client ports than connections. */
+export const showsReuse = (p: PairAggregate): boolean => p.timeWaitReuses > 0 || p.distinctClientPorts < p.connections;
 
 /** Closest to exhaustion first, then TIME_WAIT reuses, connections (a stable sort keeps first-seen order). */
 export const byPressure = (x: PairAggregate, y: PairAggregate): number =>

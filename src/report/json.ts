@@ -41,6 +41,8 @@ const OUT_CHUNK = 1 << 20;
 const ID_OPEN = Buffer.from('\\u0001', 'latin1');
 /** What JsonList.raw() puts before every item but the first of a top-level list. */
 const NEXT_ITEM = Buffer.from(',\n    ', 'latin1');
+/** The same before every row but the first of an aggregates list (one level deeper). */
+const NEXT_ROW = Buffer.from(',\n      ', 'latin1');
 
 /** UTF-8 output gathered into chunks (a fresh buffer per chunk: a chunk handed out may still be being written). */
 class ByteChunks {
@@ -136,6 +138,8 @@ export function jsonConnection(c: ConnectionReport, allLadders: boolean): Connec
 export class JsonList {
   private empty = true;
   constructor(private readonly key: string, private readonly indent = '  ') {}
+  /** No element written yet. */
+  get isEmpty(): boolean { return this.empty; }
   open(): string { return `${this.indent}${JSON.stringify(this.key)}: [`; }
   item(x: unknown): string {
     return this.raw(JSON.stringify(x));
@@ -168,7 +172,8 @@ function* aggregateBytes(a: { servers: Iterable<ServerAggregate>; pairs: Iterabl
     const l = new JsonList(k, '    ');
     out.str(l.open());
     for (const x of list) {
-      out.str(l.raw(''));
+      // What l.raw('') gives: the first row's line start, then the separator (as bytes: no string per row).
+      if (l.isEmpty) out.str(l.raw('')); else out.bytes(NEXT_ROW, 0, NEXT_ROW.length);
       w.n = 0;
       write(w, x);
       out.bytes(w.buf, 0, w.n);

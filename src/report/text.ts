@@ -2,6 +2,7 @@ import type { ConnectionReport, Finding, FindingKind, Report } from '../model/re
 import { FINDING_KINDS } from '../model/report.js';
 import { endpointText } from '../model/endpoint.js';
 import { CATALOG } from '../findings/catalog.js';
+import { showsReuse } from '../findings/aggregates.js';
 import { linkTypeName } from '../model/link-types.js';
 import { CONNECTION_ROWS, TextDigest } from '../analyze/digest.js';
 import { duration, isoTime, packetHeader, packetLine, plural } from './format.js';
@@ -115,7 +116,7 @@ export function textReport(r: Report, opts: TextOptions = {}, digest?: TextDiges
       out.push(`  ${endpointText(a.server).padEnd(28)} ${a.halfClosed} half-closed (${a.stuck} stuck), oldest ${a.oldestHalfCloseSeconds === null ? '-' : duration(a.oldestHalfCloseSeconds)}, of ${plural(a.connections, 'connection')}`);
     }
   }
-  const pairs = r.aggregates.pairs.filter((p) => p.timeWaitReuses > 0 || p.distinctClientPorts < p.connections);
+  const pairs = r.aggregates.pairs.filter(showsReuse);
   if (pairs.length) {
     out.push('', 'TIME_WAIT reuse by client → server');
     for (const p of pairs.slice(0, 20)) {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PairSpill } from '../../src/analyze/pair-spill.js';
-import { AggregateAccumulator, type AggregateInput } from '../../src/findings/aggregates.js';
+import { AggregateAccumulator, showsReuse, type AggregateInput } from '../../src/findings/aggregates.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -59,6 +59,18 @@ describe('per-pair aggregates spilled', () => {
       assert.deepStrictEqual([...spill.rows()], want, 'read twice');
       spill.close();
     }
+  });
+
+  test('with a row filter (what the text report lists): exactly the rows it keeps, in the same order', () => {
+    const conns = inputs(5000, 400, 3, 11);
+    const acc = new AggregateAccumulator();
+    const spill = new PairSpill(2048, showsReuse);
+    for (const c of conns) { acc.add(c); spill.add(c); }
+    const all = acc.pairRows();
+    const want = all.filter(showsReuse);
+    assert.ok(want.length > 20 && want.length < all.length / 2, `${want.length} of ${all.length} rows kept`);
+    assert.deepStrictEqual([...spill.rows()], want);
+    spill.close();
   });
 
   test('memory does not follow the number of pairs', () => {

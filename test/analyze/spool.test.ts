@@ -27,7 +27,8 @@ async function streamed(path: string): Promise<{ json: string; all: string; text
   const all = new ReportSpool({ json: true, ladders: 'all', runBytes: 1024 });
   const r2 = (await streamAnalysis(await openCapture(path), { sink: {}, packetTickSeconds: null, spool: all })).report;
   const digest = new TextDigest(3);
-  const text = new ReportSpool({ json: false, runBytes: 1024 });
+  // As the CLI's text report makes it: only the pair rows it lists.
+  const text = new ReportSpool({ json: false, pairs: 'reuse', runBytes: 1024 });
   const { report: r3, session } = await streamAnalysis(await openCapture(path), {
     sink: { hooks: { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) } },
     packetTickSeconds: null, spool: text,

@@ -86,7 +86,8 @@ export function analyzeCommand(): Command {
     const io = stopControls();
     // Streamed: judged connections are spooled (JSON) or folded into the text digest, not kept; memory follows
     // the connections open at once. The results folder (--out) is written from the whole report.
-    let spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings' }) : null;
+    // The text report lists only the pairs with reuse: the spool keeps no other pair row.
+    let spool = results === null ? new ReportSpool({ json: o.json === true, ladders: o.ladders ?? 'findings', pairs: o.json ? 'all' : 'reuse' }) : null;
     let digest = spool !== null && !o.json ? new TextDigest(o.maxPerKind ?? 50) : null;
     const threads = analysisThreads(o.threads, spool !== null);
     const single = () => streamAnalysis(source, {
