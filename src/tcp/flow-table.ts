@@ -11,6 +11,7 @@ import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions } from './path.js';
 import { TimerHeap, type Sleeper } from './timers.js';
+import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_RETIRED, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_KEY, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
 
 /** No record (TupleEntry.retired, TupleEntry.tomb). */
 const NONE = -1;
@@ -25,20 +26,9 @@ const NOT_THIS_TUPLE = -1;
  * (overlapping address spaces in different VLANs, VRFs or tunnels); see FlowTable.ingest.
  */
 export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper<'clockWake'> {
-  // Address words as plain fields (no typed-array allocation per tuple); a = source of the first packet.
-  a0 = 0; a1 = 0; a2 = 0; a3 = 0;
-  b0 = 0; b1 = 0; b2 = 0; b3 = 0;
-  aPort = 0;
-  bPort = 0;
-  v: 4 | 6 = 4;
-  /** The strict part of the flow key (--flow-key tuple+vlan / tuple+interface); 0 with 'tuple'. */
-  key = 0;
-  /** Path signatures (TcpPacket.pathSig) seen from side a and side b: the first inline, any more in `moreSigs`. */
-  sigA = 0;
-  sigB = 0;
-  hasSigA = false;
-  hasSigB = false;
-  /** Further signatures as pairs [side (0 a, 1 b), signature, …]; null while each side kept to one path. */
+  /** This tuple's row in the table's store (src/tcp/tuple-store.ts): its numbers; GONE once it left the table. */
+  slot: number;
+  /** Further path signatures as pairs [side (0 a, 1 b), signature, …]; null while each side kept to one path. */
   moreSigs: number[] | null = null;
   /** The open connection, as objects while it is active; null while it rests frozen in `asleep` (or there is none). */
   current: Connection | null = null;
@@ -49,54 +39,124 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
    * its reference there instead of the string.
    */
   asleep: string | number | null = null;
-  /** FlowTable.lost when the connection fell asleep: the capture loss it missed is added when it wakes. */
-  asleepLoss = 0;
-  /**
-   * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts, a record in
-   * the table's arena of them; NONE without): late packets (a FIN retransmission) reopen it. `retiredLastT`: its last
-   * packet's time.
-   */
-  retired = NONE;
-  retiredLastT = 0;
-  /**
-   * What the last judged connection left for judging a reuse of the tuple (frozen, a record in the table's arena of
-   * tombstones; NONE without), its last packet's time, and whether it was closed.
-   */
-  tomb = NONE;
-  tombLastT = 0;
-  tombClosed = false;
-  incarnations = 0;
   /**
    * The report's endpoints, shared by the reports of its incarnations when reports are kept (a streamed analysis
    * makes them per judgement: the tuple may rest long between judgements).
    */
   endA: ReportEndpoint | null = null;
   endB: ReportEndpoint | null = null;
-  /** The judge's record of the last connection judged on this tuple (its id and number): a later incarnation links to it. */
+  /** The judge's record of the last connection judged on this tuple (its id; its number is judgedSeq): a later incarnation links to it. */
   judgedId: string | null = null;
-  judgedSeq = 0;
   next: TupleEntry | null = null;
   /** Recency links: in the table's handshake-only, other or resting list (see FlowTable). */
   lruPrev: TupleEntry | null = null;
   lruNext: TupleEntry | null = null;
   lruList: LruList<TupleEntry> | null = null;
-  /** When the table's expiry next looks at this tuple (FlowTable.dueOf); Infinity: nothing pending. */
+  /**
+   * When the table's expiry next looks at this tuple (FlowTable.dueOf), and when live aging (AnalysisSession.tick)
+   * next looks at its connection; Infinity: nothing pending. Fields, not in the row: the deadline heaps read them by
+   * name for every packet, and a tuple that left the table keeps them (Infinity) for the entries still queued.
+   */
   wake = Infinity;
-  /** When live aging (AnalysisSession.tick) next looks at this tuple's connection; Infinity: nothing pending. */
   clockWake = Infinity;
-  constructor(readonly hash: number) {}
+
+  constructor(readonly store: TupleStore, hash: number) {
+    this.slot = store.alloc();
+    store.i32[this.slot * WORDS + W_HASH] = hash;
+  }
+
+  // Its numbers, in its row. Address words (a = source of the first packet), ports, the IP version.
+  get hash(): number { return this.store.i32[this.slot * WORDS + W_HASH] as number; }
+  get a0(): number { return this.store.u32[this.slot * WORDS + W_A] as number; }
+  get a1(): number { return this.store.u32[this.slot * WORDS + W_A + 1] as number; }
+  get a2(): number { return this.store.u32[this.slot * WORDS + W_A + 2] as number; }
+  get a3(): number { return this.store.u32[this.slot * WORDS + W_A + 3] as number; }
+  get b0(): number { return this.store.u32[this.slot * WORDS + W_B] as number; }
+  get b1(): number { return this.store.u32[this.slot * WORDS + W_B + 1] as number; }
+  get b2(): number { return this.store.u32[this.slot * WORDS + W_B + 2] as number; }
+  get b3(): number { return this.store.u32[this.slot * WORDS + W_B + 3] as number; }
+  get aPort(): number { return (this.store.u32[this.slot * WORDS + W_PORTS] as number) & 0xffff; }
+  get bPort(): number { return (this.store.u32[this.slot * WORDS + W_PORTS] as number) >>> 16; }
+  get v(): 4 | 6 { return ((this.store.u32[this.slot * WORDS + W_FLAGS] as number) & F_V6) !== 0 ? 6 : 4; }
+  /** The strict part of the flow key (--flow-key tuple+vlan / tuple+interface); 0 with 'tuple'. */
+  get key(): number { return this.store.i32[this.slot * WORDS + W_KEY] as number; }
+
+  /** Sets the tuple's identity from its first packet (side a = its source). */
+  setTuple(p: TcpPacket, key: number, sig: number): void {
+    const u = this.store.u32;
+    const w = this.slot * WORDS;
+    const sa = p.src;
+    const da = p.dst;
+    for (let k = 0; k < 4; k++) { u[w + W_A + k] = sa[k] as number; u[w + W_B + k] = da[k] as number; }
+    u[w + W_PORTS] = (p.srcPort | (p.dstPort << 16)) >>> 0;
+    this.store.i32[w + W_KEY] = key;
+    this.store.i32[w + W_SIG_A] = sig;
+    u[w + W_FLAGS] = F_HAS_SIG_A | (p.ipVersion === 6 ? F_V6 : 0);
+  }
+
+  /** Path signatures (TcpPacket.pathSig) seen from side a and side b: the first of each here, any more in `moreSigs`. */
+  get sigA(): number { return this.store.i32[this.slot * WORDS + W_SIG_A] as number; }
+  get sigB(): number { return this.store.i32[this.slot * WORDS + W_SIG_B] as number; }
+  get hasSigA(): boolean { return ((this.store.u32[this.slot * WORDS + W_FLAGS] as number) & F_HAS_SIG_A) !== 0; }
+  get hasSigB(): boolean { return ((this.store.u32[this.slot * WORDS + W_FLAGS] as number) & F_HAS_SIG_B) !== 0; }
+
+  get incarnations(): number { return this.store.u32[this.slot * WORDS + W_INCARNATIONS] as number; }
+  set incarnations(n: number) { this.store.u32[this.slot * WORDS + W_INCARNATIONS] = n; }
+
+  /** FlowTable.lost when the connection fell asleep: the capture loss it missed is added when it wakes. */
+  get asleepLoss(): number { return this.store.f64[this.slot * DOUBLES + D_ASLEEP_LOSS] as number; }
+  set asleepLoss(n: number) { this.store.f64[this.slot * DOUBLES + D_ASLEEP_LOSS] = n; }
+
+  /**
+   * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts, a record in
+   * the table's arena of them; NONE without): late packets (a FIN retransmission) reopen it. `retiredLastT`: its last
+   * packet's time.
+   */
+  get retired(): number { return this.store.f64[this.slot * DOUBLES + D_RETIRED] as number; }
+  set retired(r: number) { this.store.f64[this.slot * DOUBLES + D_RETIRED] = r; }
+  get retiredLastT(): number { return this.store.f64[this.slot * DOUBLES + D_RETIRED_T] as number; }
+  set retiredLastT(t: number) { this.store.f64[this.slot * DOUBLES + D_RETIRED_T] = t; }
+  /**
+   * What the last judged connection left for judging a reuse of the tuple (frozen, a record in the table's arena of
+   * tombstones; NONE without), its last packet's time, and whether it was closed.
+   */
+  get tomb(): number { return this.store.f64[this.slot * DOUBLES + D_TOMB] as number; }
+  set tomb(r: number) { this.store.f64[this.slot * DOUBLES + D_TOMB] = r; }
+  get tombLastT(): number { return this.store.f64[this.slot * DOUBLES + D_TOMB_T] as number; }
+  set tombLastT(t: number) { this.store.f64[this.slot * DOUBLES + D_TOMB_T] = t; }
+  get tombClosed(): boolean { return ((this.store.u32[this.slot * WORDS + W_FLAGS] as number) & F_TOMB_CLOSED) !== 0; }
+  set tombClosed(b: boolean) {
+    const i = this.slot * WORDS + W_FLAGS;
+    const f = this.store.u32[i] as number;
+    this.store.u32[i] = b ? f | F_TOMB_CLOSED : f & ~F_TOMB_CLOSED;
+  }
+  /** The number the judge gave the last connection judged on this tuple (with judgedId). */
+  get judgedSeq(): number { return this.store.f64[this.slot * DOUBLES + D_JUDGED_SEQ] as number; }
+  set judgedSeq(n: number) { this.store.f64[this.slot * DOUBLES + D_JUDGED_SEQ] = n; }
+  /** The tuple left the table: its row goes back to the store (its numbers read undefined from now on). */
+  leave(): void {
+    if (this.slot === GONE) return;
+    this.store.release(this.slot);
+    this.slot = GONE;
+  }
 
   /** Address words for output (allocates: not for the per-packet path). */
   get a(): number[] { return [this.a0, this.a1, this.a2, this.a3]; }
   get b(): number[] { return [this.b0, this.b1, this.b2, this.b3]; }
 
-  isA(w: Uint32Array): boolean { return w[0] === this.a0 && w[1] === this.a1 && w[2] === this.a2 && w[3] === this.a3; }
-  isB(w: Uint32Array): boolean { return w[0] === this.b0 && w[1] === this.b1 && w[2] === this.b2 && w[3] === this.b3; }
-
   /** Which side of this tuple sent the packet: FROM_A, FROM_B, or NOT_THIS_TUPLE (a hash collision). */
   sideOf(p: TcpPacket): number {
-    if (this.aPort === p.srcPort && this.bPort === p.dstPort && this.isA(p.src) && this.isB(p.dst)) return FROM_A;
-    if (this.bPort === p.srcPort && this.aPort === p.dstPort && this.isB(p.src) && this.isA(p.dst)) return FROM_B;
+    const u = this.store.u32;
+    const w = this.slot * WORDS;
+    const ports = u[w + W_PORTS] as number;
+    const s = p.src;
+    const d = p.dst;
+    if (ports === ((p.srcPort | (p.dstPort << 16)) >>> 0)
+      && u[w] === s[0] && u[w + 1] === s[1] && u[w + 2] === s[2] && u[w + 3] === s[3]
+      && u[w + 4] === d[0] && u[w + 5] === d[1] && u[w + 6] === d[2] && u[w + 7] === d[3]) return FROM_A;
+    if (ports === ((p.dstPort | (p.srcPort << 16)) >>> 0)
+      && u[w + 4] === s[0] && u[w + 5] === s[1] && u[w + 6] === s[2] && u[w + 7] === s[3]
+      && u[w] === d[0] && u[w + 1] === d[1] && u[w + 2] === d[2] && u[w + 3] === d[3]) return FROM_B;
     return NOT_THIS_TUPLE;
   }
 
@@ -121,8 +181,10 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
   }
 
   learn(fromA: boolean, sig: number): void {
-    if (fromA && !this.hasSigA) { this.sigA = sig; this.hasSigA = true; return; }
-    if (!fromA && !this.hasSigB) { this.sigB = sig; this.hasSigB = true; return; }
+    const w = this.slot * WORDS;
+    const f = this.store.u32[w + W_FLAGS] as number;
+    if (fromA && (f & F_HAS_SIG_A) === 0) { this.store.i32[w + W_SIG_A] = sig; this.store.u32[w + W_FLAGS] = f | F_HAS_SIG_A; return; }
+    if (!fromA && (f & F_HAS_SIG_B) === 0) { this.store.i32[w + W_SIG_B] = sig; this.store.u32[w + W_FLAGS] = f | F_HAS_SIG_B; return; }
     const m = this.moreSigs ??= [];
     if (m.length < 64) m.push(fromA ? 0 : 1, sig); // bounded: an entry never grows with the packets
   }
@@ -274,6 +336,8 @@ function guessClient(p: TcpPacket): { srcIsClient: boolean; guessed: boolean } {
  */
 export class FlowTable {
   private readonly buckets = new Map<number, TupleEntry>();
+  /** The tuples' numbers (src/tcp/tuple-store.ts). */
+  private readonly store = new TupleStore();
   private readonly paths = new PathDescriptions();
   private readonly flowKey: FlowKey;
   /** Connections opened so far (the last one's ordinal). */
@@ -317,6 +381,11 @@ export class FlowTable {
   /** Bytes the frozen judged connections and tombstones of resting tuples hold outside the heap. */
   get restingBytes(): number {
     return this.retiredArena.bytes + this.tombArena.bytes;
+  }
+
+  /** Bytes the tuples' rows hold outside the heap (src/tcp/tuple-store.ts). */
+  get tupleBytes(): number {
+    return this.store.bytes;
   }
 
   /** Frozen judged connections and tombstones held (records in the arenas). */
@@ -415,13 +484,8 @@ export class FlowTable {
       }
     }
     if (e === null) {
-      e = new TupleEntry(h);
-      const sa = p.src;
-      const da = p.dst;
-      e.v = v; e.key = key; e.aPort = p.srcPort; e.bPort = p.dstPort;
-      e.sigA = sig; e.hasSigA = true;
-      e.a0 = sa[0] as number; e.a1 = sa[1] as number; e.a2 = sa[2] as number; e.a3 = sa[3] as number;
-      e.b0 = da[0] as number; e.b1 = da[1] as number; e.b2 = da[2] as number; e.b3 = da[3] as number;
+      e = new TupleEntry(this.store, h);
+      e.setTuple(p, key, sig);
       e.next = first;
       this.buckets.set(h, e);
       this.entries++;
@@ -708,6 +772,7 @@ export class FlowTable {
     }
     e.next = null;
     e.wake = Infinity; // a deadline still queued for it is skipped
+    e.leave();
     this.entries--;
   }
 }
