@@ -1,20 +1,20 @@
 /** Helpers for the check/expect/extract tests: real fixtures, copies in /tmp, frames, the CLI as a child process. */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeFile } from '../../src/analyze/analyze.js';
 import type { Report, Settings } from '../../src/model/report.js';
 import { openCapture } from '../../src/capture/open.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURES = join(ROOT, 'fixtures');
 export const fixture = (name: string): string => join(FIXTURES, name);
 
 export async function tmp(prefix = 'teardown-check-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 /** Copies fixtures into a fresh /tmp directory (expectations are written next to captures). */

@@ -9,16 +9,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { bigCapture } from '../helpers/big-capture.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'td-interrupt-'));
+const dir = tempDir('td-interrupt-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const PIPE_SLACK = 1 << 20; // more than a pipe (64 KiB) plus a read chunk (1 MiB) can hold unread

@@ -5,8 +5,7 @@
  * separate strictly.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
@@ -15,8 +14,9 @@ import { PcapngBuilder } from '../helpers/pcapng-writer.js';
 import {
   fromClients, mergeByTime, readFrames, shiftSeq, shiftTime, tagSome, toPcap, verdicts, type Frame,
 } from '../helpers/rewrite.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'td-flowkey-'));
+const dir = tempDir('td-flowkey-');
 const fixtures = readdirSync('fixtures').filter((f) => f.endsWith('.pcap') && !f.includes('-any')).sort();
 
 async function analyze(bytes: Buffer, name: string, flowKey?: FlowKey): Promise<Report> {

@@ -74,6 +74,6 @@ test('teardown live in a terminal: live header, a stuck half-close announced by 
     scen?.kill('SIGKILL');
     T.kill();
     spawnSync('ip', ['netns', 'delete', NS], { timeout: 5000 });
-    if (existsSync(pcap)) rmSync(pcap);
+    for (const f of [pcap, `${pcap}.drops.json`]) if (existsSync(f)) rmSync(f);
   }
 });
