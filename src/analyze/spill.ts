@@ -52,6 +52,11 @@ const HEAD = 40;
 const RUN_BYTES = Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
 /** Bytes read at once from a run (one buffer per run while they merge) and written at once to one. */
 const CHUNK = 1 << 16;
+/**
+ * Runs kept open while they merge; the others are opened for each read and closed again. A capture of a few hundred
+ * million packets spills more than a thousand runs, past the usual limit of 1,024 open files per process.
+ */
+const OPEN_RUNS = 64;
 
 /** Bytes [at, end) of buf: a record's text already encoded (UTF-8). */
 export interface Span { buf: Uint8Array; at: number; end: number }
@@ -116,7 +121,7 @@ export class SortedSpill {
   /** Sorted runs written to disk. */
   get runCount(): number { return this.runs.length; }
 
-  constructor(private readonly name: string, private readonly runBytes: number = RUN_BYTES) {
+  constructor(private readonly name: string, private readonly runBytes: number = RUN_BYTES, private readonly openRuns = OPEN_RUNS) {
     this.mem = Buffer.allocUnsafe(Math.min(runBytes, CHUNK));
   }
 
@@ -170,7 +175,7 @@ export class SortedSpill {
    */
   *sorted(): Generator<SpillRecord> {
     const order = this.order();
-    const sources: Source[] = this.runs.map((f) => new RunReader(f));
+    const sources: Source[] = this.runs.map((f, i) => new RunReader(f, i < this.openRuns));
     sources.push(new MemReader(this.mem, this.offs, order));
     // Heap of source numbers by their current record; on equal keys the older source (lower number) goes first.
     const heap: number[] = [];
@@ -281,16 +286,19 @@ class MemReader implements Source {
   close(): void { /* nothing held */ }
 }
 
-/** Reads one run back, a record at a time, in chunks. */
+/** Reads one run back, a record at a time, in chunks: its file kept open, or (`keepOpen` false) opened per read. */
 class RunReader implements Source {
   readonly rec = new SpillRecord();
   private fd: number | null;
+  private done = false;
   private buf: Buffer = Buffer.allocUnsafe(CHUNK);
   private len = 0;
   private at = 0;
   private pos = 0;
 
-  constructor(file: string) { this.fd = openSync(file, 'r'); }
+  constructor(private readonly file: string, private readonly keepOpen: boolean) {
+    this.fd = keepOpen ? openSync(file, 'r') : null;
+  }
 
   next(): boolean {
     for (;;) {
@@ -309,7 +317,7 @@ class RunReader implements Source {
 
   /** Reads more, keeping the unread bytes and making room for a record of `need` bytes; false at the end of the run. */
   private fill(need: number): boolean {
-    if (this.fd === null) return false;
+    if (this.done) return false;
     const rest = this.len - this.at;
     // The current record may still be in use until next() is called: it is, so the unread bytes can move.
     const target = need > this.buf.length ? Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length)) : this.buf;
@@ -317,7 +325,13 @@ class RunReader implements Source {
     this.buf = target;
     this.at = 0;
     this.len = rest;
-    const n = readSync(this.fd, this.buf, rest, this.buf.length - rest, this.pos);
+    const fd = this.fd ?? openSync(this.file, 'r');
+    let n: number;
+    try {
+      n = readSync(fd, this.buf, rest, this.buf.length - rest, this.pos);
+    } finally {
+      if (!this.keepOpen) closeSync(fd);
+    }
     this.pos += n;
     this.len += n;
     if (n === 0) { this.close(); return false; }
@@ -325,6 +339,7 @@ class RunReader implements Source {
   }
 
   close(): void {
+    this.done = true;
     if (this.fd !== null) { closeSync(this.fd); this.fd = null; }
   }
 }

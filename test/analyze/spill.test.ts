@@ -1,0 +1,30 @@
+/** SortedSpill's merge of many runs: every record back in key order, with a bounded number of files open. */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { test } from 'node:test';
+import { SortedSpill } from '../../src/analyze/spill.js';
+
+const openFiles = (): number => readdirSync('/proc/self/fd').length;
+
+test('a merge of hundreds of runs keeps at most its open-run bound of files open and loses no record', { skip: existsSync('/proc/self/fd') ? false : 'no /proc/self/fd' }, () => {
+  const spill = new SortedSpill('many', 4096, 8);
+  const n = 20_000;
+  // Keys in a scrambled order, some equal (ties come out in the order they were added).
+  for (let i = 0; i < n; i++) spill.add((i * 7919) % 5000, 0, 0, 0, [i], 1, `r${i}`);
+  assert.ok(spill.runCount > 200, `${spill.runCount} runs`);
+  const before = openFiles();
+  let most = 0;
+  let seen = 0;
+  let last = -1;
+  let lastI = -1;
+  for (const r of spill.sorted()) {
+    if (seen % 97 === 0) most = Math.max(most, openFiles() - before);
+    assert.ok(r.k0 > last || (r.k0 === last && r.num(0) > lastI), `order at ${seen}`);
+    assert.equal(r.text(), `r${r.num(0)}`);
+    last = r.k0; lastI = r.num(0); seen++;
+  }
+  assert.equal(seen, n);
+  assert.ok(most <= 8 + 1, `${most} files open at once while merging ${spill.runCount} runs`);
+  assert.equal(openFiles(), before, 'every run closed at the end');
+  spill.close();
+});
