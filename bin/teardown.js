@@ -10,9 +10,10 @@
 //
 // glibc's malloc: the child runs with its mmap threshold fixed at glibc's default, 128 KiB (MALLOC_MMAP_THRESHOLD_,
 // unless the user set it). Left dynamic, the threshold rises after the first large buffer is freed, and from then on
-// the buffers the analysis threads hand over (a MiB each, allocated in one thread, freed in another) and the spill
-// buffers come from the threads' malloc arenas, which keep what was freed: on the bench capture with two threads that
-// was ~90 MiB of peak RSS (bench/README.md) for ~1 s more system CPU (fresh pages for each buffer).
+// the spill buffers and the analysis threads' batch buffers (a MiB each, handed to the reader and back) come from the
+// threads' malloc arenas, which keep what was freed. On the bench capture with two threads that was 55-90 MiB of peak
+// RSS while every batch had a fresh buffer (bench/README.md), 10-40 MiB since they are handed back and reused, for
+// ~0.7 s more system CPU (fresh pages for each buffer).
 import { spawn } from 'node:child_process';
 
 const OLD_SPACE_MB = 1536;
