@@ -1,8 +1,9 @@
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import type { SessionHooks } from '../analyze/session.js';
 import type { SummaryExtras } from '../analyze/sink.js';
-import { aggregatesJson, connectionJson } from '../model/json.js';
+import { aggregatesJson } from '../model/json.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
+import { jsonConnection } from './json.js';
 
 /**
  * NDJSON stream (`teardown live` without a terminal, `teardown analyze --ndjson`): one JSON object per line,
@@ -27,8 +28,7 @@ export function findingLine(f: Finding, final = true): string {
 }
 
 export function connectionLine(c: ConnectionReport, opts: NdjsonOptions = {}): string {
-  const keep = opts.ladders === 'all' || c.findings.length > 0;
-  return JSON.stringify({ type: 'connection', ...connectionJson(c), ladder: keep ? c.ladder : [] }) + '\n';
+  return JSON.stringify({ type: 'connection', ...jsonConnection(c, opts.ladders === 'all') }) + '\n';
 }
 
 /**
@@ -51,8 +51,8 @@ export function writeConnectionLine(w: JsonBytes, c: ConnectionReport, opts: Ndj
   const keep = opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0;
   w.ascii('{"type":"connection"');
   const brace = w.n;
-  // An elided ladder is written empty with `elided` as the report has it (what connectionLine writes).
-  writeConnectionJson(w, keep ? c : { ...c, ladder: [] }, false);
+  // A ladder left out is written empty, its packets counted as elided (as --json writes it: jsonConnection).
+  writeConnectionJson(w, c, !keep);
   w.buf[brace] = 0x2c;
   w.ascii('\n');
 }

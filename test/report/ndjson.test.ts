@@ -16,7 +16,9 @@ import { streamAnalysis } from '../../src/analyze/stream.js';
 import { openCapture } from '../../src/capture/open.js';
 import type { Settings } from '../../src/model/report.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
-import { NdjsonBytes, NdjsonSink, connectionLine, findingLine } from '../../src/report/ndjson.js';
+import { NdjsonBytes, NdjsonSink, connectionLine, findingLine, writeConnectionLine } from '../../src/report/ndjson.js';
+import { jsonConnection } from '../../src/report/json.js';
+import { analyzeFile } from '../../src/analyze/analyze.js';
 import { makeHostile } from '../../bench/make-hostile.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 import { buildFrame, frameOf, type SegmentSpec } from '../helpers/packets.js';
@@ -226,4 +228,26 @@ test('NdjsonBytes: a line far longer than the limit grows the buffer only until 
   b.w.ascii('{}');
   b.flush();
   assert.equal(Buffer.from(chunks[1]!).toString(), '{}');
+});
+
+test('a connection line leaves out a ladder as --json does: an empty ladder, its packets counted in elided (every fixture)', async () => {
+  let leftOut = 0;
+  for (const name of fixtureCaptures()) {
+    const { report } = await analyzeFile(name);
+    for (const c of report.connections) {
+      const want = { type: 'connection', ...jsonConnection(c, false) };
+      const line = JSON.parse(connectionLine(c));
+      const b = new NdjsonBytes(() => {});
+      writeConnectionLine(b.w, c);
+      const bytes = JSON.parse(Buffer.from(b.w.buf.subarray(0, b.w.n)).toString('utf8'));
+      assert.deepEqual(line, want, `${name} ${c.id}: text line`);
+      assert.deepEqual(bytes, want, `${name} ${c.id}: byte line`);
+      if (c.findings.length === 0 && c.ladder.length > 0) {
+        leftOut++;
+        assert.deepEqual(line.ladder, []);
+        assert.equal(line.elided, c.elided + c.ladder.length, `${name} ${c.id}: the packets of the ladder left out`);
+      }
+    }
+  }
+  assert.ok(leftOut > 0, 'some fixture has a connection without findings');
 });
