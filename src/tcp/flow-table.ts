@@ -11,10 +11,7 @@ import { LruList, type LruNode } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions } from './path.js';
 import { TimerHeap, type Sleeper } from './timers.js';
-import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_RETIRED, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_KEY, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
-
-/** No record (TupleEntry.retired, TupleEntry.tomb). */
-const NONE = -1;
+import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_RETIRED, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_KEY, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
 
 const FROM_A = 0;
 const FROM_B = 1;

@@ -36,6 +36,9 @@ export const D_TOMB_T = 3;
 export const D_ASLEEP_LOSS = 4;
 export const D_JUDGED_SEQ = 5;
 
+/** No record (D_RETIRED, D_TOMB: TupleEntry.retired, TupleEntry.tomb). */
+export const NONE = -1;
+
 /**
  * The slot of a tuple that left the table: far below 0 (still a small integer), so every read through it is
  * undefined and every write is dropped: the row it had may belong to another tuple already.
@@ -63,14 +66,14 @@ export class TupleStore {
     return this.u32.byteLength + this.f64.byteLength;
   }
 
-  /** A row for a new tuple: every word 0; no record (-1). */
+  /** A row for a new tuple: every word 0; no record (NONE). */
   alloc(): number {
     const s = this.free.length > 0 ? this.free.pop() as number : this.top < this.capacity ? this.top++ : this.grow();
     this.live++;
     this.u32.fill(0, s * WORDS, s * WORDS + WORDS);
     const d = s * DOUBLES;
     const f = this.f64;
-    f[d + D_RETIRED] = -1; f[d + D_RETIRED_T] = 0; f[d + D_TOMB] = -1; f[d + D_TOMB_T] = 0;
+    f[d + D_RETIRED] = NONE; f[d + D_RETIRED_T] = 0; f[d + D_TOMB] = NONE; f[d + D_TOMB_T] = 0;
     f[d + D_ASLEEP_LOSS] = 0; f[d + D_JUDGED_SEQ] = 0;
     return s;
   }
