@@ -1,5 +1,6 @@
 import { AggregateAccumulator, aggregateInput, showsReuse, type AggregateInput } from '../findings/aggregates.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
+import { ladderLeftOut } from '../model/json.js';
 import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
 import { LinkTable } from './link-table.js';
 import { PairSpill } from './pair-spill.js';
@@ -67,7 +68,7 @@ export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], s
   w.n = 0;
   let json: Span | null = null;
   if (opts.json) {
-    writeConnectionJson(w, c, !(opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0));
+    writeConnectionJson(w, c, ladderLeftOut(c, opts.ladders === 'all'));
     json = { buf: w.buf, at: 0, end: w.n };
   }
   const fs: SpoolFinding[] = [];

@@ -8,6 +8,13 @@ import type { ConnectionReport, Finding, PacketRef, Report } from './report.js';
 
 export type ConnectionJson = Omit<ConnectionReport, 'client' | 'server'> & { client: string; server: string };
 
+/**
+ * Whether a connection's ladder is left out of the JSON (written empty, its packets counted in `elided`): with
+ * `--ladders findings` (`allLadders` false), a connection without findings whose ladder was built.
+ */
+export const ladderLeftOut = (c: ConnectionReport, allLadders: boolean): boolean =>
+  !(allLadders || c.findings.length > 0 || c.ladder.length === 0);
+
 export function connectionJson(c: ConnectionReport): ConnectionJson {
   return { ...c, client: endpointText(c.client), server: endpointText(c.server) };
 }

@@ -1,5 +1,5 @@
 import type { LineBytes, ReportSpool } from '../analyze/spool.js';
-import { aggregateJson, connectionJson, type ConnectionJson } from '../model/json.js';
+import { aggregateJson, connectionJson, ladderLeftOut, type ConnectionJson } from '../model/json.js';
 import { JsonBytes, writePairAggregate, writeServerAggregate } from '../model/json-bytes.js';
 import type { ConnectionReport, PairAggregate, Report, ServerAggregate } from '../model/report.js';
 
@@ -40,9 +40,9 @@ const OUT_CHUNK = 1 << 20;
 /** `\u0001` as JSON writes it: the start of a thread's connection id placeholder (src/analyze/worker.ts). */
 const ID_OPEN = Buffer.from('\\u0001', 'latin1');
 /** What JsonList.raw() puts before every item but the first of a top-level list. */
-const NEXT_ITEM = Buffer.from(',\n    ', 'latin1');
+const NEXT_ITEM = Buffer.from(separator('  '), 'latin1');
 /** The same before every row but the first of an aggregates list (one level deeper). */
-const NEXT_ROW = Buffer.from(',\n      ', 'latin1');
+const NEXT_ROW = Buffer.from(separator('    '), 'latin1');
 
 /** UTF-8 output gathered into chunks (a fresh buffer per chunk: a chunk handed out may still be being written). */
 class ByteChunks {
@@ -130,8 +130,13 @@ export function jsonHead(r: Pick<Report, 'version' | 'tool' | 'capture' | 'setti
 // A ladder left out counts as elided packets, as when the session never built it (past LADDER_ALL_LIMIT connections).
 export function jsonConnection(c: ConnectionReport, allLadders: boolean): ConnectionJson {
   const j = connectionJson(c);
-  if (!(allLadders || c.findings.length > 0 || c.ladder.length === 0)) { j.ladder = []; j.elided = c.elided + c.ladder.length; }
+  if (ladderLeftOut(c, allLadders)) { j.ladder = []; j.elided = c.elided + c.ladder.length; }
   return j;
+}
+
+/** What comes before every element but the first of a JsonList indented by `indent`. */
+function separator(indent: string): string {
+  return `,\n${indent}  `;
 }
 
 /** An array field written an item at a time, one per line (`open`, `item` per element, `close`). */
@@ -146,7 +151,7 @@ export class JsonList {
   }
   /** An element already written as JSON. */
   raw(json: string): string {
-    const s = `${this.empty ? '\n' : ',\n'}${this.indent}  ${json}`;
+    const s = `${this.empty ? `\n${this.indent}  ` : separator(this.indent)}${json}`;
     this.empty = false;
     return s;
   }

@@ -1,7 +1,7 @@
 import type { ConnectionReport, Finding, Report } from '../model/report.js';
 import type { SessionHooks } from '../analyze/session.js';
 import type { SummaryExtras } from '../analyze/sink.js';
-import { aggregatesJson } from '../model/json.js';
+import { aggregatesJson, ladderLeftOut } from '../model/json.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
 import { jsonConnection } from './json.js';
 
@@ -48,11 +48,9 @@ export function writeFindingLine(w: JsonBytes, f: Finding, final = true): void {
 
 /** connectionLine(c, opts) written as UTF-8 bytes at the end of `w` (the same bytes). */
 export function writeConnectionLine(w: JsonBytes, c: ConnectionReport, opts: NdjsonOptions = {}): void {
-  const keep = opts.ladders === 'all' || c.findings.length > 0 || c.ladder.length === 0;
   w.ascii('{"type":"connection"');
   const brace = w.n;
-  // A ladder left out is written empty, its packets counted as elided (as --json writes it: jsonConnection).
-  writeConnectionJson(w, c, !keep);
+  writeConnectionJson(w, c, ladderLeftOut(c, opts.ladders === 'all'));
   w.buf[brace] = 0x2c;
   w.ascii('\n');
 }
