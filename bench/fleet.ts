@@ -10,14 +10,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { streamAnalysis } from '../src/analyze/stream.js';
 import { openCapture } from '../src/capture/open.js';
 import { openDb } from '../src/results/duckdb.js';
 import { ResultsSink } from '../src/results/sink.js';
+import { benchArgs } from './args.js';
 import { DATA_DIR, ROOT, ensureCapture, parseCount } from './make-capture.js';
 
-const { values: a } = parseArgs({
+const { values: a } = benchArgs('node --import tsx bench/fleet.ts [--captures 1000] [--packets-each 2000] [--packets 1M] [--shards 4]', {
   options: {
     captures: { type: 'string', default: '1000' },
     'packets-each': { type: 'string', default: '2000' },

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { DATA_DIR, hostilePath, makeHostile, type HostileKind } from './make-hostile.js';
 
 interface Row { id: string; kind: HostileKind; syns: number; rate: number; args: string[] }
@@ -25,7 +25,7 @@ const ROWS: Row[] = [
   { id: 'scan-10M', kind: 'scan', syns: 10_000_000, rate: 200_000, args: [] },
 ];
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-make': { type: 'boolean' } } });
+const { values } = benchArgs('npm run build && node --import tsx bench/hostile.ts [--only flood-2M,flood-5M,scan-10M] [--no-make]', { options: { only: { type: 'string' }, 'no-make': { type: 'boolean' } } });
 const only = values.only?.split(',');
 const root = join(import.meta.dirname, '..');
 const results: Record<string, unknown>[] = [];

@@ -26,7 +26,10 @@ export interface InprocResult {
 
 async function main(): Promise<void> {
   const file = process.argv[2];
-  if (file === undefined) throw new Error('usage: bench/inproc.ts FILE [--json]');
+  if (file === undefined || file.startsWith('-')) {
+    process.stderr.write('usage: node --import tsx bench/inproc.ts FILE [--json]\n');
+    process.exit(file === '--help' || file === '-h' ? 0 : 2);
+  }
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const json = process.argv.includes('--json');

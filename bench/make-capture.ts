@@ -22,7 +22,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { PcapWriter } from '../src/capture/pcap-writer.js';
 
 const GENERATOR_VERSION = 4;
@@ -722,16 +722,12 @@ export function parseCount(s: string): number {
 }
 
 function main(): void {
-  const { values } = parseArgs({
+  const { values } = benchArgs('node --import tsx bench/make-capture.ts [--packets 3.5M] [--seed 1] [--out FILE] [--rate 250] [--bulk-share 0.1] [--clean-weight 8] [--heavy 40] [--force]', {
     options: {
       packets: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, rate: { type: 'string' },
-      'bulk-share': { type: 'string' }, 'clean-weight': { type: 'string' }, heavy: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'bulk-share': { type: 'string' }, 'clean-weight': { type: 'string' }, heavy: { type: 'string' }, force: { type: 'boolean' },
     },
   });
-  if (values.help) {
-    process.stdout.write('usage: node --import tsx bench/make-capture.ts [--packets 3.5M] [--seed 1] [--out FILE] [--rate 250] [--bulk-share 0.1] [--clean-weight 8] [--heavy 40] [--force]\n');
-    return;
-  }
   const o: Partial<MakeOptions> = {};
   if (values.packets !== undefined) o.packets = parseCount(values.packets);
   if (values.seed !== undefined) o.seed = Number(values.seed);

@@ -15,7 +15,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { PcapWriter } from '../src/capture/pcap-writer.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -102,7 +102,7 @@ export function parseCount(s: string): number {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = benchArgs('node --import tsx bench/make-hostile.ts flood|scan|all [--syns N] [--rate R] [--out FILE] [--force]', {
     allowPositionals: true,
     options: { syns: { type: 'string' }, rate: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } },
   });

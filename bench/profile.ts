@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { DATA_DIR, ROOT, ensureCapture, parseCount } from './make-capture.js';
 import type { MakeOptions } from './make-capture.js';
 
@@ -90,7 +90,7 @@ function summarize(prof: CpuProfile): { total: number; functions: SelfTime[]; fi
 }
 
 function main(): void {
-  const { values } = parseArgs({
+  const { values } = benchArgs('node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--text] [--threads N] [--inproc] [--no-json]', {
     options: {
       packets: { type: 'string' }, file: { type: 'string' }, top: { type: 'string' },
       inproc: { type: 'boolean' }, 'no-json': { type: 'boolean' }, text: { type: 'boolean' }, threads: { type: 'string' },

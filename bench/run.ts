@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import type { InprocResult } from './inproc.js';
 import { DATA_DIR, ROOT, ensureCapture, parseCount } from './make-capture.js';
 import type { CaptureMeta, MakeOptions } from './make-capture.js';
@@ -186,22 +186,18 @@ function pad(cells: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      packets: { type: 'string' }, file: { type: 'string' }, seed: { type: 'string' },
-      runs: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' },
-      only: { type: 'string' }, 'no-build': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      'syn-flood': { type: 'string' }, flat: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [--packets 3.5M] [--seed 1] [--file FILE] [--runs 3] [--warmup 1] [--timeout 600]
+  const { values } = benchArgs(`npm run bench -- [--packets 3.5M] [--seed 1] [--file FILE] [--runs 3] [--warmup 1] [--timeout 600]
                         [--only teardown-cli,teardown-cli-t1,teardown-cli-text,teardown-cli-text-t1,teardown-inproc,tshark-conv,tshark-expert,tcptrace,argus]
                         [--syn-flood 2M] [--flat] [--no-build]
   --syn-flood N: also a flood of N SYNs (bench/make-hostile.ts flood, 100 k/s) for teardown, tcptrace and argus
-  --flat: also teardown-cli on a capture 10× longer at the same rate (the flat-memory figure)\n`);
-    return;
-  }
+  --flat: also teardown-cli on a capture 10× longer at the same rate (the flat-memory figure)`, {
+    options: {
+      packets: { type: 'string' }, file: { type: 'string' }, seed: { type: 'string' },
+      runs: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' },
+      only: { type: 'string' }, 'no-build': { type: 'boolean' },
+      'syn-flood': { type: 'string' }, flat: { type: 'boolean' },
+    },
+  });
   const runs = Math.max(1, Number(values.runs ?? 3));
   const warmup = Math.max(0, Number(values.warmup ?? 1));
   const timeoutS = Number(values.timeout ?? 600);
