@@ -161,25 +161,7 @@ export class JsonBytes {
 
   /** A whole number in [0, 1e15). */
   private uint(x: number): void {
-    if (x < 0x80000000) { this.small(x | 0); return; }
-    // Above 2^31: the digits above the last eight, then those eight (integer arithmetic on both halves).
-    const hi = Math.floor(x / 1e8);
-    let lo = x - hi * 1e8;
-    this.small(hi);
-    const b = this.buf;
-    let n = this.n + 8;
-    this.n = n;
-    for (let i = 0; i < 8; i++) { const q = (lo / 10) | 0; b[--n] = 0x30 + (lo - 10 * q); lo = q; }
-  }
-
-  /** A whole number in [0, 2^31). */
-  private small(v: number): void {
-    const b = this.buf;
-    if (v < 10) { b[this.n++] = 0x30 + v; return; }
-    const digits = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-    let n = this.n + digits;
-    this.n = n;
-    do { const q = (v / 10) | 0; b[--n] = 0x30 + (v - 10 * q); v = q; } while (v > 0);
+    this.n = putUint(this.buf, this.n, x);
   }
 
   /** Text already escaped as JSON, as UTF-8. */
@@ -373,4 +355,26 @@ export function writePairAggregate(w: JsonBytes, a: PairAggregate): void {
   w.ascii(',"portsInUsePeak":'); w.num(a.portsInUsePeak);
   w.ascii(',"exhaustionRatio":'); w.num(a.exhaustionRatio);
   w.ascii('}');
+}
+
+/** The decimal digits of x, a whole number in [0, 1e15), written at b[at…] (room is the caller's); returns the offset after them. */
+export function putUint(b: Uint8Array, at: number, x: number): number {
+  if (x < 0x80000000) return putSmall(b, at, x | 0);
+  // Above 2^31: the digits above the last eight, then those eight (integer arithmetic on both halves).
+  const hi = Math.floor(x / 1e8);
+  let lo = x - hi * 1e8;
+  const end = putSmall(b, at, hi) + 8;
+  let n = end;
+  for (let i = 0; i < 8; i++) { const q = (lo / 10) | 0; b[--n] = 0x30 + (lo - 10 * q); lo = q; }
+  return end;
+}
+
+/** putUint for v in [0, 2^31). */
+function putSmall(b: Uint8Array, at: number, v: number): number {
+  if (v < 10) { b[at] = 0x30 + v; return at + 1; }
+  const digits = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+  const end = at + digits;
+  let n = end;
+  do { const q = (v / 10) | 0; b[--n] = 0x30 + (v - 10 * q); v = q; } while (v > 0);
+  return end;
 }

@@ -1,6 +1,6 @@
 import type { LineBytes, ReportSpool } from '../analyze/spool.js';
 import { aggregateJson, connectionJson, ladderLeftOut, type ConnectionJson } from '../model/json.js';
-import { JsonBytes, writePairAggregate, writeServerAggregate } from '../model/json-bytes.js';
+import { JsonBytes, putUint, writePairAggregate, writeServerAggregate } from '../model/json-bytes.js';
 import type { ConnectionReport, PairAggregate, Report, ServerAggregate } from '../model/report.js';
 
 export interface JsonOptions {
@@ -87,14 +87,9 @@ class ByteChunks {
 
   /** `c` and the digits of n. */
   private id(n: number): void {
-    this.room(12);
-    const b = this.buf;
-    b[this.n++] = 0x63;
-    let digits = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-    let i = this.n + digits;
-    this.n = i;
-    do { const q = Math.floor(n / 10); b[--i] = 0x30 + n - 10 * q; n = q; } while (n > 0);
+    this.room(16);
+    this.buf[this.n] = 0x63;
+    this.n = putUint(this.buf, this.n + 1, n);
   }
 
   take(): Buffer {

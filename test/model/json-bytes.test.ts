@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
 import { aggregateJson, connectionJson } from '../../src/model/json.js';
-import { JsonBytes, writeConnectionJson, writeFindingJson, writePacketRef, writePairAggregate, writeServerAggregate } from '../../src/model/json-bytes.js';
+import { JsonBytes, putUint, writeConnectionJson, writeFindingJson, writePacketRef, writePairAggregate, writeServerAggregate } from '../../src/model/json-bytes.js';
 import type { ConnectionReport, Finding, PacketRef } from '../../src/model/report.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
@@ -142,4 +142,16 @@ describe('JSON byte writers', () => {
       }
     }
   });
+});
+
+test('putUint writes the digits of whole numbers up to 1e15, at both sides of 2^31 and of each power of ten', () => {
+  const values = [0, 1, 9, 10, 99, 100, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 7, 1e8, 1e8 + 1, 4294967295, 1e15 - 1];
+  for (let p = 1; p < 15; p++) values.push(10 ** p - 1, 10 ** p, 10 ** p + 3);
+  const b = new Uint8Array(40);
+  for (const x of values) {
+    b.fill(0x78);
+    const end = putUint(b, 3, x);
+    assert.equal(Buffer.from(b.subarray(3, end)).toString('latin1'), String(x));
+    assert.equal(b[end], 0x78, `nothing written after ${x}`);
+  }
 });
