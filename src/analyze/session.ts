@@ -11,7 +11,8 @@ import { TimerHeap } from '../tcp/timers.js';
 import { DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
-import { contributionOf, ReportSpool, spoolRecord, type Contribution, type SpoolTarget } from './spool.js';
+import { packContribution, unpackContribution, type PackedContribution } from './kept.js';
+import { ReportSpool, spoolRecord, type SpoolTarget } from './spool.js';
 import { reportSummary } from './summary.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings } from '../model/report.js';
@@ -364,12 +365,12 @@ export class AnalysisSession {
 
   /** retire() of a streamed session: the judgement goes to the spool, linked to the tuple's previous incarnation. */
   private retireStreamed(c: Connection, e: TupleEntry, j: Judgement, spool: SpoolTarget) {
-    // Its share of the report from an earlier judgement, kept on the connection while it may be judged again.
-    const prev = c.kept as Contribution | null;
+    // Its share of the report from an earlier judgement, kept on the connection (packed) while it may be judged again.
+    const prev = c.kept === null ? null : unpackContribution(c.kept as PackedContribution);
     const seq = prev?.seq ?? this.counters.connections;
     const rec = spoolRecord(j.report, j.findings, seq, prev === null ? 0 : prev.version + 1, spool.opts);
     spool.add(rec, prev);
-    c.kept = contributionOf(rec);
+    c.kept = packContribution(rec);
     this.hooks.onJudged?.(j.report, j.findings, seq, rec.version);
     // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
     if (prev !== null) return this.announce(c, j, prev.findings);
