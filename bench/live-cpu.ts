@@ -6,9 +6,13 @@
  * size: the cost a live capture at that rate pays as its state builds up, steadier than the namespace run
  * (test/live/rate.ts), which also needs root, tcpreplay and a quiet machine.
  *
- *   node --import tsx bench/live-cpu.ts [--file bench/data/tiled-3500k-s1.pcap] [--rate 200000] [--packets 2000000] [--window 1]
+ *   node --import tsx bench/live-cpu.ts [--file bench/data/tiled-3500k-s1.pcap] [--rate 200000] [--packets 2000000] [--window 1] [--profile steady.cpuprofile]
+ *
+ * --profile: a V8 CPU profile (Chrome DevTools format) of the steady windows only: from 6 s of packet time to the
+ * last packet, without the start-up and the final report.
  */
-import { openSync, writeSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { parseArgs } from 'node:util';
 import type { AnalysisSession } from '../src/analyze/session.js';
 import { openCapture } from '../src/capture/open.js';
@@ -23,11 +27,33 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: '200000' },
     packets: { type: 'string', default: '2M' },
     window: { type: 'string', default: '1' },
+    profile: { type: 'string' },
   },
 });
 const rate = Number(a.rate);
 const limit = parseCount(a.packets!);
 const windowSeconds = Number(a.window);
+
+/** Packet time (s from the first packet) at which the steady windows begin: connections are judged at the capture's pace. */
+const STEADY = 6;
+
+/** The in-process profiler for --profile (the inspector's own session answers synchronously on this thread). */
+const inspector = a.profile === undefined ? null : new Session();
+let profiling = false;
+function profile(on: boolean): void {
+  if (inspector === null || on === profiling) return;
+  profiling = on;
+  if (on) {
+    inspector.connect();
+    inspector.post('Profiler.enable');
+    inspector.post('Profiler.start');
+    return;
+  }
+  inspector.post('Profiler.stop', (err, r) => {
+    if (err === null) writeFileSync(a.profile!, JSON.stringify(r.profile));
+    inspector.disconnect();
+  });
+}
 
 const file = await openCapture(a.file!);
 const t0 = Math.floor(Date.now() / 1000);
@@ -38,7 +64,7 @@ const source: PacketSource = {
   run(sink: FrameSink, signal, gate) {
     let i = 0;
     return file.run((f) => {
-      if (i >= limit) return;
+      if (i >= limit) { profile(false); return; }
       const t = i++ / rate;
       f.tsSec = t0 + Math.floor(t);
       f.tsNsec = Math.round((t - Math.floor(t)) * 1e9);
@@ -46,6 +72,19 @@ const source: PacketSource = {
     }, signal, gate);
   },
 };
+
+/**
+ * CPU µs of this process's main (JavaScript) thread so far, from /proc (10 ms ticks; null elsewhere): the thread
+ * that sets a live capture's pace. The process's CPU also counts V8's helper threads (parallel and concurrent GC).
+ */
+function jsThreadMicros(): number | null {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 1e4;
+  } catch {
+    return null;
+  }
+}
 
 const fd = openSync('/dev/null', 'w');
 const lines = new NdjsonBytes((s) => { if (typeof s === 'string') writeSync(fd, s); else writeSync(fd, s); });
@@ -57,9 +96,11 @@ let ended = 0;
 /** CPU µs and packets of the windows in which connections were judged at the capture's pace (past the first linger). */
 let steadyCpu = 0;
 let steadyPackets = 0;
+let js = jsThreadMicros();
+let steadyJs = 0;
 const cpuAll = process.cpuUsage();
 console.log(`${a.file} at ${rate} packets/s, ${limit} packets`);
-console.log('  time s  µs/pkt  connections ended/s  open  tuples');
+console.log('  time s  µs/pkt  (JS thread)  connections ended/s  open  tuples');
 const sink = {
   hooks: ndjson.hooks,
   tick: (s: AnalysisSession, now: number) => ndjson.tick(s, now),
@@ -70,8 +111,12 @@ const sink = {
     const c = process.cpuUsage(cpu);
     const dp = k.packets - packets;
     const held = s.held;
-    if (t > 6) { steadyCpu += c.user + c.system; steadyPackets += dp; }
-    console.log(`${t.toFixed(1).padStart(8)}  ${((c.user + c.system) / dp).toFixed(2).padStart(6)}  ${String(Math.round((k.connections - ended) / (dp / rate))).padStart(19)}  ${String(held.connections).padStart(6)}  ${String(held.tuples).padStart(6)}`);
+    const jsNow = jsThreadMicros();
+    const dj = js === null || jsNow === null ? NaN : jsNow - js;
+    js = jsNow;
+    if (t > STEADY) profile(true);
+    if (t > STEADY) { steadyCpu += c.user + c.system; steadyPackets += dp; steadyJs += dj; }
+    console.log(`${t.toFixed(1).padStart(8)}  ${((c.user + c.system) / dp).toFixed(2).padStart(6)}  ${(dj / dp).toFixed(2).padStart(11)}  ${String(Math.round((k.connections - ended) / (dp / rate))).padStart(19)}  ${String(held.connections).padStart(6)}  ${String(held.tuples).padStart(6)}`);
     packets = k.packets;
     ended = k.connections;
     cpu = process.cpuUsage();
@@ -81,5 +126,6 @@ const sink = {
 const { report } = await analyzeLive(source, false, { sink, gate: () => { lines.flush(); return null; } });
 lines.flush();
 const c = process.cpuUsage(cpuAll);
-console.log(`steady (past 6 s of packet time): ${(steadyCpu / steadyPackets).toFixed(2)} µs/pkt`);
+profile(false);
+console.log(`steady (past ${STEADY} s of packet time): ${(steadyCpu / steadyPackets).toFixed(2)} µs/pkt, JS thread ${(steadyJs / steadyPackets).toFixed(2)} µs/pkt`);
 console.log(`all: ${report.capture.packets} packets, ${report.summary.connections} connections, ${((c.user + c.system) / report.capture.packets).toFixed(2)} µs/pkt (CPU ${((c.user + c.system) / 1e6).toFixed(2)} s incl. the final report)`);

@@ -11,7 +11,8 @@ import { TimerHeap } from '../tcp/timers.js';
 import { DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
-import { contributionOf, ReportSpool, spoolRecord, type Contribution, type SpoolTarget } from './spool.js';
+import { packContribution, unpackContribution, type PackedContribution } from './kept.js';
+import { ReportSpool, spoolRecord, type SpoolTarget } from './spool.js';
 import { reportSummary } from './summary.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, ConnectionReport, Evictions, Finding, FindingKind, Report, Settings } from '../model/report.js';
@@ -127,6 +128,11 @@ export class AnalysisSession {
   /** Connections examined by tick(): a work count for complexity tests. */
   tickVisits = 0;
 
+  /** Entries in the half-closes' deadline heap, cancelled ones included (bounded by about twice those waiting). */
+  get clockEntries(): number {
+    return this.clock.size;
+  }
+
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     this.spool = opts.spool ?? null;
@@ -222,7 +228,14 @@ export class AnalysisSession {
    * move that later: the tuple is then looked at early and waits again.
    */
   private watchHalfClose(e: TupleEntry, c: Connection): void {
-    if (c.announcedStuck || c.isClosed()) return;
+    if (c.announcedStuck || c.isClosed()) {
+      // Nothing left to wait for (tick() would skip it): the deadline is cancelled, so that the heap lets go of the
+      // tuple at its next compaction instead of holding it for --half-close-timeout. A busy capture closes thousands
+      // of connections a second after a half-close of a few milliseconds; their deadlines held the tuples for a minute
+      // (~10 k a second at 200 k packets/s: 600 k entries and their tuples, alive long after the tuples left the table).
+      e.clockWake = Infinity;
+      return;
+    }
     const T = this.settings.halfCloseTimeout;
     let at = Infinity;
     for (let x = 0; x < 2; x++) {
@@ -352,12 +365,12 @@ export class AnalysisSession {
 
   /** retire() of a streamed session: the judgement goes to the spool, linked to the tuple's previous incarnation. */
   private retireStreamed(c: Connection, e: TupleEntry, j: Judgement, spool: SpoolTarget) {
-    // Its share of the report from an earlier judgement, kept on the connection while it may be judged again.
-    const prev = c.kept as Contribution | null;
+    // Its share of the report from an earlier judgement, kept on the connection (packed) while it may be judged again.
+    const prev = c.kept === null ? null : unpackContribution(c.kept as PackedContribution);
     const seq = prev?.seq ?? this.counters.connections;
     const rec = spoolRecord(j.report, j.findings, seq, prev === null ? 0 : prev.version + 1, spool.opts);
     spool.add(rec, prev);
-    c.kept = contributionOf(rec);
+    c.kept = packContribution(rec);
     this.hooks.onJudged?.(j.report, j.findings, seq, rec.version);
     // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
     if (prev !== null) return this.announce(c, j, prev.findings);

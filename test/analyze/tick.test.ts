@@ -30,4 +30,31 @@ describe('live aging', () => {
     // A pass over the open connections per tick would examine 3001 × 99; the deadline, one.
     assert.ok(s.tickVisits <= 3, `${s.tickVisits} connections examined by 99 ticks`);
   });
+
+  test('a half-close that ends in a close lets go of its deadline (the heap does not hold closed connections for --half-close-timeout)', () => {
+    const t0 = 1_700_000_000;
+    const s = new AnalysisSession({ halfCloseTimeout: 60 });
+    s.tick(t0); // live: half-closes are watched from the first tick on
+    // 6000 connections closed in four steps: the client's FIN acknowledged (a half-close: its deadline is set), then
+    // the server's FIN and the last ACK a few milliseconds later. One more stays half-closed.
+    const first = new Conversation({ t0: t0 + 0.5, cport: 1024 });
+    const closing = (cv: Conversation): void => { cv.handshake(); cv.c('F.'); cv.s('.'); cv.s('F.'); cv.c('.'); };
+    closing(first);
+    for (let i = 1; i < 6000; i++) closing(first.sibling({ t0: t0 + 0.5 + i * 1e-4, cport: 1024 + i }));
+    const half = first.sibling({ t0: t0 + 1, cport: 50000 });
+    half.handshake();
+    half.c('F.');
+    half.s('.');
+    const frames = first.rawFrames().sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
+    for (const f of frames) s.ingest(f);
+    // Without the cancel, 6001 live deadlines a minute long; cancelled ones go at the heap's next compaction (4096).
+    assert.ok(s.clockEntries < 4096, `${s.clockEntries} deadlines held for 1 half-close still open`);
+    const found: Finding[] = [];
+    const watched = new AnalysisSession({ halfCloseTimeout: 60 }, { onFinding: (f) => found.push(f) });
+    watched.tick(t0);
+    for (const f of frames) watched.ingest(f);
+    for (let k = 2; k <= 70; k++) watched.tick(t0 + k);
+    // The half-close still open is announced on the clock, once.
+    assert.deepEqual(found.filter((f) => f.details.stuck === true).map((f) => f.kind), ['stuck-half-close']);
+  });
 });
