@@ -13,15 +13,15 @@
  */
 import { openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { parseArgs } from 'node:util';
 import type { AnalysisSession } from '../src/analyze/session.js';
 import { openCapture } from '../src/capture/open.js';
 import type { FrameSink, PacketSource } from '../src/capture/types.js';
 import { analyzeLive } from '../src/cli/commands/live.js';
 import { NdjsonBytes, NdjsonSink } from '../src/report/ndjson.js';
+import { benchArgs } from './args.js';
 import { parseCount } from './make-capture.js';
 
-const { values: a } = parseArgs({
+const { values: a } = benchArgs('node --import tsx bench/live-cpu.ts [--file bench/data/tiled-3500k-s1.pcap] [--rate 200000] [--packets 2000000] [--window 1] [--profile steady.cpuprofile]', {
   options: {
     file: { type: 'string', default: 'bench/data/tiled-3500k-s1.pcap' },
     rate: { type: 'string', default: '200000' },
