@@ -40,11 +40,15 @@ const U8 = 13;      // Uint8Array: varint length, then bytes
 const NUMS = 14;    // an array of numbers only: varint length, then the numbers (read as ARRAY; written without a type check each)
 const INT24 = 15;   // 3 bytes, two's complement (an integer of -2^23 .. 2^23 - 1 that is not small: frame numbers)
 const INT32 = 16;   // 4 bytes, two's complement (a negative integer beyond INT24)
+const TOMB = 17;    // a Tombstone: its id, its bits, then its numbers as NUMS without the tag (no shape, no bitmap)
 /** RECENT + i: the large number in slot i of a small cache of the last ones (times, sequence numbers, fillers). */
 const RECENT = 64;
 const RECENT_N = 64;
 
-/** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
+/**
+ * Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). A Tombstone has
+ * its own tag (TOMB).
+ */
 /** A record whose numbers are in a pool row (src/tcp/row-pool.ts), not fields. */
 interface Rowed { copyRow(out: Float64Array): void; setRow(k: number, v: number): void }
 
@@ -59,7 +63,6 @@ const CLASSES: { proto: object; make: () => object; row?: number }[] = [
   // A packet log's head rows are pooled too: written after its fields, read into a row the new log takes.
   { proto: PacketLog.prototype, make: () => new PacketLog() },
   { proto: PathRecord.prototype, make: () => new PathRecord() },
-  { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
   { proto: FinRecord.prototype, make: () => new FinRecord(0, 0, 0, false, 0, false, 0, 0), row: FIN_ROW_WIDTH },
 ];
 
@@ -74,7 +77,8 @@ interface Shape {
 const LOG = 2;
 
 const shapes: Shape[] = [];
-const shapeByKey = new Map<string, Shape>();
+/** The shapes per class (index into CLASSES, or CLASSES.length for plain objects). */
+const shapesOf: Shape[][] = CLASSES.map((): Shape[] => []).concat([[]]);
 /** The last shape seen per class (index into CLASSES, or CLASSES.length for plain objects): the usual hit. */
 const lastShape: (Shape | null)[] = CLASSES.map(() => null).concat([null]);
 
@@ -256,12 +260,18 @@ function shapeOf(o: object): Shape {
     for (let i = 0; i < keys.length; i++) if (last.keys[i] !== keys[i]) { same = false; break; }
     if (same) return last;
   }
-  const key = `${cls}:${keys.join(',')}`;
-  let s = shapeByKey.get(key);
+  // The other shapes of its class with as many keys, compared key by key (a few plain shapes alternate: no key string).
+  let s: Shape | undefined;
+  for (const x of shapesOf[cls] as Shape[]) {
+    if (x.keys.length !== keys.length) continue;
+    let same = true;
+    for (let i = 0; i < keys.length; i++) if (x.keys[i] !== keys[i]) { same = false; break; }
+    if (same) { s = x; break; }
+  }
   if (s === undefined) {
     s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(cls, keys) };
     shapes.push(s);
-    shapeByKey.set(key, s);
+    (shapesOf[cls] as Shape[]).push(s);
   }
   lastShape[cls] = s;
   return s;
@@ -280,8 +290,10 @@ function put(v: unknown): void {
     case 'boolean': room(1); byte(v ? TRUE : FALSE); return;
     case 'undefined': room(1); byte(UNDEFINED); return;
     case 'string': {
-      let i = internIndex.get(v);
-      if (i === undefined && interned.length < MAX_INTERNED && internable(v)) {
+      // Only an internable string can be in the table: an id (digits) is not looked up.
+      const can = internable(v);
+      let i = can ? internIndex.get(v) : undefined;
+      if (i === undefined && can && interned.length < MAX_INTERNED) {
         i = interned.length;
         interned.push(v);
         internIndex.set(v, i);
@@ -323,6 +335,7 @@ function put(v: unknown): void {
         u8.set(v, len); len += v.length;
         return;
       }
+      if (v instanceof Tombstone) { putTombstone(v as unknown as TombFields); return; }
       const s = shapeOf(v);
       byte(OBJECT); varint(s.id);
       s.write(v);
@@ -331,6 +344,24 @@ function put(v: unknown): void {
     default:
       throw new Error(`cannot freeze a ${typeof v}`);
   }
+}
+
+/** A tombstone's fields (private to its class: read here as the generic encoding reads any object's). */
+interface TombFields { id: string; bits: number; n: number[] }
+
+/**
+ * A tombstone (room for the tag made, already in `seen`): every one has the same three fields, an id, small bits
+ * and an array of numbers, so they are written straight, without a shape (tens of thousands are frozen per second).
+ */
+function putTombstone(t: TombFields): void {
+  byte(TOMB);
+  put(t.id);
+  const n = t.n;
+  seen.push(n);
+  room(12 + n.length * MAX_VALUE);
+  num(t.bits);
+  varint(n.length);
+  for (let k = 0; k < n.length; k++) num(n[k] as number);
 }
 
 /** A connection (or a tombstone) as a compact string (see the module comment); the object itself is left as it was. */
@@ -426,6 +457,19 @@ function get(): unknown {
       return a;
     }
     case REF: return back[getVarint()];
+    case TOMB: {
+      // The fields in the constructor's order (id, bits, n), as the generic encoding rebuilt them.
+      const o = Object.create(Tombstone.prototype) as TombFields;
+      back.push(o);
+      o.id = get() as string;
+      o.bits = get() as number;
+      const n = getVarint();
+      const a: number[] = [];
+      back.push(a);
+      for (let k = 0; k < n; k++) a.push(get() as number);
+      o.n = a;
+      return o;
+    }
     case OBJECT: {
       const s = shapes[getVarint()] as Shape;
       const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
