@@ -189,9 +189,97 @@ function writerOf(cls: number, keys: readonly string[]): Shape['write'] {
   // The row (and a log's head) last: the fields above may write other objects' rows through the same scratch.
   if (width > 0) lines.push('o.copyRow(R);');
   for (let k = 0; k < width; k++) lines.push(`num(R[${k}]);`);
-  if (cls === LOG) lines.push(`o.copyHead(R);`, `room(o.headLength * ${MAX_VALUE});`, `for (let k = 0, n = o.headLength; k < n; k++) num(R[k]);`);
-  return new Function('room', 'num', 'byte', 'put', 'R', 'skip', 'poke', `return function write(o) {\n${lines.join('\n')}\n};`)(
-    room, num, byte, put, rowScratch, skip, poke) as Shape['write'];
+  if (cls === LOG) lines.push('o.copyHead(R);', 'putHead(R, o.headLength);');
+  return new Function('room', 'num', 'byte', 'put', 'R', 'skip', 'poke', 'putHead', `return function write(o) {\n${lines.join('\n')}\n};`)(
+    room, num, byte, put, rowScratch, skip, poke, putHead) as Shape['write'];
+}
+
+/**
+ * A packet log's head (src/tcp/packet-log.ts: rows of frame, t, seq, ack, len, win, packed, note), by column: the
+ * frame as the difference from the row before, the time as its 8 bytes, seq and ack as the difference from the
+ * last row in the same direction (a few bytes: a segment's numbers follow its direction's last), the other
+ * columns as varints. No number goes through num() or its cache. A head with a number that is not an unsigned
+ * 32-bit integer where one is expected (none the log records: it is written generically then) has a HEAD_ANY byte.
+ */
+const HEAD_COLUMNS = 0;
+const HEAD_ANY = 1;
+const LOG_W = 8;
+const prevSeq = new Uint32Array(2);
+const prevAck = new Uint32Array(2);
+
+/** x is an unsigned 32-bit integer (not -0: it would come back as 0). */
+function isU32(x: number): boolean {
+  return x >>> 0 === x && (x !== 0 || 1 / x > 0);
+}
+
+/** A difference of two unsigned 32-bit integers as a varint of its zigzag (modulo 2^32: undone by add and >>> 0). */
+function delta(x: number, prev: number): void {
+  const d = (x - prev) | 0;
+  varint(((d << 1) ^ (d >> 31)) >>> 0);
+}
+
+function putHead(R: Float64Array, n: number): void {
+  if (n === 0) return; // (thaw reads a head only when the log has one)
+  let columns = true;
+  for (let o = 0; o < n && columns; o += LOG_W) {
+    columns = isU32(R[o] as number) && isU32(R[o + 2] as number) && isU32(R[o + 3] as number) && isU32(R[o + 4] as number)
+      && isU32(R[o + 5] as number) && isU32(R[o + 6] as number) && isU32(R[o + 7] as number);
+  }
+  if (!columns) {
+    room(1 + n * MAX_VALUE);
+    byte(HEAD_ANY);
+    for (let k = 0; k < n; k++) num(R[k] as number);
+    return;
+  }
+  room(1 + (n / LOG_W) * 43);
+  byte(HEAD_COLUMNS);
+  let frame = 0;
+  prevSeq[0] = 0; prevSeq[1] = 0; prevAck[0] = 0; prevAck[1] = 0;
+  for (let o = 0; o < n; o += LOG_W) {
+    const f = R[o] as number;
+    delta(f, frame);
+    frame = f;
+    dv.setFloat64(len, R[o + 1] as number, true);
+    len += 8;
+    const packed = R[o + 6] as number;
+    const dir = packed & 1;
+    const seq = R[o + 2] as number;
+    const ack = R[o + 3] as number;
+    delta(seq, prevSeq[dir] as number);
+    delta(ack, prevAck[dir] as number);
+    prevSeq[dir] = seq; prevAck[dir] = ack;
+    varint(R[o + 4] as number); varint(R[o + 5] as number); varint(packed); varint(R[o + 7] as number);
+  }
+}
+
+/** What putHead() wrote, into out[0 .. n). */
+function getHead(out: Float64Array, n: number): void {
+  if ((inp[pos++] as number) === HEAD_ANY) {
+    for (let k = 0; k < n; k++) out[k] = get() as number;
+    return;
+  }
+  let frame = 0;
+  prevSeq[0] = 0; prevSeq[1] = 0; prevAck[0] = 0; prevAck[1] = 0;
+  for (let o = 0; o < n; o += LOG_W) {
+    frame = (frame + getDelta()) >>> 0;
+    out[o] = frame;
+    for (let k = 0; k < 8; k++) f64Bytes[k] = (inp[pos++] as number);
+    out[o + 1] = f64[0] as number;
+    const ds = getDelta();
+    const da = getDelta();
+    const len = getVarint();
+    const win = getVarint();
+    const packed = getVarint();
+    const dir = packed & 1;
+    out[o + 2] = prevSeq[dir] = ((prevSeq[dir] as number) + ds) >>> 0;
+    out[o + 3] = prevAck[dir] = ((prevAck[dir] as number) + da) >>> 0;
+    out[o + 4] = len; out[o + 5] = win; out[o + 6] = packed; out[o + 7] = getVarint();
+  }
+}
+
+function getDelta(): number {
+  const z = getVarint();
+  return (z >>> 1) ^ -(z & 1);
 }
 
 /**
@@ -387,6 +475,8 @@ let inp: Uint8Array = new Uint8Array(0);
 let strIn = Buffer.allocUnsafeSlow(4096);
 let pos = 0;
 const back: object[] = [];
+/** A packet log's head as read (the largest: 12 rows of 8). */
+const headIn = new Float64Array(128);
 
 function getVarint(): number {
   let x = 0;
@@ -485,7 +575,15 @@ function get(): unknown {
       }
       const width = CLASSES[s.cls]?.row ?? 0;
       for (let k = 0; k < width; k++) (o as unknown as Rowed).setRow(k, get() as number);
-      if (s.cls === LOG) (o as unknown as PacketLog).restoreHead(() => get() as number);
+      if (s.cls === LOG) {
+        const log = o as unknown as PacketLog;
+        const n = log.headLength;
+        if (n > 0) {
+          getHead(headIn, n);
+          let k = 0;
+          log.restoreHead(() => headIn[k++] as number);
+        }
+      }
       return o;
     }
     default:
