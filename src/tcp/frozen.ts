@@ -395,7 +395,8 @@ function put(v: unknown): void {
     case 'object': {
       room(6);
       if (v === null) { byte(NULL); return; }
-      const at = seen.indexOf(v);
+      let at = seen.length - 1;
+      while (at >= 0 && seen[at] !== v) at--;
       if (at >= 0) { byte(REF); varint(at); return; }
       seen.push(v);
       if (Array.isArray(v)) {
