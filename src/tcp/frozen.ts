@@ -109,7 +109,20 @@ let bytes = Buffer.from(u8.buffer);
 let len = 0;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
-const seen: object[] = [];
+/**
+ * The objects and arrays met so far in the graph being written, seen[0 .. nSeen) (a REF names one by its index): a
+ * fixed array and a count, as an array emptied by its length would give its storage back each time and grow again.
+ */
+let seen: (object | null)[] = new Array<object | null>(256).fill(null);
+let nSeen = 0;
+
+/** The index of `v` among the objects met (-1 when new: then it is added). */
+function seenIndex(v: object): number {
+  for (let i = nSeen - 1; i >= 0; i--) if (seen[i] === v) return i;
+  if (nSeen === seen.length) seen = seen.concat(new Array<object | null>(seen.length).fill(null));
+  seen[nSeen++] = v;
+  return -1;
+}
 /** A row's numbers (or a packet log's head) copied out at once for writing (the largest: a full head of 12 rows of 8). */
 const rowScratch = new Float64Array(128);
 const keyScratch: string[] = [];
@@ -395,10 +408,8 @@ function put(v: unknown): void {
     case 'object': {
       room(6);
       if (v === null) { byte(NULL); return; }
-      let at = seen.length - 1;
-      while (at >= 0 && seen[at] !== v) at--;
+      const at = seenIndex(v);
       if (at >= 0) { byte(REF); varint(at); return; }
-      seen.push(v);
       if (Array.isArray(v)) {
         let numbers = true;
         for (let k = 0; k < v.length; k++) if (typeof v[k] !== 'number') { numbers = false; break; }
@@ -446,7 +457,7 @@ function putTombstone(t: TombFields): void {
   byte(TOMB);
   put(t.id);
   const n = t.n;
-  seen.push(n);
+  seenIndex(n); // new: its own array
   room(12 + n.length * MAX_VALUE);
   num(t.bits);
   varint(n.length);
@@ -462,12 +473,13 @@ export function freeze(c: Connection | Tombstone): string {
 /** The encoding of `c` into u8[0 .. len). */
 function encode(c: Connection | Tombstone): void {
   len = 0;
-  seen.length = 0;
+  nSeen = 0;
   clearRecent();
   try {
     put(c);
   } finally {
-    seen.length = 0;
+    seen.fill(null, 0, nSeen); // (no connection kept alive by the scratch)
+    nSeen = 0;
   }
 }
 
