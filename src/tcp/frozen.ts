@@ -11,8 +11,10 @@
  * and sequence numbers) and other numbers in 8 bytes, except that a large number still in a 64-slot cache of recent
  * ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
- * once per process) and their values (a class instance: a bitmap of the fields that differ from a new instance's, and
- * those; thaw() starts from a new instance), arrays and typed arrays with their length, and an object met again as a
+ * once per process) and their values (a class instance: by its typed layout, its booleans as bits and its integers as
+ * differences from a new instance's, or, when a field holds a value of another kind, a bitmap of the fields that
+ * differ from a new instance's, and those; thaw() starts from a new instance), a packet log's head by column, a
+ * tombstone as its three fields, arrays and typed arrays with their length, and an object met again as a
  * back-reference. freeze() returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them
  * in a ByteArena (outside the heap: the flow table's resting tuples).
  */
@@ -41,6 +43,7 @@ const NUMS = 14;    // an array of numbers only: varint length, then the numbers
 const INT24 = 15;   // 3 bytes, two's complement (an integer of -2^23 .. 2^23 - 1 that is not small: frame numbers)
 const INT32 = 16;   // 4 bytes, two's complement (a negative integer beyond INT24)
 const TOMB = 17;    // a Tombstone: its id, its bits, then its numbers as NUMS without the tag (no shape, no bitmap)
+const FIXED = 18;   // a class instance by its shape's typed layout (see typedWriterOf): varint shape, then the layout
 /** RECENT + i: the large number in slot i of a small cache of the last ones (times, sequence numbers, fillers). */
 const RECENT = 64;
 const RECENT_N = 64;
@@ -72,6 +75,13 @@ interface Shape {
   id: number;
   /** Writes an object's fields, its row and its log head (see writerOf). */
   write: (o: object) => void;
+  /** A class's typed layout (see typedWriterOf): writes it and returns true, or writes nothing and returns false. */
+  fixed: ((o: object) => boolean) | null;
+  /** What thaw() needs of the layout: the boolean, integer and other fields, and the integers' defaults. */
+  bools: string[];
+  ints: string[];
+  intDefaults: number[];
+  others: string[];
 }
 
 const LOG = 2;
@@ -295,6 +305,70 @@ function getDelta(): number {
   return (z >>> 1) ^ -(z & 1);
 }
 
+/** Integer fields of a typed layout as read (their difference from the default), and written from. */
+const intScratch = new Int32Array(256);
+
+/** n integers of intScratch: a bitmap of those not 0, then those as zigzag varints (room made). */
+function putInts(n: number): void {
+  const m = len;
+  const nb = (n + 7) >> 3;
+  for (let b = 0; b < nb; b++) u8[m + b] = 0;
+  len += nb;
+  for (let i = 0; i < n; i++) {
+    const x = intScratch[i] as number;
+    if (x === 0) continue;
+    u8[m + (i >> 3)] = (u8[m + (i >> 3)] as number) | (1 << (i & 7));
+    varint(((x << 1) ^ (x >> 31)) >>> 0);
+  }
+}
+
+/**
+ * A class's typed layout, made once per shape from a new instance's field values: its boolean fields as bits, its
+ * integer fields (a new instance holds an integer) as their differences from those in one tight loop (putInts),
+ * its other fields (strings, records, arrays) each as put() writes them, then its row and log head as writerOf()
+ * writes them. Each integer and boolean field is checked first: a value of another kind (a fraction, -0, beyond
+ * 32 bits, not a boolean) sends the object to writerOf()'s encoding, nothing written yet. For the records frozen by
+ * the hundred thousand (connections, endpoints, FIN records): straight loads, no per-field bitmap or type dispatch.
+ */
+function typedWriterOf(s: Shape): void {
+  const defaults = defaultsOf(s.cls, s.keys);
+  if (defaults === null) return;
+  s.keys.forEach((k, i) => {
+    const d = defaults[i];
+    if (typeof d === 'boolean') s.bools.push(k);
+    else if (typeof d === 'number' && (d | 0) === d && !Object.is(d, -0)) { s.ints.push(k); s.intDefaults.push(d); }
+    else s.others.push(k);
+  });
+  if (s.ints.length > intScratch.length) return;
+  const width = CLASSES[s.cls]?.row ?? 0;
+  const nbb = (s.bools.length + 7) >> 3;
+  const lines: string[] = ['let v, x;'];
+  for (let b = 0; b < nbb; b++) lines.push(`let b${b} = 0;`);
+  s.ints.forEach((k, i) => {
+    const d = s.intDefaults[i] as number;
+    lines.push(`v = o[${JSON.stringify(k)}];`, `if (typeof v !== 'number') return false;`, `x = v - ${d};`, `if ((x | 0) !== x || (v === 0 && 1 / v < 0)) return false;`, `I[${i}] = x;`);
+  });
+  s.bools.forEach((k, i) => {
+    lines.push(`v = o[${JSON.stringify(k)}];`, `if (v === true) b${i >> 3} |= ${1 << (i & 7)}; else if (v !== false) return false;`);
+  });
+  lines.push(`room(${6 + nbb + ((s.ints.length + 7) >> 3) + s.ints.length * 5 + (s.others.length + width) * MAX_VALUE});`);
+  lines.push(`byte(${FIXED}); varint(${s.id});`);
+  for (let b = 0; b < nbb; b++) lines.push(`byte(b${b});`);
+  lines.push(`putInts(${s.ints.length});`);
+  s.others.forEach((k, i) => {
+    lines.push(`v = o[${JSON.stringify(k)}];`,
+      `if (typeof v === 'number') num(v); else if (v === true) byte(${TRUE}); else if (v === false) byte(${FALSE});`,
+      `else if (v === null) byte(${NULL}); else if (v === undefined) byte(${UNDEFINED});`,
+      `else { put(v); room(${(s.others.length - i - 1 + width) * MAX_VALUE}); }`);
+  });
+  if (width > 0) lines.push('o.copyRow(R);');
+  for (let k = 0; k < width; k++) lines.push(`num(R[${k}]);`);
+  if (s.cls === LOG) lines.push('o.copyHead(R);', 'putHead(R, o.headLength);');
+  lines.push('return true;');
+  s.fixed = new Function('room', 'num', 'byte', 'varint', 'put', 'R', 'I', 'putInts', 'putHead', `return function fixed(o) {\n${lines.join('\n')}\n};`)(
+    room, num, byte, varint, put, rowScratch, intScratch, putInts, putHead) as Shape['fixed'];
+}
+
 /**
  * The values of a class's fields in a new instance (what thaw() starts from), in key order; null for a plain object
  * (every field written). Only a number, boolean, string, null or undefined is ever left out: an object or array is
@@ -370,7 +444,8 @@ function shapeOf(o: object): Shape {
     if (same) { s = x; break; }
   }
   if (s === undefined) {
-    s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(cls, keys) };
+    s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(cls, keys), fixed: null, bools: [], ints: [], intDefaults: [], others: [] };
+    if (cls < CLASSES.length) typedWriterOf(s);
     shapes.push(s);
     (shapesOf[cls] as Shape[]).push(s);
   }
@@ -437,6 +512,7 @@ function put(v: unknown): void {
       }
       if (v instanceof Tombstone) { putTombstone(v as unknown as TombFields); return; }
       const s = shapeOf(v);
+      if (s.fixed !== null && s.fixed(v)) return;
       byte(OBJECT); varint(s.id);
       s.write(v);
       return;
@@ -573,6 +649,25 @@ function get(): unknown {
       o.n = a;
       return o;
     }
+    case FIXED: {
+      const s = shapes[getVarint()] as Shape;
+      const o = (CLASSES[s.cls] as { make: () => object }).make() as Record<string, unknown>;
+      back.push(o);
+      const bools = s.bools;
+      const bb = pos;
+      pos += (bools.length + 7) >> 3;
+      for (let i = 0; i < bools.length; i++) o[bools[i] as string] = ((inp[bb + (i >> 3)] as number) & (1 << (i & 7))) !== 0;
+      const ints = s.ints;
+      const ib = pos;
+      pos += (ints.length + 7) >> 3;
+      for (let i = 0; i < ints.length; i++) {
+        let x = 0;
+        if (((inp[ib + (i >> 3)] as number) & (1 << (i & 7))) !== 0) { const z = getVarint(); x = (z >>> 1) ^ -(z & 1); }
+        o[ints[i] as string] = (s.intDefaults[i] as number) + x;
+      }
+      for (const k of s.others) o[k] = get();
+      return rest(s, o);
+    }
     case OBJECT: {
       const s = shapes[getVarint()] as Shape;
       const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
@@ -586,23 +681,28 @@ function get(): unknown {
       } else {
         for (const k of s.keys) o[k] = get();
       }
-      const width = CLASSES[s.cls]?.row ?? 0;
-      for (let k = 0; k < width; k++) (o as unknown as Rowed).setRow(k, get() as number);
-      if (s.cls === LOG) {
-        const log = o as unknown as PacketLog;
-        const n = log.headLength;
-        if (n > 0) {
-          getHead(headIn, n);
-          let k = 0;
-          log.restoreHead(() => headIn[k++] as number);
-        }
-      }
-      return o;
+      return rest(s, o);
     }
     default:
       if (tag >= RECENT && tag < RECENT + RECENT_N) return recent[tag - RECENT];
       throw new Error(`frozen connection damaged at byte ${pos - 1} (tag ${tag})`);
   }
+}
+
+/** An object's row and log head, after its fields (both encodings of a class instance). */
+function rest(s: Shape, o: object): object {
+  const width = CLASSES[s.cls]?.row ?? 0;
+  for (let k = 0; k < width; k++) (o as unknown as Rowed).setRow(k, get() as number);
+  if (s.cls === LOG) {
+    const log = o as unknown as PacketLog;
+    const n = log.headLength;
+    if (n > 0) {
+      getHead(headIn, n);
+      let k = 0;
+      log.restoreHead(() => headIn[k++] as number);
+    }
+  }
+  return o;
 }
 
 /** What freeze() was given, rebuilt (the caller knows which it froze). */

@@ -168,6 +168,32 @@ describe('frozen judged connections', () => {
     }
   });
 
+  test('a field holding another kind of value than a new instance\'s (-0, a fraction, beyond 32 bits, a string, a number for a boolean) comes back as it was', () => {
+    type Odd = Record<string, unknown>;
+    const cases: [string, (c: Connection) => Odd, unknown][] = [
+      ['endpoint win -0', (c) => c.ep[0] as unknown as Odd, -0],
+      ['endpoint packets 1.5', (c) => c.ep[1] as unknown as Odd, 1.5],
+      ['connection packets 2^40', (c) => c as unknown as Odd, 2 ** 40],
+      ['connection duplicates -2^31 - 1', (c) => c as unknown as Odd, -(2 ** 31) - 1],
+      ['connection lost "3"', (c) => c as unknown as Odd, '3'],
+      ['endpoint seen 1', (c) => c.ep[0] as unknown as Odd, 1],
+      ['endpoint ttl NaN', (c) => c.ep[1] as unknown as Odd, NaN],
+    ];
+    const field = (name: string) => name.split(' ')[1] as string;
+    for (const [name, of, value] of cases) {
+      const c = new Connection(5, true, false, 0, null);
+      c.ep[0].packets = 3; c.ep[1].win = 65535; c.packets = 9; c.ep[0].seen = true; c.ep[1].ttl = 64; c.duplicates = -1;
+      of(c)[field(name)] = value;
+      const back = thaw(freeze(c));
+      assert.ok(Object.is(of(back)[field(name)], value), `${name}: ${String(of(back)[field(name)])}`);
+      assert.deepStrictEqual(back, c, name);
+      assert.deepStrictEqual([back.ep[0].packets, back.ep[1].win, back.packets, back.ep[0].seen, back.ep[1].ttl],
+        [c.ep[0].packets, c.ep[1].win, c.packets, c.ep[0].seen, c.ep[1].ttl], name);
+      back.free();
+      c.free();
+    }
+  });
+
   test('a frozen connection is a fraction of the live one', async () => {
     const sizes: number[] = [];
     await judgedConnections(fixtureCaptures().find((p) => p.endsWith('fin-3way.pcap')) as string, (c) => { sizes.push(freeze(c).length); });
