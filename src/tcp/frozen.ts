@@ -11,8 +11,10 @@
  * and sequence numbers) and other numbers in 8 bytes, except that a large number still in a 64-slot cache of recent
  * ones is the tag alone (times and sequence numbers repeat across fields),
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
- * once per process) and their values (a class instance: a bitmap of the fields that differ from a new instance's, and
- * those; thaw() starts from a new instance), arrays and typed arrays with their length, and an object met again as a
+ * once per process) and their values (a class instance: by its typed layout, its booleans as bits and its integers as
+ * differences from a new instance's, or, when a field holds a value of another kind, a bitmap of the fields that
+ * differ from a new instance's, and those; thaw() starts from a new instance), a packet log's head by column, a
+ * tombstone as its three fields, arrays and typed arrays with their length, and an object met again as a
  * back-reference. freeze() returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them
  * in a ByteArena (outside the heap: the flow table's resting tuples).
  */
@@ -40,11 +42,16 @@ const U8 = 13;      // Uint8Array: varint length, then bytes
 const NUMS = 14;    // an array of numbers only: varint length, then the numbers (read as ARRAY; written without a type check each)
 const INT24 = 15;   // 3 bytes, two's complement (an integer of -2^23 .. 2^23 - 1 that is not small: frame numbers)
 const INT32 = 16;   // 4 bytes, two's complement (a negative integer beyond INT24)
+const TOMB = 17;    // a Tombstone: its id, its bits, then its numbers as NUMS without the tag (no shape, no bitmap)
+const FIXED = 18;   // a class instance by its shape's typed layout (see typedWriterOf): varint shape, then the layout
 /** RECENT + i: the large number in slot i of a small cache of the last ones (times, sequence numbers, fillers). */
 const RECENT = 64;
 const RECENT_N = 64;
 
-/** Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). */
+/**
+ * Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). A Tombstone has
+ * its own tag (TOMB).
+ */
 /** A record whose numbers are in a pool row (src/tcp/row-pool.ts), not fields. */
 interface Rowed { copyRow(out: Float64Array): void; setRow(k: number, v: number): void }
 
@@ -59,7 +66,6 @@ const CLASSES: { proto: object; make: () => object; row?: number }[] = [
   // A packet log's head rows are pooled too: written after its fields, read into a row the new log takes.
   { proto: PacketLog.prototype, make: () => new PacketLog() },
   { proto: PathRecord.prototype, make: () => new PathRecord() },
-  { proto: Tombstone.prototype, make: () => Object.create(Tombstone.prototype) as object },
   { proto: FinRecord.prototype, make: () => new FinRecord(0, 0, 0, false, 0, false, 0, 0), row: FIN_ROW_WIDTH },
 ];
 
@@ -69,12 +75,20 @@ interface Shape {
   id: number;
   /** Writes an object's fields, its row and its log head (see writerOf). */
   write: (o: object) => void;
+  /** A class's typed layout (see typedWriterOf): writes it and returns true, or writes nothing and returns false. */
+  fixed: ((o: object) => boolean) | null;
+  /** What thaw() needs of the layout: the boolean, integer and other fields, and the integers' defaults. */
+  bools: string[];
+  ints: string[];
+  intDefaults: number[];
+  others: string[];
 }
 
 const LOG = 2;
 
 const shapes: Shape[] = [];
-const shapeByKey = new Map<string, Shape>();
+/** The shapes per class (index into CLASSES, or CLASSES.length for plain objects). */
+const shapesOf: Shape[][] = CLASSES.map((): Shape[] => []).concat([[]]);
 /** The last shape seen per class (index into CLASSES, or CLASSES.length for plain objects): the usual hit. */
 const lastShape: (Shape | null)[] = CLASSES.map(() => null).concat([null]);
 
@@ -105,7 +119,20 @@ let bytes = Buffer.from(u8.buffer);
 let len = 0;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
-const seen: object[] = [];
+/**
+ * The objects and arrays met so far in the graph being written, seen[0 .. nSeen) (a REF names one by its index): a
+ * fixed array and a count, as an array emptied by its length would give its storage back each time and grow again.
+ */
+let seen: (object | null)[] = new Array<object | null>(256).fill(null);
+let nSeen = 0;
+
+/** The index of `v` among the objects met (-1 when new: then it is added). */
+function seenIndex(v: object): number {
+  for (let i = nSeen - 1; i >= 0; i--) if (seen[i] === v) return i;
+  if (nSeen === seen.length) seen = seen.concat(new Array<object | null>(seen.length).fill(null));
+  seen[nSeen++] = v;
+  return -1;
+}
 /** A row's numbers (or a packet log's head) copied out at once for writing (the largest: a full head of 12 rows of 8). */
 const rowScratch = new Float64Array(128);
 const keyScratch: string[] = [];
@@ -185,9 +212,161 @@ function writerOf(cls: number, keys: readonly string[]): Shape['write'] {
   // The row (and a log's head) last: the fields above may write other objects' rows through the same scratch.
   if (width > 0) lines.push('o.copyRow(R);');
   for (let k = 0; k < width; k++) lines.push(`num(R[${k}]);`);
-  if (cls === LOG) lines.push(`o.copyHead(R);`, `room(o.headLength * ${MAX_VALUE});`, `for (let k = 0, n = o.headLength; k < n; k++) num(R[k]);`);
-  return new Function('room', 'num', 'byte', 'put', 'R', 'skip', 'poke', `return function write(o) {\n${lines.join('\n')}\n};`)(
-    room, num, byte, put, rowScratch, skip, poke) as Shape['write'];
+  if (cls === LOG) lines.push('o.copyHead(R);', 'putHead(R, o.headLength);');
+  return new Function('room', 'num', 'byte', 'put', 'R', 'skip', 'poke', 'putHead', `return function write(o) {\n${lines.join('\n')}\n};`)(
+    room, num, byte, put, rowScratch, skip, poke, putHead) as Shape['write'];
+}
+
+/**
+ * A packet log's head (src/tcp/packet-log.ts: rows of frame, t, seq, ack, len, win, packed, note), by column: the
+ * frame as the difference from the row before, the time as its 8 bytes, seq and ack as the difference from the
+ * last row in the same direction (a few bytes: a segment's numbers follow its direction's last), the other
+ * columns as varints. No number goes through num() or its cache. A head with a number that is not an unsigned
+ * 32-bit integer where one is expected (none the log records: it is written generically then) has a HEAD_ANY byte.
+ */
+const HEAD_COLUMNS = 0;
+const HEAD_ANY = 1;
+const LOG_W = 8;
+const prevSeq = new Uint32Array(2);
+const prevAck = new Uint32Array(2);
+
+/** x is an unsigned 32-bit integer (not -0: it would come back as 0). */
+function isU32(x: number): boolean {
+  return x >>> 0 === x && (x !== 0 || 1 / x > 0);
+}
+
+/** A difference of two unsigned 32-bit integers as a varint of its zigzag (modulo 2^32: undone by add and >>> 0). */
+function delta(x: number, prev: number): void {
+  const d = (x - prev) | 0;
+  varint(((d << 1) ^ (d >> 31)) >>> 0);
+}
+
+function putHead(R: Float64Array, n: number): void {
+  if (n === 0) return; // (thaw reads a head only when the log has one)
+  let columns = true;
+  for (let o = 0; o < n && columns; o += LOG_W) {
+    columns = isU32(R[o] as number) && isU32(R[o + 2] as number) && isU32(R[o + 3] as number) && isU32(R[o + 4] as number)
+      && isU32(R[o + 5] as number) && isU32(R[o + 6] as number) && isU32(R[o + 7] as number);
+  }
+  if (!columns) {
+    room(1 + n * MAX_VALUE);
+    byte(HEAD_ANY);
+    for (let k = 0; k < n; k++) num(R[k] as number);
+    return;
+  }
+  room(1 + (n / LOG_W) * 43);
+  byte(HEAD_COLUMNS);
+  let frame = 0;
+  prevSeq[0] = 0; prevSeq[1] = 0; prevAck[0] = 0; prevAck[1] = 0;
+  for (let o = 0; o < n; o += LOG_W) {
+    const f = R[o] as number;
+    delta(f, frame);
+    frame = f;
+    dv.setFloat64(len, R[o + 1] as number, true);
+    len += 8;
+    const packed = R[o + 6] as number;
+    const dir = packed & 1;
+    const seq = R[o + 2] as number;
+    const ack = R[o + 3] as number;
+    delta(seq, prevSeq[dir] as number);
+    delta(ack, prevAck[dir] as number);
+    prevSeq[dir] = seq; prevAck[dir] = ack;
+    varint(R[o + 4] as number); varint(R[o + 5] as number); varint(packed); varint(R[o + 7] as number);
+  }
+}
+
+/** What putHead() wrote, into out[0 .. n). */
+function getHead(out: Float64Array, n: number): void {
+  if ((inp[pos++] as number) === HEAD_ANY) {
+    for (let k = 0; k < n; k++) out[k] = get() as number;
+    return;
+  }
+  let frame = 0;
+  prevSeq[0] = 0; prevSeq[1] = 0; prevAck[0] = 0; prevAck[1] = 0;
+  for (let o = 0; o < n; o += LOG_W) {
+    frame = (frame + getDelta()) >>> 0;
+    out[o] = frame;
+    for (let k = 0; k < 8; k++) f64Bytes[k] = (inp[pos++] as number);
+    out[o + 1] = f64[0] as number;
+    const ds = getDelta();
+    const da = getDelta();
+    const len = getVarint();
+    const win = getVarint();
+    const packed = getVarint();
+    const dir = packed & 1;
+    out[o + 2] = prevSeq[dir] = ((prevSeq[dir] as number) + ds) >>> 0;
+    out[o + 3] = prevAck[dir] = ((prevAck[dir] as number) + da) >>> 0;
+    out[o + 4] = len; out[o + 5] = win; out[o + 6] = packed; out[o + 7] = getVarint();
+  }
+}
+
+function getDelta(): number {
+  const z = getVarint();
+  return (z >>> 1) ^ -(z & 1);
+}
+
+/** Integer fields of a typed layout as read (their difference from the default), and written from. */
+const intScratch = new Int32Array(256);
+
+/** n integers of intScratch: a bitmap of those not 0, then those as zigzag varints (room made). */
+function putInts(n: number): void {
+  const m = len;
+  const nb = (n + 7) >> 3;
+  for (let b = 0; b < nb; b++) u8[m + b] = 0;
+  len += nb;
+  for (let i = 0; i < n; i++) {
+    const x = intScratch[i] as number;
+    if (x === 0) continue;
+    u8[m + (i >> 3)] = (u8[m + (i >> 3)] as number) | (1 << (i & 7));
+    varint(((x << 1) ^ (x >> 31)) >>> 0);
+  }
+}
+
+/**
+ * A class's typed layout, made once per shape from a new instance's field values: its boolean fields as bits, its
+ * integer fields (a new instance holds an integer) as their differences from those in one tight loop (putInts),
+ * its other fields (strings, records, arrays) each as put() writes them, then its row and log head as writerOf()
+ * writes them. Each integer and boolean field is checked first: a value of another kind (a fraction, -0, beyond
+ * 32 bits, not a boolean) sends the object to writerOf()'s encoding, nothing written yet. For the records frozen by
+ * the hundred thousand (connections, endpoints, FIN records): straight loads, no per-field bitmap or type dispatch.
+ */
+function typedWriterOf(s: Shape): void {
+  const defaults = defaultsOf(s.cls, s.keys);
+  if (defaults === null) return;
+  s.keys.forEach((k, i) => {
+    const d = defaults[i];
+    if (typeof d === 'boolean') s.bools.push(k);
+    else if (typeof d === 'number' && (d | 0) === d && !Object.is(d, -0)) { s.ints.push(k); s.intDefaults.push(d); }
+    else s.others.push(k);
+  });
+  if (s.ints.length > intScratch.length) return;
+  const width = CLASSES[s.cls]?.row ?? 0;
+  const nbb = (s.bools.length + 7) >> 3;
+  const lines: string[] = ['let v, x;'];
+  for (let b = 0; b < nbb; b++) lines.push(`let b${b} = 0;`);
+  s.ints.forEach((k, i) => {
+    const d = s.intDefaults[i] as number;
+    lines.push(`v = o[${JSON.stringify(k)}];`, `if (typeof v !== 'number') return false;`, `x = v - ${d};`, `if ((x | 0) !== x || (v === 0 && 1 / v < 0)) return false;`, `I[${i}] = x;`);
+  });
+  s.bools.forEach((k, i) => {
+    lines.push(`v = o[${JSON.stringify(k)}];`, `if (v === true) b${i >> 3} |= ${1 << (i & 7)}; else if (v !== false) return false;`);
+  });
+  lines.push(`room(${6 + nbb + ((s.ints.length + 7) >> 3) + s.ints.length * 5 + (s.others.length + width) * MAX_VALUE});`);
+  lines.push(`byte(${FIXED}); varint(${s.id});`);
+  for (let b = 0; b < nbb; b++) lines.push(`byte(b${b});`);
+  lines.push(`putInts(${s.ints.length});`);
+  s.others.forEach((k, i) => {
+    lines.push(`v = o[${JSON.stringify(k)}];`,
+      `if (typeof v === 'number') num(v); else if (v === true) byte(${TRUE}); else if (v === false) byte(${FALSE});`,
+      `else if (v === null) byte(${NULL}); else if (v === undefined) byte(${UNDEFINED});`,
+      `else { put(v); room(${(s.others.length - i - 1 + width) * MAX_VALUE}); }`);
+  });
+  if (width > 0) lines.push('o.copyRow(R);');
+  for (let k = 0; k < width; k++) lines.push(`num(R[${k}]);`);
+  if (s.cls === LOG) lines.push('o.copyHead(R);', 'putHead(R, o.headLength);');
+  lines.push('return true;');
+  s.fixed = new Function('room', 'num', 'byte', 'varint', 'put', 'R', 'I', 'putInts', 'putHead', `return function fixed(o) {\n${lines.join('\n')}\n};`)(
+    room, num, byte, varint, put, rowScratch, intScratch, putInts, putHead) as Shape['fixed'];
 }
 
 /**
@@ -256,12 +435,19 @@ function shapeOf(o: object): Shape {
     for (let i = 0; i < keys.length; i++) if (last.keys[i] !== keys[i]) { same = false; break; }
     if (same) return last;
   }
-  const key = `${cls}:${keys.join(',')}`;
-  let s = shapeByKey.get(key);
+  // The other shapes of its class with as many keys, compared key by key (a few plain shapes alternate: no key string).
+  let s: Shape | undefined;
+  for (const x of shapesOf[cls] as Shape[]) {
+    if (x.keys.length !== keys.length) continue;
+    let same = true;
+    for (let i = 0; i < keys.length; i++) if (x.keys[i] !== keys[i]) { same = false; break; }
+    if (same) { s = x; break; }
+  }
   if (s === undefined) {
-    s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(cls, keys) };
+    s = { cls, keys: keys.slice(), id: shapes.length, write: writerOf(cls, keys), fixed: null, bools: [], ints: [], intDefaults: [], others: [] };
+    if (cls < CLASSES.length) typedWriterOf(s);
     shapes.push(s);
-    shapeByKey.set(key, s);
+    (shapesOf[cls] as Shape[]).push(s);
   }
   lastShape[cls] = s;
   return s;
@@ -280,8 +466,10 @@ function put(v: unknown): void {
     case 'boolean': room(1); byte(v ? TRUE : FALSE); return;
     case 'undefined': room(1); byte(UNDEFINED); return;
     case 'string': {
-      let i = internIndex.get(v);
-      if (i === undefined && interned.length < MAX_INTERNED && internable(v)) {
+      // Only an internable string can be in the table: an id (digits) is not looked up.
+      const can = internable(v);
+      let i = can ? internIndex.get(v) : undefined;
+      if (i === undefined && can && interned.length < MAX_INTERNED) {
         i = interned.length;
         interned.push(v);
         internIndex.set(v, i);
@@ -295,9 +483,8 @@ function put(v: unknown): void {
     case 'object': {
       room(6);
       if (v === null) { byte(NULL); return; }
-      const at = seen.indexOf(v);
+      const at = seenIndex(v);
       if (at >= 0) { byte(REF); varint(at); return; }
-      seen.push(v);
       if (Array.isArray(v)) {
         let numbers = true;
         for (let k = 0; k < v.length; k++) if (typeof v[k] !== 'number') { numbers = false; break; }
@@ -323,7 +510,9 @@ function put(v: unknown): void {
         u8.set(v, len); len += v.length;
         return;
       }
+      if (v instanceof Tombstone) { putTombstone(v as unknown as TombFields); return; }
       const s = shapeOf(v);
+      if (s.fixed !== null && s.fixed(v)) return;
       byte(OBJECT); varint(s.id);
       s.write(v);
       return;
@@ -331,6 +520,24 @@ function put(v: unknown): void {
     default:
       throw new Error(`cannot freeze a ${typeof v}`);
   }
+}
+
+/** A tombstone's fields (private to its class: read here as the generic encoding reads any object's). */
+interface TombFields { id: string; bits: number; n: number[] }
+
+/**
+ * A tombstone (room for the tag made, already in `seen`): every one has the same three fields, an id, small bits
+ * and an array of numbers, so they are written straight, without a shape (tens of thousands are frozen per second).
+ */
+function putTombstone(t: TombFields): void {
+  byte(TOMB);
+  put(t.id);
+  const n = t.n;
+  seenIndex(n); // new: its own array
+  room(12 + n.length * MAX_VALUE);
+  num(t.bits);
+  varint(n.length);
+  for (let k = 0; k < n.length; k++) num(n[k] as number);
 }
 
 /** A connection (or a tombstone) as a compact string (see the module comment); the object itself is left as it was. */
@@ -342,12 +549,13 @@ export function freeze(c: Connection | Tombstone): string {
 /** The encoding of `c` into u8[0 .. len). */
 function encode(c: Connection | Tombstone): void {
   len = 0;
-  seen.length = 0;
+  nSeen = 0;
   clearRecent();
   try {
     put(c);
   } finally {
-    seen.length = 0;
+    seen.fill(null, 0, nSeen); // (no connection kept alive by the scratch)
+    nSeen = 0;
   }
 }
 
@@ -356,6 +564,8 @@ let inp: Uint8Array = new Uint8Array(0);
 let strIn = Buffer.allocUnsafeSlow(4096);
 let pos = 0;
 const back: object[] = [];
+/** A packet log's head as read (the largest: 12 rows of 8). */
+const headIn = new Float64Array(128);
 
 function getVarint(): number {
   let x = 0;
@@ -426,6 +636,38 @@ function get(): unknown {
       return a;
     }
     case REF: return back[getVarint()];
+    case TOMB: {
+      // The fields in the constructor's order (id, bits, n), as the generic encoding rebuilt them.
+      const o = Object.create(Tombstone.prototype) as TombFields;
+      back.push(o);
+      o.id = get() as string;
+      o.bits = get() as number;
+      const n = getVarint();
+      const a: number[] = [];
+      back.push(a);
+      for (let k = 0; k < n; k++) a.push(get() as number);
+      o.n = a;
+      return o;
+    }
+    case FIXED: {
+      const s = shapes[getVarint()] as Shape;
+      const o = (CLASSES[s.cls] as { make: () => object }).make() as Record<string, unknown>;
+      back.push(o);
+      const bools = s.bools;
+      const bb = pos;
+      pos += (bools.length + 7) >> 3;
+      for (let i = 0; i < bools.length; i++) o[bools[i] as string] = ((inp[bb + (i >> 3)] as number) & (1 << (i & 7))) !== 0;
+      const ints = s.ints;
+      const ib = pos;
+      pos += (ints.length + 7) >> 3;
+      for (let i = 0; i < ints.length; i++) {
+        let x = 0;
+        if (((inp[ib + (i >> 3)] as number) & (1 << (i & 7))) !== 0) { const z = getVarint(); x = (z >>> 1) ^ -(z & 1); }
+        o[ints[i] as string] = (s.intDefaults[i] as number) + x;
+      }
+      for (const k of s.others) o[k] = get();
+      return rest(s, o);
+    }
     case OBJECT: {
       const s = shapes[getVarint()] as Shape;
       const o = (s.cls < CLASSES.length ? (CLASSES[s.cls] as { make: () => object }).make() : {}) as Record<string, unknown>;
@@ -439,15 +681,28 @@ function get(): unknown {
       } else {
         for (const k of s.keys) o[k] = get();
       }
-      const width = CLASSES[s.cls]?.row ?? 0;
-      for (let k = 0; k < width; k++) (o as unknown as Rowed).setRow(k, get() as number);
-      if (s.cls === LOG) (o as unknown as PacketLog).restoreHead(() => get() as number);
-      return o;
+      return rest(s, o);
     }
     default:
       if (tag >= RECENT && tag < RECENT + RECENT_N) return recent[tag - RECENT];
       throw new Error(`frozen connection damaged at byte ${pos - 1} (tag ${tag})`);
   }
+}
+
+/** An object's row and log head, after its fields (both encodings of a class instance). */
+function rest(s: Shape, o: object): object {
+  const width = CLASSES[s.cls]?.row ?? 0;
+  for (let k = 0; k < width; k++) (o as unknown as Rowed).setRow(k, get() as number);
+  if (s.cls === LOG) {
+    const log = o as unknown as PacketLog;
+    const n = log.headLength;
+    if (n > 0) {
+      getHead(headIn, n);
+      let k = 0;
+      log.restoreHead(() => headIn[k++] as number);
+    }
+  }
+  return o;
 }
 
 /** What freeze() was given, rebuilt (the caller knows which it froze). */

@@ -5,7 +5,7 @@ import { decodeFrame } from '../../src/decode/decode.js';
 import { newTcpPacket } from '../../src/decode/packet.js';
 import { Connection } from '../../src/tcp/connection.js';
 import { FlowTable, tombstone } from '../../src/tcp/flow-table.js';
-import type { Tombstone } from '../../src/tcp/tombstone.js';
+import { Tombstone } from '../../src/tcp/tombstone.js';
 import { freeze, thaw } from '../../src/tcp/frozen.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
@@ -96,6 +96,102 @@ describe('frozen judged connections', () => {
     assert.ok(Object.is(back.firstT, -0x800001) && Object.is(back.lastT, 0xffffffff) && Object.is(back.thirdT, -0));
     back.free();
     c.free();
+  });
+
+  test('a packet log head comes back row by row: by column, and generically when a number is not what a column holds', () => {
+    // Rows as the log keeps them: frames, times, per-direction seq/ack that wrap, jump back and repeat, windows, notes.
+    const rows: [number, number, 0 | 1, number, number, number, number, number][] = [
+      [7, 1_735_689_600.123456, 0, 0, 4_294_967_295, 0, 0, 65535],
+      [8, 1_735_689_600.123457, 1, 16, 4_294_967_290, 1, 0, 501],
+      [9, 1_735_689_600.2, 0, 18, 5, 4_294_967_291, 1448, 0],
+      [8_388_608, 1_735_689_601, 1, 17, 0, 6, 4_294_967_295, 7],
+      [12, 0.5, 0, 17, 3, 3, 1, 1],
+      [11, -0, 1, 2, 1, 7, 0, 0],
+      [4_294_967_295, 1e300, 1, 1, 2_000_000_000, 8, 9, 10],
+    ];
+    const states = ['ESTABLISHED', 'FIN_WAIT_1', 'CLOSE_WAIT'] as const;
+    const logOf = (edit?: (r: (typeof rows)[number]) => void) => {
+      const c = new Connection(1, true, false, 0, null);
+      rows.forEach((r0, i) => {
+        const r = [...r0] as (typeof rows)[number];
+        if (i === 3) edit?.(r);
+        c.log.record(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], states[i % 3] as 'ESTABLISHED', states[(i + 1) % 3] as 'ESTABLISHED',
+          i % 2 === 0 ? null : `note ${i % 4}`, false);
+      });
+      return c;
+    };
+    const odd: ((r: (typeof rows)[number]) => void)[] = [
+      () => {},
+      (r) => { r[0] = -0; }, (r) => { r[0] = 2 ** 32; }, (r) => { r[3] = -1; }, (r) => { r[4] = 2 ** 32 + 5; },
+      (r) => { r[5] = 1.5; }, (r) => { r[6] = NaN; }, (r) => { r[7] = -0; }, (r) => { r[1] = NaN; },
+    ];
+    for (const edit of odd) {
+      const c = logOf(edit);
+      const back = thaw(freeze(c));
+      const a = back.log.packets();
+      const b = c.log.packets();
+      assert.equal(a.length, rows.length);
+      // Object.is per number: -0 and NaN must come back as they were.
+      a.forEach((r, i) => {
+        for (const [k, v] of Object.entries(b[i] as object)) assert.ok(Object.is((r as unknown as Record<string, unknown>)[k], v), `${edit.toString()} row ${i} ${k}: ${String((r as unknown as Record<string, unknown>)[k])} for ${String(v)}`);
+      });
+      assert.equal(freeze(back), freeze(c));
+      back.free();
+      c.free();
+    }
+  });
+
+  test('a tombstone comes back with its class, its numbers and its id, alone or as a reused tuple\'s previous connection', () => {
+    const fresh = new Connection(41, false, true, 3, 'c40');
+    const tomb = tombstone(fresh, []);
+    fresh.free();
+    const facts = { id: 'c41', clientIsA: false, closed: true, closeT: 1_735_689_600.5, endedByRst: true, timeWait: [true, false] as [boolean, boolean],
+      sndMax: [4_294_967_295, 0] as [number, number], lastTsVal: [1, 2_000_000_000] as [number, number], usedTs: true,
+      closeFrames: [9, 10, 8_388_608], closeRecs: [], isn: [0, 4_294_967_294] as [number, number], firstT: -0, lastT: NaN };
+    const t2 = new Tombstone(facts);
+    for (const t of [tomb, t2]) {
+      const back = thaw<Tombstone>(freeze(t));
+      assert.equal(Object.getPrototypeOf(back), Object.getPrototypeOf(t));
+      assert.deepStrictEqual(back, t);
+      assert.deepStrictEqual([back.id, back.closed, back.endedByRst, back.timeWait, back.sndMax, back.lastTsVal, back.isn, back.closeFrames, back.usedTs],
+        [t.id, t.closed, t.endedByRst, t.timeWait, t.sndMax, t.lastTsVal, t.isn, t.closeFrames, t.usedTs]);
+      assert.ok(Object.is(back.firstT, t.firstT) && Object.is(back.lastT, t.lastT));
+      // Inside a connection (a reuse of the tuple), the same tombstone twice is one object.
+      const c = new Connection(42, true, false, 4, t.id);
+      c.kept = { previous: t, again: t };
+      const cb = thaw(freeze(c));
+      const k = cb.kept as { previous: Tombstone; again: Tombstone };
+      assert.equal(k.previous, k.again);
+      assert.deepStrictEqual(k.previous, t);
+      cb.free();
+      c.free();
+    }
+  });
+
+  test('a field holding another kind of value than a new instance\'s (-0, a fraction, beyond 32 bits, a string, a number for a boolean) comes back as it was', () => {
+    type Odd = Record<string, unknown>;
+    const cases: [string, (c: Connection) => Odd, unknown][] = [
+      ['endpoint win -0', (c) => c.ep[0] as unknown as Odd, -0],
+      ['endpoint packets 1.5', (c) => c.ep[1] as unknown as Odd, 1.5],
+      ['connection packets 2^40', (c) => c as unknown as Odd, 2 ** 40],
+      ['connection duplicates -2^31 - 1', (c) => c as unknown as Odd, -(2 ** 31) - 1],
+      ['connection lost "3"', (c) => c as unknown as Odd, '3'],
+      ['endpoint seen 1', (c) => c.ep[0] as unknown as Odd, 1],
+      ['endpoint ttl NaN', (c) => c.ep[1] as unknown as Odd, NaN],
+    ];
+    const field = (name: string) => name.split(' ')[1] as string;
+    for (const [name, of, value] of cases) {
+      const c = new Connection(5, true, false, 0, null);
+      c.ep[0].packets = 3; c.ep[1].win = 65535; c.packets = 9; c.ep[0].seen = true; c.ep[1].ttl = 64; c.duplicates = -1;
+      of(c)[field(name)] = value;
+      const back = thaw(freeze(c));
+      assert.ok(Object.is(of(back)[field(name)], value), `${name}: ${String(of(back)[field(name)])}`);
+      assert.deepStrictEqual(back, c, name);
+      assert.deepStrictEqual([back.ep[0].packets, back.ep[1].win, back.packets, back.ep[0].seen, back.ep[1].ttl],
+        [c.ep[0].packets, c.ep[1].win, c.packets, c.ep[0].seen, c.ep[1].ttl], name);
+      back.free();
+      c.free();
+    }
   });
 
   test('a frozen connection is a fraction of the live one', async () => {
