@@ -1,11 +1,11 @@
-import { AggregateAccumulator, aggregateInput, showsReuse, type AggregateInput } from '../findings/aggregates.js';
-import { aggFrom, aggNums, TEARDOWNS } from './agg-numbers.js';
+import { aggregateInput, showsReuse, type AggregateInput } from '../findings/aggregates.js';
+import { AGG, aggNums, TEARDOWNS } from './agg-numbers.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
 import { ladderLeftOut } from '../model/json.js';
 import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
 import { LinkTable } from './link-table.js';
 import { PairSpill } from './pair-spill.js';
-import { recordBound, setRecordKey, SortedSpill, writeRecord, type Span, type SpillRecord } from './spill.js';
+import { recordBound, setRecordKey, SortedSpill, writeRecord, SpillRecord, type Span } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
 export interface SpoolFinding {
@@ -220,18 +220,23 @@ export class ReportSpool implements SpoolTarget {
   /** The connection that comes first in the report (findings not tied to a connection sort right after it). */
   private first: [number, number] | null = null;
   private floodKeys = 0;
-  /** The server rows (in memory: one per server) and the pair rows (spilled: one per client → server pair), once folded. */
-  private agg: AggregateAccumulator | null = null;
-  private pairs: PairSpill | null = null;
+  private readonly pairs: PairSpill;
   /** Put the final connection ids into a JSON line (threads number connections on their own); identity by default. */
   ids: (line: string) => string = (line) => line;
   /** Threads: the final number of thread w's connection `local` (the lines' bytes hold placeholders); null: ids are final. */
   globalId: ((w: number, local: number) => number) | null = null;
   private readonly nums: number[] = [];
+  private readonly rec = new SpillRecord();
 
   constructor(readonly opts: SpoolOptions) {
     this.conns = new SortedSpill('connections', opts.runBytes);
     this.finds = opts.json ? new SortedSpill('findings', opts.runBytes) : null;
+    // Every judgement goes to the pair spill as it comes; the version that counts and the TIME_WAIT cut by a later
+    // incarnation are settled when the rows are asked for.
+    this.pairs = new PairSpill(opts.runBytes, opts.pairs === 'reuse' ? showsReuse : null, {
+      version: (seq) => this.latest.get(seq),
+      nextStart: (seq) => this.links.get(seq)?.[1],
+    });
   }
 
   /** A judged connection; `prev`: its share from an earlier judgement of the same connection (withdrawn). */
@@ -241,6 +246,7 @@ export class ReportSpool implements SpoolTarget {
       for (const f of r.findings) { this.nums[0] = r.version; this.finds.add(f.time, r.ff, r.seq, f.idx, this.nums, 1, '', f.json); }
     }
     const n = aggNums(r.agg, this.nums);
+    this.pairs.addNums(r.ff, r.seq, r.version, this.nums, n, `${r.agg.client.address}\t${r.agg.server.address}`);
     this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, connHead(r), r.json);
   }
 
@@ -268,11 +274,23 @@ export class ReportSpool implements SpoolTarget {
       const prev = meta[m++] === 1 ? contribution() : null;
       this.account(r, prev);
       setRecordKey(bytes, at, 1, r.seq);
+      this.pairFrom(bytes, at, r);
       at += this.conns.addRecord(bytes, at);
       if (this.finds !== null) {
         for (let k = 0; k < r.findings.length; k++) { setRecordKey(bytes, at, 2, r.seq); at += this.finds.addRecord(bytes, at); }
       }
     }
+  }
+
+  /** A connection record of a thread's batch (its aggregate numbers, its addresses) to the pair spill. */
+  private pairFrom(bytes: Buffer, at: number, r: Contribution): void {
+    const rec = this.rec;
+    rec.read(bytes, at);
+    const x = this.nums;
+    for (let i = 0; i < rec.count; i++) x[i] = rec.num(i);
+    const t0 = bytes.indexOf(9, rec.textAt);
+    const t1 = bytes.indexOf(9, t0 + 1);
+    this.pairs.addNums(r.ff, r.seq, r.version, x, rec.count, bytes.toString('latin1', rec.textAt, t1));
   }
 
   /** A judged connection's share of the totals (`prev`: its earlier judgement's, withdrawn). */
@@ -331,38 +349,25 @@ export class ReportSpool implements SpoolTarget {
    * (valid until the next one; thread id placeholders still in them: see globalId).
    */
   *connectionBytes(): Generator<string | LineBytes> {
-    const agg = new AggregateAccumulator(false);
-    this.pairs?.close();
-    // Known to close() at once: a reader that stops early (a closed pipe) still leaves no runs behind.
-    const pairs = new PairSpill(this.opts.runBytes, this.opts.pairs === 'reuse' ? showsReuse : null);
-    this.pairs = pairs;
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
     for (const r of this.conns.sorted()) {
       const latest = this.latest.get(r.k1);
       if (latest !== undefined && latest !== r.k2) continue;
       const t0 = r.buf.indexOf(9, r.textAt);
       const t1 = r.buf.indexOf(9, t0 + 1);
-      const a = aggFrom(r, r.buf.toString('latin1', r.textAt, t0), r.buf.toString('latin1', t0 + 1, t1));
       const link = this.links.get(r.k1);
       if (link !== undefined) {
         let json = r.buf.toString('utf8', t1 + 1, r.textEnd);
         const [next, start] = link;
         if (json !== '') json = json.replace('"next":null', `"next":${JSON.stringify(next)}`);
-        if (a.timeWaitUntil !== null && a.timeWaitUntil > start) {
-          if (json !== '') json = json.replace(`"timeWaitUntil":${JSON.stringify(a.timeWaitUntil)}`, `"timeWaitUntil":${JSON.stringify(start)}`);
-          a.timeWaitUntil = start;
-        }
-        agg.add(a);
-        pairs.add(a);
+        const tw = r.num(AGG.timeWaitUntil);
+        if (json !== '' && !Number.isNaN(tw) && tw > start) json = json.replace(`"timeWaitUntil":${JSON.stringify(tw)}`, `"timeWaitUntil":${JSON.stringify(start)}`);
         yield json === '' ? json : this.ids(json);
         continue;
       }
-      agg.add(a);
-      pairs.add(a);
       bytes.buf = r.buf; bytes.at = t1 + 1; bytes.end = r.textEnd;
       yield bytes.at === bytes.end ? '' : bytes;
     }
-    this.agg = agg;
   }
 
   /** findingLines() as bytes in place (thread id placeholders still in them: see globalId). */
@@ -377,7 +382,7 @@ export class ReportSpool implements SpoolTarget {
     }
   }
 
-  /** Per-server and per-pair rows (reads the connections back when connectionLines() was not run). */
+  /** Per-server and per-pair rows (folded from the pair spill: the connections are not read back). */
   aggregates(): Report['aggregates'] {
     const a = this.aggregateRows();
     return { servers: a.servers, pairs: [...a.pairs] };
@@ -385,14 +390,13 @@ export class ReportSpool implements SpoolTarget {
 
   /** aggregates() with the pair rows read back one at a time (a row per client → server pair: --json writes them as they come). */
   aggregateRows(): { servers: ServerAggregate[]; pairs: Iterable<PairAggregate> } {
-    if (this.agg === null) for (const _ of this.connectionBytes()) { /* folds */ }
-    return { servers: (this.agg as AggregateAccumulator).serverRows(), pairs: (this.pairs as PairSpill).rows() };
+    return { servers: this.pairs.servers(), pairs: this.pairs.rows() };
   }
 
   close(): void {
     this.conns.close();
     this.finds?.close();
-    this.pairs?.close();
+    this.pairs.close();
   }
 
   private count(f: SpoolFinding, d: 1 | -1, key: Key): void {
