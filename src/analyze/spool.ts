@@ -194,14 +194,16 @@ const keyBefore = (a: Key, b: Key): boolean =>
 
 /**
  * The report of a streamed analysis, without holding it: each judged connection is counted into exact totals and
- * goes, with its findings, to sorted spills (src/analyze/spill.ts: memory up to a run, then temporary files). At the
+ * goes, with its findings (when the spool keeps JSON), to sorted spills (src/analyze/spill.ts: memory up to a run,
+ * then temporary files), and to the pair spill the aggregates are folded from (src/analyze/pair-spill.ts). At the
  * end the spills are read back merged: connections by first frame, findings by time then connection, exactly the
  * order of a whole report (AnalysisSession.build), with the `next` links and TIME_WAIT ends the later incarnations
- * settled (link()), and the aggregates folded on the way. Memory: one run of text, the totals, the aggregate rows,
- * and a link per tuple reused (~30 bytes each, outside the heap: LinkTable).
+ * settled (link()). Memory: a run of each spill, the totals, the server rows, and a link per tuple reused (~30
+ * bytes each, outside the heap: LinkTable).
  */
 export class ReportSpool implements SpoolTarget {
-  private readonly conns: SortedSpill;
+  /** The connections' records (only when the spool keeps JSON: the aggregates are folded from the pair spill). */
+  private readonly conns: SortedSpill | null;
   private readonly finds: SortedSpill | null;
   /** Connections judged more than once: the version that counts. */
   private readonly latest = new Map<number, number>();
@@ -229,7 +231,7 @@ export class ReportSpool implements SpoolTarget {
   private readonly rec = new SpillRecord();
 
   constructor(readonly opts: SpoolOptions) {
-    this.conns = new SortedSpill('connections', opts.runBytes);
+    this.conns = opts.json ? new SortedSpill('connections', opts.runBytes) : null;
     this.finds = opts.json ? new SortedSpill('findings', opts.runBytes) : null;
     // Every judgement goes to the pair spill as it comes; the version that counts and the TIME_WAIT cut by a later
     // incarnation are settled when the rows are asked for.
@@ -247,7 +249,7 @@ export class ReportSpool implements SpoolTarget {
     }
     const n = aggNums(r.agg, this.nums);
     this.pairs.addNums(r.ff, r.seq, r.version, this.nums, n, `${r.agg.client.address}\t${r.agg.server.address}`);
-    this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, connHead(r), r.json);
+    this.conns?.add(r.ff, r.seq, r.version, 0, this.nums, n, connHead(r), r.json);
   }
 
   /**
@@ -275,7 +277,7 @@ export class ReportSpool implements SpoolTarget {
       this.account(r, prev);
       setRecordKey(bytes, at, 1, r.seq);
       this.pairFrom(bytes, at, r);
-      at += this.conns.addRecord(bytes, at);
+      at += this.conns !== null ? this.conns.addRecord(bytes, at) : bytes.readUInt32LE(at);
       if (this.finds !== null) {
         for (let k = 0; k < r.findings.length; k++) { setRecordKey(bytes, at, 2, r.seq); at += this.finds.addRecord(bytes, at); }
       }
@@ -332,8 +334,8 @@ export class ReportSpool implements SpoolTarget {
   }
 
   /**
-   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings), with their
-   * final ids; the aggregates are folded on the way (aggregates() after this).
+   * The final connections in report order, as JSON lines (none when the spool keeps no JSON), with their
+   * final ids.
    */
   *connectionLines(): Generator<string> {
     for (const x of this.connectionBytes()) yield typeof x === 'string' ? x : this.ids(x.buf.toString('utf8', x.at, x.end));
@@ -350,6 +352,7 @@ export class ReportSpool implements SpoolTarget {
    */
   *connectionBytes(): Generator<string | LineBytes> {
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
+    if (this.conns === null) return;
     for (const r of this.conns.sorted()) {
       const latest = this.latest.get(r.k1);
       if (latest !== undefined && latest !== r.k2) continue;
@@ -394,7 +397,7 @@ export class ReportSpool implements SpoolTarget {
   }
 
   close(): void {
-    this.conns.close();
+    this.conns?.close();
     this.finds?.close();
     this.pairs.close();
   }
