@@ -2,13 +2,20 @@ import { byPileUp, foldPair, foldServer, newPairAcc, newServerRow, pairRow, type
 import { fmix32 } from '../model/hash.js';
 import type { PairAggregate, ServerAggregate, Teardown } from '../model/report.js';
 import { AGG, aggNums, TEARDOWNS } from './agg-numbers.js';
-import { SortedSpill } from './spill.js';
+import { SortedSpill, type Span } from './spill.js';
 
 /** A text's hash with a seed (two seeds: 64 bits to group a pair's connections; equal texts are still compared). */
 function textHash(s: string, seed: number): number {
   let h = seed;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return fmix32(h ^ s.length) >>> 0;
+}
+
+/** textHash() of a text given as its bytes (the same for ASCII, which addresses are). */
+function bytesHash(b: Uint8Array, at: number, end: number, seed: number): number {
+  let h = seed;
+  for (let i = at; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return fmix32(h ^ (end - at)) >>> 0;
 }
 
 /** A connection without reuses or half-closes (the folds only read them). */
@@ -28,6 +35,9 @@ export interface PairFinals {
   version(seq: number): number | undefined;
   nextStart(seq: number): number | undefined;
 }
+
+/** Bytes of pair records held in memory before a run goes to disk (~25 k connections). */
+const PAIR_RUN_BYTES = 4 << 20;
 
 /** Every connection judged once, none followed by another incarnation. */
 const AS_ADDED: PairFinals = { version: () => undefined, nextStart: () => undefined };
@@ -56,7 +66,8 @@ export class PairSpill {
    * `finals`: consulted when the rows are first asked for.
    */
   constructor(private readonly runBytes?: number, private readonly keep: ((row: PairAggregate) => boolean) | null = null, private readonly finals: PairFinals = AS_ADDED) {
-    this.input = new SortedSpill('pairs', runBytes);
+    // Its runs fill while the connections' spill fills too (with threads, while they run): a smaller run each.
+    this.input = new SortedSpill('pairs', runBytes ?? PAIR_RUN_BYTES);
   }
 
   /** A judged connection: by default the next in the report's order, judged once. */
@@ -68,15 +79,17 @@ export class PairSpill {
 
   /**
    * A judged connection as its place in the report (first frame `ff`, connection number `seq`), its version, its
-   * aggregate numbers (src/analyze/agg-numbers.ts) and its pair's text (client and server addresses, a tab between).
+   * aggregate numbers (src/analyze/agg-numbers.ts) and its pair's text (client and server addresses, a tab between;
+   * as a string or as its bytes).
    */
-  addNums(ff: number, seq: number, version: number, nums: ArrayLike<number>, count: number, text: string): void {
+  addNums(ff: number, seq: number, version: number, nums: ArrayLike<number>, count: number, text: string | Span): void {
     const x = this.nums;
     x[0] = version;
     for (let i = 0; i < count; i++) x[i + 1] = nums[i] as number;
     // The pair's text (client and server addresses; the server's port is among the numbers): hashed with the port.
     const port = nums[AGG.serverPort] as number;
-    this.input.add(textHash(text, 0x811c9dc5 ^ port), textHash(text, 0x9747b28c ^ port), ff, seq, x, count + 1, text);
+    if (typeof text === 'string') this.input.add(textHash(text, 0x811c9dc5 ^ port), textHash(text, 0x9747b28c ^ port), ff, seq, x, count + 1, text);
+    else this.input.add(bytesHash(text.buf, text.at, text.end, 0x811c9dc5 ^ port), bytesHash(text.buf, text.at, text.end, 0x9747b28c ^ port), ff, seq, x, count + 1, '', text);
     this.n++;
   }
 

@@ -229,6 +229,7 @@ export class ReportSpool implements SpoolTarget {
   globalId: ((w: number, local: number) => number) | null = null;
   private readonly nums: number[] = [];
   private readonly rec = new SpillRecord();
+  private readonly pairText: Span = { buf: Buffer.alloc(0), at: 0, end: 0 };
 
   constructor(readonly opts: SpoolOptions) {
     this.conns = opts.json ? new SortedSpill('connections', opts.runBytes) : null;
@@ -291,8 +292,9 @@ export class ReportSpool implements SpoolTarget {
     const x = this.nums;
     for (let i = 0; i < rec.count; i++) x[i] = rec.num(i);
     const t0 = bytes.indexOf(9, rec.textAt);
-    const t1 = bytes.indexOf(9, t0 + 1);
-    this.pairs.addNums(r.ff, r.seq, r.version, x, rec.count, bytes.toString('latin1', rec.textAt, t1));
+    const text = this.pairText;
+    text.buf = bytes; text.at = rec.textAt; text.end = bytes.indexOf(9, t0 + 1);
+    this.pairs.addNums(r.ff, r.seq, r.version, x, rec.count, text);
   }
 
   /** A judged connection's share of the totals (`prev`: its earlier judgement's, withdrawn). */
