@@ -8,7 +8,10 @@ import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PairSpill, type PairFinals } from '../../src/analyze/pair-spill.js';
-import { AggregateAccumulator, showsReuse, type AggregateInput } from '../../src/findings/aggregates.js';
+import { analyzeFile } from '../../src/analyze/analyze.js';
+import { AggregateAccumulator, aggregateInput, showsReuse, type AggregateInput } from '../../src/findings/aggregates.js';
+import type { Finding } from '../../src/model/report.js';
+import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -162,4 +165,22 @@ describe('aggregates folded from judgements as they arrive from threads', () => 
     assert.deepStrictEqual(spill.servers(), acc.serverRows());
     spill.close();
   });
+});
+
+test('on every fixture: the report\'s connections split over 3 threads, arriving a thread at a time in reverse, fold to its aggregates', async () => {
+  let tied = 0;
+  for (const path of fixtureCaptures()) {
+    const { report } = await analyzeFile(path);
+    const per = new Map<string, Finding[]>();
+    for (const f of report.findings) per.set(f.connection, [...(per.get(f.connection) ?? []), f]);
+    const parts: [AggregateInput, number, number][][] = [[], [], []];
+    report.connections.forEach((c, i) => (parts[i % 3] as [AggregateInput, number, number][]).push([aggregateInput(c, per.get(c.id) ?? []), c.firstFrame, i]));
+    const spill = new PairSpill(1024);
+    for (const part of parts.reverse()) for (const [c, ff, seq] of part) spill.add(c, ff, seq);
+    assert.deepStrictEqual(spill.servers(), report.aggregates.servers, path);
+    assert.deepStrictEqual([...spill.rows()], report.aggregates.pairs, path);
+    if (report.aggregates.servers.length > 1) tied++;
+    spill.close();
+  }
+  assert.ok(tied > 5, `${tied} fixtures with more than one server`);
 });
