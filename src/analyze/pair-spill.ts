@@ -1,7 +1,8 @@
-import { foldPair, newPairAcc, pairRow, type AggregateInput, type PairAcc } from '../findings/aggregates.js';
+import { byPileUp, foldPair, foldServer, newPairAcc, newServerRow, pairRow, type AggregateInput, type PairAcc } from '../findings/aggregates.js';
 import { fmix32 } from '../model/hash.js';
-import type { PairAggregate } from '../model/report.js';
-import { SortedSpill } from './spill.js';
+import type { PairAggregate, ServerAggregate, Teardown } from '../model/report.js';
+import { AGG, aggNums, TEARDOWNS } from './agg-numbers.js';
+import { SortedSpill, type Span } from './spill.js';
 
 /** A text's hash with a seed (two seeds: 64 bits to group a pair's connections; equal texts are still compared). */
 function textHash(s: string, seed: number): number {
@@ -10,9 +11,15 @@ function textHash(s: string, seed: number): number {
   return fmix32(h ^ s.length) >>> 0;
 }
 
-const HAS_TW = 1;
-/** A connection without reuses (foldPair only reads it). */
-const NO_REUSES: [boolean, number][] = [];
+/** textHash() of a text given as its bytes (the same for ASCII, which addresses are). */
+function bytesHash(b: Uint8Array, at: number, end: number, seed: number): number {
+  let h = seed;
+  for (let i = at; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return fmix32(h ^ (end - at)) >>> 0;
+}
+
+/** A connection without reuses or half-closes (the folds only read them). */
+const NONE: [boolean, number][] = [];
 
 /** Null fields of a row, as bits of its first number. */
 const NO_RATE = 1;
@@ -21,52 +28,102 @@ const NO_PEAK = 4;
 const NO_RATIO = 8;
 
 /**
- * The per-pair (client address → server endpoint) aggregates of a streamed report, exactly as
- * AggregateAccumulator.pairRows() gives them, in bounded memory: a long capture has a pair for almost every
- * connection (a million pairs is ~500 MB as rows and running totals). Each connection, in the report's order, goes
- * to a sorted spill keyed by its pair's hash then that order; read back, each pair's connections come together and
- * in order, are folded (foldPair, as the accumulator does), and its row goes to a second spill keyed by the rows'
- * order (byPressure, ties by the pair's first connection: the accumulator's first-appearance order). Memory: the
- * spills' runs and one pair at a time.
+ * What settles a connection's numbers once every judgement is in: the version of it that counts (undefined: it was
+ * judged once), and the start of the next incarnation on its tuple (its TIME_WAIT ends there; undefined: none).
+ */
+export interface PairFinals {
+  version(seq: number): number | undefined;
+  nextStart(seq: number): number | undefined;
+}
+
+/** Bytes of pair records held in memory before a run goes to disk (~25 k connections). */
+const PAIR_RUN_BYTES = 4 << 20;
+
+/** Every connection judged once, none followed by another incarnation. */
+const AS_ADDED: PairFinals = { version: () => undefined, nextStart: () => undefined };
+
+/**
+ * The per-pair (client address → server endpoint) and per-server aggregates of a streamed report, exactly as
+ * AggregateAccumulator.pairRows() and serverRows() give them, in bounded memory: a long capture has a pair for almost
+ * every connection (a million pairs is ~500 MB as rows and running totals). Each judgement of a connection, as it
+ * comes (any order, every version), goes to a sorted spill keyed by its pair's hash, then its place in the report
+ * (first frame, connection number). Read back, each pair's connections come together and in the report's order;
+ * the version that counts is folded (foldPair, foldServer, as the accumulator does) with its TIME_WAIT cut where the
+ * tuple's next incarnation starts (PairFinals), and the pair's row goes to a second spill keyed by the rows' order
+ * (byPressure, ties by the pair's first connection: the accumulator's first-appearance order). The server rows
+ * (one per server, in memory) are sums and maxima over the pairs' connections, ordered by each server's first
+ * connection. Memory: the spills' runs, one pair at a time and the server rows.
  */
 export class PairSpill {
   private readonly input: SortedSpill;
   private output: SortedSpill | null = null;
+  private serverRows: ServerAggregate[] | null = null;
   private n = 0;
   private readonly nums: number[] = [];
 
-  /** `keep`: only the rows it keeps are spilled and read back (every pair is still folded); null: all. */
-  constructor(private readonly runBytes?: number, private readonly keep: ((row: PairAggregate) => boolean) | null = null) {
-    this.input = new SortedSpill('pairs', runBytes);
+  /**
+   * `keep`: only the rows it keeps are spilled and read back (every pair is still folded); null: all.
+   * `finals`: consulted when the rows are first asked for.
+   */
+  constructor(private readonly runBytes?: number, private readonly keep: ((row: PairAggregate) => boolean) | null = null, private readonly finals: PairFinals = AS_ADDED) {
+    // Its runs fill while the connections' spill fills too (with threads, while they run): a smaller run each.
+    this.input = new SortedSpill('pairs', runBytes ?? PAIR_RUN_BYTES);
   }
 
-  /** The next connection in the report's order. */
-  add(c: AggregateInput): void {
-    // The pair's text (client and server addresses; the server's port goes in the numbers): hashed with the port.
-    const text = `${c.client.address}\t${c.server.address}`;
+  /** A judged connection: by default the next in the report's order, judged once. */
+  add(c: AggregateInput, ff: number = this.n, seq = 0, version = 0): void {
+    const x: number[] = [];
+    const count = aggNums(c, x);
+    this.addNums(ff, seq, version, x, count, `${c.client.address}\t${c.server.address}`);
+  }
+
+  /**
+   * A judged connection as its place in the report (first frame `ff`, connection number `seq`), its version, its
+   * aggregate numbers (src/analyze/agg-numbers.ts) and its pair's text (client and server addresses, a tab between;
+   * as a string or as its bytes).
+   */
+  addNums(ff: number, seq: number, version: number, nums: ArrayLike<number>, count: number, text: string | Span): void {
     const x = this.nums;
-    x[0] = c.server.ipVersion; x[1] = c.server.port; x[2] = c.client.port; x[3] = c.start; x[4] = c.end;
-    x[5] = c.timeWaitUntil === null ? 0 : HAS_TW; x[6] = c.timeWaitUntil ?? 0;
-    let k = 7;
-    x[k++] = c.reuses.length;
-    for (const [rejected, since] of c.reuses) { x[k++] = rejected ? 1 : 0; x[k++] = since; }
-    this.input.add(textHash(text, 0x811c9dc5 ^ c.server.port), textHash(text, 0x9747b28c ^ c.server.port), this.n++, 0, x, k, text);
+    x[0] = version;
+    for (let i = 0; i < count; i++) x[i + 1] = nums[i] as number;
+    // The pair's text (client and server addresses; the server's port is among the numbers): hashed with the port.
+    const port = nums[AGG.serverPort] as number;
+    if (typeof text === 'string') this.input.add(textHash(text, 0x811c9dc5 ^ port), textHash(text, 0x9747b28c ^ port), ff, seq, x, count + 1, text);
+    else this.input.add(bytesHash(text.buf, text.at, text.end, 0x811c9dc5 ^ port), bytesHash(text.buf, text.at, text.end, 0x9747b28c ^ port), ff, seq, x, count + 1, '', text);
+    this.n++;
   }
 
-  /** The rows in the accumulator's order (read back from disk as they go out). */
+  /** The pair rows in the accumulator's order (read back from disk as they go out). */
   *rows(): Generator<PairAggregate> {
     const out = this.output ??= this.fold();
+    // Rows with equal keys (the same first frame) go out by their first connection's number.
+    let tied: [number, PairAggregate][] = [];
+    let k0 = NaN, k1 = NaN, k2 = NaN, k3 = NaN;
     for (const r of out.sorted()) {
+      if (r.k0 !== k0 || r.k1 !== k1 || r.k2 !== k2 || r.k3 !== k3) {
+        if (tied.length > 1) tied.sort((a, b) => a[0] - b[0]);
+        for (const [, row] of tied) yield row;
+        tied = [];
+        k0 = r.k0; k1 = r.k1; k2 = r.k2; k3 = r.k3;
+      }
       const m = r.num(0);
       const text = r.text();
       const tab = text.indexOf('\t');
-      yield {
+      tied.push([r.num(11), {
         client: text.slice(0, tab), server: { ipVersion: r.num(9) as 4 | 6, address: text.slice(tab + 1), port: r.num(10) },
         connections: r.num(1), distinctClientPorts: r.num(2), ratePerSecond: (m & NO_RATE) !== 0 ? null : r.num(3),
         timeWaitReuses: r.num(4), rejectedReuses: r.num(5), fastestReuseSeconds: (m & NO_FASTEST) !== 0 ? null : r.num(6),
         portsInUsePeak: (m & NO_PEAK) !== 0 ? null : r.num(7), exhaustionRatio: (m & NO_RATIO) !== 0 ? null : r.num(8),
-      };
+      }]);
     }
+    if (tied.length > 1) tied.sort((a, b) => a[0] - b[0]);
+    for (const [, row] of tied) yield row;
+  }
+
+  /** The server rows in the accumulator's order (byPileUp, ties by first appearance). */
+  servers(): ServerAggregate[] {
+    this.output ??= this.fold();
+    return this.serverRows as ServerAggregate[];
   }
 
   close(): void {
@@ -74,58 +131,79 @@ export class PairSpill {
     this.output?.close();
   }
 
-  /** Every pair's connections folded, its row spilled in row order. */
+  /** Every pair's connections folded, its row spilled in row order; the server rows. */
   private fold(): SortedSpill {
     const out = new SortedSpill('pair-rows', this.runBytes);
+    /** Server rows by server port and address, with their first connection's place. */
+    const servers = new Map<string, { row: ServerAggregate; ff: number; seq: number }>();
     /** The pairs of one hash (almost always one), by their text and server port, with their first connection's place. */
-    const group = new Map<string, { acc: PairAcc; first: number; text: string }>();
+    const group = new Map<string, { acc: PairAcc; ff: number; seq: number; text: string; server: ServerAggregate }>();
     let h0 = NaN;
     let h1 = NaN;
     const x = this.nums;
     const flush = (): void => {
-      for (const { acc, first, text } of group.values()) {
+      for (const { acc, ff, seq, text } of group.values()) {
         const a = pairRow(acc);
         if (this.keep !== null && !this.keep(a)) continue;
         x[0] = (a.ratePerSecond === null ? NO_RATE : 0) | (a.fastestReuseSeconds === null ? NO_FASTEST : 0)
           | (a.portsInUsePeak === null ? NO_PEAK : 0) | (a.exhaustionRatio === null ? NO_RATIO : 0);
         x[1] = a.connections; x[2] = a.distinctClientPorts; x[3] = a.ratePerSecond ?? 0; x[4] = a.timeWaitReuses;
         x[5] = a.rejectedReuses; x[6] = a.fastestReuseSeconds ?? 0; x[7] = a.portsInUsePeak ?? 0; x[8] = a.exhaustionRatio ?? 0;
-        x[9] = a.server.ipVersion; x[10] = a.server.port;
+        x[9] = a.server.ipVersion; x[10] = a.server.port; x[11] = seq;
         // byPressure as keys: larger ratio, reuses, connections first; then the order of first appearance.
-        out.add(-(a.exhaustionRatio ?? 0), -a.timeWaitReuses, -a.connections, first, x, 11, text);
+        out.add(-(a.exhaustionRatio ?? 0), -a.timeWaitReuses, -a.connections, ff, x, 12, text);
       }
       group.clear();
     };
-    // What foldPair reads of a connection (newPairAcc keeps its server: a new one per pair).
+    // What the folds read of a connection (newPairAcc keeps its server: a new one per pair).
     const c: AggregateInput = {
       client: { ipVersion: 4, address: '', port: 0 }, server: { ipVersion: 4, address: '', port: 0 },
       teardown: 'none', start: 0, end: 0, timeWaitUntil: null, halfCloses: [], reuses: [],
     };
     const client = c.client as { ipVersion: 4 | 6; address: string; port: number };
+    const finals = this.finals;
     for (const r of this.input.sorted()) {
+      const version = r.num(0);
+      const counts = finals.version(r.k3);
+      if (counts !== undefined && counts !== version) continue;
       if (r.k0 !== h0 || r.k1 !== h1) { flush(); h0 = r.k0; h1 = r.k1; }
       const text = r.text();
-      const port = r.num(1);
+      const port = r.num(1 + AGG.serverPort);
       const key = `${port}\t${text}`;
-      client.port = r.num(2);
-      c.start = r.num(3); c.end = r.num(4); c.timeWaitUntil = r.num(5) === HAS_TW ? r.num(6) : null;
-      let k = 7;
+      client.port = r.num(1 + AGG.clientPort);
+      c.teardown = TEARDOWNS[r.num(1 + AGG.teardown)] as Teardown;
+      c.start = r.num(1 + AGG.start); c.end = r.num(1 + AGG.end);
+      const tw = r.num(1 + AGG.timeWaitUntil);
+      c.timeWaitUntil = Number.isNaN(tw) ? null : tw;
+      const next = finals.nextStart(r.k3);
+      if (next !== undefined && c.timeWaitUntil !== null && c.timeWaitUntil > next) c.timeWaitUntil = next;
+      let k = 1 + AGG.lists;
       let n = r.num(k++);
-      if (n === 0) c.reuses = NO_REUSES;
+      if (n === 0) c.halfCloses = NONE;
+      else for (c.halfCloses = []; n > 0; n--, k += 2) c.halfCloses.push([r.num(k) === 1, r.num(k + 1)]);
+      n = r.num(k++);
+      if (n === 0) c.reuses = NONE;
       else for (c.reuses = []; n > 0; n--, k += 2) c.reuses.push([r.num(k) === 1, r.num(k + 1)]);
       let g = group.get(key);
       if (g === undefined) {
         const tab = text.indexOf('\t');
-        const v = r.num(0) as 4 | 6;
-        client.ipVersion = v; client.address = text.slice(0, tab);
-        c.server = { ipVersion: v, address: text.slice(tab + 1), port };
-        g = { acc: newPairAcc(c), first: r.k2, text };
+        const address = text.slice(tab + 1);
+        client.ipVersion = r.num(1 + AGG.clientVersion) as 4 | 6; client.address = text.slice(0, tab);
+        c.server = { ipVersion: r.num(1 + AGG.serverVersion) as 4 | 6, address, port };
+        const skey = `${port}\t${address}`;
+        let s = servers.get(skey);
+        if (s === undefined) { s = { row: newServerRow(c.server), ff: r.k2, seq: r.k3 }; servers.set(skey, s); }
+        else if (r.k2 < s.ff || (r.k2 === s.ff && r.k3 < s.seq)) { s.ff = r.k2; s.seq = r.k3; }
+        g = { acc: newPairAcc(c), ff: r.k2, seq: r.k3, text, server: s.row };
         group.set(key, g);
       }
       foldPair(g.acc, c);
+      foldServer(g.server, c);
     }
     flush();
     this.input.close();
+    // First appearance, then the pile-up (a stable sort).
+    this.serverRows = [...servers.values()].sort((a, b) => a.ff - b.ff || a.seq - b.seq).map((s) => s.row).sort(byPileUp);
     return out;
   }
 }

@@ -1,10 +1,11 @@
-import { AggregateAccumulator, aggregateInput, showsReuse, type AggregateInput } from '../findings/aggregates.js';
+import { aggregateInput, showsReuse, type AggregateInput } from '../findings/aggregates.js';
+import { AGG, aggNums, TEARDOWNS } from './agg-numbers.js';
 import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
 import { ladderLeftOut } from '../model/json.js';
 import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
 import { LinkTable } from './link-table.js';
 import { PairSpill } from './pair-spill.js';
-import { recordBound, setRecordKey, SortedSpill, writeRecord, type Span, type SpillRecord } from './spill.js';
+import { recordBound, setRecordKey, SortedSpill, writeRecord, SpillRecord, type Span } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
 export interface SpoolFinding {
@@ -100,33 +101,6 @@ export interface SpoolTarget {
 
 type Key = [number, number, number, number];
 
-const TEARDOWNS: readonly Teardown[] = ['fin', 'rst', 'half-close', 'refused', 'open', 'none'];
-
-/** A connection's aggregate input as numbers (its addresses go in the record's text): see aggFrom(). */
-function aggNums(a: AggregateInput, out: number[]): number {
-  out[0] = TEARDOWNS.indexOf(a.teardown); out[1] = a.start; out[2] = a.end; out[3] = a.timeWaitUntil ?? NaN;
-  out[4] = a.client.ipVersion; out[5] = a.client.port; out[6] = a.server.ipVersion; out[7] = a.server.port;
-  let n = 8;
-  out[n++] = a.halfCloses.length;
-  for (const [stuck, age] of a.halfCloses) { out[n++] = stuck ? 1 : 0; out[n++] = age; }
-  out[n++] = a.reuses.length;
-  for (const [rejected, since] of a.reuses) { out[n++] = rejected ? 1 : 0; out[n++] = since; }
-  return n;
-}
-
-function aggFrom(r: SpillRecord, client: string, server: string): AggregateInput {
-  const tw = r.num(3);
-  const halfCloses: [boolean, number][] = [];
-  const reuses: [boolean, number][] = [];
-  let n = 8;
-  for (let k = r.num(n++); k > 0; k--, n += 2) halfCloses.push([r.num(n) === 1, r.num(n + 1)]);
-  for (let k = r.num(n++); k > 0; k--, n += 2) reuses.push([r.num(n) === 1, r.num(n + 1)]);
-  return {
-    client: { ipVersion: r.num(4) as 4 | 6, address: client, port: r.num(5) }, server: { ipVersion: r.num(6) as 4 | 6, address: server, port: r.num(7) },
-    teardown: TEARDOWNS[r.num(0)] as Teardown, start: r.num(1), end: r.num(2), timeWaitUntil: Number.isNaN(tw) ? null : tw, halfCloses, reuses,
-  };
-}
-
 const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
 
 /** A connection record's text: the client's and the server's addresses (for the aggregates), then its JSON. */
@@ -220,14 +194,16 @@ const keyBefore = (a: Key, b: Key): boolean =>
 
 /**
  * The report of a streamed analysis, without holding it: each judged connection is counted into exact totals and
- * goes, with its findings, to sorted spills (src/analyze/spill.ts: memory up to a run, then temporary files). At the
+ * goes, with its findings (when the spool keeps JSON), to sorted spills (src/analyze/spill.ts: memory up to a run,
+ * then temporary files), and to the pair spill the aggregates are folded from (src/analyze/pair-spill.ts). At the
  * end the spills are read back merged: connections by first frame, findings by time then connection, exactly the
  * order of a whole report (AnalysisSession.build), with the `next` links and TIME_WAIT ends the later incarnations
- * settled (link()), and the aggregates folded on the way. Memory: one run of text, the totals, the aggregate rows,
- * and a link per tuple reused (~30 bytes each, outside the heap: LinkTable).
+ * settled (link()). Memory: a run of each spill, the totals, the server rows, and a link per tuple reused (~30
+ * bytes each, outside the heap: LinkTable).
  */
 export class ReportSpool implements SpoolTarget {
-  private readonly conns: SortedSpill;
+  /** The connections' records (only when the spool keeps JSON: the aggregates are folded from the pair spill). */
+  private readonly conns: SortedSpill | null;
   private readonly finds: SortedSpill | null;
   /** Connections judged more than once: the version that counts. */
   private readonly latest = new Map<number, number>();
@@ -246,18 +222,24 @@ export class ReportSpool implements SpoolTarget {
   /** The connection that comes first in the report (findings not tied to a connection sort right after it). */
   private first: [number, number] | null = null;
   private floodKeys = 0;
-  /** The server rows (in memory: one per server) and the pair rows (spilled: one per client → server pair), once folded. */
-  private agg: AggregateAccumulator | null = null;
-  private pairs: PairSpill | null = null;
+  private readonly pairs: PairSpill;
   /** Put the final connection ids into a JSON line (threads number connections on their own); identity by default. */
   ids: (line: string) => string = (line) => line;
   /** Threads: the final number of thread w's connection `local` (the lines' bytes hold placeholders); null: ids are final. */
   globalId: ((w: number, local: number) => number) | null = null;
   private readonly nums: number[] = [];
+  private readonly rec = new SpillRecord();
+  private readonly pairText: Span = { buf: Buffer.alloc(0), at: 0, end: 0 };
 
   constructor(readonly opts: SpoolOptions) {
-    this.conns = new SortedSpill('connections', opts.runBytes);
+    this.conns = opts.json ? new SortedSpill('connections', opts.runBytes) : null;
     this.finds = opts.json ? new SortedSpill('findings', opts.runBytes) : null;
+    // Every judgement goes to the pair spill as it comes; the version that counts and the TIME_WAIT cut by a later
+    // incarnation are settled when the rows are asked for.
+    this.pairs = new PairSpill(opts.runBytes, opts.pairs === 'reuse' ? showsReuse : null, {
+      version: (seq) => this.latest.get(seq),
+      nextStart: (seq) => this.links.get(seq)?.[1],
+    });
   }
 
   /** A judged connection; `prev`: its share from an earlier judgement of the same connection (withdrawn). */
@@ -267,7 +249,8 @@ export class ReportSpool implements SpoolTarget {
       for (const f of r.findings) { this.nums[0] = r.version; this.finds.add(f.time, r.ff, r.seq, f.idx, this.nums, 1, '', f.json); }
     }
     const n = aggNums(r.agg, this.nums);
-    this.conns.add(r.ff, r.seq, r.version, 0, this.nums, n, connHead(r), r.json);
+    this.pairs.addNums(r.ff, r.seq, r.version, this.nums, n, `${r.agg.client.address}\t${r.agg.server.address}`);
+    this.conns?.add(r.ff, r.seq, r.version, 0, this.nums, n, connHead(r), r.json);
   }
 
   /**
@@ -294,11 +277,24 @@ export class ReportSpool implements SpoolTarget {
       const prev = meta[m++] === 1 ? contribution() : null;
       this.account(r, prev);
       setRecordKey(bytes, at, 1, r.seq);
-      at += this.conns.addRecord(bytes, at);
+      this.pairFrom(bytes, at, r);
+      at += this.conns !== null ? this.conns.addRecord(bytes, at) : bytes.readUInt32LE(at);
       if (this.finds !== null) {
         for (let k = 0; k < r.findings.length; k++) { setRecordKey(bytes, at, 2, r.seq); at += this.finds.addRecord(bytes, at); }
       }
     }
+  }
+
+  /** A connection record of a thread's batch (its aggregate numbers, its addresses) to the pair spill. */
+  private pairFrom(bytes: Buffer, at: number, r: Contribution): void {
+    const rec = this.rec;
+    rec.read(bytes, at);
+    const x = this.nums;
+    for (let i = 0; i < rec.count; i++) x[i] = rec.num(i);
+    const t0 = bytes.indexOf(9, rec.textAt);
+    const text = this.pairText;
+    text.buf = bytes; text.at = rec.textAt; text.end = bytes.indexOf(9, t0 + 1);
+    this.pairs.addNums(r.ff, r.seq, r.version, x, rec.count, text);
   }
 
   /** A judged connection's share of the totals (`prev`: its earlier judgement's, withdrawn). */
@@ -340,8 +336,8 @@ export class ReportSpool implements SpoolTarget {
   }
 
   /**
-   * The final connections in report order, as JSON lines when the spool keeps JSON (else empty strings), with their
-   * final ids; the aggregates are folded on the way (aggregates() after this).
+   * The final connections in report order, as JSON lines (none when the spool keeps no JSON), with their
+   * final ids.
    */
   *connectionLines(): Generator<string> {
     for (const x of this.connectionBytes()) yield typeof x === 'string' ? x : this.ids(x.buf.toString('utf8', x.at, x.end));
@@ -357,38 +353,26 @@ export class ReportSpool implements SpoolTarget {
    * (valid until the next one; thread id placeholders still in them: see globalId).
    */
   *connectionBytes(): Generator<string | LineBytes> {
-    const agg = new AggregateAccumulator(false);
-    this.pairs?.close();
-    // Known to close() at once: a reader that stops early (a closed pipe) still leaves no runs behind.
-    const pairs = new PairSpill(this.opts.runBytes, this.opts.pairs === 'reuse' ? showsReuse : null);
-    this.pairs = pairs;
     const bytes: LineBytes = { buf: Buffer.alloc(0), at: 0, end: 0 };
+    if (this.conns === null) return;
     for (const r of this.conns.sorted()) {
       const latest = this.latest.get(r.k1);
       if (latest !== undefined && latest !== r.k2) continue;
       const t0 = r.buf.indexOf(9, r.textAt);
       const t1 = r.buf.indexOf(9, t0 + 1);
-      const a = aggFrom(r, r.buf.toString('latin1', r.textAt, t0), r.buf.toString('latin1', t0 + 1, t1));
       const link = this.links.get(r.k1);
       if (link !== undefined) {
         let json = r.buf.toString('utf8', t1 + 1, r.textEnd);
         const [next, start] = link;
         if (json !== '') json = json.replace('"next":null', `"next":${JSON.stringify(next)}`);
-        if (a.timeWaitUntil !== null && a.timeWaitUntil > start) {
-          if (json !== '') json = json.replace(`"timeWaitUntil":${JSON.stringify(a.timeWaitUntil)}`, `"timeWaitUntil":${JSON.stringify(start)}`);
-          a.timeWaitUntil = start;
-        }
-        agg.add(a);
-        pairs.add(a);
+        const tw = r.num(AGG.timeWaitUntil);
+        if (json !== '' && !Number.isNaN(tw) && tw > start) json = json.replace(`"timeWaitUntil":${JSON.stringify(tw)}`, `"timeWaitUntil":${JSON.stringify(start)}`);
         yield json === '' ? json : this.ids(json);
         continue;
       }
-      agg.add(a);
-      pairs.add(a);
       bytes.buf = r.buf; bytes.at = t1 + 1; bytes.end = r.textEnd;
       yield bytes.at === bytes.end ? '' : bytes;
     }
-    this.agg = agg;
   }
 
   /** findingLines() as bytes in place (thread id placeholders still in them: see globalId). */
@@ -403,7 +387,7 @@ export class ReportSpool implements SpoolTarget {
     }
   }
 
-  /** Per-server and per-pair rows (reads the connections back when connectionLines() was not run). */
+  /** Per-server and per-pair rows (folded from the pair spill: the connections are not read back). */
   aggregates(): Report['aggregates'] {
     const a = this.aggregateRows();
     return { servers: a.servers, pairs: [...a.pairs] };
@@ -411,14 +395,13 @@ export class ReportSpool implements SpoolTarget {
 
   /** aggregates() with the pair rows read back one at a time (a row per client → server pair: --json writes them as they come). */
   aggregateRows(): { servers: ServerAggregate[]; pairs: Iterable<PairAggregate> } {
-    if (this.agg === null) for (const _ of this.connectionBytes()) { /* folds */ }
-    return { servers: (this.agg as AggregateAccumulator).serverRows(), pairs: (this.pairs as PairSpill).rows() };
+    return { servers: this.pairs.servers(), pairs: this.pairs.rows() };
   }
 
   close(): void {
-    this.conns.close();
+    this.conns?.close();
     this.finds?.close();
-    this.pairs?.close();
+    this.pairs.close();
   }
 
   private count(f: SpoolFinding, d: 1 | -1, key: Key): void {

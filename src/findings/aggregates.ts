@@ -135,14 +135,7 @@ export class AggregateAccumulator {
   }
 
   add(c: AggregateInput): void {
-    const s = this.server(c.server);
-    s.connections++;
-    if (c.teardown === 'rst') s.resets++;
-    for (const [stuck, age] of c.halfCloses) {
-      s.halfClosed++;
-      if (stuck) s.stuck++;
-      if (s.oldestHalfCloseSeconds === null || age > s.oldestHalfCloseSeconds) s.oldestHalfCloseSeconds = age;
-    }
+    foldServer(this.server(c.server), c);
     if (this.withPairs) foldPair(this.pair(c, endpointText(c.server)), c);
   }
 
@@ -162,7 +155,7 @@ export class AggregateAccumulator {
     if (ports === undefined) { ports = new Map(); this.servers.set(e.address, ports); }
     let a = ports.get(e.port);
     if (a === undefined) {
-      a = { server: e, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 };
+      a = newServerRow(e);
       ports.set(e.port, a);
       this.serverList.push(a);
     }
@@ -178,6 +171,21 @@ export class AggregateAccumulator {
       this.pairs.set(key, a);
     }
     return a;
+  }
+}
+
+/** A server's row before its first connection is folded in. */
+export const newServerRow = (server: Endpoint): ServerAggregate =>
+  ({ server, connections: 0, halfClosed: 0, stuck: 0, oldestHalfCloseSeconds: null, resets: 0 });
+
+/** One connection to the server folded in (sums and a maximum: the same rows in any order). */
+export function foldServer(s: ServerAggregate, c: AggregateInput): void {
+  s.connections++;
+  if (c.teardown === 'rst') s.resets++;
+  for (const [stuck, age] of c.halfCloses) {
+    s.halfClosed++;
+    if (stuck) s.stuck++;
+    if (s.oldestHalfCloseSeconds === null || age > s.oldestHalfCloseSeconds) s.oldestHalfCloseSeconds = age;
   }
 }
 
