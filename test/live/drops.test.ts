@@ -95,7 +95,10 @@ test('a stalled reader of the NDJSON output: the analysis waits, the capture thr
   // the ring filled, so the ring dropped frames. How many it dropped rather than the kernel depends on how much CPU
   // the capture thread got while the machine was loaded, so only the direction is asserted, not a share.
   assert.ok(d.ring > 0 && d.ring < 40_000, JSON.stringify(d));
-  assert.ok(analyzed < 20_000, `${analyzed} analyzed`);
+  // Analyzed: the frames read before the gate closed (the chunks up to the first whose lines the socket would not take:
+  // at most about one ring, ~9,000 frames, after a short first one) plus the ring's content, drained once the reader
+  // resumed (~9,000): about 20,000 on a loaded machine. Without the wait the loop would read on, nearly all 40,000.
+  assert.ok(analyzed < 30_000, `${analyzed} analyzed`);
   // received = kernel drops + delivered + frames still in libpcap's buffer when the capture stopped (neither dropped
   // nor read: at most what the buffer held at that instant).
   const inBufferAtStop = d.received - d.kernel - d.delivered;
