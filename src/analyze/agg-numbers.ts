@@ -12,9 +12,11 @@ export const AGG = { teardown: 0, start: 1, end: 2, timeWaitUntil: 3, clientVers
  * returns how many.
  */
 export function aggNums(a: AggregateInput, out: number[]): number {
-  out[0] = TEARDOWNS.indexOf(a.teardown); out[1] = a.start; out[2] = a.end; out[3] = a.timeWaitUntil ?? NaN;
-  out[4] = a.client.ipVersion; out[5] = a.client.port; out[6] = a.server.ipVersion; out[7] = a.server.port;
-  let n = 8;
+  out[AGG.teardown] = TEARDOWNS.indexOf(a.teardown); out[AGG.start] = a.start; out[AGG.end] = a.end;
+  out[AGG.timeWaitUntil] = a.timeWaitUntil ?? NaN;
+  out[AGG.clientVersion] = a.client.ipVersion; out[AGG.clientPort] = a.client.port;
+  out[AGG.serverVersion] = a.server.ipVersion; out[AGG.serverPort] = a.server.port;
+  let n: number = AGG.lists;
   out[n++] = a.halfCloses.length;
   for (const [stuck, age] of a.halfCloses) { out[n++] = stuck ? 1 : 0; out[n++] = age; }
   out[n++] = a.reuses.length;
