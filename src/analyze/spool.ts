@@ -85,13 +85,6 @@ export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], s
   return { ff: c.firstFrame, seq, version, teardown: c.teardown, oneSided: c.capture === 'one-sided', agg: aggregateInput(c, findings), json, findings: fs };
 }
 
-export function contributionOf(r: SpoolConnection): Contribution {
-  return {
-    ff: r.ff, seq: r.seq, version: r.version, teardown: r.teardown, oneSided: r.oneSided,
-    findings: r.findings.map((f) => ({ ...f, json: null })),
-  };
-}
-
 /** Where a streamed session sends its judged connections: a ReportSpool, or an analysis thread's forwarder. */
 export interface SpoolTarget {
   readonly opts: SpoolOptions;

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { packContribution, unpackContribution } from '../../src/analyze/kept.js';
-import { contributionOf, ReportSpool, spoolRecord } from '../../src/analyze/spool.js';
+import { ReportSpool, spoolRecord, type Contribution, type SpoolConnection } from '../../src/analyze/spool.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
 import { openCapture } from '../../src/capture/open.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
+
+/** What a judged connection kept before it was packed: its record's share of the summary, without the JSON. */
+const contributionOf = (r: SpoolConnection): Contribution => ({
+  ff: r.ff, seq: r.seq, version: r.version, teardown: r.teardown, oneSided: r.oneSided,
+  findings: r.findings.map((f) => ({ ...f, json: null })),
+});
 
 test('a judged connection keeps its share of the summary as numbers only, unpacked exactly (every fixture)', async () => {
   let judged = 0;
