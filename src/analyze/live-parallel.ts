@@ -17,12 +17,11 @@ import type { RawFrame } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
 import { newTcpPacket } from '../decode/packet.js';
 import { FloodTracker } from '../findings/syn-flood.js';
-import { JsonBytes } from '../model/json-bytes.js';
 import { fmix32 } from '../model/hash.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, Evictions, FindingKind, Report, Settings } from '../model/report.js';
-import { writeFindingLine } from '../report/ndjson.js';
+import { writeFindingLine, type NdjsonBytes } from '../report/ndjson.js';
 import { inShard, tupleHash, type Shard } from '../tcp/shard.js';
 import type { LiveEndMessage, LiveStopMessage, LiveWorkerInput, RoundMessage } from './live-worker.js';
 import { startWorker, ThreadStop } from './parallel.js';
@@ -39,9 +38,11 @@ export interface LiveThreadsOptions {
   maxConnections?: number;
   shard?: Shard;
   ladders: 'all' | 'findings';
-  /** Where the NDJSON lines go, a round at a time. */
-  write(text: string): void;
+  /** Where the NDJSON lines go (the caller flushes it). */
+  out: NdjsonBytes;
   ringBytes?: number;
+  /** Wait for room in a full ring instead of dropping the frame (a source that can wait: a file, bench/live-cpu.ts). */
+  wait?: boolean;
 }
 
 /** Frames per ledger chunk (a power of two). */
@@ -111,8 +112,7 @@ export class StreamLedger {
 }
 
 /** A thread's connection id in its JSON: 'c' + thread + '.' + ordinal between U+0001 and U+0002, escaped. */
-const LOCAL_ID = /\\u0001(\d+)\.(\d+)\\u0002/g;
-const FIRST_ID = /\\u0001(\d+)\.(\d+)\\u0002/;
+const TOKEN = Buffer.from('\\u0001');
 
 /**
  * What the analysis loop (src/analyze/stream.ts) drives in place of one AnalysisSession: ingest(), tick(),
@@ -147,8 +147,8 @@ export class ThreadedLiveSession {
   private lastNsec = 0;
   /** Frames lost (dropped here, or told by the source) not yet told to the threads. */
   private lossDue = 0;
-  private readonly bytes = new JsonBytes();
   private closed = false;
+  private tokenEnd = 0;
 
   constructor(private readonly opts: LiveThreadsOptions) {
     const n = this.threads = Math.max(2, Math.floor(opts.threads));
@@ -196,7 +196,8 @@ export class ThreadedLiveSession {
       const n = this.threads;
       const w = (fmix32(tupleHash(pkt) ^ 0x2545f491) >>> 0) % n;
       if (this.lossDue > 0) this.tellLoss();
-      if (!(this.writers[w] as RingWriter).tryFrame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId)) {
+      if (this.opts.wait === true) (this.writers[w] as RingWriter).frame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
+      else if (!(this.writers[w] as RingWriter).tryFrame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId)) {
         // Its thread is behind: the frame is lost like one the capture ring had no room for.
         this.drops++;
         this.lossDue++;
@@ -250,7 +251,6 @@ export class ThreadedLiveSession {
     const ledger = this.ledger;
     round.forEach((m, w) => ledger.append(w, m.opens));
     ledger.advance(upTo);
-    const parts: string[] = [];
     const bufs = round.map((m) => Buffer.from(m.lines, 0, m.used));
     // Lines made by packets: frame order (each frame's lines come from the one thread that holds its tuple).
     const at = new Array<number>(n).fill(0);
@@ -265,27 +265,23 @@ export class ThreadedLiveSession {
       if (best < 0) break;
       const s = (round[best] as RoundMessage).segs;
       const i = at[best] as number;
-      parts.push((bufs[best] as Buffer).toString('utf8', s[i] as number, s[i + 1] as number));
+      this.emit(bufs[best] as Buffer, s[i] as number, s[i + 1] as number);
       at[best] = i + 3;
     }
     // Lines made by the mark: connection id order, a connection's lines in the order they were made.
-    const marked: { id: number; w: number; i: number; line: string }[] = [];
+    const marked: { id: number; w: number; at: number; end: number }[] = [];
     round.forEach((m, w) => {
-      if (m.markAt === m.used) return;
-      const text = (bufs[w] as Buffer).toString('utf8', m.markAt, m.used);
-      let i = 0;
-      for (let p = 0; p < text.length;) {
-        const e = text.indexOf('\n', p) + 1;
-        const line = text.slice(p, e);
-        const id = FIRST_ID.exec(line);
-        marked.push({ id: id === null ? 0 : ledger.global(Number(id[1]), Number(id[2])), w, i: i++, line });
+      const b = bufs[w] as Buffer;
+      for (let p = m.markAt; p < m.used;) {
+        const e = b.indexOf(0x0a, p) + 1;
+        const t = b.indexOf(TOKEN, p);
+        marked.push({ id: t < 0 || t >= e ? 0 : this.token(b, t, true), w, at: p, end: e });
         p = e;
       }
     });
-    marked.sort((a, b) => a.id - b.id || a.w - b.w || a.i - b.i);
-    for (const x of marked) parts.push(x.line);
-    const text = parts.join('');
-    if (text !== '') this.opts.write(text.replace(LOCAL_ID, (_, w: string, local: string) => `c${ledger.global(Number(w), Number(local))}`));
+    // Stable: a connection's lines stay in the order its thread made them.
+    marked.sort((a, b) => a.id - b.id || a.w - b.w || a.at - b.at);
+    for (const x of marked) this.emit(bufs[x.w] as Buffer, x.at, x.end);
     // Judged connections for the summary line.
     const k = this.counters;
     round.forEach((m, w) => {
@@ -304,6 +300,39 @@ export class ThreadedLiveSession {
       for (const [kind, c] of Object.entries(t.findings)) f[kind as FindingKind] = (f[kind as FindingKind] ?? 0) + (c ?? 0);
     }
     k.findings = f;
+  }
+
+  /** End of the token at `t` (or, with `rank`, the global ordinal it stands for). */
+  private token(b: Buffer, t: number, rank: boolean): number {
+    let i = t + TOKEN.length;
+    let w = 0;
+    for (let c = b[i] as number; c !== 0x2e; c = b[++i] as number) w = w * 10 + c - 0x30;
+    let local = 0;
+    for (let c = b[++i] as number; c !== 0x5c; c = b[++i] as number) local = local * 10 + c - 0x30;
+    this.tokenEnd = i + TOKEN.length;
+    return rank ? this.ledger.global(w, local) : 0;
+  }
+
+  /** Bytes [at, end) of a round's lines to the output, thread-local ids replaced by the final ones. */
+  private emit(b: Buffer, at: number, end: number): void {
+    const out = this.opts.out;
+    const w = out.w;
+    for (let p = at; ;) {
+      const t = b.indexOf(TOKEN, p);
+      const stop = t < 0 || t >= end ? end : t;
+      w.room(stop - p + 16);
+      w.buf.set(b.subarray(p, stop), w.n);
+      w.n += stop - p;
+      if (stop === end) break;
+      w.ascii(`c${this.token(b, t, true)}`);
+      p = this.tokenEnd;
+    }
+    out.lineDone();
+  }
+
+  /** The analysis threads' CPU seconds, once finished (Linux). */
+  get threadCpu(): (number | null)[] {
+    return this.ends.map((e) => e?.cpu ?? null);
   }
 
   /**
@@ -338,10 +367,8 @@ export class ThreadedLiveSession {
       k.evicted += e.evicted;
     }
     const loose = floods.findings();
-    const b = this.bytes;
-    b.n = 0;
-    for (const f of loose) { k.findings[f.kind] = (k.findings[f.kind] ?? 0) + 1; writeFindingLine(b, f); }
-    if (b.n > 0) this.opts.write(Buffer.from(b.buf.subarray(0, b.n)).toString('utf8'));
+    for (const f of loose) k.findings[f.kind] = (k.findings[f.kind] ?? 0) + 1;
+    for (const f of loose) { writeFindingLine(this.opts.out.w, f); this.opts.out.lineDone(); }
     this.spool.addLoose(loose);
     const evicted: Evictions = {
       maxConnections: Number.isFinite(this.cap) ? this.cap : null,

@@ -7,6 +7,7 @@
  * frames that opened connections, the judged connections for the summary (spool records) and the counts go back in
  * one message.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { RawFrame } from '../capture/types.js';
 import type { FloodRaw } from '../findings/syn-flood.js';
@@ -48,7 +49,21 @@ export interface RoundMessage {
   findings: Partial<Record<FindingKind, number>>;
 }
 
-export interface LiveEndMessage { type: 'end'; floods: FloodRaw; evictions: EvictionCounts; evicted: number }
+export interface LiveEndMessage {
+  type: 'end'; floods: FloodRaw; evictions: EvictionCounts; evicted: number;
+  /** This thread's CPU seconds (Linux; null elsewhere): bench/live-cpu.ts prints them. */
+  cpu: number | null;
+}
+
+/** CPU seconds of the calling thread, from /proc (null where there is none). */
+function threadCpu(): number | null {
+  try {
+    const f = (readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1] as string).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
 export interface LiveStopMessage { type: 'stop'; why: 'internal' | 'memory'; message: string; frame: number }
 
 /** The thread's connection ids: its number and its own ordinal between U+0001 and U+0002 (escaped in JSON). */
@@ -128,7 +143,7 @@ function main(): void {
   const at = lines.n;
   session.endOfInput(end.tsSec + end.tsNsec * 1e-9);
   round(at);
-  port.postMessage({ type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted } satisfies LiveEndMessage);
+  port.postMessage({ type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted, cpu: threadCpu() } satisfies LiveEndMessage);
 }
 
 try {

@@ -64,7 +64,7 @@ function source(all: Frame[]): PacketSource {
 async function live(all: Frame[], threads: number): Promise<string[]> {
   let text = '';
   const lines = new NdjsonBytes((c) => { text += typeof c === 'string' ? c : Buffer.from(c).toString('utf8'); });
-  const threaded = threads > 1 ? new ThreadedLiveSession({ threads, ladders: 'findings', write: (s) => lines.text(s) }) : null;
+  const threaded = threads > 1 ? new ThreadedLiveSession({ threads, ladders: 'findings', out: lines }) : null;
   try {
     const sink = threaded === null ? new NdjsonSink(lines, { ladders: 'findings' }) : { end: () => {} };
     const { report } = await analyzeLive(source(all), false, { sink, memoryGuard: null, gate: () => { lines.flush(); return null; }, ...(threaded ? { session: threaded } : {}) });

@@ -143,7 +143,7 @@ async function runLive(o: LiveFlags): Promise<number> {
   // NDJSON (not --out): the analysis threads, unless --threads 1 (src/analyze/live-parallel.ts).
   const threads = ui === null && !useText && results === null ? (o.threads ?? defaultThreads()) : 1;
   const threaded = threads > 1
-    ? new ThreadedLiveSession({ threads, settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, ladders: o.ladders ?? 'findings', write: (text) => lines.text(text) })
+    ? new ThreadedLiveSession({ threads, settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, ladders: o.ladders ?? 'findings', out: lines })
     : null;
   const view: AnalysisSink = ui ?? (useText
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
