@@ -30,7 +30,7 @@ import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.j
 import { ReportSpool } from './spool.js';
 
 /** Bytes of each analysis thread's ring (frames wait there while the thread is busy; a full ring drops). */
-export const LIVE_THREAD_RING = 32 << 20;
+export const LIVE_THREAD_RING = 16 << 20;
 
 export interface LiveThreadsOptions {
   threads: number;
