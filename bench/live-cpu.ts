@@ -9,14 +9,14 @@
  *   node --import tsx bench/live-cpu.ts [--file bench/data/tiled-3500k-s1.pcap] [--rate 200000] [--packets 2000000] [--window 1] [--profile steady.cpuprofile] [--threads 1]
  *
  * --threads N (N > 1): the frames go through the analysis threads as `teardown live --threads N` sends them
- * (src/analyze/live-parallel.ts); the busiest other thread's CPU per packet is printed too (an analysis thread: the
+ * (src/report/live-threads.ts); the busiest other thread's CPU per packet is printed too (an analysis thread: the
  * pace is set by the slower of it and the JS thread).
  *
  * --profile: a V8 CPU profile (Chrome DevTools format) of the steady windows only: from 6 s of packet time to the
  * last packet, without the start-up and the final report.
  */
 import { openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { ThreadedLiveSession } from '../src/analyze/live-parallel.js';
+import { ThreadedLiveSession } from '../src/report/live-threads.js';
 import { Session } from 'node:inspector';
 import type { AnalysisSession } from '../src/analyze/session.js';
 import { openCapture } from '../src/capture/open.js';

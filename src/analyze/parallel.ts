@@ -143,11 +143,11 @@ export const WORKER_YOUNG_MB = 48;
  * The worker: dist/analyze/worker.js when built; under tsx (tests, `node --import tsx`) this module is .ts and the
  * worker is loaded through tsx's loader, registered in the worker first (a worker does not inherit --import hooks).
  */
-export function startWorker(workerData: unknown, transferList: MessagePort[], name: 'worker' | 'live-worker' = 'worker'): Worker {
+export function startWorker(workerData: unknown, transferList: MessagePort[], module = new URL('./worker', import.meta.url)): Worker {
   const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_MB };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData, resourceLimits, transferList });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`${module.href}.js`), { workerData, resourceLimits, transferList });
   const api = import.meta.resolve('tsx/esm/api');
-  const target = new URL(`./${name}.ts`, import.meta.url).href;
+  const target = `${module.href}.ts`;
   return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`, { eval: true, workerData, resourceLimits, transferList });
 }
 

@@ -40,7 +40,7 @@ export interface StreamOptions extends SessionOptions {
   interrupted?: () => boolean;
   /**
    * What the frames go to instead of one AnalysisSession made here from the options (live --threads: the analysis
-   * threads, src/analyze/live-parallel.ts). The sink then has no hooks; its tick(), progress() and the callbacks
+   * threads, src/report/live-threads.ts). The sink then has no hooks; its tick(), progress() and the callbacks
    * get this object, of which they may use only LoopSession's members.
    */
   session?: LoopSession;

@@ -1,5 +1,5 @@
 /**
- * `teardown live --threads N`: the analysis threads (src/analyze/live-parallel.ts) write the same NDJSON lines as one
+ * `teardown live --threads N`: the analysis threads (src/report/live-threads.ts) write the same NDJSON lines as one
  * thread does, for the same frames. The frames are every fixture capture (real captures of the Linux stack), laid
  * out side by side so that their connections are open at once, and played again every 3 s (the same tuples reused:
  * TIME_WAIT reuses, previous/next links across rounds); packet-time ticks every second age and judge them, as in a
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ThreadedLiveSession, StreamLedger } from '../../src/analyze/live-parallel.js';
+import { ThreadedLiveSession, StreamLedger } from '../../src/report/live-threads.js';
 import { openCapture } from '../../src/capture/open.js';
 import type { FrameSink, PacketSource, RawFrame } from '../../src/capture/types.js';
 import { analyzeLive } from '../../src/cli/commands/live.js';

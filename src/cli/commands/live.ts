@@ -13,7 +13,7 @@ import type { Report, Severity } from '../../model/report.js';
 import { plural } from '../../report/format.js';
 import { TextView } from '../../report/live-text.js';
 import { NdjsonBytes, NdjsonSink, summaryLine } from '../../report/ndjson.js';
-import { ThreadedLiveSession } from '../../analyze/live-parallel.js';
+import { ThreadedLiveSession } from '../../report/live-threads.js';
 import { defaultThreads } from '../../analyze/parallel.js';
 import { inCi } from '../ci.js';
 import { EXIT_USAGE, UsageError } from '../errors.js';
@@ -140,7 +140,7 @@ async function runLive(o: LiveFlags): Promise<number> {
   // A terminal without --text/--ndjson (and not CI: see analyze.ts) gets the interactive UI (src/ui/live-view.tsx).
   const ui = tty && o.text !== true && o.ndjson !== true && !inCi()
     ? (await import('../../ui/live-view.js')).openLiveUi({ interface: o.interface, filter, stop: (why) => io.stop(why) }) : null;
-  // NDJSON (not --out): the analysis threads, unless --threads 1 (src/analyze/live-parallel.ts).
+  // NDJSON (not --out): the analysis threads, unless --threads 1 (src/report/live-threads.ts).
   const threads = ui === null && !useText && results === null ? (o.threads ?? defaultThreads()) : 1;
   const threaded = threads > 1
     ? new ThreadedLiveSession({ threads, settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, ladders: o.ladders ?? 'findings', out: lines })

@@ -1,7 +1,7 @@
 /**
  * `teardown live --threads N` (N > 1, NDJSON output): the capture's thread decodes each frame far enough to hash its
  * inner TCP 4-tuple (as `analyze --threads` does, src/analyze/parallel.ts) and copies it into that analysis thread's
- * ring (src/analyze/live-worker.ts) without ever waiting: a frame that finds the ring full is dropped and counted
+ * ring (src/report/live-thread-worker.ts) without ever waiting: a frame that finds the ring full is dropped and counted
  * with the capture ring's drops, and every thread hears of the loss (as one session does, captureLoss()). Sweeps
  * (every SWEEP_EVERY TCP segments), clock ticks (their time exactly) and the end go to every thread in frame order,
  * so every thread ages its state on the same clock as one session would.
@@ -21,13 +21,13 @@ import { fmix32 } from '../model/hash.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, Evictions, FindingKind, Report, Settings } from '../model/report.js';
-import { writeFindingLine, type NdjsonBytes } from '../report/ndjson.js';
+import { writeFindingLine, type NdjsonBytes } from './ndjson.js';
 import { inShard, tupleHash, type Shard } from '../tcp/shard.js';
-import type { LiveEndMessage, LiveStopMessage, LiveWorkerInput, RoundMessage } from './live-worker.js';
-import { startWorker, ThreadStop } from './parallel.js';
-import { KIND_BOUNDARY, KIND_END, KIND_LOSS, newRing, RingFailed, RingWriter } from './ring.js';
-import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.js';
-import { ReportSpool } from './spool.js';
+import type { LiveEndMessage, LiveStopMessage, LiveWorkerInput, RoundMessage } from './live-thread-worker.js';
+import { startWorker, ThreadStop } from '../analyze/parallel.js';
+import { KIND_BOUNDARY, KIND_END, KIND_LOSS, newRing, RingFailed, RingWriter } from '../analyze/ring.js';
+import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from '../analyze/session.js';
+import { ReportSpool } from '../analyze/spool.js';
 
 /** Bytes of each analysis thread's ring (frames wait there while the thread is busy; a full ring drops). */
 export const LIVE_THREAD_RING = 16 << 20;
@@ -165,7 +165,7 @@ export class ThreadedLiveSession {
     this.workers = rings.map((ring, w) => {
       const back = (this.backs[w] as MessageChannel).port2;
       const input: LiveWorkerInput = { ring, settings: this.settings, maxConnections: Math.ceil(this.cap / n), spool: this.spool.opts, ladders: opts.ladders, w, back };
-      const worker = startWorker(input, [back as MessagePort], 'live-worker');
+      const worker = startWorker(input, [back as MessagePort], new URL('./live-thread-worker', import.meta.url));
       worker.on('message', (m: RoundMessage | LiveEndMessage | LiveStopMessage) => {
         if (m.type === 'stop') { this.fail(new ThreadStop(m.why, m.message, m.frame)); return; }
         if (m.type === 'round') { (this.rounds[w] as RoundMessage[]).push(m); this.drain(); } else this.ends[w] = m;

@@ -1,5 +1,5 @@
 /**
- * One analysis thread of `teardown live --threads N` (src/analyze/live-parallel.ts): reads frames and marks from its
+ * One analysis thread of `teardown live --threads N` (src/report/live-threads.ts): reads frames and marks from its
  * ring and runs its own streamed session over the tuples hashed to it, writing NDJSON lines as one session does
  * (NdjsonSink). Marks come from the capture's thread in the order it saw them: a sweep (every SWEEP_EVERY TCP
  * segments), a clock tick (its time exactly), lost frames, the end. Each sweep, tick or the end closes a round: the
@@ -12,12 +12,12 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import type { RawFrame } from '../capture/types.js';
 import type { FloodRaw } from '../findings/syn-flood.js';
 import type { FindingKind, Settings } from '../model/report.js';
-import { NdjsonBytes, NdjsonSink } from '../report/ndjson.js';
+import { NdjsonBytes, NdjsonSink } from './ndjson.js';
 import type { EvictionCounts } from '../tcp/flow-table.js';
-import { heapGuard } from './memory.js';
-import { KIND_LOSS, KIND_TICK, RingReader, tickTime, type RingBuffers } from './ring.js';
-import { AnalysisSession } from './session.js';
-import { SpoolBatch, type SpoolOptions } from './spool.js';
+import { heapGuard } from '../analyze/memory.js';
+import { KIND_LOSS, KIND_TICK, RingReader, tickTime, type RingBuffers } from '../analyze/ring.js';
+import { AnalysisSession } from '../analyze/session.js';
+import { SpoolBatch, type SpoolOptions } from '../analyze/spool.js';
 
 export interface LiveWorkerInput {
   ring: RingBuffers;
