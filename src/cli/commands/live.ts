@@ -175,6 +175,9 @@ async function runLive(o: LiveFlags): Promise<number> {
   try {
     ({ report, session, result } = await analyzeLive(source, results !== null, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal, shard: o.shard,
+      // NDJSON: the ladders the lines carry, built for those connections only (the session's 'auto' would stop
+      // building them after its first LADDER_ALL_LIMIT connections, which --ladders all must not).
+      ...(ui === null && !useText ? { ladders: o.ladders ?? 'findings' } : {}),
       ...(threaded !== null ? { session: threaded } : {}),
       // A slow reader of stdout holds the analysis; the capture thread goes on, and the ring's drops count it.
       gate: () => { lines.flush(); return io.gate(); },
