@@ -105,6 +105,16 @@ export class RingWriter {
     this.publish();
   }
 
+  /** mark() without waiting: false (nothing written) when the ring has no room for it now. */
+  tryMark(kind: typeof KIND_LOSS, w3: number, w4: number, frame: number): boolean {
+    const at = this.reserve(HEADER, false);
+    if (at < 0) return false;
+    const i = at >>> 2;
+    this.u32[i] = kind; this.u32[i + 1] = 0; this.u32[i + 2] = frame; this.u32[i + 3] = w3; this.u32[i + 4] = w4;
+    this.publish();
+    return true;
+  }
+
   /** A live clock tick at `now` (epoch seconds, exactly: its float64 bits), after frame `frame`. */
   tick(now: number, frame: number): void {
     TICK_F64[0] = now;

@@ -4,7 +4,10 @@
  * ring (src/report/live-thread-worker.ts) without ever waiting: a frame that finds the ring full is dropped and counted
  * with the capture ring's drops, and every thread hears of the loss (as one session does, captureLoss()). Sweeps
  * (every SWEEP_EVERY TCP segments), clock ticks (their time exactly) and the end go to every thread in frame order,
- * so every thread ages its state on the same clock as one session would.
+ * so every thread ages its state on the same clock as one session would. A loss is told to a thread before its next
+ * frame, without waiting (while its ring is full, the loss waits with the frames it drops); sweeps, ticks and the end
+ * are never dropped: for them the capture's thread waits for room (the capture thread goes on meanwhile, into the
+ * capture ring).
  *
  * Each sweep or tick closes a round. Once every thread has sent its round, its lines are written: first those made
  * by packets, in frame order, then those made by the sweep or tick, in connection id order (a connection's findings
@@ -145,8 +148,8 @@ export class ThreadedLiveSession {
   private lastFrame = 0;
   private lastSec = 0;
   private lastNsec = 0;
-  /** Frames lost (dropped here, or told by the source) not yet told to the threads. */
-  private lossDue = 0;
+  /** Per thread: frames lost (dropped here, or told by the source) not yet told to it (its ring was full). */
+  private readonly lossDue: number[];
   private closed = false;
   private tokenEnd = 0;
 
@@ -156,6 +159,7 @@ export class ThreadedLiveSession {
     this.cap = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.ledger = new StreamLedger(n);
+    this.lossDue = new Array<number>(n).fill(0);
     this.rounds = Array.from({ length: n }, () => []);
     this.ends = new Array<LiveEndMessage | null>(n).fill(null);
     this.totals = Array.from({ length: n }, () => ({ connections: 0, findings: {} }));
@@ -195,12 +199,11 @@ export class ThreadedLiveSession {
     if (this.shard === null || inShard(pkt, this.shard)) {
       const n = this.threads;
       const w = (fmix32(tupleHash(pkt) ^ 0x2545f491) >>> 0) % n;
-      if (this.lossDue > 0) this.tellLoss();
+      // A loss not yet told goes before the frame; while the ring has no room for either, both wait (the frame dropped).
+      if (this.lossDue[w] !== 0 && !this.tellLoss(w)) { this.dropped(); return; }
       if (this.opts.wait === true) (this.writers[w] as RingWriter).frame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
       else if (!(this.writers[w] as RingWriter).tryFrame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId)) {
-        // Its thread is behind: the frame is lost like one the capture ring had no room for.
-        this.drops++;
-        this.lossDue++;
+        this.dropped();
         return;
       }
     }
@@ -209,32 +212,52 @@ export class ThreadedLiveSession {
     // Where one session would sweep (AnalysisSession.ingest): after this segment, at its time.
     if (++this.sinceSweep >= SWEEP_EVERY) {
       this.sinceSweep = 0;
+      this.tellLossesWaiting();
       this.marks.push(frame.index);
       for (const wr of this.writers) wr.mark(KIND_BOUNDARY, frame.tsSec, frame.tsNsec, frame.index);
     }
   }
 
-  /** The clock: every thread ages its state at `now`. */
+  /**
+   * A frame its thread had no room for (the thread is behind): lost like one the capture ring had no room for, and
+   * every thread hears of it before its next frame, as one session would (captureLoss()).
+   */
+  private dropped(): void {
+    this.drops++;
+    for (let w = 0; w < this.threads; w++) this.lossDue[w] = (this.lossDue[w] as number) + 1;
+  }
+
+  /** The clock: every thread ages its state at `now` (waiting for room: ticks are never dropped). */
   tick(now: number): void {
     if (this.failure !== null) throw this.failure;
-    if (this.lossDue > 0) this.tellLoss();
+    this.tellLossesWaiting();
     this.marks.push(this.lastFrame);
     for (const wr of this.writers) wr.tick(now, this.lastFrame);
   }
 
   captureLoss(n: number): void {
     if (!(n > 0)) return;
-    this.lossDue += n;
-    this.tellLoss();
+    for (let w = 0; w < this.threads; w++) this.lossDue[w] = (this.lossDue[w] as number) + n;
+    this.tellLosses();
   }
 
-  private tellLoss(): void {
-    const n = this.lossDue;
-    this.lossDue = 0;
-    try {
-      for (const wr of this.writers) wr.mark(KIND_LOSS, n, 0, this.lastFrame);
-    } catch (e) {
-      if (!(e instanceof RingFailed)) throw e;
+  /** Tells thread w the frames lost since, if its ring has room now (never waits). */
+  private tellLoss(w: number): boolean {
+    const ok = (this.writers[w] as RingWriter).tryMark(KIND_LOSS, this.lossDue[w] as number, 0, this.lastFrame);
+    if (ok) this.lossDue[w] = 0;
+    return ok;
+  }
+
+  private tellLosses(): void {
+    for (let w = 0; w < this.threads; w++) if (this.lossDue[w] !== 0) this.tellLoss(w);
+  }
+
+  /** Before a mark that waits for room: the losses go first, waiting too. */
+  private tellLossesWaiting(): void {
+    for (let w = 0; w < this.threads; w++) {
+      if (this.lossDue[w] === 0) continue;
+      (this.writers[w] as RingWriter).mark(KIND_LOSS, this.lossDue[w] as number, 0, this.lastFrame);
+      this.lossDue[w] = 0;
     }
   }
 
@@ -342,9 +365,9 @@ export class ThreadedLiveSession {
   async finish(capture: CaptureSummary): Promise<Report> {
     try {
       if (this.failure === null) {
-        if (this.lossDue > 0) this.tellLoss();
         this.marks.push(this.lastFrame);
         try {
+          this.tellLossesWaiting();
           for (const wr of this.writers) wr.mark(KIND_END, this.lastSec, this.lastNsec, this.lastFrame);
         } catch (e) {
           if (!(e instanceof RingFailed)) throw e;
