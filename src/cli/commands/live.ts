@@ -7,6 +7,7 @@ import { ReportSpool } from '../../analyze/spool.js';
 import { streamAnalysis, type StreamOptions } from '../../analyze/stream.js';
 import { ArrivalClock, DEFAULT_LIVE_BUFFER, DEFAULT_RING, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
+import { PcapThreadSource } from '../../capture/pcap-thread.js';
 import { endMarkerFrame } from '../../extract/marker.js';
 import type { PacketSource, SourceResult } from '../../capture/types.js';
 import type { Report, Severity } from '../../model/report.js';
@@ -149,7 +150,7 @@ async function runLive(o: LiveFlags): Promise<number> {
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
     : threaded !== null ? { end: (r, extras) => lines.text(summaryLine(r, extras)) } : new NdjsonSink(lines, { ladders: o.ladders ?? 'findings' }));
   // Frames the analysis threads had no room for are lost like those the capture ring had none for.
-  const stats = (): void => { source.stats(); if (threaded !== null) addRingDrops(source, threaded.drops); };
+  if (threaded !== null && source instanceof PcapThreadSource) source.ringDropsAfter = () => threaded.drops;
 
   const started = clock.now();
   const durationTimer = o.duration === undefined ? null : setTimeout(() => io.stop('duration'), o.duration * 1000);
@@ -201,7 +202,7 @@ async function runLive(o: LiveFlags): Promise<number> {
         lastT = now;
         let findings = 0;
         for (const n of Object.values(k.findings)) findings += n ?? 0;
-        stats();
+        source.stats();
         view.stats?.({
           interface: o.interface, filter, packets: k.packets, tcpPackets: k.tcpPackets, rate, drops: source.info.drops,
           dropsSource: source.info.dropCounters?.source ?? null,
@@ -214,7 +215,6 @@ async function runLive(o: LiveFlags): Promise<number> {
     if (durationTimer !== null) clearTimeout(durationTimer);
     io.release();
     source.close();
-    stats();
     try {
       writer?.close();
     } catch (e) {
@@ -266,18 +266,6 @@ export async function analyzeLive(source: PacketSource, whole: boolean, opts: St
   } finally {
     spool?.close();
   }
-}
-
-/**
- * Frames the analysis threads' rings had no room for, added to the ring's drops (source.stats() has just set the
- * capture's own): `delivered = packets analyzed + ring` still balances.
- */
-function addRingDrops(source: LiveSource, n: number): void {
-  const d = source.info.dropCounters;
-  if (n === 0 || d === null || d === undefined || d.source !== 'libpcap') return;
-  d.ring = (d.ring ?? 0) + n;
-  d.total += n;
-  source.info.drops = (source.info.drops ?? 0) + n;
 }
 
 /** The drops in one phrase for the stop line and the text report. */
