@@ -143,11 +143,11 @@ export const WORKER_YOUNG_MB = 48;
  * The worker: dist/analyze/worker.js when built; under tsx (tests, `node --import tsx`) this module is .ts and the
  * worker is loaded through tsx's loader, registered in the worker first (a worker does not inherit --import hooks).
  */
-function startWorker(workerData: WorkerInput, transferList: MessagePort[]): Worker {
+export function startWorker(workerData: unknown, transferList: MessagePort[], module = new URL('./worker', import.meta.url)): Worker {
   const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_MB };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData, resourceLimits, transferList });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`${module.href}.js`), { workerData, resourceLimits, transferList });
   const api = import.meta.resolve('tsx/esm/api');
-  const target = new URL('./worker.ts', import.meta.url).href;
+  const target = `${module.href}.ts`;
   return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`, { eval: true, workerData, resourceLimits, transferList });
 }
 
@@ -178,7 +178,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   };
   const workers = rings.map((ring, w) => {
     const back = (backs[w] as MessageChannel).port2;
-    const worker = startWorker({ ring, settings, maxConnections: Math.ceil(cap / n), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w, back }, [back]);
+    const worker = startWorker({ ring, settings, maxConnections: Math.ceil(cap / n), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w, back } satisfies WorkerInput, [back]);
     worker.on('message', (m: BatchMessage | EndMessage | StopMessage) => {
       if (m.type === 'stop') { fail(new ThreadStop(m.why, m.message, m.frame)); return; }
       if (m.type === 'batch') onBatch(w, m); else ends[w] = m;

@@ -17,6 +17,9 @@ export const KIND_FRAME = 1;
 export const KIND_WRAP = 2;
 export const KIND_BOUNDARY = 3;
 export const KIND_END = 4;
+/** Live: a clock tick (the time as a float64 in words 3-4); LOSS: frames lost (word 3). Word 2 of a mark: the last frame index sent. */
+export const KIND_TICK = 5;
+export const KIND_LOSS = 6;
 const HEADER = 32;
 /** The words of `ctrl` (Int32Array). */
 export const CTRL = {
@@ -36,6 +39,14 @@ export const RESUME_AT = 4;
 const NAP = 20;
 
 /** Free bytes for the writer at w when the reader is at r (one byte stays free: w === r means empty). */
+const TICK_F64 = new Float64Array(1);
+const TICK_U32 = new Uint32Array(TICK_F64.buffer);
+/** A tick's time from the two words of its float64 bits. */
+export function tickTime(lo: number, hi: number): number {
+  TICK_U32[0] = lo; TICK_U32[1] = hi;
+  return TICK_F64[0] as number;
+}
+
 const freeBytes = (w: number, r: number, cap: number): number => (r > w ? r - w : cap - w + r);
 
 /** The reader gave up (its thread stopped): it says why in a message of its own. */
@@ -67,7 +78,18 @@ export class RingWriter {
   }
 
   frame(data: Uint8Array, offset: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number): void {
-    const at = this.reserve(HEADER + ((len + 3) & ~3));
+    this.put(this.reserve(HEADER + ((len + 3) & ~3), true), data, offset, len, index, tsSec, tsNsec, linkType, wire, iface);
+  }
+
+  /** frame() without waiting: false (nothing written) when the ring has no room for it now. */
+  tryFrame(data: Uint8Array, offset: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number): boolean {
+    const at = this.reserve(HEADER + ((len + 3) & ~3), false);
+    if (at < 0) return false;
+    this.put(at, data, offset, len, index, tsSec, tsNsec, linkType, wire, iface);
+    return true;
+  }
+
+  private put(at: number, data: Uint8Array, offset: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number): void {
     const u = this.u32;
     const i = at >>> 2;
     u[i] = KIND_FRAME; u[i + 1] = len; u[i + 2] = index; u[i + 3] = tsSec; u[i + 4] = tsNsec; u[i + 5] = linkType; u[i + 6] = wire; u[i + 7] = iface;
@@ -76,11 +98,27 @@ export class RingWriter {
   }
 
   /** A sweep at, or the end of input with, packet time tsSec/tsNsec. */
-  mark(kind: typeof KIND_BOUNDARY | typeof KIND_END, tsSec: number, tsNsec: number): void {
-    const at = this.reserve(HEADER);
+  mark(kind: typeof KIND_BOUNDARY | typeof KIND_END | typeof KIND_LOSS | typeof KIND_TICK, tsSec: number, tsNsec: number, frame = 0): void {
+    const at = this.reserve(HEADER, true);
     const i = at >>> 2;
-    this.u32[i] = kind; this.u32[i + 1] = 0; this.u32[i + 2] = 0; this.u32[i + 3] = tsSec; this.u32[i + 4] = tsNsec;
+    this.u32[i] = kind; this.u32[i + 1] = 0; this.u32[i + 2] = frame; this.u32[i + 3] = tsSec; this.u32[i + 4] = tsNsec;
     this.publish();
+  }
+
+  /** mark() without waiting: false (nothing written) when the ring has no room for it now. */
+  tryMark(kind: typeof KIND_LOSS, w3: number, w4: number, frame: number): boolean {
+    const at = this.reserve(HEADER, false);
+    if (at < 0) return false;
+    const i = at >>> 2;
+    this.u32[i] = kind; this.u32[i + 1] = 0; this.u32[i + 2] = frame; this.u32[i + 3] = w3; this.u32[i + 4] = w4;
+    this.publish();
+    return true;
+  }
+
+  /** A live clock tick at `now` (epoch seconds, exactly: its float64 bits), after frame `frame`. */
+  tick(now: number, frame: number): void {
+    TICK_F64[0] = now;
+    this.mark(KIND_TICK, TICK_U32[0] as number, TICK_U32[1] as number, frame);
   }
 
   publish(): void {
@@ -93,7 +131,7 @@ export class RingWriter {
    * Room for `size` bytes at the write offset (wrapping when the tail is too short). When the ring is full, sleeps
    * until a quarter of it is free (the reader wakes it then), not just `size`.
    */
-  private reserve(size: number): number {
+  private reserve(size: number, wait: boolean): number {
     if (size + 4 > this.cap / 2) throw new RangeError(`frame of ${size} bytes does not fit the ring`);
     let want = size;
     for (;;) {
@@ -106,6 +144,7 @@ export class RingWriter {
         const at = this.w; this.w += size; if (this.w === this.cap) this.w = 0; return at;
       }
       if (Atomics.load(this.ctrl, FAILED) !== 0) throw new RingFailed();
+      if (!wait) { this.publish(); return -1; }
       want = Math.max(size, (this.cap / RESUME_AT) | 0);
       this.publish();
       this.waits++;
@@ -141,7 +180,8 @@ export class RingReader {
    * Blocks (Atomics.wait) while the ring is empty.
    */
   run(onFrame: (at: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number) => void,
-    onBoundary: (tsSec: number, tsNsec: number) => void): { tsSec: number; tsNsec: number } {
+    onBoundary: (tsSec: number, tsNsec: number) => void,
+    onMark?: (kind: number, frame: number, w3: number, w4: number) => void): { tsSec: number; tsNsec: number } {
     const u = this.u32;
     const cap = u.length * 4;
     let unpublished = 0;
@@ -164,6 +204,8 @@ export class RingReader {
           onFrame(this.r + HEADER, len, u[i + 2] as number, u[i + 3] as number, u[i + 4] as number, u[i + 5] as number, u[i + 6] as number, u[i + 7] as number);
         } else if (kind === KIND_BOUNDARY) {
           onBoundary(u[i + 3] as number, u[i + 4] as number);
+        } else if (kind === KIND_TICK || kind === KIND_LOSS) {
+          onMark?.(kind, u[i + 2] as number, u[i + 3] as number, u[i + 4] as number);
         } else if (kind === KIND_END) {
           const end = { tsSec: u[i + 3] as number, tsNsec: u[i + 4] as number };
           this.r += HEADER;

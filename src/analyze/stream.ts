@@ -38,6 +38,21 @@ export interface StreamOptions extends SessionOptions {
   memoryGuard?: (() => string | null) | null;
   /** Whether a stop through `signal` was an interrupt (SIGINT/SIGTERM): the report is then marked interrupted. */
   interrupted?: () => boolean;
+  /**
+   * What the frames go to instead of one AnalysisSession made here from the options (live --threads: the analysis
+   * threads, src/report/live-threads.ts). The sink then has no hooks; its tick(), progress() and the callbacks
+   * get this object, of which they may use only LoopSession's members.
+   */
+  session?: LoopSession;
+}
+
+/** What the loop itself needs of a session. */
+export interface LoopSession {
+  readonly counters: AnalysisSession['counters'];
+  ingest(frame: RawFrame): void;
+  tick(now: number): void;
+  captureLoss(n: number): void;
+  finish(capture: CaptureSummary): Report | Promise<Report>;
 }
 
 /** The capture part of the report: what the source says about itself and what the session counted. */
@@ -68,7 +83,8 @@ const PROGRESS_EVERY = 0x4000;
  */
 export async function streamAnalysis(source: PacketSource, opts: StreamOptions): Promise<{ report: Report; result: SourceResult; session: AnalysisSession }> {
   const sink = opts.sink;
-  const session = new AnalysisSession(opts.settings, sink.hooks ?? {}, opts);
+  // A LoopSession passed in stands for the session: the loop uses its LoopSession members only.
+  const session = opts.session === undefined ? new AnalysisSession(opts.settings, sink.hooks ?? {}, opts) : opts.session as AnalysisSession;
   // A live source tells the session when it lost frames: the connections open then are marked.
   if ('onLoss' in source) source.onLoss = (n) => session.captureLoss(n);
   const tick = (now: number): void => { if (sink.tick) sink.tick(session, now); else session.tick(now); };
@@ -133,7 +149,7 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
     onProgress?.(session, source);
     let report: Report;
     try {
-      report = session.finish(captureSummary(source, session, result, interrupted));
+      report = await session.finish(captureSummary(source, session, result, interrupted));
     } catch (e) {
       // Judging what was read failed too: nothing can be reported; the first failure is the one to tell.
       throw stopped ?? e;

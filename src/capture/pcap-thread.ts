@@ -82,6 +82,11 @@ export class PcapThreadSource {
   private readonly buf = Buffer.allocUnsafe(READ_BYTES);
   private final: NativeStats | null = null;
   onLoss: ((lost: number) => void) | null = null;
+  /**
+   * Frames the analysis read from the ring but had no room for further on (live --threads: an analysis thread's ring
+   * was full): counted with the ring's drops, so that `delivered = analyzed + ring` holds.
+   */
+  ringDropsAfter: (() => number) | null = null;
   /** Drops already passed to onLoss. */
   private told = 0;
 
@@ -107,6 +112,9 @@ export class PcapThreadSource {
   stats(): NativeStats {
     const s = this.final ?? this.mod.stats(this.handle);
     const d = dropCounters(s);
+    const after = this.ringDropsAfter?.() ?? 0;
+    d.ring += after;
+    d.total += after;
     this.info.drops = d.total;
     this.info.dropCounters = d;
     return s;
@@ -187,7 +195,8 @@ export class PcapThreadSource {
   private tellLoss(): void {
     if (this.onLoss === null) return;
     this.stats();
-    const total = this.info.drops ?? 0;
+    // Those dropped further on are told by whoever dropped them.
+    const total = (this.info.drops ?? 0) - (this.ringDropsAfter?.() ?? 0);
     if (total > this.told) {
       const n = total - this.told;
       this.told = total;

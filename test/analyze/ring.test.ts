@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CTRL, KIND_END, newRing, PUBLISH_EVERY, RESUME_AT, RingReader, RingWriter } from '../../src/analyze/ring.js';
+import { CTRL, KIND_END, KIND_LOSS, KIND_TICK, newRing, PUBLISH_EVERY, RESUME_AT, RingReader, RingWriter, tickTime } from '../../src/analyze/ring.js';
 
 const FRAME = new Uint8Array(100).map((_, i) => i);
 /** Bytes one FRAME takes in the ring (header and padding). */
@@ -61,5 +61,35 @@ describe('ring hand-over', () => {
     Atomics.store(ctrl, CTRL.READER_SLEEPS, 1);
     w.publish();
     assert.equal(Atomics.load(ctrl, CTRL.READER_SLEEPS), 0, 'the flag is taken down by the writer that wakes it');
+  });
+
+  test('tryFrame never waits: a full ring refuses the frame (nothing written), and takes frames again once read', () => {
+    const ring = newRing(16 * 1024);
+    const ctrl = new Int32Array(ring.ctrl);
+    const w = new RingWriter(ring);
+    let sent = 0;
+    while (w.tryFrame(FRAME, 0, FRAME.length, sent + 1, 1, 0, 1, FRAME.length, 0)) sent++;
+    assert.ok(sent > 50 && sent * RECORD < 16 * 1024, `${sent} frames fit`);
+    assert.equal(w.waits, 0, 'never waited');
+    assert.equal(Atomics.load(ctrl, CTRL.WRITER_SLEEPS), 0, 'never said it sleeps');
+    assert.equal(w.tryFrame(FRAME, 0, FRAME.length, 0, 1, 0, 1, FRAME.length, 0), false, 'still full');
+    // Once the reader has read (and published) part of it, there is room again: a tick (its time exactly), a loss,
+    // a frame and the end follow, in order (one thread: everything is written before the reader would wait).
+    const now = 1763000000.123456789;
+    const reader = new RingReader(ring);
+    const seen: number[] = [];
+    const marks: [number, number, number][] = [];
+    const r = reader.run((at, len, index) => {
+      seen.push(index);
+      assert.deepEqual(reader.u8.subarray(at, at + len), FRAME);
+      if (index !== sent) return;
+      w.tick(now, sent);
+      w.mark(KIND_LOSS, 7, 0, sent);
+      assert.ok(w.tryFrame(FRAME, 0, FRAME.length, sent + 1, 1, 0, 1, FRAME.length, 0), 'room again once read');
+      w.mark(KIND_END, 2, 0);
+    }, () => {}, (kind, frame, w3, w4) => { marks.push([kind, frame, kind === KIND_TICK ? tickTime(w3, w4) : w3]); });
+    assert.deepEqual(r, { tsSec: 2, tsNsec: 0 });
+    assert.deepEqual(seen, Array.from({ length: sent + 1 }, (_, i) => i + 1));
+    assert.deepEqual(marks, [[KIND_TICK, sent, now], [KIND_LOSS, sent, 7]]);
   });
 });

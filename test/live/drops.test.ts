@@ -70,8 +70,9 @@ test('kernel drops while teardown cannot keep up: libpcap counters, right order 
 test('a stalled reader of the NDJSON output: the analysis waits, the capture thread goes on, the ring drops are counted', { skip: skip ?? false, timeout: 120_000 }, async () => {
   const ns = createNetns();
   // A 1 MiB ring; every connection line carries its ladder and --max-connections 1 ends connections at once, so the
-  // output fills the pipe within the first packets.
-  const live = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'td1', '-f', 'tcp', '--buffer-size', '16', '--ring-size', '1', '--max-connections', '1', '--ladders', 'all'])));
+  // output fills the pipe within the first packets. One analysis thread: with more, the frames first wait in the
+  // analysis threads' rings (LIVE_THREAD_RING each, more than these 40,000 frames) before the capture ring fills.
+  const live = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'td1', '-f', 'tcp', '--buffer-size', '16', '--ring-size', '1', '--max-connections', '1', '--ladders', 'all', '--threads', '1'])));
   let peak = 0;
   try {
     vethPair(ns);

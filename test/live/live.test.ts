@@ -156,8 +156,9 @@ test('live stops by itself after --count packets and after --duration; SIGTERM; 
     assert.equal(s2[0]!.live.stoppedBy, 'duration');
     assert.ok(s2[0]!.live.seconds >= 1 && s2[0]!.live.seconds < 5, String(s2[0]!.live.seconds));
 
-    // --max-connections: the table is bounded, evictions are counted in the summary line.
-    const bounded = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '--max-connections', '1'])));
+    // --max-connections: the table is bounded, evictions are counted in the summary line (one analysis thread: with
+    // N, each holds ⌈max ÷ N⌉ connections).
+    const bounded = start(ns.exec(nodeArgs(MAIN, ['live', '-i', 'lo', '--max-connections', '1', '--threads', '1'])));
     await bounded.waitFor('stderr', /capturing on lo/, 15_000);
     const played = start(ns.exec(nodeArgs('test/live/scenarios.ts', ['abort', 'reuse'])), { stdin: 'pipe' });
     try {

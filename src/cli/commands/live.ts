@@ -7,12 +7,15 @@ import { ReportSpool } from '../../analyze/spool.js';
 import { streamAnalysis, type StreamOptions } from '../../analyze/stream.js';
 import { ArrivalClock, DEFAULT_LIVE_BUFFER, DEFAULT_RING, LIVE_SNAPLEN, LiveCaptureError, openLive, type LiveSource } from '../../capture/live.js';
 import { PcapWriter } from '../../capture/pcap-writer.js';
+import { PcapThreadSource } from '../../capture/pcap-thread.js';
 import { endMarkerFrame } from '../../extract/marker.js';
 import type { PacketSource, SourceResult } from '../../capture/types.js';
 import type { Report, Severity } from '../../model/report.js';
 import { plural } from '../../report/format.js';
 import { TextView } from '../../report/live-text.js';
-import { NdjsonBytes, NdjsonSink } from '../../report/ndjson.js';
+import { NdjsonBytes, NdjsonSink, summaryLine } from '../../report/ndjson.js';
+import { ThreadedLiveSession } from '../../report/live-threads.js';
+import { defaultThreads } from '../../analyze/parallel.js';
 import { inCi } from '../ci.js';
 import { EXIT_USAGE, UsageError } from '../errors.js';
 import { seconds, settingsFrom, severity, shard, wholeNumber, type CommonAnalysisFlags } from '../options.js';
@@ -36,6 +39,7 @@ interface LiveFlags extends CommonAnalysisFlags {
   out?: string;
   label?: string;
   shard?: { k: number; n: number };
+  threads?: number;
 }
 
 const positiveInt = (name: string) => wholeNumber(name, 1);
@@ -83,12 +87,16 @@ export function liveCommand(): Command {
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity (info, warn, error) was made', severity)
     .option('--out <dir>', 'when the capture stops, also write the results as Parquet (connections.parquet, findings.parquet, run.json; docs/fleet.md)')
     .option('--label <name>', 'with --out: the host label stored with every row (default: live-<interface>)')
-    .option('--shard <K/N>', 'keep only the connections whose 4-tuple hash modulo N is K (0-based)', shard);
+    .option('--shard <K/N>', 'keep only the connections whose 4-tuple hash modulo N is K (0-based)', shard)
+    .option('--threads <n>', 'with NDJSON output: analysis threads, each holding the connections of its share of the 4-tuples (default: the machine\'s cores; --text, the interactive view and --out use one); the same lines for any number', wholeNumber('--threads', 1));
   addAnalysisOptions(cmd);
   cmd.addHelpText('after', HELP_AFTER);
   cmd.action(async (o: LiveFlags) => {
     if (cmd.getOptionValueSource('ladders') === 'cli' && (o.text || process.stdout.isTTY === true) && !o.ndjson) {
       throw new UsageError('--ladders only applies to NDJSON output (--ndjson, or stdout not a terminal)');
+    }
+    if (o.threads !== undefined && o.threads > 1 && (o.text || (process.stdout.isTTY === true && !o.ndjson) || o.out !== undefined)) {
+      throw new UsageError(`--threads applies to NDJSON output only${o.out !== undefined ? ' (--out writes the results folder from one thread)' : ' (the text report and the interactive view come from one thread)'}`);
     }
     process.exitCode = await runLive(o);
   });
@@ -133,9 +141,16 @@ async function runLive(o: LiveFlags): Promise<number> {
   // A terminal without --text/--ndjson (and not CI: see analyze.ts) gets the interactive UI (src/ui/live-view.tsx).
   const ui = tty && o.text !== true && o.ndjson !== true && !inCi()
     ? (await import('../../ui/live-view.js')).openLiveUi({ interface: o.interface, filter, stop: (why) => io.stop(why) }) : null;
+  // NDJSON (not --out): the analysis threads, unless --threads 1 (src/report/live-threads.ts).
+  const threads = ui === null && !useText && results === null ? (o.threads ?? defaultThreads()) : 1;
+  const threaded = threads > 1
+    ? new ThreadedLiveSession({ threads, settings: settingsFrom(o), maxConnections: o.maxConnections, shard: o.shard, ladders: o.ladders ?? 'findings', out: lines })
+    : null;
   const view: AnalysisSink = ui ?? (useText
     ? new TextView(out, process.stderr.isTTY === true ? (s) => process.stderr.write(s) : null)
-    : new NdjsonSink(lines, { ladders: o.ladders ?? 'findings' }));
+    : threaded !== null ? { end: (r, extras) => lines.text(summaryLine(r, extras)) } : new NdjsonSink(lines, { ladders: o.ladders ?? 'findings' }));
+  // Frames the analysis threads had no room for are lost like those the capture ring had none for.
+  if (threaded !== null && source instanceof PcapThreadSource) source.ringDropsAfter = () => threaded.drops;
 
   const started = clock.now();
   const durationTimer = o.duration === undefined ? null : setTimeout(() => io.stop('duration'), o.duration * 1000);
@@ -161,6 +176,10 @@ async function runLive(o: LiveFlags): Promise<number> {
   try {
     ({ report, session, result } = await analyzeLive(source, results !== null, {
       settings: settingsFrom(o), maxConnections: o.maxConnections, sink: view, signal: io.signal, shard: o.shard,
+      // NDJSON: the ladders the lines carry, built for those connections only (the session's 'auto' would stop
+      // building them after its first LADDER_ALL_LIMIT connections, which --ladders all must not).
+      ...(ui === null && !useText ? { ladders: o.ladders ?? 'findings' } : {}),
+      ...(threaded !== null ? { session: threaded } : {}),
       // A slow reader of stdout holds the analysis; the capture thread goes on, and the ring's drops count it.
       gate: () => { lines.flush(); return io.gate(); },
       onFrame: writer === null ? undefined : (f) => saving((w) => w.writeRawFrame(f)),
@@ -192,6 +211,7 @@ async function runLive(o: LiveFlags): Promise<number> {
       },
     }));
   } finally {
+    threaded?.close();
     if (durationTimer !== null) clearTimeout(durationTimer);
     io.release();
     source.close();
