@@ -8,7 +8,7 @@ import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
 import { TimerHeap } from '../tcp/timers.js';
-import { DiskColdStore } from './cold-store.js';
+import { DiskArena, DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { packContribution, unpackContribution, type PackedContribution } from './kept.js';
@@ -116,6 +116,8 @@ export class AnalysisSession {
   private readonly spool: SpoolTarget | null;
   /** Where asleep open connections wait when the report is streamed (removed at the end of input). */
   private readonly cold: DiskColdStore | null;
+  /** Where judged connections wait out their reopen window when the report is streamed (removed at the end of input). */
+  private readonly judgedStore: DiskArena | null;
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
   /**
@@ -141,6 +143,7 @@ export class AnalysisSession {
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.selfSweeps = opts.sweeps !== 'external';
     this.cold = this.spool !== null ? new DiskColdStore() : null;
+    this.judgedStore = this.spool !== null ? new DiskArena() : null;
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
@@ -150,6 +153,7 @@ export class AnalysisSession {
       ...(opts.idleFreeze !== undefined ? { idleFreeze: opts.idleFreeze } : {}),
       // Streamed (a capture of any length): asleep connections wait on disk, not on the heap.
       ...(this.cold !== null ? { coldStore: this.cold } : {}),
+      ...(this.judgedStore !== null ? { judgedStore: this.judgedStore } : {}),
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd), (c, e) => this.floods.observe(c, e));
   }
 
@@ -175,6 +179,7 @@ export class AnalysisSession {
   sweep(now: number): void {
     this.table.sweep(now);
   }
+
 
   /** Connections opened so far (ordinals 1…opened). */
   get opened(): number {
@@ -266,6 +271,7 @@ export class AnalysisSession {
       this.table.flushAll(tEnd);
     } finally {
       this.cold?.close(); // its temporary file, also when judging failed
+      this.judgedStore?.close();
     }
     this.counters.evicted = this.table.evicted;
   }
