@@ -7,7 +7,7 @@ import { judgeConnection, type Judgement } from '../findings/judge.js';
 import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
-import { TimerHeap } from '../tcp/timers.js';
+import { field, TimerHeap } from '../tcp/timers.js';
 import { DiskArena, DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
@@ -124,7 +124,7 @@ export class AnalysisSession {
    * Half-closed connections by the time their half-close can first become stuck (live aging, tick()). Kept only
    * once tick() is called (offline analysis never ticks: nothing would take them out).
    */
-  private readonly clock = new TimerHeap<'clockWake', TupleEntry>('clockWake');
+  private readonly clock = new TimerHeap<TupleEntry>(field<'clockWake', TupleEntry>('clockWake'));
   private clockOn = false;
   private readonly clockDue: TupleEntry[] = [];
   /** Connections examined by tick(): a work count for complexity tests. */

@@ -10,8 +10,8 @@ import type { Endpoint } from './endpoint.js';
 import { RecencyLists } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions } from './path.js';
-import { TimerHeap, type Sleeper } from './timers.js';
-import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_PARKED, D_RETIRED, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, END, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_KEY, W_NEXT, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
+import { TimerHeap } from './timers.js';
+import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_PARKED, D_RETIRED, D_WAKE, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, END, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_KEY, W_NEXT, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
 
 const FROM_A = 0;
 const FROM_B = 1;
@@ -42,7 +42,7 @@ function sideOf(u: Uint32Array, s: number, p: TcpPacket): number {
  * Two entries hold the same 4-tuple when sequence numbers show two different connections on different paths
  * (overlapping address spaces in different VLANs, VRFs or tunnels); see FlowTable.ingest.
  */
-export class TupleEntry implements Sleeper<'wake'>, Sleeper<'clockWake'> {
+export class TupleEntry {
   /** Further path signatures as pairs [side (0 a, 1 b), signature, …]; null while each side kept to one path. */
   moreSigs: number[] | null = null;
   /** The open connection, as objects while it is active; null while it rests frozen in `asleep` (or there is none). */
@@ -63,11 +63,10 @@ export class TupleEntry implements Sleeper<'wake'>, Sleeper<'clockWake'> {
   /** The judge's record of the last connection judged on this tuple (its id; its number is judgedSeq): a later incarnation links to it. */
   judgedId: string | null = null;
   /**
-   * When the table's expiry next looks at this tuple (FlowTable.dueOf), and when live aging (AnalysisSession.tick)
-   * next looks at its connection; Infinity: nothing pending. Fields, not in the row: the deadline heaps read them by
-   * name for every packet, and a tuple that left the table keeps them (Infinity) for the entries still queued.
+   * When live aging (AnalysisSession.tick) next looks at its connection; Infinity: nothing pending. A field: a tuple
+   * that left the table keeps it (Infinity) for the entries still queued. (The table's own deadline is in the row,
+   * D_WAKE: its heap holds slots.)
    */
-  wake = Infinity;
   clockWake = Infinity;
 
   /**
@@ -141,6 +140,9 @@ export class TupleEntry implements Sleeper<'wake'>, Sleeper<'clockWake'> {
     const f = this.store.u32[i] as number;
     this.store.u32[i] = b ? f | F_TOMB_CLOSED : f & ~F_TOMB_CLOSED;
   }
+  /** When the table's expiry next looks at this tuple (FlowTable.dueOf); Infinity: nothing pending. */
+  get wake(): number { return this.store.f64[this.slot * DOUBLES + D_WAKE] as number; }
+  set wake(t: number) { this.store.f64[this.slot * DOUBLES + D_WAKE] = t; }
   /** The number the judge gave the last connection judged on this tuple (with judgedId). */
   get judgedSeq(): number { return this.store.f64[this.slot * DOUBLES + D_JUDGED_SEQ] as number; }
   set judgedSeq(n: number) { this.store.f64[this.slot * DOUBLES + D_JUDGED_SEQ] = n; }
@@ -379,7 +381,10 @@ export class FlowTable {
   private readonly lists = new RecencyLists(this.store, 3);
   private readonly maxResting: number;
   /** Tuples by the time something of theirs expires (a closed connection's linger, a reopen window, a tombstone). */
-  private readonly timers = new TimerHeap<'wake', TupleEntry>('wake');
+  private readonly timers = new TimerHeap<number>({
+    get: (s) => this.store.f64[s * DOUBLES + D_WAKE] as number,
+    set: (s, at) => { this.store.f64[s * DOUBLES + D_WAKE] = at; },
+  });
   /**
    * The frozen judged connections (kept REOPEN_WINDOW) and tombstones (kept tombstoneLife) of resting tuples, out of
    * the heap (src/tcp/byte-arena.ts): one arena each, as each kind dies in about the order it was made.
@@ -387,7 +392,7 @@ export class FlowTable {
   private readonly retiredArena: RecordArena;
   private readonly judgedStore: CompactingArena | null;
   private readonly tombArena = new ByteArena();
-  private readonly dueNow: TupleEntry[] = [];
+  private readonly dueNow: number[] = [];
 
   /** Entries in the deadline heap, dead ones included (bounded by about twice the tuples waiting). */
   get timerEntries(): number {
@@ -438,7 +443,7 @@ export class FlowTable {
     e.current = c;
     e.asleep = null;
     this.asleep--;
-    this.timers.schedule(e, c.lastT + this.idleFreeze);
+    this.timers.schedule(e.slot, c.lastT + this.idleFreeze);
     return c;
   }
 
@@ -469,15 +474,15 @@ export class FlowTable {
    */
   private park(e: TupleEntry): void {
     const a = e.asleep;
-    if (typeof a !== 'number' || e.current !== null || e.moreSigs !== null || e.endA !== null || e.endB !== null
-      || e.wake !== Infinity || e.clockWake !== Infinity) return;
+    if (e.current !== null || (a !== null && (typeof a !== 'number' || this.cold === null)) || e.slot === GONE || e.moreSigs !== null
+      || e.endA !== null || e.endB !== null || e.clockWake !== Infinity) return;
+    if (this.lastEntry === e) this.lastEntry = null;
     const s = e.slot;
-    this.store.f64[s * DOUBLES + D_PARKED] = a;
+    this.store.f64[s * DOUBLES + D_PARKED] = a === null ? NONE : a;
     if (e.judgedId !== null) this.parkedIds.set(s, e.judgedId);
     this.objs[s] = null;
     e.slot = GONE;
     e.asleep = null;
-    if (this.lastEntry === e) this.lastEntry = null;
     this.parked++;
   }
 
@@ -487,7 +492,8 @@ export class FlowTable {
     if (o !== null && o !== undefined) return o;
     const e = new TupleEntry(this.store, s);
     const d = s * DOUBLES + D_PARKED;
-    e.asleep = this.store.f64[d] as number;
+    const a = this.store.f64[d] as number;
+    e.asleep = a === NONE ? null : a;
     this.store.f64[d] = NONE;
     const id = this.parkedIds.get(s);
     if (id !== undefined) { e.judgedId = id; this.parkedIds.delete(s); }
@@ -602,7 +608,7 @@ export class FlowTable {
     this.lists.touch(expendable(c) ? L_HANDSHAKES : L_OTHERS, e.slot);
     // A closed connection is judged after its linger; an open one sleeps once idle (a no-op while an earlier
     // deadline is pending: per packet one comparison).
-    this.timers.schedule(e, c.lastT + (c.isClosed() ? this.opts.closedLinger : this.idleFreeze));
+    this.timers.schedule(e.slot, c.lastT + (c.isClosed() ? this.opts.closedLinger : this.idleFreeze));
     if (this.active > this.opts.maxConnections) this.evict(t);
     while (this.lists.size(L_RESTING) > this.maxResting) this.forget(this.entryOf(this.lists.head(L_RESTING)));
     return c;
@@ -697,7 +703,7 @@ export class FlowTable {
     c.free();
     this.active--;
     this.lists.touch(L_RESTING, e.slot);
-    this.timers.schedule(e, this.dueOf(e));
+    this.timers.schedule(e.slot, this.dueOf(e));
   }
 
   /**
@@ -723,9 +729,12 @@ export class FlowTable {
     // A little early rather than late: the tests below are the exact ones, a tuple not yet due sleeps again.
     this.timers.popDue(now, 1e-3, due);
     for (let i = 0; i < due.length; i++) {
-      const e = due[i] as TupleEntry;
+      const s = due[i] as number;
       this.visits++;
-      if (e.asleep !== null) continue; // a deadline from before it fell asleep (nothing is due while it sleeps)
+      // A deadline from before it fell asleep (nothing is due while it sleeps): a parked one is left as it is.
+      if (this.objs[s] === null && this.store.f64[s * DOUBLES + D_PARKED] !== NONE) continue;
+      const e = this.entryOf(s);
+      if (e.asleep !== null) continue;
       const c = e.current;
       if (c !== null) {
         if (c.isClosed()) {
@@ -737,7 +746,10 @@ export class FlowTable {
       }
       if (e.current === null && e.retired !== NONE && now - e.retiredLastT >= REOPEN_WINDOW) this.dropRetired(e);
       if (e.current === null && (e.tomb === NONE || now - e.tombLastT >= this.opts.tombstoneLife)) this.unlink(e);
-      else this.timers.schedule(e, this.dueOf(e));
+      else {
+        this.timers.schedule(e.slot, this.dueOf(e));
+        this.park(e); // resting: its records and deadline are in its row
+      }
     }
     due.length = 0;
     if (this.cold !== null && this.cold.wasteful()) this.compactCold(this.cold);
@@ -765,7 +777,10 @@ export class FlowTable {
     const f = this.store.f64;
     for (const s of this.slots()) {
       const e = this.objs[s];
-      if (e === null || e === undefined) { sleepers.push(s); refs.push(f[s * DOUBLES + D_PARKED] as number); } else if (typeof e.asleep === 'number') { sleepers.push(s); refs.push(e.asleep); }
+      if (e === null || e === undefined) {
+        const r = f[s * DOUBLES + D_PARKED] as number;
+        if (r !== NONE) { sleepers.push(s); refs.push(r); }
+      } else if (typeof e.asleep === 'number') { sleepers.push(s); refs.push(e.asleep); }
     }
     const moved = cold.compact(refs);
     for (let i = 0; i < sleepers.length; i++) {
@@ -783,7 +798,7 @@ export class FlowTable {
     for (const s of this.slots()) {
       const e = this.entryOf(s);
       if (e.current !== null) { yield { c: e.current, e }; continue; }
-      if (e.asleep === null) continue;
+      if (e.asleep === null) { this.park(e); continue; }
       const c = this.thawAsleep(e);
       e.asleepLoss = this.lost;
       try {
@@ -829,7 +844,7 @@ export class FlowTable {
       this.onDrop(c, h);
       c.free();
       // Nothing of it stays; an older incarnation's tombstone on the same tuple does.
-      if (h.tomb !== NONE || h.retired !== NONE) { this.lists.touch(L_RESTING, hs); this.timers.schedule(h, this.dueOf(h)); } else this.unlink(h);
+      if (h.tomb !== NONE || h.retired !== NONE) { this.lists.touch(L_RESTING, hs); this.timers.schedule(h.slot, this.dueOf(h)); if (h !== this.lastEntry) this.park(h); } else this.unlink(h);
       return;
     }
     const os = this.lists.head(L_OTHERS);
@@ -839,6 +854,7 @@ export class FlowTable {
     this.evicted++;
     this.evictions.judgedEarly++;
     this.retire(o, this.connectionOf(o) as Connection, now, true);
+    if (o !== this.lastEntry) this.park(o); // (the caller's ingest() still reports its tuple)
   }
 
   /** Too many resting tuples: the oldest loses its tombstone and leaves. */

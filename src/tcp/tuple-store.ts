@@ -1,10 +1,11 @@
 /**
  * The numbers of the flow table's tuples (src/tcp/flow-table.ts TupleEntry) in typed rows, one row per tuple (its
- * slot): 20 32-bit words and 7 doubles, 136 bytes outside the collected heap. As object fields they were ~400 bytes
+ * slot): 20 32-bit words and 8 doubles, 144 bytes outside the collected heap. As object fields they were ~400 bytes
  * of heap per tuple (addresses and hashes past the small-integer range and every time are separate heap numbers),
  * and a busy capture rests tens of thousands of tuples at once, each scanned and copied by the collector. The links
  * of the table's hash chains and recency lists are slots in the rows too, so a tuple whose connection is parked (asleep
- * in the cold store, see FlowTable) needs no object at all.
+ * in the cold store, or resting: see FlowTable) needs no object at all; so is its deadline (the table's deadline heap
+ * holds slots).
  *
  * A slot is handed out when a tuple is made and given back when it leaves the table; a freed slot is handed out
  * again, so the rows follow the tuples held at once (the store grows by a quarter when full, and keeps its size).
@@ -38,7 +39,7 @@ export const F_TOMB_CLOSED = 4;
 export const F_V6 = 8;
 
 /** Doubles per row: record references, times, counts. */
-export const DOUBLES = 7;
+export const DOUBLES = 8;
 export const D_RETIRED = 0;
 export const D_RETIRED_T = 1;
 export const D_TOMB = 2;
@@ -47,6 +48,8 @@ export const D_ASLEEP_LOSS = 4;
 export const D_JUDGED_SEQ = 5;
 /** A parked tuple's asleep connection: its reference in the cold store (NONE while the tuple has its object). */
 export const D_PARKED = 6;
+/** When the table's expiry next looks at the tuple (FlowTable.dueOf; Infinity: nothing pending). */
+export const D_WAKE = 7;
 
 /** No record (D_RETIRED, D_TOMB: TupleEntry.retired, TupleEntry.tomb). */
 export const NONE = -1;
@@ -89,7 +92,7 @@ export class TupleStore {
     const d = s * DOUBLES;
     const f = this.f64;
     f[d + D_RETIRED] = NONE; f[d + D_RETIRED_T] = 0; f[d + D_TOMB] = NONE; f[d + D_TOMB_T] = 0;
-    f[d + D_ASLEEP_LOSS] = 0; f[d + D_JUDGED_SEQ] = 0; f[d + D_PARKED] = NONE;
+    f[d + D_ASLEEP_LOSS] = 0; f[d + D_JUDGED_SEQ] = 0; f[d + D_PARKED] = NONE; f[d + D_WAKE] = Infinity;
     return s;
   }
 

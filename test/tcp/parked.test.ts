@@ -1,6 +1,6 @@
 /**
  * Parked tuples (src/tcp/flow-table.ts park()): in a streamed analysis an open connection idle for 30 s of capture time
- * goes to the cold store, and its tuple gives up its object. Stuck half-closes never end on the wire and pile up so
+ * goes to the cold store, and its tuple gives up its object (as a resting tuple does once its connection is judged). Stuck half-closes never end on the wire and pile up so
  * over a long capture; whatever wakes one (a late FIN, the bound on connections, the end of input) must find it
  * exactly as it was.
  */
@@ -50,10 +50,11 @@ function run(frames: RawFrame[], late: number, opts: { idleFreeze?: number; maxC
     s.sweep(t);
   });
   const parkedAtEnd = table.parked as number;
+  const asleepAtEnd = table.asleep as number;
   const report = s.finish(capture);
   const out = JSON.stringify({ heard, summary: report.summary, conns: [...spool.connectionLines()], finds: [...spool.findingLines()] });
   spool.close();
-  return { out, parkedBeforeLate, parkedAtEnd, evicted: report.summary };
+  return { out, parkedBeforeLate, parkedAtEnd, asleepAtEnd };
 }
 
 describe('parked tuples', () => {
@@ -63,9 +64,11 @@ describe('parked tuples', () => {
     const plain = run(frames, late, { idleFreeze: Infinity });
     const parked = run(frames, late, {});
     assert.equal(plain.parkedBeforeLate, 0);
-    // Every half-close rests parked before the late FINs; the odd ones (no late FIN) until the end.
+    // Every half-close rests parked before the late FINs; the odd ones (no late FIN) until the end, asleep; the even
+    // ones, closed by their late FIN and judged, rest parked with their tombstones.
     assert.equal(parked.parkedBeforeLate, n);
-    assert.equal(parked.parkedAtEnd, n / 2);
+    assert.equal(parked.asleepAtEnd, n / 2);
+    assert.equal(parked.parkedAtEnd, n);
     assert.equal(parked.out, plain.out);
     // The late FINs closed the even ones, the odd ones end stuck.
     assert.match(plain.out, /stuck-half-close/);
