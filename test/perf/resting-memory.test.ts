@@ -119,7 +119,7 @@ describe('memory per resting tuple', () => {
     const withRow = heap + tab.tupleBytes / n;
     tab = null;
     store.close();
-    // With an object per tuple (~175 bytes with its links and deadlines) it was ~200 bytes of heap, ~335 with its row.
+    // With an object per tuple (~175 bytes with its links and deadlines) it was 200-230 bytes of heap, ~350 with its row.
     assert.ok(heap < 120, `${heap.toFixed(0)} bytes of heap per parked connection`);
     assert.ok(withRow < 300, `${withRow.toFixed(0)} bytes per parked connection with its row`);
   });
@@ -152,6 +152,19 @@ describe('memory per resting tuple', () => {
     tab = null;
     // As ~30 object fields (addresses, hashes and times as separate heap numbers) a tuple was ~460 bytes here.
     assert.ok(per < 400, `${per.toFixed(0)} bytes per resting tuple, its records aside`);
+  });
+
+  test('a resting tuple keeps no object (parked: its numbers, links and deadline in its row): under 100 bytes of heap', () => {
+    const n = 30_000;
+    restingTable(n);
+    const before = heapAfterGc();
+    let tab: FlowTable | null = restingTable(n);
+    assert.equal(tab.entries, n);
+    assert.equal(tab.parked, n);
+    const heap = (heapAfterGc() - before) / n;
+    tab = null;
+    // With an object per tuple (its links, deadline and references) it was ~230 bytes of heap.
+    assert.ok(heap < 100, `${heap.toFixed(0)} bytes of heap per resting tuple`);
   });
 
   test('resting tuples give their frozen records back when their times run out: the arenas end empty', () => {
