@@ -36,7 +36,7 @@ function attribute(s: AnalysisSession): void {
     ['report spool (runs in memory, links)', () => { const sp = (s as any).spool; for (const k of Object.keys(sp)) if (typeof sp[k] === 'object') sp[k] = null; }],
     ['syn-flood tracker', () => { (s as any).floods = null; }],
     ['deadline heaps', () => { table.timers = null; (s as any).clock = null; }],
-    ['tuples (objects, hash buckets)', () => { entries.length = 0; table.buckets.clear(); table.objs.length = 0; table.parkedIds.clear(); table.lastEntry = null; }],
+    ['tuples (objects, hash buckets)', () => { entries.length = 0; table.buckets.clear(); table.objs.length = 0; table.lastEntry = null; }],
   ];
   let h = heap();
   console.log(`heap at frame ${at}: ${mib(h)} MiB, rss ${mib(process.memoryUsage().rss)} MiB`);

@@ -118,6 +118,8 @@ export class AnalysisSession {
   private readonly cold: DiskColdStore | null;
   /** Where judged connections wait out their reopen window when the report is streamed (removed at the end of input). */
   private readonly judgedStore: DiskArena | null;
+  /** A connection's id from its ordinal (as the flow table gives it: SessionOptions.idOf, or 'c' + ordinal). */
+  private readonly idOf: (ordinal: number) => string;
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
   /**
@@ -138,6 +140,7 @@ export class AnalysisSession {
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     this.spool = opts.spool ?? null;
+    this.idOf = opts.idOf ?? ((n) => `c${n}`);
     this.ladders = opts.ladders ?? 'auto';
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
@@ -381,8 +384,9 @@ export class AnalysisSession {
     // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
     if (prev !== null) return this.announce(c, j, prev.findings);
     // The previous incarnation's `next`, and its TIME_WAIT cut at this one's start (as build() does).
-    if (e.judgedId !== null && c.previousId === e.judgedId) spool.link(e.judgedSeq, c.id, j.report.start);
-    e.judgedId = c.id;
+    const prevOrdinal = e.judgedOrdinal;
+    if (prevOrdinal !== 0 && c.previousId === this.idOf(prevOrdinal)) spool.link(e.judgedSeq, c.id, j.report.start);
+    e.judgedOrdinal = c.ordinal;
     e.judgedSeq = seq;
     this.counters.connections++;
     this.floods.observe(c, e);

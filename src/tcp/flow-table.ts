@@ -11,7 +11,7 @@ import { RecencyLists } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions } from './path.js';
 import { TimerHeap } from './timers.js';
-import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_PARKED, D_RETIRED, D_WAKE, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, END, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_KEY, W_NEXT, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
+import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_PARKED, D_RETIRED, D_WAKE, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, END, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_JUDGED, W_KEY, W_NEXT, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
 
 const FROM_A = 0;
 const FROM_B = 1;
@@ -60,8 +60,6 @@ export class TupleEntry {
    */
   endA: ReportEndpoint | null = null;
   endB: ReportEndpoint | null = null;
-  /** The judge's record of the last connection judged on this tuple (its id; its number is judgedSeq): a later incarnation links to it. */
-  judgedId: string | null = null;
   /**
    * When live aging (AnalysisSession.tick) next looks at its connection; Infinity: nothing pending. A field: a tuple
    * that left the table keeps it (Infinity) for the entries still queued. (The table's own deadline is in the row,
@@ -143,7 +141,12 @@ export class TupleEntry {
   /** When the table's expiry next looks at this tuple (FlowTable.dueOf); Infinity: nothing pending. */
   get wake(): number { return this.store.f64[this.slot * DOUBLES + D_WAKE] as number; }
   set wake(t: number) { this.store.f64[this.slot * DOUBLES + D_WAKE] = t; }
-  /** The number the judge gave the last connection judged on this tuple (with judgedId). */
+  /**
+   * The judge's record of the last connection judged on this tuple, which a later incarnation links to: its ordinal
+   * (Connection.ordinal; 0: none), and the number the judge gave it (judgedSeq).
+   */
+  get judgedOrdinal(): number { return this.store.u32[this.slot * WORDS + W_JUDGED] as number; }
+  set judgedOrdinal(n: number) { this.store.u32[this.slot * WORDS + W_JUDGED] = n; }
   get judgedSeq(): number { return this.store.f64[this.slot * DOUBLES + D_JUDGED_SEQ] as number; }
   set judgedSeq(n: number) { this.store.f64[this.slot * DOUBLES + D_JUDGED_SEQ] = n; }
   /** The tuple left the table: its row goes back to the store (its numbers read undefined from now on). */
@@ -348,8 +351,6 @@ export class FlowTable {
   private readonly store = new TupleStore();
   /** Each tuple's object, by slot; null for a parked tuple (see park()) and for free slots. */
   private readonly objs: (TupleEntry | null)[] = [];
-  /** judgedId of the parked tuples that have one, by slot. */
-  private readonly parkedIds = new Map<number, string>();
   /**
    * Tuples parked: their connection asleep in the cold store and nothing else of theirs on the heap (no object; the
    * row holds the store reference). Counted in `asleep` too.
@@ -468,7 +469,7 @@ export class FlowTable {
   /**
    * An asleep tuple whose connection is in the cold store and which waits for nothing (no deadline here or on a live
    * clock, no report endpoints, one path per side) gives up its object: what it needs is in its row (the reference
-   * in D_PARKED) and, if it has one, its judgedId in `parkedIds`. Stuck half-closes never end on the wire and pile up
+   * in D_PARKED). Stuck half-closes never end on the wire and pile up
    * over a long capture; parked, each costs its row and its bucket. entryOf() makes it an object again, the same in
    * every respect, when anything looks at it; the old object is left to the deadline entries that are dead already.
    */
@@ -479,7 +480,6 @@ export class FlowTable {
     if (this.lastEntry === e) this.lastEntry = null;
     const s = e.slot;
     this.store.f64[s * DOUBLES + D_PARKED] = a === null ? NONE : a;
-    if (e.judgedId !== null) this.parkedIds.set(s, e.judgedId);
     this.objs[s] = null;
     e.slot = GONE;
     e.asleep = null;
@@ -495,8 +495,6 @@ export class FlowTable {
     const a = this.store.f64[d] as number;
     e.asleep = a === NONE ? null : a;
     this.store.f64[d] = NONE;
-    const id = this.parkedIds.get(s);
-    if (id !== undefined) { e.judgedId = id; this.parkedIds.delete(s); }
     this.objs[s] = e;
     this.parked--;
     return e;

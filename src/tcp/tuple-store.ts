@@ -11,7 +11,7 @@
  * again, so the rows follow the tuples held at once (the store grows by a quarter when full, and keeps its size).
  */
 
-/** Words per row: addresses, ports, flow key, path signatures, hash, flags, incarnations, links (one spare). */
+/** Words per row: addresses, ports, flow key, path signatures, hash, flags, incarnations, links, last judged connection. */
 export const WORDS = 20;
 export const W_A = 0;
 export const W_B = 4;
@@ -30,6 +30,8 @@ export const W_NEXT = 15;
 export const W_LPREV = 16;
 export const W_LNEXT = 17;
 export const W_LIST = 18;
+/** The ordinal of the last connection judged on the tuple (0: none). */
+export const W_JUDGED = 19;
 /** The end of a chain or list. */
 export const END = -1;
 
