@@ -18,26 +18,25 @@ const heap = () => { gc(); gc(); return process.memoryUsage().heapUsed; };
 function attribute(s: AnalysisSession): void {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const table = (s as any).table;
-  const buckets: Map<number, any> = table.buckets;
   const entries: any[] = [];
-  for (const h of buckets.values()) for (let e = h; e !== null; e = e.next) entries.push(e);
-  let cur = 0, ret = 0, tomb = 0, frozenBytes = 0, asleep = 0, asleepBytes = 0;
+  let parked = 0;
+  // Tuples by slot: an object each, but for the parked ones (asleep in the cold store, no object: src/tcp/flow-table.ts).
+  for (const slot of table.slots()) { const e = table.objs[slot]; if (e) entries.push(e); else parked++; }
+  let cur = 0, ret = 0, tomb = 0, asleep = 0, asleepBytes = 0;
   for (const e of entries) {
     if (e.current) cur++;
     if (e.asleep !== null) { asleep++; if (typeof e.asleep === 'string') asleepBytes += e.asleep.length; }
-    if (e.retired) { ret++; frozenBytes += e.retired.length; }
-    if (e.tomb) tomb++;
+    if (e.retired !== -1) ret++;
+    if (e.tomb !== -1) tomb++;
   }
-  console.log(`tuples ${entries.length}: open connections ${cur} + ${asleep} asleep (${asleepBytes} bytes frozen on the heap), judged at rest ${ret} (${frozenBytes} bytes frozen), tombstones ${tomb}`);
+  console.log(`tuples ${entries.length + parked}: open connections ${cur} + ${asleep} asleep (${asleepBytes} bytes frozen on the heap) + ${parked} parked, judged at rest ${ret}, tombstones ${tomb}; outside the heap: frozen records ${table.restingBytes} bytes, tuple rows ${table.tupleBytes} bytes`);
   const steps: [string, () => void][] = [
-    ['judged connections at rest (frozen)', () => { for (const e of entries) e.retired = null; }],
-    ['tombstones (frozen)', () => { for (const e of entries) e.tomb = null; }],
     ['open connections', () => { for (const e of entries) e.current = null; }],
     ['open connections asleep (frozen)', () => { for (const e of entries) e.asleep = null; }],
     ['report spool (runs in memory, links)', () => { const sp = (s as any).spool; for (const k of Object.keys(sp)) if (typeof sp[k] === 'object') sp[k] = null; }],
     ['syn-flood tracker', () => { (s as any).floods = null; }],
     ['deadline heaps', () => { table.timers = null; (s as any).clock = null; }],
-    ['tuples (entries, hash buckets, lists)', () => { entries.length = 0; buckets.clear(); table.handshakes.head = table.handshakes.tail = null; table.others.head = table.others.tail = null; table.resting.head = table.resting.tail = null; table.lastEntry = null; }],
+    ['tuples (objects, hash buckets)', () => { entries.length = 0; table.buckets.clear(); table.objs.length = 0; table.lastEntry = null; }],
   ];
   let h = heap();
   console.log(`heap at frame ${at}: ${mib(h)} MiB, rss ${mib(process.memoryUsage().rss)} MiB`);

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import type { CompactingArena } from '../tcp/byte-arena.js';
 import type { ColdStore } from '../tcp/flow-table.js';
 import { TempDir } from './temp-dir.js';
 
@@ -154,5 +155,155 @@ export class DiskColdStore implements ColdStore {
       if (got <= 0) throw new Error(`idle connection store: short read at ${at + o}`);
       o += got;
     }
+  }
+}
+
+/**
+ * The same for byte records (src/tcp/byte-arena.ts CompactingArena): where a streamed analysis keeps the frozen copy
+ * of each judged connection for its reopen window (FlowTable: REOPEN_WINDOW, 120 s of capture time). A busy capture
+ * judges thousands of connections a second and keeps them all that long (~600 bytes each, ~11 MiB per analysis
+ * thread on the bench capture), while a copy is read back only when a late segment or a new path comes on its tuple
+ * within the window: seldom. Records are `u32 length, bytes` appended to a private temporary file (made at the first
+ * megabyte, removed by close() or at exit); a record's offset is its reference. Freed records are dead; once more
+ * than half of the records are dead and the file is over DEAD_LIMIT, the owner moves the live ones to a new file.
+ */
+export class DiskArena implements CompactingArena {
+  private dir: TempDir | null = null;
+  private fd = -1;
+  private buf = Buffer.allocUnsafe(BUF);
+  private used = 0;
+  /** Bytes in the file: the buffer holds the records from this offset on. */
+  private flushed = 0;
+  private readonly head = Buffer.allocUnsafe(4);
+  /** A record read back from the file (thawed from there before the next read). */
+  private scratch = Buffer.allocUnsafe(4096);
+  /** Records put and not freed. */
+  records = 0;
+  /** Records freed, and all records, since the file was begun; bytes of all records. */
+  private dead = 0;
+  private total = 0;
+  private fileBytes = 0;
+  private files = 0;
+
+  /** `deadLimit`: bytes below which the file is never compacted (tests make it small). */
+  constructor(private readonly deadLimit = DEAD_LIMIT) {}
+
+  /** The memory it holds: its buffers (the records are in the file). */
+  get bytes(): number {
+    return this.buf.length + this.scratch.length;
+  }
+
+  put(b: Uint8Array, n: number): number {
+    this.records++;
+    this.total++;
+    this.fileBytes += 4 + n;
+    if (this.used + 4 + n > this.buf.length) this.flush();
+    if (4 + n > this.buf.length) {
+      // Larger than the buffer: straight to the file.
+      const ref = this.flushed;
+      const r = Buffer.allocUnsafe(4 + n);
+      r.writeUInt32LE(n, 0);
+      r.set(b.subarray(0, n), 4);
+      this.append(r, r.length);
+      return ref;
+    }
+    const ref = this.flushed + this.used;
+    this.buf.writeUInt32LE(n, this.used);
+    this.buf.set(b.subarray(0, n), this.used + 4);
+    this.used += 4 + n;
+    return ref;
+  }
+
+  /** The bytes holding record `ref` (read from the file into a scratch buffer if it is there); see start(). */
+  chunk(ref: number): Uint8Array {
+    if (ref >= this.flushed) return this.buf;
+    return this.readRecord(this.fd, ref);
+  }
+
+  start(ref: number): number {
+    return ref >= this.flushed ? ref - this.flushed + 4 : 0;
+  }
+
+  free(_ref: number): void {
+    this.records--;
+    this.dead++;
+  }
+
+  wasteful(): boolean {
+    return this.fileBytes > this.deadLimit && 2 * this.dead > this.total;
+  }
+
+  /** The records at `refs` (every live one) moved to a new file; their new references, in the same order. */
+  compact(refs: readonly number[]): number[] {
+    const old = this.fd;
+    const oldFile = this.fd >= 0 ? this.file() : null;
+    const rest = { buf: this.buf, flushed: this.flushed };
+    this.fd = -1;
+    this.buf = Buffer.allocUnsafe(BUF);
+    this.used = 0;
+    this.flushed = 0;
+    this.dead = 0;
+    this.total = 0;
+    this.fileBytes = 0;
+    this.records = 0;
+    const out: number[] = [];
+    for (const ref of refs) {
+      if (ref >= rest.flushed) {
+        const o = ref - rest.flushed;
+        out.push(this.put(rest.buf.subarray(o + 4), rest.buf.readUInt32LE(o)));
+      } else {
+        const r = this.readRecord(old, ref);
+        out.push(this.put(r, this.head.readUInt32LE(0)));
+      }
+    }
+    if (old >= 0) closeSync(old);
+    if (oldFile !== null) rmSync(oldFile, { force: true });
+    return out;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.dir?.remove();
+    this.dir = null;
+    this.buf = Buffer.alloc(0);
+    this.used = 0;
+  }
+
+  /** Record `ref` of file `fd` into the scratch buffer (from offset 0); its length stays in `head`. */
+  private readRecord(fd: number, ref: number): Buffer {
+    readFully(fd, this.head, 4, ref);
+    const n = this.head.readUInt32LE(0);
+    if (this.scratch.length < n) this.scratch = Buffer.allocUnsafe(Math.max(n, 2 * this.scratch.length));
+    readFully(fd, this.scratch, n, ref + 4);
+    return this.scratch;
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    this.append(this.buf, this.used);
+    this.used = 0;
+  }
+
+  private append(b: Buffer, len: number): void {
+    if (this.fd < 0) {
+      this.dir ??= new TempDir('teardown-judged-');
+      this.files++;
+      this.fd = openSync(this.file(), 'w+', 0o600);
+    }
+    for (let o = 0; o < len;) o += writeSync(this.fd, b, o, len - o, this.flushed + o);
+    this.flushed += len;
+  }
+
+  private file(): string {
+    return (this.dir as TempDir).file(`judged-${this.files}`);
+  }
+}
+
+function readFully(fd: number, b: Buffer, len: number, at: number): void {
+  for (let o = 0; o < len;) {
+    const got = readSync(fd, b, o, len - o, at + o);
+    if (got <= 0) throw new Error(`judged connection store: short read at ${at + o}`);
+    o += got;
   }
 }

@@ -7,8 +7,8 @@ import { judgeConnection, type Judgement } from '../findings/judge.js';
 import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
-import { TimerHeap } from '../tcp/timers.js';
-import { DiskColdStore } from './cold-store.js';
+import { field, TimerHeap } from '../tcp/timers.js';
+import { DiskArena, DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { packContribution, unpackContribution, type PackedContribution } from './kept.js';
@@ -116,13 +116,17 @@ export class AnalysisSession {
   private readonly spool: SpoolTarget | null;
   /** Where asleep open connections wait when the report is streamed (removed at the end of input). */
   private readonly cold: DiskColdStore | null;
+  /** Where judged connections wait out their reopen window when the report is streamed (removed at the end of input). */
+  private readonly judgedStore: DiskArena | null;
+  /** A connection's id from its ordinal (as the flow table gives it: SessionOptions.idOf, or 'c' + ordinal). */
+  private readonly idOf: (ordinal: number) => string;
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
   otherShardPackets = 0;
   /**
    * Half-closed connections by the time their half-close can first become stuck (live aging, tick()). Kept only
    * once tick() is called (offline analysis never ticks: nothing would take them out).
    */
-  private readonly clock = new TimerHeap<'clockWake', TupleEntry>('clockWake');
+  private readonly clock = new TimerHeap<TupleEntry>(field<'clockWake', TupleEntry>('clockWake'));
   private clockOn = false;
   private readonly clockDue: TupleEntry[] = [];
   /** Connections examined by tick(): a work count for complexity tests. */
@@ -136,11 +140,13 @@ export class AnalysisSession {
   constructor(settings: Partial<Settings> = {}, private readonly hooks: SessionHooks = {}, opts: SessionOptions = {}) {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     this.spool = opts.spool ?? null;
+    this.idOf = opts.idOf ?? ((n) => `c${n}`);
     this.ladders = opts.ladders ?? 'auto';
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.selfSweeps = opts.sweeps !== 'external';
     this.cold = this.spool !== null ? new DiskColdStore() : null;
+    this.judgedStore = this.spool !== null ? new DiskArena() : null;
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).
@@ -150,6 +156,7 @@ export class AnalysisSession {
       ...(opts.idleFreeze !== undefined ? { idleFreeze: opts.idleFreeze } : {}),
       // Streamed (a capture of any length): asleep connections wait on disk, not on the heap.
       ...(this.cold !== null ? { coldStore: this.cold } : {}),
+      ...(this.judgedStore !== null ? { judgedStore: this.judgedStore } : {}),
     }, (c, e, now, atEnd) => this.retire(c, e, now, atEnd), (c, e) => this.floods.observe(c, e));
   }
 
@@ -175,6 +182,7 @@ export class AnalysisSession {
   sweep(now: number): void {
     this.table.sweep(now);
   }
+
 
   /** Connections opened so far (ordinals 1…opened). */
   get opened(): number {
@@ -266,6 +274,7 @@ export class AnalysisSession {
       this.table.flushAll(tEnd);
     } finally {
       this.cold?.close(); // its temporary file, also when judging failed
+      this.judgedStore?.close();
     }
     this.counters.evicted = this.table.evicted;
   }
@@ -375,8 +384,9 @@ export class AnalysisSession {
     // Reopened by late segments: the new judgement replaces the old one; only new findings are announced.
     if (prev !== null) return this.announce(c, j, prev.findings);
     // The previous incarnation's `next`, and its TIME_WAIT cut at this one's start (as build() does).
-    if (e.judgedId !== null && c.previousId === e.judgedId) spool.link(e.judgedSeq, c.id, j.report.start);
-    e.judgedId = c.id;
+    const prevOrdinal = e.judgedOrdinal;
+    if (prevOrdinal !== 0 && c.previousId === this.idOf(prevOrdinal)) spool.link(e.judgedSeq, c.id, j.report.start);
+    e.judgedOrdinal = c.ordinal;
     e.judgedSeq = seq;
     this.counters.connections++;
     this.floods.observe(c, e);

@@ -1,4 +1,26 @@
 /**
+ * Where frozen records are kept (src/tcp/frozen.ts freezeTo/thawFrom): put() returns a reference; a record is read at
+ * chunk(ref) from start(ref) on (chunk() first, then start(): a store on disk reads the record in chunk()), and freed
+ * once. `bytes`: the memory it holds; `records`: records not freed.
+ */
+export interface RecordArena {
+  put(b: Uint8Array, n: number): number;
+  chunk(ref: number): Uint8Array;
+  start(ref: number): number;
+  free(ref: number): void;
+  readonly bytes: number;
+  readonly records: number;
+}
+
+/** A RecordArena whose freed records take room until compact() keeps only the live ones (at new references). */
+export interface CompactingArena extends RecordArena {
+  /** Enough is dead that compact() pays. */
+  wasteful(): boolean;
+  /** Keeps only the records at `refs`; returns their new references in the same order. */
+  compact(refs: readonly number[]): number[];
+}
+
+/**
  * Byte records outside the heap, for records that die in about the order they were made (a judged connection's frozen
  * copy, kept for its reopen window; a tombstone, kept for its life): appended to the current chunk, each behind its
  * 4-byte length, and referred to by a number (the chunk's number times the chunk size, plus the record's offset). A
@@ -7,7 +29,7 @@
  *
  * Against a string per record: no object for the collector to copy and promote, and no string to make.
  */
-export class ByteArena {
+export class ByteArena implements RecordArena {
   private readonly chunks: (Uint8Array | null)[] = [];
   /** Records not freed, per chunk. */
   private readonly live: number[] = [];

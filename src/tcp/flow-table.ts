@@ -4,27 +4,45 @@ import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection } from './connection.js';
 import { freeze, freezeTo, thaw, thawFrom } from './frozen.js';
-import { ByteArena } from './byte-arena.js';
+import { ByteArena, type CompactingArena, type RecordArena } from './byte-arena.js';
 import { Tombstone } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
-import { LruList, type LruNode } from './lru.js';
+import { RecencyLists } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions } from './path.js';
-import { TimerHeap, type Sleeper } from './timers.js';
-import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_RETIRED, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_KEY, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
+import { TimerHeap } from './timers.js';
+import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_PARKED, D_RETIRED, D_WAKE, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, END, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_JUDGED, W_KEY, W_NEXT, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
 
 const FROM_A = 0;
 const FROM_B = 1;
 const NOT_THIS_TUPLE = -1;
+
+/** The recency lists (src/tcp/lru.ts): tuples with a connection (expendable ones, the others), tuples at rest. */
+const L_HANDSHAKES = 1;
+const L_OTHERS = 2;
+const L_RESTING = 3;
+
+/** Which side of tuple `s` sent the packet: FROM_A, FROM_B, or NOT_THIS_TUPLE (a hash collision). */
+function sideOf(u: Uint32Array, s: number, p: TcpPacket): number {
+  const w = s * WORDS;
+  const ports = u[w + W_PORTS] as number;
+  const a = p.src;
+  const d = p.dst;
+  if (ports === ((p.srcPort | (p.dstPort << 16)) >>> 0)
+    && u[w] === a[0] && u[w + 1] === a[1] && u[w + 2] === a[2] && u[w + 3] === a[3]
+    && u[w + 4] === d[0] && u[w + 5] === d[1] && u[w + 6] === d[2] && u[w + 7] === d[3]) return FROM_A;
+  if (ports === ((p.dstPort | (p.srcPort << 16)) >>> 0)
+    && u[w + 4] === a[0] && u[w + 5] === a[1] && u[w + 6] === a[2] && u[w + 7] === a[3]
+    && u[w] === d[0] && u[w + 1] === d[1] && u[w + 2] === d[2] && u[w + 3] === d[3]) return FROM_B;
+  return NOT_THIS_TUPLE;
+}
 
 /**
  * A 4-tuple (unordered) and the paths its packets came by: side a is the source of the first packet seen on it.
  * Two entries hold the same 4-tuple when sequence numbers show two different connections on different paths
  * (overlapping address spaces in different VLANs, VRFs or tunnels); see FlowTable.ingest.
  */
-export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper<'clockWake'> {
-  /** This tuple's row in the table's store (src/tcp/tuple-store.ts): its numbers; GONE once it left the table. */
-  slot: number;
+export class TupleEntry {
   /** Further path signatures as pairs [side (0 a, 1 b), signature, …]; null while each side kept to one path. */
   moreSigs: number[] | null = null;
   /** The open connection, as objects while it is active; null while it rests frozen in `asleep` (or there is none). */
@@ -42,25 +60,18 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
    */
   endA: ReportEndpoint | null = null;
   endB: ReportEndpoint | null = null;
-  /** The judge's record of the last connection judged on this tuple (its id; its number is judgedSeq): a later incarnation links to it. */
-  judgedId: string | null = null;
-  next: TupleEntry | null = null;
-  /** Recency links: in the table's handshake-only, other or resting list (see FlowTable). */
-  lruPrev: TupleEntry | null = null;
-  lruNext: TupleEntry | null = null;
-  lruList: LruList<TupleEntry> | null = null;
   /**
-   * When the table's expiry next looks at this tuple (FlowTable.dueOf), and when live aging (AnalysisSession.tick)
-   * next looks at its connection; Infinity: nothing pending. Fields, not in the row: the deadline heaps read them by
-   * name for every packet, and a tuple that left the table keeps them (Infinity) for the entries still queued.
+   * When live aging (AnalysisSession.tick) next looks at its connection; Infinity: nothing pending. A field: a tuple
+   * that left the table keeps it (Infinity) for the entries still queued. (The table's own deadline is in the row,
+   * D_WAKE: its heap holds slots.)
    */
-  wake = Infinity;
   clockWake = Infinity;
 
-  constructor(readonly store: TupleStore, hash: number) {
-    this.slot = store.alloc();
-    store.i32[this.slot * WORDS + W_HASH] = hash;
-  }
+  /**
+   * `slot`: this tuple's row in the table's store (src/tcp/tuple-store.ts): its numbers, its links in the table's hash
+   * chain and recency list; GONE once it left the table (or was parked: another object stands for it then).
+   */
+  constructor(readonly store: TupleStore, public slot: number) {}
 
   // Its numbers, in its row. Address words (a = source of the first packet), ports, the IP version.
   get hash(): number { return this.store.i32[this.slot * WORDS + W_HASH] as number; }
@@ -127,7 +138,15 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
     const f = this.store.u32[i] as number;
     this.store.u32[i] = b ? f | F_TOMB_CLOSED : f & ~F_TOMB_CLOSED;
   }
-  /** The number the judge gave the last connection judged on this tuple (with judgedId). */
+  /** When the table's expiry next looks at this tuple (FlowTable.dueOf); Infinity: nothing pending. */
+  get wake(): number { return this.store.f64[this.slot * DOUBLES + D_WAKE] as number; }
+  set wake(t: number) { this.store.f64[this.slot * DOUBLES + D_WAKE] = t; }
+  /**
+   * The judge's record of the last connection judged on this tuple, which a later incarnation links to: its ordinal
+   * (Connection.ordinal; 0: none), and the number the judge gave it (judgedSeq).
+   */
+  get judgedOrdinal(): number { return this.store.u32[this.slot * WORDS + W_JUDGED] as number; }
+  set judgedOrdinal(n: number) { this.store.u32[this.slot * WORDS + W_JUDGED] = n; }
   get judgedSeq(): number { return this.store.f64[this.slot * DOUBLES + D_JUDGED_SEQ] as number; }
   set judgedSeq(n: number) { this.store.f64[this.slot * DOUBLES + D_JUDGED_SEQ] = n; }
   /** The tuple left the table: its row goes back to the store (its numbers read undefined from now on). */
@@ -143,18 +162,7 @@ export class TupleEntry implements LruNode<TupleEntry>, Sleeper<'wake'>, Sleeper
 
   /** Which side of this tuple sent the packet: FROM_A, FROM_B, or NOT_THIS_TUPLE (a hash collision). */
   sideOf(p: TcpPacket): number {
-    const u = this.store.u32;
-    const w = this.slot * WORDS;
-    const ports = u[w + W_PORTS] as number;
-    const s = p.src;
-    const d = p.dst;
-    if (ports === ((p.srcPort | (p.dstPort << 16)) >>> 0)
-      && u[w] === s[0] && u[w + 1] === s[1] && u[w + 2] === s[2] && u[w + 3] === s[3]
-      && u[w + 4] === d[0] && u[w + 5] === d[1] && u[w + 6] === d[2] && u[w + 7] === d[3]) return FROM_A;
-    if (ports === ((p.dstPort | (p.srcPort << 16)) >>> 0)
-      && u[w + 4] === s[0] && u[w + 5] === s[1] && u[w + 6] === s[2] && u[w + 7] === s[3]
-      && u[w] === d[0] && u[w + 1] === d[1] && u[w + 2] === d[2] && u[w + 3] === d[3]) return FROM_B;
-    return NOT_THIS_TUPLE;
+    return sideOf(this.store.u32, this.slot, p);
   }
 
   /**
@@ -252,6 +260,11 @@ export interface FlowTableOptions {
   idleFreeze?: number;
   /** Where asleep connections are kept (default: their strings on the tuples). */
   coldStore?: ColdStore;
+  /**
+   * Where the frozen copies of judged connections are kept for their reopen window (default: an arena in memory,
+   * src/tcp/byte-arena.ts); the table compacts it in its sweeps.
+   */
+  judgedStore?: CompactingArena;
   /** A connection's id from its ordinal (default 'c' + ordinal); an analysis thread uses a placeholder the reader renumbers. */
   idOf?: (ordinal: number) => string;
 }
@@ -332,9 +345,17 @@ function guessClient(p: TcpPacket): { srcIsClient: boolean; guessed: boolean } {
  * 'tuple+interface' adds the VLAN ids or the interface to the key for strict separation.
  */
 export class FlowTable {
-  private readonly buckets = new Map<number, TupleEntry>();
+  /** The first tuple (its slot) of each hash chain; the chains are linked through the rows (W_NEXT). */
+  private readonly buckets = new Map<number, number>();
   /** The tuples' numbers (src/tcp/tuple-store.ts). */
   private readonly store = new TupleStore();
+  /** Each tuple's object, by slot; null for a parked tuple (see park()) and for free slots. */
+  private readonly objs: (TupleEntry | null)[] = [];
+  /**
+   * Tuples parked: their connection asleep in the cold store and nothing else of theirs on the heap (no object; the
+   * row holds the store reference). Counted in `asleep` too.
+   */
+  parked = 0;
   private readonly paths = new PathDescriptions();
   private readonly flowKey: FlowKey;
   /** Connections opened so far (the last one's ordinal). */
@@ -354,21 +375,25 @@ export class FlowTable {
   private lost = 0;
   private readonly idleFreeze: number;
   private readonly cold: ColdStore | null;
-  /** Tuples with a connection, least recently active first: expendable ones, and the others. */
-  private readonly handshakes = new LruList<TupleEntry>();
-  private readonly others = new LruList<TupleEntry>();
-  /** Tuples without a connection (tombstone or reopenable judged connection), oldest first. */
-  private readonly resting = new LruList<TupleEntry>();
+  /**
+   * Tuples with a connection, least recently active first: expendable ones (L_HANDSHAKES), and the others (L_OTHERS);
+   * tuples without a connection (tombstone or reopenable judged connection), oldest first (L_RESTING).
+   */
+  private readonly lists = new RecencyLists(this.store, 3);
   private readonly maxResting: number;
   /** Tuples by the time something of theirs expires (a closed connection's linger, a reopen window, a tombstone). */
-  private readonly timers = new TimerHeap<'wake', TupleEntry>('wake');
+  private readonly timers = new TimerHeap<number>({
+    get: (s) => this.store.f64[s * DOUBLES + D_WAKE] as number,
+    set: (s, at) => { this.store.f64[s * DOUBLES + D_WAKE] = at; },
+  });
   /**
    * The frozen judged connections (kept REOPEN_WINDOW) and tombstones (kept tombstoneLife) of resting tuples, out of
    * the heap (src/tcp/byte-arena.ts): one arena each, as each kind dies in about the order it was made.
    */
-  private readonly retiredArena = new ByteArena();
+  private readonly retiredArena: RecordArena;
+  private readonly judgedStore: CompactingArena | null;
   private readonly tombArena = new ByteArena();
-  private readonly dueNow: TupleEntry[] = [];
+  private readonly dueNow: number[] = [];
 
   /** Entries in the deadline heap, dead ones included (bounded by about twice the tuples waiting). */
   get timerEntries(): number {
@@ -408,6 +433,8 @@ export class FlowTable {
     this.maxResting = opts.maxResting ?? opts.maxConnections;
     this.idleFreeze = opts.idleFreeze ?? IDLE_FREEZE;
     this.cold = opts.coldStore ?? null;
+    this.judgedStore = opts.judgedStore ?? null;
+    this.retiredArena = this.judgedStore ?? new ByteArena();
   }
 
   /** The open connection of a tuple (thawed if it was asleep: it sleeps again at its next idle deadline), or null. */
@@ -417,7 +444,7 @@ export class FlowTable {
     e.current = c;
     e.asleep = null;
     this.asleep--;
-    this.timers.schedule(e, c.lastT + this.idleFreeze);
+    this.timers.schedule(e.slot, c.lastT + this.idleFreeze);
     return c;
   }
 
@@ -429,13 +456,55 @@ export class FlowTable {
     return c;
   }
 
-  /** An open connection idle for idleFreeze: frozen on its tuple. */
+  /** An open connection idle for idleFreeze: frozen on its tuple (and the tuple parked when it can be). */
   private sleep(e: TupleEntry, c: Connection): void {
     e.asleep = this.stash(c);
     c.free(); // it lives on frozen
     e.asleepLoss = this.lost;
     e.current = null;
     this.asleep++;
+    this.park(e);
+  }
+
+  /**
+   * An asleep tuple whose connection is in the cold store and which waits for nothing (no deadline here or on a live
+   * clock, no report endpoints, one path per side) gives up its object: what it needs is in its row (the reference
+   * in D_PARKED). Stuck half-closes never end on the wire and pile up
+   * over a long capture; parked, each costs its row and its bucket. entryOf() makes it an object again, the same in
+   * every respect, when anything looks at it; the old object is left to the deadline entries that are dead already.
+   */
+  private park(e: TupleEntry): void {
+    const a = e.asleep;
+    if (e.current !== null || (a !== null && (typeof a !== 'number' || this.cold === null)) || e.slot === GONE || e.moreSigs !== null
+      || e.endA !== null || e.endB !== null || e.clockWake !== Infinity) return;
+    if (this.lastEntry === e) this.lastEntry = null;
+    const s = e.slot;
+    this.store.f64[s * DOUBLES + D_PARKED] = a === null ? NONE : a;
+    this.objs[s] = null;
+    e.slot = GONE;
+    e.asleep = null;
+    this.parked++;
+  }
+
+  /** The object of tuple `s` (made again for a parked one). */
+  private entryOf(s: number): TupleEntry {
+    const o = this.objs[s];
+    if (o !== null && o !== undefined) return o;
+    const e = new TupleEntry(this.store, s);
+    const d = s * DOUBLES + D_PARKED;
+    const a = this.store.f64[d] as number;
+    e.asleep = a === NONE ? null : a;
+    this.store.f64[d] = NONE;
+    this.objs[s] = e;
+    this.parked--;
+    return e;
+  }
+
+  /** The tuples' slots in hash-chain order (buckets in insertion order, then each chain). */
+  private *slots(): IterableIterator<number> {
+    for (const head of this.buckets.values()) {
+      for (let s = head; s !== END; s = this.store.i32[s * WORDS + W_NEXT] as number) yield s;
+    }
   }
 
   /** A connection frozen, in the cold store if there is one. */
@@ -447,8 +516,9 @@ export class FlowTable {
   /** The capture lost `n` frames: every open connection is marked (asleep ones when they wake). */
   captureLoss(n: number): void {
     this.lost += n;
-    for (const head of this.buckets.values()) {
-      for (let e: TupleEntry | null = head; e !== null; e = e.next) if (e.current !== null) e.current.lost += n;
+    for (const s of this.slots()) {
+      const c = this.objs[s]?.current ?? null;
+      if (c !== null) c.lost += n;
     }
   }
 
@@ -458,33 +528,41 @@ export class FlowTable {
     const key = this.flowKey === 'tuple' ? 0 : this.flowKey === 'tuple+vlan' ? p.vlanKey : p.ifKey;
     const sig = p.pathSig;
     const h = fmix32(sideHash(p.src, p.srcPort, v) + sideHash(p.dst, p.dstPort, v) + key);
-    const first = this.buckets.get(h) ?? null;
+    const first = this.buckets.get(h) ?? END;
+    const st = this.store;
     let e: TupleEntry | null = null;
     let srcIsA = true;
     let others = false; // the tuple is known, but not by this path from this side
-    for (let x = first; x !== null; x = x.next) {
-      if (x.v !== v || x.key !== key) continue;
-      const side = x.sideOf(p);
+    for (let x = first; x !== END; x = st.i32[x * WORDS + W_NEXT] as number) {
+      const w = x * WORDS;
+      if (((st.u32[w + W_FLAGS] as number) & F_V6) !== (v === 6 ? F_V6 : 0) || st.i32[w + W_KEY] !== key) continue;
+      const side = sideOf(st.u32, x, p);
       if (side === NOT_THIS_TUPLE) continue;
       const fromA = side === FROM_A;
-      if (x.knows(fromA, sig)) { e = x; srcIsA = fromA; break; }
+      const o = this.entryOf(x);
+      if (o.knows(fromA, sig)) { e = o; srcIsA = fromA; break; }
       others = true;
     }
     if (e === null && others) {
       // A new path for a known tuple (rare): the connection whose sequence numbers the packet continues.
-      for (let x = first; x !== null; x = x.next) {
-        if (x.v !== v || x.key !== key) continue;
-        const side = x.sideOf(p);
+      for (let x = first; x !== END; x = st.i32[x * WORDS + W_NEXT] as number) {
+        const w = x * WORDS;
+        if (((st.u32[w + W_FLAGS] as number) & F_V6) !== (v === 6 ? F_V6 : 0) || st.i32[w + W_KEY] !== key) continue;
+        const side = sideOf(st.u32, x, p);
         if (side === NOT_THIS_TUPLE) continue;
         const fromA = side === FROM_A;
-        if (this.continues(x, fromA, p, t)) { x.learn(fromA, sig); e = x; srcIsA = fromA; break; }
+        const o = this.entryOf(x);
+        if (this.continues(o, fromA, p, t)) { o.learn(fromA, sig); e = o; srcIsA = fromA; break; }
       }
     }
     if (e === null) {
-      e = new TupleEntry(this.store, h);
+      const slot = st.alloc();
+      st.i32[slot * WORDS + W_HASH] = h;
+      st.i32[slot * WORDS + W_NEXT] = first;
+      e = new TupleEntry(st, slot);
       e.setTuple(p, key, sig);
-      e.next = first;
-      this.buckets.set(h, e);
+      this.objs[slot] = e;
+      this.buckets.set(h, slot);
       this.entries++;
     }
 
@@ -525,12 +603,12 @@ export class FlowTable {
     c.path.note(p, d, this.paths);
     c.onSegment(p, d, frame, t);
     this.lastEntry = e;
-    (expendable(c) ? this.handshakes : this.others).touch(e);
+    this.lists.touch(expendable(c) ? L_HANDSHAKES : L_OTHERS, e.slot);
     // A closed connection is judged after its linger; an open one sleeps once idle (a no-op while an earlier
     // deadline is pending: per packet one comparison).
-    this.timers.schedule(e, c.lastT + (c.isClosed() ? this.opts.closedLinger : this.idleFreeze));
+    this.timers.schedule(e.slot, c.lastT + (c.isClosed() ? this.opts.closedLinger : this.idleFreeze));
     if (this.active > this.opts.maxConnections) this.evict(t);
-    while (this.resting.size > this.maxResting) this.forget(this.resting.head as TupleEntry);
+    while (this.lists.size(L_RESTING) > this.maxResting) this.forget(this.entryOf(this.lists.head(L_RESTING)));
     return c;
   }
 
@@ -622,8 +700,8 @@ export class FlowTable {
     e.retiredLastT = c.lastT;
     c.free();
     this.active--;
-    this.resting.touch(e);
-    this.timers.schedule(e, this.dueOf(e));
+    this.lists.touch(L_RESTING, e.slot);
+    this.timers.schedule(e.slot, this.dueOf(e));
   }
 
   /**
@@ -649,9 +727,12 @@ export class FlowTable {
     // A little early rather than late: the tests below are the exact ones, a tuple not yet due sleeps again.
     this.timers.popDue(now, 1e-3, due);
     for (let i = 0; i < due.length; i++) {
-      const e = due[i] as TupleEntry;
+      const s = due[i] as number;
       this.visits++;
-      if (e.asleep !== null) continue; // a deadline from before it fell asleep (nothing is due while it sleeps)
+      // A deadline from before it fell asleep (nothing is due while it sleeps): a parked one is left as it is.
+      if (this.objs[s] === null && this.store.f64[s * DOUBLES + D_PARKED] !== NONE) continue;
+      const e = this.entryOf(s);
+      if (e.asleep !== null) continue;
       const c = e.current;
       if (c !== null) {
         if (c.isClosed()) {
@@ -663,23 +744,48 @@ export class FlowTable {
       }
       if (e.current === null && e.retired !== NONE && now - e.retiredLastT >= REOPEN_WINDOW) this.dropRetired(e);
       if (e.current === null && (e.tomb === NONE || now - e.tombLastT >= this.opts.tombstoneLife)) this.unlink(e);
-      else this.timers.schedule(e, this.dueOf(e));
+      else {
+        this.timers.schedule(e.slot, this.dueOf(e));
+        this.park(e); // resting: its records and deadline are in its row
+      }
     }
     due.length = 0;
     if (this.cold !== null && this.cold.wasteful()) this.compactCold(this.cold);
+    if (this.judgedStore !== null && this.judgedStore.wasteful()) this.compactJudged(this.judgedStore);
+  }
+
+  /** The judged connections' store keeps only the copies still kept (O(tuples), amortized O(1) per copy, as above). */
+  private compactJudged(store: CompactingArena): void {
+    const slots: number[] = [];
+    const refs: number[] = [];
+    const f = this.store.f64;
+    for (const s of this.slots()) {
+      const r = f[s * DOUBLES + D_RETIRED] as number;
+      if (r !== NONE) { slots.push(s); refs.push(r); }
+    }
+    const moved = store.compact(refs);
+    for (let i = 0; i < slots.length; i++) f[(slots[i] as number) * DOUBLES + D_RETIRED] = moved[i] as number;
   }
 
   /** The cold store keeps only what still sleeps (O(tuples), when over half of it is dead: amortized O(1) per sleep). */
   private compactCold(cold: ColdStore): void {
-    const sleepers: TupleEntry[] = [];
+    // The slots of the tuples asleep in the store, parked or not.
+    const sleepers: number[] = [];
     const refs: number[] = [];
-    for (const head of this.buckets.values()) {
-      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
-        if (typeof e.asleep === 'number') { sleepers.push(e); refs.push(e.asleep); }
-      }
+    const f = this.store.f64;
+    for (const s of this.slots()) {
+      const e = this.objs[s];
+      if (e === null || e === undefined) {
+        const r = f[s * DOUBLES + D_PARKED] as number;
+        if (r !== NONE) { sleepers.push(s); refs.push(r); }
+      } else if (typeof e.asleep === 'number') { sleepers.push(s); refs.push(e.asleep); }
     }
     const moved = cold.compact(refs);
-    for (let i = 0; i < sleepers.length; i++) (sleepers[i] as TupleEntry).asleep = moved[i] as number;
+    for (let i = 0; i < sleepers.length; i++) {
+      const s = sleepers[i] as number;
+      const e = this.objs[s];
+      if (e === null || e === undefined) f[s * DOUBLES + D_PARKED] = moved[i] as number; else e.asleep = moved[i] as number;
+    }
   }
 
   /**
@@ -687,18 +793,17 @@ export class FlowTable {
    * frozen again (with whatever the caller changed) when the caller moves on.
    */
   *current(): IterableIterator<{ c: Connection; e: TupleEntry }> {
-    for (const head of this.buckets.values()) {
-      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
-        if (e.current !== null) { yield { c: e.current, e }; continue; }
-        if (e.asleep === null) continue;
-        const c = this.thawAsleep(e);
-        e.asleepLoss = this.lost;
-        try {
-          yield { c, e };
-        } finally {
-          if (e.asleep !== null) e.asleep = this.stash(c);
-          c.free(); // this copy was the caller's only: frozen again, or woken by the caller as another copy
-        }
+    for (const s of this.slots()) {
+      const e = this.entryOf(s);
+      if (e.current !== null) { yield { c: e.current, e }; continue; }
+      if (e.asleep === null) { this.park(e); continue; }
+      const c = this.thawAsleep(e);
+      e.asleepLoss = this.lost;
+      try {
+        yield { c, e };
+      } finally {
+        if (e.asleep !== null) { e.asleep = this.stash(c); this.park(e); }
+        c.free(); // this copy was the caller's only: frozen again, or woken by the caller as another copy
       }
     }
   }
@@ -709,27 +814,27 @@ export class FlowTable {
    * open, frozen all at once); an asleep one is thawed only to be judged.
    */
   flushAll(tEnd: number): void {
-    for (const head of this.buckets.values()) {
-      for (let e: TupleEntry | null = head; e !== null; e = e.next) {
-        let c = e.current;
-        if (e.asleep !== null) { c = this.thawAsleep(e); e.asleep = null; this.asleep--; }
-        if (c === null) continue;
-        e.current = c;
-        this.judge(c, e, tEnd, true);
-        e.current = null;
-        c.free();
-        this.active--;
-      }
+    for (const s of this.slots()) {
+      const e = this.entryOf(s);
+      let c = e.current;
+      if (e.asleep !== null) { c = this.thawAsleep(e); e.asleep = null; this.asleep--; }
+      if (c === null) continue;
+      e.current = c;
+      this.judge(c, e, tEnd, true);
+      e.current = null;
+      c.free();
+      this.active--;
     }
   }
 
   /** The table is full: drop the least recently active expendable connection, else judge the oldest other one. O(1). */
   private evict(now: number): void {
     this.visits++;
-    const h = this.handshakes.head;
-    if (h !== null) {
+    const hs = this.lists.head(L_HANDSHAKES);
+    if (hs !== END) {
+      const h = this.entryOf(hs);
       const c = this.connectionOf(h) as Connection;
-      this.handshakes.remove(h);
+      this.lists.remove(hs);
       h.current = null;
       this.active--;
       this.evicted++;
@@ -737,15 +842,17 @@ export class FlowTable {
       this.onDrop(c, h);
       c.free();
       // Nothing of it stays; an older incarnation's tombstone on the same tuple does.
-      if (h.tomb !== NONE || h.retired !== NONE) { this.resting.touch(h); this.timers.schedule(h, this.dueOf(h)); } else this.unlink(h);
+      if (h.tomb !== NONE || h.retired !== NONE) { this.lists.touch(L_RESTING, hs); this.timers.schedule(h.slot, this.dueOf(h)); if (h !== this.lastEntry) this.park(h); } else this.unlink(h);
       return;
     }
-    const o = this.others.head;
-    if (o === null) return;
-    this.others.remove(o);
+    const os = this.lists.head(L_OTHERS);
+    if (os === END) return;
+    const o = this.entryOf(os);
+    this.lists.remove(os);
     this.evicted++;
     this.evictions.judgedEarly++;
     this.retire(o, this.connectionOf(o) as Connection, now, true);
+    if (o !== this.lastEntry) this.park(o); // (the caller's ingest() still reports its tuple)
   }
 
   /** Too many resting tuples: the oldest loses its tombstone and leaves. */
@@ -756,19 +863,23 @@ export class FlowTable {
 
   /** Remove a tuple without a connection from its hash chain and from the recency lists. */
   private unlink(e: TupleEntry): void {
-    e.lruList?.remove(e);
+    const s = e.slot;
+    const r = this.store.i32;
+    this.lists.remove(s);
     this.dropRetired(e);
     this.dropTomb(e);
-    const head = this.buckets.get(e.hash) as TupleEntry;
-    if (head === e) {
-      if (e.next === null) this.buckets.delete(e.hash); else this.buckets.set(e.hash, e.next);
+    const h = e.hash;
+    const head = this.buckets.get(h) as number;
+    const next = r[s * WORDS + W_NEXT] as number;
+    if (head === s) {
+      if (next === END) this.buckets.delete(h); else this.buckets.set(h, next);
     } else {
       let p = head;
-      while (p.next !== e) { p = p.next as TupleEntry; this.visits++; }
-      p.next = e.next;
+      while (r[p * WORDS + W_NEXT] !== s) { p = r[p * WORDS + W_NEXT] as number; this.visits++; }
+      r[p * WORDS + W_NEXT] = next;
     }
-    e.next = null;
     e.wake = Infinity; // a deadline still queued for it is skipped
+    this.objs[s] = null;
     e.leave();
     this.entries--;
   }

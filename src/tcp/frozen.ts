@@ -23,7 +23,7 @@ import { Endpoint, FIN_ROW_WIDTH, FinRecord, ROW_WIDTH } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
 import { Tombstone } from './tombstone.js';
-import type { ByteArena } from './byte-arena.js';
+import type { RecordArena } from './byte-arena.js';
 
 const NULL = 0;
 const UNDEFINED = 1;
@@ -713,13 +713,13 @@ export function thaw<T extends Connection | Tombstone = Connection>(s: string): 
 }
 
 /** freeze() into an arena (src/tcp/byte-arena.ts): the record's reference. */
-export function freezeTo(c: Connection | Tombstone, arena: ByteArena): number {
+export function freezeTo(c: Connection | Tombstone, arena: RecordArena): number {
   encode(c);
   return arena.put(u8, len);
 }
 
 /** What freezeTo() stored at `ref`, rebuilt (the record stays in the arena). */
-export function thawFrom<T extends Connection | Tombstone = Connection>(arena: ByteArena, ref: number): T {
+export function thawFrom<T extends Connection | Tombstone = Connection>(arena: RecordArena, ref: number): T {
   return read<T>(arena.chunk(ref), arena.start(ref));
 }
 

@@ -1,5 +1,16 @@
-/** Something that can wait for a deadline in a TimerHeap: its field K is the deadline it waits for (Infinity: none). */
-export type Sleeper<K extends string> = Record<K, number>;
+/**
+ * Where a sleeper's deadline is kept (Infinity: none): read and written through these, so a sleeper can be an object
+ * with a field for it, or a number (a row's slot) with the deadline in its row.
+ */
+export interface DeadlineOf<T> {
+  get(s: T): number;
+  set(s: T, at: number): void;
+}
+
+/** A sleeper's deadline in its field `key`. */
+export function field<K extends string, T extends Record<K, number>>(key: K): DeadlineOf<T> {
+  return { get: (s) => s[key], set: (s, at) => { (s as Record<K, number>)[key] = at; } };
+}
 
 /** Entries before the first compaction (see compact()). */
 const COMPACT_MIN = 4096;
@@ -16,7 +27,7 @@ const COMPACT_MIN = 4096;
  * was last compacted, the dead entries are dropped (amortized O(1) per entry). Since ties are broken by the order the
  * deadlines were set, the heap's shape never decides what pops first, so compacting changes nothing that is seen.
  */
-export class TimerHeap<K extends string, T extends Sleeper<K>> {
+export class TimerHeap<T> {
   private due: number[] = [];
   private who: T[] = [];
   /** The order each entry was set in (ties of `due`). */
@@ -24,8 +35,8 @@ export class TimerHeap<K extends string, T extends Sleeper<K>> {
   private serial = 0;
   private compactAt = COMPACT_MIN;
 
-  /** `key`: the field of a sleeper holding its deadline (one object can wait in several heaps, one field each). */
-  constructor(private readonly key: K) {}
+  /** `d`: where a sleeper's deadline is kept (one sleeper can wait in several heaps, one deadline each). */
+  constructor(private readonly d: DeadlineOf<T>) {}
 
   /** Entries held, dead ones included. */
   get size(): number {
@@ -34,9 +45,8 @@ export class TimerHeap<K extends string, T extends Sleeper<K>> {
 
   /** `s` wakes at `at` unless it already waits for an earlier deadline. */
   schedule(s: T, at: number): void {
-    const key = this.key;
-    if (!(at < s[key])) return;
-    (s as Sleeper<K>)[key] = at;
+    if (!(at < this.d.get(s))) return;
+    this.d.set(s, at);
     if (this.due.length >= this.compactAt) this.compact();
     const o = this.serial++;
     this.due.push(at);
@@ -77,27 +87,27 @@ export class TimerHeap<K extends string, T extends Sleeper<K>> {
   popDue(now: number, slack: number, out: T[]): void {
     const due = this.due;
     const who = this.who;
-    const key = this.key;
+    const d = this.d;
     while (due.length > 0 && (due[0] as number) <= now + slack) {
       const at = due[0] as number;
       const s = who[0] as T;
       this.popTop();
-      if (s[key] !== at) continue; // superseded by an earlier deadline (already woken), or cancelled
-      (s as Sleeper<K>)[key] = Infinity;
+      if (d.get(s) !== at) continue; // superseded by an earlier deadline (already woken), or cancelled
+      d.set(s, Infinity);
       out.push(s);
     }
   }
 
   /** Drops the entries no sleeper waits for any more and rebuilds the heap from the rest. */
   private compact(): void {
-    const key = this.key;
+    const d = this.d;
     const due: number[] = [];
     const who: T[] = [];
     const ord: number[] = [];
     for (let i = 0; i < this.due.length; i++) {
       const s = this.who[i] as T;
       const at = this.due[i] as number;
-      if (s[key] !== at) continue;
+      if (d.get(s) !== at) continue;
       due.push(at);
       who.push(s);
       ord.push(this.ord[i] as number);

@@ -1,15 +1,18 @@
 /**
  * The numbers of the flow table's tuples (src/tcp/flow-table.ts TupleEntry) in typed rows, one row per tuple (its
- * slot): 16 32-bit words and 6 doubles, 112 bytes outside the collected heap. As object fields they were ~400 bytes
+ * slot): 20 32-bit words and 8 doubles, 144 bytes outside the collected heap. As object fields they were ~400 bytes
  * of heap per tuple (addresses and hashes past the small-integer range and every time are separate heap numbers),
- * and a busy capture rests tens of thousands of tuples at once, each scanned and copied by the collector.
+ * and a busy capture rests tens of thousands of tuples at once, each scanned and copied by the collector. The links
+ * of the table's hash chains and recency lists are slots in the rows too, so a tuple whose connection is parked (asleep
+ * in the cold store, or resting: see FlowTable) needs no object at all; so is its deadline (the table's deadline heap
+ * holds slots).
  *
  * A slot is handed out when a tuple is made and given back when it leaves the table; a freed slot is handed out
  * again, so the rows follow the tuples held at once (the store grows by a quarter when full, and keeps its size).
  */
 
-/** Words per row: addresses, ports, flow key, path signatures, hash, flags, incarnations (one spare). */
-export const WORDS = 16;
+/** Words per row: addresses, ports, flow key, path signatures, hash, flags, incarnations, links, last judged connection. */
+export const WORDS = 20;
 export const W_A = 0;
 export const W_B = 4;
 /** aPort | bPort << 16. */
@@ -21,6 +24,16 @@ export const W_HASH = 12;
 /** F_* bits. */
 export const W_FLAGS = 13;
 export const W_INCARNATIONS = 14;
+/** The next tuple's slot in this one's hash chain (END: none). */
+export const W_NEXT = 15;
+/** Recency links (src/tcp/lru.ts): the previous and next slot in its list (END: none), and the list's number (0: none). */
+export const W_LPREV = 16;
+export const W_LNEXT = 17;
+export const W_LIST = 18;
+/** The ordinal of the last connection judged on the tuple (0: none). */
+export const W_JUDGED = 19;
+/** The end of a chain or list. */
+export const END = -1;
 
 export const F_HAS_SIG_A = 1;
 export const F_HAS_SIG_B = 2;
@@ -28,13 +41,17 @@ export const F_TOMB_CLOSED = 4;
 export const F_V6 = 8;
 
 /** Doubles per row: record references, times, counts. */
-export const DOUBLES = 6;
+export const DOUBLES = 8;
 export const D_RETIRED = 0;
 export const D_RETIRED_T = 1;
 export const D_TOMB = 2;
 export const D_TOMB_T = 3;
 export const D_ASLEEP_LOSS = 4;
 export const D_JUDGED_SEQ = 5;
+/** A parked tuple's asleep connection: its reference in the cold store (NONE while the tuple has its object). */
+export const D_PARKED = 6;
+/** When the table's expiry next looks at the tuple (FlowTable.dueOf; Infinity: nothing pending). */
+export const D_WAKE = 7;
 
 /** No record (D_RETIRED, D_TOMB: TupleEntry.retired, TupleEntry.tomb). */
 export const NONE = -1;
@@ -70,11 +87,14 @@ export class TupleStore {
   alloc(): number {
     const s = this.free.length > 0 ? this.free.pop() as number : this.top < this.capacity ? this.top++ : this.grow();
     this.live++;
-    this.u32.fill(0, s * WORDS, s * WORDS + WORDS);
+    const w = s * WORDS;
+    this.u32.fill(0, w, w + WORDS);
+    const i = this.i32;
+    i[w + W_NEXT] = END; i[w + W_LPREV] = END; i[w + W_LNEXT] = END;
     const d = s * DOUBLES;
     const f = this.f64;
     f[d + D_RETIRED] = NONE; f[d + D_RETIRED_T] = 0; f[d + D_TOMB] = NONE; f[d + D_TOMB_T] = 0;
-    f[d + D_ASLEEP_LOSS] = 0; f[d + D_JUDGED_SEQ] = 0;
+    f[d + D_ASLEEP_LOSS] = 0; f[d + D_JUDGED_SEQ] = 0; f[d + D_PARKED] = NONE; f[d + D_WAKE] = Infinity;
     return s;
   }
 

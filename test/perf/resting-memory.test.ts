@@ -105,6 +105,25 @@ describe('memory per resting tuple', () => {
     assert.ok(per < 600, `${per.toFixed(0)} bytes per idle open connection`);
   });
 
+  test('parked (asleep on disk, its tuple without an object), an idle open connection costs under 120 bytes of heap, under 300 with its row', () => {
+    // Stuck half-closes never end on the wire: a long capture parks tens of thousands per analysis thread.
+    const n = 30_000;
+    const warm = new DiskColdStore();
+    idleTable(n, warm); // the code compiled and warm: only the tuples are measured
+    warm.close();
+    const store = new DiskColdStore();
+    const before = heapAfterGc();
+    let tab: FlowTable | null = idleTable(n, store);
+    assert.equal(tab.parked, n);
+    const heap = (heapAfterGc() - before) / n;
+    const withRow = heap + tab.tupleBytes / n;
+    tab = null;
+    store.close();
+    // With an object per tuple (~175 bytes with its links and deadlines) it was 200-230 bytes of heap, ~350 with its row.
+    assert.ok(heap < 120, `${heap.toFixed(0)} bytes of heap per parked connection`);
+    assert.ok(withRow < 300, `${withRow.toFixed(0)} bytes per parked connection with its row`);
+  });
+
 
   test('a judged connection at rest with its tombstone costs under 2.5 KB', () => {
     const n = 20_000;
@@ -133,6 +152,19 @@ describe('memory per resting tuple', () => {
     tab = null;
     // As ~30 object fields (addresses, hashes and times as separate heap numbers) a tuple was ~460 bytes here.
     assert.ok(per < 400, `${per.toFixed(0)} bytes per resting tuple, its records aside`);
+  });
+
+  test('a resting tuple keeps no object (parked: its numbers, links and deadline in its row): under 100 bytes of heap', () => {
+    const n = 30_000;
+    restingTable(n);
+    const before = heapAfterGc();
+    let tab: FlowTable | null = restingTable(n);
+    assert.equal(tab.entries, n);
+    assert.equal(tab.parked, n);
+    const heap = (heapAfterGc() - before) / n;
+    tab = null;
+    // With an object per tuple (its links, deadline and references) it was ~230 bytes of heap.
+    assert.ok(heap < 100, `${heap.toFixed(0)} bytes of heap per resting tuple`);
   });
 
   test('resting tuples give their frozen records back when their times run out: the arenas end empty', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ACK, FIN, newTcpPacket, SYN } from '../../src/decode/packet.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
-import { TimerHeap } from '../../src/tcp/timers.js';
+import { field, TimerHeap } from '../../src/tcp/timers.js';
 
 function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0) {
   const p = newTcpPacket();
@@ -114,7 +114,7 @@ describe('the deadline heap stays the size of what waits', () => {
   });
 
   test('deadlines that tie pop in the order they were set, before and after the heap drops dead entries', () => {
-    const heap = new TimerHeap<'at', { at: number; id: number }>('at');
+    const heap = new TimerHeap<{ at: number; id: number }>(field('at'));
     const all = Array.from({ length: 20_000 }, (_, id) => ({ at: Infinity, id }));
     // Deadlines 0..9 in a scrambled order; every third sleeper cancelled (its entry dead) to force compactions.
     for (const s of all) heap.schedule(s, (s.id * 7919) % 10);
