@@ -28,7 +28,10 @@ test('keyOrder gives the order of a stable sort on every key, ties in the order 
     ['nearly in order', (i) => [i + Math.floor(next() * 40), i, 0, 0]],
     ['scrambled', () => [Math.floor(next() * 1e9), next(), -next(), 0]],
     ['many ties on the first keys', (i) => [i % 5, Math.floor(next() * 3), 0, Math.floor(next() * 2)]],
+    ['hashes up to 2^32 - 1', (i) => [i % 3 === 0 ? 2 ** 32 - 1 - (i % 4) : Math.floor(next() * 2 ** 32), Math.floor(next() * 2 ** 32), i % 2, 0]],
     ['all equal', () => [1, 2, 3, 4]],
+    ['whole but for one', (i) => [i === 50 ? 0.5 : i % 60, -i, 0, 0]],
+    ['whole and 2^32', (i) => [i === 17 ? 2 ** 32 : i % 30, i % 7, 0, 0]],
     ['descending', (i) => [-i, 0, 0, 0]],
     ['negative zero and fractions', (i) => [i % 2 === 0 ? -0 : 0, (i % 7) / 3, -(i % 3), i % 4]],
   ];
