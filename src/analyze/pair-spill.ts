@@ -134,28 +134,35 @@ export class PairSpill {
   /** Every pair's connections folded, its row spilled in row order; the server rows. */
   private fold(): SortedSpill {
     const out = new SortedSpill('pair-rows', this.runBytes);
-    /** Server rows by server port and address, with their first connection's place. */
-    const servers = new Map<string, { row: ServerAggregate; ff: number; seq: number }>();
-    /** The pairs of one hash (almost always one), by their text and server port, with their first connection's place. */
-    const group = new Map<string, { acc: PairAcc; ff: number; seq: number; text: string; server: ServerAggregate }>();
+    const servers = new ServerTable();
+    /**
+     * The pairs of one hash (almost always one): told apart by their server port and text, compared as bytes (the
+     * texts of the hash's pairs are copied into `texts`; no string per connection).
+     */
+    const group: Group[] = [];
+    let bytes = Buffer.allocUnsafe(1024);
+    const texts: Span = { buf: bytes, at: 0, end: 0 };
+    let used = 0;
     let h0 = NaN;
     let h1 = NaN;
     const x = this.nums;
     const flush = (): void => {
-      for (const { acc, ff, seq, text } of group.values()) {
-        const a = pairRow(acc);
+      for (const g of group) {
+        const a = pairRow(g.acc);
         if (this.keep !== null && !this.keep(a)) continue;
         x[0] = (a.ratePerSecond === null ? NO_RATE : 0) | (a.fastestReuseSeconds === null ? NO_FASTEST : 0)
           | (a.portsInUsePeak === null ? NO_PEAK : 0) | (a.exhaustionRatio === null ? NO_RATIO : 0);
         x[1] = a.connections; x[2] = a.distinctClientPorts; x[3] = a.ratePerSecond ?? 0; x[4] = a.timeWaitReuses;
         x[5] = a.rejectedReuses; x[6] = a.fastestReuseSeconds ?? 0; x[7] = a.portsInUsePeak ?? 0; x[8] = a.exhaustionRatio ?? 0;
-        x[9] = a.server.ipVersion; x[10] = a.server.port; x[11] = seq;
+        x[9] = g.server.server.ipVersion; x[10] = g.port; x[11] = g.seq;
+        texts.at = g.at; texts.end = g.end;
         // byPressure as keys: larger ratio, reuses, connections first; then the order of first appearance.
-        out.add(-(a.exhaustionRatio ?? 0), -a.timeWaitReuses, -a.connections, ff, x, 12, text);
+        out.add(-(a.exhaustionRatio ?? 0), -a.timeWaitReuses, -a.connections, g.ff, x, 12, '', texts);
       }
-      group.clear();
+      group.length = 0;
+      used = 0;
     };
-    // What the folds read of a connection (newPairAcc keeps its server: a new one per pair).
+    // What the folds read of a connection (newPairAcc keeps its server: the server row's endpoint).
     const c: AggregateInput = {
       client: { ipVersion: 4, address: '', port: 0 }, server: { ipVersion: 4, address: '', port: 0 },
       teardown: 'none', start: 0, end: 0, timeWaitUntil: null, halfCloses: [], reuses: [],
@@ -167,9 +174,10 @@ export class PairSpill {
       const counts = finals.version(r.k3);
       if (counts !== undefined && counts !== version) continue;
       if (r.k0 !== h0 || r.k1 !== h1) { flush(); h0 = r.k0; h1 = r.k1; }
-      const text = r.text();
+      const b = r.buf;
+      const at = r.textAt;
+      const end = r.textEnd;
       const port = r.num(1 + AGG.serverPort);
-      const key = `${port}\t${text}`;
       client.port = r.num(1 + AGG.clientPort);
       c.teardown = TEARDOWNS[r.num(1 + AGG.teardown)] as Teardown;
       c.start = r.num(1 + AGG.start); c.end = r.num(1 + AGG.end);
@@ -184,26 +192,72 @@ export class PairSpill {
       n = r.num(k++);
       if (n === 0) c.reuses = NONE;
       else for (c.reuses = []; n > 0; n--, k += 2) c.reuses.push([r.num(k) === 1, r.num(k + 1)]);
-      let g = group.get(key);
+      let g: Group | undefined;
+      for (const e of group) if (e.port === port && sameBytes(b, at, end, bytes, e.at, e.end)) { g = e; break; }
       if (g === undefined) {
-        const tab = text.indexOf('\t');
-        const address = text.slice(tab + 1);
-        client.ipVersion = r.num(1 + AGG.clientVersion) as 4 | 6; client.address = text.slice(0, tab);
-        c.server = { ipVersion: r.num(1 + AGG.serverVersion) as 4 | 6, address, port };
-        const skey = `${port}\t${address}`;
-        let s = servers.get(skey);
-        if (s === undefined) { s = { row: newServerRow(c.server), ff: r.k2, seq: r.k3 }; servers.set(skey, s); }
-        else if (r.k2 < s.ff || (r.k2 === s.ff && r.k3 < s.seq)) { s.ff = r.k2; s.seq = r.k3; }
-        g = { acc: newPairAcc(c), ff: r.k2, seq: r.k3, text, server: s.row };
-        group.set(key, g);
+        if (used + end - at > bytes.length) {
+          const grown = Buffer.allocUnsafe(Math.max(2 * bytes.length, used + end - at));
+          bytes.copy(grown, 0, 0, used);
+          bytes = grown;
+          texts.buf = grown;
+        }
+        b.copy(bytes, used, at, end);
+        let tab = at;
+        while (tab < end && b[tab] !== 9) tab++;
+        const s = servers.get(b, tab + 1, end, port, r.num(1 + AGG.serverVersion) as 4 | 6, r.k2, r.k3);
+        client.ipVersion = r.num(1 + AGG.clientVersion) as 4 | 6;
+        c.server = s.row.server;
+        g = { acc: newPairAcc(c), ff: r.k2, seq: r.k3, port, at: used, end: used + end - at, server: s.row };
+        used = g.end;
+        group.push(g);
       }
       foldPair(g.acc, c);
       foldServer(g.server, c);
     }
     flush();
     this.input.close();
-    // First appearance, then the pile-up (a stable sort).
-    this.serverRows = [...servers.values()].sort((a, b) => a.ff - b.ff || a.seq - b.seq).map((s) => s.row).sort(byPileUp);
+    this.serverRows = servers.rows();
     return out;
+  }
+}
+
+/** A pair being folded: its totals, its first connection's place, its server port and text (bytes [at, end) of the group's texts). */
+interface Group { acc: PairAcc; ff: number; seq: number; port: number; at: number; end: number; server: ServerAggregate }
+
+/** Bytes [a, aEnd) of x equal to bytes [b, bEnd) of y. */
+function sameBytes(x: Uint8Array, a: number, aEnd: number, y: Uint8Array, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  while (a < aEnd) if (x[a++] !== y[b++]) return false;
+  return true;
+}
+
+/** A server row with its address as bytes and its first connection's place. */
+interface ServerEntry { row: ServerAggregate; address: Buffer; port: number; ff: number; seq: number }
+
+/** The server rows by address (as bytes) and port: made when first met (one address string per server, not per connection). */
+class ServerTable {
+  private readonly byHash = new Map<number, ServerEntry[]>();
+  private readonly list: ServerEntry[] = [];
+
+  /** The row of the server whose address is bytes [at, end) of b, on `port`, met at (ff, seq): the earliest place is kept. */
+  get(b: Buffer, at: number, end: number, port: number, ipVersion: 4 | 6, ff: number, seq: number): ServerEntry {
+    const h = bytesHash(b, at, end, 0x811c9dc5 ^ port);
+    let list = this.byHash.get(h);
+    if (list === undefined) { list = []; this.byHash.set(h, list); }
+    for (const s of list) {
+      if (s.port === port && sameBytes(b, at, end, s.address, 0, s.address.length)) {
+        if (ff < s.ff || (ff === s.ff && seq < s.seq)) { s.ff = ff; s.seq = seq; }
+        return s;
+      }
+    }
+    const s: ServerEntry = { row: newServerRow({ ipVersion, address: b.toString('utf8', at, end), port }), address: Buffer.from(b.subarray(at, end)), port, ff, seq };
+    list.push(s);
+    this.list.push(s);
+    return s;
+  }
+
+  /** First appearance, then the pile-up (a stable sort). */
+  rows(): ServerAggregate[] {
+    return [...this.list].sort((a, b) => a.ff - b.ff || a.seq - b.seq).map((s) => s.row).sort(byPileUp);
   }
 }

@@ -231,7 +231,7 @@ export class ReportSpool implements SpoolTarget {
     // incarnation are settled when the rows are asked for.
     this.pairs = new PairSpill(opts.runBytes, opts.pairs === 'reuse' ? showsReuse : null, {
       version: (seq) => this.latest.get(seq),
-      nextStart: (seq) => this.links.get(seq)?.[1],
+      nextStart: (seq) => this.links.start(seq),
     });
   }
 
