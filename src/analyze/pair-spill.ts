@@ -2,7 +2,8 @@ import { byPileUp, foldPair, foldServer, newPairAcc, newServerRow, pairRow, type
 import { fmix32 } from '../model/hash.js';
 import type { PairAggregate, ServerAggregate, Teardown } from '../model/report.js';
 import { AGG, aggNums, TEARDOWNS } from './agg-numbers.js';
-import { SortedSpill, type Span } from './spill.js';
+import { JsonBytes, writePairAggregate } from '../model/json-bytes.js';
+import { SortedSpill, SpillRecord, type Span } from './spill.js';
 
 /** A text's hash with a seed (two seeds: 64 bits to group a pair's connections; equal texts are still compared). */
 function textHash(s: string, seed: number): number {
@@ -95,29 +96,40 @@ export class PairSpill {
 
   /** The pair rows in the accumulator's order (read back from disk as they go out). */
   *rows(): Generator<PairAggregate> {
-    const out = this.output ??= this.fold();
-    // Rows with equal keys (the same first frame) go out by their first connection's number.
-    let tied: [number, PairAggregate][] = [];
-    let k0 = NaN, k1 = NaN, k2 = NaN, k3 = NaN;
-    for (const r of out.sorted()) {
-      if (r.k0 !== k0 || r.k1 !== k1 || r.k2 !== k2 || r.k3 !== k3) {
-        if (tied.length > 1) tied.sort((a, b) => a[0] - b[0]);
-        for (const [, row] of tied) yield row;
-        tied = [];
-        k0 = r.k0; k1 = r.k1; k2 = r.k2; k3 = r.k3;
-      }
-      const m = r.num(0);
-      const text = r.text();
-      const tab = text.indexOf('\t');
-      tied.push([r.num(11), {
-        client: text.slice(0, tab), server: { ipVersion: r.num(9) as 4 | 6, address: text.slice(tab + 1), port: r.num(10) },
-        connections: r.num(1), distinctClientPorts: r.num(2), ratePerSecond: (m & NO_RATE) !== 0 ? null : r.num(3),
-        timeWaitReuses: r.num(4), rejectedReuses: r.num(5), fastestReuseSeconds: (m & NO_FASTEST) !== 0 ? null : r.num(6),
-        portsInUsePeak: (m & NO_PEAK) !== 0 ? null : r.num(7), exhaustionRatio: (m & NO_RATIO) !== 0 ? null : r.num(8),
-      }]);
+    for (const r of this.rowRecords()) yield rowOf(r);
+  }
+
+  /**
+   * rows() as the JSON writePairAggregate() writes for each (bytes valid until the next), written from the spilled
+   * records without making the rows.
+   */
+  *rowJson(): Generator<Span> {
+    const w = new JsonBytes(256);
+    const out: Span = { buf: w.buf, at: 0, end: 0 };
+    for (const r of this.rowRecords()) {
+      w.n = 0;
+      writeRowJson(w, r);
+      out.buf = w.buf; out.end = w.n;
+      yield out;
     }
-    if (tied.length > 1) tied.sort((a, b) => a[0] - b[0]);
-    for (const [, row] of tied) yield row;
+  }
+
+  /** The spilled rows in the accumulator's order: rows with equal keys (the same first frame) by their first connection's number. */
+  private *rowRecords(): Generator<SpillRecord> {
+    const out = this.output ??= this.fold();
+    // The last record read, copied (it goes out once the next one's keys differ), and any tied with it.
+    let held: SpillRecord[] = [];
+    for (const r of out.sorted()) {
+      const h = held[0];
+      if (h !== undefined && (r.k0 !== h.k0 || r.k1 !== h.k1 || r.k2 !== h.k2 || r.k3 !== h.k3)) {
+        if (held.length > 1) held.sort((a, b) => a.num(11) - b.num(11));
+        yield* held;
+        held = [];
+      }
+      held.push(copyRecord(r));
+    }
+    if (held.length > 1) held.sort((a, b) => a.num(11) - b.num(11));
+    yield* held;
   }
 
   /** The server rows in the accumulator's order (byPileUp, ties by first appearance). */
@@ -260,4 +272,61 @@ class ServerTable {
   rows(): ServerAggregate[] {
     return [...this.list].sort((a, b) => a.ff - b.ff || a.seq - b.seq).map((s) => s.row).sort(byPileUp);
   }
+}
+
+/** A record read in place, copied (its own bytes). */
+function copyRecord(r: SpillRecord): SpillRecord {
+  const start = r.textAt - 8 * r.count - HEAD_BYTES;
+  const c = new SpillRecord();
+  c.read(Buffer.from(r.buf.subarray(start, r.textEnd)), 0);
+  return c;
+}
+
+/** Bytes before a record's numbers (src/analyze/spill.ts). */
+const HEAD_BYTES = 40;
+
+/** A spilled pair row as the accumulator gives it. */
+function rowOf(r: SpillRecord): PairAggregate {
+  const m = r.num(0);
+  const text = r.text();
+  const tab = text.indexOf('\t');
+  return {
+    client: text.slice(0, tab), server: { ipVersion: r.num(9) as 4 | 6, address: text.slice(tab + 1), port: r.num(10) },
+    connections: r.num(1), distinctClientPorts: r.num(2), ratePerSecond: (m & NO_RATE) !== 0 ? null : r.num(3),
+    timeWaitReuses: r.num(4), rejectedReuses: r.num(5), fastestReuseSeconds: (m & NO_FASTEST) !== 0 ? null : r.num(6),
+    portsInUsePeak: (m & NO_PEAK) !== 0 ? null : r.num(7), exhaustionRatio: (m & NO_RATIO) !== 0 ? null : r.num(8),
+  };
+}
+
+/** Keys of a pair row's JSON before each number (writePairAggregate's, from `connections` on). */
+const ROW_KEYS = [',"connections":', ',"distinctClientPorts":', ',"ratePerSecond":', ',"timeWaitReuses":', ',"rejectedReuses":', ',"fastestReuseSeconds":', ',"portsInUsePeak":', ',"exhaustionRatio":'];
+/** Of the numbers above, those that may be null: the flag of each in the row's first number. */
+const ROW_NULLS = [0, 0, NO_RATE, 0, 0, NO_FASTEST, NO_PEAK, NO_RATIO];
+
+/** writePairAggregate(w, rowOf(r)), from the record's bytes (its text is the client's and the server's address, a tab between). */
+function writeRowJson(w: JsonBytes, r: SpillRecord): void {
+  const b = r.buf;
+  let tab = -1;
+  for (let i = r.textAt; i < r.textEnd; i++) {
+    const c = b[i] as number;
+    if (c === 9 && tab < 0) { tab = i; continue; }
+    // Anything JSON would escape or UTF-8 past ASCII (never in a printed address): the rows' way.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) { writePairAggregate(w, rowOf(r)); return; }
+  }
+  if (tab < 0) { writePairAggregate(w, rowOf(r)); return; }
+  const v6 = r.num(9) === 6;
+  w.room(2 * (r.textEnd - r.textAt) + 64);
+  w.lit('{"client":"');
+  w.copy(b, r.textAt, tab);
+  w.lit(v6 ? '","server":"[' : '","server":"');
+  w.copy(b, tab + 1, r.textEnd);
+  w.lit(v6 ? ']:' : ':');
+  w.num(r.num(10));
+  w.ascii('"');
+  const m = r.num(0);
+  for (let k = 0; k < ROW_KEYS.length; k++) {
+    w.ascii(ROW_KEYS[k] as string);
+    w.num((m & (ROW_NULLS[k] as number)) !== 0 ? null : r.num(k + 1));
+  }
+  w.ascii('}');
 }

@@ -394,6 +394,11 @@ export class ReportSpool implements SpoolTarget {
     return { servers: this.pairs.servers(), pairs: this.pairs.rows() };
   }
 
+  /** aggregateRows() with each pair row as its JSON (bytes valid until the next: see PairSpill.rowJson). */
+  aggregateJsonRows(): { servers: ServerAggregate[]; pairs: Iterable<Span> } {
+    return { servers: this.pairs.servers(), pairs: this.pairs.rowJson() };
+  }
+
   close(): void {
     this.conns?.close();
     this.finds?.close();

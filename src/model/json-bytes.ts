@@ -192,6 +192,15 @@ export class JsonBytes {
     return this.view;
   }
 
+  /** Bytes [at, end) of src (UTF-8 already as JSON writes it), at the end. */
+  copy(src: Uint8Array, at: number, end: number): void {
+    this.room(end - at);
+    const b = this.buf;
+    let n = this.n;
+    for (let i = at; i < end; i++) b[n++] = src[i] as number;
+    this.n = n;
+  }
+
   /** Bytes [at, end) written earlier, written again at the end (a packet of a ladder as a finding's evidence). */
   again(at: number, end: number): void {
     this.room(end - at);
