@@ -39,6 +39,19 @@ export class LinkTable {
 
   /** The id and start of the connection that followed `seq`, or undefined. */
   get(seq: number): [string, number] | undefined {
+    const i = this.find(seq);
+    if (i < 0) return undefined;
+    return [this.text.toString('utf8', i === 0 ? 0 : (this.ends[i - 1] as number), this.ends[i] as number), this.starts[i] as number];
+  }
+
+  /** The start of the connection that followed `seq` (get() without making its id), or undefined. */
+  start(seq: number): number | undefined {
+    const i = this.find(seq);
+    return i < 0 ? undefined : this.starts[i] as number;
+  }
+
+  /** The link of `seq` last set, or -1. */
+  private find(seq: number): number {
     const order = this.order ?? this.sort();
     const seqs = this.seqs;
     // The last index whose seq is ≤ `seq`.
@@ -48,10 +61,9 @@ export class LinkTable {
       const m = (lo + hi) >>> 1;
       if ((seqs[order[m] as number] as number) <= seq) lo = m + 1; else hi = m;
     }
-    if (lo === 0) return undefined;
+    if (lo === 0) return -1;
     const i = order[lo - 1] as number;
-    if (seqs[i] !== seq) return undefined;
-    return [this.text.toString('utf8', i === 0 ? 0 : (this.ends[i - 1] as number), this.ends[i] as number), this.starts[i] as number];
+    return seqs[i] === seq ? i : -1;
   }
 
   private sort(): Uint32Array {

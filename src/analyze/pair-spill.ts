@@ -2,7 +2,8 @@ import { byPileUp, foldPair, foldServer, newPairAcc, newServerRow, pairRow, type
 import { fmix32 } from '../model/hash.js';
 import type { PairAggregate, ServerAggregate, Teardown } from '../model/report.js';
 import { AGG, aggNums, TEARDOWNS } from './agg-numbers.js';
-import { SortedSpill, type Span } from './spill.js';
+import { JsonBytes, writePairAggregate } from '../model/json-bytes.js';
+import { SortedSpill, SpillRecord, type Span } from './spill.js';
 
 /** A text's hash with a seed (two seeds: 64 bits to group a pair's connections; equal texts are still compared). */
 function textHash(s: string, seed: number): number {
@@ -95,29 +96,40 @@ export class PairSpill {
 
   /** The pair rows in the accumulator's order (read back from disk as they go out). */
   *rows(): Generator<PairAggregate> {
-    const out = this.output ??= this.fold();
-    // Rows with equal keys (the same first frame) go out by their first connection's number.
-    let tied: [number, PairAggregate][] = [];
-    let k0 = NaN, k1 = NaN, k2 = NaN, k3 = NaN;
-    for (const r of out.sorted()) {
-      if (r.k0 !== k0 || r.k1 !== k1 || r.k2 !== k2 || r.k3 !== k3) {
-        if (tied.length > 1) tied.sort((a, b) => a[0] - b[0]);
-        for (const [, row] of tied) yield row;
-        tied = [];
-        k0 = r.k0; k1 = r.k1; k2 = r.k2; k3 = r.k3;
-      }
-      const m = r.num(0);
-      const text = r.text();
-      const tab = text.indexOf('\t');
-      tied.push([r.num(11), {
-        client: text.slice(0, tab), server: { ipVersion: r.num(9) as 4 | 6, address: text.slice(tab + 1), port: r.num(10) },
-        connections: r.num(1), distinctClientPorts: r.num(2), ratePerSecond: (m & NO_RATE) !== 0 ? null : r.num(3),
-        timeWaitReuses: r.num(4), rejectedReuses: r.num(5), fastestReuseSeconds: (m & NO_FASTEST) !== 0 ? null : r.num(6),
-        portsInUsePeak: (m & NO_PEAK) !== 0 ? null : r.num(7), exhaustionRatio: (m & NO_RATIO) !== 0 ? null : r.num(8),
-      }]);
+    for (const r of this.rowRecords()) yield rowOf(r);
+  }
+
+  /**
+   * rows() as the JSON writePairAggregate() writes for each (bytes valid until the next), written from the spilled
+   * records without making the rows.
+   */
+  *rowJson(): Generator<Span> {
+    const w = new JsonBytes(256);
+    const out: Span = { buf: w.buf, at: 0, end: 0 };
+    for (const r of this.rowRecords()) {
+      w.n = 0;
+      writeRowJson(w, r);
+      out.buf = w.buf; out.end = w.n;
+      yield out;
     }
-    if (tied.length > 1) tied.sort((a, b) => a[0] - b[0]);
-    for (const [, row] of tied) yield row;
+  }
+
+  /** The spilled rows in the accumulator's order: rows with equal keys (the same first frame) by their first connection's number. */
+  private *rowRecords(): Generator<SpillRecord> {
+    const out = this.output ??= this.fold();
+    // The last record read, copied (it goes out once the next one's keys differ), and any tied with it.
+    let held: SpillRecord[] = [];
+    for (const r of out.sorted()) {
+      const h = held[0];
+      if (h !== undefined && (r.k0 !== h.k0 || r.k1 !== h.k1 || r.k2 !== h.k2 || r.k3 !== h.k3)) {
+        if (held.length > 1) held.sort((a, b) => a.num(11) - b.num(11));
+        yield* held;
+        held = [];
+      }
+      held.push(copyRecord(r));
+    }
+    if (held.length > 1) held.sort((a, b) => a.num(11) - b.num(11));
+    yield* held;
   }
 
   /** The server rows in the accumulator's order (byPileUp, ties by first appearance). */
@@ -134,28 +146,35 @@ export class PairSpill {
   /** Every pair's connections folded, its row spilled in row order; the server rows. */
   private fold(): SortedSpill {
     const out = new SortedSpill('pair-rows', this.runBytes);
-    /** Server rows by server port and address, with their first connection's place. */
-    const servers = new Map<string, { row: ServerAggregate; ff: number; seq: number }>();
-    /** The pairs of one hash (almost always one), by their text and server port, with their first connection's place. */
-    const group = new Map<string, { acc: PairAcc; ff: number; seq: number; text: string; server: ServerAggregate }>();
+    const servers = new ServerTable();
+    /**
+     * The pairs of one hash (almost always one): told apart by their server port and text, compared as bytes (the
+     * texts of the hash's pairs are copied into `texts`; no string per connection).
+     */
+    const group: Group[] = [];
+    let bytes = Buffer.allocUnsafe(1024);
+    const texts: Span = { buf: bytes, at: 0, end: 0 };
+    let used = 0;
     let h0 = NaN;
     let h1 = NaN;
     const x = this.nums;
     const flush = (): void => {
-      for (const { acc, ff, seq, text } of group.values()) {
-        const a = pairRow(acc);
+      for (const g of group) {
+        const a = pairRow(g.acc);
         if (this.keep !== null && !this.keep(a)) continue;
         x[0] = (a.ratePerSecond === null ? NO_RATE : 0) | (a.fastestReuseSeconds === null ? NO_FASTEST : 0)
           | (a.portsInUsePeak === null ? NO_PEAK : 0) | (a.exhaustionRatio === null ? NO_RATIO : 0);
         x[1] = a.connections; x[2] = a.distinctClientPorts; x[3] = a.ratePerSecond ?? 0; x[4] = a.timeWaitReuses;
         x[5] = a.rejectedReuses; x[6] = a.fastestReuseSeconds ?? 0; x[7] = a.portsInUsePeak ?? 0; x[8] = a.exhaustionRatio ?? 0;
-        x[9] = a.server.ipVersion; x[10] = a.server.port; x[11] = seq;
+        x[9] = g.server.server.ipVersion; x[10] = g.port; x[11] = g.seq;
+        texts.at = g.at; texts.end = g.end;
         // byPressure as keys: larger ratio, reuses, connections first; then the order of first appearance.
-        out.add(-(a.exhaustionRatio ?? 0), -a.timeWaitReuses, -a.connections, ff, x, 12, text);
+        out.add(-(a.exhaustionRatio ?? 0), -a.timeWaitReuses, -a.connections, g.ff, x, 12, '', texts);
       }
-      group.clear();
+      group.length = 0;
+      used = 0;
     };
-    // What the folds read of a connection (newPairAcc keeps its server: a new one per pair).
+    // What the folds read of a connection (newPairAcc keeps its server: the server row's endpoint).
     const c: AggregateInput = {
       client: { ipVersion: 4, address: '', port: 0 }, server: { ipVersion: 4, address: '', port: 0 },
       teardown: 'none', start: 0, end: 0, timeWaitUntil: null, halfCloses: [], reuses: [],
@@ -167,9 +186,10 @@ export class PairSpill {
       const counts = finals.version(r.k3);
       if (counts !== undefined && counts !== version) continue;
       if (r.k0 !== h0 || r.k1 !== h1) { flush(); h0 = r.k0; h1 = r.k1; }
-      const text = r.text();
+      const b = r.buf;
+      const at = r.textAt;
+      const end = r.textEnd;
       const port = r.num(1 + AGG.serverPort);
-      const key = `${port}\t${text}`;
       client.port = r.num(1 + AGG.clientPort);
       c.teardown = TEARDOWNS[r.num(1 + AGG.teardown)] as Teardown;
       c.start = r.num(1 + AGG.start); c.end = r.num(1 + AGG.end);
@@ -184,26 +204,129 @@ export class PairSpill {
       n = r.num(k++);
       if (n === 0) c.reuses = NONE;
       else for (c.reuses = []; n > 0; n--, k += 2) c.reuses.push([r.num(k) === 1, r.num(k + 1)]);
-      let g = group.get(key);
+      let g: Group | undefined;
+      for (const e of group) if (e.port === port && sameBytes(b, at, end, bytes, e.at, e.end)) { g = e; break; }
       if (g === undefined) {
-        const tab = text.indexOf('\t');
-        const address = text.slice(tab + 1);
-        client.ipVersion = r.num(1 + AGG.clientVersion) as 4 | 6; client.address = text.slice(0, tab);
-        c.server = { ipVersion: r.num(1 + AGG.serverVersion) as 4 | 6, address, port };
-        const skey = `${port}\t${address}`;
-        let s = servers.get(skey);
-        if (s === undefined) { s = { row: newServerRow(c.server), ff: r.k2, seq: r.k3 }; servers.set(skey, s); }
-        else if (r.k2 < s.ff || (r.k2 === s.ff && r.k3 < s.seq)) { s.ff = r.k2; s.seq = r.k3; }
-        g = { acc: newPairAcc(c), ff: r.k2, seq: r.k3, text, server: s.row };
-        group.set(key, g);
+        if (used + end - at > bytes.length) {
+          const grown = Buffer.allocUnsafe(Math.max(2 * bytes.length, used + end - at));
+          bytes.copy(grown, 0, 0, used);
+          bytes = grown;
+          texts.buf = grown;
+        }
+        b.copy(bytes, used, at, end);
+        let tab = at;
+        while (tab < end && b[tab] !== 9) tab++;
+        const s = servers.get(b, tab + 1, end, port, r.num(1 + AGG.serverVersion) as 4 | 6, r.k2, r.k3);
+        client.ipVersion = r.num(1 + AGG.clientVersion) as 4 | 6;
+        c.server = s.row.server;
+        g = { acc: newPairAcc(c), ff: r.k2, seq: r.k3, port, at: used, end: used + end - at, server: s.row };
+        used = g.end;
+        group.push(g);
       }
       foldPair(g.acc, c);
       foldServer(g.server, c);
     }
     flush();
     this.input.close();
-    // First appearance, then the pile-up (a stable sort).
-    this.serverRows = [...servers.values()].sort((a, b) => a.ff - b.ff || a.seq - b.seq).map((s) => s.row).sort(byPileUp);
+    this.serverRows = servers.rows();
     return out;
   }
+}
+
+/** A pair being folded: its totals, its first connection's place, its server port and text (bytes [at, end) of the group's texts). */
+interface Group { acc: PairAcc; ff: number; seq: number; port: number; at: number; end: number; server: ServerAggregate }
+
+/** Bytes [a, aEnd) of x equal to bytes [b, bEnd) of y. */
+function sameBytes(x: Uint8Array, a: number, aEnd: number, y: Uint8Array, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  while (a < aEnd) if (x[a++] !== y[b++]) return false;
+  return true;
+}
+
+/** A server row with its address as bytes and its first connection's place. */
+interface ServerEntry { row: ServerAggregate; address: Buffer; port: number; ff: number; seq: number }
+
+/** The server rows by address (as bytes) and port: made when first met (one address string per server, not per connection). */
+class ServerTable {
+  private readonly byHash = new Map<number, ServerEntry[]>();
+  private readonly list: ServerEntry[] = [];
+
+  /** The row of the server whose address is bytes [at, end) of b, on `port`, met at (ff, seq): the earliest place is kept. */
+  get(b: Buffer, at: number, end: number, port: number, ipVersion: 4 | 6, ff: number, seq: number): ServerEntry {
+    const h = bytesHash(b, at, end, 0x811c9dc5 ^ port);
+    let list = this.byHash.get(h);
+    if (list === undefined) { list = []; this.byHash.set(h, list); }
+    for (const s of list) {
+      if (s.port === port && sameBytes(b, at, end, s.address, 0, s.address.length)) {
+        if (ff < s.ff || (ff === s.ff && seq < s.seq)) { s.ff = ff; s.seq = seq; }
+        return s;
+      }
+    }
+    const s: ServerEntry = { row: newServerRow({ ipVersion, address: b.toString('utf8', at, end), port }), address: Buffer.from(b.subarray(at, end)), port, ff, seq };
+    list.push(s);
+    this.list.push(s);
+    return s;
+  }
+
+  /** First appearance, then the pile-up (a stable sort). */
+  rows(): ServerAggregate[] {
+    return [...this.list].sort((a, b) => a.ff - b.ff || a.seq - b.seq).map((s) => s.row).sort(byPileUp);
+  }
+}
+
+/** A record read in place, copied (its own bytes). */
+function copyRecord(r: SpillRecord): SpillRecord {
+  const start = r.textAt - 8 * r.count - HEAD_BYTES;
+  const c = new SpillRecord();
+  c.read(Buffer.from(r.buf.subarray(start, r.textEnd)), 0);
+  return c;
+}
+
+/** Bytes before a record's numbers (src/analyze/spill.ts). */
+const HEAD_BYTES = 40;
+
+/** A spilled pair row as the accumulator gives it. */
+function rowOf(r: SpillRecord): PairAggregate {
+  const m = r.num(0);
+  const text = r.text();
+  const tab = text.indexOf('\t');
+  return {
+    client: text.slice(0, tab), server: { ipVersion: r.num(9) as 4 | 6, address: text.slice(tab + 1), port: r.num(10) },
+    connections: r.num(1), distinctClientPorts: r.num(2), ratePerSecond: (m & NO_RATE) !== 0 ? null : r.num(3),
+    timeWaitReuses: r.num(4), rejectedReuses: r.num(5), fastestReuseSeconds: (m & NO_FASTEST) !== 0 ? null : r.num(6),
+    portsInUsePeak: (m & NO_PEAK) !== 0 ? null : r.num(7), exhaustionRatio: (m & NO_RATIO) !== 0 ? null : r.num(8),
+  };
+}
+
+/** Keys of a pair row's JSON before each number (writePairAggregate's, from `connections` on). */
+const ROW_KEYS = [',"connections":', ',"distinctClientPorts":', ',"ratePerSecond":', ',"timeWaitReuses":', ',"rejectedReuses":', ',"fastestReuseSeconds":', ',"portsInUsePeak":', ',"exhaustionRatio":'];
+/** Of the numbers above, those that may be null: the flag of each in the row's first number. */
+const ROW_NULLS = [0, 0, NO_RATE, 0, 0, NO_FASTEST, NO_PEAK, NO_RATIO];
+
+/** writePairAggregate(w, rowOf(r)), from the record's bytes (its text is the client's and the server's address, a tab between). */
+function writeRowJson(w: JsonBytes, r: SpillRecord): void {
+  const b = r.buf;
+  let tab = -1;
+  for (let i = r.textAt; i < r.textEnd; i++) {
+    const c = b[i] as number;
+    if (c === 9 && tab < 0) { tab = i; continue; }
+    // Anything JSON would escape or UTF-8 past ASCII (never in a printed address): the rows' way.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) { writePairAggregate(w, rowOf(r)); return; }
+  }
+  if (tab < 0) { writePairAggregate(w, rowOf(r)); return; }
+  const v6 = r.num(9) === 6;
+  w.room(2 * (r.textEnd - r.textAt) + 64);
+  w.lit('{"client":"');
+  w.copy(b, r.textAt, tab);
+  w.lit(v6 ? '","server":"[' : '","server":"');
+  w.copy(b, tab + 1, r.textEnd);
+  w.lit(v6 ? ']:' : ':');
+  w.num(r.num(10));
+  w.ascii('"');
+  const m = r.num(0);
+  for (let k = 0; k < ROW_KEYS.length; k++) {
+    w.ascii(ROW_KEYS[k] as string);
+    w.num((m & (ROW_NULLS[k] as number)) !== 0 ? null : r.num(k + 1));
+  }
+  w.ascii('}');
 }

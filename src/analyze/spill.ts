@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
+import { keyOrder } from './key-order.js';
 import { TempDir } from './temp-dir.js';
 
 /**
@@ -89,17 +90,6 @@ export function setRecordKey(m: Buffer, at: number, k: number, v: number): void 
   m.writeDoubleLE(v, at + 8 + 8 * k);
 }
 
-function keyBefore(k: Float64Array, a: number, b: number): boolean {
-  const x = 4 * a;
-  const y = 4 * b;
-  for (let i = 0; i < 4; i++) {
-    const p = k[x + i] as number;
-    const q = k[y + i] as number;
-    if (p !== q) return p < q;
-  }
-  return false;
-}
-
 /**
  * An external sort of records (four numeric keys, a few numbers, a text) in bounded memory: records are written as
  * bytes into one buffer (outside the JS heap: nothing for the garbage collector to trace or copy) up to `runBytes`,
@@ -108,8 +98,9 @@ function keyBefore(k: Float64Array, a: number, b: number): boolean {
  * close() removes the directory (also at process exit).
  */
 export class SortedSpill {
-  private mem: Buffer;
   private used = 0;
+  /** Records in memory (up to runBytes), then CHUNK bytes where a run is staged on its way to disk. */
+  private mem: Buffer;
   /** Per record in memory: its four keys, and its offset in `mem`. */
   private keys = new Float64Array(4 * 1024);
   private offs = new Uint32Array(1024);
@@ -122,7 +113,7 @@ export class SortedSpill {
   get runCount(): number { return this.runs.length; }
 
   constructor(private readonly name: string, private readonly runBytes: number = RUN_BYTES, private readonly openRuns = OPEN_RUNS) {
-    this.mem = Buffer.allocUnsafe(Math.min(runBytes, CHUNK));
+    this.mem = Buffer.allocUnsafe(Math.min(runBytes, CHUNK) + CHUNK);
   }
 
   /** A record: its keys, `count` numbers from `nums`, and a text (`head`, then the bytes of `body`). */
@@ -145,8 +136,9 @@ export class SortedSpill {
   /** Where a record of at most `most` bytes goes (a run goes to disk first when this one would not fit). */
   private room(most: number): number {
     if (this.used + most > this.runBytes && this.n > 0) this.flush();
-    if (this.used + most > this.mem.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.used + most, Math.min(this.runBytes, 2 * this.mem.length)));
+    // The last CHUNK bytes of `mem` stage a run's records on their way to disk (flush()).
+    if (this.used + most > this.mem.length - CHUNK) {
+      const grown = Buffer.allocUnsafe(Math.max(this.used + most, Math.min(this.runBytes, 2 * (this.mem.length - CHUNK))) + CHUNK);
       this.mem.copy(grown, 0, 0, this.used);
       this.mem = grown;
     }
@@ -228,10 +220,7 @@ export class SortedSpill {
 
   /** The records in memory in key order (indexes), stable. */
   private order(): Uint32Array {
-    const idx = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) idx[i] = i;
-    const k = this.keys;
-    return idx.sort((a, b) => (keyBefore(k, a, b) ? -1 : keyBefore(k, b, a) ? 1 : a - b));
+    return keyOrder(this.keys, this.n);
   }
 
   private flush(): void {
@@ -240,19 +229,21 @@ export class SortedSpill {
     const fd = openSync(file, 'w', 0o600);
     try {
       const m = this.mem;
-      const out = Buffer.allocUnsafe(CHUNK);
+      // The records go out in key order through the staging chunk at the end of `mem` (a copy within one buffer:
+      // no view made per record).
+      const stage = m.length - CHUNK;
       let o = 0;
       for (const i of this.order()) {
         const at = this.offs[i] as number;
         const len = m.readUInt32LE(at);
         if (o + len > CHUNK) {
-          if (o > 0) { writeAll(fd, out, o); o = 0; }
-          if (len > CHUNK) { writeAll(fd, m.subarray(at, at + len), len); continue; }
+          if (o > 0) { writeAll(fd, m, stage, o); o = 0; }
+          if (len > CHUNK) { writeAll(fd, m, at, len); continue; }
         }
-        m.copy(out, o, at, at + len);
+        m.copyWithin(stage + o, at, at + len);
         o += len;
       }
-      if (o > 0) writeAll(fd, out, o);
+      if (o > 0) writeAll(fd, m, stage, o);
     } finally {
       closeSync(fd);
     }
@@ -262,8 +253,9 @@ export class SortedSpill {
   }
 }
 
-function writeAll(fd: number, b: Uint8Array, len: number): void {
-  for (let o = 0; o < len;) o += writeSync(fd, b, o, len - o);
+/** Writes bytes [from, from + len) of b. */
+function writeAll(fd: number, b: Uint8Array, from: number, len: number): void {
+  for (let o = 0; o < len;) o += writeSync(fd, b, from + o, len - o);
 }
 
 interface Source {

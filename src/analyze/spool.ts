@@ -1,6 +1,6 @@
 import { aggregateInput, showsReuse, type AggregateInput } from '../findings/aggregates.js';
 import { AGG, aggNums, TEARDOWNS } from './agg-numbers.js';
-import { JsonBytes, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
+import { JsonBytes, LadderSpans, writeConnectionJson, writeFindingJson } from '../model/json-bytes.js';
 import { ladderLeftOut } from '../model/json.js';
 import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
 import { LinkTable } from './link-table.js';
@@ -62,6 +62,8 @@ function halfClass(f: Finding): SpoolFinding['half'] {
 
 /** Where spool records write their JSON (one at a time: a record's bytes are copied into a spill before the next). */
 const scratch = new JsonBytes();
+/** Where the record's ladder packets went in scratch (its findings' evidence packets are copied from there). */
+const ladder = new LadderSpans();
 
 /** A judged connection and its findings as a spool record (the JSON exactly as `jsonChunks` writes it). */
 export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], seq: number, version: number, opts: SpoolOptions): SpoolConnection {
@@ -69,14 +71,15 @@ export function spoolRecord(c: ConnectionReport, findings: readonly Finding[], s
   w.n = 0;
   let json: Span | null = null;
   if (opts.json) {
-    writeConnectionJson(w, c, ladderLeftOut(c, opts.ladders === 'all'));
+    ladder.clear();
+    writeConnectionJson(w, c, ladderLeftOut(c, opts.ladders === 'all'), ladder);
     json = { buf: w.buf, at: 0, end: w.n };
   }
   const fs: SpoolFinding[] = [];
   for (let idx = 0; idx < findings.length; idx++) {
     const f = findings[idx] as Finding;
     let fj: Span | null = null;
-    if (opts.json) { const at = w.n; writeFindingJson(w, f); fj = { buf: w.buf, at, end: w.n }; }
+    if (opts.json) { const at = w.n; writeFindingJson(w, f, ladder); fj = { buf: w.buf, at, end: w.n }; }
     fs.push({ kind: f.kind, severity: f.severity, half: halfClass(f), time: f.time, idx, json: fj });
   }
   // The buffer may have grown while the findings were written: every span points into the final one.
@@ -231,7 +234,7 @@ export class ReportSpool implements SpoolTarget {
     // incarnation are settled when the rows are asked for.
     this.pairs = new PairSpill(opts.runBytes, opts.pairs === 'reuse' ? showsReuse : null, {
       version: (seq) => this.latest.get(seq),
-      nextStart: (seq) => this.links.get(seq)?.[1],
+      nextStart: (seq) => this.links.start(seq),
     });
   }
 
@@ -389,6 +392,11 @@ export class ReportSpool implements SpoolTarget {
   /** aggregates() with the pair rows read back one at a time (a row per client → server pair: --json writes them as they come). */
   aggregateRows(): { servers: ServerAggregate[]; pairs: Iterable<PairAggregate> } {
     return { servers: this.pairs.servers(), pairs: this.pairs.rows() };
+  }
+
+  /** aggregateRows() with each pair row as its JSON (bytes valid until the next: see PairSpill.rowJson). */
+  aggregateJsonRows(): { servers: ServerAggregate[]; pairs: Iterable<Span> } {
+    return { servers: this.pairs.servers(), pairs: this.pairs.rowJson() };
   }
 
   close(): void {

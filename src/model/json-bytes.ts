@@ -7,6 +7,11 @@
 import type { Endpoint } from './endpoint.js';
 import type { ConnectionReport, Finding, PacketRef, PairAggregate, ServerAggregate } from './report.js';
 
+/** Strings up to this length are written by a loop over their characters; longer ones by the native encoder. */
+const SHORT = 24;
+/** What JSON.stringify escapes in a string: quote, backslash, controls, and surrogates (lone ones; pairs go the slow way too). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /** Bytes of the longest number text JavaScript writes (`-0.0000012345678901234567`: 25; `null` is shorter). */
 const NUM_MAX = 25;
 
@@ -58,6 +63,16 @@ export class JsonBytes {
   /** A string as JSON.stringify writes it. */
   str(s: string): void {
     const len = s.length;
+    // A long one with nothing to escape (no quote, backslash, control or lone surrogate: see NEEDS_ESCAPE): its
+    // UTF-8 as it is, by the native encoder.
+    if (len > SHORT && !NEEDS_ESCAPE.test(s)) {
+      this.room(3 * len + 2);
+      const b = this.buf;
+      b[this.n++] = 0x22;
+      this.n += this.bytes().write(s, this.n, 'utf8');
+      b[this.n++] = 0x22;
+      return;
+    }
     this.room(len + 2);
     const b = this.buf;
     const start = this.n;
@@ -167,9 +182,30 @@ export class JsonBytes {
   /** Text already escaped as JSON, as UTF-8. */
   private utf8(s: string): void {
     this.room(3 * s.length);
+    this.n += this.bytes().write(s, this.n, 'utf8');
+  }
+
+  /** buf as a Buffer. */
+  private bytes(): Buffer {
     const b = this.buf;
     if (this.view === null || this.view.buffer !== b.buffer) this.view = Buffer.from(b.buffer, b.byteOffset, b.length);
-    this.n += this.view.write(s, this.n, 'utf8');
+    return this.view;
+  }
+
+  /** Bytes [at, end) of src (UTF-8 already as JSON writes it), at the end. */
+  copy(src: Uint8Array, at: number, end: number): void {
+    this.room(end - at);
+    const b = this.buf;
+    let n = this.n;
+    for (let i = at; i < end; i++) b[n++] = src[i] as number;
+    this.n = n;
+  }
+
+  /** Bytes [at, end) written earlier, written again at the end (a packet of a ladder as a finding's evidence). */
+  again(at: number, end: number): void {
+    this.room(end - at);
+    this.buf.copyWithin(this.n, at, end);
+    this.n += end - at;
   }
 
   /** Any value as JSON.stringify writes it (objects of free shape: a finding's details, an encapsulation). */
@@ -226,9 +262,51 @@ export function writePacketRef(w: JsonBytes, p: PacketRef): void {
   w.ascii('}');
 }
 
-function refs(w: JsonBytes, list: readonly PacketRef[]): void {
+/**
+ * Where each packet of a connection's ladder was written (bytes [at[i], end[i]) of the writer's buffer): a finding's
+ * evidence packet equal to one of them is copied from there instead of written again (writeFindingJson).
+ */
+export class LadderSpans {
+  refs: readonly PacketRef[] = [];
+  readonly at: number[] = [];
+  readonly end: number[] = [];
+
+  clear(): void {
+    this.refs = [];
+    this.at.length = 0;
+    this.end.length = 0;
+  }
+
+  /** Where the ladder holds a packet equal to p (an evidence packet is made from the same log record), or -1. */
+  find(p: PacketRef): number {
+    const refs = this.refs;
+    for (let i = 0; i < refs.length; i++) {
+      const q = refs[i] as PacketRef;
+      if (q.frame === p.frame) return sameRef(p, q) ? i : -1;
+    }
+    return -1;
+  }
+}
+
+/** Two packets whose JSON is the same: every field equal (numbers by value: JSON writes 0 for -0 too). */
+function sameRef(p: PacketRef, q: PacketRef): boolean {
+  return p.frame === q.frame && p.time === q.time && p.offset === q.offset && p.dir === q.dir && p.flags === q.flags
+    && p.seq === q.seq && p.ack === q.ack && p.relSeq === q.relSeq && p.relAck === q.relAck && p.len === q.len
+    && p.win === q.win && p.states.client === q.states.client && p.states.server === q.states.server && p.note === q.note;
+}
+
+/** A list of packets; `spans`: where each went (a ladder), or the ladder whose packets are copied (evidence). */
+function refs(w: JsonBytes, list: readonly PacketRef[], record: LadderSpans | null = null, from: LadderSpans | null = null): void {
   w.ascii('[');
-  for (let i = 0; i < list.length; i++) { if (i > 0) w.ascii(','); writePacketRef(w, list[i] as PacketRef); }
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) w.ascii(',');
+    const p = list[i] as PacketRef;
+    const k = from === null ? -1 : from.find(p);
+    if (k >= 0) { w.again((from as LadderSpans).at[k] as number, (from as LadderSpans).end[k] as number); continue; }
+    const at = w.n;
+    writePacketRef(w, p);
+    if (record !== null) { record.at.push(at); record.end.push(w.n); }
+  }
   w.ascii(']');
 }
 
@@ -240,7 +318,7 @@ const CONN_ROOM = bound(400, 16);
  * elided: what `--ladders findings` writes for a connection without findings). Names from the model's fixed sets
  * (handshake, teardown, closer, states, finding kinds…) are written as they are; free text is escaped as needed.
  */
-export function writeConnectionJson(w: JsonBytes, c: ConnectionReport, elide = false): void {
+export function writeConnectionJson(w: JsonBytes, c: ConnectionReport, elide = false, ladder: LadderSpans | null = null): void {
   w.ascii('{"id":'); w.str(c.id);
   w.room(CONN_ROOM + endpointRoom(c.client) + endpointRoom(c.server));
   w.lit(',"client":'); endpointWrite(w, c.client);
@@ -309,7 +387,11 @@ export function writeConnectionJson(w: JsonBytes, c: ConnectionReport, elide = f
   w.lit(',"capturePoint":"'); w.lit(c.capturePoint);
   w.lit('","filter":'); w.str(c.filter);
   w.ascii(',"ladder":');
-  if (elide) w.ascii('[]'); else refs(w, c.ladder);
+  if (elide) w.ascii('[]');
+  else {
+    if (ladder !== null) { ladder.clear(); ladder.refs = c.ladder; }
+    refs(w, c.ladder, ladder);
+  }
   w.room(CONN_ROOM);
   w.lit(',"elided":'); w.dec(elide ? c.elided + c.ladder.length : c.elided);
   if (c.encapsulation !== undefined) { w.lit(',"encapsulation":'); w.any(c.encapsulation); }
@@ -317,8 +399,11 @@ export function writeConnectionJson(w: JsonBytes, c: ConnectionReport, elide = f
   w.ascii('}');
 }
 
-/** JSON.stringify(f) for a finding made by the judge (src/findings/context.ts). */
-export function writeFindingJson(w: JsonBytes, f: Finding): void {
+/**
+ * JSON.stringify(f) for a finding made by the judge (src/findings/context.ts); `ladder`: where its connection's
+ * ladder was written in w (writeConnectionJson), for evidence packets to be copied from.
+ */
+export function writeFindingJson(w: JsonBytes, f: Finding, ladder: LadderSpans | null = null): void {
   w.ascii('{"kind":"'); w.ascii(f.kind);
   w.ascii('","severity":"'); w.ascii(f.severity);
   w.ascii('","connection":'); w.str(f.connection);
@@ -326,7 +411,7 @@ export function writeFindingJson(w: JsonBytes, f: Finding): void {
   w.ascii(',"why":'); w.str(f.why);
   w.ascii(',"rule":'); w.str(f.rule);
   w.ascii(',"time":'); w.num(f.time);
-  w.ascii(',"evidence":'); refs(w, f.evidence);
+  w.ascii(',"evidence":'); refs(w, f.evidence, null, ladder);
   w.ascii(',"details":'); w.any(f.details);
   w.ascii('}');
 }

@@ -1,7 +1,8 @@
 import type { LineBytes, ReportSpool } from '../analyze/spool.js';
+import type { Span } from '../analyze/spill.js';
 import { aggregateJson, connectionJson, ladderLeftOut, type ConnectionJson } from '../model/json.js';
-import { JsonBytes, putUint, writePairAggregate, writeServerAggregate } from '../model/json-bytes.js';
-import type { ConnectionReport, PairAggregate, Report, ServerAggregate } from '../model/report.js';
+import { JsonBytes, putUint, writeServerAggregate } from '../model/json-bytes.js';
+import type { ConnectionReport, Report, ServerAggregate } from '../model/report.js';
 
 export interface JsonOptions {
   /** Packet ladders for all connections, or only for those with findings (default). */
@@ -31,7 +32,7 @@ export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<strin
   yield jsonHead(r);
   yield* byteList('connections', spool.connectionBytes(), spool.globalId);
   yield* byteList('findings', spool.findingBytes(), spool.globalId);
-  yield* aggregateBytes(spool.aggregateRows());
+  yield* aggregateBytes(spool.aggregateJsonRows());
   yield '\n}\n';
 }
 
@@ -163,26 +164,26 @@ function* jsonList<T>(k: string, items: Iterable<T>, map: (x: T) => unknown, com
   yield buf + l.close(comma);
 }
 
-/** jsonAggregates() of the rows an AggregateAccumulator made, as bytes (the same text: one row per line). */
-function* aggregateBytes(a: { servers: Iterable<ServerAggregate>; pairs: Iterable<PairAggregate> }): Generator<string | Uint8Array> {
+/** jsonAggregates() of the rows an AggregateAccumulator made, as bytes (the same text: one row per line; the pair rows come as their JSON). */
+function* aggregateBytes(a: { servers: Iterable<ServerAggregate>; pairs: Iterable<Span> }): Generator<string | Uint8Array> {
   const out = new ByteChunks();
   const w = new JsonBytes();
   out.str('  "aggregates": {\n');
-  const rows = function* <T>(k: string, list: Iterable<T>, write: (w: JsonBytes, x: T) => void, comma: boolean): Generator<Uint8Array> {
+  const rows = function* <T>(k: string, list: Iterable<T>, json: (x: T) => Span, comma: boolean): Generator<Uint8Array> {
     const l = new JsonList(k, '    ');
     out.str(l.open());
     for (const x of list) {
       // What l.raw('') gives: the first row's line start, then the separator (as bytes: no string per row).
       if (l.isEmpty) out.str(l.raw('')); else out.bytes(NEXT_ROW, 0, NEXT_ROW.length);
-      w.n = 0;
-      write(w, x);
-      out.bytes(w.buf, 0, w.n);
+      const s = json(x);
+      out.bytes(s.buf, s.at, s.end);
       if (out.n >= OUT_CHUNK - 4096) yield out.take();
     }
     out.str(l.close(comma));
   };
-  yield* rows('servers', a.servers, writeServerAggregate, true);
-  yield* rows('pairs', a.pairs, writePairAggregate, false);
+  const server: Span = { buf: w.buf, at: 0, end: 0 };
+  yield* rows('servers', a.servers, (x) => { w.n = 0; writeServerAggregate(w, x); server.buf = w.buf; server.end = w.n; return server; }, true);
+  yield* rows('pairs', a.pairs, (s) => s, false);
   out.str('  }');
   yield out.take();
 }

@@ -14,7 +14,9 @@ test('LinkTable: each seq answers the id and start set for it; others answer und
   for (let i = 0; i < n; i++) {
     const seq = (i * 7919) % n * 2;
     assert.deepEqual(t.get(seq), [i % 3 === 0 ? `\u0001${i % 4}.${i}\u0002` : `c${i}é`, 1_700_000_000 + i / 8]);
+    assert.equal(t.start(seq), 1_700_000_000 + i / 8);
     assert.equal(t.get(seq + 1), undefined);
+    assert.equal(t.start(seq + 1), undefined);
   }
   assert.equal(t.get(-1), undefined);
   assert.equal(t.get(2 * n), undefined);
@@ -27,6 +29,7 @@ test('LinkTable: a seq set again answers the last, also when set after a lookup'
   assert.deepEqual(t.get(5), ['c9', 1]);
   t.set(5, 'c12', 3);
   assert.deepEqual(t.get(5), ['c12', 3]);
+  assert.equal(t.start(5), 3);
   assert.deepEqual(t.get(3), ['c4', 2]);
   assert.equal(new LinkTable().get(0), undefined);
 });

@@ -10,12 +10,18 @@ import { runInNewContext } from 'node:vm';
 import { PairSpill, type PairFinals } from '../../src/analyze/pair-spill.js';
 import { analyzeFile } from '../../src/analyze/analyze.js';
 import { AggregateAccumulator, aggregateInput, showsReuse, type AggregateInput } from '../../src/findings/aggregates.js';
+import { aggregateJson } from '../../src/model/json.js';
+import type { PairAggregate } from '../../src/model/report.js';
 import type { Finding } from '../../src/model/report.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const heap = (): number => { for (let i = 0; i < 3; i++) gc(); return process.memoryUsage().heapUsed; };
+
+/** The rows as PairSpill.rowJson() writes them (each read before the next). */
+const jsonRows = (spill: PairSpill): string[] => Array.from(spill.rowJson(), (x) => Buffer.from(x.buf.subarray(x.at, x.end)).toString('utf8'));
+const rowText = (a: PairAggregate): string => JSON.stringify(aggregateJson(a));
 
 /** A small deterministic generator (sfc32-like): the same inputs every run. */
 function rng(seed: number): () => number {
@@ -61,6 +67,7 @@ describe('per-pair aggregates spilled', () => {
       assert.ok(want.some((p) => p.timeWaitReuses > 0), 'rows with reuses');
       assert.deepStrictEqual(got, want, `${n} connections over ${clients}×${servers}`);
       assert.deepStrictEqual([...spill.rows()], want, 'read twice');
+      assert.deepStrictEqual(jsonRows(spill), want.map(rowText), 'as JSON');
       spill.close();
     }
   });
@@ -74,6 +81,17 @@ describe('per-pair aggregates spilled', () => {
     const want = all.filter(showsReuse);
     assert.ok(want.length > 20 && want.length < all.length / 2, `${want.length} of ${all.length} rows kept`);
     assert.deepStrictEqual([...spill.rows()], want);
+    spill.close();
+  });
+
+  test('rows as JSON: addresses that would need escaping or are past ASCII written as the rows are', () => {
+    const conns = inputs(600, 30, 4, 3).map((c, i) => (i % 5 === 0 ? { ...c, client: { ...c.client, address: i % 2 === 0 ? `é${c.client.address}` : `"${c.client.address}\\` } } : c));
+    const acc = new AggregateAccumulator();
+    const spill = new PairSpill(2048);
+    for (const c of conns) { acc.add(c); spill.add(c); }
+    const want = acc.pairRows();
+    assert.ok(want.some((p) => p.client.startsWith('é')) && want.some((p) => p.client.startsWith('"')) && want.some((p) => p.server.ipVersion === 6));
+    assert.deepStrictEqual(jsonRows(spill), want.map(rowText));
     spill.close();
   });
 
@@ -161,6 +179,7 @@ describe('aggregates folded from judgements as they arrive from threads', () => 
     const pairs = [...spill.rows()];
     assert.deepStrictEqual(pairs.slice(0, 4).map((p) => p.client), ['10.0.0.3', '10.0.0.2', '10.0.0.1', '10.0.0.4']);
     assert.deepStrictEqual(pairs, acc.pairRows());
+    assert.deepStrictEqual(jsonRows(spill), acc.pairRows().map(rowText));
     assert.deepStrictEqual(spill.servers().map((s) => s.server.address), ['10.9.0.3', '10.9.0.2', '10.9.0.1', '10.9.0.4']);
     assert.deepStrictEqual(spill.servers(), acc.serverRows());
     spill.close();

@@ -30,3 +30,24 @@ test('a merge of hundreds of runs keeps at most its open-run bound of files open
   assert.ok(openFiles() <= before + 2, 'every run closed at the end');
   spill.close();
 });
+
+test('runs of records small and larger than the write chunk come back whole and in key order', () => {
+  // Runs of 200 KiB: records of 40 bytes to 150 KiB (past the 64 KiB chunk a run is written through), keys scrambled.
+  const spill = new SortedSpill('sizes', 200 << 10);
+  const n = 400;
+  const text = (i: number): string => String.fromCharCode(0x61 + (i % 26)).repeat(i % 9 === 0 ? 70_000 + 200 * i : (i * 37) % 3000);
+  for (let i = 0; i < n; i++) spill.add((i * 7919) % 101, i, 0, 0, [i, -i], 2, `${i}:`, { buf: Buffer.from(text(i)), at: 0, end: text(i).length });
+  assert.ok(spill.runCount > 10, `${spill.runCount} runs`);
+  let seen = 0;
+  let last: [number, number] = [-1, -1];
+  for (const r of spill.sorted()) {
+    assert.ok(r.k0 > last[0] || (r.k0 === last[0] && r.k1 > last[1]), `order at ${seen}`);
+    const i = r.num(0);
+    assert.equal(r.num(1), -i);
+    assert.equal(r.text(), `${i}:${text(i)}`);
+    last = [r.k0, r.k1];
+    seen++;
+  }
+  assert.equal(seen, n);
+  spill.close();
+});

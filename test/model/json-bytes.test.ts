@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzeFile } from '../../src/analyze/analyze.js';
 import { aggregateJson, connectionJson } from '../../src/model/json.js';
-import { JsonBytes, putUint, writeConnectionJson, writeFindingJson, writePacketRef, writePairAggregate, writeServerAggregate } from '../../src/model/json-bytes.js';
+import { JsonBytes, LadderSpans, putUint, writeConnectionJson, writeFindingJson, writePacketRef, writePairAggregate, writeServerAggregate } from '../../src/model/json-bytes.js';
 import type { ConnectionReport, Finding, PacketRef } from '../../src/model/report.js';
+import { spoolRecord } from '../../src/analyze/spool.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 
 /** What a writer writes, as text (the buffer starts small, so long values make it grow). */
@@ -75,6 +76,13 @@ describe('JSON byte writers', () => {
   test('escapes, non-finite numbers, nulls and the optional fields as JSON.stringify writes them', () => {
     for (const s of ['', 'plain', 'a"b', 'back\\slash', 'tab\there', '\u0001w.3\u0002', '\u007f', '\u2028', 'é', '😀', '\ud83d', 'x\udc00y']) {
       assert.equal(jsonString(s), JSON.stringify(s), JSON.stringify(s));
+      // The same inside longer texts (a long one goes to the native encoder when nothing in it needs escaping),
+      // at both sides of the length where that starts.
+      for (const pad of [0, 1, 10, 11, 12, 13, 30, 200]) {
+        for (const t of [`${'p'.repeat(pad)}${s}`, `${s}${'q'.repeat(pad)}`, `${'a'.repeat(pad >> 1)}${s}${'b'.repeat(pad - (pad >> 1))}${s}`]) {
+          assert.equal(jsonString(t), JSON.stringify(t), JSON.stringify(t));
+        }
+      }
     }
     for (const x of [0, -0, 1, 9, 10, 99, 100, 12345, 2 ** 31, 2 ** 32 - 1, 999999999999999, 1e15, 2 ** 53, 1e21, 1e-7, -1, -12.5, 0.1 + 0.2, 1735689600.405565, NaN, Infinity, -Infinity]) {
       assert.equal(jsonNumber(x), JSON.stringify(x), String(x));
@@ -153,5 +161,43 @@ test('putUint writes the digits of whole numbers up to 1e15, at both sides of 2^
     const end = putUint(b, 3, x);
     assert.equal(Buffer.from(b.subarray(3, end)).toString('latin1'), String(x));
     assert.equal(b[end], 0x78, `nothing written after ${x}`);
+  }
+});
+
+test('an evidence packet equal to one of the ladder packets is copied from the ladder bytes; any other is written', () => {
+  const p = (frame: number, note?: string): PacketRef => ({
+    frame, time: 1735689600 + frame / 7, offset: frame === 1 ? 0 : frame / 7, dir: frame % 2 === 0 ? 's2c' : 'c2s', flags: 'ACK', seq: 100 + frame,
+    ack: frame === 1 ? null : 7, relSeq: frame, relAck: frame === 1 ? null : 1, len: 0, win: 512, states: { client: 'ESTABLISHED', server: 'ESTABLISHED' },
+    ...(note === undefined ? {} : { note }),
+  });
+  const ladder = [p(1), p(2, 'FIN'), p(3), p(4, 'é "q"')];
+  const c: ConnectionReport = { ...sc, id: 'c7', findings: ['rst-ignored'], ladder, elided: 0 };
+  const variants: PacketRef[] = [
+    { ...p(2, 'FIN') }, // equal: copied
+    p(4, 'é "q"'), // equal, with escapes and UTF-8
+    { ...p(1), offset: -0 }, // equal as JSON (-0 is written 0)
+    p(2), // same frame, no note
+    { ...p(1), win: 513 }, { ...p(1), states: { client: 'ESTABLISHED', server: 'CLOSE_WAIT' } }, { ...p(3), time: 1 }, { ...p(3), ack: 8 },
+    p(9), // not in the ladder
+  ];
+  const findings: Finding[] = [
+    { ...sf, connection: 'c7', evidence: variants.slice(0, 5) },
+    { ...sf, connection: 'c7', evidence: variants.slice(5) },
+    { ...sf, connection: 'c7', evidence: [] },
+  ];
+  const text = (s: { buf: Uint8Array; at: number; end: number } | null): string => Buffer.from((s as { buf: Uint8Array }).buf.subarray((s as { at: number }).at, (s as { end: number }).end)).toString('utf8');
+  for (const conn of [c, { ...c, findings: [] }]) {
+    // With ladders of connections with findings only, the second one's ladder is left out: nothing to copy from.
+    const r = spoolRecord(conn, findings, 0, 0, { json: true, ladders: 'findings' });
+    assert.equal(text(r.json), conn.findings.length > 0 ? JSON.stringify(connectionJson(conn)) : elided(conn));
+    for (let i = 0; i < findings.length; i++) assert.equal(text((r.findings[i] as { json: { buf: Uint8Array; at: number; end: number } }).json), JSON.stringify(findings[i]), `finding ${i}`);
+  }
+  // LadderSpans answers only an equal packet of the ladder.
+  const spans = new LadderSpans();
+  const w = new JsonBytes(8);
+  writeConnectionJson(w, c, false, spans);
+  assert.deepEqual(variants.map((v) => spans.find(v)), [1, 3, 0, -1, -1, -1, -1, -1, -1]);
+  for (let i = 0; i < ladder.length; i++) {
+    assert.equal(Buffer.from(w.buf.subarray(spans.at[i] as number, spans.end[i] as number)).toString('utf8'), JSON.stringify(ladder[i]));
   }
 });
