@@ -1,19 +1,21 @@
 /**
  * CPU profile of one teardown run on the bench capture, summarized by self time.
  *
- *   node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--text] [--threads N] [--inproc] [--no-json]
+ *   node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--text] [--threads N] [--inproc] [--no-json] [--dir DIR]
  *
  * Default: the built CLI, `node --cpu-prof bin/teardown.js analyze FILE --json --threads 1 > /dev/null` (`--text`: the text
  * report; `--threads N`: N analysis threads, every thread's profile summarized, busiest first). A run that exits non-zero is still summarized (the profile shows where it went). `--inproc`: analyzeFile()
- * only (bench/inproc.ts, from src via tsx; add --no-json to leave out the serialization). The .cpuprofile stays in
- * bench/data/prof/ (open it in Chrome DevTools → Performance, or speedscope).
+ * only (bench/inproc.ts, from src via tsx; add --no-json to leave out the serialization). The .cpuprofile files stay in
+ * a new directory under the system's temporary directory, or in `--dir DIR` (empty or new), printed with the summary
+ * (open them in Chrome DevTools → Performance, or speedscope).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
-import { DATA_DIR, ROOT, ensureCapture, parseCount } from './make-capture.js';
+import { ROOT, ensureCapture, parseCount } from './make-capture.js';
 import type { MakeOptions } from './make-capture.js';
 
 interface ProfileNode {
@@ -90,10 +92,10 @@ function summarize(prof: CpuProfile): { total: number; functions: SelfTime[]; fi
 }
 
 function main(): void {
-  const { values } = benchArgs('node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--text] [--threads N] [--inproc] [--no-json]', {
+  const { values } = benchArgs('node --import tsx bench/profile.ts [--packets 3.5M | --file FILE] [--top 10] [--text] [--threads N] [--inproc] [--no-json] [--dir DIR]', {
     options: {
       packets: { type: 'string' }, file: { type: 'string' }, top: { type: 'string' },
-      inproc: { type: 'boolean' }, 'no-json': { type: 'boolean' }, text: { type: 'boolean' }, threads: { type: 'string' },
+      inproc: { type: 'boolean' }, 'no-json': { type: 'boolean' }, text: { type: 'boolean' }, threads: { type: 'string' }, dir: { type: 'string' },
     },
   });
   const top = Number(values.top ?? 10);
@@ -104,9 +106,11 @@ function main(): void {
     if (values.packets !== undefined) o.packets = parseCount(values.packets);
     file = ensureCapture(o).path;
   }
-  const dir = join(DATA_DIR, 'prof');
+  // A directory of its own per run: bench/data may be shared by several checkouts, and profiles of another run
+  // must neither be read nor deleted here.
+  const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'teardown-prof-'));
   mkdirSync(dir, { recursive: true });
-  for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) rmSync(join(dir, f));
+  if (readdirSync(dir).some((f) => f.endsWith('.cpuprofile'))) throw new Error(`${dir} already holds .cpuprofile files: name an empty directory`);
   const args = values.inproc
     ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'bench/inproc.ts', file, ...(values['no-json'] ? [] : ['--json'])]
     // One thread: the whole analysis in the profiled thread (with workers each thread writes its own profile).
@@ -129,7 +133,7 @@ function main(): void {
     `${String(i + 1).padStart(3)}. ${e.pct.toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}${e.where ? `  ${e.where}` : ''}`;
   for (const { path, s } of shown) {
     process.stdout.write([
-      `profile: ${relative(ROOT, path)} (${s.total.toFixed(0)} ms sampled, ${(busy(s) / 1000).toFixed(1)} s busy, ${wall.toFixed(1)} s wall with the profiler on, exit ${r.status ?? r.signal})`,
+      `profile: ${path} (${s.total.toFixed(0)} ms sampled, ${(busy(s) / 1000).toFixed(1)} s busy, ${wall.toFixed(1)} s wall with the profiler on, exit ${r.status ?? r.signal})`,
       '', `top ${top} functions by self time:`, ...s.functions.slice(0, top).map(line),
       '', `top ${top} files by self time:`, ...s.files.slice(0, top).map(line), '',
     ].join('\n'));
