@@ -65,22 +65,27 @@ const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 
 /**
- * The frames that opened connections, per worker, ascending: turns a worker's ordinal into the global one. Kept to
- * the end (4 bytes per connection), in chunks of 64 k frames: a long capture's ledger never holds twice its size or
- * copies itself to grow.
+ * The frames that opened connections, per thread, ascending: turns a thread's ordinal into the global one (1 + the
+ * connections, on any thread, opened before its frame). A frame's rank is final once every thread has sent its frames
+ * up to it (advance(): live threads rank as rounds complete); a file's analysis ranks them all at the end (seal()).
+ * Kept to the end (4 bytes per connection), in chunks of 64 k frames: a long capture's ledger never holds twice its
+ * size or copies itself to grow. Ranked entries hold ranks in place of their frames.
  */
 export class IdLedger {
   private readonly lists: Uint32Array[][];
   private readonly lens: number[];
-  /** The lists hold ranks instead of frames (rank()). */
-  private ranked = false;
+  /** Per thread: entries already ranked (they hold ranks, the rest frames). */
+  private readonly done: number[];
+  private rank = 0;
+  private sealed = false;
   constructor(n: number) {
     this.lists = Array.from({ length: n }, () => []);
     this.lens = new Array<number>(n).fill(0);
+    this.done = new Array<number>(n).fill(0);
   }
 
   append(w: number, frames: Uint32Array): void {
-    if (this.ranked) throw new Error('IdLedger: frames appended after the ids were ranked');
+    if (this.sealed) throw new Error('IdLedger: frames appended after the ledger was sealed');
     const chunks = this.lists[w] as Uint32Array[];
     let len = this.lens[w] as number;
     for (let i = 0; i < frames.length;) {
@@ -94,29 +99,32 @@ export class IdLedger {
     this.lens[w] = len;
   }
 
-  /**
-   * Once every frame is in (at the first global(); no append after): each list's frames become the global ordinals
-   * of the connections they opened (the lists merged by frame, in place: frames are distinct, each went to one worker).
-   */
-  private rank(): void {
-    this.ranked = true;
-    const heads = new Array<number>(this.lists.length).fill(0);
-    for (let rank = 1; ; rank++) {
+  /** Every thread has appended its frames up to `frame`: those up to it get their ranks (the lists merged by frame). */
+  advance(frame: number): void {
+    const n = this.lists.length;
+    for (;;) {
       let best = -1;
       let min = Infinity;
-      for (let v = 0; v < this.lists.length; v++) {
-        const h = heads[v] as number;
+      for (let v = 0; v < n; v++) {
+        const h = this.done[v] as number;
         if (h < (this.lens[v] as number)) { const f = this.at(v, h); if (f < min) { min = f; best = v; } }
       }
-      if (best < 0) break;
-      this.put(best, heads[best] as number, rank);
-      heads[best] = (heads[best] as number) + 1;
+      if (best < 0 || min > frame) return;
+      const h = this.done[best] as number;
+      this.put(best, h, ++this.rank);
+      this.done[best] = h + 1;
     }
   }
 
-  /** Global ordinal of worker w's n-th connection: 1 + connections (on any worker) opened before its frame. */
+  /** Every frame is in: all of them ranked, no append after. */
+  seal(): void {
+    this.sealed = true;
+    this.advance(Infinity);
+  }
+
+  /** Global ordinal of thread w's n-th connection (ranked already). */
   global(w: number, n: number): number {
-    if (!this.ranked) this.rank();
+    if (n < 1 || n > (this.done[w] as number)) throw new Error(`connection ${w}.${n} has no id yet`);
     return this.at(w, n - 1);
   }
 
@@ -243,6 +251,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   }
   if (failure !== null) throw failure;
 
+  ledger.seal();
   spool.ids = (line) => line.replace(LOCAL_ID, (_, w: string, local: string) => `c${ledger.global(Number(w), Number(local))}`);
   spool.globalId = (w, local) => ledger.global(w, local);
   const floods = new FloodTracker();

@@ -27,7 +27,7 @@ import type { CaptureSummary, Evictions, FindingKind, Report, Settings } from '.
 import { writeFindingLine, type NdjsonBytes } from './ndjson.js';
 import { inShard, tupleHash, type Shard } from '../tcp/shard.js';
 import type { LiveEndMessage, LiveStopMessage, LiveWorkerInput, RoundMessage } from './live-thread-worker.js';
-import { startWorker, ThreadStop } from '../analyze/parallel.js';
+import { IdLedger, startWorker, ThreadStop } from '../analyze/parallel.js';
 import { KIND_BOUNDARY, KIND_END, KIND_LOSS, newRing, RingFailed, RingWriter } from '../analyze/ring.js';
 import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from '../analyze/session.js';
 import { ReportSpool } from '../analyze/spool.js';
@@ -48,71 +48,6 @@ export interface LiveThreadsOptions {
   wait?: boolean;
 }
 
-/** Frames per ledger chunk (a power of two). */
-const CHUNK_BITS = 16;
-const CHUNK = 1 << CHUNK_BITS;
-
-/**
- * The frames that opened connections, per thread, ranked as they become final: a frame's rank (the global ordinal of
- * the connection it opened) is known once every thread has read every frame up to it (advance()).
- */
-export class StreamLedger {
-  private readonly lists: Uint32Array[][];
-  private readonly lens: number[];
-  /** Per thread: entries already ranked (they hold ranks, the rest frames). */
-  private readonly done: number[];
-  private rank = 0;
-  constructor(n: number) {
-    this.lists = Array.from({ length: n }, () => []);
-    this.lens = new Array<number>(n).fill(0);
-    this.done = new Array<number>(n).fill(0);
-  }
-
-  append(w: number, frames: Uint32Array): void {
-    const chunks = this.lists[w] as Uint32Array[];
-    let len = this.lens[w] as number;
-    for (let i = 0; i < frames.length;) {
-      const at = len & (CHUNK - 1);
-      if (at === 0 && len >>> CHUNK_BITS === chunks.length) chunks.push(new Uint32Array(CHUNK));
-      const take = Math.min(frames.length - i, CHUNK - at);
-      (chunks[len >>> CHUNK_BITS] as Uint32Array).set(frames.subarray(i, i + take), at);
-      i += take;
-      len += take;
-    }
-    this.lens[w] = len;
-  }
-
-  /** Every thread has appended its frames up to `frame`: those up to it get their ranks. */
-  advance(frame: number): void {
-    const n = this.lists.length;
-    for (;;) {
-      let best = -1;
-      let min = Infinity;
-      for (let v = 0; v < n; v++) {
-        const h = this.done[v] as number;
-        if (h < (this.lens[v] as number)) { const f = this.at(v, h); if (f < min) { min = f; best = v; } }
-      }
-      if (best < 0 || min > frame) return;
-      const h = this.done[best] as number;
-      this.put(best, h, ++this.rank);
-      this.done[best] = h + 1;
-    }
-  }
-
-  /** Global ordinal of thread w's n-th connection (ranked already). */
-  global(w: number, n: number): number {
-    if (n < 1 || n > (this.done[w] as number)) throw new Error(`connection ${w}.${n} has no id yet`);
-    return this.at(w, n - 1);
-  }
-
-  private at(w: number, i: number): number {
-    return ((this.lists[w] as Uint32Array[])[i >>> CHUNK_BITS] as Uint32Array)[i & (CHUNK - 1)] as number;
-  }
-
-  private put(w: number, i: number, v: number): void {
-    ((this.lists[w] as Uint32Array[])[i >>> CHUNK_BITS] as Uint32Array)[i & (CHUNK - 1)] = v;
-  }
-}
 
 /** A thread's connection id in its JSON: 'c' + thread + '.' + ordinal between U+0001 and U+0002, escaped. */
 const TOKEN = Buffer.from('\\u0001');
@@ -134,7 +69,7 @@ export class ThreadedLiveSession {
   private readonly workers: Worker[];
   private readonly backs: MessageChannel[];
   private readonly spool = new ReportSpool({ json: false });
-  private readonly ledger: StreamLedger;
+  private readonly ledger: IdLedger;
   private readonly rounds: RoundMessage[][];
   /** The last frame index sent before each round's closing mark, oldest first. */
   private readonly marks: number[] = [];
@@ -158,7 +93,7 @@ export class ThreadedLiveSession {
     this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
     this.cap = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
-    this.ledger = new StreamLedger(n);
+    this.ledger = new IdLedger(n);
     this.lossDue = new Array<number>(n).fill(0);
     this.rounds = Array.from({ length: n }, () => []);
     this.ends = new Array<LiveEndMessage | null>(n).fill(null);

@@ -21,6 +21,7 @@ test('IdLedger: a thread\'s n-th connection gets 1 + the connections opened befo
     if ((pending[w] as number[]).length >= 1 + (f % 977)) { ledger.append(w, Uint32Array.from(pending[w] as number[])); pending[w] = []; }
   }
   for (let w = 0; w < 3; w++) ledger.append(w, Uint32Array.from(pending[w] as number[]));
+  ledger.seal();
   for (let w = 0; w < 3; w++) {
     const frames = per[w] as number[];
     for (let i = 0; i < frames.length; i += 97) assert.equal(ledger.global(w, i + 1), frames[i], `thread ${w}, connection ${i + 1}`);
@@ -36,6 +37,23 @@ test('IdLedger: 1.1 M connections cost it under 4.5 bytes each (no doubled array
   for (let f = 0; f < 1_100_000; f += 512) { for (let i = 0; i < 512; i++) batch[i] = f + i; ledger.append(0, batch); }
   for (let i = 0; i < 3; i++) gc();
   const per = (process.memoryUsage().arrayBuffers - before) / 1_100_000;
+  ledger.seal();
   assert.equal(ledger.global(0, 1_000_000), 1_000_000);
   assert.ok(per < 4.5, `${per.toFixed(2)} bytes per connection`);
+});
+
+test('IdLedger: advance() ranks only the frames every thread has sent up to; seal() ranks the rest and refuses more', () => {
+  const ledger = new IdLedger(2);
+  ledger.append(0, Uint32Array.of(1, 4, 6));
+  ledger.append(1, Uint32Array.of(2, 3));
+  ledger.advance(3);
+  assert.deepEqual([ledger.global(0, 1), ledger.global(1, 1), ledger.global(1, 2)], [1, 2, 3]);
+  assert.throws(() => ledger.global(0, 2), /has no id yet/);
+  ledger.append(1, Uint32Array.of(5, 9));
+  ledger.advance(6);
+  assert.deepEqual([ledger.global(0, 2), ledger.global(1, 3), ledger.global(0, 3)], [4, 5, 6]);
+  assert.throws(() => ledger.global(1, 4), /has no id yet/);
+  ledger.seal();
+  assert.equal(ledger.global(1, 4), 7);
+  assert.throws(() => ledger.append(0, Uint32Array.of(10)), /sealed/);
 });

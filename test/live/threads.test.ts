@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ThreadedLiveSession, StreamLedger } from '../../src/report/live-threads.js';
+import { ThreadedLiveSession } from '../../src/report/live-threads.js';
 import { openCapture } from '../../src/capture/open.js';
 import type { FrameSink, PacketSource, RawFrame } from '../../src/capture/types.js';
 import { analyzeLive } from '../../src/cli/commands/live.js';
@@ -90,17 +90,4 @@ test('live with 2 and 3 analysis threads writes the lines one thread writes, in 
   // The same lines, ids included (one thread writes the clock's judgements in deadline order, threads in id order).
   assert.deepEqual([...two].sort(), [...one].sort());
   assert.deepEqual(three, two);
-});
-
-test('the streaming id ledger ranks a frame once every thread has read up to it', () => {
-  const l = new StreamLedger(2);
-  l.append(0, Uint32Array.of(3, 10));
-  l.append(1, Uint32Array.of(5));
-  l.advance(6);
-  assert.equal(l.global(0, 1), 1);
-  assert.equal(l.global(1, 1), 2);
-  assert.throws(() => l.global(0, 2), /no id yet/);
-  l.append(1, Uint32Array.of(8, 12));
-  l.advance(12);
-  assert.deepEqual([l.global(1, 2), l.global(0, 2), l.global(1, 3)], [3, 4, 5]);
 });
