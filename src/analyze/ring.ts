@@ -13,6 +13,7 @@
  * full sleeps until a quarter of it is free, so the two sides trade places once per quarter ring, not once per
  * record; a reader that found it empty is woken at the writer's next publication.
  */
+import type { RawFrame } from '../capture/types.js';
 export const KIND_FRAME = 1;
 export const KIND_WRAP = 2;
 export const KIND_BOUNDARY = 3;
@@ -159,6 +160,8 @@ export class RingWriter {
 /** The reading side, in the worker: calls back per record, in place (the bytes are valid during the call). */
 export class RingReader {
   readonly u8: Uint8Array;
+  /** The frame run() hands on: one object over the ring's bytes, set for each frame read (the sink copies what it keeps). */
+  readonly frame: RawFrame;
   private readonly u32: Uint32Array;
   private readonly ctrl: Int32Array;
   private r = 0;
@@ -167,6 +170,7 @@ export class RingReader {
     this.u8 = new Uint8Array(r.data);
     this.u32 = new Uint32Array(r.data);
     this.ctrl = new Int32Array(r.ctrl);
+    this.frame = { index: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0, data: this.u8, dataOffset: 0, capLength: 0, wireLength: 0, fileOffset: 0 };
   }
 
   /** Tell the writer this reader will not read any more. */
@@ -176,10 +180,10 @@ export class RingReader {
   }
 
   /**
-   * Reads until END: frame(offset of the bytes, header words) for frames, boundary(time) for sweeps; returns END's time.
+   * Reads until END: frame(the frame, its bytes in u8) for frames, boundary(time) for sweeps; returns END's time.
    * Blocks (Atomics.wait) while the ring is empty.
    */
-  run(onFrame: (at: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number) => void,
+  run(onFrame: (frame: RawFrame) => void,
     onBoundary: (tsSec: number, tsNsec: number) => void,
     onMark?: (kind: number, frame: number, w3: number, w4: number) => void): { tsSec: number; tsNsec: number } {
     const u = this.u32;
@@ -201,7 +205,10 @@ export class RingReader {
         if (kind === KIND_WRAP) { this.r = 0; continue; }
         const len = u[i + 1] as number;
         if (kind === KIND_FRAME) {
-          onFrame(this.r + HEADER, len, u[i + 2] as number, u[i + 3] as number, u[i + 4] as number, u[i + 5] as number, u[i + 6] as number, u[i + 7] as number);
+          const f = this.frame;
+          f.dataOffset = this.r + HEADER; f.capLength = len; f.index = u[i + 2] as number; f.tsSec = u[i + 3] as number;
+          f.tsNsec = u[i + 4] as number; f.linkType = u[i + 5] as number; f.wireLength = u[i + 6] as number; f.interfaceId = u[i + 7] as number;
+          onFrame(f);
         } else if (kind === KIND_BOUNDARY) {
           onBoundary(u[i + 3] as number, u[i + 4] as number);
         } else if (kind === KIND_TICK || kind === KIND_LOSS) {

@@ -5,7 +5,6 @@
  * connections in batches; at the end its SYN-flood targets, evictions and text digest.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { RawFrame } from '../capture/types.js';
 import type { FloodRaw } from '../findings/syn-flood.js';
 import type { Settings } from '../model/report.js';
 import type { EvictionCounts } from '../tcp/flow-table.js';
@@ -85,10 +84,8 @@ function main(): void {
     throw new ThreadStopped();
   };
   const reader = new RingReader(input.ring);
-  const frame: RawFrame = { index: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0, data: reader.u8, dataOffset: 0, capLength: 0, wireLength: 0, fileOffset: 0 };
-  const end = reader.run((at, len, index, tsSec, tsNsec, linkType, wire, iface) => {
-    frame.dataOffset = at; frame.capLength = len; frame.index = index; frame.tsSec = tsSec; frame.tsNsec = tsNsec;
-    frame.linkType = linkType; frame.wireLength = wire; frame.interfaceId = iface;
+  const end = reader.run((frame) => {
+    const index = frame.index;
     const before = session.opened;
     try {
       session.ingest(frame);

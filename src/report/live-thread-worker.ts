@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { RawFrame } from '../capture/types.js';
 import type { FloodRaw } from '../findings/syn-flood.js';
 import type { FindingKind, Settings } from '../model/report.js';
 import { NdjsonBytes, NdjsonSink } from './ndjson.js';
@@ -115,10 +114,8 @@ function main(): void {
   const guard = heapGuard();
   let n = 0;
   const reader = new RingReader(input.ring);
-  const frame: RawFrame = { index: 0, tsSec: 0, tsNsec: 0, linkType: 0, interfaceId: 0, data: reader.u8, dataOffset: 0, capLength: 0, wireLength: 0, fileOffset: 0 };
-  const end = reader.run((at, len, index, tsSec, tsNsec, linkType, wire, iface) => {
-    frame.dataOffset = at; frame.capLength = len; frame.index = index; frame.tsSec = tsSec; frame.tsNsec = tsNsec;
-    frame.linkType = linkType; frame.wireLength = wire; frame.interfaceId = iface;
+  const end = reader.run((frame) => {
+    const index = frame.index;
     const before = session.opened;
     const at0 = lines.n;
     try {

@@ -23,7 +23,7 @@ describe('ring hand-over', () => {
   test('the reader gives room back while it reads, not only once it has read everything published', () => {
     const { reader, ctrl } = filled(1 << 20, 1000);
     const seen: number[] = [];
-    reader.run((_at, _len, index) => { seen.push(index); if (index === 500) assert.ok(Atomics.load(ctrl, CTRL.READ) >= (500 - PUBLISH_EVERY) * RECORD, `read offset at frame 500: ${Atomics.load(ctrl, CTRL.READ)}`); }, () => {});
+    reader.run(({ index }) => { seen.push(index); if (index === 500) assert.ok(Atomics.load(ctrl, CTRL.READ) >= (500 - PUBLISH_EVERY) * RECORD, `read offset at frame 500: ${Atomics.load(ctrl, CTRL.READ)}`); }, () => {});
     assert.equal(seen.length, 1000);
     assert.deepEqual(seen.slice(0, 3), [0, 1, 2]);
   });
@@ -39,7 +39,7 @@ describe('ring hand-over', () => {
     let wokenAt = -1;
     let publications = 0;
     let lastRead = 0;
-    reader.run((_at, _len, index) => {
+    reader.run(({ index }) => {
       const r = Atomics.load(ctrl, CTRL.READ);
       if (r !== lastRead) { publications++; lastRead = r; }
       if (wokenAt < 0 && Atomics.load(ctrl, CTRL.WRITER_SLEEPS) === 0) {
@@ -79,7 +79,7 @@ describe('ring hand-over', () => {
     const reader = new RingReader(ring);
     const seen: number[] = [];
     const marks: [number, number, number][] = [];
-    const r = reader.run((at, len, index) => {
+    const r = reader.run(({ dataOffset: at, capLength: len, index }) => {
       seen.push(index);
       assert.deepEqual(reader.u8.subarray(at, at + len), FRAME);
       if (index !== sent) return;
