@@ -15,11 +15,10 @@ import { CaptureError, type PacketSource, type SourceResult } from '../capture/t
 import { decodeFrame } from '../decode/decode.js';
 import { newTcpPacket } from '../decode/packet.js';
 import { FloodTracker } from '../findings/syn-flood.js';
-import { fmix32 } from '../model/hash.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
 import type { Evictions, Report, Settings } from '../model/report.js';
-import { inShard, tupleHash, type Shard } from '../tcp/shard.js';
+import { inShard, threadOf, type Shard } from '../tcp/shard.js';
 import type { DigestRaw, TextDigest } from './digest.js';
 import { KIND_BOUNDARY, KIND_END, newRing, RingFailed, RingWriter } from './ring.js';
 import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.js';
@@ -221,7 +220,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
         if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
         k.tcpPackets++;
         if (shard === null || inShard(pkt, shard)) {
-          const w = n === 1 ? 0 : (fmix32(tupleHash(pkt) ^ 0x2545f491) >>> 0) % n;
+          const w = threadOf(pkt, n);
           (writers[w] as RingWriter).frame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
         }
         // Where one session would sweep (AnalysisSession.ingest): after this segment, at its time.

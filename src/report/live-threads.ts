@@ -20,12 +20,11 @@ import type { RawFrame } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
 import { newTcpPacket } from '../decode/packet.js';
 import { FloodTracker } from '../findings/syn-flood.js';
-import { fmix32 } from '../model/hash.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
 import type { CaptureSummary, Evictions, FindingKind, Report, Settings } from '../model/report.js';
 import { writeFindingLine, type NdjsonBytes } from './ndjson.js';
-import { inShard, tupleHash, type Shard } from '../tcp/shard.js';
+import { inShard, threadOf, type Shard } from '../tcp/shard.js';
 import type { LiveEndMessage, LiveStopMessage, LiveWorkerInput, RoundMessage } from './live-thread-worker.js';
 import { IdLedger, startWorker, ThreadStop } from '../analyze/parallel.js';
 import { KIND_BOUNDARY, KIND_END, KIND_LOSS, newRing, RingFailed, RingWriter } from '../analyze/ring.js';
@@ -133,7 +132,7 @@ export class ThreadedLiveSession {
     if (status !== 'ok') { k.packets++; k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
     if (this.shard === null || inShard(pkt, this.shard)) {
       const n = this.threads;
-      const w = (fmix32(tupleHash(pkt) ^ 0x2545f491) >>> 0) % n;
+      const w = threadOf(pkt, n);
       // A loss not yet told goes before the frame; while the ring has no room for either, both wait (the frame dropped).
       if (this.lossDue[w] !== 0 && !this.tellLoss(w)) { this.dropped(); return; }
       if (this.opts.wait === true) (this.writers[w] as RingWriter).frame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);

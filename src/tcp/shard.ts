@@ -31,3 +31,11 @@ export function tupleHash(p: TcpPacket): number {
 export function inShard(p: TcpPacket, s: Shard): boolean {
   return tupleHash(p) % s.n === s.k;
 }
+
+/**
+ * The analysis thread (0 ≤ thread < n) that holds a segment's 4-tuple, every incarnation of it, in `analyze --threads`
+ * and `live --threads`: the tuple hash mixed again (a salt of its own), so the threads split a shard evenly too.
+ */
+export function threadOf(p: TcpPacket, n: number): number {
+  return n === 1 ? 0 : (fmix32(tupleHash(p) ^ 0x2545f491) >>> 0) % n;
+}
