@@ -320,7 +320,7 @@ export class AnalysisSession {
     const j = judgeConnection({ c, id: c.id, client, server, settings: this.settings, now, atEnd },
       wiresharkFilter(a, b, c), v, ladder);
     j.report.encapsulation = c.path.report();
-    const lost = c.lost;
+    const lost = this.table.lossOf(c);
     if (lost > 0) {
       j.report.captureLoss = lost;
       for (const f of j.findings) {

@@ -144,8 +144,12 @@ export class Connection {
   announcedStuck = false;
   /** The encapsulation its packets came by. */
   readonly path = new PathRecord();
-  /** Frames the capture lost while this connection was tracked (live drop accounting). */
+  /**
+   * Frames the capture lost while this connection was tracked (live drop accounting), up to when the flow table's loss
+   * count was `lostBase`: FlowTable.lossOf() adds what was lost since.
+   */
   lost = 0;
+  lostBase = 0;
   /** What the judge keeps with a judged connection for judging it again after a reopen (opaque here). */
   kept: unknown = null;
 

@@ -11,7 +11,7 @@ import { RecencyLists } from './lru.js';
 import type { LogRec } from './packet-log.js';
 import { PathDescriptions } from './path.js';
 import { TimerHeap } from './timers.js';
-import { D_ASLEEP_LOSS, D_JUDGED_SEQ, D_PARKED, D_RETIRED, D_WAKE, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, END, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_JUDGED, W_KEY, W_NEXT, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
+import { D_JUDGED_SEQ, D_PARKED, D_RETIRED, D_WAKE, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, END, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_JUDGED, W_KEY, W_NEXT, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
 
 const FROM_A = 0;
 const FROM_B = 1;
@@ -110,10 +110,6 @@ export class TupleEntry {
 
   get incarnations(): number { return this.store.u32[this.slot * WORDS + W_INCARNATIONS] as number; }
   set incarnations(n: number) { this.store.u32[this.slot * WORDS + W_INCARNATIONS] = n; }
-
-  /** FlowTable.lost when the connection fell asleep: the capture loss it missed is added when it wakes. */
-  get asleepLoss(): number { return this.store.f64[this.slot * DOUBLES + D_ASLEEP_LOSS] as number; }
-  set asleepLoss(n: number) { this.store.f64[this.slot * DOUBLES + D_ASLEEP_LOSS] = n; }
 
   /**
    * The last judged connection, kept for REOPEN_WINDOW after its last packet (frozen: src/tcp/frozen.ts, a record in
@@ -365,13 +361,16 @@ export class FlowTable {
   /** Connections taken out by the bound (handshake-only dropped + judged early). */
   evicted = 0;
   readonly evictions: EvictionCounts = { handshakeOnly: 0, judgedEarly: 0, tombstones: 0 };
-  /** Tuples visited by bookkeeping (sweeps, evictions, unlinking): a work count for complexity tests. */
+  /** Tuples visited by bookkeeping (sweeps, evictions, unlinking, passes over the table): a work count for complexity tests. */
   visits = 0;
   /** The tuple of the connection the last ingest() fed. */
   lastEntry: TupleEntry | null = null;
   /** Open connections frozen while idle (counted in `active` too). */
   asleep = 0;
-  /** Frames the capture lost so far (live): a connection asleep when some were lost has them added when it wakes. */
+  /**
+   * Frames the capture lost so far (live). A connection's share is what was lost while it was tracked: lossOf(), from
+   * the count when it opened (Connection.lostBase), so a loss costs O(1) however many connections are open.
+   */
   private lost = 0;
   private readonly idleFreeze: number;
   private readonly cold: ColdStore | null;
@@ -448,19 +447,16 @@ export class FlowTable {
     return c;
   }
 
-  /** An asleep connection rebuilt, with the capture loss it missed. */
+  /** An asleep connection rebuilt (the capture loss it missed asleep is in lossOf(): still tracked). */
   private thawAsleep(e: TupleEntry): Connection {
     const a = e.asleep as string | number;
-    const c = thaw<Connection>(typeof a === 'string' ? a : (this.cold as ColdStore).take(a));
-    if (this.lost !== e.asleepLoss) c.lost += this.lost - e.asleepLoss;
-    return c;
+    return thaw<Connection>(typeof a === 'string' ? a : (this.cold as ColdStore).take(a));
   }
 
   /** An open connection idle for idleFreeze: frozen on its tuple (and the tuple parked when it can be). */
   private sleep(e: TupleEntry, c: Connection): void {
     e.asleep = this.stash(c);
     c.free(); // it lives on frozen
-    e.asleepLoss = this.lost;
     e.current = null;
     this.asleep++;
     this.park(e);
@@ -503,7 +499,7 @@ export class FlowTable {
   /** The tuples' slots in hash-chain order (buckets in insertion order, then each chain). */
   private *slots(): IterableIterator<number> {
     for (const head of this.buckets.values()) {
-      for (let s = head; s !== END; s = this.store.i32[s * WORDS + W_NEXT] as number) yield s;
+      for (let s = head; s !== END; s = this.store.i32[s * WORDS + W_NEXT] as number) { this.visits++; yield s; }
     }
   }
 
@@ -513,13 +509,17 @@ export class FlowTable {
     return this.cold === null ? s : this.cold.put(s);
   }
 
-  /** The capture lost `n` frames: every open connection is marked (asleep ones when they wake). */
+  /**
+   * The capture lost `n` frames: every connection tracked now has them in its lossOf(), asleep or not; O(1) (one
+   * loss is told per frame while a live capture drops: a pass over the table each time would drop more).
+   */
   captureLoss(n: number): void {
     this.lost += n;
-    for (const s of this.slots()) {
-      const c = this.objs[s]?.current ?? null;
-      if (c !== null) c.lost += n;
-    }
+  }
+
+  /** Frames the capture lost while `c` (a connection of this table) was tracked. */
+  lossOf(c: Connection): number {
+    return c.lost + this.lost - c.lostBase;
   }
 
   /** Finds or creates the connection for a segment and feeds it; returns it. */
@@ -574,6 +574,7 @@ export class FlowTable {
     if (after !== null) (r as Connection).free(); // a new incarnation starts: the judged one stays frozen
     if (r !== null && after === null) {
       c = r;
+      r.lostBase = this.lost; // tracked again: what was lost while it rested judged is not its
       e.current = r;
       this.dropRetired(e);
       this.active++;
@@ -680,6 +681,7 @@ export class FlowTable {
         synAckFrame: 0, synAckT: 0, synAckSeq: 0,
       };
     }
+    c.lostBase = this.lost;
     e.current = c;
     this.dropRetired(e);
     this.active++;
@@ -696,6 +698,8 @@ export class FlowTable {
     e.tombClosed = tomb.closed;
     e.current = null;
     this.dropRetired(e);
+    c.lost = this.lossOf(c); // kept as judged: a reopen counts again from then (ingest)
+    c.lostBase = this.lost;
     e.retired = freezeTo(c, this.retiredArena);
     e.retiredLastT = c.lastT;
     c.free();
@@ -798,7 +802,6 @@ export class FlowTable {
       if (e.current !== null) { yield { c: e.current, e }; continue; }
       if (e.asleep === null) { this.park(e); continue; }
       const c = this.thawAsleep(e);
-      e.asleepLoss = this.lost;
       try {
         yield { c, e };
       } finally {

@@ -41,17 +41,16 @@ export const F_TOMB_CLOSED = 4;
 export const F_V6 = 8;
 
 /** Doubles per row: record references, times, counts. */
-export const DOUBLES = 8;
+export const DOUBLES = 7;
 export const D_RETIRED = 0;
 export const D_RETIRED_T = 1;
 export const D_TOMB = 2;
 export const D_TOMB_T = 3;
-export const D_ASLEEP_LOSS = 4;
-export const D_JUDGED_SEQ = 5;
+export const D_JUDGED_SEQ = 4;
 /** A parked tuple's asleep connection: its reference in the cold store (NONE while the tuple has its object). */
-export const D_PARKED = 6;
+export const D_PARKED = 5;
 /** When the table's expiry next looks at the tuple (FlowTable.dueOf; Infinity: nothing pending). */
-export const D_WAKE = 7;
+export const D_WAKE = 6;
 
 /** No record (D_RETIRED, D_TOMB: TupleEntry.retired, TupleEntry.tomb). */
 export const NONE = -1;
@@ -94,7 +93,7 @@ export class TupleStore {
     const d = s * DOUBLES;
     const f = this.f64;
     f[d + D_RETIRED] = NONE; f[d + D_RETIRED_T] = 0; f[d + D_TOMB] = NONE; f[d + D_TOMB_T] = 0;
-    f[d + D_ASLEEP_LOSS] = 0; f[d + D_JUDGED_SEQ] = 0; f[d + D_PARKED] = NONE; f[d + D_WAKE] = Infinity;
+    f[d + D_JUDGED_SEQ] = 0; f[d + D_PARKED] = NONE; f[d + D_WAKE] = Infinity;
     return s;
   }
 
