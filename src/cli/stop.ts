@@ -11,7 +11,11 @@ export interface StopControls {
   readonly interruptedBy: NodeJS.Signals | null;
   /** stdout failed (EPIPE, ENOSPC…): said on stderr once; nothing more is written to it. */
   readonly broken: boolean;
-  out(s: string | Uint8Array): void;
+  /**
+   * Writes to stdout; `written` is called once stdout is done with the bytes (not when nothing is written): at once
+   * when the write went through to the file or pipe without waiting (stdout holds nothing), else when it did.
+   */
+  out(s: string | Uint8Array, written?: () => void): void;
   /** For the loop's `gate`: a promise while stdout's buffer is full, null otherwise. */
   gate(): Promise<void> | null;
   release(): void;
@@ -65,8 +69,13 @@ export function stopControls(onForce?: () => void): StopControls {
     get broken(): boolean {
       return broken;
     },
-    out: (s: string | Uint8Array): void => {
-      if (!broken) process.stdout.write(s);
+    out: (s: string | Uint8Array, written?: () => void): void => {
+      if (broken) return;
+      if (written === undefined) { process.stdout.write(s); return; }
+      let told = false;
+      const tell = (): void => { if (!told) { told = true; written(); } };
+      process.stdout.write(s, tell);
+      if (process.stdout.writableLength === 0) tell();
     },
     gate: (): Promise<void> | null => {
       if (broken || !process.stdout.writableNeedDrain) return null;

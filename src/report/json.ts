@@ -28,11 +28,11 @@ export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string
  * in order from the spool the session wrote them to (the aggregates are folded while the connections go out). The
  * lists come as bytes (UTF-8), copied from the spool's runs without becoming strings; the rest as strings.
  */
-export function* jsonSpoolChunks(r: Report, spool: ReportSpool): Generator<string | Uint8Array> {
+export function* jsonSpoolChunks(r: Report, spool: ReportSpool, chunks: OutChunks = new OutChunks()): Generator<string | Uint8Array> {
   yield jsonHead(r);
-  yield* byteList('connections', spool.connectionBytes(), spool.globalId);
-  yield* byteList('findings', spool.findingBytes(), spool.globalId);
-  yield* aggregateBytes(spool.aggregateJsonRows());
+  yield* byteList('connections', spool.connectionBytes(), spool.globalId, chunks);
+  yield* byteList('findings', spool.findingBytes(), spool.globalId, chunks);
+  yield* aggregateBytes(spool.aggregateJsonRows(), chunks);
   yield '\n}\n';
 }
 
@@ -45,13 +45,54 @@ const NEXT_ITEM = Buffer.from(separator('  '), 'latin1');
 /** The same before every row but the first of an aggregates list (one level deeper). */
 const NEXT_ROW = Buffer.from(separator('    '), 'latin1');
 
-/** UTF-8 output gathered into chunks (a fresh buffer per chunk: a chunk handed out may still be being written). */
+/**
+ * The buffers byte chunks are gathered in: a chunk handed out may still be being written, so a new one is taken for
+ * the next; given back (give()) once its writer is done with it, it is taken again. A fresh megabyte per chunk costs
+ * more than copying into it (page faults, and the allocator handing the memory back): ~2 s of a 550 MB report.
+ */
+export class OutChunks {
+  /** A chunk is handed out once it holds this many bytes or more. */
+  readonly full: number;
+  private readonly free: Buffer[] = [];
+  /** The buffers handed out and not given back. */
+  private readonly lent = new WeakSet<ArrayBufferLike>();
+
+  /** `size`: of each buffer (tests make it small). */
+  constructor(private readonly size = OUT_CHUNK) {
+    this.full = size - Math.min(4096, size >> 2);
+  }
+
+  take(): Buffer {
+    const b = this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+    this.lent.add(b.buffer);
+    return b;
+  }
+
+  /** A chunk this handed out (or a part of it), written: its buffer can be taken again. Others, or again, are ignored. */
+  give(chunk: Uint8Array): void {
+    const a = chunk.buffer;
+    if (!this.lent.has(a)) return;
+    this.lent.delete(a);
+    if (this.free.length < 4) this.free.push(Buffer.from(a, 0, a.byteLength));
+  }
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/** UTF-8 output gathered into chunks (a buffer per chunk from OutChunks: a chunk handed out may still be being written). */
 class ByteChunks {
-  private buf = Buffer.allocUnsafe(OUT_CHUNK);
+  /** Empty between a chunk handed out and the next write (a list's last chunk takes no buffer after it). */
+  private buf: Buffer = NO_BYTES;
   n = 0;
+
+  constructor(private readonly chunks: OutChunks) {}
 
   private room(need: number): void {
     if (this.n + need <= this.buf.length) return;
+    if (this.buf === NO_BYTES) {
+      this.buf = this.chunks.take();
+      if (need <= this.buf.length) return;
+    }
     const grown = Buffer.allocUnsafe(Math.max(this.n + need, 2 * this.buf.length));
     this.buf.copy(grown, 0, 0, this.n);
     this.buf = grown;
@@ -95,22 +136,22 @@ class ByteChunks {
 
   take(): Buffer {
     const b = this.buf.subarray(0, this.n);
-    this.buf = Buffer.allocUnsafe(OUT_CHUNK);
+    this.buf = NO_BYTES;
     this.n = 0;
     return b;
   }
 }
 
-function* byteList(k: string, items: Iterable<string | LineBytes>, global: ((w: number, local: number) => number) | null): Generator<string | Uint8Array> {
+function* byteList(k: string, items: Iterable<string | LineBytes>, global: ((w: number, local: number) => number) | null, chunks: OutChunks): Generator<string | Uint8Array> {
   const l = new JsonList(k);
-  const out = new ByteChunks();
+  const out = new ByteChunks(chunks);
   out.str(l.open());
   let first = true;
   for (const x of items) {
     if (typeof x === 'string') { out.str(l.raw(x)); first = false; continue; }
     if (first) { out.str(l.raw('')); first = false; } else out.bytes(NEXT_ITEM, 0, NEXT_ITEM.length);
     if (global === null) out.bytes(x.buf, x.at, x.end); else out.bytesWithIds(x.buf, x.at, x.end, global);
-    if (out.n >= OUT_CHUNK - 4096) yield out.take();
+    if (out.n >= chunks.full) yield out.take();
   }
   out.str(l.close(true));
   yield out.take();
@@ -165,8 +206,8 @@ function* jsonList<T>(k: string, items: Iterable<T>, map: (x: T) => unknown, com
 }
 
 /** jsonAggregates() of the rows an AggregateAccumulator made, as bytes (the same text: one row per line; the pair rows come as their JSON). */
-function* aggregateBytes(a: { servers: Iterable<ServerAggregate>; pairs: Iterable<Span> }): Generator<string | Uint8Array> {
-  const out = new ByteChunks();
+function* aggregateBytes(a: { servers: Iterable<ServerAggregate>; pairs: Iterable<Span> }, chunks: OutChunks): Generator<string | Uint8Array> {
+  const out = new ByteChunks(chunks);
   const w = new JsonBytes();
   out.str('  "aggregates": {\n');
   const rows = function* <T>(k: string, list: Iterable<T>, json: (x: T) => Span, comma: boolean): Generator<Uint8Array> {
@@ -177,7 +218,7 @@ function* aggregateBytes(a: { servers: Iterable<ServerAggregate>; pairs: Iterabl
       if (l.isEmpty) out.str(l.raw('')); else out.bytes(NEXT_ROW, 0, NEXT_ROW.length);
       const s = json(x);
       out.bytes(s.buf, s.at, s.end);
-      if (out.n >= OUT_CHUNK - 4096) yield out.take();
+      if (out.n >= chunks.full) yield out.take();
     }
     out.str(l.close(comma));
   };

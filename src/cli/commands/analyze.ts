@@ -8,7 +8,7 @@ import { TextDigest } from '../../analyze/digest.js';
 import { statSync } from 'node:fs';
 import { defaultThreads, streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
 import { ReportSpool } from '../../analyze/spool.js';
-import { jsonChunks, jsonSpoolChunks } from '../../report/json.js';
+import { jsonChunks, jsonSpoolChunks, OutChunks } from '../../report/json.js';
 import { NdjsonBytes, NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { ResultsSink } from '../../results/sink.js';
@@ -123,7 +123,10 @@ export function analyzeCommand(): Command {
         process.stderr.write(`teardown: wrote ${o.out}: ${report.connections.length} connections, ${report.findings.length} findings${o.shard ? ` (shard ${o.shard.k}/${o.shard.n})` : ''}\n`);
       }
       if (print && !nothingAnalyzed(report)) { // after an input error before the first packet stdout stays empty
-        if (o.json) await writeJsonTo(io, spool !== null ? jsonSpoolChunks(report, spool) : jsonChunks(report, { ladders: o.ladders ?? 'findings' }));
+        if (o.json) {
+          const chunks = new OutChunks();
+          await writeJsonTo(io, spool !== null ? jsonSpoolChunks(report, spool, chunks) : jsonChunks(report, { ladders: o.ladders ?? 'findings' }), chunks);
+        }
         else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }, digest ?? undefined));
       }
       code = outcome(report, result, io, o.failOn);
@@ -152,11 +155,14 @@ function isFile(path: string): boolean {
 /** An input error before the first packet: there is no report to print. */
 const nothingAnalyzed = (report: Report): boolean => report.capture.error !== null && report.capture.packets === 0;
 
-/** Streams the JSON report with backpressure: a huge report never sits in memory as one string. */
-async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array>): Promise<void> {
+/**
+ * Streams the JSON report with backpressure: a huge report never sits in memory as one string. A byte chunk goes
+ * back to `recycle` once stdout is done with it.
+ */
+async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array>, recycle: OutChunks): Promise<void> {
   for (const c of chunks) {
     if (io.broken) return;
-    io.out(c);
+    if (typeof c === 'string') io.out(c); else io.out(c, () => recycle.give(c));
     const wait = io.gate();
     if (wait) await wait;
   }
