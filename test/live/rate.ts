@@ -12,7 +12,10 @@
  * namespace's 127.0.0.1; on a loaded 2-core machine it reaches ~100 k packets/s at most). replay is tcpreplay
  * sending a real IPv4 capture (REPLAY, e.g. the bench capture) onto the namespace's lo at exactly that rate, its
  * addresses first mapped into 127.0.0.0/8 and its destination MAC made foreign, so the namespace's stack drops the
- * frames after the capture saw them (no replies; nothing leaves the namespace).
+ * frames after the capture saw them (no replies; nothing leaves the namespace). The load shares the machine's cores
+ * with teardown: alone, tcpreplay at 200 k/s takes 0.75 to 1 core (its pacing loop, and the kernel's loopback delivery
+ * with the copy into teardown's capture socket, counted as its system time), so on a 2-core machine it reaches a
+ * lower wire rate when teardown keeps both cores busy (`wire pkt/s` says what it reached).
  *
  * Columns: wire = packets the namespace's lo carried during the step (tx_packets; only this test's traffic is
  * there); captured = packets teardown analyzed (without its end marker); drops = libpcap's and the ring's drop
