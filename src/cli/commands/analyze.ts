@@ -157,12 +157,12 @@ const nothingAnalyzed = (report: Report): boolean => report.capture.error !== nu
 
 /**
  * Streams the JSON report with backpressure: a huge report never sits in memory as one string. A byte chunk goes
- * back to `recycle` once stdout is done with it.
+ * back to `recycle` when stdout wrote it through (a chunk a pipe still holds is left to the garbage collector).
  */
 async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array>, recycle: OutChunks): Promise<void> {
   for (const c of chunks) {
     if (io.broken) return;
-    if (typeof c === 'string') io.out(c); else io.out(c, () => recycle.give(c));
+    if (io.out(c) && typeof c !== 'string') recycle.give(c);
     const wait = io.gate();
     if (wait) await wait;
   }
