@@ -1,30 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ACK, FIN, newTcpPacket, SYN } from '../../src/decode/packet.js';
+import { ACK, FIN, SYN } from '../../src/decode/packet.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
-
-function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0) {
-  const p = newTcpPacket();
-  p.src[0] = src; p.dst[0] = dst; p.srcPort = sport; p.dstPort = dport; p.flags = flags; p.seq = seq; p.ack = ack;
-  p.ipId = -1; p.payloadLen = 0; p.capturedPayloadLen = 0;
-  return p;
-}
-
-const CLIENT = 0x0a000001;
-const SERVER = 0x0a0000ff;
-let frame = 0;
-
-function open(tab: FlowTable, port: number, t: number): void {
-  tab.ingest(pkt(CLIENT, port, SERVER, 80, SYN, 1000), ++frame, t);
-  tab.ingest(pkt(SERVER, 80, CLIENT, port, SYN | ACK, 5000, 1001), ++frame, t);
-  tab.ingest(pkt(CLIENT, port, SERVER, 80, ACK, 1001, 5001), ++frame, t);
-}
-
-function close(tab: FlowTable, port: number, t: number): void {
-  tab.ingest(pkt(CLIENT, port, SERVER, 80, FIN | ACK, 1001, 5001), ++frame, t);
-  tab.ingest(pkt(SERVER, 80, CLIENT, port, FIN | ACK, 5001, 1002), ++frame, t);
-  tab.ingest(pkt(CLIENT, port, SERVER, 80, ACK, 1002, 5002), ++frame, t);
-}
+import { CLIENT, close, nextFrame, open, pkt, SERVER } from '../helpers/table-segments.js';
 
 /** A table that records, per judgement, the connection's port and the capture loss it is judged with. */
 function table(idleFreeze: number): { tab: FlowTable; judged: [number, number][] } {
@@ -60,7 +38,7 @@ describe('capture loss (live drops) on the flow table', () => {
       assert.deepEqual(judged, [[2000, 5], [2001, 3]], `idleFreeze ${idleFreeze}`);
       // Judged, then reopened by a late FIN within the reopen window: what was lost while it rested judged is not its.
       tab.captureLoss(7);
-      tab.ingest(pkt(SERVER, 80, CLIENT, 2000, FIN | ACK, 5001, 1002), ++frame, 20);
+      tab.ingest(pkt(SERVER, 80, CLIENT, 2000, FIN | ACK, 5001, 1002), nextFrame(), 20);
       tab.captureLoss(1);
       tab.sweep(26);
       assert.deepEqual(judged.at(-1), [2000, 6], `idleFreeze ${idleFreeze}`);

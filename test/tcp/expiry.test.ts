@@ -1,33 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ACK, FIN, newTcpPacket, SYN } from '../../src/decode/packet.js';
+import { ACK, FIN, SYN } from '../../src/decode/packet.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
 import { field, TimerHeap } from '../../src/tcp/timers.js';
-
-function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0) {
-  const p = newTcpPacket();
-  p.src[0] = src; p.dst[0] = dst; p.srcPort = sport; p.dstPort = dport; p.flags = flags; p.seq = seq; p.ack = ack;
-  p.ipId = -1; p.payloadLen = 0; p.capturedPayloadLen = 0;
-  return p;
-}
-
-const CLIENT = 0x0a000001;
-const SERVER = 0x0a0000ff;
-let frame = 0;
-
-/** A handshake on client port `port` at time t: the connection stays open (established, idle). */
-function open(tab: FlowTable, port: number, t: number): void {
-  tab.ingest(pkt(CLIENT, port, SERVER, 80, SYN, 1000), ++frame, t);
-  tab.ingest(pkt(SERVER, 80, CLIENT, port, SYN | ACK, 5000, 1001), ++frame, t);
-  tab.ingest(pkt(CLIENT, port, SERVER, 80, ACK, 1001, 5001), ++frame, t);
-}
-
-/** Both FINs and the last ACK on client port `port` at time t: the connection is closed. */
-function close(tab: FlowTable, port: number, t: number): void {
-  tab.ingest(pkt(CLIENT, port, SERVER, 80, FIN | ACK, 1001, 5001), ++frame, t);
-  tab.ingest(pkt(SERVER, 80, CLIENT, port, FIN | ACK, 5001, 1002), ++frame, t);
-  tab.ingest(pkt(CLIENT, port, SERVER, 80, ACK, 1002, 5002), ++frame, t);
-}
+import { CLIENT, close, nextFrame, open, pkt, SERVER } from '../helpers/table-segments.js';
 
 describe('time-ordered expiry', () => {
   test('a sweep visits the tuples whose deadline came, not every open connection', () => {
@@ -83,7 +59,7 @@ describe('time-ordered expiry', () => {
     assert.deepEqual(judged, ['c1']);
     assert.equal(tab.entries, 1); // the tombstone stays
     // A late packet within the reopen window reopens it; it is judged again after a new linger.
-    tab.ingest(pkt(SERVER, 80, CLIENT, 2000, FIN | ACK, 5001, 1002), ++frame, 150);
+    tab.ingest(pkt(SERVER, 80, CLIENT, 2000, FIN | ACK, 5001, 1002), nextFrame(), 150);
     assert.equal(tab.active, 1);
     tab.sweep(154.9);
     assert.deepEqual(judged, ['c1']);
@@ -104,7 +80,7 @@ describe('the deadline heap stays the size of what waits', () => {
     let t = 0;
     for (let i = 0; i < 200_000; i++) {
       t = i * 1e-5;
-      tab.ingest(pkt(CLIENT + (i >>> 16), 1024 + (i & 0xffff), SERVER, 80, SYN, 1000 + i), ++frame, t);
+      tab.ingest(pkt(CLIENT + (i >>> 16), 1024 + (i & 0xffff), SERVER, 80, SYN, 1000 + i), nextFrame(), t);
       if ((i & 0xfff) === 0) tab.sweep(t);
     }
     assert.ok(tab.evicted > 190_000, `${tab.evicted} evicted`);
