@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DiskArena, DiskColdStore } from '../../src/analyze/cold-store.js';
 import { tempDirs } from '../../src/analyze/temp-dir.js';
-import { ACK, FIN, newTcpPacket, SYN } from '../../src/decode/packet.js';
+import { ACK, FIN, SYN } from '../../src/decode/packet.js';
 import { freeze } from '../../src/tcp/frozen.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
-
-function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack: number) {
-  const p = newTcpPacket();
-  p.src[0] = src; p.dst[0] = dst; p.srcPort = sport; p.dstPort = dport; p.flags = flags; p.seq = seq; p.ack = ack;
-  p.ipId = -1; p.payloadLen = 0; p.capturedPayloadLen = 0;
-  return p;
-}
+import { pkt } from '../helpers/table-segments.js';
 
 describe('the store of asleep connections on disk', () => {
   test('every string back exactly, from the file and from the buffer, in any order; the file removed at close', () => {

@@ -5,10 +5,11 @@
 import { ACK, FIN, newTcpPacket, SYN } from '../../src/decode/packet.js';
 import type { FlowTable } from '../../src/tcp/flow-table.js';
 
-export function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0) {
+/** A decoded IPv4 segment: addresses as their first word, `len` payload bytes on the wire (none captured). */
+export function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0, len = 0) {
   const p = newTcpPacket();
   p.src[0] = src; p.dst[0] = dst; p.srcPort = sport; p.dstPort = dport; p.flags = flags; p.seq = seq; p.ack = ack;
-  p.ipId = -1; p.payloadLen = 0; p.capturedPayloadLen = 0;
+  p.ipId = -1; p.payloadLen = len; p.capturedPayloadLen = 0;
   return p;
 }
 

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ACK, FIN, newTcpPacket, SYN } from '../../src/decode/packet.js';
+import { ACK, FIN, SYN } from '../../src/decode/packet.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
 import { AnalysisSession } from '../../src/analyze/session.js';
 import { Conversation } from '../helpers/conversation.js';
 import { checkReport } from '../fuzz/invariants.js';
-
-function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0, len = 0) {
-  const p = newTcpPacket();
-  p.src[0] = src; p.dst[0] = dst; p.srcPort = sport; p.dstPort = dport; p.flags = flags; p.seq = seq; p.ack = ack;
-  p.ipId = -1; p.payloadLen = len; p.capturedPayloadLen = 0;
-  return p;
-}
+import { pkt } from '../helpers/table-segments.js';
 
 const SERVER = 0x0a0000ff;
 

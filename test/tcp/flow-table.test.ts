@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { newTcpPacket, SYN, ACK, FIN } from '../../src/decode/packet.js';
+import { SYN, ACK, FIN } from '../../src/decode/packet.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
-
-function pkt(src: number, sport: number, dst: number, dport: number, flags: number, seq: number, ack = 0) {
-  const p = newTcpPacket();
-  p.src[0] = src; p.dst[0] = dst; p.srcPort = sport; p.dstPort = dport; p.flags = flags; p.seq = seq; p.ack = ack; p.ipId = -1;
-  return p;
-}
+import { pkt } from '../helpers/table-segments.js';
 
 describe('flow table', () => {
   test('a sweep judges closed connections after the linger, keeps open ones reachable, drops expired tombstones', () => {
