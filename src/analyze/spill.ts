@@ -49,10 +49,21 @@ const EMPTY = Buffer.alloc(0);
 /** Length, count and the four keys. */
 const HEAD = 40;
 
-/** Bytes held in memory before a sorted run goes to disk: 16 MiB, less in a small heap (a 16th of it). */
-const RUN_BYTES = Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
-/** Bytes read at once from a run (one buffer per run while they merge) and written at once to one. */
+/**
+ * Bytes held in memory before a sorted run goes to disk: 4 MiB, less in a small heap (a 16th of it). With `--json`
+ * two spills fill at once (connections, findings) while the analysis runs; 16 MiB runs held 24 MiB more at the peak
+ * of the bench capture with two threads, for no measurable time saved (bench/README.md).
+ */
+const RUN_BYTES = Math.min(4 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
+/** Bytes written at once to a run, and the most read at once from one while they merge. */
 const CHUNK = 1 << 16;
+/**
+ * Read buffers of a merge, all runs together: each run reads MERGE_BYTES / runs at a time (between MIN_READ and
+ * CHUNK), so a capture ten times longer (ten times the runs) merges in the same memory, in smaller reads.
+ */
+const MERGE_BYTES = 8 << 20;
+/** The smallest read from a run (a larger record is still read whole: the buffer grows to hold it). */
+const MIN_READ = 1 << 12;
 /**
  * Runs kept open while they merge; the others are opened for each read and closed again. A capture of a few hundred
  * million packets spills more than a thousand runs, past the usual limit of 1,024 open files per process.
@@ -112,7 +123,11 @@ export class SortedSpill {
   /** Sorted runs written to disk. */
   get runCount(): number { return this.runs.length; }
 
-  constructor(private readonly name: string, private readonly runBytes: number = RUN_BYTES, private readonly openRuns = OPEN_RUNS) {
+  /** Bytes of the read buffers of the runs being merged (sorted()), for accounting and tests. */
+  get mergeBufferBytes(): number { return this.readers.reduce((n, r) => n + r.bufferBytes, 0); }
+  private readers: RunReader[] = [];
+
+  constructor(private readonly name: string, private readonly runBytes: number = RUN_BYTES, private readonly openRuns = OPEN_RUNS, private readonly mergeBytes = MERGE_BYTES) {
     this.mem = Buffer.allocUnsafe(Math.min(runBytes, CHUNK) + CHUNK);
   }
 
@@ -162,12 +177,14 @@ export class SortedSpill {
 
   /**
    * Every record, in key order (one SpillRecord per source, read in place: use it before asking for the next). The
-   * runs and what is in memory merge through a heap on their heads: O(log runs) per record, a read buffer of CHUNK
-   * per run.
+   * runs and what is in memory merge through a heap on their heads: O(log runs) per record, a read buffer per run of
+   * mergeBytes / runs (MIN_READ to CHUNK).
    */
   *sorted(): Generator<SpillRecord> {
     const order = this.order();
-    const sources: Source[] = this.runs.map((f, i) => new RunReader(f, i < this.openRuns));
+    const read = Math.max(MIN_READ, Math.min(CHUNK, Math.floor(this.mergeBytes / Math.max(1, this.runs.length))));
+    this.readers = this.runs.map((f, i) => new RunReader(f, i < this.openRuns, read));
+    const sources: Source[] = [...this.readers];
     sources.push(new MemReader(this.mem, this.offs, order));
     // Heap of source numbers by their current record; on equal keys the older source (lower number) goes first.
     const heap: number[] = [];
@@ -208,6 +225,7 @@ export class SortedSpill {
       }
     } finally {
       for (const s of sources) s.close();
+      this.readers = [];
     }
   }
 
@@ -283,14 +301,18 @@ class RunReader implements Source {
   readonly rec = new SpillRecord();
   private fd: number | null;
   private done = false;
-  private buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  private buf: Buffer;
   private len = 0;
   private at = 0;
   private pos = 0;
 
-  constructor(private readonly file: string, private readonly keepOpen: boolean) {
+  /** `read`: bytes read at once (the buffer's size, unless a record is larger). */
+  constructor(private readonly file: string, private readonly keepOpen: boolean, read: number) {
+    this.buf = Buffer.allocUnsafe(read);
     this.fd = keepOpen ? openSync(file, 'r') : null;
   }
+
+  get bufferBytes(): number { return this.buf.length; }
 
   next(): boolean {
     for (;;) {

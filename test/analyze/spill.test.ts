@@ -51,3 +51,35 @@ test('runs of records small and larger than the write chunk come back whole and 
   assert.equal(seen, n);
   spill.close();
 });
+
+test('a merge reads every run through buffers that fit its read budget together, however many runs there are', () => {
+  // 64 KiB of read budget over ~300 runs: 4 KiB reads (the floor), ~1.2 MiB in all, against 64 KiB per run (~19 MiB)
+  // without the budget; and with few runs each reads its whole share, up to 64 KiB.
+  const many = new SortedSpill('budget', 2048, 16, 64 << 10);
+  const n = 15_000;
+  for (let i = 0; i < n; i++) many.add((i * 7919) % 4999, 0, 0, 0, [i], 1, `r${i}`);
+  assert.ok(many.runCount > 250, `${many.runCount} runs`);
+  let most = 0;
+  let seen = 0;
+  let last = -1;
+  for (const r of many.sorted()) {
+    if (seen === 0) most = many.mergeBufferBytes;
+    assert.ok(r.k0 >= last, `order at ${seen}`);
+    assert.equal(r.text(), `r${r.num(0)}`);
+    last = r.k0; seen++;
+  }
+  assert.equal(seen, n);
+  assert.ok(most <= (many.runCount + 1) * 4096, `${most} bytes of read buffers for ${many.runCount} runs`);
+  assert.ok(most >= many.runCount * 4096, `${most} bytes: every run has its buffer`);
+  many.close();
+
+  const few = new SortedSpill('few', 64 << 10, 16, 8 << 20);
+  for (let i = 0; i < 6000; i++) few.add((i * 7919) % 4999, 0, 0, 0, [i], 1, `r${i}`.padEnd(40, '.'));
+  assert.ok(few.runCount >= 3 && few.runCount < 16, `${few.runCount} runs`);
+  const it = few.sorted();
+  it.next();
+  assert.equal(few.mergeBufferBytes, few.runCount * (64 << 10), 'a few runs read 64 KiB at a time');
+  it.return(undefined);
+  assert.equal(few.mergeBufferBytes, 0, 'buffers let go once the merge ends');
+  few.close();
+});
