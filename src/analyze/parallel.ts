@@ -52,9 +52,16 @@ export interface ParallelOptions {
   digest?: TextDigest | null;
   signal?: AbortSignal;
   interrupted?: () => boolean;
-  /** Bytes per worker ring (default 8 MiB). */
+  /** Bytes per worker ring (default RING_BYTES). */
   ringBytes?: number;
 }
+
+/**
+ * A worker's ring, by default: 2 MiB, ~14 k frames of the bench capture. The reader of a file is faster than the
+ * analysis threads and waits for room whatever the size; 8 MiB rings held ~20 MiB more at the peak with two threads
+ * on the bench capture, for no measurable time saved (bench/README.md). Frames of up to half of it fit.
+ */
+export const RING_BYTES = 2 << 20;
 
 /** A worker's connection ids: 'c' + worker + '.' + ordinal between U+0001 and U+0002 (escaped in JSON text). */
 const LOCAL_ID = /\\u0001(\d+)\.(\d+)\\u0002/g;
@@ -163,7 +170,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   const settings: Settings = { ...DEFAULT_SETTINGS, ...opts.settings };
   const cap = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const spool = opts.spool;
-  const rings = Array.from({ length: n }, () => newRing(opts.ringBytes ?? 8 << 20));
+  const rings = Array.from({ length: n }, () => newRing(opts.ringBytes ?? RING_BYTES));
   const writers = rings.map((r) => new RingWriter(r));
   const ends: (EndMessage | null)[] = rings.map(() => null);
   const ledger = new IdLedger(n);
