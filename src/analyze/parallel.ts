@@ -148,8 +148,10 @@ export class IdLedger {
  * set explicitly so the thread's heap guard knows it (src/analyze/memory.ts). Every isolate keeps its own, committed
  * once it has filled. Half of it (24 MiB) saved ~45 MiB of peak RSS with two threads on the bench capture but cost
  * ~1.5 s CPU on `--json` and ~2 s on `--text` (more scavenges; alternating runs in one window, bench/README.md):
- * with it, `--text` was slower than before the freezing and spool changes that brought memory down.
- * A user's --max-semi-space-size still sets the reader's.
+ * with it, `--text` was slower than before the freezing and spool changes that brought memory down. Measured again
+ * with 2 MiB rings and 4 MiB spill runs: 24 MiB saved ~40 MiB (~270 against ~310 MiB with `--json`) for ~10 % more
+ * CPU, 12 MiB ~65 MiB for ~15 %; 30 or 36 MiB are 48 (V8 rounds a semi-space up to a power of two).
+ * A user's --max-semi-space-size (node's flag, or NODE_OPTIONS) overrides it in every thread.
  */
 export const WORKER_YOUNG_MB = 48;
 
