@@ -11,9 +11,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { CaptureError, type PacketSource, type SourceResult } from '../capture/types.js';
+import { CaptureError, type PacketSource, type RawFrame, type SourceResult } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
-import { newTcpPacket } from '../decode/packet.js';
+import { newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { FloodTracker } from '../findings/syn-flood.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { VERSION } from '../model/version.js';
@@ -28,13 +28,15 @@ import { captureSummary } from './stream.js';
 import type { BatchMessage, EndMessage, StopMessage, WorkerInput } from './worker.js';
 
 /**
- * An analysis thread stopped (the analysis failed on a frame, or the thread's heap neared its limit): the run has
- * no report. One thread reports such a run exactly (what was read before the frame, src/analyze/stream.ts): the
- * CLI runs a regular file again with one thread, and tells the user to for other inputs.
+ * An analysis thread stopped (the analysis failed on a frame, or the thread's heap neared its limit), or a frame
+ * could not reach one (`frame`: cutFrame()): the run has no report. One thread reports such a run exactly (what was
+ * read before the frame, src/analyze/stream.ts; the whole capture when it was the frame): the CLI runs a regular
+ * file again with one thread, and tells the user to for other inputs.
  */
 export class ThreadStop extends Error {
-  constructor(readonly why: 'internal' | 'memory', readonly detail: string, readonly frame: number) {
-    super(`${why === 'memory' ? detail : `the analysis failed on frame ${frame}: ${detail}`} (in an analysis thread; --threads 1 reports what was read before it)`);
+  constructor(readonly why: 'internal' | 'memory' | 'frame', readonly detail: string, readonly frame: number) {
+    super(why === 'frame' ? `frame ${frame}: ${detail} (--threads 1 reads it)`
+      : `${why === 'memory' ? detail : `the analysis failed on frame ${frame}: ${detail}`} (in an analysis thread; --threads 1 reports what was read before it)`);
   }
 }
 
@@ -59,7 +61,8 @@ export interface ParallelOptions {
 /**
  * A worker's ring, by default: 2 MiB, ~14 k frames of the bench capture. The reader of a file is faster than the
  * analysis threads and waits for room whatever the size; 8 MiB rings held ~20 MiB more at the peak with two threads
- * on the bench capture, for no measurable time saved (bench/README.md). Frames of up to half of it fit.
+ * on the bench capture, for no measurable time saved (bench/README.md). Frames of up to half of it fit; a larger one
+ * is cut (cutFrame()).
  */
 export const RING_BYTES = 2 << 20;
 
@@ -167,6 +170,19 @@ export function startWorker(workerData: unknown, transferList: MessagePort[], mo
   return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`, { eval: true, workerData, resourceLimits, transferList });
 }
 
+const cutPkt = newTcpPacket();
+
+/**
+ * A frame larger than a ring takes (half of RING_BYTES; a pcap record may be up to 64 MiB): the analysis reads only
+ * its headers and the lengths they give, so it goes to its thread cut to `most` bytes, as a snaplen would cut it,
+ * when the cut frame decodes to the same segment. Returns the length to send, or -1 when the cut would change the
+ * segment (a payload length taken from the captured bytes: IP length 0).
+ */
+function cutFrame(frame: RawFrame, pkt: TcpPacket, most: number): number {
+  const status = decodeFrame({ ...frame, capLength: most }, cutPkt, false);
+  return status === 'ok' && cutPkt.payloadLen === pkt.payloadLen && cutPkt.seq === pkt.seq && cutPkt.flags === pkt.flags ? most : -1;
+}
+
 export async function streamAnalysisParallel(source: PacketSource, opts: ParallelOptions): Promise<{ report: Report; result: SourceResult }> {
   const n = Math.max(1, Math.floor(opts.threads));
   const settings: Settings = { ...DEFAULT_SETTINGS, ...opts.settings };
@@ -230,7 +246,13 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
         k.tcpPackets++;
         if (shard === null || inShard(pkt, shard)) {
           const w = threadOf(pkt, n);
-          (writers[w] as RingWriter).frame(frame.data, frame.dataOffset, frame.capLength, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
+          const wr = writers[w] as RingWriter;
+          const len = frame.capLength <= wr.maxFrame ? frame.capLength : cutFrame(frame, pkt, wr.maxFrame);
+          if (len < 0) {
+            fail(new ThreadStop('frame', `a TCP segment of ${frame.capLength} bytes whose length comes from the captured bytes (IP length 0: TSO or BIG TCP) is larger than the analysis threads take (${wr.maxFrame})`, frame.index));
+            return;
+          }
+          wr.frame(frame.data, frame.dataOffset, len, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
         }
         // Where one session would sweep (AnalysisSession.ingest): after this segment, at its time.
         if (++sinceSweep >= SWEEP_EVERY) { sinceSweep = 0; for (const wr of writers) wr.mark(KIND_BOUNDARY, frame.tsSec, frame.tsNsec); }

@@ -78,6 +78,9 @@ export class RingWriter {
     this.cap = r.data.byteLength;
   }
 
+  /** The most bytes of a frame the ring takes (a frame's record must fit in half of it). */
+  get maxFrame(): number { return (this.cap / 2 - 4 - HEADER) & ~3; }
+
   frame(data: Uint8Array, offset: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number): void {
     this.put(this.reserve(HEADER + ((len + 3) & ~3), true), data, offset, len, index, tsSec, tsNsec, linkType, wire, iface);
   }

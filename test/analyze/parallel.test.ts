@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { TextDigest } from '../../src/analyze/digest.js';
-import { streamAnalysisParallel } from '../../src/analyze/parallel.js';
+import { streamAnalysisParallel, ThreadStop } from '../../src/analyze/parallel.js';
 import { ReportSpool } from '../../src/analyze/spool.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
 import { openCapture } from '../../src/capture/open.js';
@@ -91,6 +91,58 @@ describe('--threads N: the same report as one thread', () => {
       assert.equal(d.json, c.json);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('--threads N: frames larger than a ring takes', () => {
+  // A data segment of a real capture (fin-client-first: IPv4 on Ethernet), padded or lengthened by hand: no stack
+  // sends a frame past the rings' half (1 MiB by default; 2 KiB through the 4 KiB rings here).
+  async function withBigFrame(edit: (f: Frame) => Frame): Promise<string> {
+    const frames = await readFrames(join(root, 'fin-client-first.pcap'));
+    // IPv4 total length past its headers (20 + the TCP header's): a segment with data.
+    const i = frames.findIndex((f) => ((f.bytes[16]! << 8) | f.bytes[17]!) > 20 + ((f.bytes[14 + 20 + 12]! >> 4) << 2));
+    assert.ok(i > 0, 'a data segment');
+    frames[i] = edit(frames[i] as Frame);
+    const dir = mkdtempSync(join(tmpdir(), 'teardown-big-'));
+    const p = join(dir, 'big.pcap');
+    writeFileSync(p, toPcap(frames));
+    return p;
+  }
+
+  test('a frame padded past its IP length goes to its thread cut (its segment unchanged): the same bytes as one thread', async () => {
+    const p = await withBigFrame((f) => {
+      const bytes = new Uint8Array(f.bytes.length + 6000);
+      bytes.set(f.bytes);
+      return { ...f, bytes, wireLength: bytes.length };
+    });
+    try {
+      const a = await outputs(p, null);
+      const b = await outputs(p, 2, 4096);
+      assert.equal(b.json, a.json);
+      assert.equal(b.text, a.text);
+    } finally {
+      rmSync(join(p, '..'), { recursive: true, force: true });
+    }
+  });
+
+  test('a segment whose length comes from its captured bytes (IPv4 length 0, TSO) that a cut would change: the run stops, naming the frame, for one thread to read it', async () => {
+    const p = await withBigFrame((f) => {
+      const bytes = new Uint8Array(f.bytes.length + 6000);
+      bytes.set(f.bytes);
+      bytes[14 + 2] = 0; bytes[14 + 3] = 0;
+      return { ...f, bytes, wireLength: bytes.length };
+    });
+    const spool = new ReportSpool({ json: true, runBytes: 2048 });
+    try {
+      const a = JSON.parse((await outputs(p, null)).json) as { connections: { bytes: { c2s: number; s2c: number } }[] };
+      const data = (a.connections[0] as { bytes: { c2s: number; s2c: number } }).bytes;
+      assert.ok(data.c2s + data.s2c > 6000, `one thread reads the whole segment (its length from the captured bytes): ${JSON.stringify(data)}`);
+      await assert.rejects(streamAnalysisParallel(await openCapture(p), { threads: 2, spool, ringBytes: 4096 }),
+        (e: unknown) => e instanceof ThreadStop && e.why === 'frame' && /^frame 4: a TCP segment of 6\d{3} bytes .*IP length 0.* \(--threads 1 reads it\)$/.test(e.message));
+    } finally {
+      spool.close();
+      rmSync(join(p, '..'), { recursive: true, force: true });
     }
   });
 });
