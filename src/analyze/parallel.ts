@@ -35,9 +35,15 @@ import type { BatchMessage, EndMessage, StopMessage, WorkerInput } from './worke
  */
 export class ThreadStop extends Error {
   constructor(readonly why: 'internal' | 'memory' | 'frame', readonly detail: string, readonly frame: number) {
-    super(why === 'frame' ? `frame ${frame}: ${detail} (--threads 1 reads it)`
-      : `${why === 'memory' ? detail : `the analysis failed on frame ${frame}: ${detail}`} (in an analysis thread; --threads 1 reports what was read before it)`);
+    super(stopLine(why, detail, frame));
   }
+}
+
+function stopLine(why: ThreadStop['why'], detail: string, frame: number): string {
+  const before = '(in an analysis thread; --threads 1 reports what was read before it)';
+  if (why === 'frame') return `frame ${frame}: ${detail} (--threads 1 reads it)`;
+  if (why === 'memory') return `${detail} ${before}`;
+  return `the analysis failed on frame ${frame}: ${detail} ${before}`;
 }
 
 /** The default of --threads: the machine's cores. */
@@ -153,7 +159,7 @@ export class IdLedger {
  * ~1.5 s CPU on `--json` and ~2 s on `--text` (more scavenges; alternating runs in one window, bench/README.md):
  * with it, `--text` was slower than before the freezing and spool changes that brought memory down. Measured again
  * with 2 MiB rings and 4 MiB spill runs: 24 MiB saved ~40 MiB (~270 against ~310 MiB with `--json`) for ~10 % more
- * CPU, 12 MiB ~65 MiB for ~15 %; 30 or 36 MiB are 48 (V8 rounds a semi-space up to a power of two).
+ * CPU, 12 MiB ~65 MiB for ~15 %; 30 or 36 MiB measured the same as 48.
  * A user's --max-semi-space-size (node's flag, or NODE_OPTIONS) overrides it in every thread.
  */
 export const WORKER_YOUNG_MB = 48;
@@ -179,8 +185,8 @@ const cutPkt = newTcpPacket();
  * segment (a payload length taken from the captured bytes: IP length 0).
  */
 function cutFrame(frame: RawFrame, pkt: TcpPacket, most: number): number {
-  const status = decodeFrame({ ...frame, capLength: most }, cutPkt, false);
-  return status === 'ok' && cutPkt.payloadLen === pkt.payloadLen && cutPkt.seq === pkt.seq && cutPkt.flags === pkt.flags ? most : -1;
+  // The headers are whole (status ok): only a length taken from the captured bytes can differ.
+  return decodeFrame({ ...frame, capLength: most }, cutPkt, false) === 'ok' && cutPkt.payloadLen === pkt.payloadLen ? most : -1;
 }
 
 export async function streamAnalysisParallel(source: PacketSource, opts: ParallelOptions): Promise<{ report: Report; result: SourceResult }> {

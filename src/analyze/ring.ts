@@ -66,6 +66,8 @@ export class RingWriter {
   private readonly u32: Uint32Array;
   private readonly ctrl: Int32Array;
   private readonly cap: number;
+  /** The most bytes of a frame the ring takes (a frame's record must fit in half of it: reserve()). */
+  readonly maxFrame: number;
   private w = 0;
   private unpublished = 0;
   /** Times the writer waited for room (the consumer was behind). */
@@ -76,10 +78,9 @@ export class RingWriter {
     this.u32 = new Uint32Array(r.data);
     this.ctrl = new Int32Array(r.ctrl);
     this.cap = r.data.byteLength;
+    this.maxFrame = (this.cap / 2 - 4 - HEADER) & ~3;
   }
 
-  /** The most bytes of a frame the ring takes (a frame's record must fit in half of it). */
-  get maxFrame(): number { return (this.cap / 2 - 4 - HEADER) & ~3; }
 
   frame(data: Uint8Array, offset: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number): void {
     this.put(this.reserve(HEADER + ((len + 3) & ~3), true), data, offset, len, index, tsSec, tsNsec, linkType, wire, iface);

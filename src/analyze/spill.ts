@@ -59,7 +59,8 @@ const RUN_BYTES = Math.min(4 << 20, Math.floor(getHeapStatistics().heap_size_lim
 const CHUNK = 1 << 16;
 /**
  * Read buffers of a merge, all runs together: each run reads MERGE_BYTES / runs at a time (between MIN_READ and
- * CHUNK), so a capture ten times longer (ten times the runs) merges in the same memory, in smaller reads.
+ * CHUNK), so a capture ten times longer (ten times the runs) merges in the same memory, in smaller reads — up to
+ * MERGE_BYTES / MIN_READ runs (2,048: ~8 GB spilled at RUN_BYTES), past which each run adds MIN_READ.
  */
 const MERGE_BYTES = 8 << 20;
 /** The smallest read from a run (a larger record is still read whole: the buffer grows to hold it). */
@@ -184,8 +185,7 @@ export class SortedSpill {
     const order = this.order();
     const read = Math.max(MIN_READ, Math.min(CHUNK, Math.floor(this.mergeBytes / Math.max(1, this.runs.length))));
     this.readers = this.runs.map((f, i) => new RunReader(f, i < this.openRuns, read));
-    const sources: Source[] = [...this.readers];
-    sources.push(new MemReader(this.mem, this.offs, order));
+    const sources: Source[] = [...this.readers, new MemReader(this.mem, this.offs, order)];
     // Heap of source numbers by their current record; on equal keys the older source (lower number) goes first.
     const heap: number[] = [];
     const less = (a: number, b: number): boolean => {
