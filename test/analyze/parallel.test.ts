@@ -96,26 +96,26 @@ describe('--threads N: the same report as one thread', () => {
 });
 
 describe('--threads N: frames larger than a ring takes', () => {
-  // A data segment of a real capture (fin-client-first: IPv4 on Ethernet), padded or lengthened by hand: no stack
-  // sends a frame past the rings' half (1 MiB by default; 2 KiB through the 4 KiB rings here).
-  async function withBigFrame(edit: (f: Frame) => Frame): Promise<string> {
+  // A data segment of a real capture (fin-client-first: IPv4 on Ethernet, frame 4) with 6,000 bytes added by hand,
+  // and its IP total length set to 0 (TSO) when `tso`: no stack sends a frame past the rings' half (1 MiB by default;
+  // 2 KiB through the 4 KiB rings here).
+  async function withBigFrame(tso: boolean): Promise<string> {
     const frames = await readFrames(join(root, 'fin-client-first.pcap'));
     // IPv4 total length past its headers (20 + the TCP header's): a segment with data.
     const i = frames.findIndex((f) => ((f.bytes[16]! << 8) | f.bytes[17]!) > 20 + ((f.bytes[14 + 20 + 12]! >> 4) << 2));
-    assert.ok(i > 0, 'a data segment');
-    frames[i] = edit(frames[i] as Frame);
-    const dir = mkdtempSync(join(tmpdir(), 'teardown-big-'));
-    const p = join(dir, 'big.pcap');
+    assert.equal(i, 3, 'frame 4 carries data');
+    const f = frames[i] as Frame;
+    const bytes = new Uint8Array(f.bytes.length + 6000);
+    bytes.set(f.bytes);
+    if (tso) { bytes[16] = 0; bytes[17] = 0; }
+    frames[i] = { ...f, bytes, wireLength: bytes.length };
+    const p = join(mkdtempSync(join(tmpdir(), 'teardown-big-')), 'big.pcap');
     writeFileSync(p, toPcap(frames));
     return p;
   }
 
   test('a frame padded past its IP length goes to its thread cut (its segment unchanged): the same bytes as one thread', async () => {
-    const p = await withBigFrame((f) => {
-      const bytes = new Uint8Array(f.bytes.length + 6000);
-      bytes.set(f.bytes);
-      return { ...f, bytes, wireLength: bytes.length };
-    });
+    const p = await withBigFrame(false);
     try {
       const a = await outputs(p, null);
       const b = await outputs(p, 2, 4096);
@@ -127,17 +127,11 @@ describe('--threads N: frames larger than a ring takes', () => {
   });
 
   test('a segment whose length comes from its captured bytes (IPv4 length 0, TSO) that a cut would change: the run stops, naming the frame, for one thread to read it', async () => {
-    const p = await withBigFrame((f) => {
-      const bytes = new Uint8Array(f.bytes.length + 6000);
-      bytes.set(f.bytes);
-      bytes[14 + 2] = 0; bytes[14 + 3] = 0;
-      return { ...f, bytes, wireLength: bytes.length };
-    });
+    const p = await withBigFrame(true);
     const spool = new ReportSpool({ json: true, runBytes: 2048 });
     try {
-      const a = JSON.parse((await outputs(p, null)).json) as { connections: { bytes: { c2s: number; s2c: number } }[] };
-      const data = (a.connections[0] as { bytes: { c2s: number; s2c: number } }).bytes;
-      assert.ok(data.c2s + data.s2c > 6000, `one thread reads the whole segment (its length from the captured bytes): ${JSON.stringify(data)}`);
+      const { bytes } = (JSON.parse((await outputs(p, null)).json) as { connections: { bytes: { c2s: number; s2c: number } }[] }).connections[0]!;
+      assert.ok(bytes.c2s + bytes.s2c > 6000, `one thread reads the whole segment (its length from the captured bytes): ${JSON.stringify(bytes)}`);
       await assert.rejects(streamAnalysisParallel(await openCapture(p), { threads: 2, spool, ringBytes: 4096 }),
         (e: unknown) => e instanceof ThreadStop && e.why === 'frame' && /^frame 4: a TCP segment of 6\d{3} bytes .*IP length 0.* \(--threads 1 reads it\)$/.test(e.message));
     } finally {

@@ -53,9 +53,8 @@ test('runs of records small and larger than the write chunk come back whole and 
 });
 
 test('a merge reads every run through buffers that fit its read budget together, however many runs there are', () => {
-  // 64 KiB of read budget over ~300 runs: 4 KiB reads (the floor), ~1.2 MiB in all, against 64 KiB per run (~19 MiB)
-  // without the budget; and with few runs each reads its whole share, up to 64 KiB.
-  const many = new SortedSpill('budget', 2048, 16, 64 << 10);
+  // ~400 runs sharing a 2 MiB budget: ~5 KiB reads, under 2 MiB in all, against 64 KiB per run (~26 MB) without it.
+  const many = new SortedSpill('budget', 2048, 16, 2 << 20);
   const n = 15_000;
   for (let i = 0; i < n; i++) many.add((i * 7919) % 4999, 0, 0, 0, [i], 1, `r${i}`);
   assert.ok(many.runCount > 250, `${many.runCount} runs`);
@@ -63,15 +62,24 @@ test('a merge reads every run through buffers that fit its read budget together,
   let seen = 0;
   let last = -1;
   for (const r of many.sorted()) {
-    if (seen === 0) most = many.mergeBufferBytes;
+    most = Math.max(most, many.mergeBufferBytes);
     assert.ok(r.k0 >= last, `order at ${seen}`);
     assert.equal(r.text(), `r${r.num(0)}`);
     last = r.k0; seen++;
   }
   assert.equal(seen, n);
-  assert.ok(most <= (many.runCount + 1) * 4096, `${most} bytes of read buffers for ${many.runCount} runs`);
-  assert.ok(most >= many.runCount * 4096, `${most} bytes: every run has its buffer`);
+  // budget / runs each, rounded down: the whole budget but for under a byte per run.
+  assert.ok(most <= 2 << 20 && most > (2 << 20) - many.runCount, `${most} bytes of read buffers for ${many.runCount} runs`);
   many.close();
+
+  // Past budget / 4 KiB runs each still reads 4 KiB at a time; with a few runs each reads 64 KiB at most.
+  const floor = new SortedSpill('floor', 2048, 16, 64 << 10);
+  for (let i = 0; i < 3000; i++) floor.add(i % 97, 0, 0, 0, [i], 1, `r${i}`);
+  const f = floor.sorted();
+  f.next();
+  assert.equal(floor.mergeBufferBytes, floor.runCount * 4096, `${floor.runCount} runs at the 4 KiB floor`);
+  f.return(undefined);
+  floor.close();
 
   const few = new SortedSpill('few', 64 << 10, 16, 8 << 20);
   for (let i = 0; i < 6000; i++) few.add((i * 7919) % 4999, 0, 0, 0, [i], 1, `r${i}`.padEnd(40, '.'));
