@@ -6,9 +6,12 @@ const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error'];
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { signalExitCode, type StopControls } from './stop.js';
 
-/** Exit code for a finished analysis: 2 when nothing could be read, 1 when --fail-on matched. */
+/**
+ * Exit code for a finished analysis: 2 when the input was damaged or unreadable (the report of what came before the
+ * damage is still written), else 1 when --fail-on matched.
+ */
 export function exitCodeFor(report: Report, failOn: Severity | undefined): number {
-  if (report.capture.error !== null && report.capture.packets === 0) return EXIT_USAGE;
+  if (report.capture.error !== null) return EXIT_USAGE;
   // From the summary's counts: a streamed report does not list its findings.
   if (failOn !== undefined && SEVERITIES.some((v) => report.summary.severity[v] > 0 && atLeast(v, failOn))) return EXIT_FINDINGS;
   return EXIT_OK;
@@ -29,7 +32,7 @@ export function outcome(report: Report, result: SourceResult, io: StopControls, 
   }
   if (result.error !== null) {
     process.stderr.write(`teardown: ${result.error.oneLine()}${n ? ` — reporting the ${n} packets before it` : ''}\n`);
-    if (result.error.code === 'MEMORY' || result.error.code === 'INTERNAL') return EXIT_USAGE;
+    return EXIT_USAGE;
   }
   if (io.broken) return EXIT_USAGE;
   return exitCodeFor(report, failOn);

@@ -65,12 +65,12 @@ describe('teardown analyze (CLI)', () => {
     assert.equal(r.err.trim().split('\n').length, 1);
   });
 
-  test('a truncated capture: findings before the damage are reported, with a warning naming the offset', () => {
+  test('a truncated capture: findings before the damage are reported, with a warning naming the offset, exit 2', () => {
     const whole = readFileSync('fixtures/rst-linger0.pcap');
     const p = join(dir, 'cut.pcap');
     writeFileSync(p, whole.subarray(0, whole.length - 10));
     const r = run(['analyze', p, '--json']);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 2);
     assert.match(r.err, /cut\.pcap: .*\(at byte \d+\)/);
     const j = JSON.parse(r.out);
     assert.equal(j.capture.truncated, true);

@@ -88,12 +88,12 @@ describe('analyze: input errors', () => {
     }
   });
 
-  test('damage after some packets: the report of what came before is still written, with the error on stderr', () => {
+  test('damage after some packets: the report of what came before is still written, with the error on stderr and exit 2', () => {
     const cut = join(dir, 'cut.pcap');
     writeFileSync(cut, readFileSync('fixtures/tw-reuse-lower-isn.pcap').subarray(0, 3000));
     for (const mode of ['--text', '--json', '--ndjson']) {
       const r = run(['analyze', cut, mode]);
-      assert.equal(r.code, 0, r.err);
+      assert.equal(r.code, 2, r.err);
       assert.match(r.err, /^teardown: .*cut\.pcap: input ends inside record 20 .*\(at byte 2838\) — reporting the 19 packets before it\n$/);
       assert.match(r.out, mode === '--text' ? /19 packets .*\n {2}WARNING: input damaged/ : /"packets":\s?19/, mode);
     }
