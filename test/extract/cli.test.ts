@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cli, merged, tmp } from '../check/util.js';
+import { cli, merged, ROOT, tmp } from '../check/util.js';
 import { parseXml } from '../check/xml.js';
 
 describe('teardown extract (command line): from a big capture to a fixture with a passing, then failing, check', { concurrency: true }, () => {
@@ -78,5 +78,17 @@ describe('teardown extract (command line): from a big capture to a fixture with 
     assert.equal(moved.code, 0, moved.stderr);
     assert.match(moved.stdout, /payload zeroed; TCP timestamps rebased per host \(from 1000000\)$/m);
     assert.match(moved.stdout, /^verified: analyzing .* gives the same verdicts for this connection$/m);
+  });
+
+  it('a capture damaged part-way: the frames before the damage are extracted, with a warning and exit code 2', async () => {
+    const dir = await tmp('teardown-walk-');
+    const cut = join(dir, 'cut.pcap');
+    await writeFile(cut, (await readFile(join(ROOT, 'fixtures', 'tw-reuse-lower-isn.pcap'))).subarray(0, 3000));
+    const out = join(dir, 'c1.pcap');
+    const r = await cli(['extract', cut, '-c', 'c1', '-w', out]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^teardown: warning: the input is damaged \(.*cut\.pcap: input ends inside record 20 .*\(at byte 2838\)\): extracting from the 19 frames before it\n$/);
+    assert.match(r.stdout, /^wrote .*c1\.pcap: \d+ frames of 1 connection /);
+    assert.ok((await stat(out)).size > 24);
   });
 });

@@ -6,7 +6,7 @@ import { TS_BASE } from '../../extract/anonymize.js';
 import { compareVerdicts } from '../../extract/verify.js';
 import { connectionText } from '../../expect/selector.js';
 import { isoTime } from '../../report/format.js';
-import { UsageError } from '../errors.js';
+import { EXIT_USAGE, UsageError } from '../errors.js';
 import { settingsFrom, wholeNumber, type CommonAnalysisFlags } from '../options.js';
 import { addAnalysisOptions } from './analyze.js';
 
@@ -83,6 +83,8 @@ Next: teardown check --update <out.pcap> writes its expectation (docs/expectatio
     }
     process.stdout.write(out.join('\n') + '\n');
     for (const w of r.warnings) process.stderr.write(`teardown: warning: ${w}\n`);
+    // Damaged input ends with exit code 2 as in analyze, after the extract of the frames before the damage.
+    if (r.source.capture.error !== null) process.exitCode = EXIT_USAGE;
     const { report } = await analyzeFile(r.output, { settings });
     const diffs = compareVerdicts(r.source, conns, report, r.anonymizer);
     if (diffs.length === 0) {
