@@ -3,6 +3,8 @@ import { TempDir } from './temp-dir.js';
 
 /** Bytes gathered before they go to the file (records still here are read from here). */
 const BUF = 1 << 20;
+/** Bytes read at once when a record is read back: its length and, for most records, all of it. */
+const READ_AHEAD = 4096;
 
 /**
  * Records appended to a private temporary file, each `u32 length, bytes`; a record's offset is its reference. The
@@ -19,7 +21,7 @@ export class RecordFile {
   private flushed = 0;
   private readonly head = Buffer.allocUnsafe(4);
   /** A record read back from the file (valid until the next read). */
-  private scratch = Buffer.allocUnsafe(4096);
+  private scratch = Buffer.allocUnsafe(READ_AHEAD);
   /** The length of the record chunk() found last. */
   length = 0;
 
@@ -52,16 +54,23 @@ export class RecordFile {
       this.length = this.buf.readUInt32LE(ref - this.flushed);
       return this.buf;
     }
-    this.read(this.head, 4, ref);
-    const n = this.length = this.head.readUInt32LE(0);
-    if (this.scratch.length < n) this.scratch = Buffer.allocUnsafe(Math.max(n, 2 * this.scratch.length));
-    this.read(this.scratch, n, ref + 4);
+    // One read for the length and the bytes of a record of up to READ_AHEAD bytes (most: a few hundred), a second for
+    // the rest of a longer one.
+    const got = this.readSome(this.scratch, Math.min(READ_AHEAD, this.flushed - ref), ref);
+    const n = this.length = this.scratch.readUInt32LE(0);
+    if (4 + n <= got) return this.scratch;
+    if (this.scratch.length < 4 + n) {
+      const grown = Buffer.allocUnsafe(Math.max(4 + n, 2 * this.scratch.length));
+      this.scratch.copy(grown, 0, 0, got);
+      this.scratch = grown;
+    }
+    this.read(this.scratch, 4 + n - got, ref + got, got);
     return this.scratch;
   }
 
   /** Where record `ref` begins in the bytes chunk(ref) returns. */
   start(ref: number): number {
-    return ref >= this.flushed ? ref - this.flushed + 4 : 0;
+    return ref >= this.flushed ? ref - this.flushed + 4 : 4;
   }
 
   latin1(ref: number): string {
@@ -113,11 +122,23 @@ export class RecordFile {
     this.flushed += len;
   }
 
-  private read(b: Buffer, len: number, at: number): void {
+  /** `len` bytes of the file from offset `at` into b[into ..]. */
+  private read(b: Buffer, len: number, at: number, into = 0): void {
     for (let o = 0; o < len;) {
+      const got = readSync(this.fd, b, into + o, len - o, at + o);
+      if (got <= 0) throw new Error(`${this.what}: short read at ${at + o}`);
+      o += got;
+    }
+  }
+
+  /** Up to `len` bytes of the file from offset `at` into b (at least the 4 of a record's length): how many came. */
+  private readSome(b: Buffer, len: number, at: number): number {
+    let o = 0;
+    while (o < 4) {
       const got = readSync(this.fd, b, o, len - o, at + o);
       if (got <= 0) throw new Error(`${this.what}: short read at ${at + o}`);
       o += got;
     }
+    return o;
   }
 }

@@ -17,8 +17,9 @@ describe('the store of asleep connections on disk', () => {
     let x = 1;
     for (let i = 0; i < 6000; i++) {
       x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      // Mostly a few hundred bytes, every byte value; a few larger than the write buffer.
-      const len = i % 1000 === 999 ? (1 << 20) + 17 : x % 900;
+      // Mostly a few hundred bytes, every byte value; some around the 4 KiB read back at once (a record's length and
+      // bytes: one read up to 4,092 bytes, two from 4,093); a few larger than the write buffer.
+      const len = i % 1000 === 999 ? (1 << 20) + 17 : i % 100 < 4 ? 4091 + (i % 100) : i % 100 === 4 ? 9000 : x % 900;
       let s = '';
       while (s.length < len) s += all.slice(x % 256, (x % 256) + Math.min(256, len - s.length));
       s = s.slice(0, len);
