@@ -166,5 +166,6 @@ const c = process.cpuUsage(cpuAll);
   console.log(`whole run, CPU s: JS thread ${((jsThreadMicros() ?? NaN) / 1e6).toFixed(2)}, analysis threads ${cpus.map((v) => v?.toFixed(2) ?? '?').join(' ')}, other threads ${per.filter(([, v]) => v >= 5e4).map(([id, v]) => `${id.split(' ').slice(1).join(' ')} ${(v / 1e6).toFixed(2)}`).join(', ')}`);
 }
 profile(false);
-console.log(`steady (past ${STEADY} s of packet time): ${(steadyCpu / steadyPackets).toFixed(2)} µs/pkt, JS thread ${(steadyJs / steadyPackets).toFixed(2)} µs/pkt${threads > 1 ? `, busiest other thread ${(steadyOther / steadyPackets).toFixed(2)} µs/pkt` : ''}`);
+if (steadyPackets === 0) console.log(`steady (past ${STEADY} s of packet time): none (the packets last ${(report.capture.packets / rate).toFixed(1)} s at this rate: more --packets or a lower --rate)`);
+else console.log(`steady (past ${STEADY} s of packet time): ${(steadyCpu / steadyPackets).toFixed(2)} µs/pkt, JS thread ${(steadyJs / steadyPackets).toFixed(2)} µs/pkt${threads > 1 ? `, busiest other thread ${(steadyOther / steadyPackets).toFixed(2)} µs/pkt` : ''}`);
 console.log(`all: ${report.capture.packets} packets, ${report.summary.connections} connections, ${((c.user + c.system) / report.capture.packets).toFixed(2)} µs/pkt (CPU ${((c.user + c.system) / 1e6).toFixed(2)} s incl. the final report)`);
