@@ -56,7 +56,7 @@ export class RecordFile {
     }
     // One read for the length and the bytes of a record of up to READ_AHEAD bytes (most: a few hundred), a second for
     // the rest of a longer one.
-    const got = this.readSome(this.scratch, Math.min(READ_AHEAD, this.flushed - ref), ref);
+    const got = this.read(this.scratch, Math.min(READ_AHEAD, this.flushed - ref), ref, 0, 4);
     const n = this.length = this.scratch.readUInt32LE(0);
     if (4 + n <= got) return this.scratch;
     if (this.scratch.length < 4 + n) {
@@ -122,20 +122,11 @@ export class RecordFile {
     this.flushed += len;
   }
 
-  /** `len` bytes of the file from offset `at` into b[into ..]. */
-  private read(b: Buffer, len: number, at: number, into = 0): void {
-    for (let o = 0; o < len;) {
-      const got = readSync(this.fd, b, into + o, len - o, at + o);
-      if (got <= 0) throw new Error(`${this.what}: short read at ${at + o}`);
-      o += got;
-    }
-  }
-
-  /** Up to `len` bytes of the file from offset `at` into b (at least the 4 of a record's length): how many came. */
-  private readSome(b: Buffer, len: number, at: number): number {
+  /** Up to `len` bytes of the file from offset `at` into b[into ..], at least `least` of them: how many came. */
+  private read(b: Buffer, len: number, at: number, into = 0, least = len): number {
     let o = 0;
-    while (o < 4) {
-      const got = readSync(this.fd, b, o, len - o, at + o);
+    while (o < least) {
+      const got = readSync(this.fd, b, into + o, len - o, at + o);
       if (got <= 0) throw new Error(`${this.what}: short read at ${at + o}`);
       o += got;
     }

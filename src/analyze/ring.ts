@@ -81,7 +81,6 @@ export class RingWriter {
     this.maxFrame = (this.cap / 2 - 4 - HEADER) & ~3;
   }
 
-
   frame(data: Uint8Array, offset: number, len: number, index: number, tsSec: number, tsNsec: number, linkType: number, wire: number, iface: number): void {
     this.put(this.reserve(HEADER + ((len + 3) & ~3), true), data, offset, len, index, tsSec, tsNsec, linkType, wire, iface);
   }
