@@ -167,18 +167,17 @@ export function fuzzTarget(target: Target, o: FuzzOptions): Promise<RunResult> {
     const fd = o.quiet ? openSync(log, 'a') : null;
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: fd === null ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
     if (fd !== null) closeSync(fd);
-    let tail = '';
     const keep = (b: Buffer) => {
       const s = b.toString();
       appendFileSync(log, s);
       process.stderr.write(s.replace(/^INFO: Loaded.*\n/gm, ''));
-      tail = (tail + s).slice(-20000);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     child.on('close', (code) => {
       rmSync(seeds, { recursive: true, force: true });
-      if (fd !== null) tail = logTail(log);
+      // Everything the child wrote is in the log, either way.
+      const tail = logTail(log);
       // The final stats may be cut off when the process exits (sync mode); libFuzzer's last status line counts too.
       const runs = Number(/stat::number_of_executed_units:\s*(\d+)/.exec(tail)?.[1] ?? /Done (\d+) runs/.exec(tail)?.[1]
         ?? [...tail.matchAll(/^#(\d+)\s/gm)].pop()?.[1] ?? 0);
