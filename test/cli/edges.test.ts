@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 
 const dir = mkdtempSync(join(tmpdir(), 'teardown-edges-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,6 +98,21 @@ describe('analyze: input errors', () => {
       assert.match(r.err, /^teardown: .*cut\.pcap: input ends inside record 20 .*\(at byte 2838\) — reporting the 19 packets before it\n$/);
       assert.match(r.out, mode === '--text' ? /19 packets .*\n {2}WARNING: input damaged/ : /"packets":\s?19/, mode);
     }
+  });
+
+  test('a gzip file whose trailer alone is damaged is read whole, with a note, and exits 0 as an undamaged one', () => {
+    const gz = Buffer.from(gzipSync(readFileSync('fixtures/tw-reuse-lower-isn.pcap')));
+    gz[gz.length - 8]! ^= 0x5a; // CRC32
+    const p = join(dir, 'crc.pcap.gz');
+    writeFileSync(p, gz);
+    const whole = run(['analyze', 'fixtures/tw-reuse-lower-isn.pcap', '--json']);
+    const r = run(['analyze', p, '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.err, '');
+    const [a, b] = [whole, r].map((x) => JSON.parse(x.out).capture as { packets: number; error: string | null; warnings: string[] });
+    assert.equal(b!.packets, a!.packets);
+    assert.equal(b!.error, null);
+    assert.match(b!.warnings.join('\n'), /gzip trailer is damaged/);
   });
 });
 
