@@ -7,6 +7,18 @@ import { freeze } from '../../src/tcp/frozen.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
 import { pkt } from '../helpers/table-segments.js';
 
+/**
+ * Record i's length: mostly a few hundred bytes; some around the 4 KiB read back at once (a record's length and
+ * bytes: one read up to 4,092 bytes, two from 4,093); a few larger than the write buffer.
+ */
+function recordLength(i: number, random: number): number {
+  if (i % 1000 === 999) return (1 << 20) + 17;
+  const k = i % 100;
+  if (k < 4) return 4091 + k;
+  if (k === 4) return 9000;
+  return random % 900;
+}
+
 describe('the store of asleep connections on disk', () => {
   test('every string back exactly, from the file and from the buffer, in any order; the file removed at close', () => {
     const store = new DiskColdStore();
@@ -17,9 +29,7 @@ describe('the store of asleep connections on disk', () => {
     let x = 1;
     for (let i = 0; i < 6000; i++) {
       x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      // Mostly a few hundred bytes, every byte value; some around the 4 KiB read back at once (a record's length and
-      // bytes: one read up to 4,092 bytes, two from 4,093); a few larger than the write buffer.
-      const len = i % 1000 === 999 ? (1 << 20) + 17 : i % 100 < 4 ? 4091 + (i % 100) : i % 100 === 4 ? 9000 : x % 900;
+      const len = recordLength(i, x);
       let s = '';
       while (s.length < len) s += all.slice(x % 256, (x % 256) + Math.min(256, len - s.length));
       s = s.slice(0, len);
