@@ -13,7 +13,8 @@
  * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
  * once per process) and their values (a class instance: by its typed layout, its booleans as bits and its integers as
  * differences from a new instance's, or, when a field holds a value of another kind, a bitmap of the fields that
- * differ from a new instance's, and those; thaw() starts from a new instance), a packet log's head by column, a
+ * differ from a new instance's, and those; thaw() starts from a new instance; the numbers of its pool row likewise, a
+ * bitmap of those that differ from a new instance's row, then those), a packet log's head by column, a
  * tombstone as its three fields, arrays and typed arrays with their length, and an object met again as a
  * back-reference. freeze() returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them
  * in a ByteArena (outside the heap: the flow table's resting tuples).
@@ -193,16 +194,17 @@ function num(v: number): void {
  */
 function writerOf(cls: number, keys: readonly string[]): Shape['write'] {
   const width = CLASSES[cls]?.row ?? 0;
+  const rowRoom = rowBytes(width);
   const defaults = defaultsOf(cls, keys);
   const nb = defaults === null ? 0 : (keys.length + 7) >> 3;
-  const lines: string[] = [`room(${nb + (keys.length + width) * MAX_VALUE});`, 'let v;'];
+  const lines: string[] = [`room(${nb + keys.length * MAX_VALUE + rowRoom});`, 'let v;'];
   // A class instance: a bitmap of the fields written (those that differ from a new instance's), then those.
   if (nb > 0) lines.push(`const m = skip(${nb});`, ...Array.from({ length: nb }, (_, b) => `let b${b} = 0;`));
   keys.forEach((k, i) => {
     const write = [
       `if (typeof v === 'number') num(v); else if (v === true) byte(${TRUE}); else if (v === false) byte(${FALSE});`,
       `else if (v === null) byte(${NULL}); else if (v === undefined) byte(${UNDEFINED});`,
-      `else { put(v); room(${(keys.length - i - 1 + width) * MAX_VALUE}); }`,
+      `else { put(v); room(${(keys.length - i - 1) * MAX_VALUE + rowRoom}); }`,
     ];
     lines.push(`v = o[${JSON.stringify(k)}];`);
     if (defaults === null) lines.push(...write);
@@ -210,11 +212,10 @@ function writerOf(cls: number, keys: readonly string[]): Shape['write'] {
   });
   for (let b = 0; b < nb; b++) lines.push(`poke(m + ${b}, b${b});`);
   // The row (and a log's head) last: the fields above may write other objects' rows through the same scratch.
-  if (width > 0) lines.push('o.copyRow(R);');
-  for (let k = 0; k < width; k++) lines.push(`num(R[${k}]);`);
+  if (width > 0) lines.push('o.copyRow(R);', `putRow(R, D, ${width});`);
   if (cls === LOG) lines.push('o.copyHead(R);', 'putHead(R, o.headLength);');
-  return new Function('room', 'num', 'byte', 'put', 'R', 'skip', 'poke', 'putHead', `return function write(o) {\n${lines.join('\n')}\n};`)(
-    room, num, byte, put, rowScratch, skip, poke, putHead) as Shape['write'];
+  return new Function('room', 'num', 'byte', 'put', 'R', 'skip', 'poke', 'putHead', 'putRow', 'D', `return function write(o) {\n${lines.join('\n')}\n};`)(
+    room, num, byte, put, rowScratch, skip, poke, putHead, putRow, rowDefaultsOf(cls)) as Shape['write'];
 }
 
 /**
@@ -322,6 +323,45 @@ function putInts(n: number): void {
   }
 }
 
+/** The most bytes a row of `width` numbers takes: its bitmap and the numbers. */
+function rowBytes(width: number): number {
+  return width === 0 ? 0 : ((width + 7) >> 3) + width * MAX_VALUE;
+}
+
+/** A class's row in a new instance (what thaw() starts from), made once per class; empty for a class without one. */
+const rowDefaults: (Float64Array | undefined)[] = [];
+function rowDefaultsOf(cls: number): Float64Array {
+  let d = rowDefaults[cls];
+  if (d !== undefined) return d;
+  const c = CLASSES[cls];
+  d = new Float64Array(c?.row ?? 0);
+  if (c !== undefined && d.length > 0) {
+    const t = c.make() as Rowed & { free?: () => void };
+    t.copyRow(d);
+    t.free?.(); // pool rows back
+  }
+  rowDefaults[cls] = d;
+  return d;
+}
+
+/**
+ * A row's numbers R[0 .. width) (room made): a bitmap of those that differ from a new instance's (D; exactly: -0 is
+ * not 0, NaN is written always), then those.
+ */
+function putRow(R: Float64Array, D: Float64Array, width: number): void {
+  const m = len;
+  const nb = (width + 7) >> 3;
+  for (let b = 0; b < nb; b++) u8[m + b] = 0;
+  len += nb;
+  for (let k = 0; k < width; k++) {
+    const v = R[k] as number;
+    const d = D[k] as number;
+    if (v === d && (v !== 0 || 1 / v === 1 / d)) continue;
+    u8[m + (k >> 3)] = (u8[m + (k >> 3)] as number) | (1 << (k & 7));
+    num(v);
+  }
+}
+
 /**
  * A class's typed layout, made once per shape from a new instance's field values: its boolean fields as bits, its
  * integer fields (a new instance holds an integer) as their differences from those in one tight loop (putInts),
@@ -341,6 +381,7 @@ function typedWriterOf(s: Shape): void {
   });
   if (s.ints.length > intScratch.length) return;
   const width = CLASSES[s.cls]?.row ?? 0;
+  const rowRoom = rowBytes(width);
   const nbb = (s.bools.length + 7) >> 3;
   const lines: string[] = ['let v, x;'];
   for (let b = 0; b < nbb; b++) lines.push(`let b${b} = 0;`);
@@ -351,7 +392,7 @@ function typedWriterOf(s: Shape): void {
   s.bools.forEach((k, i) => {
     lines.push(`v = o[${JSON.stringify(k)}];`, `if (v === true) b${i >> 3} |= ${1 << (i & 7)}; else if (v !== false) return false;`);
   });
-  lines.push(`room(${6 + nbb + ((s.ints.length + 7) >> 3) + s.ints.length * 5 + (s.others.length + width) * MAX_VALUE});`);
+  lines.push(`room(${6 + nbb + ((s.ints.length + 7) >> 3) + s.ints.length * 5 + s.others.length * MAX_VALUE + rowRoom});`);
   lines.push(`byte(${FIXED}); varint(${s.id});`);
   for (let b = 0; b < nbb; b++) lines.push(`byte(b${b});`);
   lines.push(`putInts(${s.ints.length});`);
@@ -359,14 +400,13 @@ function typedWriterOf(s: Shape): void {
     lines.push(`v = o[${JSON.stringify(k)}];`,
       `if (typeof v === 'number') num(v); else if (v === true) byte(${TRUE}); else if (v === false) byte(${FALSE});`,
       `else if (v === null) byte(${NULL}); else if (v === undefined) byte(${UNDEFINED});`,
-      `else { put(v); room(${(s.others.length - i - 1 + width) * MAX_VALUE}); }`);
+      `else { put(v); room(${(s.others.length - i - 1) * MAX_VALUE + rowRoom}); }`);
   });
-  if (width > 0) lines.push('o.copyRow(R);');
-  for (let k = 0; k < width; k++) lines.push(`num(R[${k}]);`);
+  if (width > 0) lines.push('o.copyRow(R);', `putRow(R, D, ${width});`);
   if (s.cls === LOG) lines.push('o.copyHead(R);', 'putHead(R, o.headLength);');
   lines.push('return true;');
-  s.fixed = new Function('room', 'num', 'byte', 'varint', 'put', 'R', 'I', 'putInts', 'putHead', `return function fixed(o) {\n${lines.join('\n')}\n};`)(
-    room, num, byte, varint, put, rowScratch, intScratch, putInts, putHead) as Shape['fixed'];
+  s.fixed = new Function('room', 'num', 'byte', 'varint', 'put', 'R', 'I', 'putInts', 'putHead', 'putRow', 'D', `return function fixed(o) {\n${lines.join('\n')}\n};`)(
+    room, num, byte, varint, put, rowScratch, intScratch, putInts, putHead, putRow, rowDefaultsOf(s.cls)) as Shape['fixed'];
 }
 
 /**
@@ -692,7 +732,12 @@ function get(): unknown {
 /** An object's row and log head, after its fields (both encodings of a class instance). */
 function rest(s: Shape, o: object): object {
   const width = CLASSES[s.cls]?.row ?? 0;
-  for (let k = 0; k < width; k++) (o as unknown as Rowed).setRow(k, get() as number);
+  if (width > 0) {
+    // The numbers that differ from a new instance's (which `o` holds), by the bitmap before them.
+    const bits = pos;
+    pos += (width + 7) >> 3;
+    for (let k = 0; k < width; k++) if (((inp[bits + (k >> 3)] as number) & (1 << (k & 7))) !== 0) (o as unknown as Rowed).setRow(k, get() as number);
+  }
   if (s.cls === LOG) {
     const log = o as unknown as PacketLog;
     const n = log.headLength;
