@@ -7,14 +7,14 @@
  *
  * The encoding walks the graph generically, so a field added to Connection, Endpoint or a record is carried without
  * change here (the pooled numbers of a connection, an endpoint, a FIN record and a packet log, src/tcp/row-pool.ts,
- * follow their fields): per value one tag byte, then a small integer as a varint, a larger one in 3 or 4 bytes (frame
- * and sequence numbers) and other numbers in 8 bytes, except that a large number still in a 64-slot cache of recent
- * ones is the tag alone (times and sequence numbers repeat across fields),
- * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key list, numbered
- * once per process) and their values (a class instance: by its typed layout, its booleans as bits and its integers as
- * differences from a new instance's, or, when a field holds a value of another kind, a bitmap of the fields that
- * differ from a new instance's, and those; thaw() starts from a new instance; the numbers of its pool row likewise, a
- * bitmap of those that differ from a new instance's row, then those), a packet log's head by column, a
+ * follow their fields): per value one tag byte (an integer of 0 .. 127 is the tag alone), then a small integer as a
+ * varint, a larger one in 3 or 4 bytes (frame and sequence numbers) and other numbers in 8 bytes, except that a large
+ * number still in a 64-slot cache of recent ones is the tag alone (times and sequence numbers repeat across fields),
+ * strings as char codes (short constant ones, such as state names, as an index), objects as a shape (class and key
+ * list, numbered once per process) and their values (a class instance: by its typed layout, its booleans as bits and
+ * its integers as differences from a new instance's, or, when a field holds a value of another kind, a bitmap of the
+ * fields that differ from a new instance's, and those; thaw() starts from a new instance; the numbers of its pool row
+ * likewise, a bitmap of those that differ from a new instance's row, then those), a packet log's head by column, a
  * tombstone as its three fields, arrays and typed arrays with their length, and an object met again as a
  * back-reference. freeze() returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them
  * in a ByteArena (outside the heap: the flow table's resting tuples).
@@ -48,6 +48,8 @@ const FIXED = 18;   // a class instance by its shape's typed layout (see typedWr
 /** RECENT + i: the large number in slot i of a small cache of the last ones (times, sequence numbers, fillers). */
 const RECENT = 64;
 const RECENT_N = 64;
+/** SMALL + v: an integer v of 0 .. 127 (counts, flags, small frames), the tag alone. */
+const SMALL = 128;
 
 /**
  * Classes rebuilt by their constructor (so a thawed object has the same hidden class as a live one). A Tombstone has
@@ -170,6 +172,7 @@ function varint(x: number): void {
 /** A number (room made): a small integer as its zigzag varint, a large one as a cache slot, a varint or 8 bytes. */
 function num(v: number): void {
   if (v < 8192 && v > -8192 && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+    if (v >= 0 && v < 128) { u8[len++] = SMALL + v; return; }
     const z = ((v << 1) ^ (v >> 31)) >>> 0;
     u8[len++] = INT;
     if (z < 0x80) u8[len++] = z; else { u8[len++] = (z & 0x7f) | 0x80; u8[len++] = z >>> 7; }
@@ -724,6 +727,7 @@ function get(): unknown {
       return rest(s, o);
     }
     default:
+      if (tag >= SMALL) return tag - SMALL;
       if (tag >= RECENT && tag < RECENT + RECENT_N) return recent[tag - RECENT];
       throw new Error(`frozen connection damaged at byte ${pos - 1} (tag ${tag})`);
   }
