@@ -153,16 +153,17 @@ export class IdLedger {
 }
 
 /**
- * An analysis thread's young generation (MiB: two semi-spaces and the promotion reserve, 16 MiB each): V8's default,
- * set explicitly so the thread's heap guard knows it (src/analyze/memory.ts). Every isolate keeps its own, committed
- * once it has filled. Half of it (24 MiB) saved ~45 MiB of peak RSS with two threads on the bench capture but cost
- * ~1.5 s CPU on `--json` and ~2 s on `--text` (more scavenges; alternating runs in one window, bench/README.md):
- * with it, `--text` was slower than before the freezing and spool changes that brought memory down. Measured again
- * with 2 MiB rings and 4 MiB spill runs: 24 MiB saved ~40 MiB (~270 against ~310 MiB with `--json`) for ~10 % more
- * CPU, 12 MiB ~65 MiB for ~15 %; 30 or 36 MiB measured the same as 48.
- * A user's --max-semi-space-size (node's flag, or NODE_OPTIONS) overrides it in every thread.
+ * An analysis thread's young generation (MiB: two semi-spaces and the promotion reserve, 8 MiB each), set so the
+ * thread's heap guard knows it (src/analyze/memory.ts). Every isolate keeps its own, committed once it has filled.
+ * Half of V8's default (48 MiB): on the bench capture with two threads, six alternating pairs of runs, ~45 MiB less
+ * at the peak (273–286 against 320–327 MiB with `--json`, 250–264 against 298–308 MiB with `--text`), which keeps
+ * the default under the 300 MiB the bench aims at, for ~3 % more CPU with `--json` (32.2 against 31.3 s) and ~8 %
+ * with `--text` (26.8 against 24.8 s): twice the scavenges, and a connection's objects, alive until it is judged,
+ * are copied by more of them (bench/README.md). 12 MiB saved ~20 MiB more for ~15 % more CPU; 30 or 36 MiB
+ * measured the same as 48 (and node's --max-semi-space-size=12 the same as 16).
+ * A user's --max-semi-space-size (node's flag, or NODE_OPTIONS) overrides it in every thread: 16 gives V8's default.
  */
-export const WORKER_YOUNG_MB = 48;
+export const WORKER_YOUNG_MB = 24;
 
 /**
  * The worker: dist/analyze/worker.js when built; under tsx (tests, `node --import tsx`) this module is .ts and the
