@@ -314,16 +314,26 @@ const intScratch = new Int32Array(256);
 
 /** n integers of intScratch: a bitmap of those not 0, then those as zigzag varints (room made). */
 function putInts(n: number): void {
+  const m = bitmap(n);
+  for (let i = 0; i < n; i++) {
+    const x = intScratch[i] as number;
+    if (x === 0) continue;
+    setBit(m, i);
+    varint(((x << 1) ^ (x >> 31)) >>> 0);
+  }
+}
+
+/** Reserves a bitmap of n bits, cleared (room made); returns where it is, for setBit(). */
+function bitmap(n: number): number {
   const m = len;
   const nb = (n + 7) >> 3;
   for (let b = 0; b < nb; b++) u8[m + b] = 0;
   len += nb;
-  for (let i = 0; i < n; i++) {
-    const x = intScratch[i] as number;
-    if (x === 0) continue;
-    u8[m + (i >> 3)] = (u8[m + (i >> 3)] as number) | (1 << (i & 7));
-    varint(((x << 1) ^ (x >> 31)) >>> 0);
-  }
+  return m;
+}
+
+function setBit(m: number, i: number): void {
+  u8[m + (i >> 3)] = (u8[m + (i >> 3)] as number) | (1 << (i & 7));
 }
 
 /** The most bytes a row of `width` numbers takes: its bitmap and the numbers. */
@@ -352,15 +362,12 @@ function rowDefaultsOf(cls: number): Float64Array {
  * not 0, NaN is written always), then those.
  */
 function putRow(R: Float64Array, D: Float64Array, width: number): void {
-  const m = len;
-  const nb = (width + 7) >> 3;
-  for (let b = 0; b < nb; b++) u8[m + b] = 0;
-  len += nb;
+  const m = bitmap(width);
   for (let k = 0; k < width; k++) {
     const v = R[k] as number;
     const d = D[k] as number;
     if (v === d && (v !== 0 || 1 / v === 1 / d)) continue;
-    u8[m + (k >> 3)] = (u8[m + (k >> 3)] as number) | (1 << (k & 7));
+    setBit(m, k);
     num(v);
   }
 }
