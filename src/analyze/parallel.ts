@@ -156,7 +156,7 @@ export class IdLedger {
  * An analysis thread's young generation (MiB: two semi-spaces and the promotion reserve, 8 MiB each), set so the
  * thread's heap guard knows it (src/analyze/memory.ts). Every isolate keeps its own, committed once it has filled.
  * Half of V8's default (48 MiB): on the bench capture with two threads, six alternating pairs of runs, ~45 MiB less
- * at the peak (273–286 against 320–327 MiB with `--json`, 250–264 against 298–308 MiB with `--text`), which keeps
+ * at the peak (267–279 against 313–319 MiB with `--json`, 245–258 against 291–301 MiB with `--text`), which keeps
  * the default under the 300 MiB the bench aims at, for ~3 % more CPU with `--json` (32.2 against 31.3 s) and ~8 %
  * with `--text` (26.8 against 24.8 s): twice the scavenges, and a connection's objects, alive until it is judged,
  * are copied by more of them (bench/README.md). 12 MiB saved ~20 MiB more for ~15 % more CPU; 30 or 36 MiB
