@@ -1,6 +1,5 @@
 import type { RawFrame } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
-import { formatAddress } from '../decode/format.js';
 import { newTcpPacket, type DecodeStatus } from '../decode/packet.js';
 import { pairAggregates, serverAggregates } from '../findings/aggregates.js';
 import { judgeConnection, type Judgement } from '../findings/judge.js';
@@ -8,6 +7,7 @@ import { FloodTracker, type FloodRaw } from '../findings/syn-flood.js';
 import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
 import { field, TimerHeap } from '../tcp/timers.js';
+import { AddressText } from './address-text.js';
 import { DiskArena, DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
@@ -110,6 +110,8 @@ export class AnalysisSession {
   private sinceSweep = 0;
   private readonly selfSweeps: boolean;
   private readonly ladders: 'all' | 'findings' | 'auto';
+  /** The endpoints' addresses as text (judging makes them per connection). */
+  private readonly addresses = new AddressText();
   private readonly floods = new FloodTracker();
   private readonly maxConnections: number;
   private readonly shard: Shard | null;
@@ -311,8 +313,8 @@ export class AnalysisSession {
     // Kept on the tuple only while reports are kept (they hold them anyway); streamed, tens of thousands of tuples
     // rest between judgements and the values are made per judgement.
     const keep = this.spool === null;
-    const a: Endpoint = e.endA ?? { ipVersion: v, address: formatAddress(v, e.a), port: e.aPort };
-    const b: Endpoint = e.endB ?? { ipVersion: v, address: formatAddress(v, e.b), port: e.bPort };
+    const a: Endpoint = e.endA ?? { ipVersion: v, address: this.addresses.of(v, e.a0, e.a1, e.a2, e.a3), port: e.aPort };
+    const b: Endpoint = e.endB ?? { ipVersion: v, address: this.addresses.of(v, e.b0, e.b1, e.b2, e.b3), port: e.bPort };
     if (keep) { e.endA = a; e.endB = b; }
     const client = c.clientIsA ? a : b;
     const server = c.clientIsA ? b : a;
