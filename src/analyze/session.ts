@@ -109,7 +109,7 @@ export class AnalysisSession {
   private readonly byConnection = new Map<string, { at: number; findings: Finding[]; version?: number }>();
   private sinceSweep = 0;
   private readonly selfSweeps: boolean;
-  private readonly ladders: 'all' | 'findings' | 'auto';
+  private readonly ladders: 'all' | 'findings' | 'auto' | 'none';
   /** The endpoints' addresses as text (judging makes them per connection). */
   private readonly addresses = new AddressText();
   private readonly floods = new FloodTracker();
@@ -143,7 +143,10 @@ export class AnalysisSession {
     this.settings = { ...DEFAULT_SETTINGS, ...settings };
     this.spool = opts.spool ?? null;
     this.idOf = opts.idOf ?? ((n) => `c${n}`);
-    this.ladders = opts.ladders ?? 'auto';
+    // Streamed without JSON and without a hook that is handed the reports: no ladder goes anywhere (the text report
+    // shows the findings' evidence), so none is built.
+    this.ladders = opts.ladders
+      ?? (this.spool !== null && !this.spool.opts.json && hooks.onJudged === undefined && hooks.onConnectionEnd === undefined ? 'none' : 'auto');
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.selfSweeps = opts.sweeps !== 'external';

@@ -20,9 +20,10 @@ export interface Judgement {
 
 /**
  * Run every detector over one connection and build its report entry. Pure: reads the connection only.
- * The ladder (an object per kept packet) is built when `ladder` is 'all', or 'findings' and there are findings.
+ * The ladder (an object per kept packet) is built when `ladder` is 'all', or 'findings' and there are findings;
+ * never with 'none' (its packets then count as elided).
  */
-export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, ladder: 'all' | 'findings' = 'all'): Judgement {
+export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, ladder: 'all' | 'findings' | 'none' = 'all'): Judgement {
   const c = ctx.c;
   const end = ending(c);
   let findings: Finding[] = [
@@ -35,7 +36,7 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
   const missing = c.missingSide();
   if (missing !== null) findings = oneSided(findings, sideName(missing));
   const [cl, sv] = c.ep;
-  const log = ladder === 'all' || findings.length > 0 ? c.log.packets() : [];
+  const log = ladder === 'all' || (ladder === 'findings' && findings.length > 0) ? c.log.packets() : [];
   const first = cl.fin && sv.fin ? (cl.fin.t <= sv.fin.t ? cl.fin : sv.fin) : cl.fin ?? sv.fin;
   const other = first === cl.fin ? sv.fin : cl.fin;
   const halfClosed = first !== null && first.ackFrame !== 0 && !finCovers(first, other) && (other === null || other.t > first.ackT) ? first.ackT : null;

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openCapture } from '../../src/capture/open.js';
+import { decodeFrame } from '../../src/decode/decode.js';
+import { newTcpPacket } from '../../src/decode/packet.js';
+import { judgeConnection } from '../../src/findings/judge.js';
+import { DEFAULT_SETTINGS } from '../../src/model/settings.js';
+import { FlowTable } from '../../src/tcp/flow-table.js';
+import { fixtureCaptures } from '../helpers/fixture-captures.js';
+
+const endpoint = (port: number) => ({ ipVersion: 4 as const, address: '10.0.0.1', port });
+
+test('the ladder is built for every connection (all), those with findings (findings), or none (none: its packets count as elided)', async () => {
+  let withFindings = 0;
+  let without = 0;
+  for (const path of fixtureCaptures()) {
+    const table = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000 }, (c) => {
+      const ctx = { c, id: c.id, client: endpoint(1), server: endpoint(2), settings: DEFAULT_SETTINGS, now: c.lastT, atEnd: false };
+      const all = judgeConnection(ctx, '', 4, 'all');
+      const some = judgeConnection(ctx, '', 4, 'findings');
+      const none = judgeConnection(ctx, '', 4, 'none');
+      assert.ok(all.report.ladder.length > 0, `${path} ${c.id}`);
+      assert.equal(all.report.ladder.length + all.report.elided, c.packets);
+      assert.deepStrictEqual(some.report.ladder, all.findings.length > 0 ? all.report.ladder : []);
+      assert.deepStrictEqual(none.report.ladder, []);
+      assert.equal(none.report.elided, c.packets);
+      // Only the ladder differs: the findings and their evidence are the same.
+      assert.deepStrictEqual(none.findings, all.findings);
+      assert.deepStrictEqual({ ...none.report, ladder: [], elided: 0 }, { ...all.report, ladder: [], elided: 0 });
+      if (all.findings.length > 0) withFindings++; else without++;
+      return all.closing;
+    });
+    const p = newTcpPacket();
+    let t = 0;
+    const src = await openCapture(path);
+    await src.run((f) => {
+      if (decodeFrame(f, p) !== 'ok') return;
+      t = f.tsSec + f.tsNsec * 1e-9;
+      table.ingest(p, f.index, t);
+    });
+    table.flushAll(t);
+  }
+  assert.ok(withFindings > 20 && without > 20, `${withFindings} with findings, ${without} without`);
+});
