@@ -5,7 +5,6 @@ import type { Connection } from '../tcp/connection.js';
 import { finCovers } from '../tcp/endpoint.js';
 import { closingFindings, ending } from './closing.js';
 import { toRef, type JudgeContext } from './context.js';
-import type { LogRec } from '../tcp/packet-log.js';
 import { halfCloseFindings } from './half-close.js';
 import { lostFinalAckFindings } from './lost-final-ack.js';
 import { rstFindings, type RstClass } from './rst.js';
@@ -14,8 +13,8 @@ import { reuseFindings } from './time-wait-reuse.js';
 export interface Judgement {
   report: ConnectionReport;
   findings: Finding[];
-  /** Closing packets, kept by the flow table for judging a later SYN on the same tuple. */
-  closing: LogRec[];
+  /** The frames of its closing packets, in frame order: the flow table keeps those it logged for judging a later SYN on the tuple. */
+  closing: number[];
 }
 
 /**
@@ -71,19 +70,20 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
     elided: c.packets - log.length,
   };
   // The closing packets a later reuse finding shows: FINs, their ACKs, the RST (frame order, no repeats).
-  const closing: LogRec[] = [];
-  const take = (frame: number) => {
-    if (frame === 0 || closing.some((r) => r.frame === frame)) return;
-    const r = c.log.find(frame);
-    if (r === undefined) return;
-    let i = closing.length; // insert in frame order (a handful of packets: no sort)
-    while (i > 0 && (closing[i - 1] as LogRec).frame > frame) i--;
-    closing.splice(i, 0, r);
-  };
-  if (cl.fin) { take(cl.fin.frame); take(cl.fin.ackFrame); take(cl.fin.reAckFrame); }
-  if (sv.fin) { take(sv.fin.frame); take(sv.fin.ackFrame); take(sv.fin.reAckFrame); }
-  if (c.acceptedRst) take(c.acceptedRst.frame);
+  const closing: number[] = [];
+  if (cl.fin) { take(closing, cl.fin.frame); take(closing, cl.fin.ackFrame); take(closing, cl.fin.reAckFrame); }
+  if (sv.fin) { take(closing, sv.fin.frame); take(closing, sv.fin.ackFrame); take(closing, sv.fin.reAckFrame); }
+  if (c.acceptedRst) take(closing, c.acceptedRst.frame);
   return { report, findings, closing };
+}
+
+/** Adds `frame` (not 0, not already there) to `closing`, kept in frame order (a handful of frames: no sort). */
+function take(closing: number[], frame: number): void {
+  if (frame === 0 || closing.includes(frame)) return;
+  let i = closing.length;
+  closing.push(frame);
+  while (i > 0 && (closing[i - 1] as number) > frame) { closing[i] = closing[i - 1] as number; i--; }
+  closing[i] = frame;
 }
 
 /**

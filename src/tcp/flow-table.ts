@@ -3,12 +3,12 @@ import type { FlowKey } from '../model/report.js';
 import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection } from './connection.js';
-import { freeze, freezeTo, thaw, thawFrom } from './frozen.js';
+import { freeze, freezeTo, freezeTombstoneTo, thaw, thawFrom } from './frozen.js';
 import { ByteArena, type CompactingArena, type RecordArena } from './byte-arena.js';
-import { Tombstone } from './tombstone.js';
+import { packTombstone, Tombstone, tombstoneBits, tombstoneSize, type TombstoneFacts } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
 import { RecencyLists } from './lru.js';
-import type { LogRec } from './packet-log.js';
+import { ROW_WIDTH } from './packet-log.js';
 import { PathDescriptions } from './path.js';
 import { TimerHeap } from './timers.js';
 import { D_JUDGED_SEQ, D_PARKED, D_RETIRED, D_WAKE, D_RETIRED_T, D_TOMB, D_TOMB_T, DOUBLES, END, F_HAS_SIG_A, F_HAS_SIG_B, F_TOMB_CLOSED, F_V6, GONE, NONE, TupleStore, W_A, W_B, W_FLAGS, W_HASH, W_INCARNATIONS, W_JUDGED, W_KEY, W_NEXT, W_PORTS, W_SIG_A, W_SIG_B, WORDS } from './tuple-store.js';
@@ -302,8 +302,11 @@ export function expendable(c: Connection): boolean {
     && c.acceptedRst === null && !c.refused && c.reuse === null && c.supersededBySyn === 0;
 }
 
-/** Judges a connection leaving the table; returns its closing packets for a later reuse finding's evidence. */
-export type JudgeFn = (c: Connection, entry: TupleEntry, now: number, atEnd: boolean) => LogRec[];
+/**
+ * Judges a connection leaving the table; returns the frames of its closing packets, in frame order, for a later reuse
+ * finding's evidence (those its packet log kept go to its tombstone).
+ */
+export type JudgeFn = (c: Connection, entry: TupleEntry, now: number, atEnd: boolean) => readonly number[];
 
 function sideHash(w: Uint32Array, port: number, v: 4 | 6): number {
   let h = fmix32((w[0] as number) ^ Math.imul(port, 0x9e3779b1));
@@ -691,11 +694,10 @@ export class FlowTable {
   /** Judge a connection and leave its tombstone on the tuple. */
   private retire(e: TupleEntry, c: Connection, now: number, atEnd: boolean): void {
     const closing = this.judge(c, e, now, atEnd);
-    const tomb = tombstone(c, closing);
     this.dropTomb(e);
-    e.tomb = freezeTo(tomb, this.tombArena);
-    e.tombLastT = tomb.lastT;
-    e.tombClosed = tomb.closed;
+    e.tomb = freezeTombstone(c, closing, this.tombArena);
+    e.tombLastT = c.lastT;
+    e.tombClosed = c.isClosed();
     e.current = null;
     this.dropRetired(e);
     c.lost = this.lossOf(c); // kept as judged: a reopen counts again from then (ingest)
@@ -916,18 +918,51 @@ function addFrame(frames: number[], f: number): void {
   frames[i] = f;
 }
 
-/** What a retired connection leaves for judging the next SYN on its tuple (docs/rules.md §6.4). */
-export function tombstone(c: Connection, closeRecs: LogRec[]): Tombstone {
+/**
+ * What a retired connection leaves for judging the next SYN on its tuple (docs/rules.md §6.4); `closing`: the frames
+ * of its closing packets, in frame order (those its packet log kept are copied in).
+ */
+export function tombstone(c: Connection, closing: readonly number[]): Tombstone {
+  return new Tombstone(tombstoneFacts(c, closing, newFacts()));
+}
+
+const newFacts = (): TombstoneFacts => ({
+  id: '', clientIsA: false, closed: false, closeT: 0, endedByRst: false, timeWait: [false, false], sndMax: [0, 0],
+  lastTsVal: [0, 0], usedTs: false, closeFrames: [], closeRows: [], closeRowsLength: 0, isn: [0, 0], firstT: 0, lastT: 0,
+});
+
+/** A tombstone's facts about `c`, into `f` (a fresh object for a Tombstone, or the scratch retire() reuses). */
+function tombstoneFacts(c: Connection, closing: readonly number[], f: TombstoneFacts): TombstoneFacts {
   const [cl, sv] = c.ep;
-  const closeT = c.closedT || Math.max(cl.fin?.t ?? 0, sv.fin?.t ?? 0) || c.lastT;
-  const frames: number[] = [];
+  const frames = f.closeFrames;
+  frames.length = 0;
   if (cl.fin) { addFrame(frames, cl.fin.frame); addFrame(frames, cl.fin.ackFrame); }
   if (sv.fin) { addFrame(frames, sv.fin.frame); addFrame(frames, sv.fin.ackFrame); }
   if (c.acceptedRst) addFrame(frames, c.acceptedRst.frame);
-  return new Tombstone({
-    id: c.id, clientIsA: c.clientIsA, closed: c.isClosed(), closeT, endedByRst: c.acceptedRst !== null,
-    timeWait: [cl.state === 'TIME_WAIT', sv.state === 'TIME_WAIT'], sndMax: [cl.sndMax, sv.sndMax],
-    lastTsVal: [cl.lastTsVal, sv.lastTsVal], usedTs: cl.usedTs && sv.usedTs,
-    closeFrames: frames, closeRecs, isn: [cl.isn, sv.isn], firstT: c.firstT, lastT: c.lastT,
-  });
+  // Rows copied over the array's old ones (emptied by its length, it would give its storage back each time).
+  let n = 0;
+  for (const frame of closing) if (c.log.copyRowOf(frame, f.closeRows, n)) n += ROW_WIDTH;
+  f.closeRowsLength = n;
+  f.id = c.id; f.clientIsA = c.clientIsA; f.closed = c.isClosed();
+  f.closeT = c.closedT || Math.max(cl.fin?.t ?? 0, sv.fin?.t ?? 0) || c.lastT;
+  f.endedByRst = c.acceptedRst !== null;
+  f.timeWait[0] = cl.state === 'TIME_WAIT'; f.timeWait[1] = sv.state === 'TIME_WAIT';
+  f.sndMax[0] = cl.sndMax; f.sndMax[1] = sv.sndMax;
+  f.lastTsVal[0] = cl.lastTsVal; f.lastTsVal[1] = sv.lastTsVal;
+  f.usedTs = cl.usedTs && sv.usedTs;
+  f.isn[0] = cl.isn; f.isn[1] = sv.isn;
+  f.firstT = c.firstT; f.lastT = c.lastT;
+  return f;
+}
+
+/** retire()'s scratch: a tombstone's facts and numbers, frozen without making the Tombstone (freezeTombstoneTo). */
+const scratchFacts = newFacts();
+const scratchNumbers: number[] = [];
+
+/** freezeTo(tombstone(c, closing), arena) without the objects between: the same bytes; the record's reference. */
+export function freezeTombstone(c: Connection, closing: readonly number[], arena: RecordArena): number {
+  const f = tombstoneFacts(c, closing, scratchFacts);
+  const count = tombstoneSize(f);
+  packTombstone(f, scratchNumbers);
+  return freezeTombstoneTo(f.id, tombstoneBits(f), scratchNumbers, count, arena);
 }

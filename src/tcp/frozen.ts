@@ -584,10 +584,30 @@ function putTombstone(t: TombFields): void {
   put(t.id);
   const n = t.n;
   seenIndex(n); // new: its own array
-  room(12 + n.length * MAX_VALUE);
-  num(t.bits);
-  varint(n.length);
-  for (let k = 0; k < n.length; k++) num(n[k] as number);
+  tombNumbers(t.bits, n, n.length);
+}
+
+/** A tombstone's bits and numbers n[0 .. count), after its id. */
+function tombNumbers(bits: number, n: readonly number[], count: number): void {
+  room(12 + count * MAX_VALUE);
+  num(bits);
+  varint(count);
+  for (let k = 0; k < count; k++) num(n[k] as number);
+}
+
+/**
+ * freezeTo() of the Tombstone whose id, bits and numbers (n[0 .. count)) these are, without making it: the same
+ * bytes (a tombstone is frozen once per judged connection, straight from its facts: src/tcp/flow-table.ts retire()).
+ */
+export function freezeTombstoneTo(id: string, bits: number, n: readonly number[], count: number, arena: RecordArena): number {
+  len = 0;
+  nSeen = 0;
+  clearRecent();
+  room(1);
+  byte(TOMB);
+  put(id); // a string: nothing enters `seen`
+  tombNumbers(bits, n, count);
+  return arena.put(u8, len);
 }
 
 /** A connection (or a tombstone) as a compact string (see the module comment); the object itself is left as it was. */

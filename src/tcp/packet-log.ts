@@ -69,6 +69,10 @@ export function unpackRec(a: ArrayLike<number>, o: number): LogRec {
 
 export const ROW_WIDTH = W;
 
+function copyRow(a: ArrayLike<number>, from: number, out: number[], o: number): void {
+  for (let k = 0; k < W; k++) out[o + k] = a[from + k] as number;
+}
+
 const byFrame = (x: LogRec, y: LogRec): number => x.frame - y.frame;
 
 /** Rows a log's head starts with (most connections are short), and the pools of small and full heads. */
@@ -176,6 +180,20 @@ export class PacketLog {
     const out: LogRec[] = [];
     for (const r of all) if (out.length === 0 || out[out.length - 1]!.frame !== r.frame) out.push(r);
     return out;
+  }
+
+  /**
+   * The row of the packet with this frame number, if kept (the one find() would read), copied to out[o .. o + ROW_WIDTH):
+   * whether it was there. The same numbers as packRecAt(find(frame)), without the record.
+   */
+  copyRowOf(frame: number, out: number[], o: number): boolean {
+    const r = this.#hr;
+    if (r !== null) for (let i = 0; i < this.headN; i++) if (r[this.#ha + i * W] === frame) { copyRow(r, this.#ha + i * W, out, o); return true; }
+    const m = this.marks;
+    if (m !== null) for (let i = 0; i < this.marksN; i++) if (m[i * W] === frame) { copyRow(m, i * W, out, o); return true; }
+    const t = this.tail;
+    if (t !== null) for (let i = 0; i < this.tailN; i++) if (t[i * W] === frame) { copyRow(t, i * W, out, o); return true; }
+    return false;
   }
 
   /** The packet with this frame number, if kept. */

@@ -1,4 +1,4 @@
-import { packRecAt, ROW_WIDTH, unpackRec, type LogRec } from './packet-log.js';
+import { ROW_WIDTH, unpackRec, type LogRec } from './packet-log.js';
 
 const CLIENT_IS_A = 1;
 const CLOSED = 2;
@@ -29,10 +29,35 @@ export interface TombstoneFacts {
   lastTsVal: [number, number];
   usedTs: boolean;
   closeFrames: number[];
-  closeRecs: LogRec[];
+  /** The closing packets as rows of the packet log (ROW_WIDTH numbers each: packRecAt), in frame order: closeRows[0 .. closeRowsLength). */
+  closeRows: number[];
+  closeRowsLength: number;
   isn: [number, number];
   firstT: number;
   lastT: number;
+}
+
+/** A tombstone's flags (what its constructor keeps as `bits`). */
+export function tombstoneBits(f: TombstoneFacts): number {
+  return (f.clientIsA ? CLIENT_IS_A : 0) | (f.closed ? CLOSED : 0) | (f.endedByRst ? ENDED_BY_RST : 0)
+    | (f.timeWait[0] ? TIME_WAIT_0 : 0) | (f.timeWait[1] ? TIME_WAIT_1 : 0) | (f.usedTs ? USED_TS : 0);
+}
+
+/** How many numbers a tombstone of these facts holds. */
+export function tombstoneSize(f: TombstoneFacts): number {
+  return FRAMES + f.closeFrames.length + f.closeRowsLength;
+}
+
+/** A tombstone's numbers (what its constructor keeps as `n`) into out[0 .. tombstoneSize(f)); out must be that long. */
+export function packTombstone(f: TombstoneFacts, n: number[]): void {
+  const frames = f.closeFrames;
+  n[CLOSE_T] = f.closeT; n[FIRST_T] = f.firstT; n[LAST_T] = f.lastT;
+  n[SND_MAX] = f.sndMax[0]; n[SND_MAX + 1] = f.sndMax[1]; n[TS_VAL] = f.lastTsVal[0]; n[TS_VAL + 1] = f.lastTsVal[1];
+  n[ISN] = f.isn[0]; n[ISN + 1] = f.isn[1]; n[N_FRAMES] = frames.length;
+  let o = FRAMES;
+  for (let i = 0; i < frames.length; i++) n[o++] = frames[i] as number;
+  const rows = f.closeRows;
+  for (let i = 0; i < f.closeRowsLength; i++) n[o++] = rows[i] as number;
 }
 
 /**
@@ -48,17 +73,10 @@ export class Tombstone {
 
   constructor(f: TombstoneFacts) {
     this.id = f.id;
-    this.bits = (f.clientIsA ? CLIENT_IS_A : 0) | (f.closed ? CLOSED : 0) | (f.endedByRst ? ENDED_BY_RST : 0)
-      | (f.timeWait[0] ? TIME_WAIT_0 : 0) | (f.timeWait[1] ? TIME_WAIT_1 : 0) | (f.usedTs ? USED_TS : 0);
+    this.bits = tombstoneBits(f);
     // Exactly its length, filled in place (no spare capacity, no copy).
-    const frames = f.closeFrames;
-    const n = new Array<number>(FRAMES + frames.length + f.closeRecs.length * ROW_WIDTH);
-    n[CLOSE_T] = f.closeT; n[FIRST_T] = f.firstT; n[LAST_T] = f.lastT;
-    n[SND_MAX] = f.sndMax[0]; n[SND_MAX + 1] = f.sndMax[1]; n[TS_VAL] = f.lastTsVal[0]; n[TS_VAL + 1] = f.lastTsVal[1];
-    n[ISN] = f.isn[0]; n[ISN + 1] = f.isn[1]; n[N_FRAMES] = frames.length;
-    let o = FRAMES;
-    for (let i = 0; i < frames.length; i++) n[o++] = frames[i] as number;
-    for (const r of f.closeRecs) { packRecAt(r, n, o); o += ROW_WIDTH; }
+    const n = new Array<number>(tombstoneSize(f));
+    packTombstone(f, n);
     this.n = n;
   }
 

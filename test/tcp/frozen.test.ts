@@ -4,9 +4,10 @@ import { openCapture } from '../../src/capture/open.js';
 import { decodeFrame } from '../../src/decode/decode.js';
 import { newTcpPacket } from '../../src/decode/packet.js';
 import { Connection } from '../../src/tcp/connection.js';
-import { FlowTable, tombstone } from '../../src/tcp/flow-table.js';
+import { FlowTable, freezeTombstone, tombstone } from '../../src/tcp/flow-table.js';
+import { ByteArena } from '../../src/tcp/byte-arena.js';
 import { Tombstone } from '../../src/tcp/tombstone.js';
-import { freeze, thaw } from '../../src/tcp/frozen.js';
+import { freeze, freezeTo, thaw } from '../../src/tcp/frozen.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
 import { AnalysisSession } from '../../src/analyze/session.js';
@@ -25,6 +26,12 @@ function accessorValues(x: unknown, path = '', out: Record<string, unknown> = {}
   }
   for (const [k, v] of Object.entries(x)) accessorValues(v, `${path}.${k}`, out, seen);
   return out;
+}
+
+/** The bytes of record `ref` of an arena. */
+function recordBytes(a: ByteArena, ref: number): number[] {
+  const s = a.start(ref);
+  return [...a.chunk(ref).subarray(s, s + a.length(ref))];
 }
 
 /** Every connection of a capture as the flow table judges it (a snapshot of its state at each judgement). */
@@ -48,6 +55,8 @@ describe('frozen judged connections', () => {
   test('thaw(freeze(c)) rebuilds every connection of every fixture, and its tombstone, exactly: classes, fields, shared records', async () => {
     let count = 0;
     let shared = 0;
+    const arenaA = new ByteArena();
+    const arenaB = new ByteArena();
     for (const path of fixtureCaptures()) {
       await judgedConnections(path, (c) => {
         const s = freeze(c);
@@ -65,11 +74,18 @@ describe('frozen judged connections', () => {
         }
         assert.equal(freeze(back), s);
         // Its tombstone too (closing packets included): the tuple keeps it frozen.
-        const tomb = tombstone(c, c.log.packets().slice(-4));
+        const last = c.log.packets().slice(-4);
+        const tomb = tombstone(c, last.map((r) => r.frame));
+        // Its closing packets are the log's records of those frames, copied row by row.
+        assert.deepStrictEqual(tomb.closeRecs, last, `${path} ${c.id}`);
         const tombBack = thaw<Tombstone>(freeze(tomb));
         assert.deepStrictEqual(tombBack, tomb);
         assert.deepStrictEqual(tombBack.closeRecs, tomb.closeRecs);
         assert.deepStrictEqual([tombBack.sndMax, tombBack.isn, tombBack.closeFrames], [tomb.sndMax, tomb.isn, tomb.closeFrames]);
+        // The flow table freezes it without making it: the same bytes, one connection after another in one arena.
+        const viaObject = freezeTo(tomb, arenaA);
+        const direct = freezeTombstone(c, last.map((r) => r.frame), arenaB);
+        assert.deepStrictEqual(recordBytes(arenaB, direct), recordBytes(arenaA, viaObject), `${path} ${c.id}`);
         count++;
       });
     }
@@ -147,7 +163,7 @@ describe('frozen judged connections', () => {
     fresh.free();
     const facts = { id: 'c41', clientIsA: false, closed: true, closeT: 1_735_689_600.5, endedByRst: true, timeWait: [true, false] as [boolean, boolean],
       sndMax: [4_294_967_295, 0] as [number, number], lastTsVal: [1, 2_000_000_000] as [number, number], usedTs: true,
-      closeFrames: [9, 10, 8_388_608], closeRecs: [], isn: [0, 4_294_967_294] as [number, number], firstT: -0, lastT: NaN };
+      closeFrames: [9, 10, 8_388_608], closeRows: [], closeRowsLength: 0, isn: [0, 4_294_967_294] as [number, number], firstT: -0, lastT: NaN };
     const t2 = new Tombstone(facts);
     for (const t of [tomb, t2]) {
       const back = thaw<Tombstone>(freeze(t));
