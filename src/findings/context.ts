@@ -54,12 +54,19 @@ export function refOf(r: LogRec, clientIsn: number, serverIsn: number, firstT: n
 }
 
 /** Evidence packets for the given frames (those still in the connection's log), in frame order. */
-export function evidence(c: Connection, frames: number[]): PacketRef[] {
-  const seen = new Set<number>();
+export function evidence(c: Connection, frames: readonly number[]): PacketRef[] {
+  // Sorted by insertion (a handful of frames): repeats are then neighbours.
+  const sorted: number[] = [];
+  for (const f of frames) {
+    let i = sorted.length;
+    sorted.push(f);
+    while (i > 0 && (sorted[i - 1] as number) > f) { sorted[i] = sorted[i - 1] as number; i--; }
+    sorted[i] = f;
+  }
   const out: PacketRef[] = [];
-  for (const f of [...frames].sort((a, b) => a - b)) {
-    if (f === 0 || seen.has(f)) continue;
-    seen.add(f);
+  for (let i = 0; i < sorted.length; i++) {
+    const f = sorted[i] as number;
+    if (f === 0 || (i > 0 && sorted[i - 1] === f)) continue;
     const r = c.log.find(f);
     if (r !== undefined) out.push(toRef(c, r));
   }

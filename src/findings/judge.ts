@@ -25,13 +25,11 @@ export interface Judgement {
 export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, ladder: 'all' | 'findings' | 'none' = 'all'): Judgement {
   const c = ctx.c;
   const end = ending(c);
-  let findings: Finding[] = [
-    ...reuseFindings(ctx),
-    ...closingFindings(ctx, end),
-    ...halfCloseFindings(ctx),
-    ...rstFindings(ctx, end.teardown === 'rst' ? end.ending as RstClass : null),
-    ...lostFinalAckFindings(ctx),
-  ];
+  let findings = reuseFindings(ctx);
+  append(findings, closingFindings(ctx, end));
+  append(findings, halfCloseFindings(ctx));
+  append(findings, rstFindings(ctx, end.teardown === 'rst' ? end.ending as RstClass : null));
+  append(findings, lostFinalAckFindings(ctx));
   const missing = c.missingSide();
   if (missing !== null) findings = oneSided(findings, sideName(missing));
   const [cl, sv] = c.ep;
@@ -53,7 +51,7 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
     retries: { syn: cl.synRetx, synAck: sv.synRetx },
     teardown: end.teardown, closer: end.closer, ending: end.ending,
     states: { client: cl.state, server: sv.state },
-    findings: [...new Set(findings.map((f) => f.kind))],
+    findings: kindsOf(findings),
     times: {
       halfClosed, closed: closedT,
       timeWaitUntil: closedT !== null && holdsTw ? closedT + ctx.settings.timeWait : null,
@@ -75,6 +73,17 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
   if (sv.fin) { take(closing, sv.fin.frame); take(closing, sv.fin.ackFrame); take(closing, sv.fin.reAckFrame); }
   if (c.acceptedRst) take(closing, c.acceptedRst.frame);
   return { report, findings, closing };
+}
+
+function append(to: Finding[], more: readonly Finding[]): void {
+  for (const f of more) to.push(f);
+}
+
+/** The kinds of the findings, each once, in order of first appearance. */
+function kindsOf(findings: readonly Finding[]): Finding['kind'][] {
+  const out: Finding['kind'][] = [];
+  for (const f of findings) if (!out.includes(f.kind)) out.push(f.kind);
+  return out;
 }
 
 /** Adds `frame` (not 0, not already there) to `closing`, kept in frame order (a handful of frames: no sort). */

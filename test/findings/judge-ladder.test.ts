@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { openCapture } from '../../src/capture/open.js';
 import { decodeFrame } from '../../src/decode/decode.js';
 import { newTcpPacket } from '../../src/decode/packet.js';
+import { evidence, toRef } from '../../src/findings/context.js';
 import { judgeConnection } from '../../src/findings/judge.js';
 import { DEFAULT_SETTINGS } from '../../src/model/settings.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
@@ -41,4 +42,30 @@ test('the ladder is built for every connection (all), those with findings (findi
     table.flushAll(t);
   }
   assert.ok(withFindings > 20 && without > 20, `${withFindings} with findings, ${without} without`);
+});
+
+test('evidence() gives the logged packets of the frames in frame order, each once, without 0 or frames not logged', async () => {
+  let checked = 0;
+  for (const path of fixtureCaptures().slice(0, 6)) {
+    const table = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000 }, (c) => {
+      const logged = c.log.packets().map((r) => r.frame);
+      if (logged.length < 3) return [];
+      const [a, b, z] = [logged[0] as number, logged[1] as number, logged.at(-1) as number];
+      const refs = evidence(c, [z, 0, b, a, z, 999_999_999, b]);
+      assert.deepStrictEqual(refs.map((r) => r.frame), [a, b, z], `${path} ${c.id}`);
+      assert.deepStrictEqual(refs[0], toRef(c, c.log.find(a)!));
+      checked++;
+      return [];
+    });
+    const p = newTcpPacket();
+    let t = 0;
+    const src = await openCapture(path);
+    await src.run((f) => {
+      if (decodeFrame(f, p) !== 'ok') return;
+      t = f.tsSec + f.tsNsec * 1e-9;
+      table.ingest(p, f.index, t);
+    });
+    table.flushAll(t);
+  }
+  assert.ok(checked > 5, `${checked}`);
 });
