@@ -10,7 +10,7 @@ const READ_AHEAD = 4096;
  * Records appended to a private temporary file, each `u32 length, bytes`; a record's offset is its reference. The
  * latest megabyte waits in memory and is read from there. The file is made when that buffer first fills and is removed
  * by close() (or at exit). Records are never rewritten: an owner whose records died moves the live ones to a new
- * RecordFile and closes the old one (DiskColdStore and DiskArena, src/analyze/cold-store.ts).
+ * RecordFile and closes the old one (DiskColdStore, src/analyze/cold-store.ts).
  */
 export class RecordFile {
   private dir: TempDir | null = null;

@@ -8,10 +8,11 @@ import type { Connection } from '../tcp/connection.js';
 import { FlowTable, type EvictionCounts, type TupleEntry } from '../tcp/flow-table.js';
 import { field, TimerHeap } from '../tcp/timers.js';
 import { AddressText } from './address-text.js';
-import { DiskArena, DiskColdStore } from './cold-store.js';
+import { DiskColdStore } from './cold-store.js';
 import { inShard, type Shard } from '../tcp/shard.js';
 import { DEFAULT_SETTINGS } from '../model/settings.js';
 import { packContribution, unpackContribution, type PackedContribution } from './kept.js';
+import { SegmentArena } from './segment-arena.js';
 import { ReportSpool, spoolRecord, type SpoolTarget } from './spool.js';
 import { reportSummary } from './summary.js';
 import { VERSION } from '../model/version.js';
@@ -119,7 +120,7 @@ export class AnalysisSession {
   /** Where asleep open connections wait when the report is streamed (removed at the end of input). */
   private readonly cold: DiskColdStore | null;
   /** Where judged connections wait out their reopen window when the report is streamed (removed at the end of input). */
-  private readonly judgedStore: DiskArena | null;
+  private readonly judgedStore: SegmentArena | null;
   /** A connection's id from its ordinal (as the flow table gives it: SessionOptions.idOf, or 'c' + ordinal). */
   private readonly idOf: (ordinal: number) => string;
   /** TCP segments skipped because their 4-tuple belongs to another shard. */
@@ -151,7 +152,7 @@ export class AnalysisSession {
     this.shard = opts.shard !== undefined && opts.shard.n > 1 ? opts.shard : null;
     this.selfSweeps = opts.sweeps !== 'external';
     this.cold = this.spool !== null ? new DiskColdStore() : null;
-    this.judgedStore = this.spool !== null ? new DiskArena() : null;
+    this.judgedStore = this.spool !== null ? new SegmentArena() : null;
     this.table = new FlowTable({
       // Closed connections are judged after a short linger (Zeek tcp_connection_linger, 5 s) so verdicts stream out;
       // a late segment reopens and re-judges them (FlowTable.ingest).

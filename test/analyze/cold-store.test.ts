@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DiskArena, DiskColdStore } from '../../src/analyze/cold-store.js';
+import { DiskColdStore } from '../../src/analyze/cold-store.js';
 import { tempDirs } from '../../src/analyze/temp-dir.js';
 import { ACK, FIN, SYN } from '../../src/decode/packet.js';
-import { freeze } from '../../src/tcp/frozen.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
 import { pkt } from '../helpers/table-segments.js';
 
@@ -84,74 +83,6 @@ describe('the store of asleep connections on disk', () => {
     assert.ok(peak < 8 * n * perSleep, `${peak} bytes at most for ${n} sleepers of ~${perSleep.toFixed(0)} bytes`);
     for (const { c } of tab.current()) assert.equal(c.packets, 42);
     tab.flushAll(40 * 41);
-    store.close();
-  });
-});
-
-describe('the store of judged connections on disk', () => {
-  test('every record back exactly, from the file and from the buffer, in any order; the file removed at close', () => {
-    const store = new DiskArena();
-    const before = tempDirs().length;
-    const put: [number, Uint8Array][] = [];
-    let x = 7;
-    for (let i = 0; i < 6000; i++) {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      const len = i % 1000 === 999 ? (1 << 20) + 17 : x % 900;
-      const b = new Uint8Array(len + 5);
-      for (let k = 0; k < b.length; k++) b[k] = (x + k * 31) & 0xff;
-      put.push([store.put(b, len), b.subarray(0, len)]);
-    }
-    assert.ok(tempDirs().length > before, 'records went to a file');
-    assert.equal(store.records, 6000);
-    // Only its buffers are in memory.
-    assert.ok(store.bytes <= 2 * (1 << 20) + (1 << 21), `${store.bytes} bytes held`);
-    const check = (i: number): void => {
-      const [ref, b] = put[i]!;
-      const chunk = store.chunk(ref);
-      const at = store.start(ref);
-      assert.ok(Buffer.from(chunk.buffer, chunk.byteOffset + at, b.length).equals(b), `record ${i}`);
-    };
-    for (let i = put.length - 1; i >= 0; i -= 7) check(i);
-    for (let i = 0; i < put.length; i += 3) check(i);
-    for (let i = 0; i < put.length; i++) store.free(put[i]![0]);
-    assert.equal(store.records, 0);
-    store.close();
-    assert.equal(tempDirs().length, before);
-  });
-
-  test('judged connections kept on disk and compacted: a late FIN reopens each exactly as with the copies in memory', () => {
-    const C = 0x0a000001;
-    const S = 0x0a0000ff;
-    const run = (judgedStore?: DiskArena) => {
-      const judged: string[] = [];
-      const tab = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000, ...(judgedStore ? { judgedStore } : {}) },
-        (c, _e, now, atEnd) => { judged.push(`${c.id} ${now} ${atEnd} ${freeze(c)}`); return []; });
-      let frame = 0;
-      // Rounds of 400 connections closed (the client's FIN, the server's FIN, the last ACK), judged after their linger;
-      // in each round the server's FIN of the previous round's even ones comes again (a lost final ACK): reopened.
-      for (let round = 0; round < 12; round++) {
-        const t = 10 * round;
-        for (let i = 0; i < 400; i++) {
-          const port = 2000 + round * 400 + i;
-          tab.ingest(pkt(C, port, S, 80, SYN, 1000, 0), ++frame, t);
-          tab.ingest(pkt(S, 80, C, port, SYN | ACK, 5000, 1001), ++frame, t);
-          tab.ingest(pkt(C, port, S, 80, ACK, 1001, 5001), ++frame, t);
-          tab.ingest(pkt(C, port, S, 80, FIN | ACK, 1001, 5001), ++frame, t + 0.1);
-          tab.ingest(pkt(S, 80, C, port, FIN | ACK, 5001, 1002), ++frame, t + 0.2);
-          tab.ingest(pkt(C, port, S, 80, ACK, 1002, 5002), ++frame, t + 0.3);
-        }
-        if (round > 0) for (let i = 0; i < 400; i += 2) tab.ingest(pkt(S, 80, C, 2000 + (round - 1) * 400 + i, FIN | ACK, 5001, 1002), ++frame, t + 1);
-        tab.sweep(t + 7);
-      }
-      tab.sweep(1000);
-      return judged;
-    };
-    const store = new DiskArena(50_000);
-    const onDisk = run(store);
-    const inMemory = run();
-    assert.equal(store.records, 0);
-    assert.equal(onDisk.length, 12 * 400 + 11 * 200);
-    assert.deepEqual(onDisk, inMemory);
     store.close();
   });
 });
