@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import type { CompactingArena } from '../tcp/byte-arena.js';
+import type { RecordArena } from '../tcp/byte-arena.js';
 import { TempDir } from './temp-dir.js';
 
 /** Bytes per segment: the records being written wait in one segment's buffer. */
@@ -19,7 +19,7 @@ const READ_AHEAD = 4096;
  * system holds already, which costs far less than growing a file with new ones. A record larger than a segment gets
  * consecutive segments of its own at the end of the file, reused one by one once it is dead.
  */
-export class SegmentArena implements CompactingArena {
+export class SegmentArena implements RecordArena {
   private dir: TempDir | null = null;
   private fd = -1;
   private buf: Buffer;
@@ -92,15 +92,6 @@ export class SegmentArena implements CompactingArena {
     if (n > 0 || s === this.cur) return;
     const k = this.span[s] as number;
     for (let i = 0; i < k; i++) { this.span[s + i] = 1; this.empty.push(s + i); }
-  }
-
-  /** Never: dead segments are filled again in place. */
-  wasteful(): boolean {
-    return false;
-  }
-
-  compact(refs: readonly number[]): number[] {
-    return refs.slice();
   }
 
   close(): void {

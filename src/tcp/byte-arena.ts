@@ -12,14 +12,6 @@ export interface RecordArena {
   readonly records: number;
 }
 
-/** A RecordArena whose freed records take room until compact() keeps only the live ones (at new references). */
-export interface CompactingArena extends RecordArena {
-  /** Enough is dead that compact() pays. */
-  wasteful(): boolean;
-  /** Keeps only the records at `refs`; returns their new references in the same order. */
-  compact(refs: readonly number[]): number[];
-}
-
 /**
  * Byte records outside the heap, for records that die in about the order they were made (a judged connection's frozen
  * copy, kept for its reopen window; a tombstone, kept for its life): appended to the current chunk, each behind its

@@ -4,7 +4,7 @@ import { fmix32 } from '../model/hash.js';
 import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection } from './connection.js';
 import { freeze, freezeTo, freezeTombstoneTo, thaw, thawFrom } from './frozen.js';
-import { ByteArena, type CompactingArena, type RecordArena } from './byte-arena.js';
+import { ByteArena, type RecordArena } from './byte-arena.js';
 import { packTombstone, Tombstone, tombstoneBits, tombstoneSize, type TombstoneFacts } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
 import { RecencyLists } from './lru.js';
@@ -258,9 +258,9 @@ export interface FlowTableOptions {
   coldStore?: ColdStore;
   /**
    * Where the frozen copies of judged connections are kept for their reopen window (default: an arena in memory,
-   * src/tcp/byte-arena.ts); the table compacts it in its sweeps.
+   * src/tcp/byte-arena.ts).
    */
-  judgedStore?: CompactingArena;
+  judgedStore?: RecordArena;
   /** A connection's id from its ordinal (default 'c' + ordinal); an analysis thread uses a placeholder the reader renumbers. */
   idOf?: (ordinal: number) => string;
 }
@@ -390,10 +390,10 @@ export class FlowTable {
   });
   /**
    * The frozen judged connections (kept REOPEN_WINDOW) and tombstones (kept tombstoneLife) of resting tuples, out of
-   * the heap (src/tcp/byte-arena.ts): one arena each, as each kind dies in about the order it was made.
+   * the heap (src/tcp/byte-arena.ts, or the judgedStore option: on disk): one arena each, as each kind dies in about
+   * the order it was made.
    */
   private readonly retiredArena: RecordArena;
-  private readonly judgedStore: CompactingArena | null;
   private readonly tombArena = new ByteArena();
   private readonly dueNow: number[] = [];
 
@@ -435,8 +435,7 @@ export class FlowTable {
     this.maxResting = opts.maxResting ?? opts.maxConnections;
     this.idleFreeze = opts.idleFreeze ?? IDLE_FREEZE;
     this.cold = opts.coldStore ?? null;
-    this.judgedStore = opts.judgedStore ?? null;
-    this.retiredArena = this.judgedStore ?? new ByteArena();
+    this.retiredArena = opts.judgedStore ?? new ByteArena();
   }
 
   /** The open connection of a tuple (thawed if it was asleep: it sleeps again at its next idle deadline), or null. */
@@ -757,20 +756,6 @@ export class FlowTable {
     }
     due.length = 0;
     if (this.cold !== null && this.cold.wasteful()) this.compactCold(this.cold);
-    if (this.judgedStore !== null && this.judgedStore.wasteful()) this.compactJudged(this.judgedStore);
-  }
-
-  /** The judged connections' store keeps only the copies still kept (O(tuples), amortized O(1) per copy, as above). */
-  private compactJudged(store: CompactingArena): void {
-    const slots: number[] = [];
-    const refs: number[] = [];
-    const f = this.store.f64;
-    for (const s of this.slots()) {
-      const r = f[s * DOUBLES + D_RETIRED] as number;
-      if (r !== NONE) { slots.push(s); refs.push(r); }
-    }
-    const moved = store.compact(refs);
-    for (let i = 0; i < slots.length; i++) f[(slots[i] as number) * DOUBLES + D_RETIRED] = moved[i] as number;
   }
 
   /** The cold store keeps only what still sleeps (O(tuples), when over half of it is dead: amortized O(1) per sleep). */

@@ -77,7 +77,6 @@ describe('the store of judged connections on disk', () => {
     // A segment is filled again once its last record is dead: a few records that outlive their neighbours by far hold
     // theirs, so the file is somewhat more than what is alive at most.
     assert.ok(store.fileBytes <= 1.25 * peakLive + 8 * segment, `file ${store.fileBytes} bytes, at most ${peakLive} alive`);
-    assert.ok(!store.wasteful());
     // A record larger than a segment takes new ones at the end of the file; once it is dead they are filled again.
     const size = store.fileBytes;
     const big = record(1, 3 * segment);
