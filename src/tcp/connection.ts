@@ -1,3 +1,4 @@
+import { added, EMPTY_LIST } from './empty-list.js';
 import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, FinRecord, synchronized, type RstRecord } from './endpoint.js';
@@ -131,15 +132,15 @@ export class Connection {
   supersededBySyn = 0;
   /** SYNs with a new ISN seen while synchronized (RFC 5961 §4.2): count, first frames, the last one (for replay). */
   liveSyns = 0;
-  readonly liveSynFrames: number[] = [];
+  liveSynFrames: number[] = EMPTY_LIST;
   liveSyn: TcpPacket | null = null;
   liveSynSide: 0 | 1 = 0;
   liveSynFrame = 0;
   readonly log: PacketLog;
   /** Earlier inferences that later packets contradicted and that were taken back (docs/rules.md §6.3, §6.5). */
-  readonly revisions: Revision[] = [];
+  revisions: Revision[] = EMPTY_LIST;
   /** Packets the capture missed, inferred from the ones it holds (at most one per side). */
-  readonly inferences: Inference[] = [];
+  inferences: Inference[] = EMPTY_LIST;
   /** Live aging: a stuck half-close was already announced. */
   announcedStuck = false;
   /** The encapsulation its packets came by. */
@@ -292,7 +293,7 @@ export class Connection {
     if (syn && !ackBit && !rst && !(S.isnKnown === 1 && seq === S.isn) && !this.isClosed() && !this.inHandshakeOnly()) {
       if (this.liveSyns === 0) this.liveSynFirstT = t;
       this.liveSyns++;
-      if (this.liveSynFrames.length < 8) this.liveSynFrames.push(frame);
+      if (this.liveSynFrames.length < 8) this.liveSynFrames = added(this.liveSynFrames, frame);
       const keep = this.liveSyn ?? newTcpPacket();
       copyPacket(p, keep);
       this.liveSyn = keep; this.liveSynSide = d; this.liveSynFrame = frame; this.liveSynT = t;
@@ -478,7 +479,7 @@ export class Connection {
         // (Linux tcp_rcv_state_process FIN-WAIT-1/2 with RCV_SHUTDOWN: TCPAbortOnData; RFC 9293 §3.6.1).
         if (R.fin !== null) {
           if (S.dataAfterPeerFinFrames.length === 0) S.dataAfterPeerFinAck = ackBit ? ack : -1;
-          if (S.dataAfterPeerFinFrames.length < 8) S.dataAfterPeerFinFrames.push(frame);
+          if (S.dataAfterPeerFinFrames.length < 8) S.dataAfterPeerFinFrames = added(S.dataAfterPeerFinFrames, frame);
           S.dataAfterPeerFinNew += (dataEnd - from) >>> 0;
           note = 'data after the peer FIN';
         }
@@ -520,7 +521,7 @@ export class Connection {
         if (ackBit) sf.lastAck = ack;
         sf.lastT = t;
         sf.retx++;
-        if (sf.retxFrames.length < MAX_RETX_FRAMES) { sf.retxFrames.push(frame); sf.retxTimes.push(t); }
+        if (sf.retxFrames.length < MAX_RETX_FRAMES) { sf.retxFrames = added(sf.retxFrames, frame); sf.retxTimes = added(sf.retxTimes, t); }
         note = sf.ackFrame !== 0 ? 'FIN retransmission (the captured ACK did not reach it)' : 'FIN retransmission';
         // The retransmission proves the sender never got the ACK: it is still in LAST-ACK / FIN-WAIT-1 / CLOSING.
         const before = S.state;
@@ -578,7 +579,7 @@ export class Connection {
     const R = this.ep[d ^ 1] as Endpoint;
     const sf = S.fin as FinRecord;
     const r = d === 0 ? 1 : 0;
-    this.inferences.push({ frame, what: 'fin-not-captured', side: r, why, before: [this.ep[0].state, this.ep[1].state] });
+    this.inferences = added(this.inferences, { frame, what: 'fin-not-captured', side: r, why, before: [this.ep[0].state, this.ep[1].state] });
     const finAck = add32(sf.finSeq, 1);
     R.fin = new FinRecord(S.ackMax, 0, t, true, finAck, true, 0, frame);
     // The inferred FIN carried the ACK of S's FIN: R was in CLOSE-WAIT and moves to LAST-ACK; S takes both.
@@ -706,7 +707,7 @@ export class Connection {
       note = R.state === 'CLOSED' || R.state === 'RESET' ? 'RST after close' : 'RST';
     }
 
-    if (S.rsts.length < 16) S.rsts.push(rec);
+    if (S.rsts.length < 16) S.rsts = added(S.rsts, rec);
     if (rec.verdict === 'accepted' && this.refused && this.acceptedRst !== null && R.state === 'SYN_SENT') {
       // Another refusal of the same (retried) attempt.
       this.refusals++;
@@ -739,7 +740,7 @@ export class Connection {
 
   /** Records that an earlier inference was taken back (bounded; shown in the report as `revisions`). */
   private revise(frame: number, by: number, t: number, what: Revision['what'], why: string): void {
-    if (this.revisions.length < 16) this.revisions.push({ frame, revisedBy: by, t, what, why });
+    if (this.revisions.length < 16) this.revisions = added(this.revisions, { frame, revisedBy: by, t, what, why });
   }
 
   /** Behaviour overrides arithmetic: the receiver kept talking, so the RST did not reset it (docs/rules.md §6.3). */

@@ -1,3 +1,4 @@
+import { EMPTY_LIST } from './empty-list.js';
 import { copyNumbers, FREED, RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
@@ -20,8 +21,8 @@ export class FinRecord {
   retx = 0;
   /** The same FIN sent again as the ACK of the peer's crossing FIN (ack newly covers it): not a retransmission. */
   reAcks = 0;
-  retxFrames: number[] = [];
-  retxTimes: number[] = [];
+  retxFrames: number[] = EMPTY_LIST;
+  retxTimes: number[] = EMPTY_LIST;
   /** First peer segment with ack >= finSeq + 1 (the ACK of this FIN), 0 when none. */
   ackFrame = 0;
   /** The ACK was captured before the first retransmission: lost after the capture point (docs/rules.md §6.5). */
@@ -149,7 +150,7 @@ export class Endpoint {
   /** Bytes sent after it had acknowledged the peer's FIN (legitimate half-close traffic, docs/rules.md §6.1). */
   dataAfterPeerFin = 0;
   /** Segments with new data sent after the peer's FIN was captured, acknowledged or not (first 8 frames). */
-  dataAfterPeerFinFrames: number[] = [];
+  dataAfterPeerFinFrames: number[] = EMPTY_LIST;
   dataAfterPeerFinNew = 0;
   /** ACK field of the first of those segments (-1 without the ACK bit). */
   dataAfterPeerFinAck = -1;
@@ -180,7 +181,7 @@ export class Endpoint {
   /** Segments (a FIN, data) sent from SYN-SENT with ack 0, before any SYN-ACK: no connection carries them. */
   unsyncDropped = 0;
   fin: FinRecord | null = null;
-  rsts: RstRecord[] = [];
+  rsts: RstRecord[] = EMPTY_LIST;
 
   /**
    * Its numbers that are not small integers (sequence numbers, times) live in a row of the shared pool (ROWS), read

@@ -15,12 +15,14 @@
  * its integers as differences from a new instance's, or, when a field holds a value of another kind, a bitmap of the
  * fields that differ from a new instance's, and those; thaw() starts from a new instance; the numbers of its pool row
  * likewise, a bitmap of those that differ from a new instance's row, then those), a packet log's head by column, a
- * tombstone as its three fields, arrays and typed arrays with their length, and an object met again as a
- * back-reference. freeze() returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them
- * in a ByteArena (outside the heap: the flow table's resting tuples).
+ * tombstone as its three fields, arrays and typed arrays with their length (the shared empty list,
+ * src/tcp/empty-list.ts, as its tag alone, thawed as itself), and an object met again as a back-reference. freeze()
+ * returns the bytes as a one-byte string (on the heap, one byte each); freezeTo() stores them in a ByteArena (outside
+ * the heap: the flow table's resting tuples).
  */
 import { CONN_ROW_WIDTH, Connection } from './connection.js';
 import { Endpoint, FIN_ROW_WIDTH, FinRecord, ROW_WIDTH } from './endpoint.js';
+import { EMPTY_LIST } from './empty-list.js';
 import { PacketLog } from './packet-log.js';
 import { PathRecord } from './path.js';
 import { Tombstone } from './tombstone.js';
@@ -45,6 +47,7 @@ const INT24 = 15;   // 3 bytes, two's complement (an integer of -2^23 .. 2^23 - 
 const INT32 = 16;   // 4 bytes, two's complement (a negative integer beyond INT24)
 const TOMB = 17;    // a Tombstone: its id, its bits, then its numbers as NUMS without the tag (no shape, no bitmap)
 const FIXED = 18;   // a class instance by its shape's typed layout (see typedWriterOf): varint shape, then the layout
+const EMPTY_SHARED = 19; // the shared empty list (src/tcp/empty-list.ts): thawed as that list, not a new one
 /** RECENT + i: the large number in slot i of a small cache of the last ones (times, sequence numbers, fillers). */
 const RECENT = 64;
 const RECENT_N = 64;
@@ -533,6 +536,8 @@ function put(v: unknown): void {
     case 'object': {
       room(6);
       if (v === null) { byte(NULL); return; }
+      // Not a list met before: a list of its own made from it would be shared by every field that held it.
+      if (v === EMPTY_LIST) { byte(EMPTY_SHARED); return; }
       const at = seenIndex(v);
       if (at >= 0) { byte(REF); varint(at); return; }
       if (Array.isArray(v)) {
@@ -706,6 +711,7 @@ function get(): unknown {
       return a;
     }
     case REF: return back[getVarint()];
+    case EMPTY_SHARED: return EMPTY_LIST;
     case TOMB: {
       // The fields in the constructor's order (id, bits, n), as the generic encoding rebuilt them.
       const o = Object.create(Tombstone.prototype) as TombFields;

@@ -8,6 +8,7 @@ import { FlowTable, freezeTombstone, tombstone } from '../../src/tcp/flow-table.
 import { ByteArena } from '../../src/tcp/byte-arena.js';
 import { Tombstone } from '../../src/tcp/tombstone.js';
 import { freeze, freezeTo, thaw } from '../../src/tcp/frozen.js';
+import { added, EMPTY_LIST } from '../../src/tcp/empty-list.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
 import { AnalysisSession } from '../../src/analyze/session.js';
@@ -286,4 +287,21 @@ describe('open connections frozen while idle', () => {
     assert.equal(frozen.report, plain.report);
     assert.match(frozen.report, /"captureLoss":[1-9]/);
   });
+});
+
+test('the shared empty list comes back as itself, not as one new list shared by every field that held it', () => {
+  const c = new Connection(7, true, false, 0, null);
+  const lists = (x: Connection) => [x.liveSynFrames, x.revisions, x.inferences, x.ep[0].rsts, x.ep[1].rsts, x.ep[0].dataAfterPeerFinFrames, x.ep[1].dataAfterPeerFinFrames];
+  for (const l of lists(c)) assert.equal(l, EMPTY_LIST);
+  const back = thaw(freeze(c));
+  for (const l of lists(back)) assert.equal(l, EMPTY_LIST);
+  assert.throws(() => (EMPTY_LIST as number[]).push(1));
+  // Adding to one list gives it a list of its own; the others stay empty.
+  back.liveSynFrames = added(back.liveSynFrames, 5);
+  back.ep[0].dataAfterPeerFinFrames = added(back.ep[0].dataAfterPeerFinFrames, 6);
+  const again = thaw(freeze(back));
+  assert.deepStrictEqual([again.liveSynFrames, again.ep[0].dataAfterPeerFinFrames], [[5], [6]]);
+  assert.equal(again.ep[1].dataAfterPeerFinFrames, EMPTY_LIST);
+  assert.equal(again.revisions, EMPTY_LIST);
+  c.free(); back.free(); again.free();
 });
