@@ -13,8 +13,7 @@ const READ_AHEAD = 4096;
  * RecordFile and closes the old one (DiskColdStore, src/analyze/cold-store.ts).
  */
 export class RecordFile {
-  private dir: TempDir | null = null;
-  private fd = -1;
+  private readonly file: TempFile;
   private buf = Buffer.allocUnsafe(BUF);
   private used = 0;
   /** Bytes in the file: the buffer holds the records from this offset on. */
@@ -26,7 +25,9 @@ export class RecordFile {
   length = 0;
 
   /** `prefix`: the temporary directory's name prefix; `what`: the store's name in an error. */
-  constructor(private readonly prefix: string, private readonly what: string) {}
+  constructor(prefix: string, private readonly what: string) {
+    this.file = new TempFile(prefix);
+  }
 
   /** The memory it holds: its buffers (the records are in the file). */
   get memory(): number {
@@ -54,17 +55,8 @@ export class RecordFile {
       this.length = this.buf.readUInt32LE(ref - this.flushed);
       return this.buf;
     }
-    // One read for the length and the bytes of a record of up to READ_AHEAD bytes (most: a few hundred), a second for
-    // the rest of a longer one.
-    const got = this.read(this.scratch, Math.min(READ_AHEAD, this.flushed - ref), ref, 0, 4);
-    const n = this.length = this.scratch.readUInt32LE(0);
-    if (4 + n <= got) return this.scratch;
-    if (this.scratch.length < 4 + n) {
-      const grown = Buffer.allocUnsafe(Math.max(4 + n, 2 * this.scratch.length));
-      this.scratch.copy(grown, 0, 0, got);
-      this.scratch = grown;
-    }
-    this.read(this.scratch, 4 + n - got, ref + got, got);
+    this.scratch = readRecordAt(this.file.fd, this.scratch, ref, this.flushed - ref, this.what);
+    this.length = this.scratch.readUInt32LE(0);
     return this.scratch;
   }
 
@@ -80,10 +72,7 @@ export class RecordFile {
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-    this.dir?.remove();
-    this.dir = null;
+    this.file.close();
     this.buf = Buffer.alloc(0);
     this.used = 0;
   }
@@ -114,22 +103,62 @@ export class RecordFile {
   }
 
   private append(b: Buffer, len: number): void {
+    this.file.write(b, len, this.flushed);
+    this.flushed += len;
+  }
+}
+
+/** A private temporary file (0600, in a TempDir of its own), made when first written and removed by close(). */
+export class TempFile {
+  private dir: TempDir | null = null;
+  /** Its descriptor (-1 before the first write and after close()). */
+  fd = -1;
+
+  constructor(private readonly prefix: string) {}
+
+  /** b[0 .. len) at offset `at`. */
+  write(b: Uint8Array, len: number, at: number): void {
     if (this.fd < 0) {
       this.dir = new TempDir(this.prefix);
       this.fd = openSync(this.dir.file('records'), 'w+', 0o600);
     }
-    for (let o = 0; o < len;) o += writeSync(this.fd, b, o, len - o, this.flushed + o);
-    this.flushed += len;
+    for (let o = 0; o < len;) o += writeSync(this.fd, b, o, len - o, at + o);
   }
 
-  /** Up to `len` bytes of the file from offset `at` into b[into ..], at least `least` of them: how many came. */
-  private read(b: Buffer, len: number, at: number, into = 0, least = len): number {
-    let o = 0;
-    while (o < least) {
-      const got = readSync(this.fd, b, into + o, len - o, at + o);
-      if (got <= 0) throw new Error(`${this.what}: short read at ${at + o}`);
-      o += got;
-    }
-    return o;
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.dir?.remove();
+    this.dir = null;
   }
+}
+
+/**
+ * The record (u32 length, then its bytes) at offset `at` of file `fd`, read into `into` from offset 0, or into a larger
+ * buffer when it does not fit: the buffer that holds it. One read for the length and the bytes of a record of up to
+ * READ_AHEAD bytes (most: a few hundred; at most `avail`, the bytes the file has from `at` on), a second for the rest
+ * of a longer one. `what`: the store's name in an error.
+ */
+export function readRecordAt(fd: number, into: Buffer<ArrayBuffer>, at: number, avail: number, what: string): Buffer<ArrayBuffer> {
+  const got = readAtLeast(fd, into, Math.min(READ_AHEAD, avail), at, 0, 4, what);
+  const n = into.readUInt32LE(0);
+  if (4 + n <= got) return into;
+  let b = into;
+  if (b.length < 4 + n) {
+    b = Buffer.allocUnsafe(Math.max(4 + n, 2 * into.length));
+    into.copy(b, 0, 0, got);
+  }
+  readAtLeast(fd, b, 4 + n - got, at + got, got, 4 + n - got, what);
+  return b;
+}
+
+/** Up to `len` bytes of file `fd` from offset `at` into b[into ..], at least `least` of them: how many came. */
+function readAtLeast(fd: number, b: Uint8Array, len: number, at: number, into: number, least: number, what: string): number {
+  let o = 0;
+  while (o < least) {
+    const got = readSync(fd, b, into + o, len - o, at + o);
+    if (got <= 0) throw new Error(`${what}: short read at ${at + o}`);
+    o += got;
+  }
+  return o;
 }

@@ -1,10 +1,9 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import type { RecordArena } from '../tcp/byte-arena.js';
-import { TempDir } from './temp-dir.js';
+import { readRecordAt, TempFile } from './record-file.js';
 
 /** Bytes per segment: the records being written wait in one segment's buffer. */
 const SEGMENT = 1 << 20;
-/** Bytes read at once when a record is read back: its length and, for most records, all of it. */
+/** The first read-back buffer (records longer than it are read into a larger one, kept). */
 const READ_AHEAD = 4096;
 
 /**
@@ -20,8 +19,7 @@ const READ_AHEAD = 4096;
  * consecutive segments of its own at the end of the file, reused one by one once it is dead.
  */
 export class SegmentArena implements RecordArena {
-  private dir: TempDir | null = null;
-  private fd = -1;
+  private readonly file = new TempFile('teardown-judged-');
   private buf: Buffer;
   private used = 0;
   /** The segment being filled (its records are in `buf`). */
@@ -67,15 +65,7 @@ export class SegmentArena implements RecordArena {
   /** The bytes holding record `ref` (read from the file into a scratch buffer unless it is in the segment being filled); see start(). */
   chunk(ref: number): Uint8Array {
     if (this.segmentOf(ref) === this.cur) return this.buf;
-    const got = this.read(this.scratch, READ_AHEAD, ref, 0, 4);
-    const n = this.scratch.readUInt32LE(0);
-    if (4 + n <= got) return this.scratch;
-    if (this.scratch.length < 4 + n) {
-      const grown = Buffer.allocUnsafe(Math.max(4 + n, 2 * this.scratch.length));
-      this.scratch.copy(grown, 0, 0, got);
-      this.scratch = grown;
-    }
-    this.read(this.scratch, 4 + n - got, ref + got, got);
+    this.scratch = readRecordAt(this.file.fd, this.scratch, ref, Infinity, 'judged connection store');
     return this.scratch;
   }
 
@@ -95,10 +85,7 @@ export class SegmentArena implements RecordArena {
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-    this.dir?.remove();
-    this.dir = null;
+    this.file.close();
     this.buf = Buffer.alloc(0);
     this.used = 0;
   }
@@ -111,7 +98,7 @@ export class SegmentArena implements RecordArena {
   private next(): void {
     const s = this.cur;
     if (this.live[s] === 0) { this.used = 0; return; }
-    this.write(this.buf, this.used, s * this.segment);
+    this.file.write(this.buf, this.used, s * this.segment);
     this.cur = this.take(1);
     this.used = 0;
   }
@@ -129,28 +116,9 @@ export class SegmentArena implements RecordArena {
     const s = this.take(Math.ceil((4 + n) / this.segment));
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32LE(n, 0);
-    this.write(head, 4, s * this.segment);
-    this.write(Buffer.from(b.buffer, b.byteOffset, n), n, s * this.segment + 4);
+    this.file.write(head, 4, s * this.segment);
+    this.file.write(b, n, s * this.segment + 4);
     this.live[s] = 1;
     return s * this.segment;
-  }
-
-  private write(b: Buffer, len: number, at: number): void {
-    if (this.fd < 0) {
-      this.dir = new TempDir('teardown-judged-');
-      this.fd = openSync(this.dir.file('records'), 'w+', 0o600);
-    }
-    for (let o = 0; o < len;) o += writeSync(this.fd, b, o, len - o, at + o);
-  }
-
-  /** Up to `len` bytes of the file from offset `at` into b[into ..], at least `least` of them: how many came. */
-  private read(b: Buffer, len: number, at: number, into = 0, least = len): number {
-    let o = 0;
-    while (o < least) {
-      const got = readSync(this.fd, b, into + o, len - o, at + o);
-      if (got <= 0) throw new Error(`judged connection store: short read at ${at + o}`);
-      o += got;
-    }
-    return o;
   }
 }

@@ -3,6 +3,7 @@ import { CATALOG } from './catalog.js';
 import { sideName } from './context.js';
 import type { Connection } from '../tcp/connection.js';
 import { finCovers } from '../tcp/endpoint.js';
+import { addFrame } from '../tcp/frame-list.js';
 import { closingFindings, ending } from './closing.js';
 import { toRef, type JudgeContext } from './context.js';
 import { halfCloseFindings } from './half-close.js';
@@ -69,9 +70,9 @@ export function judgeConnection(ctx: JudgeContext, filter: string, v: 4 | 6, lad
   };
   // The closing packets a later reuse finding shows: FINs, their ACKs, the RST (frame order, no repeats).
   const closing: number[] = [];
-  if (cl.fin) { take(closing, cl.fin.frame); take(closing, cl.fin.ackFrame); take(closing, cl.fin.reAckFrame); }
-  if (sv.fin) { take(closing, sv.fin.frame); take(closing, sv.fin.ackFrame); take(closing, sv.fin.reAckFrame); }
-  if (c.acceptedRst) take(closing, c.acceptedRst.frame);
+  if (cl.fin) { addFrame(closing, cl.fin.frame); addFrame(closing, cl.fin.ackFrame); addFrame(closing, cl.fin.reAckFrame); }
+  if (sv.fin) { addFrame(closing, sv.fin.frame); addFrame(closing, sv.fin.ackFrame); addFrame(closing, sv.fin.reAckFrame); }
+  if (c.acceptedRst) addFrame(closing, c.acceptedRst.frame);
   return { report, findings, closing };
 }
 
@@ -84,15 +85,6 @@ function kindsOf(findings: readonly Finding[]): Finding['kind'][] {
   const out: Finding['kind'][] = [];
   for (const f of findings) if (!out.includes(f.kind)) out.push(f.kind);
   return out;
-}
-
-/** Adds `frame` (not 0, not already there) to `closing`, kept in frame order (a handful of frames: no sort). */
-function take(closing: number[], frame: number): void {
-  if (frame === 0 || closing.includes(frame)) return;
-  let i = closing.length;
-  closing.push(frame);
-  while (i > 0 && (closing[i - 1] as number) > frame) { closing[i] = closing[i - 1] as number; i--; }
-  closing[i] = frame;
 }
 
 /**

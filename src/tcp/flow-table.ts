@@ -5,6 +5,7 @@ import { ACK, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { Connection } from './connection.js';
 import { freeze, freezeTo, freezeTombstoneTo, thaw, thawFrom } from './frozen.js';
 import { ByteArena, type RecordArena } from './byte-arena.js';
+import { addFrame } from './frame-list.js';
 import { packTombstone, Tombstone, tombstoneBits, tombstoneSize, type TombstoneFacts } from './tombstone.js';
 import type { Endpoint } from './endpoint.js';
 import { RecencyLists } from './lru.js';
@@ -894,14 +895,6 @@ export const IDLE_FREEZE = 30;
 
 export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
 
-/** Adds frame `f` (not 0, not already there) to `frames`, kept in frame order (a handful of frames: no sort). */
-function addFrame(frames: number[], f: number): void {
-  if (f === 0 || frames.includes(f)) return;
-  let i = frames.length;
-  frames.push(f);
-  while (i > 0 && (frames[i - 1] as number) > f) { frames[i] = frames[i - 1] as number; i--; }
-  frames[i] = f;
-}
 
 /**
  * What a retired connection leaves for judging the next SYN on its tuple (docs/rules.md §6.4); `closing`: the frames

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openCapture } from '../../src/capture/open.js';
-import { decodeFrame } from '../../src/decode/decode.js';
-import { newTcpPacket } from '../../src/decode/packet.js';
 import { evidence, toRef } from '../../src/findings/context.js';
 import { judgeConnection } from '../../src/findings/judge.js';
 import { DEFAULT_SETTINGS } from '../../src/model/settings.js';
-import { FlowTable } from '../../src/tcp/flow-table.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
+import { judgedConnections } from '../helpers/judged-connections.js';
 
 const endpoint = (port: number) => ({ ipVersion: 4 as const, address: '10.0.0.1', port });
 
@@ -15,7 +12,7 @@ test('the ladder is built for every connection (all), those with findings (findi
   let withFindings = 0;
   let without = 0;
   for (const path of fixtureCaptures()) {
-    const table = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000 }, (c) => {
+    await judgedConnections(path, (c) => {
       const ctx = { c, id: c.id, client: endpoint(1), server: endpoint(2), settings: DEFAULT_SETTINGS, now: c.lastT, atEnd: false };
       const all = judgeConnection(ctx, '', 4, 'all');
       const some = judgeConnection(ctx, '', 4, 'findings');
@@ -29,17 +26,7 @@ test('the ladder is built for every connection (all), those with findings (findi
       assert.deepStrictEqual(none.findings, all.findings);
       assert.deepStrictEqual({ ...none.report, ladder: [], elided: 0 }, { ...all.report, ladder: [], elided: 0 });
       if (all.findings.length > 0) withFindings++; else without++;
-      return all.closing;
     });
-    const p = newTcpPacket();
-    let t = 0;
-    const src = await openCapture(path);
-    await src.run((f) => {
-      if (decodeFrame(f, p) !== 'ok') return;
-      t = f.tsSec + f.tsNsec * 1e-9;
-      table.ingest(p, f.index, t);
-    });
-    table.flushAll(t);
   }
   assert.ok(withFindings > 20 && without > 20, `${withFindings} with findings, ${without} without`);
 });
@@ -47,25 +34,15 @@ test('the ladder is built for every connection (all), those with findings (findi
 test('evidence() gives the logged packets of the frames in frame order, each once, without 0 or frames not logged', async () => {
   let checked = 0;
   for (const path of fixtureCaptures().slice(0, 6)) {
-    const table = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000 }, (c) => {
+    await judgedConnections(path, (c) => {
       const logged = c.log.packets().map((r) => r.frame);
-      if (logged.length < 3) return [];
+      if (logged.length < 3) return;
       const [a, b, z] = [logged[0] as number, logged[1] as number, logged.at(-1) as number];
       const refs = evidence(c, [z, 0, b, a, z, 999_999_999, b]);
       assert.deepStrictEqual(refs.map((r) => r.frame), [a, b, z], `${path} ${c.id}`);
       assert.deepStrictEqual(refs[0], toRef(c, c.log.find(a)!));
       checked++;
-      return [];
     });
-    const p = newTcpPacket();
-    let t = 0;
-    const src = await openCapture(path);
-    await src.run((f) => {
-      if (decodeFrame(f, p) !== 'ok') return;
-      t = f.tsSec + f.tsNsec * 1e-9;
-      table.ingest(p, f.index, t);
-    });
-    table.flushAll(t);
   }
   assert.ok(checked > 5, `${checked}`);
 });

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openCapture } from '../../src/capture/open.js';
-import { decodeFrame } from '../../src/decode/decode.js';
-import { newTcpPacket } from '../../src/decode/packet.js';
 import { Connection } from '../../src/tcp/connection.js';
-import { FlowTable, freezeTombstone, tombstone } from '../../src/tcp/flow-table.js';
+import { freezeTombstone, tombstone } from '../../src/tcp/flow-table.js';
 import { ByteArena } from '../../src/tcp/byte-arena.js';
 import { Tombstone } from '../../src/tcp/tombstone.js';
 import { freeze, freezeTo, thaw } from '../../src/tcp/frozen.js';
 import { added, EMPTY_LIST } from '../../src/tcp/empty-list.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
+import { judgedConnections } from '../helpers/judged-connections.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
 import { AnalysisSession } from '../../src/analyze/session.js';
 import { ReportSpool } from '../../src/analyze/spool.js';
@@ -33,23 +32,6 @@ function accessorValues(x: unknown, path = '', out: Record<string, unknown> = {}
 function recordBytes(a: ByteArena, ref: number): number[] {
   const s = a.start(ref);
   return [...a.chunk(ref).subarray(s, s + a.length(ref))];
-}
-
-/** Every connection of a capture as the flow table judges it (a snapshot of its state at each judgement). */
-async function judgedConnections(path: string, each: (c: Connection) => void): Promise<void> {
-  const table = new FlowTable({ idleSplit: 300, closedLinger: 5, tombstoneLife: 240, maxConnections: 100_000 },
-    (c) => { each(c); return []; });
-  const p = newTcpPacket();
-  let n = 0;
-  let t = 0;
-  const src = await openCapture(path);
-  await src.run((f) => {
-    if (decodeFrame(f, p) !== 'ok') return;
-    t = f.tsSec + f.tsNsec * 1e-9;
-    table.ingest(p, f.index, t);
-    if (++n % 50 === 0) table.sweep(t);
-  });
-  table.flushAll(t);
 }
 
 describe('frozen judged connections', () => {
