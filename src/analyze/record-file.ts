@@ -4,7 +4,7 @@ import { TempDir } from './temp-dir.js';
 /** Bytes gathered before they go to the file (records still here are read from here). */
 const BUF = 1 << 20;
 /** Bytes read at once when a record is read back: its length and, for most records, all of it. */
-const READ_AHEAD = 4096;
+export const READ_AHEAD = 4096;
 
 /**
  * Records appended to a private temporary file, each `u32 length, bytes`; a record's offset is its reference. The
@@ -27,11 +27,6 @@ export class RecordFile {
   /** `prefix`: the temporary directory's name prefix; `what`: the store's name in an error. */
   constructor(prefix: string, private readonly what: string) {
     this.file = new TempFile(prefix);
-  }
-
-  /** The memory it holds: its buffers (the records are in the file). */
-  get memory(): number {
-    return this.buf.length + this.scratch.length;
   }
 
   put(b: Uint8Array, n: number): number {

@@ -1,10 +1,8 @@
 import type { RecordArena } from '../tcp/byte-arena.js';
-import { readRecordAt, TempFile } from './record-file.js';
+import { READ_AHEAD, readRecordAt, TempFile } from './record-file.js';
 
 /** Bytes per segment: the records being written wait in one segment's buffer. */
 const SEGMENT = 1 << 20;
-/** The first read-back buffer (records longer than it are read into a larger one, kept). */
-const READ_AHEAD = 4096;
 
 /**
  * Where a streamed analysis keeps the frozen copy of each judged connection for its reopen window (FlowTable:

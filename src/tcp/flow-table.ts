@@ -895,7 +895,6 @@ export const IDLE_FREEZE = 30;
 
 export type NewReason = 'closed' | 'idle' | 'syn-seq-jump' | 'live';
 
-
 /**
  * What a retired connection leaves for judging the next SYN on its tuple (docs/rules.md §6.4); `closing`: the frames
  * of its closing packets, in frame order (those its packet log kept are copied in).

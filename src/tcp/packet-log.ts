@@ -50,13 +50,6 @@ function noteIndex(n: string | null): number {
   return i;
 }
 
-/** Writes one record into `out` at `o` as a row of ROW_WIDTH numbers (the log's own row format). */
-export function packRecAt(r: LogRec, out: number[], o: number): void {
-  out[o] = r.frame; out[o + 1] = r.t; out[o + 2] = r.seq; out[o + 3] = r.ack; out[o + 4] = r.len; out[o + 5] = r.win;
-  out[o + 6] = r.dir | (r.flags << 1) | (STATE_INDEX[r.client] << 9) | (STATE_INDEX[r.server] << 14);
-  out[o + 7] = noteIndex(r.note);
-}
-
 /** The record in the row starting at a[o]. */
 export function unpackRec(a: ArrayLike<number>, o: number): LogRec {
   const p = a[o + 6] as number;
@@ -69,9 +62,9 @@ export function unpackRec(a: ArrayLike<number>, o: number): LogRec {
 
 export const ROW_WIDTH = W;
 
-function copyRow(a: ArrayLike<number>, from: number, out: number[], o: number): void {
-  for (let k = 0; k < W; k++) out[o + k] = a[from + k] as number;
-}
+/** Where PacketLog.locate() found a row: its array and the row's offset there. */
+let foundRows: ArrayLike<number> = [];
+let foundAt = 0;
 
 const byFrame = (x: LogRec, y: LogRec): number => x.frame - y.frame;
 
@@ -184,26 +177,33 @@ export class PacketLog {
 
   /**
    * The row of the packet with this frame number, if kept (the one find() would read), copied to out[o .. o + ROW_WIDTH):
-   * whether it was there. The same numbers as packRecAt(find(frame)), without the record.
+   * whether it was there. The numbers find() unpacks, without the record.
    */
   copyRowOf(frame: number, out: number[], o: number): boolean {
-    const r = this.#hr;
-    if (r !== null) for (let i = 0; i < this.headN; i++) if (r[this.#ha + i * W] === frame) { copyRow(r, this.#ha + i * W, out, o); return true; }
-    const m = this.marks;
-    if (m !== null) for (let i = 0; i < this.marksN; i++) if (m[i * W] === frame) { copyRow(m, i * W, out, o); return true; }
-    const t = this.tail;
-    if (t !== null) for (let i = 0; i < this.tailN; i++) if (t[i * W] === frame) { copyRow(t, i * W, out, o); return true; }
-    return false;
+    if (!this.locate(frame)) return false;
+    for (let k = 0; k < W; k++) out[o + k] = foundRows[foundAt + k] as number;
+    return true;
   }
 
   /** The packet with this frame number, if kept. */
   find(frame: number): LogRec | undefined {
-    const r = this.#hr;
-    if (r !== null) for (let i = 0; i < this.headN; i++) if (r[this.#ha + i * W] === frame) return PacketLog.rec(r, i, this.#ha);
-    const m = this.marks;
-    if (m !== null) for (let i = 0; i < this.marksN; i++) if (m[i * W] === frame) return PacketLog.rec(m, i);
-    const t = this.tail;
-    if (t !== null) for (let i = 0; i < this.tailN; i++) if (t[i * W] === frame) return PacketLog.rec(t, i);
-    return undefined;
+    return this.locate(frame) ? unpackRec(foundRows, foundAt) : undefined;
   }
+
+  /** Finds the row of the packet with this frame number (head, then marks, then tail): foundRows/foundAt; whether kept. */
+  private locate(frame: number): boolean {
+    const r = this.#hr;
+    if (r !== null) for (let i = 0; i < this.headN; i++) if (r[this.#ha + i * W] === frame) return found(r, this.#ha + i * W);
+    const m = this.marks;
+    if (m !== null) for (let i = 0; i < this.marksN; i++) if (m[i * W] === frame) return found(m, i * W);
+    const t = this.tail;
+    if (t !== null) for (let i = 0; i < this.tailN; i++) if (t[i * W] === frame) return found(t, i * W);
+    return false;
+  }
+}
+
+function found(rows: ArrayLike<number>, at: number): true {
+  foundRows = rows;
+  foundAt = at;
+  return true;
 }

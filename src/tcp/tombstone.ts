@@ -29,7 +29,7 @@ export interface TombstoneFacts {
   lastTsVal: [number, number];
   usedTs: boolean;
   closeFrames: number[];
-  /** The closing packets as rows of the packet log (ROW_WIDTH numbers each: packRecAt), in frame order: closeRows[0 .. closeRowsLength). */
+  /** The closing packets as rows of the packet log (ROW_WIDTH numbers each, its row format), in frame order: closeRows[0 .. closeRowsLength). */
   closeRows: number[];
   closeRowsLength: number;
   isn: [number, number];
