@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DiskColdStore } from '../../src/analyze/cold-store.js';
 import { tempDirs } from '../../src/analyze/temp-dir.js';
-import { ACK, FIN, SYN } from '../../src/decode/packet.js';
+import { ACK, SYN } from '../../src/decode/packet.js';
 import { FlowTable } from '../../src/tcp/flow-table.js';
 import { pkt } from '../helpers/table-segments.js';
 
