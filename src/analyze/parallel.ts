@@ -25,7 +25,8 @@ import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.j
 import type { ReportSpool } from './spool.js';
 import { heapGuard } from './memory.js';
 import { captureSummary } from './stream.js';
-import type { BatchMessage, EndMessage, StopMessage, WorkerInput } from './worker.js';
+import type { BatchMessage, EndMessage, StopMessage } from './lane.js';
+import type { WorkerInput } from './worker.js';
 
 /**
  * An analysis thread stopped (the analysis failed on a frame, or the thread's heap neared its limit), or a frame
