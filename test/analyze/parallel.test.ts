@@ -23,7 +23,7 @@ const root = FIXTURES;
 
 
 /** The JSON and the text report of one run (a JSON spool and a text digest fed by the same sessions). */
-async function outputs(path: string, threads: number | null, ringBytes?: number, shard?: Shard): Promise<{ json: string; text: string }> {
+async function outputs(path: string, threads: number | null, ringBytes?: number, shard?: Shard, readerLane = false): Promise<{ json: string; text: string }> {
   const spool = new ReportSpool({ json: true, runBytes: 2048 });
   const digest = new TextDigest(2);
   try {
@@ -31,7 +31,7 @@ async function outputs(path: string, threads: number | null, ringBytes?: number,
       ? (await streamAnalysis(await openCapture(path), {
         sink: { hooks: { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) } }, packetTickSeconds: null, spool, shard,
       })).report
-      : (await streamAnalysisParallel(await openCapture(path), { threads, spool, digest, shard, ...(ringBytes ? { ringBytes } : {}) })).report;
+      : (await streamAnalysisParallel(await openCapture(path), { threads, spool, digest, shard, readerLane, ...(ringBytes ? { ringBytes } : {}) })).report;
     const json = joined(jsonSpoolChunks(r, spool));
     // The JSON pass folded the aggregates; the text report shows them too.
     return { json, text: textReport({ ...r, aggregates: spool.aggregates() }, { maxPerKind: 2 }, digest) };
@@ -41,7 +41,7 @@ async function outputs(path: string, threads: number | null, ringBytes?: number,
 }
 
 describe('--threads N: the same report as one thread', () => {
-  test('every fixture: 2 threads write the same JSON and text as one', async () => {
+  test('every fixture: 2 threads write the same JSON and text as one, whether the reader analyses a share or not', async () => {
     const files = fixtureCaptures();
     assert.ok(files.length > 50);
     for (const f of files) {
@@ -49,6 +49,9 @@ describe('--threads N: the same report as one thread', () => {
       const b = await outputs(f, 2);
       assert.equal(b.json, a.json, f);
       assert.equal(b.text, a.text, f);
+      const c = await outputs(f, 2, undefined, undefined, true);
+      assert.equal(c.json, a.json, f);
+      assert.equal(c.text, a.text, f);
     }
   });
 
@@ -84,11 +87,16 @@ describe('--threads N: the same report as one thread', () => {
       const b = await outputs(p, 3, 4096);
       assert.equal(b.json, a.json);
       assert.equal(b.text, a.text);
+      // The reader's own share (thread 0) and two workers'.
+      const e = await outputs(p, 3, 4096, undefined, true);
+      assert.equal(e.json, a.json);
+      assert.equal(e.text, a.text);
       // --shard K/N: the reader drops the other shards' segments; the sweeps still count them.
       const c = await outputs(p, null, undefined, { k: 1, n: 2 });
       const d = await outputs(p, 2, 4096, { k: 1, n: 2 });
       assert.notEqual(c.json, a.json);
       assert.equal(d.json, c.json);
+      assert.equal((await outputs(p, 2, 4096, { k: 1, n: 2 }, true)).json, c.json);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -132,8 +140,11 @@ describe('--threads N: frames larger than a ring takes', () => {
     try {
       const { bytes } = (JSON.parse((await outputs(p, null)).json) as { connections: { bytes: { c2s: number; s2c: number } }[] }).connections[0]!;
       assert.ok(bytes.c2s + bytes.s2c > 6000, `one thread reads the whole segment (its length from the captured bytes): ${JSON.stringify(bytes)}`);
-      await assert.rejects(streamAnalysisParallel(await openCapture(p), { threads: 2, spool, ringBytes: 4096 }),
+      await assert.rejects(streamAnalysisParallel(await openCapture(p), { threads: 2, spool, ringBytes: 4096, readerLane: false }),
         (e: unknown) => e instanceof ThreadStop && e.why === 'frame' && /^frame 4: a TCP segment of 6\d{3} bytes .*IP length 0.* \(--threads 1 reads it\)$/.test(e.message));
+      // The reader's own share takes frames whole: with every tuple in it, the report is one thread's.
+      const whole = await outputs(p, 1, 4096, undefined, true);
+      assert.equal(whole.json, (await outputs(p, null)).json);
     } finally {
       spool.close();
       rmSync(join(p, '..'), { recursive: true, force: true });
