@@ -7,8 +7,8 @@
  * where one session would sweep (SWEEP_EVERY), and sent to every worker. The workers' judged connections go into
  * one ReportSpool, which orders them as one session's report; connection ids ('c' + rank of the frame that opened
  * the connection) are put back from the frames that opened connections (4 bytes per connection, kept to the end).
- * The output is byte for byte one session's whenever the bound on connections was not reached (each worker holds
- * ⌈maxConnections ÷ N⌉; docs/design.md "Threads").
+ * The output is byte for byte one session's whenever the bound on connections was not reached (each thread holds
+ * its share of maxConnections, as of the tuples; docs/design.md "Threads").
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -47,6 +47,16 @@ function stopLine(why: ThreadStop['why'], detail: string, frame: number): string
   if (why === 'memory') return `${detail} ${before}`;
   return `the analysis failed on frame ${frame}: ${detail} ${before}`;
 }
+
+/**
+ * The thread of a share when the reader has a lane of its own and the report is JSON: share 0 is the reader's, shares
+ * 2w - 1 and 2w worker w's. The reader's other work then includes copying every thread's connection and finding JSON
+ * into the spool's runs (~1 GB on the bench capture); with even shares the worker waited for frames ~20 % of the run.
+ * With two threads, four alternating rounds on the bench capture: --json 14.2–18.0 s (median 15.1) against 15.4–17.3
+ * (16.5); --text, whose spool takes numbers only, was slower so (12.5–13.4 s against 10.1–12.7) and keeps even shares
+ * (bench/README.md).
+ */
+const laneOfShare = (s: number): number => (s === 0 ? 0 : (s + 1) >>> 1);
 
 /** The default of --threads: the machine's cores. */
 export const defaultThreads = (): number => availableParallelism();
@@ -226,7 +236,12 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
     spool.addBatch(Buffer.from(m.bytes, 0, m.used), m.meta, seq);
     for (const [s, next, start] of m.links) spool.link(seq(s), next, start);
   };
-  const laneInput = (w: number): LaneInput => ({ settings, maxConnections: Math.ceil(cap / n), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
+  // With the reader's own lane and JSON the tuples are dealt in 2N - 1 shares: one for thread 0, two for each worker
+  // (laneOfShare). Each thread holds its shares of the bound.
+  const uneven = local && spool.opts.json;
+  const shares = uneven ? 2 * n - 1 : n;
+  const weight = (w: number): number => (uneven && w > 0 ? 2 : 1);
+  const laneInput = (w: number): LaneInput => ({ settings, maxConnections: Math.ceil((cap * weight(w)) / shares), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
   const spares: ArrayBuffer[] = [];
   const lane = local ? new Lane(laneInput(0), (m) => { onBatch(0, m); spares.push(m.bytes); }, () => spares.pop(), null) : null;
   const backs: MessageChannel[] = [];
@@ -282,9 +297,9 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
         if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
         k.tcpPackets++;
         if (shard === null || inShard(pkt, shard)) {
-          const w = threadOf(pkt, n);
-          const wr = writers[w];
-          if (wr === null || wr === undefined) { (lane as Lane).frame(frame); return countSweep(frame); }
+          const w = uneven ? laneOfShare(threadOf(pkt, shares)) : threadOf(pkt, n);
+          const wr = writers[w] as RingWriter | null;
+          if (wr === null) { (lane as Lane).frame(frame); return countSweep(frame); }
           const len = frame.capLength <= wr.maxFrame ? frame.capLength : cutFrame(frame, pkt, wr.maxFrame);
           if (len < 0) {
             fail(new ThreadStop('frame', `a TCP segment of ${frame.capLength} bytes whose length comes from the captured bytes (IP length 0: TSO or BIG TCP) is larger than the analysis threads take (${wr.maxFrame})`, frame.index));

@@ -23,8 +23,8 @@ const root = FIXTURES;
 
 
 /** The JSON and the text report of one run (a JSON spool and a text digest fed by the same sessions). */
-async function outputs(path: string, threads: number | null, ringBytes?: number, shard?: Shard, readerLane = false): Promise<{ json: string; text: string }> {
-  const spool = new ReportSpool({ json: true, runBytes: 2048 });
+async function outputs(path: string, threads: number | null, ringBytes?: number, shard?: Shard, readerLane = false, json = true): Promise<{ json: string; text: string }> {
+  const spool = new ReportSpool({ json, runBytes: 2048 });
   const digest = new TextDigest(2);
   try {
     const r = threads === null
@@ -32,9 +32,10 @@ async function outputs(path: string, threads: number | null, ringBytes?: number,
         sink: { hooks: { onJudged: (c, f, seq, v) => digest.add(c, f, seq, v), onLoose: (f) => digest.addLoose(f) } }, packetTickSeconds: null, spool, shard,
       })).report
       : (await streamAnalysisParallel(await openCapture(path), { threads, spool, digest, shard, readerLane, ...(ringBytes ? { ringBytes } : {}) })).report;
-    const json = joined(jsonSpoolChunks(r, spool));
+    if (!json) return { json: '', text: textReport(r, { maxPerKind: 2 }, digest) };
+    const out = joined(jsonSpoolChunks(r, spool));
     // The JSON pass folded the aggregates; the text report shows them too.
-    return { json, text: textReport({ ...r, aggregates: spool.aggregates() }, { maxPerKind: 2 }, digest) };
+    return { json: out, text: textReport({ ...r, aggregates: spool.aggregates() }, { maxPerKind: 2 }, digest) };
   } finally {
     spool.close();
   }
@@ -87,10 +88,13 @@ describe('--threads N: the same report as one thread', () => {
       const b = await outputs(p, 3, 4096);
       assert.equal(b.json, a.json);
       assert.equal(b.text, a.text);
-      // The reader's own share (thread 0) and two workers'.
+      // The reader's own share (thread 0) and two workers': with JSON one share in five and two each, without even.
       const e = await outputs(p, 3, 4096, undefined, true);
       assert.equal(e.json, a.json);
       assert.equal(e.text, a.text);
+      const t = await outputs(p, null, undefined, undefined, false, false);
+      assert.equal(t.text, a.text);
+      assert.equal((await outputs(p, 3, 4096, undefined, true, false)).text, t.text);
       // --shard K/N: the reader drops the other shards' segments; the sweeps still count them.
       const c = await outputs(p, null, undefined, { k: 1, n: 2 });
       const d = await outputs(p, 2, 4096, { k: 1, n: 2 });
