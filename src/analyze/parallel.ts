@@ -237,11 +237,15 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
     for (const [s, next, start] of m.links) spool.link(seq(s), next, start);
   };
   // With the reader's own lane and JSON the tuples are dealt in 2N - 1 shares: one for thread 0, two for each worker
-  // (laneOfShare). Each thread holds its shares of the bound.
+  // (laneOfShare). Each thread holds its shares of the bound (thread 0 what the workers leave of it).
   const uneven = local && spool.opts.json;
   const shares = uneven ? 2 * n - 1 : n;
-  const weight = (w: number): number => (uneven && w > 0 ? 2 : 1);
-  const laneInput = (w: number): LaneInput => ({ settings, maxConnections: Math.ceil((cap * weight(w)) / shares), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
+  const bound = (w: number): number => {
+    if (!uneven || !Number.isFinite(cap)) return Math.ceil(cap / n);
+    const each = Math.ceil((2 * cap) / shares);
+    return w > 0 ? each : Math.max(1, cap - (n - 1) * each);
+  };
+  const laneInput = (w: number): LaneInput => ({ settings, maxConnections: bound(w), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
   const spares: ArrayBuffer[] = [];
   const lane = local ? new Lane(laneInput(0), (m) => { onBatch(0, m); spares.push(m.bytes); }, () => spares.pop(), null) : null;
   const backs: MessageChannel[] = [];
