@@ -6,6 +6,7 @@
  */
 import type { RawFrame } from '../capture/types.js';
 import type { FloodRaw } from '../findings/syn-flood.js';
+import { errorLine } from '../model/error-line.js';
 import type { Settings } from '../model/report.js';
 import type { EvictionCounts } from '../tcp/flow-table.js';
 import { TextDigest, type DigestRaw } from './digest.js';
@@ -86,7 +87,7 @@ export class Lane {
     try {
       session.ingest(frame);
     } catch (e) {
-      this.stop('internal', (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e)).split('\n')[0] as string, index);
+      this.stop('internal', errorLine(e), index);
     }
     if ((++this.n & 0xfff) === 0 && this.guard !== null) { const full = this.guard(); if (full !== null) this.stop('memory', full, index); }
     // At most one connection opens per frame.

@@ -1,5 +1,6 @@
 import { CaptureError } from '../capture/types.js';
 import type { Gate, PacketSource, RawFrame, SourceResult } from '../capture/types.js';
+import { errorLine } from '../model/error-line.js';
 import type { CaptureSummary, Report, Settings } from '../model/report.js';
 import { heapGuard } from './memory.js';
 import { AnalysisSession, type SessionOptions } from './session.js';
@@ -68,9 +69,6 @@ export function captureSummary(source: PacketSource, session: Pick<AnalysisSessi
   };
 }
 
-function oneLine(e: unknown): string {
-  return (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e)).split('\n')[0]!;
-}
 
 /** Frames between two sink.progress() calls (and memory checks). */
 const PROGRESS_EVERY = 0x4000;
@@ -115,7 +113,7 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
       }
       opts.onInterval?.(session);
     } catch (e) {
-      stopWith('INTERNAL', `the analysis failed on a clock tick: ${oneLine(e)}`, null);
+      stopWith('INTERNAL', `the analysis failed on a clock tick: ${errorLine(e)}`, null);
     }
   }, tickMs);
   let n = 0;
@@ -137,7 +135,7 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
           if (deadline !== undefined && t >= deadline.at) deadline.stop();
         }
       } catch (e) {
-        stopWith('INTERNAL', `the analysis failed on frame ${frame.index}: ${oneLine(e)}`, frame.fileOffset);
+        stopWith('INTERNAL', `the analysis failed on frame ${frame.index}: ${errorLine(e)}`, frame.fileOffset);
       }
     }, signal, opts.gate);
     if (stopped !== null && result.error === null) result.error = stopped;

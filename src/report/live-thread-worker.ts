@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { FloodRaw } from '../findings/syn-flood.js';
+import { errorLine } from '../model/error-line.js';
 import type { FindingKind, Settings } from '../model/report.js';
 import { NdjsonBytes, NdjsonSink } from './ndjson.js';
 import type { EvictionCounts } from '../tcp/flow-table.js';
@@ -110,7 +111,6 @@ function main(): void {
     port.postMessage({ type: 'stop', why, message, frame } satisfies LiveStopMessage);
     throw new ThreadStopped();
   };
-  const oneLine = (e: unknown): string => (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e)).split('\n')[0] as string;
   const guard = heapGuard();
   let n = 0;
   const reader = new RingReader(input.ring);
@@ -121,7 +121,7 @@ function main(): void {
     try {
       session.ingest(frame);
     } catch (e) {
-      stop('internal', oneLine(e), index);
+      stop('internal', errorLine(e), index);
     }
     if ((++n & 0xfff) === 0) { const full = guard(); if (full !== null) stop('memory', full, index); }
     if (session.opened !== before) opens.push(index);
