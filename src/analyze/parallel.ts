@@ -3,8 +3,9 @@
  * 4-tuple (symmetric: both directions and every incarnation of a tuple, whatever the encapsulation, land on the same
  * thread, so verdicts are exact) and copies it into that worker's shared ring (src/analyze/ring.ts); each worker
  * (src/analyze/worker.ts) runs its own streamed session (a Lane, src/analyze/lane.ts). When N is the machine's cores
- * or more, thread 0's Lane runs here, between frames, and N - 1 workers take the rest (readerLane). Sweeps are decided here, from every TCP segment, exactly
- * where one session would sweep (SWEEP_EVERY), and sent to every worker. The workers' judged connections go into
+ * or more, thread 0's Lane runs here, between frames, and N - 1 workers take the rest (readerLane). Sweeps are
+ * decided here, from every TCP segment, exactly where one session would sweep (SWEEP_EVERY), and sent to every
+ * lane. The threads' judged connections go into
  * one ReportSpool, which orders them as one session's report; connection ids ('c' + rank of the frame that opened
  * the connection) are put back from the frames that opened connections (4 bytes per connection, kept to the end).
  * The output is byte for byte one session's whenever the bound on connections was not reached (each thread holds
@@ -49,14 +50,28 @@ function stopLine(why: ThreadStop['why'], detail: string, frame: number): string
 }
 
 /**
- * The thread of a share when the reader has a lane of its own and the report is JSON: share 0 is the reader's, shares
- * 2w - 1 and 2w worker w's. The reader's other work then includes copying every thread's connection and finding JSON
- * into the spool's runs (~1 GB on the bench capture); with even shares the worker waited for frames ~20 % of the run.
- * With two threads, four alternating rounds on the bench capture: --json 14.2–18.0 s (median 15.1) against 15.4–17.3
- * (16.5); --text, whose spool takes numbers only, was slower so (12.5–13.4 s against 10.1–12.7) and keeps even shares
- * (bench/README.md).
+ * The thread of each share of the tuples (a segment's share is threadOf(p, shares.length)): one share per thread, or,
+ * when the reader analyses a share itself and also spools JSON (`readerSpoolsJson`), one for thread 0 and two for
+ * each worker. With JSON the reader copies every thread's connection and finding JSON into the spool's runs (~1 GB
+ * on the bench capture), and with even shares the worker waited for frames ~20 % of the run. With two threads, four
+ * alternating rounds on the bench capture: --json 14.2–18.0 s (median 15.1) against 15.4–17.3 (16.5); --text, whose
+ * spool takes numbers only, was slower so (12.5–13.4 s against 10.1–12.7) and keeps even shares (bench/README.md).
  */
-const laneOfShare = (s: number): number => (s === 0 ? 0 : (s + 1) >>> 1);
+export function shareThreads(n: number, readerSpoolsJson: boolean): Uint16Array {
+  return readerSpoolsJson ? Uint16Array.from({ length: 2 * n - 1 }, (_, s) => (s + 1) >>> 1) : Uint16Array.from({ length: n }, (_, s) => s);
+}
+
+/**
+ * Each thread's bound on connections (of `cap` in all): its shares of it, rounded up, for every worker, and for thread
+ * 0 what they leave (at least one), so that the bounds add up to `cap`.
+ */
+export function threadBounds(cap: number, shares: Uint16Array, n: number): number[] {
+  const count = new Array<number>(n).fill(0);
+  for (const w of shares) count[w] = (count[w] as number) + 1;
+  const bounds = count.map((k) => Math.ceil((cap * k) / shares.length));
+  if (Number.isFinite(cap)) bounds[0] = Math.max(1, cap - bounds.slice(1).reduce((a, b) => a + b, 0));
+  return bounds;
+}
 
 /** The default of --threads: the machine's cores. */
 export const defaultThreads = (): number => availableParallelism();
@@ -236,16 +251,9 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
     spool.addBatch(Buffer.from(m.bytes, 0, m.used), m.meta, seq);
     for (const [s, next, start] of m.links) spool.link(seq(s), next, start);
   };
-  // With the reader's own lane and JSON the tuples are dealt in 2N - 1 shares: one for thread 0, two for each worker
-  // (laneOfShare). Each thread holds its shares of the bound (thread 0 what the workers leave of it).
-  const uneven = local && spool.opts.json;
-  const shares = uneven ? 2 * n - 1 : n;
-  const bound = (w: number): number => {
-    if (!uneven || !Number.isFinite(cap)) return Math.ceil(cap / n);
-    const each = Math.ceil((2 * cap) / shares);
-    return w > 0 ? each : Math.max(1, cap - (n - 1) * each);
-  };
-  const laneInput = (w: number): LaneInput => ({ settings, maxConnections: bound(w), spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
+  const shares = shareThreads(n, local && spool.opts.json);
+  const bounds = threadBounds(cap, shares, n);
+  const laneInput = (w: number): LaneInput => ({ settings, maxConnections: bounds[w] as number, spool: spool.opts, maxPerKind: opts.digest?.maxPerKind ?? null, w });
   const spares: ArrayBuffer[] = [];
   const lane = local ? new Lane(laneInput(0), (m) => { onBatch(0, m); spares.push(m.bytes); }, () => spares.pop(), null) : null;
   const backs: MessageChannel[] = [];
@@ -276,19 +284,6 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   let lastSec = 0;
   let lastNsec = 0;
   let result: SourceResult;
-  // After every TCP segment: where one session would sweep (AnalysisSession.ingest), after this segment, at its time;
-  // and the reader's heap.
-  const countSweep = (frame: RawFrame): void => {
-    if (++sinceSweep >= SWEEP_EVERY) {
-      sinceSweep = 0;
-      for (const wr of ringWriters) wr.mark(KIND_BOUNDARY, frame.tsSec, frame.tsNsec);
-      lane?.boundary(frame.tsSec, frame.tsNsec);
-    }
-    if ((k.packets & 0x3fff) === 0) {
-      const full = guard();
-      if (full !== null) { memory = new CaptureError('MEMORY', `${full} after frame ${frame.index}`, source.info.path, frame.fileOffset); stopper.abort(); }
-    }
-  };
   try {
     result = await source.run((frame) => {
       if (failure !== null || memory !== null) return;
@@ -301,17 +296,27 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
         if (status !== 'ok') { k.undecodable[status] = (k.undecodable[status] ?? 0) + 1; return; }
         k.tcpPackets++;
         if (shard === null || inShard(pkt, shard)) {
-          const w = uneven ? laneOfShare(threadOf(pkt, shares)) : threadOf(pkt, n);
-          const wr = writers[w] as RingWriter | null;
-          if (wr === null) { (lane as Lane).frame(frame); return countSweep(frame); }
-          const len = frame.capLength <= wr.maxFrame ? frame.capLength : cutFrame(frame, pkt, wr.maxFrame);
-          if (len < 0) {
-            fail(new ThreadStop('frame', `a TCP segment of ${frame.capLength} bytes whose length comes from the captured bytes (IP length 0: TSO or BIG TCP) is larger than the analysis threads take (${wr.maxFrame})`, frame.index));
-            return;
+          const wr = writers[shares[threadOf(pkt, shares.length)] as number] as RingWriter | null;
+          if (wr === null) (lane as Lane).frame(frame);
+          else {
+            const len = frame.capLength <= wr.maxFrame ? frame.capLength : cutFrame(frame, pkt, wr.maxFrame);
+            if (len < 0) {
+              fail(new ThreadStop('frame', `a TCP segment of ${frame.capLength} bytes whose length comes from the captured bytes (IP length 0: TSO or BIG TCP) is larger than the analysis threads take (${wr.maxFrame})`, frame.index));
+              return;
+            }
+            wr.frame(frame.data, frame.dataOffset, len, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
           }
-          wr.frame(frame.data, frame.dataOffset, len, frame.index, frame.tsSec, frame.tsNsec, frame.linkType, frame.wireLength, frame.interfaceId);
         }
-        countSweep(frame);
+        // Where one session would sweep (AnalysisSession.ingest): after this segment, at its time.
+        if (++sinceSweep >= SWEEP_EVERY) {
+          sinceSweep = 0;
+          for (const wr of ringWriters) wr.mark(KIND_BOUNDARY, frame.tsSec, frame.tsNsec);
+          lane?.boundary(frame.tsSec, frame.tsNsec);
+        }
+        if ((k.packets & 0x3fff) === 0) {
+          const full = guard();
+          if (full !== null) { memory = new CaptureError('MEMORY', `${full} after frame ${frame.index}`, source.info.path, frame.fileOffset); stopper.abort(); }
+        }
       } catch (e) {
         // A thread that stopped says why in its own message (handled when this chunk is done): just stop reading.
         if (e instanceof RingFailed) stopper.abort();

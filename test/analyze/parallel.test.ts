@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { TextDigest } from '../../src/analyze/digest.js';
-import { streamAnalysisParallel, ThreadStop } from '../../src/analyze/parallel.js';
+import { shareThreads, streamAnalysisParallel, threadBounds, ThreadStop } from '../../src/analyze/parallel.js';
 import { ReportSpool } from '../../src/analyze/spool.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
 import { openCapture } from '../../src/capture/open.js';
@@ -23,7 +23,9 @@ const root = FIXTURES;
 
 
 /** The JSON and the text report of one run (a JSON spool and a text digest fed by the same sessions). */
-async function outputs(path: string, threads: number | null, ringBytes?: number, shard?: Shard, readerLane = false, json = true): Promise<{ json: string; text: string }> {
+interface RunOptions { ringBytes?: number; shard?: Shard; readerLane?: boolean; json?: boolean }
+
+async function outputs(path: string, threads: number | null, { ringBytes, shard, readerLane = false, json = true }: RunOptions = {}): Promise<{ json: string; text: string }> {
   const spool = new ReportSpool({ json, runBytes: 2048 });
   const digest = new TextDigest(2);
   try {
@@ -50,7 +52,7 @@ describe('--threads N: the same report as one thread', () => {
       const b = await outputs(f, 2);
       assert.equal(b.json, a.json, f);
       assert.equal(b.text, a.text, f);
-      const c = await outputs(f, 2, undefined, undefined, true);
+      const c = await outputs(f, 2, { readerLane: true });
       assert.equal(c.json, a.json, f);
       assert.equal(c.text, a.text, f);
     }
@@ -85,25 +87,43 @@ describe('--threads N: the same report as one thread', () => {
       assert.match(a.json, /"previous":"c\d+"/, 'incarnations are linked');
       assert.match(a.json, /"next":"c\d+"/, 'and their next links settled');
       assert.equal((a.json.match(/"client":"[^"]*:31000"/g) ?? []).length, 2, 'the late segment after the sweep is a connection of its own');
-      const b = await outputs(p, 3, 4096);
+      const b = await outputs(p, 3, { ringBytes: 4096 });
       assert.equal(b.json, a.json);
       assert.equal(b.text, a.text);
       // The reader's own share (thread 0) and two workers': with JSON one share in five and two each, without even.
-      const e = await outputs(p, 3, 4096, undefined, true);
+      const e = await outputs(p, 3, { ringBytes: 4096, readerLane: true });
       assert.equal(e.json, a.json);
       assert.equal(e.text, a.text);
-      const t = await outputs(p, null, undefined, undefined, false, false);
+      const t = await outputs(p, null, { json: false });
       assert.equal(t.text, a.text);
-      assert.equal((await outputs(p, 3, 4096, undefined, true, false)).text, t.text);
+      assert.equal((await outputs(p, 3, { ringBytes: 4096, readerLane: true, json: false })).text, t.text);
       // --shard K/N: the reader drops the other shards' segments; the sweeps still count them.
-      const c = await outputs(p, null, undefined, { k: 1, n: 2 });
-      const d = await outputs(p, 2, 4096, { k: 1, n: 2 });
+      const c = await outputs(p, null, { shard: { k: 1, n: 2 } });
+      const d = await outputs(p, 2, { ringBytes: 4096, shard: { k: 1, n: 2 } });
       assert.notEqual(c.json, a.json);
       assert.equal(d.json, c.json);
-      assert.equal((await outputs(p, 2, 4096, { k: 1, n: 2 }, true)).json, c.json);
+      assert.equal((await outputs(p, 2, { ringBytes: 4096, shard: { k: 1, n: 2 }, readerLane: true })).json, c.json);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('--threads N: shares of the tuples and of the bound on connections', () => {
+  test('one share per thread, or with the reader spooling JSON one for it and two for each worker', () => {
+    assert.deepEqual([...shareThreads(3, false)], [0, 1, 2]);
+    assert.deepEqual([...shareThreads(3, true)], [0, 1, 1, 2, 2]);
+    assert.deepEqual([...shareThreads(1, true)], [0]);
+  });
+
+  test('the threads\' bounds add up to --max-connections, each its shares of it (workers rounded up, thread 0 the rest)', () => {
+    assert.deepEqual(threadBounds(100, shareThreads(2, true), 2), [33, 67]);
+    assert.deepEqual(threadBounds(100, shareThreads(3, true), 3), [20, 40, 40]);
+    assert.deepEqual(threadBounds(100, shareThreads(3, false), 3), [32, 34, 34]);
+    assert.deepEqual(threadBounds(100, shareThreads(2, false), 2), [50, 50]);
+    // Thread 0 keeps at least one; unbounded stays unbounded.
+    assert.deepEqual(threadBounds(2, shareThreads(3, true), 3), [1, 1, 1]);
+    assert.deepEqual(threadBounds(Infinity, shareThreads(2, true), 2), [Infinity, Infinity]);
   });
 });
 
@@ -130,7 +150,7 @@ describe('--threads N: frames larger than a ring takes', () => {
     const p = await withBigFrame(false);
     try {
       const a = await outputs(p, null);
-      const b = await outputs(p, 2, 4096);
+      const b = await outputs(p, 2, { ringBytes: 4096 });
       assert.equal(b.json, a.json);
       assert.equal(b.text, a.text);
     } finally {
@@ -147,7 +167,7 @@ describe('--threads N: frames larger than a ring takes', () => {
       await assert.rejects(streamAnalysisParallel(await openCapture(p), { threads: 2, spool, ringBytes: 4096, readerLane: false }),
         (e: unknown) => e instanceof ThreadStop && e.why === 'frame' && /^frame 4: a TCP segment of 6\d{3} bytes .*IP length 0.* \(--threads 1 reads it\)$/.test(e.message));
       // The reader's own share takes frames whole: with every tuple in it, the report is one thread's.
-      const whole = await outputs(p, 1, 4096, undefined, true);
+      const whole = await outputs(p, 1, { ringBytes: 4096, readerLane: true });
       assert.equal(whole.json, (await outputs(p, null)).json);
     } finally {
       spool.close();
