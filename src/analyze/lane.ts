@@ -12,6 +12,7 @@ import type { EvictionCounts } from '../tcp/flow-table.js';
 import { TextDigest, type DigestRaw } from './digest.js';
 import { AnalysisSession } from './session.js';
 import { SpoolBatch, type SpoolOptions } from './spool.js';
+import { TempSpaceError } from './temp-dir.js';
 
 export interface LaneInput {
   settings: Settings;
@@ -35,7 +36,7 @@ export interface BatchMessage {
 }
 
 /** The thread stopped: the analysis failed on a frame (a bug), or its heap neared its limit. */
-export interface StopMessage { type: 'stop'; why: 'internal' | 'memory'; message: string; frame: number }
+export interface StopMessage { type: 'stop'; why: 'internal' | 'memory' | 'disk'; message: string; frame: number }
 
 export interface EndMessage { type: 'end'; floods: FloodRaw; evictions: EvictionCounts; evicted: number; digest: DigestRaw | null }
 
@@ -63,6 +64,8 @@ export class Lane {
   /** At the end of input: a full batch goes out as soon as it is full. */
   private ending = false;
   private n = 0;
+  /** The index of the last frame taken. */
+  private last = 0;
 
   /**
    * `post` takes each batch (its buffers change hands); `recycled` gives back, one at a time, the buffers of batches
@@ -84,9 +87,11 @@ export class Lane {
     const index = frame.index;
     const session = this.session;
     const before = session.opened;
+    this.last = index;
     try {
       session.ingest(frame);
     } catch (e) {
+      if (e instanceof TempSpaceError) this.stop('disk', e.message, index);
       this.stop('internal', errorLine(e), index);
     }
     if ((++this.n & 0xfff) === 0 && this.guard !== null) { const full = this.guard(); if (full !== null) this.stop('memory', full, index); }
@@ -95,9 +100,13 @@ export class Lane {
     if (this.target.size >= BATCH) this.flush();
   }
 
-  /** A sweep at the reader's word. */
+  /** A sweep at the reader's word; throws LaneStop when the temporary directory is full. */
   boundary(tsSec: number, tsNsec: number): void {
-    this.session.sweep(tsSec + tsNsec * 1e-9);
+    try {
+      this.session.sweep(tsSec + tsNsec * 1e-9);
+    } catch (e) {
+      this.full(e);
+    }
     this.flush();
   }
 
@@ -105,7 +114,11 @@ export class Lane {
   end(tsSec: number, tsNsec: number): EndMessage {
     this.ending = true;
     const session = this.session;
-    session.endOfInput(tsSec + tsNsec * 1e-9);
+    try {
+      session.endOfInput(tsSec + tsNsec * 1e-9);
+    } catch (e) {
+      this.full(e);
+    }
     this.flush();
     return { type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted, digest: this.digest?.raw() ?? null };
   }
@@ -119,6 +132,12 @@ export class Lane {
     const msg: BatchMessage = { type: 'batch', bytes, used, meta, links: this.links, opens: Uint32Array.from(this.opens) };
     this.links = []; this.opens = [];
     this.post(msg);
+  }
+
+  /** A full temporary directory stops the lane (after the last frame it took); anything else is thrown as it is. */
+  private full(e: unknown): never {
+    if (e instanceof TempSpaceError) this.stop('disk', e.message, this.last);
+    throw e;
   }
 
   private stop(why: StopMessage['why'], message: string, frame: number): never {

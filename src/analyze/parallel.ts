@@ -27,6 +27,7 @@ import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.j
 import type { ReportSpool } from './spool.js';
 import { heapGuard } from './memory.js';
 import { captureSummary } from './stream.js';
+import { TempSpaceError } from './temp-dir.js';
 import { Lane, LaneStop, type BatchMessage, type EndMessage, type LaneInput, type StopMessage } from './lane.js';
 import type { WorkerInput } from './worker.js';
 
@@ -37,7 +38,7 @@ import type { WorkerInput } from './worker.js';
  * file again with one thread, and tells the user to for other inputs.
  */
 export class ThreadStop extends Error {
-  constructor(readonly why: 'internal' | 'memory' | 'frame', readonly detail: string, readonly frame: number) {
+  constructor(readonly why: 'internal' | 'memory' | 'frame' | 'disk', readonly detail: string, readonly frame: number) {
     super(stopLine(why, detail, frame));
   }
 }
@@ -45,6 +46,8 @@ export class ThreadStop extends Error {
 function stopLine(why: ThreadStop['why'], detail: string, frame: number): string {
   const before = '(in an analysis thread; --threads 1 reports what was read before it)';
   if (why === 'frame') return `frame ${frame}: ${detail} (--threads 1 reads it)`;
+  // No report: a spill that could not be written lost the record it was taking (src/analyze/temp-dir.ts).
+  if (why === 'disk') return `${detail}; reading stopped at frame ${frame}`;
   if (why === 'memory') return `${detail} ${before}`;
   return `the analysis failed on frame ${frame}: ${detail} ${before}`;
 }
@@ -241,7 +244,14 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   let failure: Error | null = null;
   let settle: (() => void) | null = null;
   const stopper = new AbortController();
-  const fail = (e: Error) => { failure ??= e; stopper.abort(); settle?.(); };
+  // A full temporary directory, here or in a thread, ends the run without a report (a spill lost the record it was
+  // taking), named as the capture's error.
+  const fail = (e: Error) => {
+    const full = e instanceof TempSpaceError || (e instanceof ThreadStop && e.why === 'disk');
+    failure ??= full ? new CaptureError('TEMP_SPACE', e.message, source.info.path, null) : e;
+    stopper.abort();
+    settle?.();
+  };
 
   // Each batch's buffer goes back to its thread once its records are copied into the spool (the thread writes its
   // next batches in it).
@@ -264,7 +274,11 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
     const worker = startWorker({ ...laneInput(w), ring, back: back.port2 } satisfies WorkerInput, [back.port2]);
     worker.on('message', (m: BatchMessage | EndMessage | StopMessage) => {
       if (m.type === 'stop') { fail(new ThreadStop(m.why, m.message, m.frame)); return; }
-      if (m.type === 'batch') { onBatch(w, m); back.port1.postMessage(m.bytes, [m.bytes]); } else ends[w] = m;
+      if (m.type === 'batch') {
+        // (a throw here would escape to the event loop: the spool's runs may find the temporary directory full)
+        try { onBatch(w, m); } catch (e) { fail(e instanceof Error ? e : new Error(String(e))); return; }
+        back.port1.postMessage(m.bytes, [m.bytes]);
+      } else ends[w] = m;
       if (ends.every((e) => e !== null)) settle?.();
     });
     // A worker that reached its heap limit before its guard saw it coming ends with ERR_WORKER_OUT_OF_MEMORY.
@@ -334,7 +348,8 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
         if (lane !== null) ends[0] = lane.end(lastSec, lastNsec);
         for (const wr of ringWriters) wr.mark(KIND_END, lastSec, lastNsec);
       } catch (e) {
-        if (!(e instanceof RingFailed)) fail(e instanceof Error ? e : new Error(String(e)));
+        if (e instanceof LaneStop) fail(new ThreadStop(e.stop.why, e.stop.message, e.stop.frame));
+        else if (!(e instanceof RingFailed)) fail(e instanceof Error ? e : new Error(String(e)));
       }
     }
     await new Promise<void>((res) => { settle = res; if (failure !== null || ends.every((e) => e !== null)) res(); });

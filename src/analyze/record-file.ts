@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { TempDir } from './temp-dir.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { TempDir, writeTemp } from './temp-dir.js';
 
 /** Bytes gathered before they go to the file (records still here are read from here). */
 const BUF = 1 << 20;
@@ -117,7 +117,7 @@ export class TempFile {
       this.dir = new TempDir(this.prefix);
       this.fd = openSync(this.dir.file('records'), 'w+', 0o600);
     }
-    for (let o = 0; o < len;) o += writeSync(this.fd, b, o, len - o, at + o);
+    writeTemp(this.fd, b, 0, len, at);
   }
 
   close(): void {

@@ -1,7 +1,7 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { keyOrder } from './key-order.js';
-import { TempDir } from './temp-dir.js';
+import { TempDir, writeTemp } from './temp-dir.js';
 
 /**
  * A record as the merge hands it out: four numeric sort keys, a few numbers and a text, read in place from the
@@ -273,7 +273,7 @@ export class SortedSpill {
 
 /** Writes bytes [from, from + len) of b. */
 function writeAll(fd: number, b: Uint8Array, from: number, len: number): void {
-  for (let o = 0; o < len;) o += writeSync(fd, b, from + o, len - o);
+  writeTemp(fd, b, from, len);
 }
 
 interface Source {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -35,6 +35,36 @@ test('a full disk on stdout (ENOSPC, /dev/full): one line, exit 2, for --json, -
     } finally {
       closeSync(fd);
     }
+  }
+});
+
+/** Why the full-temporary-directory test cannot run here (it mounts a small tmpfs in a private mount namespace), or null. */
+function noTmpfs(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root (a tmpfs mounted in a private mount namespace): run as root, as CI does';
+  const r = spawnSync('unshare', ['--mount', 'true']);
+  return r.status === 0 ? null : `unshare --mount does not work here (${r.error?.message ?? r.stderr.toString().trim()})`;
+}
+
+test('a full temporary directory (ENOSPC): one line naming it and TMPDIR, exit 2, no report, nothing left in it', { skip: noTmpfs() ?? false, timeout: 180_000 }, async () => {
+  const big = join(dir, 'spill.pcap');
+  await writeBigCapture(big, 300); // 90,000 packets, 9,000 connections: ~20 MB of connection JSON to spill
+  const tmp = join(dir, 'tmpfs');
+  mkdirSync(tmp);
+  // A 64 KiB tmpfs as TMPDIR, in a mount namespace of the child's own; what is left in it is listed on stderr after
+  // the run. tsx's cache is off (it would write to TMPDIR too).
+  const script = 'mount -t tmpfs -o size=64k tmpfs "$0" || exit 99; TMPDIR="$0" "$@"; rc=$?; echo "left: $(ls -A "$0" | tr "\\n" " ")" >&2; exit $rc';
+  for (const mode of [['--json'], ['--json', '--threads', '1'], ['--json', '--threads', '3']]) {
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, tmp,
+      process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'analyze', big, ...mode],
+    { cwd: ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, TSX_DISABLE_CACHE: '1' } });
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    assert.equal(lines.pop(), 'left: ', `${mode.join(' ')}: the temporary files are removed\n${r.stderr}`);
+    assert.equal(r.status, 2, `${mode.join(' ')}: ${r.stderr}`);
+    const line = oneLine(lines.join('\n'));
+    assert.ok(line.startsWith(`teardown: ${big}: the temporary directory ${tmp} is full (ENOSPC): set TMPDIR to a directory with more free space`), `${mode.join(' ')}: ${line}`);
+    if (mode.length === 3 && mode[2] === '1') assert.match(line, /; reading stopped at frame \d+ \(at byte \d+\)$/);
+    // A spill that could not be written lost a record: no report of a part of it.
+    assert.equal(r.stdout, '', mode.join(' '));
   }
 });
 

@@ -3,7 +3,8 @@
  * 64-bit floats appended and read back by position (fixed-size records: position i at byte 8·i), each read through
  * a small block cache.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { writeTemp } from '../../analyze/temp-dir.js';
 
 const WRITE_CHUNK = 1 << 16;
 
@@ -37,7 +38,7 @@ export class LineWriter {
   }
 
   private flush(): void {
-    if (this.buf.length > 0) writeSync(this.fd, this.buf.join(''));
+    if (this.buf.length > 0) { const b = Buffer.from(this.buf.join('')); writeTemp(this.fd, b, 0, b.length); }
     this.buf = [];
     this.pending = 0;
   }
@@ -68,7 +69,7 @@ export class F64Writer {
   }
 
   private flush(): void {
-    if (this.n > 0) writeSync(this.fd, new Uint8Array(this.buf.buffer, 0, this.n * 8));
+    if (this.n > 0) writeTemp(this.fd, new Uint8Array(this.buf.buffer), 0, this.n * 8);
     this.n = 0;
   }
 }
