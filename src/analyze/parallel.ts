@@ -27,7 +27,7 @@ import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.j
 import type { ReportSpool } from './spool.js';
 import { heapGuard } from './memory.js';
 import { captureSummary } from './stream.js';
-import { TempSpaceError } from './temp-dir.js';
+import { TempDir, TempSpaceError } from './temp-dir.js';
 import { Lane, LaneStop, type BatchMessage, type EndMessage, type LaneInput, type StopMessage } from './lane.js';
 import type { WorkerInput } from './worker.js';
 
@@ -267,11 +267,13 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   const spares: ArrayBuffer[] = [];
   const lane = local ? new Lane(laneInput(0), (m) => { onBatch(0, m); spares.push(m.bytes); }, () => spares.pop(), null) : null;
   const backs: MessageChannel[] = [];
+  // The workers' temporary files, in one directory of this thread's: a terminated worker removes nothing itself.
+  const tempRoot = rings.some((r) => r !== null) ? new TempDir('teardown-threads-') : null;
   const workers = rings.flatMap((ring, w) => {
     if (ring === null) return [];
     const back = new MessageChannel();
     backs.push(back);
-    const worker = startWorker({ ...laneInput(w), ring, back: back.port2 } satisfies WorkerInput, [back.port2]);
+    const worker = startWorker({ ...laneInput(w), ring, back: back.port2, tempRoot: tempRoot?.path ?? null } satisfies WorkerInput, [back.port2]);
     worker.on('message', (m: BatchMessage | EndMessage | StopMessage) => {
       if (m.type === 'stop') { fail(new ThreadStop(m.why, m.message, m.frame)); return; }
       if (m.type === 'batch') {
@@ -356,6 +358,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   } finally {
     for (const w of workers) void w.terminate();
     for (const b of backs) b.port1.close();
+    tempRoot?.remove();
   }
   if (failure !== null) throw failure;
 

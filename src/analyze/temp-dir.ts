@@ -1,7 +1,9 @@
 /**
  * A private temporary directory (mode 0700 in the OS temp dir, files 0600): the sorted runs of a spill, the view's
  * on-disk index. It is removed by remove(), and in any case when the process exits; a death by signal runs no
- * 'exit' handler, so whoever re-raises a signal removes its directories first (the UI closes its store).
+ * 'exit' handler, so whoever re-raises a signal removes its directories first (the UI closes its store). An analysis
+ * thread's 'exit' handlers do not run when it is terminated: its directories are made inside one of the reading
+ * thread's (useTempRoot()), removed with it.
  *
  * Every temporary file is written through writeTemp(): a full file system (ENOSPC, a quota: EDQUOT, a file size limit:
  * EFBIG) is the user's to fix, not a bug, and throws a TempSpaceError that says so and how.
@@ -12,6 +14,8 @@ import { join } from 'node:path';
 
 const live = new Set<string>();
 let hooked = false;
+/** Where this thread makes its directories: the OS temp dir, or the directory useTempRoot() named. */
+let root: string | null = null;
 
 /** The errors of a file system without room for more: the temporary directory needs more space, or another place. */
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
@@ -24,6 +28,11 @@ export class TempSpaceError extends Error {
     super(`the temporary directory ${tmpdir()} is full (${code}): set TMPDIR to a directory with more free space `
       + '(--json needs about the capture\'s size there, --text about a tenth of it)');
   }
+}
+
+/** This thread's directories go inside `dir` (an analysis thread's: the reading thread removes it, and them). */
+export function useTempRoot(dir: string): void {
+  root = dir;
 }
 
 /**
@@ -45,7 +54,7 @@ export class TempDir {
 
   constructor(prefix: string) {
     try {
-      this.path = mkdtempSync(join(tmpdir(), prefix));
+      this.path = mkdtempSync(join(root ?? tmpdir(), prefix));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw code !== undefined && FULL.has(code) ? new TempSpaceError(code) : e;

@@ -18,6 +18,7 @@ import { heapGuard } from '../analyze/memory.js';
 import { KIND_LOSS, KIND_TICK, RingReader, tickTime, type RingBuffers } from '../analyze/ring.js';
 import { AnalysisSession } from '../analyze/session.js';
 import { SpoolBatch, type SpoolOptions } from '../analyze/spool.js';
+import { useTempRoot } from '../analyze/temp-dir.js';
 
 export interface LiveWorkerInput {
   ring: RingBuffers;
@@ -28,6 +29,8 @@ export interface LiveWorkerInput {
   w: number;
   /** Where the capture's thread hands each batch's buffer back once read. */
   back: MessagePort;
+  /** The directory this thread makes its temporary files in (the capture's thread removes it). */
+  tempRoot: string;
 }
 
 export interface RoundMessage {
@@ -81,6 +84,7 @@ function main(): void {
   const input = workerData as LiveWorkerInput;
   const port = parentPort;
   if (port === null) return;
+  useTempRoot(input.tempRoot);
   const out = new RoundBytes();
   const lines = out.w;
   const sink = new NdjsonSink(out, { ladders: input.ladders });

@@ -30,6 +30,7 @@ import { IdLedger, startWorker, ThreadStop } from '../analyze/parallel.js';
 import { KIND_BOUNDARY, KIND_END, KIND_LOSS, newRing, RingFailed, RingWriter } from '../analyze/ring.js';
 import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from '../analyze/session.js';
 import { ReportSpool } from '../analyze/spool.js';
+import { TempDir } from '../analyze/temp-dir.js';
 
 /** Bytes of each analysis thread's ring (frames wait there while the thread is busy; a full ring drops). */
 export const LIVE_THREAD_RING = 16 << 20;
@@ -66,6 +67,8 @@ export class ThreadedLiveSession {
   private readonly cap: number;
   private readonly writers: RingWriter[];
   private readonly workers: Worker[];
+  /** The threads' temporary files, in one directory of this thread's: a terminated thread removes nothing itself. */
+  private readonly tempRoot = new TempDir('teardown-threads-');
   private readonly backs: MessageChannel[];
   private readonly spool = new ReportSpool({ json: false });
   private readonly ledger: IdLedger;
@@ -100,9 +103,10 @@ export class ThreadedLiveSession {
     const rings = Array.from({ length: n }, () => newRing(opts.ringBytes ?? LIVE_THREAD_RING));
     this.writers = rings.map((r) => new RingWriter(r));
     this.backs = rings.map(() => new MessageChannel());
+    const tempRoot = this.tempRoot.path;
     this.workers = rings.map((ring, w) => {
       const back = (this.backs[w] as MessageChannel).port2;
-      const input: LiveWorkerInput = { ring, settings: this.settings, maxConnections: Math.ceil(this.cap / n), spool: this.spool.opts, ladders: opts.ladders, w, back };
+      const input: LiveWorkerInput = { ring, settings: this.settings, maxConnections: Math.ceil(this.cap / n), spool: this.spool.opts, ladders: opts.ladders, w, back, tempRoot };
       const worker = startWorker(input, [back as MessagePort], new URL('./live-thread-worker', import.meta.url));
       worker.on('message', (m: RoundMessage | LiveEndMessage | LiveStopMessage) => {
         if (m.type === 'stop') { this.fail(new ThreadStop(m.why, m.message, m.frame)); return; }
@@ -313,6 +317,7 @@ export class ThreadedLiveSession {
     } finally {
       for (const w of this.workers) void w.terminate();
       for (const b of this.backs) b.port1.close();
+      this.tempRoot.remove();
     }
     const k = this.counters;
     const floods = new FloodTracker();
@@ -345,6 +350,7 @@ export class ThreadedLiveSession {
     this.closed = true;
     for (const w of this.workers) void w.terminate();
     for (const b of this.backs) b.port1.close();
+    this.tempRoot.remove();
     this.spool.close();
   }
 }

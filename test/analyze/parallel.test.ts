@@ -3,7 +3,7 @@
  * (ids named inside summaries and notes) and crosses sweeps, through rings small enough to wrap and fill.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -172,6 +172,45 @@ describe('--threads N: frames larger than a ring takes', () => {
     } finally {
       spool.close();
       rmSync(join(p, '..'), { recursive: true, force: true });
+    }
+  });
+
+  test('a run that stops removes the analysis threads\' temporary files (a terminated thread removes nothing itself)', async () => {
+    // 14,000 copies of a real connection (11 segments) on ports of their own, 5 ms apart, then the TSO segment above:
+    // the sweep after 131,072 segments judges the ~10,900 copies closed for 5 s, each thread keeps their frozen copies
+    // (a few hundred bytes each) in a temporary file (written a MiB at a time), and the run stops at the big segment,
+    // which the reader reaches only once the threads have taken the frames before it through their 4 KiB rings.
+    const base = await readFrames(join(root, 'fin-client-first.pcap'));
+    const t0 = BigInt(base[0]!.tsSec) * 1_000_000_000n + BigInt(base[0]!.tsNsec);
+    const out: Frame[] = [];
+    for (let i = 0; i < 14_000; i++) {
+      const own = base.map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) })); // (remapPorts writes its frames' bytes)
+      out.push(...shiftTime(remapPorts(own, (p) => (p >= 10000 ? 20000 + i : p)), 1_800_000_000_000_000_000n + BigInt(i) * 5_000_000n - t0));
+    }
+    const big = await withBigFrame(true);
+    const tail = await readFrames(big);
+    const b0 = BigInt(tail[0]!.tsSec) * 1_000_000_000n + BigInt(tail[0]!.tsNsec);
+    const at = out.length + 4; // the big segment: frame 4 of its capture
+    out.push(...shiftTime(tail, 1_800_000_000_000_000_000n + 71_000_000_000n - b0));
+    rmSync(join(big, '..'), { recursive: true, force: true });
+    const dir = mkdtempSync(join(tmpdir(), 'teardown-stop-'));
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    const was = process.env.TMPDIR;
+    const spool = new ReportSpool({ json: true });
+    try {
+      const p = join(dir, 'copies.pcap');
+      writeFileSync(p, toPcap(out));
+      process.env.TMPDIR = tmp; // (read by tmpdir() here, and by the threads, which start with this environment)
+      await assert.rejects(streamAnalysisParallel(await openCapture(p), { threads: 2, spool, ringBytes: 4096, readerLane: false }),
+        (e: unknown) => e instanceof ThreadStop && e.why === 'frame' && e.message.startsWith(`frame ${at}: `));
+      spool.close();
+      // (tsx, which loads the threads' modules in the tests, keeps its cache there: tsx-<uid>)
+      assert.deepEqual(readdirSync(tmp).filter((f) => !f.startsWith('tsx-')), []);
+    } finally {
+      if (was === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = was;
+      spool.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
