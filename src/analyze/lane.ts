@@ -12,7 +12,7 @@ import type { EvictionCounts } from '../tcp/flow-table.js';
 import { TextDigest, type DigestRaw } from './digest.js';
 import { AnalysisSession } from './session.js';
 import { SpoolBatch, type SpoolOptions } from './spool.js';
-import { TempSpaceError } from './temp-dir.js';
+import { TempDirError } from './temp-dir.js';
 
 export interface LaneInput {
   settings: Settings;
@@ -36,7 +36,7 @@ export interface BatchMessage {
 }
 
 /** The thread stopped: the analysis failed on a frame (a bug), or its heap neared its limit. */
-export interface StopMessage { type: 'stop'; why: 'internal' | 'memory' | 'disk'; message: string; frame: number }
+export interface StopMessage { type: 'stop'; why: 'internal' | 'memory' | 'temp'; message: string; frame: number }
 
 export interface EndMessage { type: 'end'; floods: FloodRaw; evictions: EvictionCounts; evicted: number; digest: DigestRaw | null }
 
@@ -91,7 +91,7 @@ export class Lane {
     try {
       session.ingest(frame);
     } catch (e) {
-      if (e instanceof TempSpaceError) this.stop('disk', e.message, index);
+      if (e instanceof TempDirError) this.stop('temp', e.message, index);
       this.stop('internal', errorLine(e), index);
     }
     if ((++this.n & 0xfff) === 0 && this.guard !== null) { const full = this.guard(); if (full !== null) this.stop('memory', full, index); }
@@ -136,7 +136,7 @@ export class Lane {
 
   /** A full temporary directory stops the lane (after the last frame it took); anything else is thrown as it is. */
   private full(e: unknown): never {
-    if (e instanceof TempSpaceError) this.stop('disk', e.message, this.last);
+    if (e instanceof TempDirError) this.stop('temp', e.message, this.last);
     throw e;
   }
 

@@ -27,7 +27,7 @@ import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.j
 import type { ReportSpool } from './spool.js';
 import { heapGuard } from './memory.js';
 import { captureSummary } from './stream.js';
-import { TempDir, TempSpaceError } from './temp-dir.js';
+import { TempDir, TempDirError } from './temp-dir.js';
 import { Lane, LaneStop, type BatchMessage, type EndMessage, type LaneInput, type StopMessage } from './lane.js';
 import type { WorkerInput } from './worker.js';
 
@@ -38,7 +38,7 @@ import type { WorkerInput } from './worker.js';
  * file again with one thread, and tells the user to for other inputs.
  */
 export class ThreadStop extends Error {
-  constructor(readonly why: 'internal' | 'memory' | 'frame' | 'disk', readonly detail: string, readonly frame: number) {
+  constructor(readonly why: 'internal' | 'memory' | 'frame' | 'temp', readonly detail: string, readonly frame: number) {
     super(stopLine(why, detail, frame));
   }
 }
@@ -47,7 +47,7 @@ function stopLine(why: ThreadStop['why'], detail: string, frame: number): string
   const before = '(in an analysis thread; --threads 1 reports what was read before it)';
   if (why === 'frame') return `frame ${frame}: ${detail} (--threads 1 reads it)`;
   // No report: a spill that could not be written lost the record it was taking (src/analyze/temp-dir.ts).
-  if (why === 'disk') return `${detail}; reading stopped at frame ${frame}`;
+  if (why === 'temp') return `${detail}; reading stopped at frame ${frame}`;
   if (why === 'memory') return `${detail} ${before}`;
   return `the analysis failed on frame ${frame}: ${detail} ${before}`;
 }
@@ -247,8 +247,8 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   // A full temporary directory, here or in a thread, ends the run without a report (a spill lost the record it was
   // taking), named as the capture's error.
   const fail = (e: Error) => {
-    const full = e instanceof TempSpaceError || (e instanceof ThreadStop && e.why === 'disk');
-    failure ??= full ? new CaptureError('TEMP_SPACE', e.message, source.info.path, null) : e;
+    const full = e instanceof TempDirError || (e instanceof ThreadStop && e.why === 'temp');
+    failure ??= full ? new CaptureError('TEMP_DIR', e.message, source.info.path, null) : e;
     stopper.abort();
     settle?.();
   };

@@ -4,7 +4,7 @@ import { errorLine } from '../model/error-line.js';
 import type { CaptureSummary, Report, Settings } from '../model/report.js';
 import { heapGuard } from './memory.js';
 import { AnalysisSession, type SessionOptions } from './session.js';
-import { TempSpaceError } from './temp-dir.js';
+import { TempDirError } from './temp-dir.js';
 import type { AnalysisSink } from './sink.js';
 
 export interface StreamOptions extends SessionOptions {
@@ -98,7 +98,7 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
   const stopper = new AbortController();
   const signal = opts.signal === undefined ? stopper.signal : AbortSignal.any([opts.signal, stopper.signal]);
   let stopped: CaptureError | null = null;
-  const stopWith = (code: 'INTERNAL' | 'MEMORY' | 'TEMP_SPACE', message: string, offset: number | null): void => {
+  const stopWith = (code: 'INTERNAL' | 'MEMORY' | 'TEMP_DIR', message: string, offset: number | null): void => {
     stopped ??= new CaptureError(code, message, source.info.path, offset);
     stopper.abort();
   };
@@ -114,7 +114,7 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
       }
       opts.onInterval?.(session);
     } catch (e) {
-      if (e instanceof TempSpaceError) stopWith('TEMP_SPACE', `${e.message}; reading stopped on a clock tick`, null);
+      if (e instanceof TempDirError) stopWith('TEMP_DIR', `${e.message}; reading stopped on a clock tick`, null);
       else stopWith('INTERNAL', `the analysis failed on a clock tick: ${errorLine(e)}`, null);
     }
   }, tickMs);
@@ -137,13 +137,13 @@ export async function streamAnalysis(source: PacketSource, opts: StreamOptions):
           if (deadline !== undefined && t >= deadline.at) deadline.stop();
         }
       } catch (e) {
-        if (e instanceof TempSpaceError) stopWith('TEMP_SPACE', `${e.message}; reading stopped at frame ${frame.index}`, frame.fileOffset);
+        if (e instanceof TempDirError) stopWith('TEMP_DIR', `${e.message}; reading stopped at frame ${frame.index}`, frame.fileOffset);
         else stopWith('INTERNAL', `the analysis failed on frame ${frame.index}: ${errorLine(e)}`, frame.fileOffset);
       }
     }, signal, opts.gate);
     // A spill that could not be written has lost the record it was taking: no report is made of what was read.
     const stop = stopped as CaptureError | null; // (set in the callbacks above)
-    if (stop?.code === 'TEMP_SPACE') throw stop;
+    if (stop?.code === 'TEMP_DIR') throw stop;
     if (stopped !== null && result.error === null) result.error = stopped;
     const interrupted = stopped === null && opts.signal?.aborted === true && (opts.interrupted?.() ?? false);
     if (stopped === null) {

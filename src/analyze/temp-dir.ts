@@ -6,7 +6,7 @@
  * thread's (useTempRoot()), removed with it.
  *
  * Every temporary file is written through writeTemp(): a full file system (ENOSPC, a quota: EDQUOT, a file size limit:
- * EFBIG) is the user's to fix, not a bug, and throws a TempSpaceError that says so and how.
+ * EFBIG) is the user's to fix, not a bug, and throws a TempDirError that says so and how.
  */
 import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +21,8 @@ let root: string | null = null;
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 /** A temporary file could not be written because its file system is full (or a quota or size limit was reached). */
-export class TempSpaceError extends Error {
-  override readonly name = 'TempSpaceError';
+export class TempDirError extends Error {
+  override readonly name = 'TempDirError';
   constructor(readonly code: string) {
     // The bench capture (505 MB) peaked at 568 MiB of temporary files with --json and 56 MiB with --text (bench/README.md).
     super(`the temporary directory ${tmpdir()} is full (${code}): set TMPDIR to a directory with more free space `
@@ -37,14 +37,14 @@ export function useTempRoot(dir: string): void {
 
 /**
  * Writes b[from .. from + len) to `fd` (at file offset `at`, or at its position when null). A full file system
- * throws a TempSpaceError; any other failure is thrown as it is.
+ * throws a TempDirError; any other failure is thrown as it is.
  */
 export function writeTemp(fd: number, b: Uint8Array, from: number, len: number, at: number | null = null): void {
   try {
     for (let o = 0; o < len;) o += writeSync(fd, b, from + o, len - o, at === null ? null : at + o);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== undefined && FULL.has(code)) throw new TempSpaceError(code);
+    if (code !== undefined && FULL.has(code)) throw new TempDirError(code);
     throw e;
   }
 }
@@ -57,7 +57,7 @@ export class TempDir {
       this.path = mkdtempSync(join(root ?? tmpdir(), prefix));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw code !== undefined && FULL.has(code) ? new TempSpaceError(code) : e;
+      throw code !== undefined && FULL.has(code) ? new TempDirError(code) : e;
     }
     live.add(this.path);
     if (!hooked) { hooked = true; process.once('exit', removeAll); }

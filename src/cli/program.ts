@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A thread that stopped on a frame it could not take or near its heap limit, or a full temporary directory, is not
     // a bug: its line says what to do.
-    if (e instanceof UsageError || (e instanceof ThreadStop && e.why !== 'internal') || (e instanceof Error && (e.name === 'CaptureError' || e.name === 'ResultsError' || e.name === 'TempSpaceError'))) {
+    if (e instanceof UsageError || (e instanceof ThreadStop && e.why !== 'internal') || (e instanceof Error && (e.name === 'CaptureError' || e.name === 'ResultsError' || e.name === 'TempDirError'))) {
       process.stderr.write(errorLine(e) + '\n');
       return EXIT_USAGE;
     }
