@@ -100,7 +100,7 @@ export class Lane {
     if (this.target.size >= BATCH) this.flush();
   }
 
-  /** A sweep at the reader's word; throws LaneStop when the temporary directory is full. */
+  /** A sweep at the reader's word; throws LaneStop when the temporary directory is full, missing or not writable. */
   boundary(tsSec: number, tsNsec: number): void {
     try {
       this.session.sweep(tsSec + tsNsec * 1e-9);
@@ -134,7 +134,7 @@ export class Lane {
     this.post(msg);
   }
 
-  /** A full temporary directory stops the lane (after the last frame it took); anything else is thrown as it is. */
+  /** A temporary directory that is full, missing or not writable stops the lane (after its last frame); anything else is thrown as it is. */
   private full(e: unknown): never {
     if (e instanceof TempDirError) this.stop('temp', e.message, this.last);
     throw e;

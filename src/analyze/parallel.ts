@@ -234,6 +234,16 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   const cap = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const spool = opts.spool;
   const local = opts.readerLane ?? n >= defaultThreads();
+  // The workers' temporary files, in one directory of this thread's: a terminated worker removes nothing itself.
+  let tempRoot: TempDir | null = null;
+  try {
+    if (n > (local ? 1 : 0)) tempRoot = new TempDir('teardown-threads-');
+  } catch (e) {
+    // (a temporary directory that is missing or cannot be written: nothing is read, and the input is closed by a run
+    // that stops before its first byte)
+    await source.run(() => undefined, AbortSignal.abort());
+    throw e;
+  }
   // Thread w's ring (none for the reader's own lane).
   const rings = Array.from({ length: n }, (_, w) => (local && w === 0 ? null : newRing(opts.ringBytes ?? RING_BYTES)));
   const writers = rings.map((r) => (r === null ? null : new RingWriter(r)));
@@ -244,7 +254,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   let failure: Error | null = null;
   let settle: (() => void) | null = null;
   const stopper = new AbortController();
-  // A full temporary directory, here or in a thread, ends the run without a report (a spill lost the record it was
+  // A temporary directory that is full, missing or not writable, here or in a thread, ends the run without a report (a spill lost the record it was
   // taking), named as the capture's error.
   const fail = (e: Error) => {
     const full = e instanceof TempDirError || (e instanceof ThreadStop && e.why === 'temp');
@@ -267,8 +277,6 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   const spares: ArrayBuffer[] = [];
   const lane = local ? new Lane(laneInput(0), (m) => { onBatch(0, m); spares.push(m.bytes); }, () => spares.pop(), null) : null;
   const backs: MessageChannel[] = [];
-  // The workers' temporary files, in one directory of this thread's: a terminated worker removes nothing itself.
-  const tempRoot = rings.some((r) => r !== null) ? new TempDir('teardown-threads-') : null;
   const workers = rings.flatMap((ring, w) => {
     if (ring === null) return [];
     const back = new MessageChannel();

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { TempDir, writeTemp } from './temp-dir.js';
+import { openTemp, TempDir, writeTemp } from './temp-dir.js';
 
 /** Bytes gathered before they go to the file (records still here are read from here). */
 const BUF = 1 << 20;
@@ -115,7 +115,7 @@ export class TempFile {
   write(b: Uint8Array, len: number, at: number): void {
     if (this.fd < 0) {
       this.dir = new TempDir(this.prefix);
-      this.fd = openSync(this.dir.file('records'), 'w+', 0o600);
+      this.fd = openTemp(this.dir.file('records'), 'w+');
     }
     writeTemp(this.fd, b, 0, len, at);
   }

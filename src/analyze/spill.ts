@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { keyOrder } from './key-order.js';
-import { TempDir, writeTemp } from './temp-dir.js';
+import { openTemp, TempDir, writeTemp } from './temp-dir.js';
 
 /**
  * A record as the merge hands it out: four numeric sort keys, a few numbers and a text, read in place from the
@@ -244,7 +244,7 @@ export class SortedSpill {
   private flush(): void {
     this.dir ??= new TempDir('teardown-');
     const file = this.dir.file(`${this.name}-${this.runs.length}`);
-    const fd = openSync(file, 'w', 0o600);
+    const fd = openTemp(file, 'w');
     try {
       const m = this.mem;
       // The records go out in key order through the staging chunk at the end of `mem` (a copy within one buffer:

@@ -5,10 +5,11 @@
  * thread's 'exit' handlers do not run when it is terminated: its directories are made inside one of the reading
  * thread's (useTempRoot()), removed with it.
  *
- * Every temporary file is written through writeTemp(): a full file system (ENOSPC, a quota: EDQUOT, a file size limit:
- * EFBIG) is the user's to fix, not a bug, and throws a TempDirError that says so and how.
+ * Every temporary directory and file is made and written here (TempDir, openTemp(), writeTemp()): a temporary directory
+ * that is full (ENOSPC, a quota: EDQUOT, a file size limit: EFBIG), missing or not writable is the user's to fix, not
+ * a bug, and throws a TempDirError that says so and how.
  */
-import { mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,22 +18,46 @@ let hooked = false;
 /** Where this thread makes its directories: the OS temp dir, or the directory useTempRoot() named. */
 let root: string | null = null;
 
-/** The errors of a file system without room for more: the temporary directory needs more space, or another place. */
-const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+/** What each failure the user can fix says about the temporary directory, and what to set TMPDIR to. */
+const FIXES: Record<string, [string, string]> = {
+  // The bench capture (505 MB) peaked at 568 MiB of temporary files with --json and 56 MiB with --text (bench/README.md).
+  ENOSPC: ['is full', 'a directory with more free space (--json needs about the capture\'s size there, --text about a tenth of it)'],
+  EDQUOT: ['is over its quota', 'a directory with more free space (--json needs about the capture\'s size there, --text about a tenth of it)'],
+  EFBIG: ['does not take files this large', 'a directory on another file system'],
+  ENOENT: ['does not exist', 'a directory that does'],
+  ENOTDIR: ['is not a directory', 'a directory'],
+  EACCES: ['cannot be written', 'a directory you can write'],
+  EPERM: ['cannot be written', 'a directory you can write'],
+  EROFS: ['is on a read-only file system', 'a directory you can write'],
+};
 
-/** A temporary file could not be written because its file system is full (or a quota or size limit was reached). */
+/** The temporary directory is full, missing or cannot be written: the message says which and where TMPDIR should point. */
 export class TempDirError extends Error {
   override readonly name = 'TempDirError';
   constructor(readonly code: string) {
-    // The bench capture (505 MB) peaked at 568 MiB of temporary files with --json and 56 MiB with --text (bench/README.md).
-    super(`the temporary directory ${tmpdir()} is full (${code}): set TMPDIR to a directory with more free space `
-      + '(--json needs about the capture\'s size there, --text about a tenth of it)');
+    const [what, fix] = FIXES[code] ?? ['failed', 'another directory'];
+    super(`the temporary directory ${tmpdir()} ${what} (${code}): set TMPDIR to ${fix}`);
   }
+}
+
+/** `e` as a TempDirError when it is one of the failures the user can fix (FIXES), else itself. */
+function asTempDirError(e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code !== undefined && code in FIXES ? new TempDirError(code) : e;
 }
 
 /** This thread's directories go inside `dir` (an analysis thread's: the reading thread removes it, and them). */
 export function useTempRoot(dir: string): void {
   root = dir;
+}
+
+/** Opens a file in a TempDir (mode 0600); a full file system (no inode left) throws a TempDirError. */
+export function openTemp(path: string, flags: string): number {
+  try {
+    return openSync(path, flags, 0o600);
+  } catch (e) {
+    throw asTempDirError(e);
+  }
 }
 
 /**
@@ -43,9 +68,7 @@ export function writeTemp(fd: number, b: Uint8Array, from: number, len: number, 
   try {
     for (let o = 0; o < len;) o += writeSync(fd, b, from + o, len - o, at === null ? null : at + o);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== undefined && FULL.has(code)) throw new TempDirError(code);
-    throw e;
+    throw asTempDirError(e);
   }
 }
 
@@ -56,8 +79,7 @@ export class TempDir {
     try {
       this.path = mkdtempSync(join(root ?? tmpdir(), prefix));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw code !== undefined && FULL.has(code) ? new TempDirError(code) : e;
+      throw asTempDirError(e);
     }
     live.add(this.path);
     if (!hooked) { hooked = true; process.once('exit', removeAll); }

@@ -45,7 +45,7 @@ export type CaptureErrorCode =
   | 'UNKNOWN_LINKTYPE' // no decoder for the file's link type (reported once, frames counted)
   | 'MEMORY'           // the process neared its heap limit: reading stopped, what was read is reported
   | 'INTERNAL'         // the analysis failed on a frame (a bug): reading stopped, what was read is reported
-  | 'TEMP_DIR';      // the temporary directory is full: the run stops without a report (its spills lost a record)
+  | 'TEMP_DIR';       // the temporary directory is full, missing or not writable: no report (a spill lost a record)
 
 /** File-level damage: carries a stable code and the byte offset where it was found. Never a stack trace for users. */
 export class CaptureError extends Error {

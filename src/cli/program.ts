@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version exit 0; every other commander error is a usage error (already printed by commander).
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    // A thread that stopped on a frame it could not take or near its heap limit, or a full temporary directory, is not
+    // A thread that stopped on a frame it could not take or near its heap limit, or a temporary directory that is full or missing, is not
     // a bug: its line says what to do.
     if (e instanceof UsageError || (e instanceof ThreadStop && e.why !== 'internal') || (e instanceof Error && (e.name === 'CaptureError' || e.name === 'ResultsError' || e.name === 'TempDirError'))) {
       process.stderr.write(errorLine(e) + '\n');

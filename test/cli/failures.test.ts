@@ -68,6 +68,25 @@ test('a full temporary directory (ENOSPC): one line naming it and TMPDIR, exit 2
   }
 });
 
+test('a temporary directory that is missing or not a directory: one line saying so and what TMPDIR should be, exit 2, no report', { timeout: 180_000 }, async () => {
+  const big = join(dir, 'spill-missing.pcap');
+  await writeBigCapture(big, 300); // its --json spills: a temporary directory is needed
+  const cases: [string, RegExp][] = [
+    [join(dir, 'no-such-dir'), /the temporary directory \S+no-such-dir does not exist \(ENOENT\): set TMPDIR to a directory that does/],
+    [big, /the temporary directory \S+spill-missing\.pcap is not a directory \(ENOTDIR\): set TMPDIR to a directory/],
+  ];
+  for (const [tmp, want] of cases) {
+    for (const threads of ['1', '2']) {
+      // (tsx's cache is off: it would use TMPDIR too)
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'analyze', big, '--json', '--threads', threads],
+        { cwd: ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, TMPDIR: tmp, TSX_DISABLE_CACHE: '1' } });
+      assert.equal(r.status, 2, `--threads ${threads}: ${r.stderr}`);
+      assert.match(oneLine(r.stderr), want, `--threads ${threads}`);
+      assert.equal(r.stdout, '', `--threads ${threads}`);
+    }
+  }
+});
+
 test('a reader that closes the pipe early (EPIPE) during --ndjson: one line, exit 2', { timeout: 120_000 }, async () => {
   const big = join(dir, 'epipe.pcap');
   await writeBigCapture(big, 300);

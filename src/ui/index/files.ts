@@ -4,7 +4,7 @@
  * a small block cache.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { writeTemp } from '../../analyze/temp-dir.js';
+import { openTemp, writeTemp } from '../../analyze/temp-dir.js';
 
 const WRITE_CHUNK = 1 << 16;
 
@@ -16,7 +16,7 @@ export class LineWriter {
   offset = 0;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'w', 0o600);
+    this.fd = openTemp(path, 'w');
   }
 
   /** Appends `line` (no newline in it) and a newline; returns the byte offset it starts at. */
@@ -52,7 +52,7 @@ export class F64Writer {
   count = 0;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'w', 0o600);
+    this.fd = openTemp(path, 'w');
   }
 
   add(v: number): void {
