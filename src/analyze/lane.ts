@@ -35,7 +35,7 @@ export interface BatchMessage {
   opens: Uint32Array;
 }
 
-/** The thread stopped: the analysis failed on a frame (a bug), or its heap neared its limit. */
+/** The thread stopped: the analysis failed on a frame (a bug), its heap neared its limit, or its temporary directory failed. */
 export interface StopMessage { type: 'stop'; why: 'internal' | 'memory' | 'temp'; message: string; frame: number }
 
 export interface EndMessage { type: 'end'; floods: FloodRaw; evictions: EvictionCounts; evicted: number; digest: DigestRaw | null }
@@ -105,7 +105,7 @@ export class Lane {
     try {
       this.session.sweep(tsSec + tsNsec * 1e-9);
     } catch (e) {
-      this.full(e);
+      this.tempStop(e);
     }
     this.flush();
   }
@@ -117,7 +117,7 @@ export class Lane {
     try {
       session.endOfInput(tsSec + tsNsec * 1e-9);
     } catch (e) {
-      this.full(e);
+      this.tempStop(e);
     }
     this.flush();
     return { type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted, digest: this.digest?.raw() ?? null };
@@ -135,7 +135,7 @@ export class Lane {
   }
 
   /** A temporary directory that is full, missing or not writable stops the lane (after its last frame); anything else is thrown as it is. */
-  private full(e: unknown): never {
+  private tempStop(e: unknown): never {
     if (e instanceof TempDirError) this.stop('temp', e.message, this.last);
     throw e;
   }

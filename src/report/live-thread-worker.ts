@@ -18,7 +18,7 @@ import { heapGuard } from '../analyze/memory.js';
 import { KIND_LOSS, KIND_TICK, RingReader, tickTime, type RingBuffers } from '../analyze/ring.js';
 import { AnalysisSession } from '../analyze/session.js';
 import { SpoolBatch, type SpoolOptions } from '../analyze/spool.js';
-import { useTempRoot } from '../analyze/temp-dir.js';
+import { TempDirError, useTempRoot } from '../analyze/temp-dir.js';
 
 export interface LiveWorkerInput {
   ring: RingBuffers;
@@ -67,7 +67,7 @@ function threadCpu(): number | null {
     return null;
   }
 }
-export interface LiveStopMessage { type: 'stop'; why: 'internal' | 'memory'; message: string; frame: number }
+export interface LiveStopMessage { type: 'stop'; why: 'internal' | 'memory' | 'temp'; message: string; frame: number }
 
 /** The thread's connection ids: its number and its own ordinal between U+0001 and U+0002 (escaped in JSON). */
 const localId = (w: number) => (n: number): string => `\u0001${w}.${n}\u0002`;
@@ -115,6 +115,12 @@ function main(): void {
     port.postMessage({ type: 'stop', why, message, frame } satisfies LiveStopMessage);
     throw new ThreadStopped();
   };
+  // A temporary directory that is full, missing or not writable stops the thread (after its last frame).
+  let last = 0;
+  const temp = (e: unknown): never => {
+    if (e instanceof TempDirError) stop('temp', e.message, last);
+    throw e;
+  };
   const guard = heapGuard();
   let n = 0;
   const reader = new RingReader(input.ring);
@@ -122,9 +128,11 @@ function main(): void {
     const index = frame.index;
     const before = session.opened;
     const at0 = lines.n;
+    last = index;
     try {
       session.ingest(frame);
     } catch (e) {
+      if (e instanceof TempDirError) stop('temp', e.message, index);
       stop('internal', errorLine(e), index);
     }
     if ((++n & 0xfff) === 0) { const full = guard(); if (full !== null) stop('memory', full, index); }
@@ -132,17 +140,17 @@ function main(): void {
     if (lines.n !== at0) segs.push(at0, lines.n, index);
   }, (tsSec, tsNsec) => {
     const at = lines.n;
-    session.sweep(tsSec + tsNsec * 1e-9);
+    try { session.sweep(tsSec + tsNsec * 1e-9); } catch (e) { temp(e); }
     round(at);
   }, (kind, _frame, w3, w4) => {
     if (kind === KIND_LOSS) { session.captureLoss(w3); return; }
     if (kind !== KIND_TICK) return;
     const at = lines.n;
-    sink.tick(session, tickTime(w3, w4));
+    try { sink.tick(session, tickTime(w3, w4)); } catch (e) { temp(e); }
     round(at);
   });
   const at = lines.n;
-  session.endOfInput(end.tsSec + end.tsNsec * 1e-9);
+  try { session.endOfInput(end.tsSec + end.tsNsec * 1e-9); } catch (e) { temp(e); }
   round(at);
   port.postMessage({ type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted, cpu: threadCpu() } satisfies LiveEndMessage);
 }
