@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { CaptureError, type PacketSource, type RawFrame, type SourceResult } from '../capture/types.js';
+import { CaptureError, closeUnread, type PacketSource, type RawFrame, type SourceResult } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
 import { newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { FloodTracker } from '../findings/syn-flood.js';
@@ -239,9 +239,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   try {
     if (n > (local ? 1 : 0)) tempRoot = new TempDir('teardown-threads-');
   } catch (e) {
-    // (a temporary directory that is missing or cannot be written: nothing is read, and the input is closed by a run
-    // that stops before its first byte)
-    await source.run(() => undefined, AbortSignal.abort());
+    await closeUnread(source);
     throw e;
   }
   // Thread w's ring (none for the reader's own lane).

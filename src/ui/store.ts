@@ -11,7 +11,7 @@ import type { AnalysisSink, LiveStats } from '../analyze/sink.js';
 import { ReportSpool } from '../analyze/spool.js';
 import { streamAnalysis } from '../analyze/stream.js';
 import type { ConnectionReport, Finding, FindingKind, Report, Settings } from '../model/report.js';
-import type { CaptureInfo, PacketSource, SourceResult } from '../capture/types.js';
+import { closeUnread, type CaptureInfo, type PacketSource, type SourceResult } from '../capture/types.js';
 import { CaptureLadders, FrameOffsets } from './index/ladder-readback.js';
 import { RowIndex } from './index/row-index.js';
 import { TempDir } from '../analyze/temp-dir.js';
@@ -357,15 +357,22 @@ export interface RunOptions {
  * but empty connection and finding lists (the index holds them). Quitting before the end skips the index.
  */
 export async function runAnalysis(store: AnalysisStore, source: PacketSource, opts: RunOptions = {}): Promise<{ report: Report; result: SourceResult }> {
-  // Counts move even when the loop has not called progress yet (small inputs, a slow pipe on stdin).
-  const clock = setInterval(() => store.heartbeat(), 250);
-  const dir = new TempDir('teardown-view-');
+  let dir: TempDir;
+  try {
+    dir = new TempDir('teardown-view-');
+  } catch (e) {
+    await closeUnread(source);
+    throw e;
+  }
   store.own({ close: () => dir.remove() });
   const spool = new ReportSpool({ json: true, ladders: 'all' });
   store.own(spool);
   const rereadable = source.info.totalBytes !== null;
   const offsets = rereadable ? new FrameOffsets(dir) : null;
   if (offsets !== null) store.own(offsets);
+  // Counts move even when the loop has not called progress yet (small inputs, a slow pipe on stdin). (Started here:
+  // anything that throws before the try below would leave it keeping the process alive.)
+  const clock = setInterval(() => store.heartbeat(), 250);
   try {
     store.attach(source);
     const { report, result } = await streamAnalysis(source, {
