@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { CaptureError, closeUnread, type PacketSource, type RawFrame, type SourceResult } from '../capture/types.js';
+import { CaptureError, type PacketSource, type RawFrame, type SourceResult } from '../capture/types.js';
 import { decodeFrame } from '../decode/decode.js';
 import { newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { FloodTracker } from '../findings/syn-flood.js';
@@ -27,7 +27,7 @@ import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from './session.j
 import type { ReportSpool } from './spool.js';
 import { heapGuard } from './memory.js';
 import { captureSummary } from './stream.js';
-import { TempDir, TempDirError } from './temp-dir.js';
+import { tempDirBefore, TempDirError } from './temp-dir.js';
 import { Lane, LaneStop, type BatchMessage, type EndMessage, type LaneInput, type StopMessage } from './lane.js';
 import type { WorkerInput } from './worker.js';
 
@@ -235,13 +235,7 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   const spool = opts.spool;
   const local = opts.readerLane ?? n >= defaultThreads();
   // The workers' temporary files, in one directory of this thread's: a terminated worker removes nothing itself.
-  let tempRoot: TempDir | null = null;
-  try {
-    if (n > (local ? 1 : 0)) tempRoot = new TempDir('teardown-threads-');
-  } catch (e) {
-    await closeUnread(source);
-    throw e;
-  }
+  const tempRoot = n > (local ? 1 : 0) ? await tempDirBefore(source, 'teardown-threads-') : null;
   // Thread w's ring (none for the reader's own lane).
   const rings = Array.from({ length: n }, (_, w) => (local && w === 0 ? null : newRing(opts.ringBytes ?? RING_BYTES)));
   const writers = rings.map((r) => (r === null ? null : new RingWriter(r)));

@@ -12,6 +12,7 @@
 import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PacketSource } from '../capture/types.js';
 
 const live = new Set<string>();
 let hooked = false;
@@ -104,4 +105,17 @@ function removeAll(): void {
 /** Directories not removed yet (tests check the cleanup). */
 export function tempDirs(): string[] {
   return [...live];
+}
+
+/**
+ * A TempDir made before `source` is read. When it cannot be made, the source is closed unread (a run that stops
+ * before its first byte; left open, the garbage collector would close it with a warning) and the error thrown.
+ */
+export async function tempDirBefore(source: PacketSource, prefix: string): Promise<TempDir> {
+  try {
+    return new TempDir(prefix);
+  } catch (e) {
+    await source.run(() => undefined, AbortSignal.abort());
+    throw e;
+  }
 }

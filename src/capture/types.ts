@@ -133,10 +133,3 @@ export interface PacketSource {
   onLoss?: ((lost: number) => void) | null;
 }
 
-/**
- * Gives up a source before reading it (the run cannot start: its temporary directory failed): a run that stops
- * before its first byte closes the input, which left open would be closed by the garbage collector with a warning.
- */
-export async function closeUnread(source: PacketSource): Promise<void> {
-  await source.run(() => undefined, AbortSignal.abort());
-}

@@ -11,10 +11,10 @@ import type { AnalysisSink, LiveStats } from '../analyze/sink.js';
 import { ReportSpool } from '../analyze/spool.js';
 import { streamAnalysis } from '../analyze/stream.js';
 import type { ConnectionReport, Finding, FindingKind, Report, Settings } from '../model/report.js';
-import { closeUnread, type CaptureInfo, type PacketSource, type SourceResult } from '../capture/types.js';
+import type { CaptureInfo, PacketSource, SourceResult } from '../capture/types.js';
 import { CaptureLadders, FrameOffsets } from './index/ladder-readback.js';
 import { RowIndex } from './index/row-index.js';
-import { TempDir } from '../analyze/temp-dir.js';
+import { tempDirBefore } from '../analyze/temp-dir.js';
 import { memoryRows, type RowSource } from './rows.js';
 
 /**
@@ -357,13 +357,7 @@ export interface RunOptions {
  * but empty connection and finding lists (the index holds them). Quitting before the end skips the index.
  */
 export async function runAnalysis(store: AnalysisStore, source: PacketSource, opts: RunOptions = {}): Promise<{ report: Report; result: SourceResult }> {
-  let dir: TempDir;
-  try {
-    dir = new TempDir('teardown-view-');
-  } catch (e) {
-    await closeUnread(source);
-    throw e;
-  }
+  const dir = await tempDirBefore(source, 'teardown-view-');
   store.own({ close: () => dir.remove() });
   const spool = new ReportSpool({ json: true, ladders: 'all' });
   store.own(spool);
