@@ -17,6 +17,7 @@ import { textReport } from '../../src/report/text.js';
 import type { Shard } from '../../src/tcp/shard.js';
 import { joined } from '../helpers/chunks.js';
 import { FIXTURES, fixtureCaptures } from '../helpers/fixture-captures.js';
+import { MANY_T0, manyConnections } from '../helpers/big-capture.js';
 import { readFrames, remapPorts, shiftTime, toPcap, type Frame } from '../helpers/rewrite.js';
 
 const root = FIXTURES;
@@ -180,18 +181,12 @@ describe('--threads N: frames larger than a ring takes', () => {
     // the sweep after 131,072 segments judges the ~10,900 copies closed for 5 s, each thread keeps their frozen copies
     // (a few hundred bytes each) in a temporary file (written a MiB at a time), and the run stops at the big segment,
     // which the reader reaches only once the threads have taken the frames before it through their 4 KiB rings.
-    const base = await readFrames(join(root, 'fin-client-first.pcap'));
-    const t0 = BigInt(base[0]!.tsSec) * 1_000_000_000n + BigInt(base[0]!.tsNsec);
-    const out: Frame[] = [];
-    for (let i = 0; i < 14_000; i++) {
-      const own = base.map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) })); // (remapPorts writes its frames' bytes)
-      out.push(...shiftTime(remapPorts(own, (p) => (p >= 10000 ? 20000 + i : p)), 1_800_000_000_000_000_000n + BigInt(i) * 5_000_000n - t0));
-    }
+    const out = await manyConnections(14_000, 5_000_000n);
     const big = await withBigFrame(true);
     const tail = await readFrames(big);
     const b0 = BigInt(tail[0]!.tsSec) * 1_000_000_000n + BigInt(tail[0]!.tsNsec);
     const at = out.length + 4; // the big segment: frame 4 of its capture
-    out.push(...shiftTime(tail, 1_800_000_000_000_000_000n + 71_000_000_000n - b0));
+    out.push(...shiftTime(tail, MANY_T0 + 71_000_000_000n - b0));
     rmSync(join(big, '..'), { recursive: true, force: true });
     const dir = mkdtempSync(join(tmpdir(), 'teardown-stop-'));
     const tmp = join(dir, 'tmp');

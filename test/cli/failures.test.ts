@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { writeBigCapture } from '../helpers/big-capture.js';
-import { readFrames, remapPorts, shiftTime, toPcap, type Frame } from '../helpers/rewrite.js';
+import { manyConnections, writeBigCapture } from '../helpers/big-capture.js';
+import { toPcap } from '../helpers/rewrite.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'td-failures-'));
@@ -52,14 +52,7 @@ test('a full temporary directory (ENOSPC): one line naming it and TMPDIR, exit 2
   // 14,000 copies of a real connection on ports of their own, 5 ms apart: --text spills no JSON, but the analysis
   // threads' stores of judged connections (kept 120 s of capture time) outgrow their 1 MiB in memory.
   const copies = join(dir, 'copies.pcap');
-  const base = await readFrames(join(ROOT, 'fixtures/fin-client-first.pcap'));
-  const t0 = BigInt(base[0]!.tsSec) * 1_000_000_000n + BigInt(base[0]!.tsNsec);
-  const frames: Frame[] = [];
-  for (let i = 0; i < 14_000; i++) {
-    const own = base.map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) })); // (remapPorts writes its frames' bytes)
-    frames.push(...shiftTime(remapPorts(own, (p) => (p >= 10000 ? 20000 + i : p)), 1_800_000_000_000_000_000n + BigInt(i) * 5_000_000n - t0));
-  }
-  writeFileSync(copies, toPcap(frames));
+  writeFileSync(copies, toPcap(await manyConnections(14_000, 5_000_000n)));
   const tmp = join(dir, 'tmpfs');
   mkdirSync(tmp);
   // A 64 KiB tmpfs as TMPDIR, in a mount namespace of the child's own; what is left in it is listed on stderr after

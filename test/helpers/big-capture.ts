@@ -6,7 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
-import { readFrames, shiftTime, toPcap, type Frame } from './rewrite.js';
+import { readFrames, remapPorts, shiftTime, toPcap, type Frame } from './rewrite.js';
 
 const SEED = fileURLToPath(new URL('../../fixtures/port-reuse-narrow-range.pcap', import.meta.url));
 /** Seconds between copies (more than the 240 s a closed tuple is remembered). */
@@ -33,4 +33,23 @@ export async function writeBigCapture(path: string, copies: number): Promise<num
     closeSync(fd);
   }
   return seed.length * copies;
+}
+
+/** Where manyConnections() starts: capture time 1.8e9 s, in nanoseconds. */
+export const MANY_T0 = 1_800_000_000_000_000_000n;
+
+/**
+ * `n` copies of fixtures/fin-client-first.pcap (one connection, 11 segments, from a namespace), each on a client port
+ * of its own (20000 + i), `gapNs` apart from MANY_T0: many closed connections within the reopen window, so the
+ * analysis threads' stores of judged connections outgrow their buffer in memory and go to a temporary file.
+ */
+export async function manyConnections(n: number, gapNs: bigint): Promise<Frame[]> {
+  const base = await readFrames(fileURLToPath(new URL('../../fixtures/fin-client-first.pcap', import.meta.url)));
+  const t0 = BigInt(base[0]!.tsSec) * 1_000_000_000n + BigInt(base[0]!.tsNsec);
+  const out: Frame[] = [];
+  for (let i = 0; i < n; i++) {
+    const own = base.map((f) => ({ ...f, bytes: new Uint8Array(f.bytes) })); // (remapPorts writes its frames' bytes)
+    out.push(...shiftTime(remapPorts(own, (p) => (p >= 10000 ? 20000 + i : p)), MANY_T0 + BigInt(i) * gapNs - t0));
+  }
+  return out;
 }
