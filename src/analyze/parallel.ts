@@ -35,7 +35,8 @@ import type { WorkerInput } from './worker.js';
  * An analysis thread stopped (the analysis failed on a frame, or the thread's heap neared its limit), or a frame
  * could not reach one (`frame`: cutFrame()): the run has no report. One thread reports such a run exactly (what was
  * read before the frame, src/analyze/stream.ts; the whole capture when it was the frame): the CLI runs a regular
- * file again with one thread, and tells the user to for other inputs.
+ * file again with one thread, and tells the user to for other inputs. A thread whose temporary directory failed
+ * (`temp`) ends the run as a TEMP_DIR capture error instead: one thread would fail the same way.
  */
 export class ThreadStop extends Error {
   constructor(readonly why: 'internal' | 'memory' | 'frame' | 'temp', readonly detail: string, readonly frame: number) {
@@ -246,8 +247,8 @@ export async function streamAnalysisParallel(source: PacketSource, opts: Paralle
   let failure: Error | null = null;
   let settle: (() => void) | null = null;
   const stopper = new AbortController();
-  // A temporary directory that is full, missing or not writable, here or in a thread, ends the run without a report (a spill lost the record it was
-  // taking), named as the capture's error.
+  // A temporary directory that is full, missing or not writable, here or in a thread, ends the run without a report
+  // (a spill lost the record it was taking), named as the capture's error.
   const fail = (e: Error) => {
     const full = e instanceof TempDirError || (e instanceof ThreadStop && e.why === 'temp');
     failure ??= full ? new CaptureError('TEMP_DIR', e.message, source.info.path, null) : e;

@@ -70,7 +70,6 @@ export function captureSummary(source: PacketSource, session: Pick<AnalysisSessi
   };
 }
 
-
 /** Frames between two sink.progress() calls (and memory checks). */
 const PROGRESS_EVERY = 0x4000;
 

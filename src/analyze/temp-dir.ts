@@ -20,10 +20,11 @@ let hooked = false;
 let root: string | null = null;
 
 /** What each failure the user can fix says about the temporary directory, and what to set TMPDIR to. */
+// The bench capture (505 MB) peaked at 568 MiB of temporary files with --json and 56 MiB with --text (bench/README.md).
+const MORE_ROOM = 'a directory with more free space (--json needs about the capture\'s size there, --text about a tenth of it)';
 const FIXES: Record<string, [string, string]> = {
-  // The bench capture (505 MB) peaked at 568 MiB of temporary files with --json and 56 MiB with --text (bench/README.md).
-  ENOSPC: ['is full', 'a directory with more free space (--json needs about the capture\'s size there, --text about a tenth of it)'],
-  EDQUOT: ['is over its quota', 'a directory with more free space (--json needs about the capture\'s size there, --text about a tenth of it)'],
+  ENOSPC: ['is full', MORE_ROOM],
+  EDQUOT: ['is over its quota', MORE_ROOM],
   EFBIG: ['does not take files this large', 'a directory on another file system'],
   ENOENT: ['does not exist', 'a directory that does'],
   ENOTDIR: ['is not a directory', 'a directory'],
