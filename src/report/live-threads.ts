@@ -26,7 +26,8 @@ import type { CaptureSummary, Evictions, FindingKind, Report, Settings } from '.
 import { writeFindingLine, type NdjsonBytes } from './ndjson.js';
 import { inShard, threadOf, type Shard } from '../tcp/shard.js';
 import type { LiveEndMessage, LiveStopMessage, LiveWorkerInput, RoundMessage } from './live-thread-worker.js';
-import { IdLedger, startWorker, ThreadStop } from '../analyze/parallel.js';
+import { IdLedger, ThreadStop } from '../analyze/parallel.js';
+import { startWorker } from '../analyze/start-worker.js';
 import { KIND_BOUNDARY, KIND_END, KIND_LOSS, newRing, RingFailed, RingWriter } from '../analyze/ring.js';
 import { DEFAULT_MAX_CONNECTIONS, SWEEP_EVERY, type Counters } from '../analyze/session.js';
 import { ReportSpool } from '../analyze/spool.js';

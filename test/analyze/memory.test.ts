@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { WORKER_YOUNG_MB } from '../../src/analyze/parallel.js';
+import { WORKER_YOUNG_MB } from '../../src/analyze/start-worker.js';
 
 /** youngReserve() as a thread started with these resourceLimits computes it (tsx's loader registered first, as parallel.ts does). */
 function reserveInWorker(resourceLimits: { maxYoungGenerationSizeMb: number }): Promise<number> {
