@@ -50,6 +50,13 @@ export class LinkTable {
     return i < 0 ? undefined : this.starts[i] as number;
   }
 
+  /** Every link's seq and start, in the order they were set, as SeqValues' pairs (src/analyze/seq-values.ts). */
+  startPairs(): Float64Array {
+    const out = new Float64Array(2 * this.n);
+    for (let i = 0; i < this.n; i++) { out[2 * i] = this.seqs[i] as number; out[2 * i + 1] = this.starts[i] as number; }
+    return out;
+  }
+
   /** The link of `seq` last set, or -1. */
   private find(seq: number): number {
     const order = this.order ?? this.sort();

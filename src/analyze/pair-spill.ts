@@ -3,7 +3,7 @@ import { fmix32 } from '../model/hash.js';
 import type { PairAggregate, ServerAggregate, Teardown } from '../model/report.js';
 import { AGG, aggNums, TEARDOWNS } from './agg-numbers.js';
 import { JsonBytes, writePairAggregate } from '../model/json-bytes.js';
-import { SortedSpill, SpillRecord, type Span } from './spill.js';
+import { SortedSpill, SpillRecord, type Span, type SpillRuns } from './spill.js';
 
 /** A text's hash with a seed (two seeds: 64 bits to group a pair's connections; equal texts are still compared). */
 function textHash(s: string, seed: number): number {
@@ -66,9 +66,24 @@ export class PairSpill {
    * `keep`: only the rows it keeps are spilled and read back (every pair is still folded); null: all.
    * `finals`: consulted when the rows are first asked for.
    */
-  constructor(private readonly runBytes?: number, private readonly keep: ((row: PairAggregate) => boolean) | null = null, private readonly finals: PairFinals = AS_ADDED) {
+  constructor(private readonly runBytes?: number, private readonly keep: ((row: PairAggregate) => boolean) | null = null, private readonly finals: PairFinals = AS_ADDED, input?: SortedSpill) {
     // Its runs fill while the connections' spill fills too (with threads, while they run): a smaller run each.
-    this.input = new SortedSpill('pairs', runBytes ?? PAIR_RUN_BYTES);
+    this.input = input ?? new SortedSpill('pairs', runBytes ?? PAIR_RUN_BYTES);
+  }
+
+  /** Whether the judgements outgrew memory (a run went to disk): folding them takes long enough to be worth a thread. */
+  get spilled(): boolean {
+    return this.input.runCount > 0;
+  }
+
+  /** The judgements added, as sorted runs on disk, for another thread to fold (ofRuns()): nothing may be added after. */
+  handOff(): SpillRuns {
+    return this.input.handOff();
+  }
+
+  /** A PairSpill of the judgements another one handed off, its rows as that one's would be (the same runBytes, keep and finals). */
+  static ofRuns(runs: SpillRuns, runBytes: number | undefined, keep: ((row: PairAggregate) => boolean) | null, finals: PairFinals): PairSpill {
+    return new PairSpill(runBytes, keep, finals, SortedSpill.ofRuns(runs));
   }
 
   /** A judged connection: by default the next in the report's order, judged once. */

@@ -102,6 +102,9 @@ export function setRecordKey(m: Buffer, at: number, k: number, v: number): void 
   m.writeDoubleLE(v, at + 8 + 8 * k);
 }
 
+/** A spill's sorted runs on disk (SortedSpill.handOff()), as a message between threads carries them. */
+export interface SpillRuns { name: string; runs: string[]; runBytes: number }
+
 /**
  * An external sort of records (four numeric keys, a few numbers, a text) in bounded memory: records are written as
  * bytes into one buffer (outside the JS heap: nothing for the garbage collector to trace or copy) up to `runBytes`,
@@ -227,6 +230,22 @@ export class SortedSpill {
       for (const s of sources) s.close();
       this.readers = [];
     }
+  }
+
+  /**
+   * The records as sorted runs on disk, for another thread to read back (ofRuns()): what is in memory is written as
+   * a last run. The files stay this spill's (close() removes them): nothing may be added after.
+   */
+  handOff(): SpillRuns {
+    if (this.n > 0) this.flush();
+    return { name: this.name, runs: [...this.runs], runBytes: this.runBytes };
+  }
+
+  /** A spill holding the runs another spill handed off (its files are not removed by this one's close()). */
+  static ofRuns(r: SpillRuns): SortedSpill {
+    const s = new SortedSpill(r.name, r.runBytes);
+    s.runs.push(...r.runs);
+    return s;
   }
 
   close(): void {

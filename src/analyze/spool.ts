@@ -5,6 +5,8 @@ import { ladderLeftOut } from '../model/json.js';
 import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAggregate, type Evictions, type Finding, type FindingKind, type Report, type Severity, type Teardown } from '../model/report.js';
 import { LinkTable } from './link-table.js';
 import { PairSpill } from './pair-spill.js';
+import { PairsAside } from './pairs-aside.js';
+import { seqPairs } from './seq-values.js';
 import { recordBound, setRecordKey, SortedSpill, writeRecord, SpillRecord, type Span } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
@@ -219,6 +221,7 @@ export class ReportSpool implements SpoolTarget {
   private first: [number, number] | null = null;
   private floodKeys = 0;
   private readonly pairs: PairSpill;
+  private aside: PairsAside | null = null;
   /** Put the final connection ids into a JSON line (threads number connections on their own); identity by default. */
   ids: (line: string) => string = (line) => line;
   /** Threads: the final number of thread w's connection `local` (the lines' bytes hold placeholders); null: ids are final. */
@@ -399,9 +402,22 @@ export class ReportSpool implements SpoolTarget {
     return { servers: this.pairs.servers(), pairs: this.pairs.rowJson() };
   }
 
+  /**
+   * The aggregates folded on another thread from here on (PairsAside), once every judgement is in: the pair spill's
+   * runs go to it, and nothing more may be added. close() ends it. Null when the pair spill never outgrew memory
+   * (up to ~25 k connections): folded here, it takes less than a thread takes to start.
+   */
+  foldPairsAside(): PairsAside | null {
+    if (!this.pairs.spilled) return null;
+    this.aside?.close();
+    this.aside = new PairsAside(this.pairs.handOff(), this.opts.runBytes, this.opts.pairs === 'reuse', seqPairs(this.latest), this.links.startPairs());
+    return this.aside;
+  }
+
   close(): void {
     this.conns?.close();
     this.finds?.close();
+    this.aside?.close();
     this.pairs.close();
   }
 

@@ -36,6 +36,23 @@ export function* jsonSpoolChunks(r: Report, spool: ReportSpool, chunks: OutChunk
   yield '\n}\n';
 }
 
+/**
+ * jsonSpoolChunks() with the aggregates folded on another thread (ReportSpool.foldPairsAside()) while the
+ * connections and findings go out: the same bytes. Before the aggregates it yields a promise, settled when they
+ * are folded: the writer awaits it (rejected: the fold failed). A small report (ReportSpool.foldPairsAside() null)
+ * is jsonSpoolChunks()'s.
+ */
+export function* jsonSpoolChunksAside(r: Report, spool: ReportSpool, chunks: OutChunks = new OutChunks()): Generator<string | Uint8Array | Promise<void>> {
+  const aside = spool.foldPairsAside();
+  if (aside === null) { yield* jsonSpoolChunks(r, spool, chunks); return; }
+  yield jsonHead(r);
+  yield* byteList('connections', spool.connectionBytes(), spool.globalId, chunks);
+  yield* byteList('findings', spool.findingBytes(), spool.globalId, chunks);
+  yield aside.ready;
+  yield* aggregateBytes(aside.rows(), chunks);
+  yield '\n}\n';
+}
+
 /** Bytes gathered before a chunk goes out. */
 const OUT_CHUNK = 1 << 20;
 /** `\u0001` as JSON writes it: the start of a thread's connection id placeholder (src/analyze/worker.ts). */

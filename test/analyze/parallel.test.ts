@@ -12,10 +12,10 @@ import { shareThreads, streamAnalysisParallel, threadBounds, ThreadStop } from '
 import { ReportSpool } from '../../src/analyze/spool.js';
 import { streamAnalysis } from '../../src/analyze/stream.js';
 import { openCapture } from '../../src/capture/open.js';
-import { jsonSpoolChunks } from '../../src/report/json.js';
+import { jsonSpoolChunks, jsonSpoolChunksAside } from '../../src/report/json.js';
 import { textReport } from '../../src/report/text.js';
 import type { Shard } from '../../src/tcp/shard.js';
-import { joined } from '../helpers/chunks.js';
+import { joined, joinedAwaiting } from '../helpers/chunks.js';
 import { FIXTURES, fixtureCaptures } from '../helpers/fixture-captures.js';
 import { MANY_T0, manyConnections } from '../helpers/big-capture.js';
 import { readFrames, remapPorts, shiftTime, toPcap, type Frame } from '../helpers/rewrite.js';
@@ -36,7 +36,8 @@ async function outputs(path: string, threads: number | null, { ringBytes, shard,
       })).report
       : (await streamAnalysisParallel(await openCapture(path), { threads, spool, digest, shard, readerLane, ...(ringBytes ? { ringBytes } : {}) })).report;
     if (!json) return { json: '', text: textReport(r, { maxPerKind: 2 }, digest) };
-    const out = joined(jsonSpoolChunks(r, spool));
+    // With threads, the aggregates are folded on another thread as the CLI folds them.
+    const out = threads === null ? joined(jsonSpoolChunks(r, spool)) : await joinedAwaiting(jsonSpoolChunksAside(r, spool));
     // The JSON pass folded the aggregates; the text report shows them too.
     return { json: out, text: textReport({ ...r, aggregates: spool.aggregates() }, { maxPerKind: 2 }, digest) };
   } finally {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { analysisThreads } from '../../src/cli/commands/analyze.js';
+import { writeBigCapture } from '../helpers/big-capture.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const dir = tempDir('td-cli-');
@@ -108,6 +109,20 @@ describe('teardown analyze (CLI)', () => {
     const two = run(['analyze', 'fixtures/refused.pcap', '--ndjson', '--threads', '2']);
     assert.equal(two.code, 2);
     assert.match(two.err, /--threads applies to --json and --text only/);
+  });
+
+  test('--json with threads on a capture of 30,000 connections (aggregates folded on another thread): the same bytes as one thread', { timeout: 180_000 }, async () => {
+    const big = join(dir, 'pairs-aside.pcap');
+    await writeBigCapture(big, 1000); // its pair records outgrow the 4 MiB a pair spill holds in memory
+    const args = (threads: string) => [process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'analyze', big, '--json', '--threads', threads]] as const;
+    const one = spawnSync(...args('1'), { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
+    const two = spawnSync(...args('2'), { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
+    assert.equal(one.status, 0, one.stderr);
+    assert.equal(two.status, 0, two.stderr);
+    assert.equal(two.stdout, one.stdout);
+    const j = JSON.parse(two.stdout) as { aggregates: { pairs: unknown[]; servers: unknown[] }; summary: { connections: number } };
+    assert.equal(j.summary.connections, 30_000);
+    assert.ok(j.aggregates.pairs.length > 0 && j.aggregates.servers.length > 0);
   });
 
   test('usage errors exit 2', () => {

@@ -8,7 +8,7 @@ import { TextDigest } from '../../analyze/digest.js';
 import { statSync } from 'node:fs';
 import { defaultThreads, streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
 import { ReportSpool } from '../../analyze/spool.js';
-import { jsonChunks, jsonSpoolChunks, OutChunks } from '../../report/json.js';
+import { jsonChunks, jsonSpoolChunks, jsonSpoolChunksAside, OutChunks } from '../../report/json.js';
 import { NdjsonBytes, NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
 import { ResultsSink } from '../../results/sink.js';
@@ -125,7 +125,9 @@ export function analyzeCommand(): Command {
       if (print && !nothingAnalyzed(report)) { // after an input error before the first packet stdout stays empty
         if (o.json) {
           const chunks = new OutChunks();
-          await writeJsonTo(io, spool !== null ? jsonSpoolChunks(report, spool, chunks) : jsonChunks(report, { ladders: o.ladders ?? 'findings' }), chunks);
+          // With threads, the aggregates are folded on one while the connections go out (a thread stopped early: one thread throughout).
+          const streamed = spool === null ? null : run !== undefined ? jsonSpoolChunksAside(report, spool, chunks) : jsonSpoolChunks(report, spool, chunks);
+          await writeJsonTo(io, streamed ?? jsonChunks(report, { ladders: o.ladders ?? 'findings' }), chunks);
         }
         else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }, digest ?? undefined));
       }
@@ -159,9 +161,10 @@ const nothingAnalyzed = (report: Report): boolean => report.capture.error !== nu
  * Streams the JSON report with backpressure: a huge report never sits in memory as one string. A byte chunk goes
  * back to `recycle` when stdout wrote it through (a chunk a pipe still holds is left to the garbage collector).
  */
-async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array>, recycle: OutChunks): Promise<void> {
+async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array | Promise<void>>, recycle: OutChunks): Promise<void> {
   for (const c of chunks) {
     if (io.broken) return;
+    if (c instanceof Promise) { await c; continue; } // the aggregates' thread (jsonSpoolChunksAside)
     if (io.out(c) && typeof c !== 'string') recycle.give(c);
     const wait = io.gate();
     if (wait) await wait;
