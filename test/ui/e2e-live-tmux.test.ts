@@ -38,6 +38,7 @@ test('teardown live in a terminal: live header, a stuck half-close announced by 
   const pcap = join(tmpdir(), `td-liveui-${process.pid}.pcap`);
   const screenFile = join(tmpdir(), `td-liveui-${process.pid}.screen.txt`);
   let scen: Running | null = null;
+  let passed = false;
   ip('netns', 'add', NS);
   try {
     ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
@@ -54,7 +55,7 @@ test('teardown live in a terminal: live header, a stuck half-close announced by 
     await scen.waitFor('stdout', /@@done/, LONG);
     s = await waitFor('the stuck half-close', (x) => x.includes('stuck-half-close') && /[1-9]\d* ended/.test(x), LONG);
     writeFileSync(screenFile, s);
-    t.diagnostic(`screen saved to ${screenFile}`);
+    t.diagnostic(`screen saved to ${screenFile} (kept if the test fails)`);
     assert.match(s, /Findings\s+[1-9]\d* so far/);
     assert.match(s, /drops 0 /); // libpcap's counters: nothing lost
 
@@ -70,10 +71,12 @@ test('teardown live in a terminal: live header, a stuck half-close announced by 
     assert.equal(result.error, null);
     assert.ok(report.capture.packets > 0);
     assert.ok(report.findings.some((f) => f.kind === 'stuck-half-close'), JSON.stringify(report.summary));
+    passed = true;
   } finally {
     scen?.kill('SIGKILL');
     T.kill();
     spawnSync('ip', ['netns', 'delete', NS], { timeout: 5000 });
-    for (const f of [pcap, `${pcap}.drops.json`]) if (existsSync(f)) rmSync(f);
+    // The saved screen stays only when the test failed (its diagnostic names it).
+    for (const f of [pcap, `${pcap}.drops.json`, ...(passed ? [screenFile] : [])]) if (existsSync(f)) rmSync(f);
   }
 });
