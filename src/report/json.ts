@@ -1,3 +1,4 @@
+import type { PairsAside } from '../analyze/pairs-aside.js';
 import type { LineBytes, ReportSpool } from '../analyze/spool.js';
 import type { Span } from '../analyze/spill.js';
 import { aggregateJson, connectionJson, ladderLeftOut, type ConnectionJson } from '../model/json.js';
@@ -25,15 +26,11 @@ export function* jsonChunks(r: Report, opts: JsonOptions = {}): Generator<string
 
 /**
  * `--json` of a streamed analysis: the same document, byte for byte, with the connections and findings read back
- * in order from the spool the session wrote them to (the aggregates are folded while the connections go out). The
+ * in order from the spool the session wrote them to, then the aggregates folded from its pair spill. The
  * lists come as bytes (UTF-8), copied from the spool's runs without becoming strings; the rest as strings.
  */
 export function* jsonSpoolChunks(r: Report, spool: ReportSpool, chunks: OutChunks = new OutChunks()): Generator<string | Uint8Array> {
-  yield jsonHead(r);
-  yield* byteList('connections', spool.connectionBytes(), spool.globalId, chunks);
-  yield* byteList('findings', spool.findingBytes(), spool.globalId, chunks);
-  yield* aggregateBytes(spool.aggregateJsonRows(), chunks);
-  yield '\n}\n';
+  yield* spoolChunks(r, spool, chunks, null) as Generator<string | Uint8Array>;
 }
 
 /**
@@ -43,13 +40,16 @@ export function* jsonSpoolChunks(r: Report, spool: ReportSpool, chunks: OutChunk
  * is jsonSpoolChunks()'s.
  */
 export function* jsonSpoolChunksAside(r: Report, spool: ReportSpool, chunks: OutChunks = new OutChunks()): Generator<string | Uint8Array | Promise<void>> {
-  const aside = spool.foldPairsAside();
-  if (aside === null) { yield* jsonSpoolChunks(r, spool, chunks); return; }
+  yield* spoolChunks(r, spool, chunks, spool.foldPairsAside());
+}
+
+/** The streamed document: its aggregates folded here (`aside` null) or on another thread, awaited after the findings. */
+function* spoolChunks(r: Report, spool: ReportSpool, chunks: OutChunks, aside: PairsAside | null): Generator<string | Uint8Array | Promise<void>> {
   yield jsonHead(r);
   yield* byteList('connections', spool.connectionBytes(), spool.globalId, chunks);
   yield* byteList('findings', spool.findingBytes(), spool.globalId, chunks);
-  yield aside.ready;
-  yield* aggregateBytes(aside.rows(), chunks);
+  if (aside !== null) yield aside.ready;
+  yield* aggregateBytes(aside !== null ? aside.rows() : spool.aggregateJsonRows(), chunks);
   yield '\n}\n';
 }
 
