@@ -274,13 +274,13 @@ export class SortedSpill {
         const at = this.offs[i] as number;
         const len = m.readUInt32LE(at);
         if (o + len > CHUNK) {
-          if (o > 0) { writeAll(fd, m, stage, o); o = 0; }
-          if (len > CHUNK) { writeAll(fd, m, at, len); continue; }
+          if (o > 0) { writeTemp(fd, m, stage, o); o = 0; }
+          if (len > CHUNK) { writeTemp(fd, m, at, len); continue; }
         }
         m.copyWithin(stage + o, at, at + len);
         o += len;
       }
-      if (o > 0) writeAll(fd, m, stage, o);
+      if (o > 0) writeTemp(fd, m, stage, o);
     } finally {
       closeSync(fd);
     }
@@ -288,11 +288,6 @@ export class SortedSpill {
     this.n = 0;
     this.used = 0;
   }
-}
-
-/** Writes bytes [from, from + len) of b. */
-function writeAll(fd: number, b: Uint8Array, from: number, len: number): void {
-  writeTemp(fd, b, from, len);
 }
 
 interface Source {

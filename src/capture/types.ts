@@ -132,4 +132,3 @@ export interface PacketSource {
    */
   onLoss?: ((lost: number) => void) | null;
 }
-
