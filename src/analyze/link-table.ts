@@ -1,3 +1,5 @@
+import { SeqIndex, type SeqTable } from './seq-index.js';
+
 /**
  * The `next` links of a streamed report: connection `seq` (its number in the spool) → the id of the incarnation
  * that followed it on its tuple, and that one's start (where its TIME_WAIT ends). A busy capture reuses tuples all
@@ -5,7 +7,8 @@
  * ~30 bytes each in typed arrays and one buffer of id bytes (nothing for the garbage collector to trace), not a Map
  * entry, an array, a string and a number (~130 bytes on the heap, twice that with the old space's slack).
  *
- * Lookups sort an index once (after the last set(); a later set() sorts again). A seq linked twice answers the last.
+ * Lookups order the links once (SeqIndex, after the last set(); a later set() orders them again). A seq linked twice
+ * answers the last.
  */
 export class LinkTable {
   private seqs = new Float64Array(256);
@@ -14,8 +17,8 @@ export class LinkTable {
   private ends = new Uint32Array(256);
   private text = Buffer.allocUnsafe(4096);
   private n = 0;
-  /** Link indexes by seq, then by the order they were set; null until a lookup needs it. */
-  private order: Uint32Array | null = null;
+  /** The links by seq; null until a lookup needs it. */
+  private index: SeqIndex | null = null;
 
   get size(): number {
     return this.n;
@@ -34,7 +37,7 @@ export class LinkTable {
     this.starts[this.n] = start;
     this.ends[this.n] = at + this.text.write(next, at, 'utf8');
     this.n++;
-    this.order = null;
+    this.index = null;
   }
 
   /** The id and start of the connection that followed `seq`, or undefined. */
@@ -50,36 +53,14 @@ export class LinkTable {
     return i < 0 ? undefined : this.starts[i] as number;
   }
 
-  /** Every link's seq and start, in the order they were set, as SeqValues' pairs (src/analyze/seq-values.ts). */
-  startPairs(): Float64Array {
-    const out = new Float64Array(2 * this.n);
-    for (let i = 0; i < this.n; i++) { out[2 * i] = this.seqs[i] as number; out[2 * i + 1] = this.starts[i] as number; }
-    return out;
+  /** Every link's seq and start, in the order they were set (a later link of a seq counts: seqLookup()). */
+  startTable(): SeqTable {
+    return { seqs: this.seqs.slice(0, this.n), values: this.starts.slice(0, this.n) };
   }
 
   /** The link of `seq` last set, or -1. */
   private find(seq: number): number {
-    const order = this.order ?? this.sort();
-    const seqs = this.seqs;
-    // The last index whose seq is ≤ `seq`.
-    let lo = 0;
-    let hi = order.length;
-    while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if ((seqs[order[m] as number] as number) <= seq) lo = m + 1; else hi = m;
-    }
-    if (lo === 0) return -1;
-    const i = order[lo - 1] as number;
-    return seqs[i] === seq ? i : -1;
-  }
-
-  private sort(): Uint32Array {
-    const idx = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) idx[i] = i;
-    const seqs = this.seqs;
-    idx.sort((a, b) => ((seqs[a] as number) - (seqs[b] as number)) || a - b);
-    this.order = idx;
-    return idx;
+    return (this.index ??= new SeqIndex(this.seqs, this.n)).find(seq);
   }
 
   private grow(): void {

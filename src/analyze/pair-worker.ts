@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { showsReuse } from '../findings/aggregates.js';
 import type { ServerAggregate } from '../model/report.js';
 import { PairSpill } from './pair-spill.js';
-import { SeqValues } from './seq-values.js';
+import { seqLookup, type SeqTable } from './seq-index.js';
 import type { Span, SpillRuns } from './spill.js';
 import { openTemp, TempDirError, useTempRoot, writeTemp } from './temp-dir.js';
 
@@ -19,9 +19,9 @@ export interface PairWorkerInput {
   runBytes: number | null;
   /** Only the rows the text report lists (showsReuse). */
   reuseOnly: boolean;
-  /** The version of each connection judged more than once, and the start of each connection's next incarnation (SeqValues' pairs). */
-  latest: Float64Array;
-  next: Float64Array;
+  /** The version of each connection judged more than once, and the start of each connection's next incarnation. */
+  latest: SeqTable;
+  next: SeqTable;
   /** The reading thread's directory for this thread's files, and the file the rows go to. */
   dir: string;
   out: string;
@@ -57,11 +57,9 @@ function writeRows(rows: Iterable<Span>, file: string): void {
 
 function fold(input: PairWorkerInput): PairWorkerResult {
   useTempRoot(input.dir);
-  const latest = new SeqValues(input.latest);
-  const next = new SeqValues(input.next);
   const pairs = PairSpill.ofRuns(input.runs, input.runBytes ?? undefined, input.reuseOnly ? showsReuse : null, {
-    version: (seq) => latest.get(seq),
-    nextStart: (seq) => next.get(seq),
+    version: seqLookup(input.latest),
+    nextStart: seqLookup(input.next),
   });
   try {
     const servers = pairs.servers();

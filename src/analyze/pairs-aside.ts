@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import type { ServerAggregate } from '../model/report.js';
 import type { PairWorkerInput, PairWorkerResult } from './pair-worker.js';
+import type { SeqTable } from './seq-index.js';
 import type { Span, SpillRuns } from './spill.js';
 import { startWorker } from './start-worker.js';
 import { TempDir, TempDirError } from './temp-dir.js';
@@ -23,7 +24,7 @@ export class PairsAside {
   private readonly worker: Worker;
   private readonly out: string;
 
-  constructor(runs: SpillRuns, runBytes: number | undefined, reuseOnly: boolean, latest: Float64Array, next: Float64Array) {
+  constructor(runs: SpillRuns, runBytes: number | undefined, reuseOnly: boolean, latest: SeqTable, next: SeqTable) {
     this.dir = new TempDir('teardown-pairs-');
     this.out = this.dir.file('rows');
     const input: PairWorkerInput = { runs, runBytes: runBytes ?? null, reuseOnly, latest, next, dir: this.dir.path, out: this.out };

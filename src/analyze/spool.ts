@@ -6,7 +6,7 @@ import { FINDING_KINDS, type ConnectionReport, type PairAggregate, type ServerAg
 import { LinkTable } from './link-table.js';
 import { PairSpill } from './pair-spill.js';
 import { PairsAside } from './pairs-aside.js';
-import { seqPairs } from './seq-values.js';
+import { seqTable } from './seq-index.js';
 import { recordBound, setRecordKey, SortedSpill, writeRecord, SpillRecord, type Span } from './spill.js';
 
 /** How a finding counts in the summary: its kind, severity, half-close class and place in the findings list. */
@@ -410,7 +410,7 @@ export class ReportSpool implements SpoolTarget {
   foldPairsAside(): PairsAside | null {
     if (!this.pairs.spilled) return null;
     this.aside?.close();
-    this.aside = new PairsAside(this.pairs.handOff(), this.opts.runBytes, this.opts.pairs === 'reuse', seqPairs(this.latest), this.links.startPairs());
+    this.aside = new PairsAside(this.pairs.handOff(), this.opts.runBytes, this.opts.pairs === 'reuse', seqTable(this.latest), this.links.startTable());
     return this.aside;
   }
 

@@ -13,7 +13,7 @@ import { AnalysisSession } from '../../src/analyze/session.js';
 import { PairsAside } from '../../src/analyze/pairs-aside.js';
 import type { PairWorkerInput, PairWorkerResult } from '../../src/analyze/pair-worker.js';
 import { ReportSpool } from '../../src/analyze/spool.js';
-import { SeqValues } from '../../src/analyze/seq-values.js';
+import { seqLookup, type SeqTable } from '../../src/analyze/seq-index.js';
 import { startWorker } from '../../src/analyze/start-worker.js';
 import { tempDirs } from '../../src/analyze/temp-dir.js';
 import type { RawFrame } from '../../src/capture/types.js';
@@ -21,6 +21,9 @@ import type { Report } from '../../src/model/report.js';
 import { jsonChunks, jsonSpoolChunksAside } from '../../src/report/json.js';
 import { joined, joinedAwaiting } from '../helpers/chunks.js';
 import { lateFinReopen } from '../helpers/late-fin.js';
+
+/** No seq listed. */
+const NONE: SeqTable = { seqs: new Float64Array(0), values: new Float64Array(0) };
 
 function run(frames: RawFrame[], spool?: ReportSpool): Report {
   const s = new AnalysisSession({}, {}, spool ? { spool } : {});
@@ -85,7 +88,7 @@ describe('aggregates folded on another thread (PairsAside)', () => {
   test('the thread failing (a run file gone) rejects `ready` with its reason, and only when awaited', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'teardown-aside-'));
     try {
-      const aside = new PairsAside({ name: 'pairs', runs: [join(dir, 'gone')], runBytes: 4096 }, undefined, false, new Float64Array(0), new Float64Array(0));
+      const aside = new PairsAside({ name: 'pairs', runs: [join(dir, 'gone')], runBytes: 4096 }, undefined, false, NONE, NONE);
       // Nothing awaits it for a while: a rejection then must not be an unhandled one (node would end the test run).
       await new Promise((res) => setTimeout(res, 300));
       await assert.rejects(aside.ready, /^Error: the aggregates thread failed: .*ENOENT/);
@@ -104,7 +107,7 @@ describe('aggregates folded on another thread (PairsAside)', () => {
       // The rows go to a path under a file; the runs are empty.
       const run0 = join(dir, 'run0');
       writeFileSync(run0, '');
-      const input: PairWorkerInput = { runs: { name: 'pairs', runs: [run0], runBytes: 4096 }, runBytes: null, reuseOnly: false, latest: new Float64Array(0), next: new Float64Array(0), dir, out: join(file, 'rows') };
+      const input: PairWorkerInput = { runs: { name: 'pairs', runs: [run0], runBytes: 4096 }, runBytes: null, reuseOnly: false, latest: NONE, next: NONE, dir, out: join(file, 'rows') };
       const w = startWorker(input, [], new URL('../../src/analyze/pair-worker', import.meta.url));
       const m = await new Promise<PairWorkerResult>((res, rej) => { w.once('message', res); w.once('error', rej); });
       await w.terminate();
@@ -116,13 +119,14 @@ describe('aggregates folded on another thread (PairsAside)', () => {
   });
 });
 
-test('SeqValues: a value per seq from pairs, the last given for a seq given twice (as LinkTable answers), undefined for others', () => {
-  const v = new SeqValues(new Float64Array([7, 1, 3, 10, 7, 2, 12, 5, 7, 3, 1, 0]));
-  assert.equal(v.get(7), 3);
-  assert.equal(v.get(3), 10);
-  assert.equal(v.get(12), 5);
-  assert.equal(v.get(1), 0);
-  assert.equal(v.get(2), undefined);
-  assert.equal(v.get(13), undefined);
-  assert.equal(new SeqValues(new Float64Array(0)).get(0), undefined);
+test('seqLookup: a value per seq, the last listed for a seq listed twice (as LinkTable answers), undefined for others', () => {
+  const t: SeqTable = { seqs: new Float64Array([7, 3, 7, 12, 7, 1]), values: new Float64Array([1, 10, 2, 5, 3, 0]) };
+  const v = seqLookup(t);
+  assert.equal(v(7), 3);
+  assert.equal(v(3), 10);
+  assert.equal(v(12), 5);
+  assert.equal(v(1), 0);
+  assert.equal(v(2), undefined);
+  assert.equal(v(13), undefined);
+  assert.equal(seqLookup(NONE)(0), undefined);
 });
