@@ -98,6 +98,27 @@ test('a temporary directory that is missing or not a directory: one line saying 
   }
 });
 
+test('a temporary directory that fills while the JSON is written: the line names the capture and says what stdout holds, exit 2', () => {
+  const helper = fileURLToPath(new URL('../helpers/full-temp-at-output.ts', import.meta.url));
+  const tmp = join(dir, 'output-tmp');
+  mkdirSync(tmp, { recursive: true });
+  for (const [at, holds] of [['handoff', 'no report was written'], ['thread', 'the JSON on stdout stops short of its end']]) {
+    // Two threads: the aggregates are folded aside (the helper fails that hand-off, or the thread's result).
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', helper, 'src/cli/main.ts', 'analyze', FIXTURE, '--json', '--threads', '2'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, TD_FULL_AT: at, TMPDIR: tmp, TSX_DISABLE_CACHE: '1' } });
+    assert.equal(r.status, 2, `${at}: ${r.stderr}`);
+    assert.equal(oneLine(r.stderr), `teardown: ${FIXTURE}: the temporary directory ${tmp} is full (ENOSPC): set TMPDIR to a directory with more free space`
+      + ` (--json needs about its report's size there, often more than the capture's; --text about a tenth of the capture's); ${holds}`, at);
+    if (at === 'handoff') assert.equal(r.stdout, '');
+    else {
+      // The head, the connections and the findings went out; the aggregates did not.
+      assert.match(r.stdout, /^\{\n  "version": 1,/);
+      assert.match(r.stdout, /\n  "findings": \[/);
+      assert.doesNotMatch(r.stdout, /"aggregates"/);
+    }
+  }
+});
+
 test('a reader that closes the pipe early (EPIPE) during --ndjson: one line, exit 2', { timeout: 120_000 }, async () => {
   const big = join(dir, 'epipe.pcap');
   await writeBigCapture(big, 300);

@@ -2,12 +2,14 @@ import { Command, Option } from 'commander';
 import type { AnalysisSink } from '../../analyze/sink.js';
 import { streamAnalysis } from '../../analyze/stream.js';
 import { openCapture } from '../../capture/open.js';
+import { CaptureError } from '../../capture/types.js';
 import { FLOW_KEYS, type Report, type Severity } from '../../model/report.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../analyze/session.js';
 import { TextDigest } from '../../analyze/digest.js';
 import { statSync } from 'node:fs';
 import { defaultThreads, streamAnalysisParallel, ThreadStop } from '../../analyze/parallel.js';
 import { ReportSpool } from '../../analyze/spool.js';
+import { TempDirError } from '../../analyze/temp-dir.js';
 import { jsonChunks, jsonSpoolChunks, jsonSpoolChunksAside, OutChunks } from '../../report/json.js';
 import { NdjsonBytes, NdjsonSink } from '../../report/ndjson.js';
 import { textReport } from '../../report/text.js';
@@ -127,7 +129,9 @@ export function analyzeCommand(): Command {
           const chunks = new OutChunks();
           // With threads, the aggregates are folded on one while the connections go out (a thread stopped early: one thread throughout).
           const streamed = spool === null ? null : run !== undefined ? jsonSpoolChunksAside(report, spool, chunks) : jsonSpoolChunks(report, spool, chunks);
-          await writeJsonTo(io, streamed ?? jsonChunks(report, { ladders: o.ladders ?? 'findings' }), chunks);
+          const full = await writeJsonTo(io, streamed ?? jsonChunks(report, { ladders: o.ladders ?? 'findings' }), chunks);
+          // The line names the capture, as one stopped while reading does, and says what stdout holds.
+          if (full) throw new CaptureError('TEMP_DIR', `${full.error.message}; ${full.cut ? 'the JSON on stdout stops short of its end' : 'no report was written'}`, capture, null);
         }
         else io.out(textReport(report, { maxPerKind: o.maxPerKind ?? 50 }, digest ?? undefined));
       }
@@ -160,15 +164,25 @@ const nothingAnalyzed = (report: Report): boolean => report.capture.error !== nu
 /**
  * Streams the JSON report with backpressure: a huge report never sits in memory as one string. A byte chunk goes
  * back to `recycle` when stdout wrote it through (a chunk a pipe still holds is left to the garbage collector).
+ * A temporary directory that fills meanwhile (the spools and the aggregates' thread write there) is returned with
+ * whether stdout has part of the document (`cut`).
  */
-async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array | Promise<void>>, recycle: OutChunks): Promise<void> {
-  for (const c of chunks) {
-    if (io.broken) return;
-    if (c instanceof Promise) { await c; continue; } // the aggregates' thread (jsonSpoolChunksAside)
-    if (io.out(c) && typeof c !== 'string') recycle.give(c);
-    const wait = io.gate();
-    if (wait) await wait;
+async function writeJsonTo(io: StopControls, chunks: Iterable<string | Uint8Array | Promise<void>>, recycle: OutChunks): Promise<{ error: TempDirError; cut: boolean } | undefined> {
+  let cut = false;
+  try {
+    for (const c of chunks) {
+      if (io.broken) return undefined;
+      if (c instanceof Promise) { await c; continue; } // the aggregates' thread (jsonSpoolChunksAside)
+      if (io.out(c) && typeof c !== 'string') recycle.give(c);
+      cut = true;
+      const wait = io.gate();
+      if (wait) await wait;
+    }
+  } catch (e) {
+    if (e instanceof TempDirError) return { error: e, cut };
+    throw e;
   }
+  return undefined;
 }
 
 /**
