@@ -3,6 +3,7 @@ import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, FinRecord, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
+import { fieldReset, FreeList } from './free-list.js';
 import { copyNumbers, FREED, RowPool } from './row-pool.js';
 import { PathRecord } from './path.js';
 import type { Tombstone } from './tombstone.js';
@@ -104,12 +105,21 @@ export interface ReuseTrack {
 // A connection's row (see Connection's #rows); its accessors name the places, as literal offsets (src/tcp/endpoint.ts).
 export const CONN_ROW_WIDTH = 8;
 const CONN_ROWS = new RowPool(CONN_ROW_WIDTH);
+/** Connections dropped (free()), for the next ones (Connection.open()). */
+const FREE = new FreeList<Connection>(4096);
+/** The fields Connection.open() sets itself when it reuses a connection: its parts and its constructor's arguments. */
+const OWN_PARTS = ['ep', 'log', 'path', 'ordinal', 'clientIsA', 'clientGuessed', 'incarnation', 'previousId', 'id'];
+/** Sets a connection's other fields to a new one's (made at the first reuse). */
+let reset: ((c: Connection) => void) | null = null;
+/** Sets a path record's fields to a new one's. */
+let resetPath: ((p: PathRecord) => void) | null = null;
 
 /**
  * One incarnation of a 4-tuple: two endpoints (0 = client, the SYN sender; 1 = server) whose states are inferred
  * from the segments seen (docs/rules.md §2, §3). Synchronous, no I/O; time is the packet timestamp in seconds.
  */
 export class Connection {
+  // Read-only but for open(), which makes a dropped connection new again (as are the constructor's arguments).
   readonly ep: [Endpoint, Endpoint] = [new Endpoint(), new Endpoint()];
   firstFrame = 0;
   lastFrame = 0;
@@ -157,8 +167,34 @@ export class Connection {
   /** Stable for the same input: 'c' + the order of the connection's first packet among connections. */
   readonly id: string;
   /** Its times and the reject ACK's number, in a pooled row (src/tcp/row-pool.ts) behind the accessors below. */
-  readonly #rows: Float64Array = CONN_ROWS.take();
+  #rows: Float64Array = CONN_ROWS.take();
   #at = CONN_ROWS.lastAt;
+
+  /**
+   * A new connection, as the constructor makes it: one dropped before made new again (src/tcp/free-list.ts), with
+   * endpoints and a packet log also dropped before, or else a new one.
+   */
+  static open(ordinal: number, clientIsA: boolean, clientGuessed: boolean, incarnation: number, previousId: string | null, id?: string): Connection {
+    const c = FREE.take();
+    if (c === undefined) return new Connection(ordinal, clientIsA, clientGuessed, incarnation, previousId, id);
+    if (reset === null) {
+      const fresh = new Connection(0, false, false, 0, null, '');
+      reset = fieldReset(fresh, OWN_PARTS);
+      resetPath = fieldReset(fresh.path, []);
+      fresh.free();
+    }
+    reset(c);
+    (resetPath as (p: PathRecord) => void)(c.path);
+    const w = c as { -readonly [K in keyof Connection]: Connection[K] };
+    w.ep[0] = Endpoint.take();
+    w.ep[1] = Endpoint.take();
+    w.log = PacketLog.take();
+    w.ordinal = ordinal; w.clientIsA = clientIsA; w.clientGuessed = clientGuessed; w.incarnation = incarnation; w.previousId = previousId;
+    w.id = id ?? `c${ordinal}`;
+    c.#rows = CONN_ROWS.take();
+    c.#at = CONN_ROWS.lastAt;
+    return c;
+  }
 
   constructor(
     readonly ordinal: number,
@@ -174,7 +210,8 @@ export class Connection {
 
   /**
    * The connection leaves the flow table (judged and frozen, or dropped): its endpoints and packet log give their pool rows back
-   * (src/tcp/row-pool.ts). It must not be fed or read again.
+   * (src/tcp/row-pool.ts), and it and they are kept for the next connections (open(), src/tcp/free-list.ts). It must
+   * not be fed or read again.
    */
   free(): void {
     if (this.#at < 0) return;
@@ -183,6 +220,7 @@ export class Connection {
     this.ep[0].free();
     this.ep[1].free();
     this.log.free();
+    FREE.give(this);
   }
 
   /** Sets one of its row's numbers (thawing). */
@@ -500,7 +538,7 @@ export class Connection {
       const sf = S.fin;
       if (sf === null) {
         const acksPeerFin = ackBit && R.fin !== null && ge(ack, add32(R.fin.finSeq, 1));
-        S.fin = new FinRecord(finSeq, frame, t, ackBit, ack, acksPeerFin, prevActivity > 0 ? t - prevActivity : 0, 0);
+        S.fin = FinRecord.make(finSeq, frame, t, ackBit, ack, acksPeerFin, prevActivity > 0 ? t - prevActivity : 0, 0);
         note = acksPeerFin ? 'FIN (passive close)' : 'FIN';
         // Sender: CLOSE-WAIT → LAST-ACK when it had received the peer's FIN, else ESTABLISHED → FIN-WAIT-1;
         // if the peer's FIN is already on its way (crossing FINs), it will be CLOSING (RFC 9293 Figure 13).
@@ -581,7 +619,7 @@ export class Connection {
     const r = d === 0 ? 1 : 0;
     this.inferences = added(this.inferences, { frame, what: 'fin-not-captured', side: r, why, before: [this.ep[0].state, this.ep[1].state] });
     const finAck = add32(sf.finSeq, 1);
-    R.fin = new FinRecord(S.ackMax, 0, t, true, finAck, true, 0, frame);
+    R.fin = FinRecord.make(S.ackMax, 0, t, true, finAck, true, 0, frame);
     // The inferred FIN carried the ACK of S's FIN: R was in CLOSE-WAIT and moves to LAST-ACK; S takes both.
     sf.ackFrame = frame; sf.ackT = t; sf.ackedBeforeRetx = sf.retx === 0;
     this.move(r, sendFin(true, false));

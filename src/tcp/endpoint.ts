@@ -1,4 +1,5 @@
 import { EMPTY_LIST } from './empty-list.js';
+import { fieldReset, FreeList } from './free-list.js';
 import { copyNumbers, FREED, RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
@@ -7,16 +8,20 @@ import type { EndpointState } from '../model/report.js';
 export const FIN_ROW_WIDTH = 8;
 /** The rows of every FIN record of this thread. */
 const FIN_ROWS = new RowPool(FIN_ROW_WIDTH);
+/** FIN records dropped with their endpoint, for the next ones (FinRecord.make()). */
+const FREE_FINS = new FreeList<FinRecord>(8192);
+/** Sets a FIN record's fields to a new one's (made at the first reuse). */
+let resetFin: ((f: FinRecord) => void) | null = null;
 
 /**
  * The first FIN an endpoint sent, and what became of it (docs/rules.md §1 `fin`, §0.2). Its sequence numbers and
  * times live in a pooled row (as an endpoint's), given back by free() when its connection is dropped.
  */
 export class FinRecord {
-  frame: number;
-  hasAck: boolean;
+  frame = 0;
+  hasAck = false;
   /** This FIN's ACK field already covered the peer's FIN: the sender was the passive closer (docs/rules.md §4). */
-  acksPeerFin: boolean;
+  acksPeerFin = false;
   /** Retransmissions (same finSeq). Frames/times of the first MAX_RETX_FRAMES kept for evidence. */
   retx = 0;
   /** The same FIN sent again as the ACK of the peer's crossing FIN (ack newly covers it): not a retransmission. */
@@ -30,13 +35,35 @@ export class FinRecord {
   /** First peer ACK covering the FIN after the last retransmission, 0 when none. */
   reAckFrame = 0;
   /** Not captured: inferred from the peer's ACK in this frame (Connection.inferPeerFin); 0 for a captured FIN. */
-  inferredFrom: number;
-  readonly #rows: Float64Array = FIN_ROWS.take();
+  inferredFrom = 0;
+  #rows: Float64Array = FIN_ROWS.take();
   #at = FIN_ROWS.lastAt;
 
   /** A FIN with sequence number `finSeq` sent in `frame` at `t`; lastAck and lastT start as its ack and t. */
   constructor(finSeq: number, frame: number, t: number, hasAck: boolean, ack: number, acksPeerFin: boolean,
     idleBefore: number, inferredFrom: number) {
+    this.start(finSeq, frame, t, hasAck, ack, acksPeerFin, idleBefore, inferredFrom);
+  }
+
+  /** new FinRecord(…), with a record dropped before made new again when there is one (src/tcp/free-list.ts). */
+  static make(finSeq: number, frame: number, t: number, hasAck: boolean, ack: number, acksPeerFin: boolean,
+    idleBefore: number, inferredFrom: number): FinRecord {
+    const f = FREE_FINS.take();
+    if (f === undefined) return new FinRecord(finSeq, frame, t, hasAck, ack, acksPeerFin, idleBefore, inferredFrom);
+    if (resetFin === null) {
+      const fresh = new FinRecord(0, 0, 0, false, 0, false, 0, 0);
+      resetFin = fieldReset(fresh, []);
+      fresh.free();
+    }
+    resetFin(f);
+    f.#rows = FIN_ROWS.take();
+    f.#at = FIN_ROWS.lastAt;
+    f.start(finSeq, frame, t, hasAck, ack, acksPeerFin, idleBefore, inferredFrom);
+    return f;
+  }
+
+  private start(finSeq: number, frame: number, t: number, hasAck: boolean, ack: number, acksPeerFin: boolean,
+    idleBefore: number, inferredFrom: number): void {
     this.frame = frame;
     this.hasAck = hasAck;
     this.acksPeerFin = acksPeerFin;
@@ -44,11 +71,12 @@ export class FinRecord {
     this.finSeq = finSeq; this.t = t; this.ack = ack; this.lastAck = ack; this.lastT = t; this.idleBefore = idleBefore;
   }
 
-  /** Gives its row back to the pool: the record is dropped and must not be used again. Once only. */
+  /** Gives its row back to the pool, and itself for reuse: the record is dropped and must not be used again. Once only. */
   free(): void {
     if (this.#at < 0) return;
     FIN_ROWS.free(this.#rows, this.#at);
     this.#at = FREED;
+    FREE_FINS.give(this);
   }
 
   /** Sets one of its row's numbers (thawing). */
@@ -128,6 +156,10 @@ export interface RstRecord {
 export const ROW_WIDTH = 18;
 /** The rows of every endpoint of this thread. */
 export const ROWS = new RowPool(ROW_WIDTH);
+/** Endpoints dropped with their connection, for the next ones (Endpoint.take()). */
+const FREE = new FreeList<Endpoint>(8192);
+/** Sets an endpoint's fields to a new one's (made at the first reuse). */
+let reset: ((e: Endpoint) => void) | null = null;
 
 /** One side of a connection, as an observer can reconstruct it (docs/rules.md §1). */
 export class Endpoint {
@@ -188,15 +220,34 @@ export class Endpoint {
    * and written through the accessors below: no heap number per field. Private: the fields above are the record,
    * the row is where the rest of it is kept (src/tcp/frozen.ts writes the row's numbers after the fields).
    */
-  readonly #rows: Float64Array = ROWS.take();
+  #rows: Float64Array = ROWS.take();
   #at = ROWS.lastAt;
 
-  /** Gives its row (and its FIN record's) back to the pools: the endpoint is dropped and must not be used again. Once only. */
+  /** A new endpoint: one dropped before, made new again (src/tcp/free-list.ts), or else a new one. */
+  static take(): Endpoint {
+    const e = FREE.take();
+    if (e === undefined) return new Endpoint();
+    if (reset === null) {
+      const fresh = new Endpoint();
+      reset = fieldReset(fresh, []);
+      fresh.free();
+    }
+    reset(e);
+    e.#rows = ROWS.take();
+    e.#at = ROWS.lastAt;
+    return e;
+  }
+
+  /**
+   * Gives its row (and its FIN record's) back to the pools, and itself for reuse: the endpoint is dropped and must not
+   * be used again. Once only.
+   */
   free(): void {
     if (this.#at < 0) return;
     ROWS.free(this.#rows, this.#at);
     this.#at = FREED;
     this.fin?.free();
+    FREE.give(this);
   }
 
   /** Its row's numbers into out[0 .. ROW_WIDTH) (freezing: one call, not one per number). */

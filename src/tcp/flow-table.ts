@@ -676,7 +676,7 @@ export class FlowTable {
     const clientIsA = g.srcIsClient === srcIsA;
     const prev = reason !== null && e.tomb !== NONE ? thawFrom<Tombstone>(this.tombArena, e.tomb) : null;
     const n = ++this.ordinal;
-    const c = new Connection(n, clientIsA, g.guessed, e.incarnations++, prev !== null ? prev.id : null, this.opts.idOf?.(n));
+    const c = Connection.open(n, clientIsA, g.guessed, e.incarnations++, prev !== null ? prev.id : null, this.opts.idOf?.(n));
     if (reason !== null && prev !== null && (p.flags & (SYN | ACK)) === SYN) {
       c.reuse = {
         previous: prev, reason, synFrame: frame, synT: t, synSeq: p.seq, synHasTs: p.hasTs, synTsVal: p.tsVal,

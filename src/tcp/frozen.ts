@@ -67,12 +67,12 @@ interface Rowed { copyRow(out: Float64Array): void; setRow(k: number, v: number)
  */
 const CLASSES: { proto: object; make: () => object; row?: number }[] = [
   // The endpoints a new connection makes are replaced by the thawed ones: their pool rows go back at once.
-  { proto: Connection.prototype, make: () => { const c = new Connection(0, true, false, 0, null, ''); c.ep[0].free(); c.ep[1].free(); return c; }, row: CONN_ROW_WIDTH },
-  { proto: Endpoint.prototype, make: () => new Endpoint(), row: ROW_WIDTH },
+  { proto: Connection.prototype, make: () => { const c = Connection.open(0, true, false, 0, null, ''); c.ep[0].free(); c.ep[1].free(); return c; }, row: CONN_ROW_WIDTH },
+  { proto: Endpoint.prototype, make: () => Endpoint.take(), row: ROW_WIDTH },
   // A packet log's head rows are pooled too: written after its fields, read into a row the new log takes.
-  { proto: PacketLog.prototype, make: () => new PacketLog() },
+  { proto: PacketLog.prototype, make: () => PacketLog.take() },
   { proto: PathRecord.prototype, make: () => new PathRecord() },
-  { proto: FinRecord.prototype, make: () => new FinRecord(0, 0, 0, false, 0, false, 0, 0), row: FIN_ROW_WIDTH },
+  { proto: FinRecord.prototype, make: () => FinRecord.make(0, 0, 0, false, 0, false, 0, 0), row: FIN_ROW_WIDTH },
 ];
 
 interface Shape {

@@ -1,4 +1,5 @@
 import type { EndpointState } from '../model/report.js';
+import { fieldReset, FreeList } from './free-list.js';
 import { copyNumbers, RowPool } from './row-pool.js';
 
 /** One logged packet of a connection, materialized only when a ladder or evidence is built. */
@@ -72,6 +73,10 @@ const byFrame = (x: LogRec, y: LogRec): number => x.frame - y.frame;
 const SMALL = 4;
 const SMALL_HEADS = new RowPool(SMALL * W);
 const HEADS = new RowPool(HEAD * W);
+/** Logs dropped with their connection, for the next ones (PacketLog.take()). */
+const FREE = new FreeList<PacketLog>(4096);
+/** Sets a log's fields to a new one's (made at the first reuse). */
+let reset: ((l: PacketLog) => void) | null = null;
 
 /**
  * Keeps the packets that tell a connection's story with bounded memory and no object per packet: the first HEAD
@@ -132,11 +137,25 @@ export class PacketLog {
     this.#ha = at;
   }
 
-  /** The connection is dropped: the head's row goes back to its pool. Once only; the log must not be used again. */
+  /** A new log: one dropped before, made new again (src/tcp/free-list.ts), or else a new one. */
+  static take(): PacketLog {
+    const l = FREE.take();
+    if (l === undefined) return new PacketLog();
+    reset ??= fieldReset(new PacketLog(), []);
+    reset(l);
+    return l;
+  }
+
+  /**
+   * The connection is dropped: the head's row goes back to its pool, and the log for reuse. Once only (its
+   * connection's free() is); the log must not be used again.
+   */
   free(): void {
-    if (this.#hr === null) return;
-    (this.headN <= SMALL ? SMALL_HEADS : HEADS).free(this.#hr, this.#ha);
-    this.#hr = null;
+    if (this.#hr !== null) {
+      (this.headN <= SMALL ? SMALL_HEADS : HEADS).free(this.#hr, this.#ha);
+      this.#hr = null;
+    }
+    FREE.give(this);
   }
 
   /** How many numbers the head holds (headN rows): for freezing. */
