@@ -6,13 +6,12 @@
  */
 import type { RawFrame } from '../capture/types.js';
 import type { FloodRaw } from '../findings/syn-flood.js';
-import { errorLine } from '../model/error-line.js';
 import type { Settings } from '../model/report.js';
 import type { EvictionCounts } from '../tcp/flow-table.js';
 import { TextDigest, type DigestRaw } from './digest.js';
-import { AnalysisSession } from './session.js';
+import type { AnalysisSession } from './session.js';
 import { SpoolBatch, type SpoolOptions } from './spool.js';
-import { TempDirError } from './temp-dir.js';
+import { ThreadSession, type StopMessage } from './thread-session.js';
 
 export interface LaneInput {
   settings: Settings;
@@ -35,9 +34,6 @@ export interface BatchMessage {
   opens: Uint32Array;
 }
 
-/** The thread stopped: the analysis failed on a frame (a bug), its heap neared its limit, or its temporary directory failed. */
-export interface StopMessage { type: 'stop'; why: 'internal' | 'memory' | 'temp'; message: string; frame: number }
-
 export interface EndMessage { type: 'end'; floods: FloodRaw; evictions: EvictionCounts; evicted: number; digest: DigestRaw | null }
 
 /** The lane stopped on a frame (StopMessage's facts): its thread says so and reads no more. */
@@ -45,68 +41,43 @@ export class LaneStop extends Error {
   constructor(readonly stop: StopMessage) { super(stop.message); }
 }
 
-/**
- * A thread's connection ids: its number and its own ordinal between U+0001 and U+0002, wherever the id appears (id,
- * previous, next, finding.connection, and the summaries and notes that name a previous incarnation). JSON escapes
- * both characters, so the reader finds every one in the text and puts the global id in its place.
- */
-const localId = (w: number) => (n: number): string => `\u0001${w}.${n}\u0002`;
-
 /** Records handed on at once (and at every sweep). */
 const BATCH = 512;
 
 export class Lane {
   private readonly digest: TextDigest | null;
   private links: BatchMessage['links'] = [];
-  private opens: number[] = [];
   private readonly target: SpoolBatch;
+  private readonly thread: ThreadSession;
   private readonly session: AnalysisSession;
   /** At the end of input: a full batch goes out as soon as it is full. */
   private ending = false;
-  private n = 0;
-  /** The index of the last frame taken. */
-  private last = 0;
 
   /**
    * `post` takes each batch (its buffers change hands); `recycled` gives back, one at a time, the buffers of batches
    * already read; `guard` (every 4096 frames) names a heap near its limit.
    */
   constructor(input: LaneInput, private readonly post: (m: BatchMessage) => void,
-    private readonly recycled: () => ArrayBuffer | undefined, private readonly guard: (() => string | null) | null) {
+    private readonly recycled: () => ArrayBuffer | undefined, guard: (() => string | null) | null) {
     const digest = this.digest = input.maxPerKind === null ? null : new TextDigest(input.maxPerKind);
     this.target = new SpoolBatch(input.spool, (seq, next, start) => { this.links.push([seq, next, start]); });
     // At the end of input every connection still open is judged at once (tens of thousands on a long capture): the
     // batch goes out whenever it is full then too, not as one buffer of all of them.
-    this.session = new AnalysisSession(input.settings, {
+    this.thread = new ThreadSession(input.w, input.settings, {
       onJudged: (c, f, seq, v) => { digest?.add(c, f, seq, v); if (this.ending && this.target.size >= BATCH) this.flush(); },
-    }, { spool: this.target, sweeps: 'external', idOf: localId(input.w), maxConnections: input.maxConnections });
+    }, { spool: this.target, maxConnections: input.maxConnections }, guard, (m) => { throw new LaneStop(m); });
+    this.session = this.thread.session;
   }
 
   /** A frame of this lane's tuples; throws LaneStop. */
   frame(frame: RawFrame): void {
-    const index = frame.index;
-    const session = this.session;
-    const before = session.opened;
-    this.last = index;
-    try {
-      session.ingest(frame);
-    } catch (e) {
-      if (e instanceof TempDirError) this.stop('temp', e.message, index);
-      this.stop('internal', errorLine(e), index);
-    }
-    if ((++this.n & 0xfff) === 0 && this.guard !== null) { const full = this.guard(); if (full !== null) this.stop('memory', full, index); }
-    // At most one connection opens per frame.
-    if (session.opened !== before) this.opens.push(index);
+    this.thread.frame(frame);
     if (this.target.size >= BATCH) this.flush();
   }
 
   /** A sweep at the reader's word; throws LaneStop when the temporary directory is full, missing or not writable. */
   boundary(tsSec: number, tsNsec: number): void {
-    try {
-      this.session.sweep(tsSec + tsNsec * 1e-9);
-    } catch (e) {
-      this.tempStop(e);
-    }
+    this.thread.mark(() => this.session.sweep(tsSec + tsNsec * 1e-9));
     this.flush();
   }
 
@@ -114,33 +85,20 @@ export class Lane {
   end(tsSec: number, tsNsec: number): EndMessage {
     this.ending = true;
     const session = this.session;
-    try {
-      session.endOfInput(tsSec + tsNsec * 1e-9);
-    } catch (e) {
-      this.tempStop(e);
-    }
+    this.thread.mark(() => session.endOfInput(tsSec + tsNsec * 1e-9));
     this.flush();
     return { type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted, digest: this.digest?.raw() ?? null };
   }
 
   private flush(): void {
     const target = this.target;
-    if (target.size === 0 && this.links.length === 0 && this.opens.length === 0) return;
+    const thread = this.thread;
+    if (target.size === 0 && this.links.length === 0 && thread.opens.length === 0) return;
     // Buffers handed back are picked up here, before the next batch starts.
     for (let b = this.recycled(); b !== undefined; b = this.recycled()) target.recycle(b);
     const { bytes, used, meta } = target.take();
-    const msg: BatchMessage = { type: 'batch', bytes, used, meta, links: this.links, opens: Uint32Array.from(this.opens) };
-    this.links = []; this.opens = [];
+    const msg: BatchMessage = { type: 'batch', bytes, used, meta, links: this.links, opens: Uint32Array.from(thread.opens) };
+    this.links = []; thread.opens = [];
     this.post(msg);
-  }
-
-  /** A temporary directory that is full, missing or not writable stops the lane (after its last frame); anything else is thrown as it is. */
-  private tempStop(e: unknown): never {
-    if (e instanceof TempDirError) this.stop('temp', e.message, this.last);
-    throw e;
-  }
-
-  private stop(why: StopMessage['why'], message: string, frame: number): never {
-    throw new LaneStop({ type: 'stop', why, message, frame });
   }
 }

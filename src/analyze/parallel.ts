@@ -29,7 +29,8 @@ import { heapGuard } from './memory.js';
 import { captureSummary } from './stream.js';
 import { tempDirBefore, TempDirError } from './temp-dir.js';
 import { startWorker } from './start-worker.js';
-import { Lane, LaneStop, type BatchMessage, type EndMessage, type LaneInput, type StopMessage } from './lane.js';
+import { Lane, LaneStop, type BatchMessage, type EndMessage, type LaneInput } from './lane.js';
+import type { StopMessage } from './thread-session.js';
 import type { WorkerInput } from './worker.js';
 
 /**

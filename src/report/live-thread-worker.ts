@@ -10,15 +10,14 @@
 import { readFileSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { FloodRaw } from '../findings/syn-flood.js';
-import { errorLine } from '../model/error-line.js';
 import type { FindingKind, Settings } from '../model/report.js';
 import { NdjsonBytes, NdjsonSink } from './ndjson.js';
 import type { EvictionCounts } from '../tcp/flow-table.js';
 import { heapGuard } from '../analyze/memory.js';
 import { KIND_LOSS, KIND_TICK, RingReader, tickTime, type RingBuffers } from '../analyze/ring.js';
-import { AnalysisSession } from '../analyze/session.js';
 import { SpoolBatch, type SpoolOptions } from '../analyze/spool.js';
-import { TempDirError, useTempRoot } from '../analyze/temp-dir.js';
+import { useTempRoot } from '../analyze/temp-dir.js';
+import { ThreadSession } from '../analyze/thread-session.js';
 
 export interface LiveWorkerInput {
   ring: RingBuffers;
@@ -67,10 +66,6 @@ function threadCpu(): number | null {
     return null;
   }
 }
-export interface LiveStopMessage { type: 'stop'; why: 'internal' | 'memory' | 'temp'; message: string; frame: number }
-
-/** The thread's connection ids: its number and its own ordinal between U+0001 and U+0002 (escaped in JSON). */
-const localId = (w: number) => (n: number): string => `\u0001${w}.${n}\u0002`;
 
 class ThreadStopped extends Error {}
 
@@ -89,12 +84,15 @@ function main(): void {
   const lines = out.w;
   const sink = new NdjsonSink(out, { ladders: input.ladders });
   let links: RoundMessage['links'] = [];
-  let opens: number[] = [];
   let segs: number[] = [];
   const target = new SpoolBatch(input.spool, (seq, next, start) => { links.push([seq, next, start]); });
-  const session = new AnalysisSession(input.settings, sink.hooks, {
-    spool: target, sweeps: 'external', idOf: localId(input.w), maxConnections: input.maxConnections, ladders: input.ladders,
+  const thread = new ThreadSession(input.w, input.settings, sink.hooks, {
+    spool: target, maxConnections: input.maxConnections, ladders: input.ladders,
+  }, heapGuard(), (m) => {
+    port.postMessage(m);
+    throw new ThreadStopped();
   });
+  const session = thread.session;
   const round = (markAt: number): void => {
     for (let m = receiveMessageOnPort(input.back); m !== undefined; m = receiveMessageOnPort(input.back)) target.recycle(m.message as ArrayBuffer);
     const used = lines.n;
@@ -103,54 +101,32 @@ function main(): void {
     lines.n = 0;
     const batch = target.size > 0 ? target.take() : null;
     const msg: RoundMessage = {
-      type: 'round', lines: buf, used, segs: Uint32Array.from(segs), markAt, opens: Uint32Array.from(opens), batch, links,
+      type: 'round', lines: buf, used, segs: Uint32Array.from(segs), markAt, opens: Uint32Array.from(thread.opens), batch, links,
       connections: session.counters.connections, findings: { ...session.counters.findings },
     };
     const transfer: ArrayBuffer[] = [buf, msg.segs.buffer as ArrayBuffer, msg.opens.buffer as ArrayBuffer];
     if (batch !== null) transfer.push(batch.bytes, batch.meta.buffer as ArrayBuffer);
     port.postMessage(msg, transfer);
-    links = []; opens = []; segs = [];
+    links = []; thread.opens = []; segs = [];
   };
-  const stop = (why: LiveStopMessage['why'], message: string, frame: number): never => {
-    port.postMessage({ type: 'stop', why, message, frame } satisfies LiveStopMessage);
-    throw new ThreadStopped();
-  };
-  // A temporary directory that is full, missing or not writable stops the thread (after its last frame).
-  let last = 0;
-  const temp = (e: unknown): never => {
-    if (e instanceof TempDirError) stop('temp', e.message, last);
-    throw e;
-  };
-  const guard = heapGuard();
-  let n = 0;
   const reader = new RingReader(input.ring);
   const end = reader.run((frame) => {
-    const index = frame.index;
-    const before = session.opened;
     const at0 = lines.n;
-    last = index;
-    try {
-      session.ingest(frame);
-    } catch (e) {
-      if (e instanceof TempDirError) stop('temp', e.message, index);
-      stop('internal', errorLine(e), index);
-    }
-    if ((++n & 0xfff) === 0) { const full = guard(); if (full !== null) stop('memory', full, index); }
-    if (session.opened !== before) opens.push(index);
-    if (lines.n !== at0) segs.push(at0, lines.n, index);
+    thread.frame(frame);
+    if (lines.n !== at0) segs.push(at0, lines.n, frame.index);
   }, (tsSec, tsNsec) => {
     const at = lines.n;
-    try { session.sweep(tsSec + tsNsec * 1e-9); } catch (e) { temp(e); }
+    thread.mark(() => session.sweep(tsSec + tsNsec * 1e-9));
     round(at);
   }, (kind, _frame, w3, w4) => {
     if (kind === KIND_LOSS) { session.captureLoss(w3); return; }
     if (kind !== KIND_TICK) return;
     const at = lines.n;
-    try { sink.tick(session, tickTime(w3, w4)); } catch (e) { temp(e); }
+    thread.mark(() => sink.tick(session, tickTime(w3, w4)));
     round(at);
   });
   const at = lines.n;
-  try { session.endOfInput(end.tsSec + end.tsNsec * 1e-9); } catch (e) { temp(e); }
+  thread.mark(() => session.endOfInput(end.tsSec + end.tsNsec * 1e-9));
   round(at);
   port.postMessage({ type: 'end', floods: session.floodState(), evictions: { ...session.evictionCounts() }, evicted: session.counters.evicted, cpu: threadCpu() } satisfies LiveEndMessage);
 }

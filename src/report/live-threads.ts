@@ -25,7 +25,8 @@ import { VERSION } from '../model/version.js';
 import type { CaptureSummary, Evictions, FindingKind, Report, Settings } from '../model/report.js';
 import { writeFindingLine, type NdjsonBytes } from './ndjson.js';
 import { inShard, threadOf, type Shard } from '../tcp/shard.js';
-import type { LiveEndMessage, LiveStopMessage, LiveWorkerInput, RoundMessage } from './live-thread-worker.js';
+import type { LiveEndMessage, LiveWorkerInput, RoundMessage } from './live-thread-worker.js';
+import type { StopMessage } from '../analyze/thread-session.js';
 import { IdLedger, ThreadStop } from '../analyze/parallel.js';
 import { startWorker } from '../analyze/start-worker.js';
 import { KIND_BOUNDARY, KIND_END, KIND_LOSS, newRing, RingFailed, RingWriter } from '../analyze/ring.js';
@@ -109,7 +110,7 @@ export class ThreadedLiveSession {
       const back = (this.backs[w] as MessageChannel).port2;
       const input: LiveWorkerInput = { ring, settings: this.settings, maxConnections: Math.ceil(this.cap / n), spool: this.spool.opts, ladders: opts.ladders, w, back, tempRoot };
       const worker = startWorker(input, [back as MessagePort], new URL('./live-thread-worker', import.meta.url));
-      worker.on('message', (m: RoundMessage | LiveEndMessage | LiveStopMessage) => {
+      worker.on('message', (m: RoundMessage | LiveEndMessage | StopMessage) => {
         if (m.type === 'stop') { this.fail(new ThreadStop(m.why, m.message, m.frame)); return; }
         if (m.type === 'round') { (this.rounds[w] as RoundMessage[]).push(m); this.drain(); } else this.ends[w] = m;
         if (this.ends.every((e) => e !== null)) this.settle?.();
