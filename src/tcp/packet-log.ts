@@ -75,6 +75,13 @@ const SMALL_HEADS = new RowPool(SMALL * W);
 const HEADS = new RowPool(HEAD * W);
 /** Logs dropped with their connection, for the next ones (PacketLog.take()). */
 const FREE = new FreeList<PacketLog>(4096);
+/** Their tails, for the next logs that need one (as newRows() makes them: the same bytes when frozen). */
+const FREE_TAILS = new FreeList<number[]>(4096);
+
+function takeTail(): number[] {
+  const a = FREE_TAILS.take();
+  return a === undefined ? newRows(TAIL) : a.fill(0.5);
+}
 /** Sets a log's fields to a new one's (made at the first reuse). */
 let reset: ((l: PacketLog) => void) | null = null;
 
@@ -113,7 +120,7 @@ export class PacketLog {
       a = this.marks;
       o = this.marksN++ * W;
     } else {
-      a = this.tail ??= newRows(TAIL);
+      a = this.tail ??= takeTail();
       o = this.tailNext * W;
       this.tailNext = (this.tailNext + 1) % TAIL;
       if (this.tailN < TAIL) this.tailN++;
@@ -155,6 +162,7 @@ export class PacketLog {
       (this.headN <= SMALL ? SMALL_HEADS : HEADS).free(this.#hr, this.#ha);
       this.#hr = null;
     }
+    if (this.tail !== null) { FREE_TAILS.give(this.tail); this.tail = null; }
     FREE.give(this);
   }
 

@@ -4,6 +4,7 @@ import { Connection } from '../../src/tcp/connection.js';
 import { EMPTY_LIST } from '../../src/tcp/empty-list.js';
 import { Endpoint, FinRecord } from '../../src/tcp/endpoint.js';
 import { fieldReset, FreeList } from '../../src/tcp/free-list.js';
+import { freeze } from '../../src/tcp/frozen.js';
 import { PacketLog } from '../../src/tcp/packet-log.js';
 import { fixtureCaptures } from '../helpers/fixture-captures.js';
 import { judgedConnections } from '../helpers/judged-connections.js';
@@ -77,6 +78,18 @@ test('an endpoint and a packet log given back come out as new ones', () => {
   assert.equal(log, l);
   assert.deepStrictEqual(log, new PacketLog());
   assert.deepStrictEqual(log.packets(), []);
+  log.free();
+
+  // A tail given back with its log serves the next log that outgrows its head: that log's packets only, and the same
+  // frozen bytes as a new tail's.
+  const reused = Connection.open(3, true, false, 0, null);
+  const fresh = new Connection(3, true, false, 0, null);
+  for (const c of [reused, fresh]) {
+    for (let i = 1; i <= 15; i++) c.log.record(100 + i, i / 100, 0, 0x10, 5000 + i, 6000 + i, 1, 700, 'ESTABLISHED', 'ESTABLISHED', null, false);
+  }
+  assert.deepStrictEqual(reused.log.packets(), fresh.log.packets());
+  assert.equal(reused.log.packets().length, 15);
+  assert.equal(freeze(reused), freeze(fresh));
 });
 
 test('fieldReset sets fields to constants and refuses a field that would be shared, or a skipped field that is not one', () => {
