@@ -43,8 +43,9 @@ export function fieldReset<T extends object>(fresh: T, skip: readonly string[]):
     let text: string;
     if (v === EMPTY_LIST) text = 'E';
     else if (v === undefined) text = 'undefined';
-    else if (v === null || typeof v === 'boolean' || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0))) text = JSON.stringify(v);
-    else throw new Error(`fieldReset: ${k} holds ${typeof v === 'object' ? 'an object' : String(v)}: reset it by hand and skip it`);
+    else if (typeof v === 'number') text = Object.is(v, -0) ? '-0' : String(v); // (NaN and ±Infinity by name)
+    else if (v === null || typeof v === 'boolean' || typeof v === 'string') text = JSON.stringify(v);
+    else throw new Error(`fieldReset: ${k} holds ${typeof v === 'object' ? 'an object' : typeof v}: reset it by hand and skip it`);
     lines.push(`o[${JSON.stringify(k)}] = ${text};`);
   }
   return new Function('E', `return function reset(o) {\n${lines.join('\n')}\n};`)(EMPTY_LIST) as (o: T) => void;
