@@ -1,14 +1,12 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import type { ServerAggregate } from '../model/report.js';
+import { lineSpans } from './lines.js';
 import type { PairWorkerInput, PairWorkerResult } from './pair-worker.js';
 import type { SeqTable } from './seq-index.js';
 import type { Span, SpillRuns } from './spill.js';
 import { startWorker } from './start-worker.js';
 import { TempDir, TempDirError } from './temp-dir.js';
-
-/** Bytes of the rows' file read at once. */
-const READ = 1 << 20;
 
 /**
  * A streamed report's pair and server aggregates folded on another thread (src/analyze/pair-worker.ts) while this
@@ -58,30 +56,7 @@ export class PairsAside {
 function* readRows(file: string): Generator<Span> {
   const fd = openSync(file, 'r');
   try {
-    let buf = Buffer.allocUnsafe(READ);
-    const span: Span = { buf, at: 0, end: 0 };
-    let len = 0;
-    let pos = 0;
-    for (;;) {
-      if (len === buf.length) {
-        const grown = Buffer.allocUnsafe(2 * buf.length);
-        buf.copy(grown, 0, 0, len);
-        buf = grown;
-      }
-      const n = readSync(fd, buf, len, buf.length - len, pos);
-      pos += n;
-      len += n;
-      let at = 0;
-      for (let nl = buf.indexOf(0x0a, at); nl >= 0 && nl < len; nl = buf.indexOf(0x0a, at)) {
-        span.buf = buf; span.at = at; span.end = nl;
-        yield span;
-        at = nl + 1;
-      }
-      if (n === 0) return;
-      // The part of a row not read whole yet moves to the front.
-      buf.copy(buf, 0, at, len);
-      len -= at;
-    }
+    yield* lineSpans(fd);
   } finally {
     closeSync(fd);
   }

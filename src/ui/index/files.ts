@@ -4,6 +4,7 @@
  * a small block cache.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { lineSpans } from '../../analyze/lines.js';
 import { openTemp, writeTemp } from '../../analyze/temp-dir.js';
 
 const WRITE_CHUNK = 1 << 16;
@@ -140,24 +141,7 @@ export class LineReader {
 
   /** Every line in order, read in chunks (a sequential pass; a line split by a chunk is joined as bytes). */
   *lines(): Generator<string> {
-    let chunk = Buffer.allocUnsafe(1 << 20);
-    let pos = 0;
-    let kept = 0;
-    for (;;) {
-      if (kept === chunk.length) { const bigger = Buffer.allocUnsafe(chunk.length * 2); chunk.copy(bigger, 0, 0, kept); chunk = bigger; }
-      const n = readSync(this.fd, chunk, kept, chunk.length - kept, pos);
-      if (n <= 0) break;
-      pos += n;
-      const end = kept + n;
-      let from = 0;
-      for (let nl = chunk.indexOf(10, from); nl >= 0 && nl < end; nl = chunk.indexOf(10, from)) {
-        yield chunk.toString('utf8', from, nl);
-        from = nl + 1;
-      }
-      chunk.copy(chunk, 0, from, end);
-      kept = end - from;
-    }
-    if (kept > 0) yield chunk.toString('utf8', 0, kept);
+    for (const l of lineSpans(this.fd)) yield l.buf.toString('utf8', l.at, l.end);
   }
 
   close(): void {
