@@ -3,7 +3,7 @@ import type { EndpointState } from '../model/report.js';
 import { ACK, FIN, RST, SYN, newTcpPacket, type TcpPacket } from '../decode/packet.js';
 import { Endpoint, FinRecord, synchronized, type RstRecord } from './endpoint.js';
 import { PacketLog } from './packet-log.js';
-import { fieldReset, FreeList } from './free-list.js';
+import { FreeList, lazyReset } from './free-list.js';
 import { copyNumbers, FREED, RowPool } from './row-pool.js';
 import { PathRecord } from './path.js';
 import type { Tombstone } from './tombstone.js';
@@ -105,14 +105,12 @@ export interface ReuseTrack {
 // A connection's row (see Connection's #rows); its accessors name the places, as literal offsets (src/tcp/endpoint.ts).
 export const CONN_ROW_WIDTH = 8;
 const CONN_ROWS = new RowPool(CONN_ROW_WIDTH);
-/** Connections dropped (free()), for the next ones (Connection.open()). */
-const FREE = new FreeList<Connection>(4096);
 /** The fields Connection.open() sets itself when it reuses a connection: its parts and its constructor's arguments. */
 const OWN_PARTS = ['ep', 'log', 'path', 'ordinal', 'clientIsA', 'clientGuessed', 'incarnation', 'previousId', 'id'];
-/** Sets a connection's other fields to a new one's (made at the first reuse). */
-let reset: ((c: Connection) => void) | null = null;
+/** Connections dropped (free()), for the next ones (Connection.open()): their other fields set to a new one's. */
+const FREE = new FreeList<Connection>(4096, lazyReset(() => { const c = new Connection(0, false, false, 0, null, ''); c.free(); return c; }, OWN_PARTS));
 /** Sets a path record's fields to a new one's. */
-let resetPath: ((p: PathRecord) => void) | null = null;
+const resetPath = lazyReset(() => new PathRecord());
 
 /**
  * One incarnation of a 4-tuple: two endpoints (0 = client, the SYN sender; 1 = server) whose states are inferred
@@ -177,14 +175,7 @@ export class Connection {
   static open(ordinal: number, clientIsA: boolean, clientGuessed: boolean, incarnation: number, previousId: string | null, id?: string): Connection {
     const c = FREE.take();
     if (c === undefined) return new Connection(ordinal, clientIsA, clientGuessed, incarnation, previousId, id);
-    if (reset === null) {
-      const fresh = new Connection(0, false, false, 0, null, '');
-      reset = fieldReset(fresh, OWN_PARTS);
-      resetPath = fieldReset(fresh.path, []);
-      fresh.free();
-    }
-    reset(c);
-    (resetPath as (p: PathRecord) => void)(c.path);
+    resetPath(c.path);
     const w = c as { -readonly [K in keyof Connection]: Connection[K] };
     w.ep[0] = Endpoint.take();
     w.ep[1] = Endpoint.take();

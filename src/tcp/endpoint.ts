@@ -1,5 +1,5 @@
 import { EMPTY_LIST } from './empty-list.js';
-import { fieldReset, FreeList } from './free-list.js';
+import { FreeList, lazyReset } from './free-list.js';
 import { copyNumbers, FREED, RowPool } from './row-pool.js';
 import type { EndpointState } from '../model/report.js';
 
@@ -8,10 +8,8 @@ import type { EndpointState } from '../model/report.js';
 export const FIN_ROW_WIDTH = 8;
 /** The rows of every FIN record of this thread. */
 const FIN_ROWS = new RowPool(FIN_ROW_WIDTH);
-/** FIN records dropped with their endpoint, for the next ones (FinRecord.make()). */
-const FREE_FINS = new FreeList<FinRecord>(8192);
-/** Sets a FIN record's fields to a new one's (made at the first reuse). */
-let resetFin: ((f: FinRecord) => void) | null = null;
+/** FIN records dropped with their endpoint, for the next ones (FinRecord.make()): their fields set to a new one's. */
+const FREE_FINS = new FreeList<FinRecord>(8192, lazyReset(() => { const f = new FinRecord(0, 0, 0, false, 0, false, 0, 0); f.free(); return f; }));
 
 /**
  * The first FIN an endpoint sent, and what became of it (docs/rules.md §1 `fin`, §0.2). Its sequence numbers and
@@ -50,12 +48,6 @@ export class FinRecord {
     idleBefore: number, inferredFrom: number): FinRecord {
     const f = FREE_FINS.take();
     if (f === undefined) return new FinRecord(finSeq, frame, t, hasAck, ack, acksPeerFin, idleBefore, inferredFrom);
-    if (resetFin === null) {
-      const fresh = new FinRecord(0, 0, 0, false, 0, false, 0, 0);
-      resetFin = fieldReset(fresh, []);
-      fresh.free();
-    }
-    resetFin(f);
     f.#rows = FIN_ROWS.take();
     f.#at = FIN_ROWS.lastAt;
     f.start(finSeq, frame, t, hasAck, ack, acksPeerFin, idleBefore, inferredFrom);
@@ -156,10 +148,8 @@ export interface RstRecord {
 export const ROW_WIDTH = 18;
 /** The rows of every endpoint of this thread. */
 export const ROWS = new RowPool(ROW_WIDTH);
-/** Endpoints dropped with their connection, for the next ones (Endpoint.take()). */
-const FREE = new FreeList<Endpoint>(8192);
-/** Sets an endpoint's fields to a new one's (made at the first reuse). */
-let reset: ((e: Endpoint) => void) | null = null;
+/** Endpoints dropped with their connection, for the next ones (Endpoint.take()): their fields set to a new one's. */
+const FREE = new FreeList<Endpoint>(8192, lazyReset(() => { const e = new Endpoint(); e.free(); return e; }));
 
 /** One side of a connection, as an observer can reconstruct it (docs/rules.md §1). */
 export class Endpoint {
@@ -227,12 +217,6 @@ export class Endpoint {
   static take(): Endpoint {
     const e = FREE.take();
     if (e === undefined) return new Endpoint();
-    if (reset === null) {
-      const fresh = new Endpoint();
-      reset = fieldReset(fresh, []);
-      fresh.free();
-    }
-    reset(e);
     e.#rows = ROWS.take();
     e.#at = ROWS.lastAt;
     return e;

@@ -7,24 +7,31 @@
  */
 import { EMPTY_LIST } from './empty-list.js';
 
-export class FreeList<T> {
+export class FreeList<T extends object> {
   private readonly items: T[] = [];
 
-  /** `max`: records kept at most (the rest are left to the garbage collector). */
-  constructor(private readonly max: number) {}
+  /** `max`: records kept at most (the rest are left to the garbage collector); `reset`: makes one new again (lazyReset()). */
+  constructor(private readonly max: number, private readonly reset: (o: T) => void) {}
 
-  /** A record given back, or undefined when none is left. */
+  /** A record given back, made new again by `reset`, or undefined when none is left. */
   take(): T | undefined {
-    return this.items.pop();
+    const o = this.items.pop();
+    if (o !== undefined) this.reset(o);
+    return o;
   }
 
   give(o: T): void {
     if (this.items.length < this.max) this.items.push(o);
   }
+}
 
-  get size(): number {
-    return this.items.length;
-  }
+/**
+ * fieldReset() of the instance `fresh()` makes, made when first used (a record's module cannot make an instance of
+ * its class while it loads).
+ */
+export function lazyReset<T extends object>(fresh: () => T, skip: readonly string[] = []): (o: T) => void {
+  let reset: ((o: T) => void) | null = null;
+  return (o) => (reset ??= fieldReset(fresh(), skip))(o);
 }
 
 /**

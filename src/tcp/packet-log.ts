@@ -1,5 +1,5 @@
 import type { EndpointState } from '../model/report.js';
-import { fieldReset, FreeList } from './free-list.js';
+import { FreeList, lazyReset } from './free-list.js';
 import { copyNumbers, RowPool } from './row-pool.js';
 
 /** One logged packet of a connection, materialized only when a ladder or evidence is built. */
@@ -73,17 +73,10 @@ const byFrame = (x: LogRec, y: LogRec): number => x.frame - y.frame;
 const SMALL = 4;
 const SMALL_HEADS = new RowPool(SMALL * W);
 const HEADS = new RowPool(HEAD * W);
-/** Logs dropped with their connection, for the next ones (PacketLog.take()). */
-const FREE = new FreeList<PacketLog>(4096);
-/** Their tails, for the next logs that need one (as newRows() makes them: the same bytes when frozen). */
-const FREE_TAILS = new FreeList<number[]>(4096);
-
-function takeTail(): number[] {
-  const a = FREE_TAILS.take();
-  return a === undefined ? newRows(TAIL) : a.fill(0.5);
-}
-/** Sets a log's fields to a new one's (made at the first reuse). */
-let reset: ((l: PacketLog) => void) | null = null;
+/** Logs dropped with their connection, for the next ones (PacketLog.take()): their fields set to a new one's. */
+const FREE = new FreeList<PacketLog>(4096, lazyReset(() => new PacketLog()));
+/** Their tails, for the next logs that need one, refilled as newRows() makes them (the same bytes when frozen). */
+const FREE_TAILS = new FreeList<number[]>(4096, (a) => { a.fill(0.5); });
 
 /**
  * Keeps the packets that tell a connection's story with bounded memory and no object per packet: the first HEAD
@@ -120,7 +113,7 @@ export class PacketLog {
       a = this.marks;
       o = this.marksN++ * W;
     } else {
-      a = this.tail ??= takeTail();
+      a = this.tail ??= FREE_TAILS.take() ?? newRows(TAIL);
       o = this.tailNext * W;
       this.tailNext = (this.tailNext + 1) % TAIL;
       if (this.tailN < TAIL) this.tailN++;
@@ -146,11 +139,7 @@ export class PacketLog {
 
   /** A new log: one dropped before, made new again (src/tcp/free-list.ts), or else a new one. */
   static take(): PacketLog {
-    const l = FREE.take();
-    if (l === undefined) return new PacketLog();
-    reset ??= fieldReset(new PacketLog(), []);
-    reset(l);
-    return l;
+    return FREE.take() ?? new PacketLog();
   }
 
   /**
